@@ -1,0 +1,145 @@
+"""The `mash` command: broker, publish, worker, report, demo."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+
+from mash.console import console, contact_table, progress
+from mash.errors import MashError
+from mash.logs import configure_logging
+from mash.settings import BrokerSettings, PublisherSettings, SinkSettings, WorkerSettings
+
+__all__ = ["main"]
+
+app = typer.Typer(help="MASH Hub: multi-agency safeguarding events, linked and counted.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+broker_app = typer.Typer(help="The local Apache Kafka broker (no Docker needed).",
+                         no_args_is_help=True)
+app.add_typer(broker_app, name="broker")
+
+
+@broker_app.command("start")
+def broker_start() -> None:
+    """Resolve Kafka with Maven (first time), format storage (first time), start, wait."""
+    from mash.broker import LocalBroker
+
+    broker = LocalBroker(_settings(BrokerSettings))
+    with console.status("Starting Apache Kafka…"):
+        started = broker.start()
+    status = broker.status()
+    word = "started" if started else "already running"
+    console.print(f"Kafka {status.kafka_version} {word} on {status.bootstrap} (pid {status.pid})")
+
+
+@broker_app.command("status")
+def broker_status() -> None:
+    """Say whether the local broker runs, and name its data directory and log file."""
+    from mash.broker import LocalBroker
+
+    s = LocalBroker(_settings(BrokerSettings)).status()
+    state = f"running (pid {s.pid})" if s.running else "stopped"
+    console.print(f"Kafka {s.kafka_version} on {s.bootstrap}: {state}\n"
+                  f"  data: {s.data_dir}\n  log:  {s.log_file}")
+    raise typer.Exit(0 if s.running else 3)
+
+
+@broker_app.command("stop")
+def broker_stop() -> None:
+    """Stop the local broker and every process it started."""
+    from mash.broker import LocalBroker
+
+    stopped = LocalBroker(_settings(BrokerSettings)).stop()
+    console.print("Kafka stopped" if stopped else "Kafka was not running")
+
+
+@app.command()
+def publish(
+    agency: Annotated[str, typer.Argument(help="The publishing agency, e.g. police")],
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV or JSONL export")],
+) -> None:
+    """Publish an agency export; exit 1 if any row was rejected (see the rejects file)."""
+    from producers.publisher import Publisher, count_rows
+
+    publisher = Publisher(_settings(PublisherSettings))
+    try:
+        with progress() as bar:
+            task = bar.add_task(f"Publishing {file.name}", total=count_rows(file))
+            report = publisher.publish_file(agency, file, lambda n: bar.advance(task, n))
+    finally:
+        publisher.close()
+    for rejection in report.rejected:
+        console.print(f"[red]line {rejection.line}[/red]: {rejection.reason}")
+    console.print(f"{report.published} published, {len(report.rejected)} rejected "
+                  f"({report.rows_per_s:,.0f} rows/s)"
+                  + (f"; rejects in {report.rejects_file}" if report.rejects_file else ""))
+    raise typer.Exit(1 if report.rejected else 0)
+
+
+@app.command()
+def worker() -> None:
+    """Run a hub worker (Faust) until interrupted."""
+    from streams.app import run_worker
+
+    run_worker(_settings(WorkerSettings))
+
+
+@app.command()
+def report() -> None:
+    """Print contacts by source agency and month from the database."""
+    from sinks.store import Store
+
+    store = Store(_settings(SinkSettings).database)
+    try:
+        console.print(contact_table(store.contact_totals()))
+    finally:
+        store.close()
+
+
+@app.command()
+def sample(
+    agency: Annotated[str, typer.Argument(help="Agency whose export to write, e.g. police")],
+    out: Annotated[Path, typer.Argument(help="Output file (.csv or .jsonl)")],
+    count: Annotated[int, typer.Option(help="Rows to write")] = 1000,
+    seed: Annotated[int, typer.Option(help="Random seed")] = 2012,
+) -> None:
+    """Write a synthetic agency export (invented children, NHS test-range numbers)."""
+    from producers.samples import write_sample
+
+    write_sample(agency, out, count, seed, start=dt.date(2012, 4, 1), end=dt.date(2013, 4, 1))
+    console.print(f"wrote {count} rows to {out}")
+
+
+@app.command()
+def demo(
+    count: Annotated[int, typer.Option(help="Police notifications in the sample")] = 2000,
+) -> None:
+    """The main job on embedded defaults: broker, worker, a sample export, the report."""
+    from mash.demo import run_demo
+
+    run_demo(_settings(WorkerSettings), count)
+
+
+S = TypeVar("S", BrokerSettings, PublisherSettings, SinkSettings, WorkerSettings)
+
+
+def _settings(cls: type[S]) -> S:
+    settings = cls()
+    configure_logging(settings)
+    return settings
+
+
+def main() -> None:
+    """Entry point: run the CLI, turning expected errors into one clear line and exit 2."""
+    try:
+        app()
+    except MashError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise SystemExit(2) from None
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,112 @@
+"""`mash demo`: the main job end to end on embedded defaults, with progress throughout."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+
+from mash.console import console, contact_table, progress
+from mash.errors import MashError
+from mash.kafka import consumer_lag, ensure_topics
+from mash.settings import BrokerSettings, PublisherSettings, WorkerSettings
+from schemas.contracts import AGENCY_CONTRACTS, CONTACT_COUNT
+
+__all__ = ["run_demo", "wait_until_drained", "worker_process"]
+
+
+def run_demo(settings: WorkerSettings, count: int) -> None:
+    """Start what is missing, publish a sample, wait for the hub, print the report, tidy up."""
+    from producers.publisher import Publisher
+    from producers.samples import write_sample
+    from sinks.store import Store
+
+    started = time.monotonic()
+    with ExitStack() as stack:
+        if settings.uses_local_broker:
+            stack.enter_context(_local_broker(BrokerSettings()))
+        topics = [settings.topic(c.topic) for c in AGENCY_CONTRACTS]
+        ensure_topics(settings, [*topics, settings.topic(CONTACT_COUNT.topic),
+                                 settings.deadletter_topic])
+        stack.enter_context(worker_process(settings, settings.home / "logs" / "worker.log"))
+        sample = write_sample("police", settings.home / "samples" / "police.csv", count, 2012,
+                              dt.date(2012, 4, 1), dt.date(2013, 4, 1),
+                              invalid=max(1, count // 200), duplicates=max(1, count // 100))
+        publisher = Publisher(PublisherSettings())
+        try:
+            with progress() as bar:
+                task = bar.add_task("Publishing police export", total=sample.rows)
+                report = publisher.publish_file("police", sample.path,
+                                                lambda n: bar.advance(task, n))
+        finally:
+            publisher.close()
+        console.print(f"Published {report.published}; rejected {len(report.rejected)} bad rows "
+                      f"(dead-lettered; details in {report.rejects_file})")
+        wait_until_drained(settings, [*topics, settings.topic(CONTACT_COUNT.topic)],
+                           report.published)
+    store = Store(settings.database)
+    try:
+        console.print(contact_table(store.contact_totals()))
+    finally:
+        store.close()
+    console.print(f"Done in {time.monotonic() - started:.1f}s. Run `mash report` to see it again.")
+
+
+@contextmanager
+def _local_broker(settings: BrokerSettings) -> Iterator[None]:
+    from mash.broker import LocalBroker
+
+    broker = LocalBroker(settings)
+    with console.status("Starting the local Apache Kafka broker (first run fetches it)…"):
+        started = broker.start()
+    console.print(f"Kafka {settings.kafka_version} on {broker.bootstrap}"
+                  + ("" if started else " (already running; left running)"))
+    try:
+        yield
+    finally:
+        if started:
+            with console.status("Stopping Kafka…"):
+                broker.stop()
+
+
+@contextmanager
+def worker_process(settings: WorkerSettings, log_file: os.PathLike[str]) -> Iterator[
+        subprocess.Popen[bytes]]:
+    """A `mash worker` in a child process (same settings), stopped on exit."""
+    path = os.fspath(log_file)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    env = {**os.environ, "MASH_LOG_FORMAT": "json"}
+    with open(path, "ab") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "mash.cli", "worker"], stdout=out,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
+    try:
+        yield proc
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def wait_until_drained(settings: WorkerSettings, topics: list[str], total: int,
+                       timeout_s: float = 600.0) -> None:
+    """Wait until the worker has committed past every record on ``topics`` (no fixed sleep)."""
+    deadline = time.monotonic() + timeout_s
+    with progress() as bar:
+        task = bar.add_task("Hub processing", total=total)
+        while True:
+            lag = consumer_lag(settings, settings.app_id, topics)
+            bar.update(task, completed=max(0, total - lag))
+            if lag == 0:
+                return
+            if time.monotonic() > deadline:
+                raise MashError(f"the worker still had {lag} records to process after "
+                                f"{timeout_s:.0f}s; see {settings.home / 'logs' / 'worker.log'}")
+            time.sleep(0.2)

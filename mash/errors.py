@@ -1,0 +1,56 @@
+"""The exception tree of MASH Hub.
+
+    MashError
+    ├── ConfigError              settings that cannot work together
+    ├── BrokerError              the local Kafka broker could not be resolved, started or stopped
+    ├── ContractError            (schemas) a record breaks its contract
+    │   ├── DecodeError          bytes that are not a framed Avro record we know
+    │   └── InvalidRecord        a decoded record that fails validation
+    ├── PublishError             (producers) an export could not be published
+    └── SinkError                (sinks) a store could not be written or read
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BrokerError",
+    "ConfigError",
+    "ContractError",
+    "DecodeError",
+    "InvalidRecord",
+    "MashError",
+    "PublishError",
+    "SinkError",
+]
+
+
+class MashError(Exception):
+    """Root of every error MASH Hub raises on purpose."""
+
+
+class ConfigError(MashError):
+    """Settings that cannot work together."""
+
+
+class BrokerError(MashError):
+    """The local Kafka broker could not be resolved, started or stopped."""
+
+
+class ContractError(MashError):
+    """A record breaks the contract of its topic."""
+
+
+class DecodeError(ContractError):
+    """Bytes that are not a framed Avro record of a known schema."""
+
+
+class InvalidRecord(ContractError):
+    """A record that decodes but fails validation."""
+
+
+class PublishError(MashError):
+    """An agency export could not be published."""
+
+
+class SinkError(MashError):
+    """A sink store could not be written or read."""

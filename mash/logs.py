@@ -1,0 +1,49 @@
+"""structlog set-up: JSON in production, key-value in a terminal. Log ids, never personal data."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import structlog
+
+from mash.settings import CommonSettings
+
+__all__ = ["configure_logging", "get_logger"]
+
+
+def configure_logging(settings: CommonSettings) -> None:
+    """Route structlog and the standard library (Faust, aiokafka) through one renderer."""
+    json = settings.log_format == "json" or (
+        settings.log_format == "auto" and not sys.stderr.isatty()
+    )
+    renderer: structlog.types.Processor = (
+        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
+    )
+    shared: list[structlog.types.Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(foreign_pre_chain=shared, processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer,
+        ])
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(settings.log_level)
+    # kafka-python is chatty at INFO about every connection; its warnings still show.
+    logging.getLogger("kafka").setLevel(max(logging.WARNING, root.level))
+
+
+def get_logger(name: str) -> structlog.stdlib.BoundLogger:
+    """A named structlog logger."""
+    return structlog.stdlib.get_logger(name)  # type: ignore[no-any-return]  # structlog's stub returns Any

@@ -1,0 +1,127 @@
+"""Settings, one pydantic-settings class per deployable, all read from ``MASH_*`` variables.
+
+Read once in the CLI and passed down; nothing else reads the environment.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = [
+    "BrokerSettings",
+    "CommonSettings",
+    "PublisherSettings",
+    "SinkSettings",
+    "WorkerSettings",
+]
+
+
+class CommonSettings(BaseSettings):
+    """What every deployable needs: where Kafka is, how topics are named, where state lives."""
+
+    model_config = SettingsConfigDict(env_prefix="MASH_", frozen=True, extra="ignore")
+
+    kafka_bootstrap: str | None = None
+    """Kafka bootstrap servers; unset means the local broker on 127.0.0.1:``broker_port``."""
+    broker_port: int = 9092
+    topic_prefix: str = "mash"
+    partitions: int = 4
+    schema_registry_url: str | None = None
+    home: Path = Path(".mash")
+    log_format: Literal["auto", "json", "console"] = "auto"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @property
+    def bootstrap_servers(self) -> str:
+        """The bootstrap servers actually used."""
+        return self.kafka_bootstrap or f"127.0.0.1:{self.broker_port}"
+
+    @property
+    def uses_local_broker(self) -> bool:
+        """True when no external Kafka was configured."""
+        return self.kafka_bootstrap is None
+
+    def topic(self, name: str) -> str:
+        """The full name of one of the hub's topics."""
+        return f"{self.topic_prefix}.{name}"
+
+    @property
+    def deadletter_topic(self) -> str:
+        """Where every rejected record goes, with its reason."""
+        return self.topic("deadletter")
+
+
+class BrokerSettings(CommonSettings):
+    """The local single-node Apache Kafka broker (`mash broker`)."""
+
+    kafka_version: str = "4.1.1"
+    controller_port: int = 9093
+    broker_heap: str = "768m"
+    broker_dir: Path | None = None
+    """Data, config and log of the local broker; default ``<home>/broker``."""
+    cache_dir: Path = Path.home() / ".cache" / "mash-hub"
+    """Where Maven-resolved Kafka jars are kept, shared by every clone."""
+    broker_start_timeout_s: float = 90.0
+
+    @property
+    def broker_path(self) -> Path:
+        """The broker's own directory."""
+        return self.broker_dir or self.home / "broker"
+
+
+class PublisherSettings(CommonSettings):
+    """An agency's publisher (`mash publish`)."""
+
+    rejects_dir: Path | None = None
+    """Where rejected rows are written; default ``<home>/rejects``."""
+    clock_skew_s: float = 300.0
+
+    @property
+    def rejects_path(self) -> Path:
+        """The directory for rejects files."""
+        return self.rejects_dir or self.home / "rejects"
+
+
+class SinkSettings(CommonSettings):
+    """The stores the sinks write to and `mash report` reads from."""
+
+    database_url: SecretStr | None = None
+    """SQLAlchemy URL; unset means SQLite at ``<home>/mash.db``; PostgreSQL for deployment."""
+
+    @property
+    def database(self) -> str:
+        """The database URL actually used, with the psycopg driver for PostgreSQL."""
+        if self.database_url is None:
+            return f"sqlite:///{self.home / 'mash.db'}"
+        url = self.database_url.get_secret_value()
+        for prefix in ("postgresql://", "postgres://"):
+            if url.startswith(prefix):
+                return "postgresql+psycopg://" + url.removeprefix(prefix)
+        return url
+
+
+class WorkerSettings(SinkSettings):
+    """A hub worker (`mash worker`): Faust streams plus the sinks it feeds."""
+
+    app_id: str = "mash-hub"
+    web_host: str = "127.0.0.1"
+    web_port: int = 6066
+    data_dir: Path | None = None
+    """Faust's table store; default ``<home>/worker-<app_id>``."""
+    store: str = "rocksdb://"
+    batch_size: int = 1000
+    batch_within_s: float = 0.2
+    session_timeout_s: float = 6.0
+    heartbeat_interval_s: float = 1.0
+    rebalance_timeout_s: float = 6.0
+    commit_interval_s: float = 0.5
+    clock_skew_s: float = 300.0
+
+    @property
+    def worker_path(self) -> Path:
+        """Faust's data directory for this worker."""
+        return self.data_dir or self.home / f"worker-{self.app_id}"

@@ -1,0 +1,51 @@
+"""The police feed: a notification of a child coming to notice."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Self
+
+from pydantic import model_validator
+
+from schemas.common import Child, Envelope, child_age_check
+
+__all__ = ["IncidentType", "PoliceNotification", "RiskLevel"]
+
+
+class IncidentType(StrEnum):
+    """Kind of incident that brought the child to police notice."""
+
+    DOMESTIC_ABUSE_INCIDENT = "DOMESTIC_ABUSE_INCIDENT"
+    DOMESTIC_ABUSE_OFFENCE = "DOMESTIC_ABUSE_OFFENCE"
+    NEGLECT = "NEGLECT"
+    PHYSICAL_ASSAULT = "PHYSICAL_ASSAULT"
+    SEXUAL_OFFENCE = "SEXUAL_OFFENCE"
+    MISSING = "MISSING"
+    EXPLOITATION = "EXPLOITATION"
+    OTHER = "OTHER"
+
+
+class RiskLevel(StrEnum):
+    """The officer's risk assessment."""
+
+    STANDARD = "STANDARD"
+    MEDIUM = "MEDIUM"
+    HIGH = "HIGH"
+
+
+class PoliceNotification(Envelope):
+    """A MERLIN-style police notification about a child, a contact for the MASH."""
+
+    subject: Child
+    merlin_ref: str
+    cris_ref: str | None = None
+    incident_type: IncidentType
+    child_present: bool
+    risk_level: RiskLevel
+
+    @model_validator(mode="after")
+    def _plausible(self) -> Self:
+        if self.event_type != "police.notification":
+            raise ValueError("event_type must be 'police.notification'")
+        child_age_check(self.subject, self.occurred_at)
+        return self

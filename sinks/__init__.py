@@ -1,0 +1,3 @@
+"""Sinks: where the hub's outputs come to rest for the board and the analysts."""
+
+__all__: list[str] = []

@@ -1,0 +1,31 @@
+"""Stage 1: decode and validate agency records; anything else becomes a dead letter."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from mash.errors import ContractError
+from schemas.common import Envelope, ValidationClock
+from schemas.contracts import decode
+from streams.records import DeadLetter, Incoming, Valid
+
+__all__ = ["validate"]
+
+
+def validate(
+    batch: Sequence[Incoming], clock: ValidationClock
+) -> tuple[list[Valid], list[DeadLetter]]:
+    """Split a batch into valid events and dead letters (never raises on bad input)."""
+    valid: list[Valid] = []
+    dead: list[DeadLetter] = []
+    for record in batch:
+        try:
+            event = decode(record.value, clock)
+        except ContractError as exc:
+            dead.append(DeadLetter(record, "validate", str(exc)))
+            continue
+        if not isinstance(event, Envelope):  # every contract's model is an Envelope
+            dead.append(DeadLetter(record, "validate", f"{type(event).__name__} has no envelope"))
+            continue
+        valid.append(Valid(record, event))
+    return valid, dead
