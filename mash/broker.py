@@ -8,6 +8,7 @@ storage is formatted once; ``kafka.Kafka`` runs on 127.0.0.1 in its own process 
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import shutil
 import signal
@@ -72,12 +73,22 @@ def resolve_kafka(settings: BrokerSettings) -> Path:
     staging = home / "lib.partial"
     shutil.rmtree(staging, ignore_errors=True)
     log.info("broker.resolving", kafka_version=settings.kafka_version, cache=str(home))
-    cmd = [mvn, "-B", "-q", "-f", str(home / "pom.xml"), "dependency:copy-dependencies",
-           f"-DoutputDirectory={staging}", "-DincludeScope=runtime"]
+    cmd = [
+        mvn,
+        "-B",
+        "-q",
+        "-f",
+        str(home / "pom.xml"),
+        "dependency:copy-dependencies",
+        f"-DoutputDirectory={staging}",
+        "-DincludeScope=runtime",
+    ]
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if done.returncode != 0:
-        raise BrokerError(f"Maven could not resolve Kafka {settings.kafka_version}:\n"
-                          f"{done.stdout[-2000:]}{done.stderr[-2000:]}")
+        raise BrokerError(
+            f"Maven could not resolve Kafka {settings.kafka_version}:\n"
+            f"{done.stdout[-2000:]}{done.stderr[-2000:]}"
+        )
     shutil.rmtree(lib, ignore_errors=True)
     staging.rename(lib)
     (home / "resolved").touch()
@@ -111,16 +122,24 @@ class LocalBroker:
     def status(self) -> BrokerStatus:
         """Whether the broker runs, and where its data and log are."""
         pid = self._running_pid()
-        return BrokerStatus(pid is not None, pid, self.bootstrap, self.settings.kafka_version,
-                            self.data_dir, self.log_file)
+        return BrokerStatus(
+            pid is not None,
+            pid,
+            self.bootstrap,
+            self.settings.kafka_version,
+            self.data_dir,
+            self.log_file,
+        )
 
     def start(self) -> bool:
         """Start the broker and wait until it answers; False if it was already running."""
         if self._running_pid() is not None:
             return False
         if _port_open(self.settings.broker_port):
-            raise BrokerError(f"port {self.settings.broker_port} is taken by another process; "
-                              "set MASH_BROKER_PORT or MASH_KAFKA_BOOTSTRAP")
+            raise BrokerError(
+                f"port {self.settings.broker_port} is taken by another process; "
+                "set MASH_BROKER_PORT or MASH_KAFKA_BOOTSTRAP"
+            )
         lib = resolve_kafka(self.settings)
         self.dir.mkdir(parents=True, exist_ok=True)
         self._write_config()
@@ -158,15 +177,25 @@ class LocalBroker:
         java = shutil.which("java")
         if java is None:
             raise BrokerError("Java (java) is not on PATH; Apache Kafka needs Java 17+")
-        return [java, f"-Xmx{self.settings.broker_heap}", "-Xms256m", "-XX:+UseG1GC",
-                "-Djava.awt.headless=true",
-                f"-Dlog4j2.configurationFile={self.dir / 'log4j2.properties'}",
-                f"-Dkafka.logs.dir={self.dir / 'logs'}",
-                "-cp", f"{lib}/*", main, *args]
+        return [
+            java,
+            f"-Xmx{self.settings.broker_heap}",
+            "-Xms256m",
+            "-XX:+UseG1GC",
+            "-Djava.awt.headless=true",
+            f"-Dlog4j2.configurationFile={self.dir / 'log4j2.properties'}",
+            f"-Dkafka.logs.dir={self.dir / 'logs'}",
+            "-cp",
+            f"{lib}/*",
+            main,
+            *args,
+        ]
 
     def _write_config(self) -> None:
         s = self.settings
-        listeners = f"PLAINTEXT://127.0.0.1:{s.broker_port},CONTROLLER://127.0.0.1:{s.controller_port}"
+        listeners = (
+            f"PLAINTEXT://127.0.0.1:{s.broker_port},CONTROLLER://127.0.0.1:{s.controller_port}"
+        )
         props = {
             "process.roles": "broker,controller",
             "node.id": "1",
@@ -192,8 +221,16 @@ class LocalBroker:
 
     def _format(self, lib: Path) -> None:
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
-        cmd = self._java(lib, "kafka.tools.StorageTool", "format", "-t", cluster_id,
-                         "-c", str(self.config_file), "--ignore-formatted")
+        cmd = self._java(
+            lib,
+            "kafka.tools.StorageTool",
+            "format",
+            "-t",
+            cluster_id,
+            "-c",
+            str(self.config_file),
+            "--ignore-formatted",
+        )
         done = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             raise BrokerError(f"formatting KRaft storage failed:\n{done.stdout}{done.stderr}")
@@ -203,7 +240,9 @@ class LocalBroker:
         with self.log_file.open("ab") as out:
             proc = subprocess.Popen(
                 self._java(lib, "kafka.Kafka", str(self.config_file)),
-                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )
         self.pid_file.write_text(str(proc.pid))
@@ -219,19 +258,22 @@ class LocalBroker:
                 raise BrokerError(f"Kafka exited with {self._proc.returncode}; see {self.log_file}")
             if _port_open(self.settings.broker_port):
                 try:
-                    admin = KafkaAdminClient(bootstrap_servers=self.bootstrap,
-                                             request_timeout_ms=5000)
+                    admin = KafkaAdminClient(
+                        bootstrap_servers=self.bootstrap, request_timeout_ms=5000
+                    )
                     try:
                         admin.describe_cluster()
                         return
                     finally:
                         admin.close()
-                except Exception:  # noqa: BLE001 - any failure here means "not ready yet"
+                except Exception:
                     pass
             time.sleep(0.25)
         self.stop()
-        raise BrokerError(f"Kafka did not answer within {self.settings.broker_start_timeout_s}s; "
-                          f"see {self.log_file}")
+        raise BrokerError(
+            f"Kafka did not answer within {self.settings.broker_start_timeout_s}s; "
+            f"see {self.log_file}"
+        )
 
 
 def _port_open(port: int) -> bool:
@@ -261,7 +303,5 @@ def _is_kafka(pid: int) -> bool:
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(os.getpgid(pid), sig)
-    except ProcessLookupError:
-        pass

@@ -15,11 +15,26 @@ from mash.settings import BrokerSettings, PublisherSettings, SinkSettings, Worke
 
 __all__ = ["main"]
 
-app = typer.Typer(help="MASH Hub: multi-agency safeguarding events, linked and counted.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
-broker_app = typer.Typer(help="The local Apache Kafka broker (no Docker needed).",
-                         no_args_is_help=True)
+app = typer.Typer(
+    help="MASH Hub: multi-agency safeguarding events, linked and counted.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+broker_app = typer.Typer(
+    help="The local Apache Kafka broker (no Docker needed).", no_args_is_help=True
+)
 app.add_typer(broker_app, name="broker")
+
+
+@broker_app.command("fetch")
+def broker_fetch() -> None:
+    """Resolve Apache Kafka's jars with Maven into the cache (start does this too)."""
+    from mash.broker import resolve_kafka
+
+    settings = _settings(BrokerSettings)
+    with console.status(f"Resolving Apache Kafka {settings.kafka_version} with Maven…"):
+        lib = resolve_kafka(settings)
+    console.print(f"Kafka {settings.kafka_version}: {lib}")
 
 
 @broker_app.command("start")
@@ -42,8 +57,10 @@ def broker_status() -> None:
 
     s = LocalBroker(_settings(BrokerSettings)).status()
     state = f"running (pid {s.pid})" if s.running else "stopped"
-    console.print(f"Kafka {s.kafka_version} on {s.bootstrap}: {state}\n"
-                  f"  data: {s.data_dir}\n  log:  {s.log_file}")
+    console.print(
+        f"Kafka {s.kafka_version} on {s.bootstrap}: {state}\n"
+        f"  data: {s.data_dir}\n  log:  {s.log_file}"
+    )
     raise typer.Exit(0 if s.running else 3)
 
 
@@ -73,9 +90,11 @@ def publish(
         publisher.close()
     for rejection in report.rejected:
         console.print(f"[red]line {rejection.line}[/red]: {rejection.reason}")
-    console.print(f"{report.published} published, {len(report.rejected)} rejected "
-                  f"({report.rows_per_s:,.0f} rows/s)"
-                  + (f"; rejects in {report.rejects_file}" if report.rejects_file else ""))
+    console.print(
+        f"{report.published} published, {len(report.rejected)} rejected "
+        f"({report.rows_per_s:,.0f} rows/s)"
+        + (f"; rejects in {report.rejects_file}" if report.rejects_file else "")
+    )
     raise typer.Exit(1 if report.rejected else 0)
 
 

@@ -24,9 +24,15 @@ console = Console()
 
 def progress() -> Progress:
     """A progress display for long work (hidden when output is not a terminal)."""
-    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                    MofNCompleteColumn(), TimeElapsedColumn(), console=Console(stderr=True),
-                    transient=False)
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=False,
+    )
 
 
 def contact_table(totals: Sequence[ContactTotal]) -> Table:

@@ -8,16 +8,17 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
+from pathlib import Path
 
 from mash.console import console, contact_table, progress
 from mash.errors import MashError
-from mash.kafka import consumer_lag, ensure_topics
+from mash.kafka import consumer_lag, ensure_topics, group_is_stable
 from mash.settings import BrokerSettings, PublisherSettings, WorkerSettings
 from schemas.contracts import AGENCY_CONTRACTS, CONTACT_COUNT
 
-__all__ = ["run_demo", "wait_until_drained", "worker_process"]
+__all__ = ["run_demo", "wait_until_drained", "wait_until_ready", "worker_process"]
 
 
 def run_demo(settings: WorkerSettings, count: int) -> None:
@@ -31,24 +32,39 @@ def run_demo(settings: WorkerSettings, count: int) -> None:
         if settings.uses_local_broker:
             stack.enter_context(_local_broker(BrokerSettings()))
         topics = [settings.topic(c.topic) for c in AGENCY_CONTRACTS]
-        ensure_topics(settings, [*topics, settings.topic(CONTACT_COUNT.topic),
-                                 settings.deadletter_topic])
-        stack.enter_context(worker_process(settings, settings.home / "logs" / "worker.log"))
-        sample = write_sample("police", settings.home / "samples" / "police.csv", count, 2012,
-                              dt.date(2012, 4, 1), dt.date(2013, 4, 1),
-                              invalid=max(1, count // 200), duplicates=max(1, count // 100))
+        ensure_topics(
+            settings, [*topics, settings.topic(CONTACT_COUNT.topic), settings.deadletter_topic]
+        )
+        worker = stack.enter_context(
+            worker_process(os.environ, settings.home / "logs" / "worker.log")
+        )
+        console.print(f"Hub worker ready in {wait_until_ready(settings, worker):.1f}s")
+        sample = write_sample(
+            "police",
+            settings.home / "samples" / "police.csv",
+            count,
+            2012,
+            dt.date(2012, 4, 1),
+            dt.date(2013, 4, 1),
+            invalid=max(1, count // 200),
+            duplicates=max(1, count // 100),
+        )
         publisher = Publisher(PublisherSettings())
         try:
             with progress() as bar:
                 task = bar.add_task("Publishing police export", total=sample.rows)
-                report = publisher.publish_file("police", sample.path,
-                                                lambda n: bar.advance(task, n))
+                report = publisher.publish_file(
+                    "police", sample.path, lambda n: bar.advance(task, n)
+                )
         finally:
             publisher.close()
-        console.print(f"Published {report.published}; rejected {len(report.rejected)} bad rows "
-                      f"(dead-lettered; details in {report.rejects_file})")
-        wait_until_drained(settings, [*topics, settings.topic(CONTACT_COUNT.topic)],
-                           report.published)
+        console.print(
+            f"Published {report.published}; rejected {len(report.rejected)} bad rows "
+            f"(dead-lettered; details in {report.rejects_file})"
+        )
+        wait_until_drained(
+            settings, [*topics, settings.topic(CONTACT_COUNT.topic)], report.published, worker
+        )
     store = Store(settings.database)
     try:
         console.print(contact_table(store.contact_totals()))
@@ -64,8 +80,10 @@ def _local_broker(settings: BrokerSettings) -> Iterator[None]:
     broker = LocalBroker(settings)
     with console.status("Starting the local Apache Kafka broker (first run fetches it)…"):
         started = broker.start()
-    console.print(f"Kafka {settings.kafka_version} on {broker.bootstrap}"
-                  + ("" if started else " (already running; left running)"))
+    console.print(
+        f"Kafka {settings.kafka_version} on {broker.bootstrap}"
+        + ("" if started else " (already running; left running)")
+    )
     try:
         yield
     finally:
@@ -75,15 +93,18 @@ def _local_broker(settings: BrokerSettings) -> Iterator[None]:
 
 
 @contextmanager
-def worker_process(settings: WorkerSettings, log_file: os.PathLike[str]) -> Iterator[
-        subprocess.Popen[bytes]]:
-    """A `mash worker` in a child process (same settings), stopped on exit."""
-    path = os.fspath(log_file)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    env = {**os.environ, "MASH_LOG_FORMAT": "json"}
-    with open(path, "ab") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "mash.cli", "worker"], stdout=out,
-                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
+def worker_process(env: Mapping[str, str], log_file: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """A `mash worker` in a child process configured by ``env``, stopped on exit."""
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    env = {**env, "MASH_LOG_FORMAT": "json"}
+    with log_file.open("ab") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "mash.cli", "worker"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+        )
     try:
         yield proc
     finally:
@@ -95,8 +116,28 @@ def worker_process(settings: WorkerSettings, log_file: os.PathLike[str]) -> Iter
             proc.wait()
 
 
-def wait_until_drained(settings: WorkerSettings, topics: list[str], total: int,
-                       timeout_s: float = 600.0) -> None:
+def wait_until_ready(
+    settings: WorkerSettings, worker: subprocess.Popen[bytes], timeout_s: float = 120.0
+) -> float:
+    """Wait until the worker's consumer group is stable; return the seconds it took."""
+    started = time.monotonic()
+    with console.status("Starting the hub worker…"):
+        while not group_is_stable(settings, settings.app_id):
+            if worker.poll() is not None:
+                raise MashError(f"the worker exited with status {worker.returncode}; see its log")
+            if time.monotonic() - started > timeout_s:
+                raise MashError(f"the worker was not ready after {timeout_s:.0f}s; see its log")
+            time.sleep(0.1)
+    return time.monotonic() - started
+
+
+def wait_until_drained(
+    settings: WorkerSettings,
+    topics: list[str],
+    total: int,
+    worker: subprocess.Popen[bytes] | None = None,
+    timeout_s: float = 600.0,
+) -> None:
     """Wait until the worker has committed past every record on ``topics`` (no fixed sleep)."""
     deadline = time.monotonic() + timeout_s
     with progress() as bar:
@@ -106,7 +147,10 @@ def wait_until_drained(settings: WorkerSettings, topics: list[str], total: int,
             bar.update(task, completed=max(0, total - lag))
             if lag == 0:
                 return
+            if worker is not None and worker.poll() is not None:
+                raise MashError(f"the worker exited with status {worker.returncode} "
+                                f"with {lag} records left; see its log")
             if time.monotonic() > deadline:
                 raise MashError(f"the worker still had {lag} records to process after "
-                                f"{timeout_s:.0f}s; see {settings.home / 'logs' / 'worker.log'}")
+                                f"{timeout_s:.0f}s; see its log")
             time.sleep(0.2)

@@ -1,13 +1,13 @@
 """The exception tree of MASH Hub.
 
-    MashError
-    ├── ConfigError              settings that cannot work together
-    ├── BrokerError              the local Kafka broker could not be resolved, started or stopped
-    ├── ContractError            (schemas) a record breaks its contract
-    │   ├── DecodeError          bytes that are not a framed Avro record we know
-    │   └── InvalidRecord        a decoded record that fails validation
-    ├── PublishError             (producers) an export could not be published
-    └── SinkError                (sinks) a store could not be written or read
+MashError
+├── ConfigError              settings that cannot work together
+├── BrokerError              the local Kafka broker could not be resolved, started or stopped
+├── ContractError            (schemas) a record breaks its contract
+│   ├── DecodeError          bytes that are not a framed Avro record we know
+│   └── InvalidRecord        a decoded record that fails validation
+├── PublishError             (producers) an export could not be published
+└── SinkError                (sinks) a store could not be written or read
 """
 
 from __future__ import annotations

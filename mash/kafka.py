@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import KafkaAdminClient, NewTopic
-from kafka.errors import TopicAlreadyExistsError
+from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from mash.settings import CommonSettings
 
-__all__ = ["Record", "consumer_lag", "ensure_topics", "read_topic"]
+__all__ = ["Record", "consumer_lag", "ensure_topics", "group_is_stable", "read_topic"]
 
 
 def ensure_topics(settings: CommonSettings, names: Iterable[str]) -> None:
@@ -22,21 +23,24 @@ def ensure_topics(settings: CommonSettings, names: Iterable[str]) -> None:
         existing = set(admin.list_topics())
         wanted = [NewTopic(n, settings.partitions, 1) for n in names if n not in existing]
         if wanted:
-            try:
+            # another process may create one between our look and our create
+            with contextlib.suppress(TopicAlreadyExistsError):
                 admin.create_topics(wanted)
-            except TopicAlreadyExistsError:
-                pass  # another process created it between our look and our create
     finally:
         admin.close()
 
 
 def consumer_lag(settings: CommonSettings, group: str, topics: Iterable[str]) -> int:
     """Messages on ``topics`` that consumer ``group`` has not yet committed past."""
-    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=group,
-                             enable_auto_commit=False)
+    consumer = KafkaConsumer(
+        bootstrap_servers=settings.bootstrap_servers, group_id=group, enable_auto_commit=False
+    )
     try:
-        tps = [TopicPartition(t, p) for t in topics
-               for p in sorted(consumer.partitions_for_topic(t) or ())]
+        tps = [
+            TopicPartition(t, p)
+            for t in topics
+            for p in sorted(consumer.partitions_for_topic(t) or ())
+        ]
         ends = consumer.end_offsets(tps)
         return sum(ends[tp] - (consumer.committed(tp) or 0) for tp in tps)
     finally:
@@ -57,8 +61,11 @@ class Record:
 
 def read_topic(settings: CommonSettings, topic: str, idle_s: float = 2.0) -> list[Record]:
     """Every record now on ``topic``, from the beginning (stops once the end is reached)."""
-    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers,
-                             enable_auto_commit=False, auto_offset_reset="earliest")
+    consumer = KafkaConsumer(
+        bootstrap_servers=settings.bootstrap_servers,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
     try:
         tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
         consumer.assign(tps)
@@ -70,8 +77,26 @@ def read_topic(settings: CommonSettings, topic: str, idle_s: float = 2.0) -> lis
             if time.monotonic() > deadline:
                 raise TimeoutError(f"could not read {topic} to its end")
             for batch in consumer.poll(timeout_ms=500).values():
-                records += [Record(m.topic, m.partition, m.offset, m.key, m.value,
-                                   {k: v for k, v in m.headers}) for m in batch]
+                records += [
+                    Record(
+                        m.topic, m.partition, m.offset, m.key, m.value, {k: v for k, v in m.headers}
+                    )
+                    for m in batch
+                ]
         return records
     finally:
         consumer.close()
+
+
+def group_is_stable(settings: CommonSettings, group: str) -> bool:
+    """True once consumer ``group`` has members and has finished rebalancing."""
+    admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+    try:
+        description = admin.describe_groups([group]).get(group, {})
+    except KafkaError as exc:
+        if exc.retriable:  # e.g. no group coordinator yet on a brand-new broker
+            return False
+        raise
+    finally:
+        admin.close()
+    return bool(description.get("group_state") == "Stable" and description.get("members"))

@@ -33,9 +33,13 @@ def configure_logging(settings: CommonSettings) -> None:
     )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
-        structlog.stdlib.ProcessorFormatter(foreign_pre_chain=shared, processors=[
-            structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer,
-        ])
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=shared,
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                renderer,
+            ],
+        )
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]
@@ -46,4 +50,4 @@ def configure_logging(settings: CommonSettings) -> None:
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:
     """A named structlog logger."""
-    return structlog.stdlib.get_logger(name)  # type: ignore[no-any-return]  # structlog's stub returns Any
+    return structlog.stdlib.get_logger(name)

@@ -58,7 +58,8 @@ class AgencyAdapter:
     def from_dict(self, datum: dict[str, Any], clock: ValidationClock) -> BaseModel:
         """The model for one JSON object of the model's shape."""
         datum = {**datum, "event_type": self.event_type, "source_agency": self.source_agency}
-        return self.contract.model.model_validate(datum, context=clock)
+        model: BaseModel = self.contract.model.model_validate(datum, context=clock)
+        return model
 
     def to_csv_row(self, record: BaseModel) -> dict[str, str]:
         """One CSV row for a model (the inverse of ``from_csv_row``)."""

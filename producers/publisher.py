@@ -69,7 +69,9 @@ def read_export(path: Path, adapter: AgencyAdapter) -> Iterator[Row]:
     if suffix not in {".csv", ".jsonl", ".ndjson"}:
         raise PublishError(f"{path}: unknown export type {suffix!r} (expected .csv or .jsonl)")
     with path.open(newline="", encoding="utf-8") as handle:
-        yield from (_csv_rows(handle, adapter) if suffix == ".csv" else _jsonl_rows(handle, adapter))
+        yield from (
+            _csv_rows(handle, adapter) if suffix == ".csv" else _jsonl_rows(handle, adapter)
+        )
 
 
 def count_rows(path: Path) -> int:
@@ -95,8 +97,13 @@ def _jsonl_rows(handle: IO[str], adapter: AgencyAdapter) -> Iterator[Row]:
     for number, text in enumerate(handle, start=1):
         if not text.strip():
             continue
-        yield number, text.rstrip("\n").encode(), lambda clock, text=text: _from_json(  # type: ignore[misc]  # default binds the line
-            text, adapter, clock)
+        yield (
+            number,
+            text.rstrip("\n").encode(),
+            lambda clock, text=text: _from_json(  # type: ignore[misc]  # default binds the line
+                text, adapter, clock
+            ),
+        )
 
 
 def _from_json(text: str, adapter: AgencyAdapter, clock: ValidationClock) -> BaseModel:
@@ -112,8 +119,8 @@ def _from_json(text: str, adapter: AgencyAdapter, clock: ValidationClock) -> Bas
 def subject_key(record: Any) -> bytes:
     """The partition key: the same child's events from one agency land on one partition."""
     subject = record.subject
-    key = subject.nhs_number or subject.person_id or (
-        f"{subject.family_name.lower()}|{subject.date_of_birth or subject.expected_delivery_date}")
+    born = subject.date_of_birth or subject.expected_delivery_date
+    key = subject.nhs_number or subject.person_id or f"{subject.family_name.lower()}|{born}"
     return f"{record.source_agency}:{key}".encode()
 
 
@@ -123,8 +130,12 @@ class Publisher:
     def __init__(self, settings: PublisherSettings) -> None:
         self.settings = settings
         self.producer = KafkaProducer(
-            bootstrap_servers=settings.bootstrap_servers, acks="all", enable_idempotence=True,
-            linger_ms=20, batch_size=256 * 1024, max_in_flight_requests_per_connection=5,
+            bootstrap_servers=settings.bootstrap_servers,
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=20,
+            batch_size=256 * 1024,
+            max_in_flight_requests_per_connection=5,
         )
         self._failures: list[BaseException] = []
 
@@ -132,8 +143,9 @@ class Publisher:
         """Flush and close the producer."""
         self.producer.close(timeout=30)
 
-    def publish_file(self, agency: str, path: Path,
-                     on_row: Callable[[int], None] = lambda _: None) -> PublishReport:
+    def publish_file(
+        self, agency: str, path: Path, on_row: Callable[[int], None] = lambda _: None
+    ) -> PublishReport:
         """Publish every valid row of ``path``; reject the rest to a file and the dead letters."""
         adapter = adapter_for(agency)
         topic = self.settings.topic(adapter.contract.topic)
@@ -155,29 +167,51 @@ class Publisher:
         self.producer.flush(timeout=60)
         report.seconds = time.perf_counter() - started
         if self._failures:
-            raise PublishError(f"{len(self._failures)} records were not acknowledged by Kafka: "
-                               f"{self._failures[0]!r}")
+            raise PublishError(
+                f"{len(self._failures)} records were not acknowledged by Kafka: "
+                f"{self._failures[0]!r}"
+            )
         report.rejects_file = self._write_rejects(report)
-        log.info("publish.done", agency=agency, file=path.name, published=report.published,
-                 rejected=len(report.rejected), seconds=round(report.seconds, 3))
+        log.info(
+            "publish.done",
+            agency=agency,
+            file=path.name,
+            published=report.published,
+            rejected=len(report.rejected),
+            seconds=round(report.seconds, 3),
+        )
         return report
 
-    def _send(self, topic: str, key: bytes | None, value: bytes,
-              headers: list[tuple[str, bytes]] | None = None) -> None:
+    def _send(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes,
+        headers: list[tuple[str, bytes]] | None = None,
+    ) -> None:
         future = self.producer.send(topic, key=key, value=value, headers=headers or [])
         future.add_errback(self._failures.append)
 
     def _reject(self, report: PublishReport, rejection: Rejection) -> None:
         report.rejected.append(rejection)
-        log.warning("publish.rejected", agency=report.agency, file=report.path.name,
-                    line=rejection.line, reason=rejection.reason)
-        self._send(self.settings.deadletter_topic, f"{report.path.name}:{rejection.line}".encode(),
-                   rejection.raw, [
-                       ("mash.reason", rejection.reason.encode()),
-                       ("mash.stage", b"publish"),
-                       ("mash.agency", report.agency.encode()),
-                       ("mash.source", f"{report.path.name}:{rejection.line}".encode()),
-                   ])
+        log.warning(
+            "publish.rejected",
+            agency=report.agency,
+            file=report.path.name,
+            line=rejection.line,
+            reason=rejection.reason,
+        )
+        self._send(
+            self.settings.deadletter_topic,
+            f"{report.path.name}:{rejection.line}".encode(),
+            rejection.raw,
+            [
+                ("mash.reason", rejection.reason.encode()),
+                ("mash.stage", b"publish"),
+                ("mash.agency", report.agency.encode()),
+                ("mash.source", f"{report.path.name}:{rejection.line}".encode()),
+            ],
+        )
 
     def _write_rejects(self, report: PublishReport) -> Path | None:
         if not report.rejected:
@@ -186,6 +220,14 @@ class Publisher:
         out = self.settings.rejects_path / f"{report.path.name}.rejects.jsonl"
         with out.open("w", encoding="utf-8") as handle:
             for r in report.rejected:
-                handle.write(json.dumps({"line": r.line, "reason": r.reason,
-                                         "row": r.raw.decode("utf-8", "replace")}) + "\n")
+                handle.write(
+                    json.dumps(
+                        {
+                            "line": r.line,
+                            "reason": r.reason,
+                            "row": r.raw.decode("utf-8", "replace"),
+                        }
+                    )
+                    + "\n"
+                )
         return out

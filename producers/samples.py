@@ -26,8 +26,16 @@ class SampleExport:
     contacts_by_month: Counter[str] = field(default_factory=Counter)
 
 
-def write_sample(agency: str, out: Path, count: int, seed: int, start: dt.date, end: dt.date,
-                 invalid: int = 0, duplicates: int = 0) -> SampleExport:
+def write_sample(
+    agency: str,
+    out: Path,
+    count: int,
+    seed: int,
+    start: dt.date,
+    end: dt.date,
+    invalid: int = 0,
+    duplicates: int = 0,
+) -> SampleExport:
     """Write ``count`` rows: ``invalid`` bad ones, ``duplicates`` exact re-sends, the rest new."""
     if agency != "police":
         raise KeyError(f"no sample generator for agency {agency!r} yet; known: police")
@@ -50,12 +58,24 @@ def write_sample(agency: str, out: Path, count: int, seed: int, start: dt.date, 
     rng.shuffle(order)
     # a re-send must come after its original: put each duplicate after the first row it copies
     order.sort(key=lambda i: kinds[i] == "dup")
-    return _write(out, adapter.csv_columns, rows, kinds, order,
-                  Counter(f"{r.reported_at:%Y-%m}" for r in unique))
+    return _write(
+        out,
+        adapter.csv_columns,
+        rows,
+        kinds,
+        order,
+        Counter(f"{r.reported_at:%Y-%m}" for r in unique),
+    )
 
 
-def _write(out: Path, columns: list[str], rows: list[dict[str, str]], kinds: list[str],
-           order: list[int], by_month: Counter[str]) -> SampleExport:
+def _write(
+    out: Path,
+    columns: list[str],
+    rows: list[dict[str, str]],
+    kinds: list[str],
+    order: list[int],
+    by_month: Counter[str],
+) -> SampleExport:
     out.parent.mkdir(parents=True, exist_ok=True)
     export = SampleExport(out, len(rows), contacts_by_month=by_month)
     with out.open("w", newline="", encoding="utf-8") as handle:

@@ -14,16 +14,85 @@ from schemas.police import IncidentType, PoliceNotification, RiskLevel
 __all__ = ["INVALIDATIONS", "SyntheticChild", "children", "nhs_test_number", "police_notifications"]
 
 _GIVEN = {
-    Sex.FEMALE: ["Amelia", "Olivia", "Isla", "Ava", "Mia", "Ivy", "Lily", "Isabella", "Rosie",
-                 "Sophia", "Grace", "Freya", "Poppy", "Ella", "Evie", "Daisy", "Layla", "Nia"],
-    Sex.MALE: ["Oliver", "George", "Arlo", "Noah", "Leo", "Oscar", "Harry", "Archie", "Jack",
-               "Henry", "Charlie", "Freddie", "Theo", "Alfie", "Jacob", "Finley", "Kai", "Ezra"],
+    Sex.FEMALE: [
+        "Amelia",
+        "Olivia",
+        "Isla",
+        "Ava",
+        "Mia",
+        "Ivy",
+        "Lily",
+        "Isabella",
+        "Rosie",
+        "Sophia",
+        "Grace",
+        "Freya",
+        "Poppy",
+        "Ella",
+        "Evie",
+        "Daisy",
+        "Layla",
+        "Nia",
+    ],
+    Sex.MALE: [
+        "Oliver",
+        "George",
+        "Arlo",
+        "Noah",
+        "Leo",
+        "Oscar",
+        "Harry",
+        "Archie",
+        "Jack",
+        "Henry",
+        "Charlie",
+        "Freddie",
+        "Theo",
+        "Alfie",
+        "Jacob",
+        "Finley",
+        "Kai",
+        "Ezra",
+    ],
 }
-_FAMILY = ["Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies",
-           "Patel", "Robinson", "Wright", "Thompson", "Evans", "Walker", "White", "Roberts",
-           "Green", "Hall", "Okafor", "Nowak", "Khan", "Mensah", "Kowalski", "Ahmed"]
-_STREETS = ["Acacia Avenue", "Mill Lane", "Station Road", "Church Street", "Victoria Road",
-            "The Drive", "Park Lane", "Oak Close", "Elm Grove", "Market Place"]
+_FAMILY = [
+    "Smith",
+    "Jones",
+    "Taylor",
+    "Brown",
+    "Williams",
+    "Wilson",
+    "Johnson",
+    "Davies",
+    "Patel",
+    "Robinson",
+    "Wright",
+    "Thompson",
+    "Evans",
+    "Walker",
+    "White",
+    "Roberts",
+    "Green",
+    "Hall",
+    "Okafor",
+    "Nowak",
+    "Khan",
+    "Mensah",
+    "Kowalski",
+    "Ahmed",
+]
+_STREETS = [
+    "Acacia Avenue",
+    "Mill Lane",
+    "Station Road",
+    "Church Street",
+    "Victoria Road",
+    "The Drive",
+    "Park Lane",
+    "Oak Close",
+    "Elm Grove",
+    "Market Place",
+]
 _INWARD_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
 
 
@@ -55,16 +124,18 @@ def children(rng: random.Random, count: int, born_after: dt.date) -> list[Synthe
     pool = []
     for _ in range(count):
         sex = rng.choice([Sex.FEMALE, Sex.MALE])
-        pool.append(SyntheticChild(
-            given_name=rng.choice(_GIVEN[sex]),
-            family_name=rng.choice(_FAMILY),
-            date_of_birth=born_after + dt.timedelta(days=rng.randrange(17 * 365)),
-            sex=sex,
-            nhs_number=nhs_test_number(rng),
-            address=f"{rng.randrange(1, 200)} {rng.choice(_STREETS)}, Romford",
-            postcode=f"RM{rng.randrange(1, 15)} {rng.randrange(10)}"
-                     f"{rng.choice(_INWARD_LETTERS)}{rng.choice(_INWARD_LETTERS)}",
-        ))
+        pool.append(
+            SyntheticChild(
+                given_name=rng.choice(_GIVEN[sex]),
+                family_name=rng.choice(_FAMILY),
+                date_of_birth=born_after + dt.timedelta(days=rng.randrange(17 * 365)),
+                sex=sex,
+                nhs_number=nhs_test_number(rng),
+                address=f"{rng.randrange(1, 200)} {rng.choice(_STREETS)}, Romford",
+                postcode=f"RM{rng.randrange(1, 15)} {rng.randrange(10)}"
+                f"{rng.choice(_INWARD_LETTERS)}{rng.choice(_INWARD_LETTERS)}",
+            )
+        )
     return pool
 
 
@@ -73,19 +144,29 @@ def police_notifications(
 ) -> Iterator[PoliceNotification]:
     """``count`` valid police notifications reported between ``start`` and ``end``."""
     rng = random.Random(seed)
-    span_s = int((dt.datetime.combine(end, dt.time()) - dt.datetime.combine(start, dt.time()))
-                 .total_seconds())
+    span_s = int(
+        (
+            dt.datetime.combine(end, dt.time()) - dt.datetime.combine(start, dt.time())
+        ).total_seconds()
+    )
     pool = children(rng, max(1, count // 3), start - dt.timedelta(days=17 * 365))
     for n in range(count):
         child = rng.choice(pool)
-        occurred = (dt.datetime.combine(start, dt.time(), dt.UTC)
-                    + dt.timedelta(seconds=rng.randrange(span_s)))
+        occurred = dt.datetime.combine(start, dt.time(), dt.UTC) + dt.timedelta(
+            seconds=rng.randrange(span_s)
+        )
         reported = occurred + dt.timedelta(minutes=rng.randrange(5, 48 * 60))
         yield _police(rng, n, child, occurred, reported, rng.random() < nhs_share)
 
 
-def _police(rng: random.Random, n: int, child: SyntheticChild, occurred: dt.datetime,
-            reported: dt.datetime, with_nhs: bool) -> PoliceNotification:
+def _police(
+    rng: random.Random,
+    n: int,
+    child: SyntheticChild,
+    occurred: dt.datetime,
+    reported: dt.datetime,
+    with_nhs: bool,
+) -> PoliceNotification:
     incident = rng.choice(list(IncidentType))
     return PoliceNotification(
         event_id=uuid.UUID(int=rng.getrandbits(128), version=4),

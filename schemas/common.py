@@ -114,8 +114,10 @@ class Child(BaseModel):
     @model_validator(mode="after")
     def _born_or_unborn(self) -> Self:
         if (self.date_of_birth is None) == (self.expected_delivery_date is None):
-            raise ValueError("a child has either a date of birth or, unborn, an expected date "
-                             "of delivery (exactly one)")
+            raise ValueError(
+                "a child has either a date of birth or, unborn, an expected date "
+                "of delivery (exactly one)"
+            )
         return self
 
 
@@ -140,8 +142,14 @@ class Envelope(BaseModel):
     reporter_team_id: str
 
     @field_validator(
-        "event_type", "source_system", "agency_record_id", "tenant", "purpose", "isa_id",
-        "reporter_role", "reporter_team_id",
+        "event_type",
+        "source_system",
+        "agency_record_id",
+        "tenant",
+        "purpose",
+        "isa_id",
+        "reporter_role",
+        "reporter_team_id",
     )
     @classmethod
     def _present(cls, value: str) -> str:

@@ -13,7 +13,7 @@ import struct
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 import fastavro
 from fastavro.schema import fingerprint, parse_schema, to_parsing_canonical_form
@@ -82,15 +82,17 @@ class Contract(Generic[M]):
 @cache
 def _load(schema_file: str) -> tuple[dict[str, Any], int, dict[str, Any]]:
     raw = json.loads(resources.files("schemas").joinpath("avro", schema_file).read_text())
-    parsed = parse_schema(raw)
+    parsed = cast(dict[str, Any], parse_schema(raw))
     fp = int(fingerprint(to_parsing_canonical_form(parsed), "CRC-64-AVRO"), 16)
     return parsed, fp, raw
 
 
 POLICE_NOTIFICATION: Contract[PoliceNotification] = Contract(
-    "police.notifications", "uk.mashhub.police.PoliceNotification.v1.avsc", PoliceNotification)
+    "police.notifications", "uk.mashhub.police.PoliceNotification.v1.avsc", PoliceNotification
+)
 CONTACT_COUNT: Contract[ContactCount] = Contract(
-    "metrics.contacts", "uk.mashhub.metrics.ContactCount.v1.avsc", ContactCount)
+    "metrics.contacts", "uk.mashhub.metrics.ContactCount.v1.avsc", ContactCount
+)
 
 CONTRACTS: tuple[Contract[Any], ...] = (POLICE_NOTIFICATION, CONTACT_COUNT)
 AGENCY_CONTRACTS: tuple[Contract[Any], ...] = (POLICE_NOTIFICATION,)
@@ -111,14 +113,19 @@ def decode(data: bytes, clock: ValidationClock | None = None) -> BaseModel:
     contract = _by_fingerprint().get(fp)
     if contract is None:
         raise DecodeError(f"unknown schema fingerprint {fp:016x}")
+    body = io.BytesIO(data)
+    body.seek(_HEADER.size)
     try:
-        datum = fastavro.schemaless_reader(io.BytesIO(data[_HEADER.size:]), contract.schema, None)
+        datum = fastavro.schemaless_reader(body, contract.schema, None)
     except Exception as exc:  # fastavro raises assorted errors on corrupt bodies
         raise DecodeError(f"corrupt Avro body for {contract.topic}: {type(exc).__name__}") from exc
+    if body.tell() != len(data) or not isinstance(datum, dict):
+        raise DecodeError(f"corrupt Avro body for {contract.topic}: trailing bytes")
     try:
-        return contract.from_avro(datum, clock)  # type: ignore[no-any-return]  # Contract[Any]
+        model: BaseModel = contract.from_avro(datum, clock)
     except ValidationError as exc:
         raise InvalidRecord(describe_errors(exc)) from exc
+    return model
 
 
 def describe_errors(exc: ValidationError) -> str:

@@ -9,7 +9,8 @@ __all__ = ["check_nhs_number", "check_postcode", "check_upn", "normalise_postcod
 _UPN_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"
 _UPN_ALPHABET = _UPN_LETTERS + "0123456789"
 _POSTCODE = re.compile(
-    r"^(GIR 0AA|[A-PR-UWYZ](?:[0-9]{1,2}|[A-HK-Y][0-9]{1,2}|[0-9][A-HJKPSTUW]|[A-HK-Y][0-9][ABEHMNPRVWXY])"
+    r"^(GIR 0AA|[A-PR-UWYZ]"
+    r"(?:[0-9]{1,2}|[A-HK-Y][0-9]{1,2}|[0-9][A-HJKPSTUW]|[A-HK-Y][0-9][ABEHMNPRVWXY])"
     r" [0-9][ABD-HJLNP-UW-Z]{2})$"
 )
 

@@ -33,7 +33,8 @@ __all__ = ["ContactTotal", "Store"]
 metadata = MetaData()
 
 contact_counts = Table(
-    "contact_counts", metadata,
+    "contact_counts",
+    metadata,
     Column("agency", String(32), primary_key=True),
     Column("month", String(7), primary_key=True),
     Column("source_partition", Integer, primary_key=True),
@@ -71,9 +72,16 @@ class Store:
         if not rows:
             return
         latest = {row.key: row for row in rows}
-        values = [{"agency": r.agency, "month": r.month, "source_partition": r.partition,
-                   "contacts": r.contacts} for r in latest.values()]
-        insert = (postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert)
+        values = [
+            {
+                "agency": r.agency,
+                "month": r.month,
+                "source_partition": r.partition,
+                "contacts": r.contacts,
+            }
+            for r in latest.values()
+        ]
+        insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
         stmt = insert(contact_counts).values(values)
         stmt = stmt.on_conflict_do_update(
             index_elements=["agency", "month", "source_partition"],
@@ -84,9 +92,12 @@ class Store:
 
     def contact_totals(self) -> list[ContactTotal]:
         """Contacts by agency and month, summed over partitions, in order."""
-        query = (select(contact_counts.c.agency, contact_counts.c.month,
-                        func.sum(contact_counts.c.contacts))
-                 .group_by(contact_counts.c.agency, contact_counts.c.month)
-                 .order_by(contact_counts.c.agency, contact_counts.c.month))
+        query = (
+            select(
+                contact_counts.c.agency, contact_counts.c.month, func.sum(contact_counts.c.contacts)
+            )
+            .group_by(contact_counts.c.agency, contact_counts.c.month)
+            .order_by(contact_counts.c.agency, contact_counts.c.month)
+        )
         with self.engine.connect() as conn:
             return [ContactTotal(a, m, int(n)) for a, m, n in conn.execute(query)]

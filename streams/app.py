@@ -12,9 +12,9 @@ import datetime as dt
 import time
 import weakref
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 import faust
 from faust.streams import _current_event  # the context var Faust's tables partition by
@@ -56,7 +56,7 @@ def faust_settings(settings: WorkerSettings) -> dict[str, Any]:
 
 
 @contextmanager
-def _as_current(event: faust.types.EventT) -> Iterator[None]:
+def _as_current(event: faust.types.EventT[Any]) -> Iterator[None]:
     """Make ``event`` current, so table reads and writes go to its partition.
 
     Faust sets this only while iterating one event at a time; batches need it set by hand.
@@ -68,16 +68,31 @@ def _as_current(event: faust.types.EventT) -> Iterator[None]:
         _current_event.reset(token)
 
 
-def _by_partition(events: Sequence[faust.types.EventT]) -> dict[int, list[faust.types.EventT]]:
-    groups: dict[int, list[faust.types.EventT]] = defaultdict(list)
+def _by_partition(
+    events: Sequence[faust.types.EventT[Any]],
+) -> dict[int, list[faust.types.EventT[Any]]]:
+    groups: dict[int, list[faust.types.EventT[Any]]] = defaultdict(list)
     for event in events:
         groups[event.message.partition].append(event)
     return groups
 
 
-def _incoming(event: faust.types.EventT) -> Incoming:
+def _batches(
+    stream: faust.StreamT[bytes], settings: WorkerSettings
+) -> AsyncIterator[Sequence[faust.types.EventT[Any]]]:
+    """Batches of events: the stages work a batch at a time, never one event at a time."""
+    take = cast(faust.Stream[bytes], stream).take_events  # StreamT does not declare it
+    return take(settings.batch_size, settings.batch_within_s)
+
+
+def _raw_topic(app: faust.App, *names: str) -> faust.TopicT:
+    """A topic of plain bytes: the hub frames and decodes its own Avro."""
+    return app.topic(*names, key_serializer="raw", value_serializer="raw")
+
+
+def _incoming(event: faust.types.EventT[Any]) -> Incoming:
     m = event.message
-    return Incoming(m.topic, m.partition, m.offset, m.key, m.value)
+    return Incoming(m.topic, m.partition, m.offset, m.key, m.value or b"")
 
 
 class Hub:
@@ -88,12 +103,11 @@ class Hub:
         self.skew = dt.timedelta(seconds=settings.clock_skew_s)
         self.seen = app.Table("seen-events", key_type=str, value_type=int)
         self.counts = app.Table("contact-counts", key_type=str, value_type=int, default=int)
-        raw = {"key_serializer": "raw", "value_serializer": "raw"}
-        self.dead_letters = app.topic(settings.deadletter_topic, **raw)
-        self.contact_counts = app.topic(settings.topic(CONTACT_COUNT.topic), **raw)
-        self.intake = app.topic(*(settings.topic(c.topic) for c in AGENCY_CONTRACTS), **raw)
+        self.dead_letters = _raw_topic(app, settings.deadletter_topic)
+        self.contact_counts = _raw_topic(app, settings.topic(CONTACT_COUNT.topic))
+        self.intake = _raw_topic(app, *(settings.topic(c.topic) for c in AGENCY_CONTRACTS))
 
-    async def process(self, events: Sequence[faust.types.EventT]) -> None:
+    async def process(self, events: Sequence[faust.types.EventT[Any]]) -> None:
         """Run one batch through every stage, a partition at a time."""
         clock = ValidationClock(skew=self.skew)
         for partition, group in _by_partition(events).items():
@@ -107,15 +121,29 @@ class Hub:
                 for count in updated:
                     self.counts[count.key] = count.contacts
             for letter in dead:
-                log.warning("validate.rejected", topic=letter.source.topic, partition=partition,
-                            offset=letter.source.offset, reason=letter.reason)
-                await self.dead_letters.send(key=letter.source.key, value=letter.source.value,
-                                             headers=letter.headers())
+                log.warning(
+                    "validate.rejected",
+                    topic=letter.source.topic,
+                    partition=partition,
+                    offset=letter.source.offset,
+                    reason=letter.reason,
+                )
+                await self.dead_letters.send(
+                    key=letter.source.key, value=letter.source.value, headers=letter.headers()
+                )
             for count in updated:
-                await self.contact_counts.send(key=count.key.encode(),
-                                               value=CONTACT_COUNT.encode(count))
-            log.debug("intake.batch", partition=partition, received=len(group), valid=len(valid),
-                      fresh=len(fresh), duplicates=len(duplicates), dead=len(dead))
+                await self.contact_counts.send(
+                    key=count.key.encode(), value=CONTACT_COUNT.encode(count)
+                )
+            log.debug(
+                "intake.batch",
+                partition=partition,
+                received=len(group),
+                valid=len(valid),
+                fresh=len(fresh),
+                duplicates=len(duplicates),
+                dead=len(dead),
+            )
 
 
 def create_app(settings: WorkerSettings) -> faust.App:
@@ -125,12 +153,12 @@ def create_app(settings: WorkerSettings) -> faust.App:
     store = Store(settings.database)
 
     async def intake(stream: faust.StreamT[bytes]) -> None:
-        async for events in stream.take_events(settings.batch_size, settings.batch_within_s):
+        async for events in _batches(stream, settings):
             await hub.process(events)
 
     async def board_sink(stream: faust.StreamT[bytes]) -> None:
-        async for events in stream.take_events(settings.batch_size, settings.batch_within_s):
-            rows = [decode(e.message.value) for e in events]
+        async for events in _batches(stream, settings):
+            rows = [decode(e.message.value or b"") for e in events]
             counts = [r for r in rows if isinstance(r, ContactCount)]
             await asyncio.to_thread(store.upsert_contact_counts, counts)
 
@@ -141,6 +169,7 @@ def create_app(settings: WorkerSettings) -> faust.App:
 
 def run_worker(settings: WorkerSettings) -> None:
     """Run a worker in the foreground until it is stopped (SIGINT/SIGTERM)."""
+    settings.worker_path.mkdir(parents=True, exist_ok=True)
     app = create_app(settings)
     worker = faust.Worker(app, loglevel=settings.log_level, override_logging=False, quiet=True)
     worker.execute_from_commandline()

@@ -25,5 +25,7 @@ def count_contacts(
         if cell not in totals:
             totals[cell] = counts.get(ContactCount.key_of(*cell, partition), 0)
         totals[cell] += 1
-    return [ContactCount(agency=a, month=m, partition=partition, contacts=n)
-            for (a, m), n in totals.items()]
+    return [
+        ContactCount(agency=a, month=m, partition=partition, contacts=n)
+        for (a, m), n in totals.items()
+    ]

@@ -41,6 +41,8 @@ class DeadLetter:
         return [
             ("mash.reason", self.reason.encode()),
             ("mash.stage", self.stage.encode()),
-            ("mash.source", f"{self.source.topic}/{self.source.partition}/{self.source.offset}"
-             .encode()),
+            (
+                "mash.source",
+                f"{self.source.topic}/{self.source.partition}/{self.source.offset}".encode(),
+            ),
         ]

@@ -1,0 +1,30 @@
+"""The store's upserts are idempotent (SQLite here; PostgreSQL in the integration tests)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from schemas.metrics import ContactCount
+from sinks.store import ContactTotal, Store
+
+
+def _count(month: str, partition: int, n: int) -> ContactCount:
+    return ContactCount(agency="POLICE", month=month, partition=partition, contacts=n)
+
+
+def test_upserts_keep_the_latest_absolute_count_and_replays_change_nothing(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'hub.db'}")
+    batch = [_count("2012-04", 0, 3), _count("2012-04", 1, 2), _count("2012-05", 0, 1)]
+    store.upsert_contact_counts(batch)
+    store.upsert_contact_counts([_count("2012-04", 0, 5)])
+    expected = [ContactTotal("POLICE", "2012-04", 7), ContactTotal("POLICE", "2012-05", 1)]
+    assert store.contact_totals() == expected
+    store.upsert_contact_counts([_count("2012-04", 0, 5), *batch[1:]])  # a replay
+    assert store.contact_totals() == expected
+    store.close()
+
+
+def test_the_last_snapshot_of_a_key_in_one_batch_wins(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'hub.db'}")
+    store.upsert_contact_counts([_count("2012-04", 0, 1), _count("2012-04", 0, 2)])
+    assert store.contact_totals() == [ContactTotal("POLICE", "2012-04", 2)]
