@@ -11,7 +11,13 @@ import typer
 from mash.console import console, contact_table, progress
 from mash.errors import MashError
 from mash.logs import configure_logging
-from mash.settings import BrokerSettings, PublisherSettings, SinkSettings, WorkerSettings
+from mash.settings import (
+    BrokerSettings,
+    DashboardSettings,
+    PublisherSettings,
+    SinkSettings,
+    WorkerSettings,
+)
 
 __all__ = ["main"]
 
@@ -119,6 +125,23 @@ def report() -> None:
 
 
 @app.command()
+def dashboard() -> None:
+    """Serve the board's dashboard (live figures from the database) until interrupted."""
+    import uvicorn
+
+    from sinks.dashboard import create_dashboard
+
+    settings = _settings(DashboardSettings)
+    console.print(f"Dashboard on http://{settings.dashboard_host}:{settings.dashboard_port}/")
+    uvicorn.run(
+        create_dashboard(settings),
+        host=settings.dashboard_host,
+        port=settings.dashboard_port,
+        log_level="warning",
+    )
+
+
+@app.command()
 def sample(
     agency: Annotated[str, typer.Argument(help="Agency whose export to write, e.g. police")],
     out: Annotated[Path, typer.Argument(help="Output file (.csv or .jsonl)")],
@@ -142,7 +165,7 @@ def demo(
     run_demo(_settings(WorkerSettings), count)
 
 
-S = TypeVar("S", BrokerSettings, PublisherSettings, SinkSettings, WorkerSettings)
+S = TypeVar("S", BrokerSettings, DashboardSettings, PublisherSettings, SinkSettings, WorkerSettings)
 
 
 def _settings(cls: type[S]) -> S:

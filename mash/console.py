@@ -15,7 +15,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from sinks.store import ContactTotal
+from sinks.store import ContactPivot, ContactTotal
 
 __all__ = ["console", "contact_table", "progress"]
 
@@ -37,17 +37,13 @@ def progress() -> Progress:
 
 def contact_table(totals: Sequence[ContactTotal]) -> Table:
     """Contacts by month reported (rows) and source agency (columns), with totals."""
-    months = sorted({t.month for t in totals})
-    agencies = sorted({t.agency for t in totals})
-    cell = {(t.agency, t.month): t.contacts for t in totals}
+    pivot = ContactPivot.of(totals)
     table = Table(title="Contacts by month reported and source agency")
     table.add_column("Month")
-    for agency in agencies:
+    for agency in pivot.agencies:
         table.add_column(agency.replace("_", " ").title(), justify="right")
     table.add_column("Total", justify="right", style="bold")
-    for month in months:
-        row = [cell.get((a, month), 0) for a in agencies]
-        table.add_row(month, *map(str, row), str(sum(row)))
-    agency_totals = [sum(cell.get((a, m), 0) for m in months) for a in agencies]
-    table.add_row("Total", *map(str, agency_totals), str(sum(agency_totals)), style="bold")
+    for month, values in pivot.rows:
+        table.add_row(month, *map(str, values))
+    table.add_row("Total", *map(str, pivot.totals), style="bold")
     return table

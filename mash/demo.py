@@ -148,9 +148,13 @@ def wait_until_drained(
             if lag == 0:
                 return
             if worker is not None and worker.poll() is not None:
-                raise MashError(f"the worker exited with status {worker.returncode} "
-                                f"with {lag} records left; see its log")
+                raise MashError(
+                    f"the worker exited with status {worker.returncode} "
+                    f"with {lag} records left; see its log"
+                )
             if time.monotonic() > deadline:
-                raise MashError(f"the worker still had {lag} records to process after "
-                                f"{timeout_s:.0f}s; see its log")
+                raise MashError(
+                    f"the worker still had {lag} records to process after "
+                    f"{timeout_s:.0f}s; see its log"
+                )
             time.sleep(0.2)

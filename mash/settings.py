@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 __all__ = [
     "BrokerSettings",
     "CommonSettings",
+    "DashboardSettings",
     "PublisherSettings",
     "SinkSettings",
     "WorkerSettings",
@@ -30,7 +31,6 @@ class CommonSettings(BaseSettings):
     broker_port: int = 9092
     topic_prefix: str = "mash"
     partitions: int = 4
-    schema_registry_url: str | None = None
     home: Path = Path(".mash")
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -102,6 +102,14 @@ class SinkSettings(CommonSettings):
             if url.startswith(prefix):
                 return "postgresql+psycopg://" + url.removeprefix(prefix)
         return url
+
+
+class DashboardSettings(SinkSettings):
+    """The board's dashboard (`mash dashboard`), reading the sinks' database."""
+
+    dashboard_host: str = "127.0.0.1"
+    dashboard_port: int = 8050
+    dashboard_refresh_s: float = 2.0
 
 
 class WorkerSettings(SinkSettings):

@@ -18,11 +18,16 @@ def settings_from(env: Mapping[str, str], cls: type[S]) -> S:
     return cls(**fields)
 
 
-def send_raw(settings: CommonSettings, topic: str,
-             messages: Sequence[tuple[bytes | None, bytes]]) -> None:
+def send_raw(
+    settings: CommonSettings, topic: str, messages: Sequence[tuple[bytes | None, bytes]]
+) -> None:
     """Publish (key, value) pairs as they are, bypassing the publisher's validation."""
-    producer = KafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all",
-                             enable_idempotence=True, linger_ms=10)
+    producer = KafkaProducer(
+        bootstrap_servers=settings.bootstrap_servers,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=10,
+    )
     try:
         futures = [producer.send(topic, key=k, value=v) for k, v in messages]
         producer.flush(timeout=60)

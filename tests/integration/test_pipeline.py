@@ -36,8 +36,9 @@ def _invalid(rng: random.Random, good: list[Message]) -> list[Message]:
             case 3:
                 bad.append((key, value + b"\x07\x07"))  # trailing garbage
             case _:
-                record = next(police_notifications(1, 1000 + n, dt.date(2012, 4, 1),
-                                                   dt.date(2013, 4, 1)))
+                record = next(
+                    police_notifications(1, 1000 + n, dt.date(2012, 4, 1), dt.date(2013, 4, 1))
+                )
                 child = record.subject.model_copy(update={"nhs_number": "9990000001"})
                 wrong = record.model_copy(update={"subject": child})
                 bad.append((key, POLICE_NOTIFICATION.encode(wrong)))
@@ -71,14 +72,17 @@ def test_1000_events_with_50_invalid_and_20_duplicates_give_exact_counts(
         wait_until_drained(settings, [intake, counts_topic], len(stream), worker)
         elapsed = time.perf_counter() - started
         _assert_counts(settings, expected)
-        print(f"\nworker ready in {ready_s:.2f}s; 1,000 events published and processed in "
-              f"{elapsed:.2f}s ({1000 / elapsed:,.0f} events/s)")
+        print(
+            f"\nworker ready in {ready_s:.2f}s; 1,000 events published and processed in "
+            f"{elapsed:.2f}s ({1000 / elapsed:,.0f} events/s)"
+        )
 
         dead = read_topic(settings, settings.deadletter_topic)
         assert len(dead) == 50
         assert sorted(d.value or b"" for d in dead) == sorted(v for _, v in invalid)
-        assert all(d.headers["mash.reason"] and d.headers["mash.stage"] == b"validate"
-                   for d in dead)
+        assert all(
+            d.headers["mash.reason"] and d.headers["mash.stage"] == b"validate" for d in dead
+        )
         reasons = Counter(d.headers["mash.reason"].split(b":")[0] for d in dead)
         assert reasons[b"subject.nhs_number"] == 10
 

@@ -1,0 +1,85 @@
+"""Reading agency exports: every row yields a model or a reason; bad files fail clearly."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from mash.errors import PublishError
+from producers.adapters import adapter_for
+from producers.publisher import count_rows, read_export, subject_key
+from producers.samples import write_sample
+from producers.synthetic import police_notifications
+from schemas.common import ValidationClock
+
+POLICE = adapter_for("police")
+START, END = dt.date(2012, 4, 1), dt.date(2013, 4, 1)
+
+
+def test_csv_rows_round_trip_to_the_same_models(tmp_path: Path) -> None:
+    export = write_sample("police", tmp_path / "p.csv", 30, 4, START, END)
+    models = [build(ValidationClock()) for _, _, build in read_export(export.path, POLICE)]
+    assert set(models) == set(police_notifications(30, 4, START, END))
+    assert len(models) == 30
+    assert count_rows(export.path) == 30
+
+
+def test_csv_line_numbers_point_at_the_bad_rows(tmp_path: Path) -> None:
+    export = write_sample("police", tmp_path / "p.csv", 40, 5, START, END, invalid=5)
+    bad = []
+    for line, _, build in read_export(export.path, POLICE):
+        try:
+            build(ValidationClock())
+        except ValidationError:
+            bad.append(line)
+    assert bad == export.invalid_lines
+
+
+def test_jsonl_reports_a_line_that_is_not_json(tmp_path: Path) -> None:
+    record = next(police_notifications(1, 6, START, END))
+    path = tmp_path / "p.jsonl"
+    path.write_text(POLICE.to_json(record) + "\n{not json\n[1, 2]\n")
+    rows = list(read_export(path, POLICE))
+    assert [line for line, _, _ in rows] == [1, 2, 3]
+    assert rows[0][2](ValidationClock()) == record
+    with pytest.raises(ValueError, match="not JSON"):
+        rows[1][2](ValidationClock())
+    with pytest.raises(ValueError, match="must be a JSON object"):
+        rows[2][2](ValidationClock())
+
+
+def test_an_agency_cannot_publish_under_another_agencys_name(tmp_path: Path) -> None:
+    record = next(police_notifications(1, 7, START, END))
+    forged = POLICE.to_json(record).replace('"POLICE"', '"HEALTH"')
+    assert POLICE.from_dict(json.loads(forged), ValidationClock()) == record
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "reason"),
+    [
+        ("p.xlsx", "", "unknown export type"),
+        ("p.csv", "event_id,merlin_ref\n", "CSV header lacks columns"),
+    ],
+)
+def test_unreadable_exports_fail_with_the_reason(
+    tmp_path: Path, name: str, text: str, reason: str
+) -> None:
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(PublishError, match=reason):
+        list(read_export(path, POLICE))
+
+
+def test_the_subject_key_keeps_a_childs_events_together() -> None:
+    record = next(police_notifications(1, 8, START, END, nhs_share=1.0))
+    assert subject_key(record) == f"POLICE:{record.subject.nhs_number}".encode()
+    anonymous = record.model_copy(
+        update={"subject": record.subject.model_copy(update={"nhs_number": None})}
+    )
+    assert subject_key(anonymous).startswith(
+        b"POLICE:" + record.subject.family_name.lower().encode()
+    )
