@@ -30,6 +30,8 @@ class CommonSettings(BaseSettings):
     """Kafka bootstrap servers; unset means the local broker on 127.0.0.1:``broker_port``."""
     broker_port: int = 9092
     topic_prefix: str = "mash"
+    schema_registry_url: str | None = None
+    """A Confluent-compatible schema registry; set, producers use the Confluent wire format."""
     partitions: int = 4
     home: Path = Path(".mash")
     log_format: Literal["auto", "json", "console"] = "auto"

@@ -1,56 +1,81 @@
-"""Agency export rows (flat CSV columns or JSONL of the model) to and from contract models.
+"""Agency export rows (flat CSV columns, or JSONL of the model) to and from contract models.
 
-One mechanism serves every agency: a CSV column ``subject_<field>`` is the subject's ``<field>``;
-every other column is the event's own field; ``event_type`` and ``source_agency`` come from the
-adapter, so an agency cannot publish under another's name.
+One mechanism serves every agency. A CSV column ``subject_<field>`` is the child's
+``<field>``; a column for a list or a nested record (``related_persons``, ``children``,
+``supervised_person``, ``factors``...) holds that value as JSON; every other column is the
+event's own field. ``event_type`` and ``source_agency`` come from the adapter, so an agency
+cannot publish under another's name.
 """
 
 from __future__ import annotations
 
+import json
+import types
+import typing
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from pydantic import BaseModel
 
 from schemas.common import Agency, ValidationClock
-from schemas.contracts import POLICE_NOTIFICATION, Contract
+from schemas.contracts import AGENCY_CONTRACTS, Contract
 
 __all__ = ["ADAPTERS", "AgencyAdapter", "adapter_for"]
 
 _SUBJECT = "subject_"
+_FIXED = {"event_type", "source_agency"}
 
 
 @dataclass(frozen=True)
 class AgencyAdapter:
-    """How one agency's export maps onto its contract."""
+    """How one agency's export of one event type maps onto its contract."""
 
+    name: str
+    """The event type, which names the export kind."""
     contract: Contract[Any]
-    event_type: str
     source_agency: Agency
 
     @property
+    def event_type(self) -> str:
+        """The event type this adapter publishes."""
+        return self.name
+
+    @cached_property
     def csv_columns(self) -> list[str]:
         """The documented CSV columns, in order."""
-        fixed = {"event_type", "source_agency"}
         columns: list[str] = []
         for name, field in self.contract.model.model_fields.items():
-            if name in fixed:
+            if name in _FIXED:
                 continue
-            if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel):
-                columns += [_SUBJECT + sub for sub in field.annotation.model_fields]
+            if name == "subject":
+                columns += [
+                    _SUBJECT + sub
+                    for sub in typing.cast(type[BaseModel], field.annotation).model_fields
+                ]
             else:
                 columns.append(name)
         return columns
 
+    @cached_property
+    def json_columns(self) -> frozenset[str]:
+        """Columns whose cells hold JSON: lists and nested records other than the subject."""
+        fields = self.contract.model.model_fields
+        return frozenset(
+            n for n, f in fields.items() if n != "subject" and _is_complex(f.annotation)
+        )
+
     def from_csv_row(self, row: dict[str, str], clock: ValidationClock) -> BaseModel:
-        """The model for one CSV row; raises pydantic's ValidationError."""
-        datum: dict[str, Any] = {"subject": {}}
+        """The model for one CSV row; raises pydantic's ValidationError or ValueError."""
+        datum: dict[str, Any] = {}
         for column, text in row.items():
             if column is None:
                 raise ValueError("row has more cells than the header")
             value = _cell(text)
             if column.startswith(_SUBJECT):
-                datum["subject"][column.removeprefix(_SUBJECT)] = value
+                datum.setdefault("subject", {})[column.removeprefix(_SUBJECT)] = value
+            elif column in self.json_columns and value is not None:
+                datum[column] = _json_cell(column, value)
             else:
                 datum[column] = value
         return self.from_dict(datum, clock)
@@ -63,14 +88,14 @@ class AgencyAdapter:
 
     def to_csv_row(self, record: BaseModel) -> dict[str, str]:
         """One CSV row for a model (the inverse of ``from_csv_row``)."""
-        row: dict[str, str] = {}
         data = record.model_dump(mode="json")
+        row: dict[str, str] = {}
         for column in self.csv_columns:
             if column.startswith(_SUBJECT):
                 value = data["subject"][column.removeprefix(_SUBJECT)]
             else:
                 value = data[column]
-            row[column] = "" if value is None else json_scalar(value)
+            row[column] = _text(value)
         return row
 
     def to_json(self, record: BaseModel) -> str:
@@ -78,9 +103,24 @@ class AgencyAdapter:
         return record.model_dump_json()
 
 
-def json_scalar(value: Any) -> str:
-    """A JSON-mode scalar as CSV text (booleans as 'true'/'false')."""
-    return ("true" if value else "false") if isinstance(value, bool) else str(value)
+def _is_complex(annotation: Any) -> bool:
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return any(_is_complex(a) for a in args)
+    origin = typing.get_origin(annotation)
+    return origin in (tuple, list) or (
+        isinstance(annotation, type) and issubclass(annotation, BaseModel)
+    )
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, separators=(",", ":"))
+    return str(value)
 
 
 def _cell(text: str | None) -> str | None:
@@ -91,14 +131,30 @@ def _cell(text: str | None) -> str | None:
     return text or None
 
 
-ADAPTERS: dict[str, AgencyAdapter] = {
-    "police": AgencyAdapter(POLICE_NOTIFICATION, "police.notification", Agency.POLICE),
-}
-
-
-def adapter_for(agency: str) -> AgencyAdapter:
-    """The adapter for an agency name; KeyError names the agencies there are."""
+def _json_cell(column: str, text: str) -> Any:
     try:
-        return ADAPTERS[agency]
-    except KeyError:
-        raise KeyError(f"no agency {agency!r}; known: {', '.join(ADAPTERS)}") from None
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{column}: not JSON ({exc.msg} at column {exc.colno})") from None
+
+
+def _adapter(contract: Contract[Any]) -> AgencyAdapter:
+    event_type: str = contract.model.EVENT_TYPE
+    return AgencyAdapter(event_type, contract, Agency(event_type.split(".")[0].upper()))
+
+
+ADAPTERS: dict[str, AgencyAdapter] = {a.name: a for a in map(_adapter, AGENCY_CONTRACTS)}
+"""Every export kind, by event type (e.g. 'police.notification', 'childrens_services.contact')."""
+
+
+def adapter_for(kind: str) -> AgencyAdapter:
+    """The adapter for an event type, or for an agency that publishes only one type."""
+    if kind in ADAPTERS:
+        return ADAPTERS[kind]
+    single = [a for a in ADAPTERS.values() if a.source_agency.value.lower() == kind.lower()]
+    if len(single) == 1:
+        return single[0]
+    raise KeyError(
+        f"no export kind {kind!r}; known: police, health, probation, education, "
+        f"community_safety, lado, or an event type: {', '.join(ADAPTERS)}"
+    )

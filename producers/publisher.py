@@ -21,6 +21,7 @@ from mash.settings import PublisherSettings
 from producers.adapters import AgencyAdapter, adapter_for
 from schemas.common import ValidationClock
 from schemas.contracts import describe_errors
+from schemas.registry import codec_for
 
 __all__ = [
     "PublishReport",
@@ -117,8 +118,15 @@ def _from_json(text: str, adapter: AgencyAdapter, clock: ValidationClock) -> Bas
 
 
 def subject_key(record: Any) -> bytes:
-    """The partition key: the same child's events from one agency land on one partition."""
-    subject = record.subject
+    """The partition key: one child's events from one agency land on one partition.
+
+    The strongest identifier the agency gave is used (NHS number, then its own person id,
+    then family name and birth or due date); an event with no single subject (a MARAC case)
+    is keyed by its record id.
+    """
+    subject = getattr(record, "subject", None)
+    if subject is None:
+        return f"{record.source_agency}:{record.agency_record_id}".encode()
     born = subject.date_of_birth or subject.expected_delivery_date
     key = subject.nhs_number or subject.person_id or f"{subject.family_name.lower()}|{born}"
     return f"{record.source_agency}:{key}".encode()
@@ -138,6 +146,7 @@ class Publisher:
             max_in_flight_requests_per_connection=5,
         )
         self._failures: list[BaseException] = []
+        self.codec = codec_for(settings.schema_registry_url)
 
     def close(self) -> None:
         """Flush and close the producer."""
@@ -161,7 +170,9 @@ class Publisher:
             except ValueError as exc:
                 self._reject(report, Rejection(line, str(exc), raw))
             else:
-                self._send(topic, subject_key(record), adapter.contract.encode(record))
+                self._send(
+                    topic, subject_key(record), self.codec.encode(adapter.contract, record, topic)
+                )
                 report.published += 1
             on_row(1)
         self.producer.flush(timeout=60)

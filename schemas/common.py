@@ -5,20 +5,35 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Self
+from typing import Annotated, ClassVar, Self
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from schemas.identifiers import check_nhs_number, check_postcode, check_upn
 
 __all__ = [
     "Agency",
     "Child",
+    "ChildEvent",
     "Envelope",
     "LawfulBasis",
+    "NhsNumber",
+    "NonBlank",
+    "PastDate",
+    "PersonRole",
+    "Postcode",
+    "RelatedPerson",
     "Sex",
     "SpecialCategoryCondition",
+    "Upn",
     "ValidationClock",
 ]
 
@@ -59,6 +74,17 @@ class Sex(StrEnum):
     UNKNOWN = "UNKNOWN"
 
 
+class PersonRole(StrEnum):
+    """How a related person stands to the child."""
+
+    MOTHER = "MOTHER"
+    FATHER = "FATHER"
+    CARER = "CARER"
+    HOUSEHOLD_MEMBER = "HOUSEHOLD_MEMBER"
+    ALLEGED_PERPETRATOR = "ALLEGED_PERPETRATOR"
+    OTHER = "OTHER"
+
+
 @dataclass(frozen=True)
 class ValidationClock:
     """The 'now' that timestamps are checked against, with the tolerated clock skew."""
@@ -73,43 +99,42 @@ class ValidationClock:
         return ctx if isinstance(ctx, ValidationClock) else cls()
 
 
+def _non_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value.strip()
+
+
+def _not_future(value: dt.date, info: ValidationInfo) -> dt.date:
+    clock = ValidationClock.of(info)
+    if value > (clock.now + clock.skew).date():
+        raise ValueError("is in the future")
+    return value
+
+
+NonBlank = Annotated[str, AfterValidator(_non_blank)]
+NhsNumber = Annotated[str, AfterValidator(check_nhs_number)]
+Upn = Annotated[str, AfterValidator(check_upn)]
+Postcode = Annotated[str, AfterValidator(check_postcode)]
+PastDate = Annotated[dt.date, AfterValidator(_not_future)]
+"""A calendar date that is not after today (plus clock skew)."""
+
+
 class Child(BaseModel):
     """A child, possibly unborn (then an expected date of delivery instead of a birth date)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     person_id: str | None = None
-    given_name: str
-    family_name: str
+    given_name: NonBlank
+    family_name: NonBlank
     date_of_birth: dt.date | None = None
     expected_delivery_date: dt.date | None = None
     sex: Sex
-    nhs_number: str | None = None
-    upn: str | None = None
+    nhs_number: NhsNumber | None = None
+    upn: Upn | None = None
     address: str | None = None
-    postcode: str | None = None
-
-    @field_validator("nhs_number")
-    @classmethod
-    def _nhs(cls, value: str | None) -> str | None:
-        return None if value is None else check_nhs_number(value)
-
-    @field_validator("upn")
-    @classmethod
-    def _upn(cls, value: str | None) -> str | None:
-        return None if value is None else check_upn(value)
-
-    @field_validator("postcode")
-    @classmethod
-    def _postcode(cls, value: str | None) -> str | None:
-        return None if value is None else check_postcode(value)
-
-    @field_validator("given_name", "family_name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("must not be blank")
-        return value.strip()
+    postcode: Postcode | None = None
 
     @model_validator(mode="after")
     def _born_or_unborn(self) -> Self:
@@ -120,42 +145,55 @@ class Child(BaseModel):
             )
         return self
 
+    def check_age_at(self, at: dt.datetime) -> None:
+        """Raise ValueError unless under 18 at ``at`` (an unborn child always passes)."""
+        if self.date_of_birth is None:
+            return
+        if self.date_of_birth > at.date():
+            raise ValueError("date_of_birth is after the event")
+        born = self.date_of_birth
+        try:
+            eighteenth = born.replace(year=born.year + 18)
+        except ValueError:  # born on 29 February
+            eighteenth = born.replace(year=born.year + 18, day=28)
+        if at.date() >= eighteenth:
+            raise ValueError("is 18 or over at the time of the event")
+
+
+class RelatedPerson(BaseModel):
+    """An adult or another child connected with the subject (for an unborn child, the mother)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    role: PersonRole
+    person_id: str | None = None
+    given_name: NonBlank
+    family_name: NonBlank
+    date_of_birth: dt.date | None = None
+    nhs_number: NhsNumber | None = None
+    postcode: Postcode | None = None
+
 
 class Envelope(BaseModel):
     """Fields every agency event carries: identity, time, tenant, lawful basis, reporter."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+    EVENT_TYPE: ClassVar[str] = ""
 
     event_id: UUID
     event_type: str
     source_agency: Agency
-    source_system: str
-    agency_record_id: str
+    source_system: NonBlank
+    agency_record_id: NonBlank
     occurred_at: dt.datetime
     reported_at: dt.datetime
-    tenant: str
+    tenant: NonBlank
     lawful_basis: LawfulBasis
     special_category_condition: SpecialCategoryCondition
-    purpose: str
-    isa_id: str
-    reporter_role: str
-    reporter_team_id: str
-
-    @field_validator(
-        "event_type",
-        "source_system",
-        "agency_record_id",
-        "tenant",
-        "purpose",
-        "isa_id",
-        "reporter_role",
-        "reporter_team_id",
-    )
-    @classmethod
-    def _present(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("must not be blank")
-        return value.strip()
+    purpose: NonBlank
+    isa_id: NonBlank
+    reporter_role: NonBlank
+    reporter_team_id: NonBlank
 
     @field_validator("occurred_at", "reported_at")
     @classmethod
@@ -168,31 +206,24 @@ class Envelope(BaseModel):
         return value.astimezone(dt.UTC)
 
     @model_validator(mode="after")
-    def _reported_after_occurred(self) -> Self:
+    def _consistent(self) -> Self:
+        if self.EVENT_TYPE and self.event_type != self.EVENT_TYPE:
+            raise ValueError(f"event_type must be {self.EVENT_TYPE!r}")
         if self.reported_at < self.occurred_at:
             raise ValueError("reported_at is before occurred_at")
         return self
 
 
-def child_age_check(child: Child, at: dt.datetime) -> None:
-    """Raise ValueError unless the child is under 18 at ``at`` (or unborn with a due date)."""
-    if child.date_of_birth is None:
-        return
-    day = at.date()
-    if child.date_of_birth > day:
-        raise ValueError("subject.date_of_birth is after the event")
-    eighteenth = _add_years(child.date_of_birth, 18)
-    if day >= eighteenth:
-        raise ValueError("subject is 18 or over at the time of the event")
+class ChildEvent(Envelope):
+    """An event about one child (born, or unborn with a due date), with related persons."""
 
+    subject: Child
+    related_persons: tuple[RelatedPerson, ...] = ()
 
-def _add_years(day: dt.date, years: int) -> dt.date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
-
-
-def plain(value: Any) -> Any:
-    """An enum as its symbol, anything else unchanged (fastavro writes enums from strings)."""
-    return value.value if isinstance(value, StrEnum) else value
+    @model_validator(mode="after")
+    def _plausible_age(self) -> Self:
+        try:
+            self.subject.check_age_at(self.occurred_at)
+        except ValueError as exc:
+            raise ValueError(f"subject {exc}") from None
+        return self

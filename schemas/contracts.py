@@ -1,17 +1,19 @@
-"""Contracts: a topic's Avro schema and pydantic model, their adapters, and the wire framing.
+"""Contracts: each topic's versioned Avro schemas and pydantic model, and their adapters.
 
-Events are framed with Avro single-object encoding (``C3 01`` + the schema's CRC-64-AVRO
-fingerprint, little-endian, then the Avro body), so any consumer can tell which schema wrote
-them without a registry.
+Schemas live in ``schemas/avro``: shared named types as ``<fullname>.avsc`` and each event's
+versions as ``<fullname>.v<N>.avsc``. A version is made self-contained by inlining the named
+types it refers to (the first use defines a type, later uses refer to it), so the same JSON
+serves fastavro on the hot path and the avro library's compatibility checker.
 """
 
 from __future__ import annotations
 
+import copy
 import io
 import json
-import struct
+import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from typing import Any, Generic, TypeVar, cast
 
@@ -20,9 +22,29 @@ from fastavro.schema import fingerprint, parse_schema, to_parsing_canonical_form
 from pydantic import BaseModel, ValidationError
 
 from mash.errors import DecodeError, InvalidRecord
+from schemas.childrens_services import (
+    Assessment,
+    CafCompleted,
+    ChildDeathReviewed,
+    ChildProtectionPlanEnded,
+    ChildProtectionPlanStarted,
+    Contact,
+    LookedAfterEpisodeEnded,
+    LookedAfterEpisodeStarted,
+    MashDecision,
+    PlacementChanged,
+    Referral,
+    ResearchRequest,
+    ResearchResponse,
+)
 from schemas.common import ValidationClock
+from schemas.community_safety import MaracCase
+from schemas.education import EducationConcern
+from schemas.health import HealthNotification
+from schemas.lado import LadoAllegation
 from schemas.metrics import ContactCount
 from schemas.police import PoliceNotification
+from schemas.probation import ProbationNotification
 
 __all__ = [
     "AGENCY_CONTRACTS",
@@ -30,102 +52,185 @@ __all__ = [
     "CONTRACTS",
     "POLICE_NOTIFICATION",
     "Contract",
-    "decode",
+    "SchemaVersion",
     "describe_errors",
+    "schema_json",
 ]
 
 M = TypeVar("M", bound=BaseModel)
+_VERSIONED = re.compile(r"^(?P<fullname>.+)\.v(?P<version>\d+)\.avsc$")
+_NAMED = {"record", "enum", "fixed"}
 
-SINGLE_OBJECT_MAGIC = b"\xc3\x01"
-_HEADER = struct.Struct("<2sQ")
+
+@dataclass(frozen=True)
+class SchemaVersion:
+    """One version of a contract's schema, self-contained."""
+
+    fullname: str
+    version: int
+    schema: dict[str, Any]
+    """The schema as JSON, with every named type it uses inlined once."""
+
+    @cached_property
+    def parsed(self) -> dict[str, Any]:
+        """The schema parsed by fastavro."""
+        return cast(dict[str, Any], parse_schema(copy.deepcopy(self.schema)))
+
+    @cached_property
+    def fingerprint(self) -> int:
+        """The CRC-64-AVRO fingerprint of its parsing canonical form."""
+        return int(fingerprint(to_parsing_canonical_form(self.parsed), "CRC-64-AVRO"), 16)
 
 
 @dataclass(frozen=True)
 class Contract(Generic[M]):
-    """One topic's contract: the Avro schema on the wire and the model in the code."""
+    """One topic's contract: its schema versions on the wire and its model in the code."""
 
     topic: str
-    schema_file: str
+    fullname: str
     model: type[M]
 
     @property
-    def schema(self) -> dict[str, Any]:
-        """The parsed Avro schema."""
-        return _load(self.schema_file)[0]
+    def versions(self) -> tuple[SchemaVersion, ...]:
+        """Every shipped version, oldest first."""
+        return schema_versions(self.fullname)
+
+    @property
+    def latest(self) -> SchemaVersion:
+        """The version producers write and consumers read into."""
+        return self.versions[-1]
 
     @property
     def raw_schema(self) -> dict[str, Any]:
-        """The Avro schema as written in its .avsc file."""
-        return _load(self.schema_file)[2]
-
-    @property
-    def fingerprint(self) -> int:
-        """The schema's CRC-64-AVRO fingerprint."""
-        return _load(self.schema_file)[1]
+        """The latest schema as JSON."""
+        return self.latest.schema
 
     def to_avro(self, record: M) -> dict[str, Any]:
         """The Avro datum for a model (enums as symbols, logical types as Python values)."""
         return record.model_dump(mode="python")
 
     def from_avro(self, datum: dict[str, Any], clock: ValidationClock | None = None) -> M:
-        """The validated model for an Avro datum; raises pydantic's ValidationError."""
-        return self.model.model_validate(datum, context=clock or ValidationClock())
+        """The validated model for an Avro datum; raises InvalidRecord naming the fields."""
+        try:
+            return self.model.model_validate(datum, context=clock or ValidationClock())
+        except ValidationError as exc:
+            raise InvalidRecord(describe_errors(exc)) from exc
 
-    def encode(self, record: M) -> bytes:
-        """The record framed as an Avro single object."""
+    def body(self, record: M) -> bytes:
+        """The record's Avro binary body in the latest schema (no framing)."""
         buf = io.BytesIO()
-        buf.write(_HEADER.pack(SINGLE_OBJECT_MAGIC, self.fingerprint))
-        fastavro.schemaless_writer(buf, self.schema, self.to_avro(record))
+        fastavro.schemaless_writer(buf, self.latest.parsed, self.to_avro(record))
         return buf.getvalue()
 
+    def read_body(self, body: bytes, writer: SchemaVersion, clock: ValidationClock | None) -> M:
+        """Decode a body written with ``writer`` into the latest schema, then validate."""
+        stream = io.BytesIO(body)
+        try:
+            datum = fastavro.schemaless_reader(stream, writer.parsed, self.latest.parsed)
+        except Exception as exc:  # fastavro raises assorted errors on corrupt bodies
+            raise DecodeError(f"corrupt Avro body for {self.topic}: {type(exc).__name__}") from exc
+        if stream.tell() != len(body) or not isinstance(datum, dict):
+            raise DecodeError(f"corrupt Avro body for {self.topic}: trailing bytes")
+        return self.from_avro(datum, clock)
 
-@cache
-def _load(schema_file: str) -> tuple[dict[str, Any], int, dict[str, Any]]:
-    raw = json.loads(resources.files("schemas").joinpath("avro", schema_file).read_text())
-    parsed = cast(dict[str, Any], parse_schema(raw))
-    fp = int(fingerprint(to_parsing_canonical_form(parsed), "CRC-64-AVRO"), 16)
-    return parsed, fp, raw
 
-
-POLICE_NOTIFICATION: Contract[PoliceNotification] = Contract(
-    "police.notifications", "uk.mashhub.police.PoliceNotification.v1.avsc", PoliceNotification
-)
-CONTACT_COUNT: Contract[ContactCount] = Contract(
-    "metrics.contacts", "uk.mashhub.metrics.ContactCount.v1.avsc", ContactCount
-)
-
-CONTRACTS: tuple[Contract[Any], ...] = (POLICE_NOTIFICATION, CONTACT_COUNT)
-AGENCY_CONTRACTS: tuple[Contract[Any], ...] = (POLICE_NOTIFICATION,)
+def _avro_dir() -> Any:
+    return resources.files("schemas").joinpath("avro")
 
 
 @cache
-def _by_fingerprint() -> dict[int, Contract[Any]]:
-    return {c.fingerprint: c for c in CONTRACTS}
+def _files() -> dict[str, dict[str, Any]]:
+    return {
+        f.name: json.loads(f.read_text()) for f in _avro_dir().iterdir() if f.name.endswith(".avsc")
+    }
 
 
-def decode(data: bytes, clock: ValidationClock | None = None) -> BaseModel:
-    """Decode and validate one framed event; raises DecodeError or InvalidRecord with the reason."""
-    if len(data) < _HEADER.size:
-        raise DecodeError(f"{len(data)} bytes is too short for a framed Avro event")
-    magic, fp = _HEADER.unpack_from(data)
-    if magic != SINGLE_OBJECT_MAGIC:
-        raise DecodeError(f"unknown framing {data[:2].hex()} (expected Avro single-object c301)")
-    contract = _by_fingerprint().get(fp)
-    if contract is None:
-        raise DecodeError(f"unknown schema fingerprint {fp:016x}")
-    body = io.BytesIO(data)
-    body.seek(_HEADER.size)
-    try:
-        datum = fastavro.schemaless_reader(body, contract.schema, None)
-    except Exception as exc:  # fastavro raises assorted errors on corrupt bodies
-        raise DecodeError(f"corrupt Avro body for {contract.topic}: {type(exc).__name__}") from exc
-    if body.tell() != len(data) or not isinstance(datum, dict):
-        raise DecodeError(f"corrupt Avro body for {contract.topic}: trailing bytes")
-    try:
-        model: BaseModel = contract.from_avro(datum, clock)
-    except ValidationError as exc:
-        raise InvalidRecord(describe_errors(exc)) from exc
-    return model
+@cache
+def _named_types() -> dict[str, dict[str, Any]]:
+    """Shared named types: every schema file that is not an event version."""
+    return {
+        name.removesuffix(".avsc"): schema
+        for name, schema in _files().items()
+        if not _VERSIONED.match(name)
+    }
+
+
+def schema_json(schema: Any, library: dict[str, dict[str, Any]] | None = None) -> Any:
+    """``schema`` with each named type from ``library`` inlined where it is first used."""
+    return _inline(copy.deepcopy(schema), library or _named_types(), set(), "")
+
+
+def _inline(node: Any, library: dict[str, Any], defined: set[str], namespace: str) -> Any:
+    if isinstance(node, str):
+        full = node if "." in node else f"{namespace}.{node}" if namespace else node
+        if full in library and full not in defined:
+            return _inline(copy.deepcopy(library[full]), library, defined, namespace)
+        return node
+    if isinstance(node, list):
+        return [_inline(item, library, defined, namespace) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if isinstance(node.get("type"), str) and node["type"] in _NAMED and "name" in node:
+        namespace = node.get("namespace", namespace)
+        name = node["name"]
+        defined.add(name if "." in name else f"{namespace}.{name}")
+    out = {}
+    for key, value in node.items():
+        if key in ("type", "items", "values", "fields"):
+            out[key] = _inline(value, library, defined, namespace)
+        else:
+            out[key] = value
+    return out
+
+
+@cache
+def schema_versions(fullname: str) -> tuple[SchemaVersion, ...]:
+    """Every version of an event schema, oldest first."""
+    found = []
+    for name, raw in _files().items():
+        match = _VERSIONED.match(name)
+        if match and match["fullname"] == fullname:
+            found.append(SchemaVersion(fullname, int(match["version"]), schema_json(raw)))
+    if not found:
+        raise KeyError(f"no schema {fullname}.v<N>.avsc in schemas/avro")
+    return tuple(sorted(found, key=lambda v: v.version))
+
+
+def _contract(topic: str, model: type[M], namespace: str) -> Contract[M]:
+    return Contract(topic, f"uk.mashhub.{namespace}.{model.__name__}", model)
+
+
+POLICE_NOTIFICATION = _contract("police.notifications", PoliceNotification, "police")
+CONTACT_COUNT = _contract("metrics.contacts", ContactCount, "metrics")
+
+AGENCY_CONTRACTS: tuple[Contract[Any], ...] = (
+    POLICE_NOTIFICATION,
+    _contract("health.notifications", HealthNotification, "health"),
+    _contract("probation.notifications", ProbationNotification, "probation"),
+    _contract("education.concerns", EducationConcern, "education"),
+    _contract("community_safety.marac_cases", MaracCase, "community_safety"),
+    _contract("childrens_services.contacts", Contact, "childrens_services"),
+    _contract("childrens_services.research_requests", ResearchRequest, "childrens_services"),
+    _contract("childrens_services.research_responses", ResearchResponse, "childrens_services"),
+    _contract("childrens_services.mash_decisions", MashDecision, "childrens_services"),
+    _contract("childrens_services.referrals", Referral, "childrens_services"),
+    _contract("childrens_services.assessments", Assessment, "childrens_services"),
+    _contract(
+        "childrens_services.cp_plans_started", ChildProtectionPlanStarted, "childrens_services"
+    ),
+    _contract("childrens_services.cp_plans_ended", ChildProtectionPlanEnded, "childrens_services"),
+    _contract(
+        "childrens_services.lac_episodes_started", LookedAfterEpisodeStarted, "childrens_services"
+    ),
+    _contract("childrens_services.lac_placements_changed", PlacementChanged, "childrens_services"),
+    _contract(
+        "childrens_services.lac_episodes_ended", LookedAfterEpisodeEnded, "childrens_services"
+    ),
+    _contract("childrens_services.cafs_completed", CafCompleted, "childrens_services"),
+    _contract("childrens_services.child_deaths_reviewed", ChildDeathReviewed, "childrens_services"),
+    _contract("lado.allegations", LadoAllegation, "lado"),
+)
+CONTRACTS: tuple[Contract[Any], ...] = (*AGENCY_CONTRACTS, CONTACT_COUNT)
 
 
 def describe_errors(exc: ValidationError) -> str:

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Self
+from typing import ClassVar
 
-from pydantic import model_validator
-
-from schemas.common import Child, Envelope, child_age_check
+from schemas.common import ChildEvent, NonBlank
 
 __all__ = ["IncidentType", "PoliceNotification", "RiskLevel"]
 
@@ -33,19 +31,13 @@ class RiskLevel(StrEnum):
     HIGH = "HIGH"
 
 
-class PoliceNotification(Envelope):
+class PoliceNotification(ChildEvent):
     """A MERLIN-style police notification about a child, a contact for the MASH."""
 
-    subject: Child
-    merlin_ref: str
+    EVENT_TYPE: ClassVar[str] = "police.notification"
+
+    merlin_ref: NonBlank
     cris_ref: str | None = None
     incident_type: IncidentType
     child_present: bool
     risk_level: RiskLevel
-
-    @model_validator(mode="after")
-    def _plausible(self) -> Self:
-        if self.event_type != "police.notification":
-            raise ValueError("event_type must be 'police.notification'")
-        child_age_check(self.subject, self.occurred_at)
-        return self

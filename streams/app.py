@@ -22,8 +22,10 @@ from faust.streams import _current_event  # the context var Faust's tables parti
 from mash.logs import get_logger
 from mash.settings import WorkerSettings
 from schemas.common import ValidationClock
-from schemas.contracts import AGENCY_CONTRACTS, CONTACT_COUNT, decode
+from schemas.contracts import AGENCY_CONTRACTS, CONTACT_COUNT
+from schemas.framing import encode
 from schemas.metrics import ContactCount
+from schemas.registry import codec_for
 from sinks.store import Store
 from streams.counting import count_contacts
 from streams.dedupe import dedupe
@@ -101,6 +103,7 @@ class Hub:
     def __init__(self, app: faust.App, settings: WorkerSettings) -> None:
         self.settings = settings
         self.skew = dt.timedelta(seconds=settings.clock_skew_s)
+        self.codec = codec_for(settings.schema_registry_url)
         self.seen = app.Table("seen-events", key_type=str, value_type=int)
         self.counts = app.Table("contact-counts", key_type=str, value_type=int, default=int)
         self.dead_letters = _raw_topic(app, settings.deadletter_topic)
@@ -111,7 +114,7 @@ class Hub:
         """Run one batch through every stage, a partition at a time."""
         clock = ValidationClock(skew=self.skew)
         for partition, group in _by_partition(events).items():
-            valid, dead = validate([_incoming(e) for e in group], clock)
+            valid, dead = validate([_incoming(e) for e in group], clock, self.codec)
             now_ms = int(time.time() * 1000)
             with _as_current(group[-1]):
                 fresh, duplicates = dedupe(valid, self.seen)
@@ -133,7 +136,7 @@ class Hub:
                 )
             for count in updated:
                 await self.contact_counts.send(
-                    key=count.key.encode(), value=CONTACT_COUNT.encode(count)
+                    key=count.key.encode(), value=encode(CONTACT_COUNT, count)
                 )
             log.debug(
                 "intake.batch",
@@ -158,7 +161,7 @@ def create_app(settings: WorkerSettings) -> faust.App:
 
     async def board_sink(stream: faust.StreamT[bytes]) -> None:
         async for events in _batches(stream, settings):
-            rows = [decode(e.message.value or b"") for e in events]
+            rows = [hub.codec.decode(e.message.value or b"") for e in events]
             counts = [r for r in rows if isinstance(r, ContactCount)]
             await asyncio.to_thread(store.upsert_contact_counts, counts)
 

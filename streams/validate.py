@@ -6,21 +6,21 @@ from collections.abc import Sequence
 
 from mash.errors import ContractError
 from schemas.common import Envelope, ValidationClock
-from schemas.contracts import decode
+from schemas.framing import Codec
 from streams.records import DeadLetter, Incoming, Valid
 
 __all__ = ["validate"]
 
 
 def validate(
-    batch: Sequence[Incoming], clock: ValidationClock
+    batch: Sequence[Incoming], clock: ValidationClock, codec: Codec
 ) -> tuple[list[Valid], list[DeadLetter]]:
     """Split a batch into valid events and dead letters (never raises on bad input)."""
     valid: list[Valid] = []
     dead: list[DeadLetter] = []
     for record in batch:
         try:
-            event = decode(record.value, clock)
+            event = codec.decode(record.value, clock)
         except ContractError as exc:
             dead.append(DeadLetter(record, "validate", str(exc)))
             continue

@@ -15,6 +15,7 @@ from mash.settings import WorkerSettings
 from producers.publisher import subject_key
 from producers.synthetic import police_notifications
 from schemas.contracts import CONTACT_COUNT, POLICE_NOTIFICATION
+from schemas.framing import encode
 from sinks.store import Store
 from tests.integration.hub import send_raw, settings_from
 
@@ -41,7 +42,7 @@ def _invalid(rng: random.Random, good: list[Message]) -> list[Message]:
                 )
                 child = record.subject.model_copy(update={"nhs_number": "9990000001"})
                 wrong = record.model_copy(update={"subject": child})
-                bad.append((key, POLICE_NOTIFICATION.encode(wrong)))
+                bad.append((key, encode(POLICE_NOTIFICATION, wrong)))
     return bad
 
 
@@ -52,7 +53,7 @@ def test_1000_events_with_50_invalid_and_20_duplicates_give_exact_counts(
     settings = settings_from(env, WorkerSettings)
     rng = random.Random(42)
     records = list(police_notifications(930, 42, dt.date(2012, 4, 1), dt.date(2013, 4, 1)))
-    good = [(subject_key(r), POLICE_NOTIFICATION.encode(r)) for r in records]
+    good = [(subject_key(r), encode(POLICE_NOTIFICATION, r)) for r in records]
     invalid = _invalid(rng, good)
     duplicates = rng.sample(good, 20)
     stream = good + invalid

@@ -13,7 +13,8 @@ from mash.settings import PublisherSettings
 from producers.adapters import adapter_for
 from producers.samples import write_sample
 from producers.synthetic import police_notifications
-from schemas.contracts import POLICE_NOTIFICATION, decode
+from schemas.contracts import POLICE_NOTIFICATION
+from schemas.framing import decode
 from tests.integration.hub import settings_from
 
 START, END = dt.date(2012, 4, 1), dt.date(2013, 4, 1)

@@ -7,6 +7,7 @@ import datetime as dt
 from producers.synthetic import police_notifications
 from schemas.common import ValidationClock
 from schemas.contracts import POLICE_NOTIFICATION
+from schemas.framing import Codec, encode
 from streams.counting import count_contacts
 from streams.dedupe import dedupe
 from streams.records import Incoming
@@ -19,14 +20,16 @@ def _incoming(values: list[bytes]) -> list[Incoming]:
 
 def _events(n: int) -> list[bytes]:
     return [
-        POLICE_NOTIFICATION.encode(r)
+        encode(POLICE_NOTIFICATION, r)
         for r in police_notifications(n, 5, dt.date(2012, 4, 1), dt.date(2013, 4, 1))
     ]
 
 
 def test_validate_splits_good_from_bad_without_raising() -> None:
     good = _events(3)
-    valid, dead = validate(_incoming([good[0], b"junk", good[1], good[2][:-5]]), ValidationClock())
+    valid, dead = validate(
+        _incoming([good[0], b"junk", good[1], good[2][:-5]]), ValidationClock(), Codec()
+    )
     assert [v.source.offset for v in valid] == [0, 2]
     assert [(d.source.offset, d.stage) for d in dead] == [(1, "validate"), (3, "validate")]
     assert dict(dead[0].headers())["mash.reason"].startswith(b"4 bytes is too short")
@@ -35,7 +38,9 @@ def test_validate_splits_good_from_bad_without_raising() -> None:
 
 def test_dedupe_drops_ids_seen_before_and_repeated_within_the_batch() -> None:
     events = _events(3)
-    valid, _ = validate(_incoming([events[0], events[1], events[0], events[2]]), ValidationClock())
+    valid, _ = validate(
+        _incoming([events[0], events[1], events[0], events[2]]), ValidationClock(), Codec()
+    )
     seen = {str(valid[3].event.event_id)}
     fresh, duplicates = dedupe(valid, seen)
     assert [f.source.offset for f in fresh] == [0, 1]
@@ -43,7 +48,7 @@ def test_dedupe_drops_ids_seen_before_and_repeated_within_the_batch() -> None:
 
 
 def test_count_contacts_adds_to_the_running_count_per_agency_month_and_partition() -> None:
-    valid, _ = validate(_incoming(_events(40)), ValidationClock())
+    valid, _ = validate(_incoming(_events(40)), ValidationClock(), Codec())
     months = [f"{v.event.reported_at:%Y-%m}" for v in valid]
     first = months[0]
     counts = {f"POLICE|{first}|0": 100}

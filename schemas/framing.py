@@ -1,0 +1,121 @@
+"""Wire framing of events: Avro single-object encoding by default, Confluent with a registry.
+
+- single object: ``C3 01`` + the writer schema's CRC-64-AVRO fingerprint (8 bytes,
+  little-endian) + the Avro body. Needs no registry: every shipped schema version is known.
+- Confluent: ``00`` + the registry's schema id (4 bytes, big-endian) + the Avro body, used
+  when a schema registry is configured; the id is looked up once and cached.
+
+Consumers accept both. Bytes that fit neither, or name a schema no contract has, raise
+DecodeError (the worker dead-letters them); a body that decodes but fails validation raises
+InvalidRecord.
+"""
+
+from __future__ import annotations
+
+import struct
+import threading
+from typing import Any, Protocol
+
+from pydantic import BaseModel
+
+from mash.errors import DecodeError
+from schemas.common import ValidationClock
+from schemas.contracts import CONTRACTS, Contract, SchemaVersion, schema_json
+
+__all__ = ["Codec", "SchemaRegistry", "decode", "encode"]
+
+SINGLE_OBJECT = b"\xc3\x01"
+CONFLUENT = b"\x00"
+_SINGLE = struct.Struct("<2sQ")
+_CONFLUENT = struct.Struct(">cI")
+
+
+class SchemaRegistry(Protocol):
+    """The two calls the hub needs of a Confluent-compatible schema registry."""
+
+    def register(self, subject: str, schema: dict[str, Any]) -> int:
+        """Register ``schema`` under ``subject`` (idempotent) and return its id."""
+        ...
+
+    def schema(self, schema_id: int) -> dict[str, Any] | None:
+        """The schema with this id, or None if the registry has no such id."""
+        ...
+
+
+class Codec:
+    """Frames and unframes contract records; thread-safe, caches every lookup."""
+
+    def __init__(self, registry: SchemaRegistry | None = None) -> None:
+        self.registry = registry
+        self._by_fingerprint = {v.fingerprint: (c, v) for c in CONTRACTS for v in c.versions}
+        self._ids: dict[str, int] = {}
+        self._by_id: dict[int, tuple[Contract[Any], SchemaVersion] | None] = {}
+        self._lock = threading.Lock()
+
+    def encode(self, contract: Contract[Any], record: BaseModel, topic: str) -> bytes:
+        """The record framed for ``topic``: Confluent when a registry is set, else single object."""
+        body = contract.body(record)
+        if self.registry is None:
+            return _SINGLE.pack(SINGLE_OBJECT, contract.latest.fingerprint) + body
+        return _CONFLUENT.pack(CONFLUENT, self._schema_id(contract, topic)) + body
+
+    def decode(self, data: bytes, clock: ValidationClock | None = None) -> BaseModel:
+        """Decode and validate one framed event (DecodeError or InvalidRecord on bad input)."""
+        if data[:2] == SINGLE_OBJECT and len(data) >= _SINGLE.size:
+            fp = _SINGLE.unpack_from(data)[1]
+            found = self._by_fingerprint.get(fp)
+            if found is None:
+                raise DecodeError(f"unknown schema fingerprint {fp:016x}")
+            record: BaseModel = found[0].read_body(data[_SINGLE.size :], found[1], clock)
+            return record
+        if data[:1] == CONFLUENT and len(data) >= _CONFLUENT.size:
+            contract, version = self._by_schema_id(_CONFLUENT.unpack_from(data)[1])
+            record = contract.read_body(data[_CONFLUENT.size :], version, clock)
+            return record
+        if len(data) < _CONFLUENT.size:
+            raise DecodeError(f"{len(data)} bytes is too short for a framed Avro event")
+        raise DecodeError(
+            f"unknown framing {data[:2].hex()} (expected Avro single-object c301 or Confluent 00)"
+        )
+
+    def _schema_id(self, contract: Contract[Any], topic: str) -> int:
+        subject = f"{topic}-value"
+        with self._lock:
+            if subject not in self._ids:
+                assert self.registry is not None
+                self._ids[subject] = self.registry.register(subject, contract.latest.schema)
+            return self._ids[subject]
+
+    def _by_schema_id(self, schema_id: int) -> tuple[Contract[Any], SchemaVersion]:
+        with self._lock:
+            if schema_id not in self._by_id:
+                self._by_id[schema_id] = self._lookup(schema_id)
+            found = self._by_id[schema_id]
+        if found is None:
+            raise DecodeError(f"schema id {schema_id} is not a version of any contract")
+        return found
+
+    def _lookup(self, schema_id: int) -> tuple[Contract[Any], SchemaVersion] | None:
+        if self.registry is None:
+            raise DecodeError(
+                "Confluent-framed record, but no schema registry is configured "
+                "(MASH_SCHEMA_REGISTRY_URL)"
+            )
+        schema = self.registry.schema(schema_id)
+        if schema is None:
+            return None
+        version = SchemaVersion("registry", schema_id, schema_json(schema))
+        return self._by_fingerprint.get(version.fingerprint)
+
+
+_DEFAULT = Codec()
+
+
+def encode(contract: Contract[Any], record: BaseModel) -> bytes:
+    """The record in Avro single-object framing (no registry needed)."""
+    return _DEFAULT.encode(contract, record, contract.topic)
+
+
+def decode(data: bytes, clock: ValidationClock | None = None) -> BaseModel:
+    """Decode a single-object-framed event with the shipped schemas."""
+    return _DEFAULT.decode(data, clock)

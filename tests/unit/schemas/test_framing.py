@@ -1,0 +1,119 @@
+"""Framing: single-object by default, Confluent with a registry; old versions still decode."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import struct
+from typing import Any
+
+import fastavro
+import pytest
+
+from mash.errors import DecodeError, InvalidRecord
+from producers.synthetic import police_notifications
+from schemas.contracts import POLICE_NOTIFICATION
+from schemas.framing import Codec, decode, encode
+
+START, END = dt.date(2012, 4, 1), dt.date(2013, 4, 1)
+
+
+class InMemoryRegistry:
+    """A stand-in for the registry at the codec's seam (unit tests only)."""
+
+    def __init__(self) -> None:
+        self.schemas: dict[int, dict[str, Any]] = {}
+        self.subjects: dict[str, int] = {}
+
+    def register(self, subject: str, schema: dict[str, Any]) -> int:
+        for schema_id, known in self.schemas.items():
+            if known == schema:
+                self.subjects[subject] = schema_id
+                return schema_id
+        schema_id = len(self.schemas) + 100
+        self.schemas[schema_id] = schema
+        self.subjects[subject] = schema_id
+        return schema_id
+
+    def schema(self, schema_id: int) -> dict[str, Any] | None:
+        return self.schemas.get(schema_id)
+
+
+def _records(n: int = 20) -> list[Any]:
+    return list(police_notifications(n, seed=3, start=START, end=END))
+
+
+def test_single_object_framing_round_trips() -> None:
+    for record in _records():
+        framed = encode(POLICE_NOTIFICATION, record)
+        assert framed[:2] == b"\xc3\x01"
+        assert int.from_bytes(framed[2:10], "little") == POLICE_NOTIFICATION.latest.fingerprint
+        assert decode(framed) == record
+
+
+def test_confluent_framing_round_trips_and_registers_once_per_subject() -> None:
+    registry = InMemoryRegistry()
+    codec = Codec(registry)
+    for record in _records():
+        framed = codec.encode(POLICE_NOTIFICATION, record, "mash.police.notifications")
+        assert framed[:1] == b"\x00"
+        assert struct.unpack(">I", framed[1:5])[0] == 100
+        assert codec.decode(framed) == record
+    assert registry.subjects == {"mash.police.notifications-value": 100}
+
+
+def test_a_consumer_without_a_registry_dead_letters_confluent_frames() -> None:
+    framed = Codec(InMemoryRegistry()).encode(POLICE_NOTIFICATION, _records(1)[0], "t")
+    with pytest.raises(DecodeError, match="no schema registry is configured"):
+        decode(framed)
+
+
+def test_an_unknown_registry_id_is_a_decode_error() -> None:
+    codec = Codec(InMemoryRegistry())
+    with pytest.raises(DecodeError, match="schema id 7 is not a version of any contract"):
+        codec.decode(b"\x00\x00\x00\x00\x07" + b"\x02" * 20)
+
+
+def test_a_registry_schema_that_is_no_contract_is_a_decode_error() -> None:
+    registry = InMemoryRegistry()
+    foreign = registry.register("x-value", {"type": "record", "name": "X", "fields": []})
+    with pytest.raises(DecodeError, match=f"schema id {foreign} is not a version"):
+        Codec(registry).decode(b"\x00" + struct.pack(">I", foreign) + b"\x02")
+
+
+def test_events_written_with_police_v1_decode_into_the_latest_model() -> None:
+    v1 = POLICE_NOTIFICATION.versions[0]
+    record = _records(1)[0]
+    datum = POLICE_NOTIFICATION.to_avro(record)
+    del datum["related_persons"]  # v1 has no related persons
+    body = io.BytesIO()
+    fastavro.schemaless_writer(body, v1.parsed, datum)
+    framed = b"\xc3\x01" + v1.fingerprint.to_bytes(8, "little") + body.getvalue()
+    assert decode(framed) == record.model_copy(update={"related_persons": ()})
+
+
+def _one() -> bytes:
+    return encode(POLICE_NOTIFICATION, _records(1)[0])
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"", "too short"),
+        (b"\x07\x00\x00\x00\x01" + b"\x00" * 10, "unknown framing"),
+        (b"\xc3\x01" + b"\xff" * 8 + b"\x02", "unknown schema fingerprint"),
+        (_one()[:40], "corrupt Avro body"),
+        (_one() + b"\x00", "trailing bytes"),
+    ],
+)
+def test_undecodable_bytes_raise_decode_error_with_the_reason(data: bytes, reason: str) -> None:
+    with pytest.raises(DecodeError, match=reason):
+        decode(data)
+
+
+def test_a_valid_frame_with_an_invalid_value_raises_invalid_record_naming_the_field() -> None:
+    record = _records(1)[0]
+    bad_child = record.subject.model_copy(update={"nhs_number": "9990000001"})
+    framed = encode(POLICE_NOTIFICATION, record.model_copy(update={"subject": bad_child}))
+    with pytest.raises(InvalidRecord, match=r"subject\.nhs_number: NHS number fails"):
+        decode(framed)
