@@ -30,6 +30,27 @@ broker_app = typer.Typer(
     help="The local Apache Kafka broker (no Docker needed).", no_args_is_help=True
 )
 app.add_typer(broker_app, name="broker")
+schemas_app = typer.Typer(help="The agency contracts (Avro schemas).", no_args_is_help=True)
+app.add_typer(schemas_app, name="schemas")
+
+
+@schemas_app.command("check")
+def schemas_check() -> None:
+    """Check every schema version can read all earlier ones (BACKWARD_TRANSITIVE)."""
+    from schemas.contracts import CONTRACTS
+    from schemas.evolution import check_contracts
+
+    problems = check_contracts()
+    for contract in CONTRACTS:
+        versions = ", ".join(f"v{v.version}" for v in contract.versions)
+        bad = any(p.fullname == contract.fullname for p in problems)
+        console.print(
+            f"{'[red]✗[/red]' if bad else '[green]✓[/green]'} {contract.fullname} "
+            f"({versions}) on {contract.topic}"
+        )
+    for problem in problems:
+        console.print(f"[red]incompatible:[/red] {problem}")
+    raise typer.Exit(1 if problems else 0)
 
 
 @broker_app.command("fetch")
