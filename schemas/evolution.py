@@ -51,7 +51,8 @@ def check_contracts(contracts: Sequence[Contract[Any]] = CONTRACTS) -> list[Inco
 
 
 def _check(reader: SchemaVersion, writer: SchemaVersion) -> list[Incompatibility]:
-    result = ReaderWriterCompatibilityChecker().get_compatibility(
+    checker = ReaderWriterCompatibilityChecker()  # type: ignore[no-untyped-call]  # avro ships no annotation on __init__
+    result = checker.get_compatibility(
         avro.schema.parse(json.dumps(reader.schema)), avro.schema.parse(json.dumps(writer.schema))
     )
     if result.compatibility is SchemaCompatibilityType.compatible:
