@@ -106,7 +106,8 @@ def publish(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV or JSONL export")],
 ) -> None:
     """Publish an agency export; exit 1 if any row was rejected (see the rejects file)."""
-    from producers.publisher import Publisher, count_rows
+    from producers.exports import count_rows
+    from producers.publisher import Publisher
 
     publisher = Publisher(_settings(PublisherSettings))
     try:
@@ -174,6 +175,43 @@ def sample(
 
     write_sample(agency, out, count, seed, start=dt.date(2012, 4, 1), end=dt.date(2013, 4, 1))
     console.print(f"wrote {count} rows to {out}")
+
+
+@app.command()
+def simulate(
+    preset: Annotated[str, typer.Option(help="The calibrated year to generate")] = "havering-2012",
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same year)")] = 2012,
+    out: Annotated[Path | None, typer.Option(help="Directory for the export files")] = None,
+    publish: Annotated[bool, typer.Option(help="Also publish every file to Kafka")] = False,
+) -> None:
+    """Generate a calibrated synthetic year of every agency's exports (and publish them)."""
+    from producers.simulation import simulate as generate
+    from producers.simulation import write_simulation
+
+    settings = _settings(PublisherSettings)
+    directory = out or settings.home / "simulate" / preset
+    with console.status(f"Generating {preset} (seed {seed})…"):
+        files = write_simulation(generate(preset, seed), directory)
+    console.print(f"wrote {sum(files.values()):,} events in {len(files)} files to {directory}")
+    if publish:
+        _publish_files(settings, files)
+
+
+def _publish_files(settings: PublisherSettings, files: dict[Path, int]) -> None:
+    from producers.publisher import Publisher
+
+    publisher = Publisher(settings)
+    rejected = 0
+    try:
+        with progress() as bar:
+            task = bar.add_task("Publishing", total=sum(files.values()))
+            for path in files:
+                report = publisher.publish_file(path.stem, path, lambda n: bar.advance(task, n))
+                rejected += len(report.rejected)
+    finally:
+        publisher.close()
+    console.print(f"published {sum(files.values()) - rejected:,}; rejected {rejected}")
+    raise typer.Exit(1 if rejected else 0)
 
 
 @app.command()

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from kafka import KafkaProducer
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from mash.errors import PublishError
 from mash.kafka import ensure_topics
 from mash.logs import get_logger
 from mash.settings import PublisherSettings
-from producers.adapters import AgencyAdapter, adapter_for
+from producers.adapters import adapter_for
+from producers.exports import read_export
 from schemas.common import ValidationClock
 from schemas.contracts import describe_errors
 from schemas.registry import codec_for
@@ -27,8 +27,6 @@ __all__ = [
     "PublishReport",
     "Publisher",
     "Rejection",
-    "count_rows",
-    "read_export",
     "subject_key",
 ]
 
@@ -59,62 +57,6 @@ class PublishReport:
     def rows_per_s(self) -> float:
         """Rows read per second, published or rejected."""
         return (self.published + len(self.rejected)) / self.seconds if self.seconds else 0.0
-
-
-Row = tuple[int, bytes, Callable[[ValidationClock], BaseModel]]
-
-
-def read_export(path: Path, adapter: AgencyAdapter) -> Iterator[Row]:
-    """Each row of a CSV or JSONL export: line number, original bytes, and a model builder."""
-    suffix = path.suffix.lower()
-    if suffix not in {".csv", ".jsonl", ".ndjson"}:
-        raise PublishError(f"{path}: unknown export type {suffix!r} (expected .csv or .jsonl)")
-    with path.open(newline="", encoding="utf-8") as handle:
-        yield from (
-            _csv_rows(handle, adapter) if suffix == ".csv" else _jsonl_rows(handle, adapter)
-        )
-
-
-def count_rows(path: Path) -> int:
-    """Rows in an export (lines, less a CSV header): the total of the progress bar."""
-    with path.open("rb") as handle:
-        lines = sum(1 for line in handle if line.strip())
-    return lines - 1 if path.suffix.lower() == ".csv" else lines
-
-
-def _csv_rows(handle: IO[str], adapter: AgencyAdapter) -> Iterator[Row]:
-    reader = csv.DictReader(handle)
-    missing = set(adapter.csv_columns) - set(reader.fieldnames or ())
-    if missing:
-        raise PublishError(f"CSV header lacks columns: {', '.join(sorted(missing))}")
-    line = reader.line_num
-    for row in reader:
-        raw = json.dumps(row, separators=(",", ":")).encode()
-        yield line + 1, raw, lambda clock, row=row: adapter.from_csv_row(row, clock)  # type: ignore[misc]  # default binds the row
-        line = reader.line_num
-
-
-def _jsonl_rows(handle: IO[str], adapter: AgencyAdapter) -> Iterator[Row]:
-    for number, text in enumerate(handle, start=1):
-        if not text.strip():
-            continue
-        yield (
-            number,
-            text.rstrip("\n").encode(),
-            lambda clock, text=text: _from_json(  # type: ignore[misc]  # default binds the line
-                text, adapter, clock
-            ),
-        )
-
-
-def _from_json(text: str, adapter: AgencyAdapter, clock: ValidationClock) -> BaseModel:
-    try:
-        obj = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"not JSON: {exc.msg} at column {exc.colno}") from None
-    if not isinstance(obj, dict):
-        raise ValueError("a JSONL line must be a JSON object")
-    return adapter.from_dict(obj, clock)
 
 
 def subject_key(record: Any) -> bytes:

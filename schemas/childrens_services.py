@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from enum import StrEnum
 from typing import ClassVar
 
@@ -18,7 +17,7 @@ from schemas.codes import (
     ReasonCeased,
     ReasonNewEpisode,
 )
-from schemas.common import Agency, ChildEvent, NonBlank, PastDate
+from schemas.common import Agency, ChildEvent, NonBlank, PastDate, Timestamp
 
 __all__ = [
     "Assessment",
@@ -59,7 +58,7 @@ class ResearchRequest(ChildEvent):
 
     contact_id: NonBlank
     requested_agencies: tuple[Agency, ...] = Field(min_length=1)
-    due_at: dt.datetime
+    due_at: Timestamp
 
 
 class ResearchResponse(ChildEvent):

@@ -33,6 +33,7 @@ __all__ = [
     "RelatedPerson",
     "Sex",
     "SpecialCategoryCondition",
+    "Timestamp",
     "Upn",
     "ValidationClock",
 ]
@@ -112,7 +113,16 @@ def _not_future(value: dt.date, info: ValidationInfo) -> dt.date:
     return value
 
 
+def _utc_millis(value: dt.datetime) -> dt.datetime:
+    if value.tzinfo is None:
+        raise ValueError("timestamp must carry a time zone (UTC)")
+    value = value.astimezone(dt.UTC)
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)
+
+
 NonBlank = Annotated[str, AfterValidator(_non_blank)]
+Timestamp = Annotated[dt.datetime, AfterValidator(_utc_millis)]
+"""A zoned timestamp, held in UTC to the millisecond (what Avro timestamp-millis carries)."""
 NhsNumber = Annotated[str, AfterValidator(check_nhs_number)]
 Upn = Annotated[str, AfterValidator(check_upn)]
 Postcode = Annotated[str, AfterValidator(check_postcode)]
@@ -185,8 +195,8 @@ class Envelope(BaseModel):
     source_agency: Agency
     source_system: NonBlank
     agency_record_id: NonBlank
-    occurred_at: dt.datetime
-    reported_at: dt.datetime
+    occurred_at: Timestamp
+    reported_at: Timestamp
     tenant: NonBlank
     lawful_basis: LawfulBasis
     special_category_condition: SpecialCategoryCondition
@@ -198,12 +208,10 @@ class Envelope(BaseModel):
     @field_validator("occurred_at", "reported_at")
     @classmethod
     def _not_future(cls, value: dt.datetime, info: ValidationInfo) -> dt.datetime:
-        if value.tzinfo is None:
-            raise ValueError("timestamp must carry a time zone (UTC)")
         clock = ValidationClock.of(info)
         if value > clock.now + clock.skew:
             raise ValueError(f"is in the future (beyond {clock.skew} of clock skew)")
-        return value.astimezone(dt.UTC)
+        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

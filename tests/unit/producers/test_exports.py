@@ -11,7 +11,8 @@ from pydantic import ValidationError
 
 from mash.errors import PublishError
 from producers.adapters import adapter_for
-from producers.publisher import count_rows, read_export, subject_key
+from producers.exports import count_rows, read_export
+from producers.publisher import subject_key
 from producers.samples import write_sample
 from producers.synthetic import police_notifications
 from schemas.common import ValidationClock
