@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -30,6 +32,34 @@ broker_app = typer.Typer(
     help="The local Apache Kafka broker (no Docker needed).", no_args_is_help=True
 )
 app.add_typer(broker_app, name="broker")
+bench_app = typer.Typer(help="Benchmarks that print figures.", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
+
+
+@bench_app.command("publish")
+def bench_publish(
+    rows: Annotated[int, typer.Option(help="Rows in the generated police export")] = 100_000,
+) -> None:
+    """Publish throughput (rows/s) and event size on the wire, on the configured broker."""
+    from mash.bench import bench_publish as run
+
+    settings = _settings(PublisherSettings)
+    with _broker_if_local(settings):
+        run(settings, rows)
+
+
+@contextmanager
+def _broker_if_local(settings: PublisherSettings) -> Iterator[None]:
+    """Start the local broker for the duration when no external Kafka is configured."""
+    from mash.demo import local_broker
+
+    if not settings.uses_local_broker:
+        yield
+        return
+    with local_broker(BrokerSettings()):
+        yield
+
+
 schemas_app = typer.Typer(help="The agency contracts (Avro schemas).", no_args_is_help=True)
 app.add_typer(schemas_app, name="schemas")
 

@@ -18,7 +18,13 @@ from mash.kafka import consumer_lag, ensure_topics, group_is_stable
 from mash.settings import BrokerSettings, PublisherSettings, WorkerSettings
 from schemas.contracts import AGENCY_CONTRACTS, CONTACT_COUNT
 
-__all__ = ["run_demo", "wait_until_drained", "wait_until_ready", "worker_process"]
+__all__ = [
+    "local_broker",
+    "run_demo",
+    "wait_until_drained",
+    "wait_until_ready",
+    "worker_process",
+]
 
 
 def run_demo(settings: WorkerSettings, count: int) -> None:
@@ -30,7 +36,7 @@ def run_demo(settings: WorkerSettings, count: int) -> None:
     started = time.monotonic()
     with ExitStack() as stack:
         if settings.uses_local_broker:
-            stack.enter_context(_local_broker(BrokerSettings()))
+            stack.enter_context(local_broker(BrokerSettings()))
         topics = [settings.topic(c.topic) for c in AGENCY_CONTRACTS]
         ensure_topics(
             settings, [*topics, settings.topic(CONTACT_COUNT.topic), settings.deadletter_topic]
@@ -74,7 +80,7 @@ def run_demo(settings: WorkerSettings, count: int) -> None:
 
 
 @contextmanager
-def _local_broker(settings: BrokerSettings) -> Iterator[None]:
+def local_broker(settings: BrokerSettings) -> Iterator[None]:
     from mash.broker import LocalBroker
 
     broker = LocalBroker(settings)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -14,13 +15,40 @@ from mash.errors import PublishError
 from producers.adapters import AgencyAdapter
 from schemas.common import ValidationClock
 
-__all__ = ["Row", "count_rows", "read_export", "write_export"]
-
-Row = tuple[int, bytes, Callable[[ValidationClock], BaseModel]]
+__all__ = ["ExportRow", "count_rows", "read_export", "write_export"]
 
 
-def read_export(path: Path, adapter: AgencyAdapter) -> Iterator[Row]:
-    """Each row of a CSV or JSONL export: line number, original bytes, and a model builder."""
+@dataclass(frozen=True, slots=True)
+class ExportRow:
+    """One row of an export: its line number, its cells as read, and how to build the model."""
+
+    line: int
+    cells: dict[str, str] | str
+    """A CSV row's cells, or a JSONL line's text."""
+    adapter: AgencyAdapter
+
+    def build(self, clock: ValidationClock) -> BaseModel:
+        """The validated model; raises pydantic's ValidationError or ValueError."""
+        if isinstance(self.cells, dict):
+            return self.adapter.from_csv_row(self.cells, clock)
+        try:
+            obj = json.loads(self.cells)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"not JSON: {exc.msg} at column {exc.colno}") from None
+        if not isinstance(obj, dict):
+            raise ValueError("a JSONL line must be a JSON object")
+        return self.adapter.from_dict(obj, clock)
+
+    @property
+    def raw(self) -> bytes:
+        """The row as it was read (a CSV row as a JSON object), for rejects and dead letters."""
+        if isinstance(self.cells, dict):
+            return json.dumps(self.cells, separators=(",", ":")).encode()
+        return self.cells.encode()
+
+
+def read_export(path: Path, adapter: AgencyAdapter) -> Iterator[ExportRow]:
+    """Each row of a CSV or JSONL export, with its line number."""
     suffix = path.suffix.lower()
     if suffix not in {".csv", ".jsonl", ".ndjson"}:
         raise PublishError(f"{path}: unknown export type {suffix!r} (expected .csv or .jsonl)")
@@ -37,39 +65,21 @@ def count_rows(path: Path) -> int:
     return lines - 1 if path.suffix.lower() == ".csv" else lines
 
 
-def _csv_rows(handle: IO[str], adapter: AgencyAdapter) -> Iterator[Row]:
+def _csv_rows(handle: IO[str], adapter: AgencyAdapter) -> Iterator[ExportRow]:
     reader = csv.DictReader(handle)
     missing = set(adapter.csv_columns) - set(reader.fieldnames or ())
     if missing:
         raise PublishError(f"CSV header lacks columns: {', '.join(sorted(missing))}")
     line = reader.line_num
     for row in reader:
-        raw = json.dumps(row, separators=(",", ":")).encode()
-        yield line + 1, raw, lambda clock, row=row: adapter.from_csv_row(row, clock)  # type: ignore[misc]  # default binds the row
+        yield ExportRow(line + 1, row, adapter)
         line = reader.line_num
 
 
-def _jsonl_rows(handle: IO[str], adapter: AgencyAdapter) -> Iterator[Row]:
+def _jsonl_rows(handle: IO[str], adapter: AgencyAdapter) -> Iterator[ExportRow]:
     for number, text in enumerate(handle, start=1):
-        if not text.strip():
-            continue
-        yield (
-            number,
-            text.rstrip("\n").encode(),
-            lambda clock, text=text: _from_json(  # type: ignore[misc]  # default binds the line
-                text, adapter, clock
-            ),
-        )
-
-
-def _from_json(text: str, adapter: AgencyAdapter, clock: ValidationClock) -> BaseModel:
-    try:
-        obj = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"not JSON: {exc.msg} at column {exc.colno}") from None
-    if not isinstance(obj, dict):
-        raise ValueError("a JSONL line must be a JSON object")
-    return adapter.from_dict(obj, clock)
+        if text.strip():
+            yield ExportRow(number, text.rstrip("\n"), adapter)
 
 
 def write_export(path: Path, adapter: AgencyAdapter, records: Iterable[BaseModel]) -> int:

@@ -104,19 +104,23 @@ class Publisher:
         report = PublishReport(agency, path)
         clock = ValidationClock(skew=dt.timedelta(seconds=self.settings.clock_skew_s))
         started = time.perf_counter()
-        for line, raw, build in read_export(path, adapter):
+        pending = 0
+        for row in read_export(path, adapter):
             try:
-                record = build(clock)
+                record = row.build(clock)
             except ValidationError as exc:
-                self._reject(report, Rejection(line, describe_errors(exc), raw))
+                self._reject(report, Rejection(row.line, describe_errors(exc), row.raw))
             except ValueError as exc:
-                self._reject(report, Rejection(line, str(exc), raw))
+                self._reject(report, Rejection(row.line, str(exc), row.raw))
             else:
-                self._send(
-                    topic, subject_key(record), self.codec.encode(adapter.contract, record, topic)
-                )
+                value = self.codec.encode(adapter.contract, record, topic)
+                self._send(topic, subject_key(record), value)
                 report.published += 1
-            on_row(1)
+            pending += 1
+            if pending == 256:  # progress in steps: a callback per row costs more than the row
+                on_row(pending)
+                pending = 0
+        on_row(pending)
         self.producer.flush(timeout=60)
         report.seconds = time.perf_counter() - started
         if self._failures:

@@ -38,7 +38,7 @@ def test_every_export_kind_round_trips_through_kafka(
     }
     for path, rows in files.items():
         adapter = adapter_for(path.stem)
-        sent = Counter(build(ValidationClock()) for _, _, build in read_export(path, adapter))
+        sent = Counter(row.build(ValidationClock()) for row in read_export(path, adapter))
         back = Counter(
             decode(r.value or b"")
             for r in read_topic(settings, settings.topic(adapter.contract.topic))

@@ -23,7 +23,7 @@ START, END = dt.date(2012, 4, 1), dt.date(2013, 4, 1)
 
 def test_csv_rows_round_trip_to_the_same_models(tmp_path: Path) -> None:
     export = write_sample("police", tmp_path / "p.csv", 30, 4, START, END)
-    models = [build(ValidationClock()) for _, _, build in read_export(export.path, POLICE)]
+    models = [row.build(ValidationClock()) for row in read_export(export.path, POLICE)]
     assert set(models) == set(police_notifications(30, 4, START, END))
     assert len(models) == 30
     assert count_rows(export.path) == 30
@@ -32,11 +32,11 @@ def test_csv_rows_round_trip_to_the_same_models(tmp_path: Path) -> None:
 def test_csv_line_numbers_point_at_the_bad_rows(tmp_path: Path) -> None:
     export = write_sample("police", tmp_path / "p.csv", 40, 5, START, END, invalid=5)
     bad = []
-    for line, _, build in read_export(export.path, POLICE):
+    for row in read_export(export.path, POLICE):
         try:
-            build(ValidationClock())
+            row.build(ValidationClock())
         except ValidationError:
-            bad.append(line)
+            bad.append(row.line)
     assert bad == export.invalid_lines
 
 
@@ -45,12 +45,13 @@ def test_jsonl_reports_a_line_that_is_not_json(tmp_path: Path) -> None:
     path = tmp_path / "p.jsonl"
     path.write_text(POLICE.to_json(record) + "\n{not json\n[1, 2]\n")
     rows = list(read_export(path, POLICE))
-    assert [line for line, _, _ in rows] == [1, 2, 3]
-    assert rows[0][2](ValidationClock()) == record
+    assert [row.line for row in rows] == [1, 2, 3]
+    assert rows[0].build(ValidationClock()) == record
     with pytest.raises(ValueError, match="not JSON"):
-        rows[1][2](ValidationClock())
+        rows[1].build(ValidationClock())
     with pytest.raises(ValueError, match="must be a JSON object"):
-        rows[2][2](ValidationClock())
+        rows[2].build(ValidationClock())
+    assert rows[1].raw == b"{not json"
 
 
 def test_an_agency_cannot_publish_under_another_agencys_name(tmp_path: Path) -> None:
