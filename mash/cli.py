@@ -64,6 +64,28 @@ schemas_app = typer.Typer(help="The agency contracts (Avro schemas).", no_args_i
 app.add_typer(schemas_app, name="schemas")
 
 
+@schemas_app.command("list")
+def schemas_list() -> None:
+    """Every export kind: its topic, schema versions and CSV columns (JSON cells marked)."""
+    from rich.table import Table
+
+    from producers.adapters import ADAPTERS
+
+    table = Table(title="Export kinds (`mash publish KIND FILE`)")
+    for column in ("kind", "topic", "schema", "CSV columns ({} = a JSON cell)"):
+        table.add_column(column, overflow="fold")
+    for kind, adapter in ADAPTERS.items():
+        contract = adapter.contract
+        columns = [f"{{{c}}}" if c in adapter.json_columns else c for c in adapter.csv_columns]
+        table.add_row(
+            kind,
+            contract.topic,
+            f"{contract.fullname} v{contract.latest.version}",
+            ", ".join(columns),
+        )
+    console.print(table)
+
+
 @schemas_app.command("check")
 def schemas_check() -> None:
     """Check every schema version can read all earlier ones (BACKWARD_TRANSITIVE)."""
