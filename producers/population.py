@@ -11,10 +11,19 @@ import datetime as dt
 import random
 from dataclasses import dataclass, replace
 
-from producers.synthetic import nhs_test_number
 from schemas.common import Agency, Child, PersonRole, RelatedPerson, Sex
 
-__all__ = ["STYLES", "Household", "Person", "Population", "RecordStyle"]
+__all__ = [
+    "FAMILY",
+    "GIVEN",
+    "STYLES",
+    "Household",
+    "Person",
+    "Population",
+    "RecordStyle",
+    "nhs_test_number",
+    "random_address",
+]
 
 GIVEN = {
     Sex.FEMALE: [
@@ -146,11 +155,22 @@ STREETS = [
 _INWARD = "ABDEFGHJLNPQRSTUWXYZ"
 
 
+def nhs_test_number(rng: random.Random) -> str:
+    """A valid NHS number from the 999 range reserved for testing (never issued)."""
+    while True:
+        digits = "999" + "".join(rng.choice("0123456789") for _ in range(6))
+        total = sum(int(d) * w for d, w in zip(digits, range(10, 1, -1), strict=True))
+        check = (11 - total % 11) % 11
+        if check != 10:
+            return digits + str(check)
+
+
 def _postcode(rng: random.Random) -> str:
     return f"RM{rng.randrange(1, 15)} {rng.randrange(10)}{rng.choice(_INWARD)}{rng.choice(_INWARD)}"
 
 
-def _address(rng: random.Random) -> tuple[str, str]:
+def random_address(rng: random.Random) -> tuple[str, str]:
+    """An invented Romford address and a valid RM postcode."""
     return f"{rng.randrange(1, 250)} {rng.choice(STREETS)}, Romford", _postcode(rng)
 
 
@@ -253,10 +273,10 @@ class Population:
             else None,
         )
         children = self._children(number, family)
-        address, postcode = _address(rng)
+        address, postcode = random_address(rng)
         home = Household(number, mother, father, children, address, postcode)
         if rng.random() < 0.12:  # moved during the year: earlier records carry the old address
-            home.old_address = _address(rng)
+            home.old_address = random_address(rng)
             home.moved_on = self.year_start + dt.timedelta(days=rng.randrange(30, 330))
         return home
 

@@ -8,102 +8,11 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from producers.population import FAMILY, GIVEN, nhs_test_number, random_address
 from schemas.common import Agency, Child, LawfulBasis, Sex, SpecialCategoryCondition
 from schemas.police import IncidentType, PoliceNotification, RiskLevel
 
 __all__ = ["INVALIDATIONS", "SyntheticChild", "children", "nhs_test_number", "police_notifications"]
-
-_GIVEN = {
-    Sex.FEMALE: [
-        "Amelia",
-        "Olivia",
-        "Isla",
-        "Ava",
-        "Mia",
-        "Ivy",
-        "Lily",
-        "Isabella",
-        "Rosie",
-        "Sophia",
-        "Grace",
-        "Freya",
-        "Poppy",
-        "Ella",
-        "Evie",
-        "Daisy",
-        "Layla",
-        "Nia",
-    ],
-    Sex.MALE: [
-        "Oliver",
-        "George",
-        "Arlo",
-        "Noah",
-        "Leo",
-        "Oscar",
-        "Harry",
-        "Archie",
-        "Jack",
-        "Henry",
-        "Charlie",
-        "Freddie",
-        "Theo",
-        "Alfie",
-        "Jacob",
-        "Finley",
-        "Kai",
-        "Ezra",
-    ],
-}
-_FAMILY = [
-    "Smith",
-    "Jones",
-    "Taylor",
-    "Brown",
-    "Williams",
-    "Wilson",
-    "Johnson",
-    "Davies",
-    "Patel",
-    "Robinson",
-    "Wright",
-    "Thompson",
-    "Evans",
-    "Walker",
-    "White",
-    "Roberts",
-    "Green",
-    "Hall",
-    "Okafor",
-    "Nowak",
-    "Khan",
-    "Mensah",
-    "Kowalski",
-    "Ahmed",
-]
-_STREETS = [
-    "Acacia Avenue",
-    "Mill Lane",
-    "Station Road",
-    "Church Street",
-    "Victoria Road",
-    "The Drive",
-    "Park Lane",
-    "Oak Close",
-    "Elm Grove",
-    "Market Place",
-]
-_INWARD_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
-
-
-def nhs_test_number(rng: random.Random) -> str:
-    """A valid NHS number from the 999 range reserved for testing (never issued)."""
-    while True:
-        digits = "999" + "".join(rng.choice("0123456789") for _ in range(6))
-        total = sum(int(d) * w for d, w in zip(digits, range(10, 1, -1), strict=True))
-        check = (11 - total % 11) % 11
-        if check != 10:
-            return digits + str(check)
 
 
 @dataclass(frozen=True)
@@ -124,16 +33,16 @@ def children(rng: random.Random, count: int, born_after: dt.date) -> list[Synthe
     pool = []
     for _ in range(count):
         sex = rng.choice([Sex.FEMALE, Sex.MALE])
+        address, postcode = random_address(rng)
         pool.append(
             SyntheticChild(
-                given_name=rng.choice(_GIVEN[sex]),
-                family_name=rng.choice(_FAMILY),
+                given_name=rng.choice(GIVEN[sex]),
+                family_name=rng.choice(FAMILY),
                 date_of_birth=born_after + dt.timedelta(days=rng.randrange(17 * 365)),
                 sex=sex,
                 nhs_number=nhs_test_number(rng),
-                address=f"{rng.randrange(1, 200)} {rng.choice(_STREETS)}, Romford",
-                postcode=f"RM{rng.randrange(1, 15)} {rng.randrange(10)}"
-                f"{rng.choice(_INWARD_LETTERS)}{rng.choice(_INWARD_LETTERS)}",
+                address=address,
+                postcode=postcode,
             )
         )
     return pool
