@@ -60,6 +60,26 @@ def _broker_if_local(settings: PublisherSettings) -> Iterator[None]:
         yield
 
 
+audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("verify")
+def audit_verify(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Audit log (JSONL)")],
+) -> None:
+    """Check an audit log's chain and seal; name the first bad line and exit 1 if tampered."""
+    from mash.keys import audit_key
+    from streams.audit import verify
+
+    verdict = verify(file.read_bytes().splitlines(), audit_key(_settings(SinkSettings)))
+    if verdict.ok:
+        console.print(f"[green]ok[/green]: {verdict.records} records, chain and seal intact")
+        return
+    console.print(f"[red]tampered[/red] at line {verdict.position}: {verdict.reason}")
+    raise typer.Exit(1)
+
+
 schemas_app = typer.Typer(help="The agency contracts (Avro schemas).", no_args_is_help=True)
 app.add_typer(schemas_app, name="schemas")
 

@@ -34,6 +34,8 @@ class CommonSettings(BaseSettings):
     """A Confluent-compatible schema registry; set, producers use the Confluent wire format."""
     partitions: int = 4
     home: Path = Path(".mash")
+    audit_key: SecretStr | None = None
+    """HMAC key of the audit chain; unset means a key generated once in ``<home>/audit.key``."""
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

@@ -1,0 +1,114 @@
+"""The audit chain shows each of the five kinds of tampering, at the first bad line."""
+
+from __future__ import annotations
+
+import pytest
+
+from streams.audit import AuditChain, AuditEntry, Decision, verify
+
+KEY = b"k" * 32
+
+
+def _log(n: int = 10) -> list[bytes]:
+    chain = AuditChain(KEY, "hub-0")
+    entries = [
+        AuditEntry(
+            Decision.LINKED,
+            f"e{i}",
+            f"2012-04-01T00:00:{i:02d}Z",
+            {"person_id": f"p{i % 3}", "weight": 12.5 + i},
+        )
+        for i in range(n)
+    ]
+    records = chain.append(entries[: n // 2]) + chain.append(entries[n // 2 :])
+    return [r.to_json().encode() for r in records] + [chain.seal().to_json().encode()]
+
+
+def test_an_untouched_log_verifies() -> None:
+    verdict = verify(_log(), KEY)
+    assert verdict.ok and verdict.records == 10
+
+
+def test_a_flipped_byte_is_found_at_its_record() -> None:
+    log = _log()
+    line = bytearray(log[3])
+    line[line.index(b'"weight":') + 10] ^= 0x01  # 15.5 -> 14.5
+    log[3] = bytes(line)
+    verdict = verify(log, KEY)
+    assert not verdict.ok and verdict.position == 4 and "MAC" in verdict.reason
+
+
+def test_a_deleted_record_is_found() -> None:
+    log = _log()
+    del log[5]
+    verdict = verify(log, KEY)
+    assert (verdict.ok, verdict.position) == (False, 6)
+    assert "deleted" in verdict.reason
+
+
+def test_an_inserted_record_is_found() -> None:
+    log = _log()
+    forged = AuditChain(b"not the key" * 3, "hub-0", seq=4, head="f" * 64).append(
+        [AuditEntry(Decision.MERGED, "x", "2012-04-02T00:00:00Z")]
+    )[0]
+    log.insert(4, forged.to_json().encode())
+    verdict = verify(log, KEY)
+    assert (verdict.ok, verdict.position) == (False, 5)
+
+
+def test_a_reordering_is_found() -> None:
+    log = _log()
+    log[2], log[3] = log[3], log[2]
+    verdict = verify(log, KEY)
+    assert (verdict.ok, verdict.position) == (False, 3)
+
+
+@pytest.mark.parametrize("keep", [0, 4, 10])
+def test_a_truncated_tail_is_found(keep: int) -> None:
+    verdict = verify(_log()[:keep], KEY)
+    assert not verdict.ok and verdict.position == keep + 1 and "truncated" in verdict.reason
+
+
+def test_the_wrong_key_fails_at_the_first_record() -> None:
+    verdict = verify(_log(), b"x" * 32)
+    assert (verdict.ok, verdict.position) == (False, 1)
+
+
+def test_a_restarted_chain_continues_from_its_head() -> None:
+    first = AuditChain(KEY, "hub-0")
+    records = first.append([AuditEntry(Decision.VALIDATED, "a", "t")])
+    resumed = AuditChain(KEY, "hub-0", seq=first.seq, head=first.head)
+    records += resumed.append([AuditEntry(Decision.VALIDATED, "b", "t")])
+    log = [r.to_json() for r in records] + [resumed.seal().to_json()]
+    assert verify(log, KEY).ok
+
+
+def test_mash_audit_verify_exits_non_zero_naming_the_line(tmp_path: object) -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    home = Path(str(tmp_path))
+    env = {**os.environ, "MASH_HOME": str(home), "MASH_AUDIT_KEY": KEY.decode()}
+    log = home / "audit.jsonl"
+    log.write_bytes(b"\n".join(_log()) + b"\n")
+    ok = subprocess.run(
+        [sys.executable, "-m", "mash.cli", "audit", "verify", str(log)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert ok.returncode == 0 and "10 records" in ok.stdout
+    lines = _log()
+    del lines[7]
+    log.write_bytes(b"\n".join(lines) + b"\n")
+    bad = subprocess.run(
+        [sys.executable, "-m", "mash.cli", "audit", "verify", str(log)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert bad.returncode == 1 and "line 8" in bad.stdout
