@@ -105,6 +105,7 @@ class Hub:
         self.skew = dt.timedelta(seconds=settings.clock_skew_s)
         self.codec = codec_for(settings.schema_registry_url)
         self.seen = app.Table("seen-events", key_type=str, value_type=int)
+        self.records = app.Table("seen-records", key_type=str, value_type=str)
         self.counts = app.Table("contact-counts", key_type=str, value_type=int, default=int)
         self.dead_letters = _raw_topic(app, settings.deadletter_topic)
         self.contact_counts = _raw_topic(app, settings.topic(CONTACT_COUNT.topic))
@@ -117,9 +118,12 @@ class Hub:
             valid, dead = validate([_incoming(e) for e in group], clock, self.codec)
             now_ms = int(time.time() * 1000)
             with _as_current(group[-1]):
-                fresh, duplicates = dedupe(valid, self.seen)
-                for item in fresh:
-                    self.seen[str(item.event.event_id)] = now_ms
+                outcome = dedupe(valid, self.seen, self.records, now_ms)
+                for event_id, seen in outcome.seen_ids.items():
+                    self.seen[event_id] = seen
+                for key, entry in outcome.records.items():
+                    self.records[key] = entry
+                fresh = outcome.fresh
                 updated = count_contacts(fresh, partition, self.counts)
                 for count in updated:
                     self.counts[count.key] = count.contacts
@@ -144,7 +148,8 @@ class Hub:
                 received=len(group),
                 valid=len(valid),
                 fresh=len(fresh),
-                duplicates=len(duplicates),
+                resent=len(outcome.resent),
+                resubmitted=len(outcome.resubmitted),
                 dead=len(dead),
             )
 

@@ -41,10 +41,10 @@ def test_dedupe_drops_ids_seen_before_and_repeated_within_the_batch() -> None:
     valid, _ = validate(
         _incoming([events[0], events[1], events[0], events[2]]), ValidationClock(), Codec()
     )
-    seen = {str(valid[3].event.event_id)}
-    fresh, duplicates = dedupe(valid, seen)
-    assert [f.source.offset for f in fresh] == [0, 1]
-    assert [d.source.offset for d in duplicates] == [2, 3]
+    seen = {str(valid[3].event.event_id): 0}
+    out = dedupe(valid, seen, {}, now_ms=1)
+    assert [f.source.offset for f in out.fresh] == [0, 1]
+    assert [d.source.offset for d in out.resent] == [2, 3]
 
 
 def test_count_contacts_adds_to_the_running_count_per_agency_month_and_partition() -> None:
