@@ -124,8 +124,6 @@ NICKNAMES = {
     "Daniel": "Danny",
     "Matthew": "Matt",
     "Benjamin": "Ben",
-    "Henry": "Harry",
-    "Charlie": "Charles",
     "Jacob": "Jake",
     "Jessica": "Jess",
     "Elizabeth": "Lizzie",
@@ -241,6 +239,7 @@ class Population:
     def __init__(self, rng: random.Random, households: int, year_start: dt.date) -> None:
         self.rng = rng
         self.year_start = year_start
+        self._issued: set[str] = set()
         self.households = [self._household(n) for n in range(households)]
         self.children = [c for h in self.households for c in h.children]
 
@@ -248,7 +247,7 @@ class Population:
         self, household: int, n: int, sex: Sex, given: str, family: str, born: dt.date | None
     ) -> Person:
         return Person(
-            f"P{household:05d}-{n}", given, family, born, sex, nhs_test_number(self.rng), household
+            f"P{household:05d}-{n}", given, family, born, sex, self.nhs_number(), household
         )
 
     def _household(self, number: int) -> Household:
@@ -281,19 +280,29 @@ class Population:
         return home
 
     def _children(self, household: int, family: str) -> list[Person]:
+        """Siblings with different names, born at least ten months apart."""
         rng = self.rng
-        kids = []
+        kids: list[Person] = []
         for n in range(2, 2 + rng.choice([1, 1, 2, 2, 3, 4])):
             sex = rng.choice([Sex.FEMALE, Sex.MALE])
             born = self.year_start - dt.timedelta(days=rng.randrange(30, 16 * 365))
-            kids.append(self._person(household, n, sex, rng.choice(GIVEN[sex]), family, born))
+            taken = {k.given_name for k in kids}
+            if any(k.date_of_birth and abs((k.date_of_birth - born).days) < 300 for k in kids):
+                continue
+            name = rng.choice([g for g in GIVEN[sex] if g not in taken])
+            kids.append(self._person(household, n, sex, name, family, born))
         if rng.random() < 0.03 and kids:  # twins: same birth date, surname and address
             twin = kids[0]
             sex = rng.choice([Sex.FEMALE, Sex.MALE])
             kids.append(
                 replace(
                     self._person(
-                        household, 9, sex, rng.choice(GIVEN[sex]), family, twin.date_of_birth
+                        household,
+                        9,
+                        sex,
+                        rng.choice([g for g in GIVEN[sex] if g != twin.given_name]),
+                        family,
+                        twin.date_of_birth,
                     )
                 )
             )
@@ -309,11 +318,19 @@ class Population:
             home.mother.family_name,
             born,
             sex,
-            nhs_test_number(self.rng),
+            self.nhs_number(),
             household,
         )
         home.children.append(child)
         return child
+
+    def nhs_number(self) -> str:
+        """An NHS number from the test range that no one else in the population has."""
+        while True:
+            number = nhs_test_number(self.rng)
+            if number not in self._issued:
+                self._issued.add(number)
+                return number
 
     def unborn(self, household: int, due: dt.date) -> Person:
         """An unborn child of a household, due on ``due``."""
@@ -324,7 +341,7 @@ class Population:
             home.mother.family_name,
             None,
             Sex.UNKNOWN,
-            nhs_test_number(self.rng),
+            self.nhs_number(),
             household,
             expected_delivery_date=due,
         )

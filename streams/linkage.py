@@ -1,0 +1,484 @@
+"""Stage 3: link records about the same child into persons (a master person index).
+
+Deterministic first: the same NHS number, UPN or agency person id is the same child, and two
+different NHS numbers are never the same child. Otherwise Fellegi-Sunter, as Splink does it:
+each compared field falls into an agreement level with a match weight log2(m/u); the weights
+add up; an exact surname match is worth less for a common surname (term frequency). A new
+record is compared only with the records that share a blocking key with it.
+
+Persons are the connected components of "match" links between records, and a person's id is
+the smallest record id in it. Both are functions of the set of records, not of their order,
+so one worker or two, any partitioning, gives the same persons.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import jellyfish
+from rapidfuzz.distance import JaroWinkler, Levenshtein
+
+from schemas.common import Child, RelatedPerson
+from streams.names import NICKNAMES, surname_frequency
+
+__all__ = [
+    "Candidate",
+    "Comparison",
+    "LinkOutcome",
+    "LinkPolicy",
+    "Linker",
+    "Outcome",
+    "PersonRecord",
+    "compare",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class PersonRecord:
+    """What linkage knows of one child in one event (identity fields only, normalised)."""
+
+    record_id: str
+    given_name: str
+    family_name: str
+    date_of_birth: dt.date | None
+    expected_delivery_date: dt.date | None
+    sex: str
+    postcode: str | None
+    nhs_number: str | None = None
+    upn: str | None = None
+    agency_person_id: str | None = None
+    mother: tuple[str, str, dt.date | None] | None = None
+    """(given name, family name, birth date) of the mother, where the event names her."""
+
+    @classmethod
+    def of(
+        cls,
+        record_id: str,
+        *,
+        given_name: str,
+        family_name: str,
+        date_of_birth: dt.date | None,
+        expected_delivery_date: dt.date | None,
+        sex: str,
+        postcode: str | None,
+        nhs_number: str | None = None,
+        upn: str | None = None,
+        agency_person_id: str | None = None,
+        mother: tuple[str, str, dt.date | None] | None = None,
+    ) -> PersonRecord:
+        """A record with its names normalised for comparison."""
+        return cls(
+            record_id,
+            _norm(given_name),
+            _norm(family_name),
+            date_of_birth,
+            expected_delivery_date,
+            sex,
+            postcode.replace(" ", "") if postcode else None,
+            nhs_number,
+            upn,
+            agency_person_id,
+            (_norm(mother[0]), _norm(mother[1]), mother[2]) if mother else None,
+        )
+
+    @classmethod
+    def from_child(
+        cls, record_id: str, child: Child, agency: str, mother: RelatedPerson | None = None
+    ) -> PersonRecord:
+        """The identity of a child as one agency recorded it."""
+        return cls.of(
+            record_id,
+            given_name=child.given_name,
+            family_name=child.family_name,
+            date_of_birth=child.date_of_birth,
+            expected_delivery_date=child.expected_delivery_date,
+            sex=child.sex.value,
+            postcode=child.postcode,
+            nhs_number=child.nhs_number,
+            upn=child.upn,
+            agency_person_id=f"{agency}:{child.person_id}" if child.person_id else None,
+            mother=(mother.given_name, mother.family_name, mother.date_of_birth)
+            if mother
+            else None,
+        )
+
+    def blocking_keys(self) -> Iterator[str]:
+        """Keys under which candidates for this record are found."""
+        for ident, value in (
+            ("nhs", self.nhs_number),
+            ("upn", self.upn),
+            ("pid", self.agency_person_id),
+        ):
+            if value:
+                yield f"{ident}:{value}"
+        fam, giv = _phonetic(self.family_name), _phonetic(self.given_name)
+        if self.date_of_birth:
+            dob = self.date_of_birth
+            yield f"dob:{dob.isoformat()}"
+            if dob.day <= 12 and dob.day != dob.month:
+                yield f"dob:{dob.replace(month=dob.day, day=dob.month).isoformat()}"
+            yield f"fam-ym:{fam}:{dob:%Y-%m}"
+            yield f"names-y:{fam}:{giv}:{dob.year}"
+        if self.mother:  # an unborn child, or a child whose mother is named
+            yield f"mother:{_phonetic(self.mother[1])}:{self.mother[2]}"
+
+
+def _norm(name: str) -> str:
+    return " ".join(name.lower().replace("-", " ").replace("'", "").split())
+
+
+def _phonetic(name: str) -> str:
+    return jellyfish.metaphone(name.split(" ")[0]) if name else ""
+
+
+class Level(StrEnum):
+    """How far two values agree."""
+
+    EXACT = "exact"
+    CLOSE = "close"
+    FAIR = "fair"
+    DIFFERENT = "different"
+    MISSING = "missing"
+
+
+# (m, u) per field and agreement level: m = P(level | same child), u = P(level | not).
+_MU: dict[str, dict[Level, tuple[float, float]]] = {
+    "given_name": {
+        Level.EXACT: (0.88, 0.02),
+        Level.CLOSE: (0.09, 0.003),
+        Level.FAIR: (0.02, 0.01),
+        Level.DIFFERENT: (0.01, 0.967),
+    },
+    "family_name": {
+        Level.EXACT: (0.93, 0.03),
+        Level.CLOSE: (0.05, 0.004),
+        Level.DIFFERENT: (0.02, 0.966),
+    },
+    "date_of_birth": {
+        Level.EXACT: (0.94, 0.00017),
+        Level.CLOSE: (0.03, 0.00017),
+        Level.FAIR: (0.02, 0.007),
+        Level.DIFFERENT: (0.01, 0.99266),
+    },
+    "sex": {Level.EXACT: (0.98, 0.5), Level.DIFFERENT: (0.02, 0.5)},
+    "postcode": {
+        Level.EXACT: (0.80, 0.0005),
+        Level.CLOSE: (0.10, 0.02),
+        Level.DIFFERENT: (0.10, 0.9795),
+    },
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """The comparison of two records: each field's level and weight, and the total."""
+
+    weight: float
+    levels: tuple[tuple[str, str, float], ...]
+    """(field, level, weight) for every compared field."""
+    rule: str = "probabilistic"
+
+    def explain(self) -> str:
+        """Which fields agreed, how far, and what each was worth."""
+        parts = [f"{f}={lvl}({w:+.1f})" for f, lvl, w in self.levels if lvl != Level.MISSING]
+        return f"{self.rule}: " + ", ".join(parts)
+
+
+_ID_RULES = (
+    ("nhs_number", "same NHS number"),
+    ("upn", "same UPN"),
+    ("agency_person_id", "same agency person id"),
+)
+SURE = 40.0
+NEVER = -40.0
+
+
+def compare(a: PersonRecord, b: PersonRecord) -> Comparison:
+    """Compare two records: strong identifiers decide; otherwise add up field weights."""
+    if a.nhs_number and b.nhs_number and a.nhs_number != b.nhs_number:
+        return Comparison(NEVER, (), "different NHS numbers")
+    for attribute, rule in _ID_RULES:
+        value = getattr(a, attribute)
+        if value and value == getattr(b, attribute):
+            return Comparison(SURE, (), rule)
+    if (a.date_of_birth is None) != (b.date_of_birth is None):
+        return _unborn_and_born(a, b)
+    levels = (
+        _weigh("given_name", _given_level(a.given_name, b.given_name)),
+        _surname(a.family_name, b.family_name),
+        _weigh(
+            "date_of_birth",
+            _dob_level(
+                a.date_of_birth or a.expected_delivery_date,
+                b.date_of_birth or b.expected_delivery_date,
+            ),
+        ),
+        _weigh(
+            "sex",
+            Level.MISSING
+            if "UNKNOWN" in (a.sex, b.sex)
+            else Level.EXACT
+            if a.sex == b.sex
+            else Level.DIFFERENT,
+        ),
+        _weigh("postcode", _postcode_level(a.postcode, b.postcode)),
+    )
+    weight = sum(w for _, _, w in levels)
+    for (_, level, _), why in zip(levels[:3:2], ("given names", "birth dates"), strict=True):
+        if level == Level.DIFFERENT:
+            # twins and cousins share surname, birth date and postcode, siblings all but the
+            # birth date: without a strong identifier such records are never one child
+            return Comparison(min(weight, 0.0), levels, f"{why} differ")
+    return Comparison(weight, levels)
+
+
+def _weigh(name: str, level: Level) -> tuple[str, str, float]:
+    if level is Level.MISSING:
+        return name, level, 0.0
+    m, u = _MU[name][level]
+    return name, level, math.log2(m / u)
+
+
+def _surname(a: str, b: str) -> tuple[str, str, float]:
+    level = (
+        Level.EXACT
+        if a == b
+        else Level.CLOSE
+        if JaroWinkler.similarity(a, b) >= 0.92
+        else Level.DIFFERENT
+    )
+    name, level_name, weight = _weigh("family_name", level)
+    if level is Level.EXACT:  # term frequency: a common surname agrees by chance more often
+        m, _ = _MU["family_name"][Level.EXACT]
+        weight = math.log2(m / max(surname_frequency(a), 1e-4))
+    return name, level_name, weight
+
+
+def _given_level(a: str, b: str) -> Level:
+    if a == b:
+        return Level.EXACT
+    if NICKNAMES.get(a, a) == NICKNAMES.get(b, b):
+        return Level.CLOSE
+    similarity = JaroWinkler.similarity(a, b)
+    if similarity >= 0.92:
+        return Level.CLOSE
+    return Level.FAIR if similarity >= 0.85 else Level.DIFFERENT
+
+
+def _dob_level(a: dt.date | None, b: dt.date | None) -> Level:
+    if a is None or b is None:
+        return Level.MISSING
+    if a == b:
+        return Level.EXACT
+    if a.day <= 12 and a.replace(month=a.day, day=a.month) == b:
+        return Level.CLOSE  # day and month swapped
+    one_edit = Levenshtein.distance(f"{a:%Y%m%d}", f"{b:%Y%m%d}") == 1
+    return Level.FAIR if one_edit else Level.DIFFERENT
+
+
+def _postcode_level(a: str | None, b: str | None) -> Level:
+    if not a or not b:
+        return Level.MISSING
+    if a == b:
+        return Level.EXACT
+    return Level.CLOSE if a[:-2] == b[:-2] else Level.DIFFERENT  # same postcode sector
+
+
+def _unborn_and_born(a: PersonRecord, b: PersonRecord) -> Comparison:
+    """An unborn child's record and a born child's: the same mother, born near the due date."""
+    unborn, born = (a, b) if a.date_of_birth is None else (b, a)
+    due, birth = unborn.expected_delivery_date, born.date_of_birth
+    if not (unborn.mother and born.mother and due and birth):
+        return Comparison(NEVER, (), "unborn and born with no mother to compare")
+    same_mother = unborn.mother[1] == born.mother[1] and (
+        unborn.mother[0] == born.mother[0] or NICKNAMES.get(unborn.mother[0]) == born.mother[0]
+    )
+    if same_mother and unborn.mother[2] == born.mother[2] and abs((birth - due).days) <= 42:
+        return Comparison(SURE / 2, (), "born to the same mother within 6 weeks of the due date")
+    return Comparison(NEVER, (), "unborn and born to a different mother or far from the due date")
+
+
+@dataclass(frozen=True)
+class LinkPolicy:
+    """Thresholds on the total match weight."""
+
+    link: float = 14.0
+    review: float = 8.0
+
+
+class Outcome(StrEnum):
+    """What became of a record."""
+
+    LINKED = "linked"
+    NEW_PERSON = "new_person"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A record compared with the new one, and how it compared."""
+
+    record_id: str
+    person_id: str
+    comparison: Comparison
+
+
+@dataclass(frozen=True)
+class LinkOutcome:
+    """The person a record belongs to now, why, and what else changed."""
+
+    record_id: str
+    person_id: str
+    outcome: Outcome
+    weight: float
+    explanation: str
+    merged: tuple[str, ...] = ()
+    """Persons merged into ``person_id`` by this record."""
+    possible: tuple[Candidate, ...] = ()
+    """Candidates between the review and link thresholds, for a human."""
+
+
+@dataclass
+class Linker:
+    """The index: records, blocking keys, match links, and persons.
+
+    Records joined by match links form clusters (order cannot change a cluster). Within a
+    cluster, persons are rebuilt whenever the cluster changes: links are taken strongest
+    first (ties by record id) and a link is skipped when it would put two different NHS
+    numbers in one person. So persons depend only on the records, never on their order.
+    """
+
+    policy: LinkPolicy = field(default_factory=LinkPolicy)
+    records: dict[str, PersonRecord] = field(default_factory=dict)
+    blocks: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    links: dict[str, dict[str, float]] = field(default_factory=lambda: defaultdict(dict))
+    cluster: dict[str, str] = field(default_factory=dict)
+    """record id -> parent in the cluster union-find."""
+    members: dict[str, list[str]] = field(default_factory=dict)
+    """cluster root -> its record ids."""
+    person: dict[str, str] = field(default_factory=dict)
+    """record id -> person id (the smallest record id of its person)."""
+
+    def person_of(self, record_id: str) -> str:
+        """The person a record belongs to."""
+        return self.person[record_id]
+
+    def add(self, record: PersonRecord) -> LinkOutcome:
+        """Index a record, link it, and return its person with what changed."""
+        if record.record_id in self.records:
+            return LinkOutcome(
+                record.record_id,
+                self.person[record.record_id],
+                Outcome.LINKED,
+                SURE,
+                "already indexed",
+            )
+        rid = record.record_id
+        candidates = [
+            Candidate(c, self.person[c], compare(record, self.records[c]))
+            for c in self._candidates(record)
+        ]
+        self.records[rid] = record
+        self.cluster[rid] = rid
+        self.members[rid] = [rid]
+        self.person[rid] = rid
+        for key in record.blocking_keys():
+            self.blocks[key].append(rid)
+        matches = [c for c in candidates if c.comparison.weight >= self.policy.link]
+        before = {c.record_id: c.person_id for c in matches}
+        for match in matches:
+            self.links[rid][match.record_id] = self.links[match.record_id][rid] = (
+                match.comparison.weight
+            )
+            self._join(rid, match.record_id)
+        if matches:
+            self._rebuild(self._root(rid))
+        mine = self.person[rid]
+        merged = tuple(
+            sorted({p for r, p in before.items() if self.person[r] == mine and p != mine})
+        )
+        possible = tuple(
+            c
+            for c in candidates
+            if self.policy.review <= c.comparison.weight < self.policy.link
+            and self.person[c.record_id] != mine
+        )
+        best = max(
+            (c for c in matches if self.person[c.record_id] == mine),
+            key=lambda c: c.comparison.weight,
+            default=None,
+        )
+        if best is None:
+            return LinkOutcome(
+                rid,
+                mine,
+                Outcome.NEW_PERSON,
+                0.0,
+                "no candidate above the link threshold",
+                (),
+                possible,
+            )
+        return LinkOutcome(
+            rid,
+            mine,
+            Outcome.LINKED,
+            best.comparison.weight,
+            best.comparison.explain(),
+            merged,
+            possible,
+        )
+
+    def _candidates(self, record: PersonRecord) -> list[str]:
+        seen: dict[str, None] = {}
+        for key in record.blocking_keys():
+            for rid in self.blocks.get(key, ()):
+                seen.setdefault(rid)
+        return list(seen)
+
+    def _root(self, rid: str) -> str:
+        while self.cluster[rid] != rid:
+            self.cluster[rid] = self.cluster[self.cluster[rid]]
+            rid = self.cluster[rid]
+        return rid
+
+    def _join(self, a: str, b: str) -> None:
+        ra, rb = self._root(a), self._root(b)
+        if ra != rb:
+            keep, gone = sorted((ra, rb))
+            self.cluster[gone] = keep
+            self.members[keep] += self.members.pop(gone)
+
+    def _rebuild(self, root: str) -> None:
+        """Persons of one cluster, from its links strongest first."""
+        ids = sorted(self.members[root])
+        parent = {r: r for r in ids}
+        nhs = {r: {self.records[r].nhs_number} - {None} for r in ids}
+
+        def find(r: str) -> str:
+            while parent[r] != r:
+                parent[r] = parent[parent[r]]
+                r = parent[r]
+            return r
+
+        edges = sorted((-w, a, b) for a in ids for b, w in self.links[a].items() if a < b)
+        for _, a, b in edges:
+            ra, rb = find(a), find(b)
+            if ra == rb or (nhs[ra] and nhs[rb] and nhs[ra] != nhs[rb]):
+                continue
+            keep, gone = sorted((ra, rb))
+            parent[gone] = keep
+            nhs[keep] |= nhs.pop(gone)
+        for r in ids:
+            self.person[r] = find(r)
+
+
+def people(linker: Linker) -> Mapping[str, list[str]]:
+    """Every person and its records."""
+    out: dict[str, list[str]] = defaultdict(list)
+    for rid in linker.records:
+        out[linker.person_of(rid)].append(rid)
+    return out
