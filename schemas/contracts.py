@@ -41,6 +41,7 @@ from schemas.common import ValidationClock
 from schemas.community_safety import MaracCase
 from schemas.education import EducationConcern
 from schemas.health import HealthNotification
+from schemas.hub import EpisodeSnapshot, Link, PossibleMatch
 from schemas.lado import LadoAllegation
 from schemas.metrics import ContactCount
 from schemas.police import PoliceNotification
@@ -50,6 +51,9 @@ __all__ = [
     "AGENCY_CONTRACTS",
     "CONTACT_COUNT",
     "CONTRACTS",
+    "EPISODE",
+    "LINK",
+    "POSSIBLE_MATCH",
     "POLICE_NOTIFICATION",
     "Contract",
     "SchemaVersion",
@@ -202,6 +206,9 @@ def _contract(topic: str, model: type[M], namespace: str) -> Contract[M]:
 
 POLICE_NOTIFICATION = _contract("police.notifications", PoliceNotification, "police")
 CONTACT_COUNT = _contract("metrics.contacts", ContactCount, "metrics")
+LINK = _contract("hub.links", Link, "hub")
+POSSIBLE_MATCH = _contract("hub.reviews", PossibleMatch, "hub")
+EPISODE = _contract("analysts.episodes", EpisodeSnapshot, "hub")
 
 AGENCY_CONTRACTS: tuple[Contract[Any], ...] = (
     POLICE_NOTIFICATION,
@@ -230,7 +237,13 @@ AGENCY_CONTRACTS: tuple[Contract[Any], ...] = (
     _contract("childrens_services.child_deaths_reviewed", ChildDeathReviewed, "childrens_services"),
     _contract("lado.allegations", LadoAllegation, "lado"),
 )
-CONTRACTS: tuple[Contract[Any], ...] = (*AGENCY_CONTRACTS, CONTACT_COUNT)
+CONTRACTS: tuple[Contract[Any], ...] = (
+    *AGENCY_CONTRACTS,
+    CONTACT_COUNT,
+    LINK,
+    POSSIBLE_MATCH,
+    EPISODE,
+)
 
 
 def describe_errors(exc: ValidationError) -> str:

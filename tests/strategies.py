@@ -96,7 +96,7 @@ def children(draw: st.DrawFn) -> Child:
 def models(draw: st.DrawFn, model: type[BaseModel]) -> BaseModel:
     """A valid instance of ``model`` with every field drawn, consistent across fields."""
     fields = {n: draw(_for(f.annotation, n)) for n, f in model.model_fields.items()}
-    if "event_type" in fields:
+    if hasattr(model, "EVENT_TYPE"):
         fields["event_type"] = model.EVENT_TYPE  # type: ignore[attr-defined]
         later = draw(st.integers(0, 10 * 24 * 3600 * 1000))
         fields["reported_at"] = fields["occurred_at"] + dt.timedelta(milliseconds=later)

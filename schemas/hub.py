@@ -1,0 +1,85 @@
+"""What the hub itself publishes: links to persons, possible matches, episode snapshots."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from schemas.common import Timestamp
+
+__all__ = ["EpisodeEvent", "EpisodeSnapshot", "Link", "LinkOutcomeKind", "PossibleMatch"]
+
+
+class LinkOutcomeKind(StrEnum):
+    """Linked to an existing person, or the first record of a new one."""
+
+    LINKED = "LINKED"
+    NEW_PERSON = "NEW_PERSON"
+
+
+class Link(BaseModel):
+    """Which person a record belongs to, and why."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    record_id: str
+    event_id: str
+    event_type: str
+    person_id: str
+    outcome: LinkOutcomeKind
+    weight: float
+    explanation: str
+    merged: tuple[str, ...] = ()
+
+
+class PossibleMatch(BaseModel):
+    """Two records that may be one child: for a human to decide."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    record_id: str
+    candidate_record_id: str
+    candidate_person_id: str
+    weight: float
+    explanation: str
+
+
+class EpisodeEvent(BaseModel):
+    """One agency's record in an episode, with its provenance."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    event_id: str
+    event_type: str
+    agency: str
+    agency_record_id: str
+    occurred_at: Timestamp
+
+
+class EpisodeSnapshot(BaseModel):
+    """A MASH episode as the analysts see it now."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    episode_id: str
+    person_id: str
+    opened_at: Timestamp
+    events: tuple[EpisodeEvent, ...]
+    agencies: tuple[str, ...]
+    contact_id: str | None = None
+    rag_rating: str | None = None
+    received_at: Timestamp | None = None
+    due_at: Timestamp | None = None
+    decided_at: Timestamp | None = None
+    decision: str | None = None
+    research_responses: int = 0
+    breached: bool = False
+
+    @property
+    def decided_within(self) -> dt.timedelta | None:
+        """How long the decision took from receipt, once decided."""
+        if self.decided_at and self.received_at:
+            return self.decided_at - self.received_at
+        return None
