@@ -337,9 +337,11 @@ class LinkOutcome:
     weight: float
     explanation: str
     merged: tuple[str, ...] = ()
-    """Persons merged into ``person_id`` by this record."""
+    """The earlier persons this record showed to be one (now ``person_id``)."""
     possible: tuple[Candidate, ...] = ()
     """Candidates between the review and link thresholds, for a human."""
+    moved: tuple[tuple[str, str, str], ...] = ()
+    """(record id, old person, new person) for earlier records whose person changed."""
 
 
 @dataclass
@@ -390,17 +392,17 @@ class Linker:
             self.blocks[key].append(rid)
         matches = [c for c in candidates if c.comparison.weight >= self.policy.link]
         before = {c.record_id: c.person_id for c in matches}
+        moved: list[tuple[str, str, str]] = []
         for match in matches:
             self.links[rid][match.record_id] = self.links[match.record_id][rid] = (
                 match.comparison.weight
             )
             self._join(rid, match.record_id)
         if matches:
-            self._rebuild(self._root(rid))
+            moved = [m for m in self._rebuild(self._root(rid)) if m[0] != rid]
         mine = self.person[rid]
-        merged = tuple(
-            sorted({p for r, p in before.items() if self.person[r] == mine and p != mine})
-        )
+        united = {p for r, p in before.items() if self.person[r] == mine}
+        merged = tuple(sorted(united)) if len(united) > 1 else ()  # two persons became one
         possible = tuple(
             c
             for c in candidates
@@ -421,6 +423,7 @@ class Linker:
                 "no candidate above the link threshold",
                 (),
                 possible,
+                tuple(moved),
             )
         return LinkOutcome(
             rid,
@@ -430,7 +433,13 @@ class Linker:
             best.comparison.explain(),
             merged,
             possible,
+            tuple(moved),
         )
+
+    def records_of(self, person_id: str) -> list[str]:
+        """The records of one person."""
+        root = self._root(person_id)
+        return [r for r in self.members[root] if self.person[r] == person_id]
 
     def _candidates(self, record: PersonRecord) -> list[str]:
         seen: dict[str, None] = {}
@@ -452,8 +461,8 @@ class Linker:
             self.cluster[gone] = keep
             self.members[keep] += self.members.pop(gone)
 
-    def _rebuild(self, root: str) -> None:
-        """Persons of one cluster, from its links strongest first."""
+    def _rebuild(self, root: str) -> list[tuple[str, str, str]]:
+        """Persons of one cluster, from its links strongest first; returns who moved."""
         ids = sorted(self.members[root])
         parent = {r: r for r in ids}
         nhs = {r: {self.records[r].nhs_number} - {None} for r in ids}
@@ -472,8 +481,13 @@ class Linker:
             keep, gone = sorted((ra, rb))
             parent[gone] = keep
             nhs[keep] |= nhs.pop(gone)
+        moved = []
         for r in ids:
-            self.person[r] = find(r)
+            new = find(r)
+            if self.person[r] != new:
+                moved.append((r, self.person[r], new))
+                self.person[r] = new
+        return moved
 
 
 def people(linker: Linker) -> Mapping[str, list[str]]:

@@ -99,7 +99,7 @@ def test_a_bridging_record_merges_two_persons_and_says_so() -> None:
     bridge = linker.add(_child("r3", family="Smith", dob=dt.date(2005, 3, 14), postcode="RM1 3BB"))
     assert bridge.outcome is Outcome.LINKED
     assert linker.person_of("r1") == linker.person_of("r2") == linker.person_of("r3") == "r1"
-    assert bridge.merged == ("r2",)
+    assert bridge.merged == ("r1", "r2")
 
 
 def test_a_possible_match_is_offered_for_review() -> None:

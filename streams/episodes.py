@@ -1,0 +1,167 @@
+"""Stage 4: join a child's notifications into MASH episodes, with a RAG clock.
+
+Notifications about one child within the window of an episode's first notification are one
+episode (police, A&E and school about the same incident); the MASH contact, partner research
+and decision join the episode of their contact. An episode is a function of the child's
+events, so it is rebuilt whenever they change (a new event, or a merge of two persons).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from schemas.hub import EpisodeEvent, EpisodeSnapshot
+
+__all__ = ["EventSummary", "RagPolicy", "build_episodes", "due_at"]
+
+NOTIFICATIONS = frozenset(
+    {
+        "police.notification",
+        "health.notification",
+        "education.concern",
+        "probation.notification",
+        "childrens_services.contact",
+    }
+)
+JOINS_BY_CONTACT = frozenset(
+    {
+        "childrens_services.research_request",
+        "childrens_services.research_response",
+        "childrens_services.mash_decision",
+        "childrens_services.referral",
+    }
+)
+
+
+@dataclass(frozen=True)
+class EventSummary:
+    """What episodes need of one event (ids, times and codes; no personal data)."""
+
+    event_id: str
+    event_type: str
+    agency: str
+    agency_record_id: str
+    occurred_at: dt.datetime
+    contact_id: str | None = None
+    rag_rating: str | None = None
+    decision: str | None = None
+
+
+class Hours(StrEnum):
+    """Whether RAG timescales count every hour or working hours only."""
+
+    CALENDAR = "calendar"
+    WORKING = "working"
+
+
+@dataclass(frozen=True)
+class RagPolicy:
+    """The local RAG timescales (e.g. 4/24/72 hours, or 2/6/24) and how hours count."""
+
+    hours: dict[str, float] = field(default_factory=lambda: {"RED": 4, "AMBER": 24, "GREEN": 72})
+    counting: Hours = Hours.CALENDAR
+    window: dt.timedelta = dt.timedelta(hours=72)
+    """Notifications within this long of an episode's first one join it."""
+    day: tuple[int, int] = (9, 17)
+    """Working hours (start, end) on Monday to Friday."""
+
+
+def due_at(received: dt.datetime, rating: str, policy: RagPolicy) -> dt.datetime:
+    """When a decision on a contact received at ``received`` is due."""
+    hours = policy.hours[rating]
+    if policy.counting is Hours.CALENDAR:
+        return received + dt.timedelta(hours=hours)
+    return _add_working_hours(received, dt.timedelta(hours=hours), policy.day)
+
+
+def _add_working_hours(start: dt.datetime, left: dt.timedelta, day: tuple[int, int]) -> dt.datetime:
+    at = start
+    while True:
+        opens = at.replace(hour=day[0], minute=0, second=0, microsecond=0)
+        closes = at.replace(hour=day[1], minute=0, second=0, microsecond=0)
+        if at.weekday() >= 5 or at >= closes:
+            at = opens + dt.timedelta(days=1)
+            continue
+        at = max(at, opens)
+        if at + left <= closes:
+            return at + left
+        left -= closes - at
+        at = opens + dt.timedelta(days=1)
+
+
+def build_episodes(
+    person_id: str, events: Iterable[EventSummary], policy: RagPolicy, now: dt.datetime
+) -> list[EpisodeSnapshot]:
+    """Every episode of one child, as of event time ``now`` (for clocks still running)."""
+    ordered = sorted(events, key=lambda e: (e.occurred_at, e.event_id))
+    groups: list[list[EventSummary]] = []
+    for event in (e for e in ordered if e.event_type in NOTIFICATIONS):
+        if groups and event.occurred_at - groups[-1][0].occurred_at <= policy.window:
+            groups[-1].append(event)
+        else:
+            groups.append([event])
+    by_contact = {
+        e.contact_id: n
+        for n, g in enumerate(groups)
+        for e in g
+        if e.event_type == "childrens_services.contact" and e.contact_id
+    }
+    for event in ordered:
+        if event.event_type in JOINS_BY_CONTACT and event.contact_id in by_contact:
+            groups[by_contact[event.contact_id]].append(event)
+    return [_snapshot(person_id, group, policy, now) for group in groups]
+
+
+def _snapshot(
+    person_id: str, group: Sequence[EventSummary], policy: RagPolicy, now: dt.datetime
+) -> EpisodeSnapshot:
+    first = group[0]
+    contact = next((e for e in group if e.event_type == "childrens_services.contact"), None)
+    decision = next((e for e in group if e.event_type == "childrens_services.mash_decision"), None)
+    due = (
+        due_at(contact.occurred_at, contact.rag_rating, policy)
+        if contact and contact.rag_rating
+        else None
+    )
+    decided = decision.occurred_at if decision else None
+    breached = due is not None and (decided > due if decided else now > due)
+    digest = hashlib.sha256(f"{person_id}|{first.event_id}".encode()).hexdigest()[:20]
+    return EpisodeSnapshot(
+        episode_id=f"E{digest}",
+        person_id=person_id,
+        opened_at=first.occurred_at,
+        events=tuple(
+            EpisodeEvent(
+                event_id=e.event_id,
+                event_type=e.event_type,
+                agency=e.agency,
+                agency_record_id=e.agency_record_id,
+                occurred_at=e.occurred_at,
+            )
+            for e in sorted(group, key=lambda e: (e.occurred_at, e.event_id))
+        ),
+        agencies=tuple(
+            sorted(
+                {
+                    e.agency
+                    for e in group
+                    if e.event_type in NOTIFICATIONS
+                    and e.event_type != "childrens_services.contact"
+                }
+            )
+        ),
+        contact_id=contact.contact_id if contact else None,
+        rag_rating=contact.rag_rating if contact else None,
+        received_at=contact.occurred_at if contact else None,
+        due_at=due,
+        decided_at=decided,
+        decision=decision.decision if decision else None,
+        research_responses=sum(
+            e.event_type == "childrens_services.research_response" for e in group
+        ),
+        breached=breached,
+    )

@@ -1,0 +1,188 @@
+"""The linkage stage over a batch: link each child, rebuild the episodes that changed.
+
+State is the set of linkage records with their event summaries; the index, the persons and
+the episodes are all derived from it, so a restarted worker rebuilds them by replaying its
+records (in any order, with the same result).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from schemas.common import Envelope
+from schemas.hub import EpisodeSnapshot, Link, LinkOutcomeKind, PossibleMatch
+from streams.audit import AuditEntry, Decision
+from streams.episodes import EventSummary, RagPolicy, build_episodes
+from streams.identities import identities, summary
+from streams.linkage import Linker, LinkOutcome, Outcome, PersonRecord
+
+__all__ = ["HubOutput", "HubState"]
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+@dataclass
+class HubOutput:
+    """What one batch produced."""
+
+    links: list[Link] = field(default_factory=list)
+    reviews: list[PossibleMatch] = field(default_factory=list)
+    episodes: dict[str, EpisodeSnapshot | None] = field(default_factory=dict)
+    """episode id -> its new snapshot, or None where the episode no longer exists."""
+    audit: list[AuditEntry] = field(default_factory=list)
+    records: dict[str, tuple[PersonRecord, EventSummary]] = field(default_factory=dict)
+    """New state: record id -> its identity and event summary."""
+
+
+@dataclass
+class HubState:
+    """The master person index and the episodes it implies."""
+
+    policy: RagPolicy = field(default_factory=RagPolicy)
+    linker: Linker = field(default_factory=Linker)
+    summaries: dict[str, EventSummary] = field(default_factory=dict)
+    episodes_of: dict[str, set[str]] = field(default_factory=dict)
+    """person id -> its current episode ids."""
+    snapshots: dict[str, EpisodeSnapshot] = field(default_factory=dict)
+    watermark: dt.datetime = _EPOCH
+    """The latest event time seen (RAG clocks run on event time, so replays agree)."""
+
+    def restore(self, records: Sequence[tuple[PersonRecord, EventSummary]]) -> None:
+        """Rebuild the index and episodes from stored records (order does not matter)."""
+        for record, event in records:
+            self.linker.add(record)
+            self.summaries[record.record_id] = event
+            self.watermark = max(self.watermark, event.occurred_at)
+        persons = {self.linker.person_of(r.record_id) for r, _ in records}
+        self._rebuild(persons, HubOutput())
+
+    def process(self, events: Sequence[Envelope], at: str) -> HubOutput:
+        """Link every child of every event; return links, reviews, episodes and audit."""
+        out = HubOutput()
+        touched: set[str] = set()
+        for event in events:
+            event_summary = summary(event)
+            self.watermark = max(self.watermark, event.occurred_at)
+            for record in identities(event):
+                result = self.linker.add(record)
+                self.summaries[record.record_id] = event_summary
+                out.records[record.record_id] = (record, event_summary)
+                self._report(result, event_summary, at, out)
+                touched |= {result.person_id, *result.merged}
+                touched |= {p for _, old, new in result.moved for p in (old, new)}
+        self._rebuild(touched | self._overdue(), out)
+        return out
+
+    def _report(self, result: LinkOutcome, event: EventSummary, at: str, out: HubOutput) -> None:
+        out.links.append(self._link(result.record_id, event, result))
+        decision = Decision.LINKED if result.outcome is Outcome.LINKED else Decision.NEW_PERSON
+        out.audit.append(
+            AuditEntry(
+                decision,
+                event.event_id,
+                at,
+                {
+                    "record_id": result.record_id,
+                    "person_id": result.person_id,
+                    "weight": round(result.weight, 3),
+                    "why": result.explanation,
+                },
+            )
+        )
+        for gone in result.merged:
+            out.audit.append(
+                AuditEntry(
+                    Decision.MERGED,
+                    event.event_id,
+                    at,
+                    {"person_id": result.person_id, "merged": gone},
+                )
+            )
+        for record_id, _, _ in result.moved:
+            out.links.append(self._link(record_id, self.summaries[record_id], None))
+        for c in result.possible:
+            out.reviews.append(
+                PossibleMatch(
+                    record_id=result.record_id,
+                    candidate_record_id=c.record_id,
+                    candidate_person_id=c.person_id,
+                    weight=c.comparison.weight,
+                    explanation=c.comparison.explain(),
+                )
+            )
+            out.audit.append(
+                AuditEntry(
+                    Decision.POSSIBLE_MATCH,
+                    event.event_id,
+                    at,
+                    {
+                        "record_id": result.record_id,
+                        "candidate": c.record_id,
+                        "weight": round(c.comparison.weight, 3),
+                    },
+                )
+            )
+
+    def _link(self, record_id: str, event: EventSummary, result: LinkOutcome | None) -> Link:
+        person = self.linker.person_of(record_id)
+        if result is None:  # re-issued after a merge or split
+            return Link(
+                record_id=record_id,
+                event_id=event.event_id,
+                event_type=event.event_type,
+                person_id=person,
+                outcome=LinkOutcomeKind.LINKED,
+                weight=0.0,
+                explanation="person changed by later evidence",
+            )
+        return Link(
+            record_id=record_id,
+            event_id=event.event_id,
+            event_type=event.event_type,
+            person_id=person,
+            outcome=LinkOutcomeKind(result.outcome.name),
+            weight=result.weight,
+            explanation=result.explanation,
+            merged=result.merged,
+        )
+
+    def _overdue(self) -> set[str]:
+        """Persons with an undecided episode whose RAG clock ran out before the watermark."""
+        return {
+            s.person_id
+            for s in self.snapshots.values()
+            if s.due_at and not s.breached and s.decided_at is None and s.due_at < self.watermark
+        }
+
+    def _rebuild(self, persons: set[str], out: HubOutput) -> None:
+        current = {p for p in persons if p in self.linker.person and self.linker.person[p] == p}
+        old: dict[str, EpisodeSnapshot] = {}
+        for person in persons:
+            for episode_id in self.episodes_of.pop(person, set()):
+                out.episodes[episode_id] = None
+                old[episode_id] = self.snapshots.pop(episode_id)
+        for person in current:
+            events = [self.summaries[r] for r in self.linker.records_of(person)]
+            snapshots = build_episodes(person, events, self.policy, self.watermark)
+            self.episodes_of[person] = {s.episode_id for s in snapshots}
+            for snapshot in snapshots:
+                self.snapshots[snapshot.episode_id] = snapshot
+                out.episodes[snapshot.episode_id] = snapshot
+                self._audit_episode(old.get(snapshot.episode_id), snapshot, out)
+
+    def _audit_episode(
+        self, previous: EpisodeSnapshot | None, now: EpisodeSnapshot, out: HubOutput
+    ) -> None:
+        at = self.watermark.isoformat()
+        facts = {"episode_id": now.episode_id, "person_id": now.person_id}
+        first = now.events[0].event_id
+        if previous is None:
+            out.audit.append(AuditEntry(Decision.EPISODE_OPENED, first, at, facts))
+        elif len(now.events) > len(previous.events):
+            out.audit.append(AuditEntry(Decision.JOINED, now.events[-1].event_id, at, facts))
+        if now.decided_at and not (previous and previous.decided_at):
+            out.audit.append(AuditEntry(Decision.DECIDED, first, at, facts))
+        if now.breached and not (previous and previous.breached):
+            out.audit.append(AuditEntry(Decision.CLOCK_BREACHED, first, at, facts))

@@ -1,0 +1,121 @@
+"""Episodes: one incident seen by several agencies is one episode; the RAG clock runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from functools import cache
+from typing import Any
+
+from producers.simulation import simulate
+from streams.episodes import EventSummary, Hours, RagPolicy, build_episodes, due_at
+from streams.hub import HubState
+
+T0 = dt.datetime(2012, 6, 4, 22, 0, tzinfo=dt.UTC)  # a Monday night
+
+
+def _e(n: int, kind: str, agency: str, hours: float, **extra: Any) -> EventSummary:
+    return EventSummary(f"e{n}", kind, agency, f"R{n}", T0 + dt.timedelta(hours=hours), **extra)
+
+
+def test_police_ae_and_school_about_one_incident_are_one_episode() -> None:
+    events = [
+        _e(1, "police.notification", "POLICE", 0),
+        _e(2, "health.notification", "HEALTH", 3),
+        _e(
+            3,
+            "childrens_services.contact",
+            "CHILDRENS_SERVICES",
+            4,
+            contact_id="C1",
+            rag_rating="AMBER",
+        ),
+        _e(4, "education.concern", "EDUCATION", 36),
+        _e(5, "childrens_services.research_response", "CHILDRENS_SERVICES", 30, contact_id="C1"),
+        _e(
+            6,
+            "childrens_services.mash_decision",
+            "CHILDRENS_SERVICES",
+            20,
+            contact_id="C1",
+            decision="EARLY_HELP",
+        ),
+        _e(7, "police.notification", "POLICE", 24 * 10),  # a new incident ten days later
+    ]
+    first, second = build_episodes("p", events, RagPolicy(), now=T0 + dt.timedelta(days=20))
+    assert [e.event_id for e in first.events] == ["e1", "e2", "e3", "e6", "e5", "e4"]
+    assert first.agencies == ("EDUCATION", "HEALTH", "POLICE")
+    assert (first.contact_id, first.decision, first.research_responses) == ("C1", "EARLY_HELP", 1)
+    assert first.due_at == T0 + dt.timedelta(hours=4 + 24) and not first.breached
+    assert [e.event_id for e in second.events] == ["e7"] and second.contact_id is None
+
+
+def test_a_late_or_missing_decision_breaches_the_clock() -> None:
+    events = [
+        _e(
+            1,
+            "childrens_services.contact",
+            "CHILDRENS_SERVICES",
+            0,
+            contact_id="C",
+            rag_rating="RED",
+        ),
+        _e(
+            2,
+            "childrens_services.mash_decision",
+            "CHILDRENS_SERVICES",
+            5,
+            contact_id="C",
+            decision="STRATEGY_S47",
+        ),
+    ]
+    late = build_episodes("p", events, RagPolicy(), now=T0)[0]
+    assert late.breached
+    waiting = build_episodes("p", events[:1], RagPolicy(), now=T0 + dt.timedelta(hours=3))[0]
+    assert not waiting.breached
+    overdue = build_episodes("p", events[:1], RagPolicy(), now=T0 + dt.timedelta(hours=5))[0]
+    assert overdue.breached
+
+
+def test_working_hours_skip_nights_and_weekends() -> None:
+    policy = RagPolicy(hours={"RED": 2, "AMBER": 6, "GREEN": 24}, counting=Hours.WORKING)
+    friday_4pm = dt.datetime(2012, 6, 8, 16, 0, tzinfo=dt.UTC)
+    assert due_at(friday_4pm, "AMBER", policy) == dt.datetime(2012, 6, 11, 14, 0, tzinfo=dt.UTC)
+    assert due_at(T0, "RED", policy) == dt.datetime(2012, 6, 5, 11, 0, tzinfo=dt.UTC)
+
+
+@cache
+def _year_events() -> list[Any]:
+    sim = simulate("havering-2012", seed=5)
+    kinds = [
+        "police.notification",
+        "health.notification",
+        "education.concern",
+        "childrens_services.contact",
+        "childrens_services.mash_decision",
+        "childrens_services.research_response",
+    ]
+    return [e for k in kinds for e in sim.events[k]][:6000]
+
+
+def test_persons_and_episodes_do_not_depend_on_order_or_batching() -> None:
+    runs = []
+    for seed, size in ((1, 500), (2, 73), (3, 1000)):
+        state = HubState()
+        events = random.Random(seed).sample(_year_events(), len(_year_events()))
+        for i in range(0, len(events), size):
+            state.process(events[i : i + size], "t")
+        runs.append((state.linker.person, state.snapshots))
+    assert runs[0] == runs[1] == runs[2]
+
+
+def test_a_restored_state_is_the_state_it_was() -> None:
+    state = HubState()
+    records = []
+    for i in range(0, 3000, 250):
+        out = state.process(_year_events()[i : i + 250], "t")
+        records += out.records.values()
+    again = HubState()
+    again.restore(random.Random(9).sample(records, len(records)))
+    assert again.linker.person == state.linker.person
+    assert again.snapshots == state.snapshots
