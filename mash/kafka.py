@@ -16,12 +16,16 @@ from mash.settings import CommonSettings
 __all__ = ["Record", "consumer_lag", "ensure_topics", "group_is_stable", "read_topic"]
 
 
-def ensure_topics(settings: CommonSettings, names: Iterable[str]) -> None:
-    """Create the topics that do not exist yet, with the hub's partition count."""
+def ensure_topics(
+    settings: CommonSettings, names: Iterable[str], partitions: int | None = None
+) -> None:
+    """Create the topics that do not exist yet (with the hub's partition count by default)."""
     admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
     try:
         existing = set(admin.list_topics())
-        wanted = [NewTopic(n, settings.partitions, 1) for n in names if n not in existing]
+        wanted = [
+            NewTopic(n, partitions or settings.partitions, 1) for n in names if n not in existing
+        ]
         if wanted:
             # another process may create one between our look and our create
             with contextlib.suppress(TopicAlreadyExistsError):

@@ -9,7 +9,7 @@ import structlog
 
 from mash.settings import CommonSettings
 
-__all__ = ["configure_logging", "get_logger"]
+__all__ = ["audit_line", "configure_logging", "get_logger", "write_lines"]
 
 
 def configure_logging(settings: CommonSettings) -> None:
@@ -51,3 +51,18 @@ def configure_logging(settings: CommonSettings) -> None:
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:
     """A named structlog logger."""
     return structlog.stdlib.get_logger(name)
+
+
+def audit_line(decision: str, record_json: str) -> str:
+    """An audit record as a JSON log line in the shape structlog's JSON renderer writes.
+
+    The audit trail logs one line per decision; building the line from the record's own
+    canonical JSON (which it already has) keeps that affordable on the hot path.
+    """
+    return f'{{"event":"audit.{decision}","level":"info",{record_json[1:]}'
+
+
+def write_lines(lines: str) -> None:
+    """Write ready-made JSON log lines to the log stream, if INFO is enabled."""
+    if logging.getLogger("mash.audit").isEnabledFor(logging.INFO):
+        sys.stderr.write(lines)

@@ -132,6 +132,14 @@ class WorkerSettings(SinkSettings):
     rebalance_timeout_s: float = 6.0
     commit_interval_s: float = 0.5
     clock_skew_s: float = 300.0
+    episode_window_h: float = 72.0
+    """Notifications within this many hours of an episode's first one join it."""
+    rag_red_h: float = 4.0
+    rag_amber_h: float = 24.0
+    rag_green_h: float = 72.0
+    rag_hours: Literal["calendar", "working"] = "calendar"
+    dedupe_horizon_days: float = 400.0
+    """How long event ids and agency records are remembered for de-duplication."""
 
     @property
     def worker_path(self) -> Path:

@@ -6,17 +6,20 @@ snapshot leaves the tables exactly as they were.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     Column,
+    Float,
     Integer,
     MetaData,
     String,
     Table,
+    Text,
     create_engine,
     func,
     select,
@@ -26,6 +29,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from mash.errors import SinkError
+from schemas.hub import EpisodeSnapshot, Link
 from schemas.metrics import ContactCount
 
 __all__ = ["ContactPivot", "ContactTotal", "Store"]
@@ -39,6 +43,25 @@ contact_counts = Table(
     Column("month", String(7), primary_key=True),
     Column("source_partition", Integer, primary_key=True),
     Column("contacts", BigInteger, nullable=False),
+)
+
+links = Table(
+    "links",
+    metadata,
+    Column("record_id", String(80), primary_key=True),
+    Column("event_id", String(40), nullable=False, index=True),
+    Column("event_type", String(64), nullable=False),
+    Column("person_id", String(80), nullable=False, index=True),
+    Column("weight", Float, nullable=False),
+    Column("explanation", Text, nullable=False),
+)
+
+episodes = Table(
+    "episodes",
+    metadata,
+    Column("episode_id", String(40), primary_key=True),
+    Column("person_id", String(80), nullable=False, index=True),
+    Column("snapshot", Text, nullable=False),
 )
 
 
@@ -113,6 +136,76 @@ class Store:
         )
         with self.engine.begin() as conn:
             conn.execute(stmt)
+
+    def _upsert(self, table: Table, key: str, rows: Sequence[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        latest = list({row[key]: row for row in rows}.values())
+        insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
+        stmt = insert(table).values(latest)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[key],
+            set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name != key},
+        )
+        with self.engine.begin() as conn:
+            conn.execute(stmt)
+
+    def upsert_links(self, rows: Sequence[Link]) -> None:
+        """The latest link of each record."""
+        self._upsert(
+            links,
+            "record_id",
+            [
+                {
+                    "record_id": r.record_id,
+                    "event_id": r.event_id,
+                    "event_type": r.event_type,
+                    "person_id": r.person_id,
+                    "weight": r.weight,
+                    "explanation": r.explanation,
+                }
+                for r in rows
+            ],
+        )
+
+    def apply_episodes(self, changes: Sequence[tuple[str, EpisodeSnapshot | None]]) -> None:
+        """Upsert each episode's latest snapshot; delete episodes that no longer exist."""
+        final = dict(changes)
+        gone = [k for k, v in final.items() if v is None]
+        self._upsert(
+            episodes,
+            "episode_id",
+            [
+                {"episode_id": k, "person_id": v.person_id, "snapshot": v.model_dump_json()}
+                for k, v in final.items()
+                if v is not None
+            ],
+        )
+        if gone:
+            with self.engine.begin() as conn:
+                conn.execute(episodes.delete().where(episodes.c.episode_id.in_(gone)))
+
+    def episode_snapshots(self) -> list[EpisodeSnapshot]:
+        """Every current episode."""
+        with self.engine.connect() as conn:
+            return [
+                EpisodeSnapshot.model_validate_json(s)
+                for (s,) in conn.execute(select(episodes.c.snapshot))
+            ]
+
+    def links_export(self) -> Iterator[dict[str, Any]]:
+        """One row per linked record: event, person, episode and match weight."""
+        episode_of = {e.event_id: s.episode_id for s in self.episode_snapshots() for e in s.events}
+        query = select(links).order_by(links.c.event_id, links.c.record_id)
+        with self.engine.connect() as conn:
+            for row in conn.execute(query).mappings():
+                yield {
+                    "event_id": row["event_id"],
+                    "record_id": row["record_id"],
+                    "person_id": row["person_id"],
+                    "episode_id": episode_of.get(row["event_id"]),
+                    "match_weight": round(row["weight"], 3),
+                }
 
     def contact_totals(self) -> list[ContactTotal]:
         """Contacts by agency and month, summed over partitions, in order."""

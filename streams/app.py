@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
 import time
 import weakref
 from collections import defaultdict
@@ -19,22 +20,33 @@ from typing import Any, cast
 import faust
 from faust.streams import _current_event  # the context var Faust's tables partition by
 
-from mash.logs import get_logger
+from mash.errors import ContractError
+from mash.kafka import ensure_topics
+from mash.keys import audit_key
+from mash.logs import audit_line, get_logger, write_lines
 from mash.settings import WorkerSettings
-from schemas.common import ValidationClock
-from schemas.contracts import AGENCY_CONTRACTS, CONTACT_COUNT
-from schemas.framing import encode
+from schemas.common import Envelope, ValidationClock
+from schemas.contracts import AGENCY_CONTRACTS, CONTACT_COUNT, EPISODE, LINK, POSSIBLE_MATCH
+from schemas.framing import Codec, encode
+from schemas.hub import EpisodeSnapshot, Link
 from schemas.metrics import ContactCount
 from schemas.registry import codec_for
 from sinks.store import Store
+from streams.audit import AuditChain, AuditEntry, Decision
 from streams.counting import count_contacts
-from streams.dedupe import dedupe
-from streams.records import Incoming
+from streams.dedupe import DedupeOutcome, dedupe
+from streams.episodes import Hours, RagPolicy
+from streams.hub import HubState
+from streams.identities import from_state, to_state
+from streams.records import DeadLetter, Incoming, Valid
 from streams.validate import validate
 
-__all__ = ["create_app", "run_worker"]
+__all__ = ["IDENTITIES", "create_app", "hub_topics", "run_worker"]
 
 log = get_logger(__name__)
+
+IDENTITIES = "hub.identities"
+"""The linkage stage's input: one partition, so one index sees every child."""
 
 
 def faust_settings(settings: WorkerSettings) -> dict[str, Any]:
@@ -87,6 +99,25 @@ def _batches(
     return take(settings.batch_size, settings.batch_within_s)
 
 
+class Output:
+    """A topic the hub writes to, straight through Faust's producer.
+
+    Faust's own ``Topic.send`` costs several times more per message (futures and callbacks
+    for each); the producer is the same one Faust flushes before it commits offsets.
+    """
+
+    def __init__(self, app: faust.App, name: str) -> None:
+        self.app = app
+        self.name = name
+        self.topic = _raw_topic(app, name)
+
+    async def send(
+        self, key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]] | None = None
+    ) -> None:
+        """Queue one message (delivery is awaited by the commit's flush)."""
+        await self.app.producer.send(self.name, key, value, None, None, headers)
+
+
 def _raw_topic(app: faust.App, *names: str) -> faust.TopicT:
     """A topic of plain bytes: the hub frames and decodes its own Avro."""
     return app.topic(*names, key_serializer="raw", value_serializer="raw")
@@ -97,19 +128,63 @@ def _incoming(event: faust.types.EventT[Any]) -> Incoming:
     return Incoming(m.topic, m.partition, m.offset, m.key, m.value or b"")
 
 
-class Hub:
-    """The intake pipeline of one worker: validate, de-duplicate, count, emit."""
+class AuditLog:
+    """Chains the decisions of one stage, one chain per partition, onto the audit topic."""
 
-    def __init__(self, app: faust.App, settings: WorkerSettings) -> None:
+    def __init__(
+        self, app: faust.App, settings: WorkerSettings, stage: str, partitions: int
+    ) -> None:
+        self.key = audit_key(settings)
+        self.stage = stage
+        self.app_id = settings.app_id
+        self.topic = Output(app, settings.topic("audit"))
+        self.heads = app.Table(
+            f"audit-heads-{stage}", key_type=str, value_type=str, partitions=partitions
+        )
+        self.chains: dict[str, AuditChain] = {}
+
+    async def write(
+        self, partition: int, entries: Sequence[AuditEntry], current: faust.types.EventT[Any]
+    ) -> None:
+        """Chain and send ``entries``; the head is kept in a changelogged table."""
+        if not entries:
+            return
+        chain_id = f"{self.app_id}.{self.stage}.p{partition}"
+        with _as_current(current):
+            chain = self.chains.get(chain_id) or self._resume(chain_id)
+            records = chain.append(entries)
+            self.heads[chain_id] = f"{chain.seq}|{chain.head}"
+        self.chains[chain_id] = chain
+        texts = [record.to_json() for record in records]
+        write_lines(
+            "".join(audit_line(r.decision, t) + "\n" for r, t in zip(records, texts, strict=True))
+        )
+        # one message per batch: a block of consecutive records of the chain, in order
+        await self.topic.send(key=chain_id.encode(), value="\n".join(texts).encode())
+
+    def _resume(self, chain_id: str) -> AuditChain:
+        head = self.heads.get(chain_id)
+        if head is None:
+            return AuditChain(self.key, chain_id)
+        seq, mac = head.split("|")
+        return AuditChain(self.key, chain_id, int(seq), mac)
+
+
+class Intake:
+    """Agency topics: validate, de-duplicate, count, and hand fresh events to linkage."""
+
+    def __init__(self, app: faust.App, settings: WorkerSettings, codec: Codec) -> None:
         self.settings = settings
         self.skew = dt.timedelta(seconds=settings.clock_skew_s)
-        self.codec = codec_for(settings.schema_registry_url)
+        self.codec = codec
         self.seen = app.Table("seen-events", key_type=str, value_type=int)
         self.records = app.Table("seen-records", key_type=str, value_type=str)
         self.counts = app.Table("contact-counts", key_type=str, value_type=int, default=int)
-        self.dead_letters = _raw_topic(app, settings.deadletter_topic)
-        self.contact_counts = _raw_topic(app, settings.topic(CONTACT_COUNT.topic))
-        self.intake = _raw_topic(app, *(settings.topic(c.topic) for c in AGENCY_CONTRACTS))
+        self.dead_letters = Output(app, settings.deadletter_topic)
+        self.contact_counts = Output(app, settings.topic(CONTACT_COUNT.topic))
+        self.topic = _raw_topic(app, *(settings.topic(c.topic) for c in AGENCY_CONTRACTS))
+        self.identities = Output(app, settings.topic(IDENTITIES))
+        self.audit = AuditLog(app, settings, "intake", settings.partitions)
 
     async def process(self, events: Sequence[faust.types.EventT[Any]]) -> None:
         """Run one batch through every stage, a partition at a time."""
@@ -123,8 +198,7 @@ class Hub:
                     self.seen[event_id] = seen
                 for key, entry in outcome.records.items():
                     self.records[key] = entry
-                fresh = outcome.fresh
-                updated = count_contacts(fresh, partition, self.counts)
+                updated = count_contacts(outcome.fresh, partition, self.counts)
                 for count in updated:
                     self.counts[count.key] = count.contacts
             for letter in dead:
@@ -142,42 +216,166 @@ class Hub:
                 await self.contact_counts.send(
                     key=count.key.encode(), value=encode(CONTACT_COUNT, count)
                 )
-            log.debug(
-                "intake.batch",
-                partition=partition,
-                received=len(group),
-                valid=len(valid),
-                fresh=len(fresh),
-                resent=len(outcome.resent),
-                resubmitted=len(outcome.resubmitted),
-                dead=len(dead),
+            for item in outcome.fresh:
+                await self.identities.send(
+                    key=str(item.event.event_id).encode(), value=item.source.value
+                )
+            await self.audit.write(partition, _intake_audit(valid, dead, outcome), group[-1])
+
+
+def _intake_audit(
+    valid: Sequence[Valid], dead: Sequence[DeadLetter], outcome: DedupeOutcome
+) -> list[AuditEntry]:
+    at = dt.datetime.now(dt.UTC).isoformat()
+    entries = [
+        AuditEntry(
+            Decision.VALIDATED,
+            str(v.event.event_id),
+            at,
+            {"event_type": v.event.event_type, "offset": v.source.offset},
+        )
+        for v in valid
+    ]
+    entries += [
+        AuditEntry(
+            Decision.REJECTED,
+            f"{d.source.topic}/{d.source.offset}",
+            at,
+            {"reason": d.reason, "sha256": hashlib.sha256(d.source.value).hexdigest()},
+        )
+        for d in dead
+    ]
+    entries += [
+        AuditEntry(Decision.DEDUPLICATED, str(v.event.event_id), at, {"kind": kind})
+        for kind, items in (("re-send", outcome.resent), ("re-submission", outcome.resubmitted))
+        for v in items
+    ]
+    return entries
+
+
+class Linkage:
+    """The single-partition linkage stage: persons, links, reviews and episodes."""
+
+    def __init__(self, app: faust.App, settings: WorkerSettings, codec: Codec) -> None:
+        self.codec = codec
+        self.records = app.Table(
+            "hub-records", key_type=str, value_type=dict[str, Any], partitions=1
+        )
+        self.links = Output(app, settings.topic(LINK.topic))
+        self.reviews = Output(app, settings.topic(POSSIBLE_MATCH.topic))
+        self.episodes = Output(app, settings.topic(EPISODE.topic))
+        self.audit = AuditLog(app, settings, "linkage", 1)
+        self.policy = RagPolicy(
+            hours={
+                "RED": settings.rag_red_h,
+                "AMBER": settings.rag_amber_h,
+                "GREEN": settings.rag_green_h,
+            },
+            counting=Hours(settings.rag_hours),
+            window=dt.timedelta(hours=settings.episode_window_h),
+        )
+        self.state: HubState | None = None
+
+    def _state(self) -> HubState:
+        if self.state is None:
+            self.state = HubState(policy=self.policy)
+            stored = [from_state(v) for v in self.records.values()]
+            self.state.restore(stored)
+            log.info("linkage.restored", records=len(stored))
+        return self.state
+
+    async def process(self, events: Sequence[faust.types.EventT[Any]]) -> None:
+        """Link a batch and publish what changed."""
+        state = self._state()
+        decoded = []
+        for event in events:
+            try:
+                model = self.codec.decode(event.message.value or b"")
+            except ContractError as exc:  # validated upstream: a broken topic, not bad data
+                log.error("linkage.undecodable", offset=event.message.offset, reason=str(exc))
+                continue
+            if isinstance(model, Envelope):
+                decoded.append(model)
+        out = state.process(decoded, dt.datetime.now(dt.UTC).isoformat())
+        with _as_current(events[-1]):
+            for record_id, (record, summary) in out.records.items():
+                self.records[record_id] = to_state(record, summary)
+        for link in out.links:
+            await self.links.send(key=link.record_id.encode(), value=encode(LINK, link))
+        for review in out.reviews:
+            await self.reviews.send(
+                key=review.record_id.encode(), value=encode(POSSIBLE_MATCH, review)
             )
+        for episode_id, snapshot in out.episodes.items():
+            await self.episodes.send(
+                key=episode_id.encode(),
+                value=None if snapshot is None else encode(EPISODE, snapshot),
+            )
+        await self.audit.write(0, out.audit, events[-1])
+
+
+def hub_topics(settings: WorkerSettings) -> list[str]:
+    """Every topic the hub reads or writes with the hub's partition count."""
+    contracts = (*AGENCY_CONTRACTS, CONTACT_COUNT, LINK, POSSIBLE_MATCH, EPISODE)
+    return [
+        *(settings.topic(c.topic) for c in contracts),
+        settings.deadletter_topic,
+        settings.topic("audit"),
+    ]
 
 
 def create_app(settings: WorkerSettings) -> faust.App:
-    """A Faust app with the hub's agents: intake (agency topics) and the board sink."""
+    """A Faust app with the hub's agents: intake, linkage and the sinks."""
     app = faust.App(settings.app_id, **faust_settings(settings))
-    hub = Hub(app, settings)
+    codec = codec_for(settings.schema_registry_url)
+    intake = Intake(app, settings, codec)
+    linkage = Linkage(app, settings, codec)
     store = Store(settings.database)
 
-    async def intake(stream: faust.StreamT[bytes]) -> None:
+    async def intake_agent(stream: faust.StreamT[bytes]) -> None:
         async for events in _batches(stream, settings):
-            await hub.process(events)
+            await intake.process(events)
 
-    async def board_sink(stream: faust.StreamT[bytes]) -> None:
+    async def linkage_agent(stream: faust.StreamT[bytes]) -> None:
         async for events in _batches(stream, settings):
-            rows = [hub.codec.decode(e.message.value or b"") for e in events]
+            await linkage.process(events)
+
+    async def counts_sink(stream: faust.StreamT[bytes]) -> None:
+        async for events in _batches(stream, settings):
+            rows = [codec.decode(e.message.value or b"") for e in events]
             counts = [r for r in rows if isinstance(r, ContactCount)]
             await asyncio.to_thread(store.upsert_contact_counts, counts)
 
-    app.agent(hub.intake, name="intake", concurrency=1)(intake)
-    app.agent(hub.contact_counts, name="board-sink", concurrency=1)(board_sink)
+    async def links_sink(stream: faust.StreamT[bytes]) -> None:
+        async for events in _batches(stream, settings):
+            rows = [codec.decode(e.message.value or b"") for e in events]
+            await asyncio.to_thread(store.upsert_links, [r for r in rows if isinstance(r, Link)])
+
+    async def episodes_sink(stream: faust.StreamT[bytes]) -> None:
+        async for events in _batches(stream, settings):
+            changes = [(bytes(e.message.key or b"").decode(), _snapshot(codec, e)) for e in events]
+            await asyncio.to_thread(store.apply_episodes, changes)
+
+    app.agent(intake.topic, name="intake", concurrency=1)(intake_agent)
+    app.agent(intake.identities.topic, name="linkage", concurrency=1)(linkage_agent)
+    app.agent(intake.contact_counts.topic, name="counts-sink", concurrency=1)(counts_sink)
+    app.agent(linkage.links.topic, name="links-sink", concurrency=1)(links_sink)
+    app.agent(linkage.episodes.topic, name="episodes-sink", concurrency=1)(episodes_sink)
     return app
+
+
+def _snapshot(codec: Codec, event: faust.types.EventT[Any]) -> EpisodeSnapshot | None:
+    if not event.message.value:
+        return None  # a tombstone: the episode no longer exists
+    model = codec.decode(event.message.value)
+    return model if isinstance(model, EpisodeSnapshot) else None
 
 
 def run_worker(settings: WorkerSettings) -> None:
     """Run a worker in the foreground until it is stopped (SIGINT/SIGTERM)."""
     settings.worker_path.mkdir(parents=True, exist_ok=True)
+    ensure_topics(settings, hub_topics(settings))
+    ensure_topics(settings, [settings.topic(IDENTITIES)], partitions=1)
     app = create_app(settings)
     worker = faust.Worker(app, loglevel=settings.log_level, override_logging=False, quiet=True)
     worker.execute_from_commandline()

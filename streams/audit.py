@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 
 __all__ = [
@@ -71,14 +71,28 @@ class AuditRecord:
     prev: str
     mac: str
 
+    def fields(self) -> dict[str, object]:
+        """The record as a plain dict (asdict would deep-copy: too slow on the hot path)."""
+        return {
+            "at": self.at,
+            "chain": self.chain,
+            "decision": self.decision,
+            "event_id": self.event_id,
+            "facts": self.facts,
+            "mac": self.mac,
+            "prev": self.prev,
+            "seq": self.seq,
+        }
+
     def body(self) -> bytes:
         """The canonical bytes the MAC covers (everything but the MAC)."""
-        data = {k: v for k, v in asdict(self).items() if k != "mac"}
+        data = self.fields()
+        del data["mac"]
         return json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
 
     def to_json(self) -> str:
         """One JSON line."""
-        return json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))
+        return json.dumps(self.fields(), sort_keys=True, separators=(",", ":"))
 
 
 @dataclass(frozen=True)
@@ -128,9 +142,7 @@ class AuditChain:
                 self.head,
                 "",
             )
-            record = AuditRecord(
-                **{**asdict(draft), "mac": _mac(self.key, self.head, draft.body())}
-            )
+            record = replace(draft, mac=_mac(self.key, self.head, draft.body()))
             self.head = record.mac
             records.append(record)
         return records

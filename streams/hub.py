@@ -161,7 +161,6 @@ class HubState:
         old: dict[str, EpisodeSnapshot] = {}
         for person in persons:
             for episode_id in self.episodes_of.pop(person, set()):
-                out.episodes[episode_id] = None
                 old[episode_id] = self.snapshots.pop(episode_id)
         for person in current:
             events = [self.summaries[r] for r in self.linker.records_of(person)]
@@ -169,8 +168,12 @@ class HubState:
             self.episodes_of[person] = {s.episode_id for s in snapshots}
             for snapshot in snapshots:
                 self.snapshots[snapshot.episode_id] = snapshot
-                out.episodes[snapshot.episode_id] = snapshot
-                self._audit_episode(old.get(snapshot.episode_id), snapshot, out)
+                previous = old.pop(snapshot.episode_id, None)
+                if snapshot != previous:  # only what changed goes out
+                    out.episodes[snapshot.episode_id] = snapshot
+                    self._audit_episode(previous, snapshot, out)
+        for episode_id in old:  # episodes that no longer exist (their events moved)
+            out.episodes[episode_id] = None
 
     def _audit_episode(
         self, previous: EpisodeSnapshot | None, now: EpisodeSnapshot, out: HubOutput

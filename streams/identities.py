@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from schemas.common import ChildEvent, Envelope, PersonRole
 from schemas.community_safety import MaracCase
 from streams.episodes import EventSummary
 from streams.linkage import PersonRecord
 
-__all__ = ["identities", "summary"]
+__all__ = ["from_state", "identities", "summary", "to_state"]
 
 
 def summary(event: Envelope) -> EventSummary:
@@ -38,3 +41,52 @@ def identities(event: Envelope) -> list[PersonRecord]:
             for n, child in enumerate(event.children)
         ]
     return []
+
+
+def to_state(record: PersonRecord, event: EventSummary) -> dict[str, object]:
+    """A linkage record as JSON-able state (for the changelogged table)."""
+    r, e = record, event  # hand-built: dataclasses.asdict deep-copies, too slow per event
+    mother = [r.mother[0], r.mother[1], _iso(r.mother[2])] if r.mother else None
+    return {
+        "record": {
+            "record_id": r.record_id,
+            "given_name": r.given_name,
+            "family_name": r.family_name,
+            "date_of_birth": _iso(r.date_of_birth),
+            "expected_delivery_date": _iso(r.expected_delivery_date),
+            "sex": r.sex,
+            "postcode": r.postcode,
+            "nhs_number": r.nhs_number,
+            "upn": r.upn,
+            "agency_person_id": r.agency_person_id,
+            "mother": mother,
+        },
+        "event": {
+            "event_id": e.event_id,
+            "event_type": e.event_type,
+            "agency": e.agency,
+            "agency_record_id": e.agency_record_id,
+            "occurred_at": e.occurred_at.isoformat(),
+            "contact_id": e.contact_id,
+            "rag_rating": e.rag_rating,
+            "decision": e.decision,
+        },
+    }
+
+
+def from_state(state: dict[str, Any]) -> tuple[PersonRecord, EventSummary]:
+    """The inverse of ``to_state``."""
+    r, e = dict(state["record"]), dict(state["event"])
+    for name in ("date_of_birth", "expected_delivery_date"):
+        r[name] = _date(r[name])
+    r["mother"] = (r["mother"][0], r["mother"][1], _date(r["mother"][2])) if r["mother"] else None
+    e["occurred_at"] = dt.datetime.fromisoformat(e["occurred_at"])
+    return PersonRecord(**r), EventSummary(**e)
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def _date(text: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(text) if text else None
