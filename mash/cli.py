@@ -88,6 +88,20 @@ audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=Tr
 app.add_typer(audit_app, name="audit")
 
 
+@audit_app.command("export")
+def audit_export(
+    out: Annotated[Path, typer.Argument(help="Directory for one <chain>.jsonl per chain")],
+) -> None:
+    """Export every audit chain from Kafka, sealed with the head its worker recorded."""
+    from mash.keys import audit_key
+    from sinks.audit import export_audit
+
+    settings = _settings(WorkerSettings)
+    files = export_audit(settings, settings.app_id, audit_key(settings), out)
+    for path, count in files.items():
+        console.print(f"{path}: {count} records")
+
+
 @audit_app.command("verify")
 def audit_verify(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Audit log (JSONL)")],
@@ -228,6 +242,34 @@ def worker() -> None:
     from streams.app import run_worker
 
     run_worker(_settings(WorkerSettings))
+
+
+export_app = typer.Typer(help="Exports for analysis outside the hub.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("links")
+def export_links(
+    out: Annotated[Path, typer.Option(help="JSON lines file (default: standard output)")] = Path(
+        "-"
+    ),
+) -> None:
+    """One JSON line per linked record: event id, person id, episode id, match weight."""
+    import json
+    import sys
+
+    from sinks.store import Store
+
+    store = Store(_settings(SinkSettings).database)
+    try:
+        rows = (json.dumps(row) + "\n" for row in store.links_export())
+        if str(out) == "-":
+            sys.stdout.writelines(rows)
+        else:
+            with out.open("w") as handle:
+                handle.writelines(rows)
+    finally:
+        store.close()
 
 
 @app.command()

@@ -14,9 +14,9 @@ from pathlib import Path
 
 from mash.console import console, contact_table, progress
 from mash.errors import MashError
-from mash.kafka import consumer_lag, ensure_topics, group_is_stable
+from mash.kafka import consumer_lag, group_is_stable
 from mash.settings import BrokerSettings, PublisherSettings, WorkerSettings
-from schemas.contracts import AGENCY_CONTRACTS, CONTACT_COUNT
+from schemas.contracts import AGENCY_CONTRACTS
 
 __all__ = [
     "local_broker",
@@ -37,10 +37,6 @@ def run_demo(settings: WorkerSettings, count: int) -> None:
     with ExitStack() as stack:
         if settings.uses_local_broker:
             stack.enter_context(local_broker(BrokerSettings()))
-        topics = [settings.topic(c.topic) for c in AGENCY_CONTRACTS]
-        ensure_topics(
-            settings, [*topics, settings.topic(CONTACT_COUNT.topic), settings.deadletter_topic]
-        )
         worker = stack.enter_context(
             worker_process(os.environ, settings.home / "logs" / "worker.log")
         )
@@ -68,9 +64,7 @@ def run_demo(settings: WorkerSettings, count: int) -> None:
             f"Published {report.published}; rejected {len(report.rejected)} bad rows "
             f"(dead-lettered; details in {report.rejects_file})"
         )
-        wait_until_drained(
-            settings, [*topics, settings.topic(CONTACT_COUNT.topic)], report.published, worker
-        )
+        wait_until_drained(settings, report.published, worker)
     store = Store(settings.database)
     try:
         console.print(contact_table(store.contact_totals()))
@@ -139,18 +133,26 @@ def wait_until_ready(
 
 def wait_until_drained(
     settings: WorkerSettings,
-    topics: list[str],
     total: int,
     worker: subprocess.Popen[bytes] | None = None,
-    timeout_s: float = 600.0,
+    timeout_s: float = 900.0,
 ) -> None:
-    """Wait until the worker has committed past every record on ``topics`` (no fixed sleep)."""
+    """Wait until the worker has committed past every record of every topic it consumes.
+
+    The bar counts the agency events taken in; the wait goes on until linkage, episodes and
+    the sinks are done too (no fixed sleep anywhere).
+    """
+    from streams.app import consumed_topics
+
+    every = consumed_topics(settings)
+    inputs = [settings.topic(c.topic) for c in AGENCY_CONTRACTS]
     deadline = time.monotonic() + timeout_s
     with progress() as bar:
         task = bar.add_task("Hub processing", total=total)
         while True:
-            lag = consumer_lag(settings, settings.app_id, topics)
-            bar.update(task, completed=max(0, total - lag))
+            taken = max(0, total - consumer_lag(settings, settings.app_id, inputs))
+            bar.update(task, completed=taken)
+            lag = consumer_lag(settings, settings.app_id, every)
             if lag == 0:
                 return
             if worker is not None and worker.poll() is not None:

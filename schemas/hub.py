@@ -32,6 +32,7 @@ class Link(BaseModel):
     weight: float
     explanation: str
     merged: tuple[str, ...] = ()
+    version: int = 0
 
 
 class PossibleMatch(BaseModel):
@@ -76,6 +77,7 @@ class EpisodeSnapshot(BaseModel):
     decision: str | None = None
     research_responses: int = 0
     breached: bool = False
+    version: int = 0
 
     @property
     def decided_within(self) -> dt.timedelta | None:

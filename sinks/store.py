@@ -6,6 +6,7 @@ snapshot leaves the tables exactly as they were.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +55,7 @@ links = Table(
     Column("person_id", String(80), nullable=False, index=True),
     Column("weight", Float, nullable=False),
     Column("explanation", Text, nullable=False),
+    Column("version", BigInteger, nullable=False),
 )
 
 episodes = Table(
@@ -62,6 +64,7 @@ episodes = Table(
     Column("episode_id", String(40), primary_key=True),
     Column("person_id", String(80), nullable=False, index=True),
     Column("snapshot", Text, nullable=False),
+    Column("version", BigInteger, nullable=False),
 )
 
 
@@ -102,13 +105,19 @@ class Store:
     """The hub's tables in one database."""
 
     def __init__(self, url: str) -> None:
+        options: dict[str, Any] = {}
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        self.engine: Engine = create_engine(url, future=True)
-        try:
-            metadata.create_all(self.engine)
-        except SQLAlchemyError as exc:
-            raise SinkError(f"cannot open the database: {type(exc).__name__}") from exc
+            options["connect_args"] = {"timeout": 30}  # wait for other workers' writes
+        self.engine: Engine = create_engine(url, **options)
+        for attempt in range(3):  # workers starting together race to create the tables
+            try:
+                metadata.create_all(self.engine)
+                break
+            except SQLAlchemyError as exc:
+                if attempt == 2:
+                    raise SinkError(f"cannot open the database: {exc}") from exc
+                time.sleep(0.5)
 
     def close(self) -> None:
         """Release the connection pool."""
@@ -146,6 +155,8 @@ class Store:
         stmt = stmt.on_conflict_do_update(
             index_elements=[key],
             set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name != key},
+            # a later version replaces an earlier one, never the reverse
+            where=table.c.version <= stmt.excluded.version,
         )
         with self.engine.begin() as conn:
             conn.execute(stmt)
@@ -163,27 +174,39 @@ class Store:
                     "person_id": r.person_id,
                     "weight": r.weight,
                     "explanation": r.explanation,
+                    "version": r.version,
                 }
                 for r in rows
             ],
         )
 
-    def apply_episodes(self, changes: Sequence[tuple[str, EpisodeSnapshot | None]]) -> None:
-        """Upsert each episode's latest snapshot; delete episodes that no longer exist."""
-        final = dict(changes)
-        gone = [k for k, v in final.items() if v is None]
+    def apply_episodes(self, changes: Sequence[tuple[str, EpisodeSnapshot | None, int]]) -> None:
+        """Apply (episode id, snapshot or None for gone, version) in order; newer wins."""
+        final: dict[str, tuple[EpisodeSnapshot | None, int]] = {}
+        for episode_id, snapshot, version in changes:
+            final[episode_id] = (snapshot, version)
         self._upsert(
             episodes,
             "episode_id",
             [
-                {"episode_id": k, "person_id": v.person_id, "snapshot": v.model_dump_json()}
-                for k, v in final.items()
+                {
+                    "episode_id": k,
+                    "person_id": v.person_id,
+                    "snapshot": v.model_dump_json(),
+                    "version": n,
+                }
+                for k, (v, n) in final.items()
                 if v is not None
             ],
         )
-        if gone:
-            with self.engine.begin() as conn:
-                conn.execute(episodes.delete().where(episodes.c.episode_id.in_(gone)))
+        gone = [(k, n) for k, (v, n) in final.items() if v is None]
+        with self.engine.begin() as conn:
+            for episode_id, version in gone:
+                conn.execute(
+                    episodes.delete().where(
+                        (episodes.c.episode_id == episode_id) & (episodes.c.version <= version)
+                    )
+                )
 
     def episode_snapshots(self) -> list[EpisodeSnapshot]:
         """Every current episode."""

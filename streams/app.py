@@ -41,7 +41,7 @@ from streams.identities import from_state, to_state
 from streams.records import DeadLetter, Incoming, Valid
 from streams.validate import validate
 
-__all__ = ["IDENTITIES", "create_app", "hub_topics", "run_worker"]
+__all__ = ["IDENTITIES", "consumed_topics", "create_app", "hub_topics", "run_worker"]
 
 log = get_logger(__name__)
 
@@ -91,12 +91,23 @@ def _by_partition(
     return groups
 
 
-def _batches(
-    stream: faust.StreamT[bytes], settings: WorkerSettings
+async def _batches(
+    app: faust.App, stream: faust.StreamT[bytes], settings: WorkerSettings
 ) -> AsyncIterator[Sequence[faust.types.EventT[Any]]]:
-    """Batches of events: the stages work a batch at a time, never one event at a time."""
+    """Batches of events: the stages work a batch at a time, never one event at a time.
+
+    Events of partitions this worker no longer owns are dropped: a batch buffered before a
+    rebalance must not touch state that now lives in another worker (which re-reads those
+    events from the last committed offset).
+    """
     take = cast(faust.Stream[bytes], stream).take_events  # StreamT does not declare it
-    return take(settings.batch_size, settings.batch_within_s)
+    async for events in take(settings.batch_size, settings.batch_within_s):
+        owned = app.consumer.assignment()
+        mine = [e for e in events if e.message.tp in owned]
+        if len(mine) < len(events):
+            log.info("batch.skipped_revoked", events=len(events) - len(mine))
+        if mine:
+            yield mine
 
 
 class Output:
@@ -216,7 +227,9 @@ class Intake:
                 await self.contact_counts.send(
                     key=count.key.encode(), value=encode(CONTACT_COUNT, count)
                 )
-            for item in outcome.fresh:
+            # re-sends go on too: linkage ignores an event id it has, and forwarding them keeps
+            # an event whose first forward was lost in a crash (after its id was marked seen)
+            for item in [*outcome.fresh, *outcome.resent]:
                 await self.identities.send(
                     key=str(item.event.event_id).encode(), value=item.source.value
                 )
@@ -300,17 +313,22 @@ class Linkage:
         with _as_current(events[-1]):
             for record_id, (record, summary) in out.records.items():
                 self.records[record_id] = to_state(record, summary)
+        version = len(state.linker.records)  # grows with the index: later state, later version
+        header = [("mash.version", str(version).encode())]
         for link in out.links:
-            await self.links.send(key=link.record_id.encode(), value=encode(LINK, link))
+            stamped = link.model_copy(update={"version": version})
+            await self.links.send(key=link.record_id.encode(), value=encode(LINK, stamped))
         for review in out.reviews:
             await self.reviews.send(
                 key=review.record_id.encode(), value=encode(POSSIBLE_MATCH, review)
             )
         for episode_id, snapshot in out.episodes.items():
-            await self.episodes.send(
-                key=episode_id.encode(),
-                value=None if snapshot is None else encode(EPISODE, snapshot),
+            value = (
+                None
+                if snapshot is None
+                else encode(EPISODE, snapshot.model_copy(update={"version": version}))
             )
+            await self.episodes.send(key=episode_id.encode(), value=value, headers=header)
         await self.audit.write(0, out.audit, events[-1])
 
 
@@ -324,6 +342,12 @@ def hub_topics(settings: WorkerSettings) -> list[str]:
     ]
 
 
+def consumed_topics(settings: WorkerSettings) -> list[str]:
+    """Every topic the worker's agents consume (all of it processed means: drained)."""
+    inputs = (*AGENCY_CONTRACTS, CONTACT_COUNT, LINK, EPISODE)
+    return [*(settings.topic(c.topic) for c in inputs), settings.topic(IDENTITIES)]
+
+
 def create_app(settings: WorkerSettings) -> faust.App:
     """A Faust app with the hub's agents: intake, linkage and the sinks."""
     app = faust.App(settings.app_id, **faust_settings(settings))
@@ -333,35 +357,51 @@ def create_app(settings: WorkerSettings) -> faust.App:
     store = Store(settings.database)
 
     async def intake_agent(stream: faust.StreamT[bytes]) -> None:
-        async for events in _batches(stream, settings):
+        async for events in _batches(app, stream, settings):
             await intake.process(events)
 
     async def linkage_agent(stream: faust.StreamT[bytes]) -> None:
-        async for events in _batches(stream, settings):
+        async for events in _batches(app, stream, settings):
             await linkage.process(events)
 
     async def counts_sink(stream: faust.StreamT[bytes]) -> None:
-        async for events in _batches(stream, settings):
+        async for events in _batches(app, stream, settings):
             rows = [codec.decode(e.message.value or b"") for e in events]
             counts = [r for r in rows if isinstance(r, ContactCount)]
             await asyncio.to_thread(store.upsert_contact_counts, counts)
 
     async def links_sink(stream: faust.StreamT[bytes]) -> None:
-        async for events in _batches(stream, settings):
+        async for events in _batches(app, stream, settings):
             rows = [codec.decode(e.message.value or b"") for e in events]
             await asyncio.to_thread(store.upsert_links, [r for r in rows if isinstance(r, Link)])
 
     async def episodes_sink(stream: faust.StreamT[bytes]) -> None:
-        async for events in _batches(stream, settings):
-            changes = [(bytes(e.message.key or b"").decode(), _snapshot(codec, e)) for e in events]
+        async for events in _batches(app, stream, settings):
+            changes = [
+                (bytes(e.message.key or b"").decode(), _snapshot(codec, e), _version(e))
+                for e in events
+            ]
             await asyncio.to_thread(store.apply_episodes, changes)
 
+    async def forget(sender: Any, *_: Any, **__: Any) -> None:
+        # state kept in memory is only valid while this worker owns the partitions it came
+        # from; after a rebalance it is rebuilt from the changelogged tables
+        linkage.state = None
+        intake.audit.chains.clear()
+        linkage.audit.chains.clear()
+
+    app.on_partitions_revoked.connect(forget)  # type: ignore[arg-type]  # mode's stub wants a signal kwarg
     app.agent(intake.topic, name="intake", concurrency=1)(intake_agent)
     app.agent(intake.identities.topic, name="linkage", concurrency=1)(linkage_agent)
     app.agent(intake.contact_counts.topic, name="counts-sink", concurrency=1)(counts_sink)
     app.agent(linkage.links.topic, name="links-sink", concurrency=1)(links_sink)
     app.agent(linkage.episodes.topic, name="episodes-sink", concurrency=1)(episodes_sink)
     return app
+
+
+def _version(event: faust.types.EventT[Any]) -> int:
+    headers = dict(event.message.headers or [])
+    return int(headers.get("mash.version", b"0"))
 
 
 def _snapshot(codec: Codec, event: faust.types.EventT[Any]) -> EpisodeSnapshot | None:

@@ -1,0 +1,153 @@
+"""The hub on the real broker: links, persons and episodes match the pure stages, with one
+worker or two; the audit chains export and verify; links export for outside checking."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import ExitStack
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mash.demo import wait_until_drained, wait_until_ready, worker_process
+from mash.keys import audit_key
+from mash.settings import WorkerSettings
+from producers.publisher import subject_key
+from producers.simulation import simulate
+from schemas.contracts import AGENCY_CONTRACTS
+from schemas.framing import encode
+from sinks.audit import export_audit
+from sinks.store import Store
+from streams.audit import verify
+from streams.dedupe import dedupe
+from streams.hub import HubState
+from streams.records import Incoming, Valid
+from tests.conftest import free_port
+from tests.integration.hub import send_raw, settings_from
+
+KINDS = (
+    "police.notification",
+    "health.notification",
+    "education.concern",
+    "childrens_services.contact",
+    "childrens_services.research_response",
+    "childrens_services.mash_decision",
+    "community_safety.marac_case",
+)
+
+
+@cache
+def stream(limit: int = 3000) -> tuple[Any, ...]:
+    """Agency events of the simulated year, noise included, in the order they were sent."""
+    sim = simulate("havering-2012", seed=3)
+    events = sorted(
+        (
+            e
+            for k in KINDS
+            for e in sim.events[k]
+            if e.occurred_at >= dt.datetime(2012, 4, 1, tzinfo=dt.UTC)
+        ),
+        key=lambda e: e.reported_at,
+    )
+    return tuple(events[:limit])
+
+
+def expected(events: tuple[Any, ...]) -> HubState:
+    """What the stages make of the stream, computed without Kafka or Faust."""
+    valid = [Valid(Incoming("t", 0, n, None, b""), e) for n, e in enumerate(events)]
+    state = HubState()
+    state.process([v.event for v in dedupe(valid, {}, {}, now_ms=0).fresh], "t")
+    return state
+
+
+def publish(settings: WorkerSettings, events: tuple[Any, ...]) -> None:
+    """Send events to their agency topics as a publisher would (keyed by child)."""
+    by_type = {c.model.EVENT_TYPE: c for c in AGENCY_CONTRACTS}
+    for contract in {by_type[e.event_type] for e in events}:
+        mine = [e for e in events if e.event_type == contract.model.EVENT_TYPE]
+        send_raw(
+            settings,
+            settings.topic(contract.topic),
+            [(subject_key(e), encode(contract, e)) for e in mine],
+        )
+
+
+def workers(env: dict[str, str], count: int, logs: Path) -> Iterator[Any]:
+    """``count`` worker processes of one app, each with its own web port and store."""
+    for n in range(count):
+        mine = {
+            **env,
+            "MASH_WEB_PORT": str(free_port()),
+            "MASH_DATA_DIR": str(logs / f"worker-{n}"),
+        }
+        yield worker_process(mine, logs / f"worker-{n}.log")
+
+
+def run_hub(env: dict[str, str], events: tuple[Any, ...], count: int, tmp: Path) -> Store:
+    settings = settings_from(env, WorkerSettings)
+    with ExitStack() as stack:
+        procs = [stack.enter_context(w) for w in workers(env, count, tmp)]
+        wait_until_ready(settings, procs[0])
+        publish(settings, events)
+        wait_until_drained(settings, len(events), procs[0])
+    return Store(settings.database)
+
+
+def persons(store: Store) -> dict[str, str]:
+    return {row["record_id"]: row["person_id"] for row in store.links_export()}
+
+
+@pytest.mark.parametrize("count", [1, 2], ids=["one worker", "two workers"])
+def test_persons_and_episodes_are_those_of_the_pure_stages(
+    hub_env: dict[str, str], tmp_path: Path, count: int
+) -> None:
+    env = {**hub_env, "MASH_DATABASE_URL": f"sqlite:///{tmp_path / 'hub.db'}"}
+    store = run_hub(env, stream(), count, tmp_path)
+    want = expected(stream())
+    assert persons(store) == want.linker.person
+    got = {s.episode_id: s.model_copy(update={"version": 0}) for s in store.episode_snapshots()}
+    assert got == want.snapshots
+    assert sum(len(s.agencies) > 1 for s in got.values()) > 10  # multi-agency episodes
+    store.close()
+
+
+def test_audit_chains_export_and_verify_and_links_export(
+    hub_env: dict[str, str], tmp_path: Path
+) -> None:
+    env = {**hub_env, "MASH_DATABASE_URL": f"sqlite:///{tmp_path / 'hub.db'}"}
+    events = stream(800)
+    run_hub(env, events, 1, tmp_path).close()
+    settings = settings_from(env, WorkerSettings)
+    files = export_audit(settings, settings.app_id, audit_key(settings), tmp_path / "audit")
+    assert {p.stem.split(".")[1] for p in files} == {"intake", "linkage"}
+    names = {e.subject.family_name for e in events if hasattr(e, "subject")}
+    decisions: dict[str, int] = {}
+    for path in files:
+        lines = path.read_bytes().splitlines()
+        assert verify(lines, audit_key(settings)).ok, path
+        for line in lines[:-1]:
+            decision = json.loads(line)["decision"]
+            decisions[decision] = decisions.get(decision, 0) + 1
+        text = path.read_text()
+        assert not [n for n in names if n in text]  # ids and hashes, never names
+    assert decisions["validated"] == len(events)  # every arrival, re-sends included
+    assert decisions["deduplicated"] >= len(events) - len({e.event_id for e in events})
+    assert {"linked", "new_person", "episode_opened", "deduplicated"} <= set(decisions)
+    out = tmp_path / "links.jsonl"
+    done = subprocess.run(
+        [sys.executable, "-m", "mash.cli", "export", "links", "--out", str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert {r["record_id"] for r in rows} == set(expected(events).linker.person)
+    assert all({"event_id", "person_id", "episode_id", "match_weight"} <= r.keys() for r in rows)
