@@ -225,8 +225,7 @@ class LocalBroker:
             lib,
             "kafka.tools.StorageTool",
             "format",
-            "-t",
-            cluster_id,
+            f"--cluster-id={cluster_id}",  # '=': an id may begin with '-'
             "-c",
             str(self.config_file),
             "--ignore-formatted",

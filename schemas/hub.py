@@ -13,10 +13,11 @@ __all__ = ["EpisodeEvent", "EpisodeSnapshot", "Link", "LinkOutcomeKind", "Possib
 
 
 class LinkOutcomeKind(StrEnum):
-    """Linked to an existing person, or the first record of a new one."""
+    """Linked, a new person, or re-issued with a new person id (weight not restated)."""
 
     LINKED = "LINKED"
     NEW_PERSON = "NEW_PERSON"
+    REISSUED = "REISSUED"
 
 
 class Link(BaseModel):

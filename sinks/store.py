@@ -30,10 +30,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from mash.errors import SinkError
-from schemas.hub import EpisodeSnapshot, Link
+from schemas.hub import EpisodeSnapshot, Link, LinkOutcomeKind
 from schemas.metrics import ContactCount
 
-__all__ = ["ContactPivot", "ContactTotal", "Store"]
+__all__ = ["ContactPivot", "ContactTotal", "EpisodeChange", "Store"]
 
 metadata = MetaData()
 
@@ -65,7 +65,19 @@ episodes = Table(
     Column("person_id", String(80), nullable=False, index=True),
     Column("snapshot", Text, nullable=False),
     Column("version", BigInteger, nullable=False),
+    Column("source_partition", Integer, nullable=False),
 )
+
+
+@dataclass(frozen=True)
+class EpisodeChange:
+    """One message of the episodes topic, as the sink applies it."""
+
+    episode_id: str
+    snapshot: EpisodeSnapshot | None
+    version: int
+    partition: int
+    sweep: bool = False
 
 
 @dataclass(frozen=True)
@@ -146,15 +158,23 @@ class Store:
         with self.engine.begin() as conn:
             conn.execute(stmt)
 
-    def _upsert(self, table: Table, key: str, rows: Sequence[dict[str, Any]]) -> None:
+    def _upsert(
+        self,
+        table: Table,
+        key: str,
+        rows: Sequence[dict[str, Any]],
+        columns: Sequence[str] | None = None,
+    ) -> None:
+        """Insert rows, or update ``columns`` (default: all) where the row is not newer."""
         if not rows:
             return
         latest = list({row[key]: row for row in rows}.values())
         insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
         stmt = insert(table).values(latest)
+        names = columns or [c.name for c in table.columns if c.name != key]
         stmt = stmt.on_conflict_do_update(
             index_elements=[key],
-            set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name != key},
+            set_={name: stmt.excluded[name] for name in names},
             # a later version replaces an earlier one, never the reverse
             where=table.c.version <= stmt.excluded.version,
         )
@@ -162,50 +182,61 @@ class Store:
             conn.execute(stmt)
 
     def upsert_links(self, rows: Sequence[Link]) -> None:
-        """The latest link of each record."""
-        self._upsert(
-            links,
-            "record_id",
-            [
-                {
-                    "record_id": r.record_id,
-                    "event_id": r.event_id,
-                    "event_type": r.event_type,
-                    "person_id": r.person_id,
-                    "weight": r.weight,
-                    "explanation": r.explanation,
-                    "version": r.version,
-                }
-                for r in rows
-            ],
-        )
+        """The latest link of each record; a re-issue changes only the person."""
+        for reissued in (False, True):
+            batch = [r for r in rows if (r.outcome is LinkOutcomeKind.REISSUED) == reissued]
+            self._upsert(
+                links,
+                "record_id",
+                [
+                    {
+                        "record_id": r.record_id,
+                        "event_id": r.event_id,
+                        "event_type": r.event_type,
+                        "person_id": r.person_id,
+                        "weight": r.weight,
+                        "explanation": r.explanation,
+                        "version": r.version,
+                    }
+                    for r in batch
+                ],
+                ["person_id", "version"] if reissued else None,
+            )
 
-    def apply_episodes(self, changes: Sequence[tuple[str, EpisodeSnapshot | None, int]]) -> None:
-        """Apply (episode id, snapshot or None for gone, version) in order; newer wins."""
-        final: dict[str, tuple[EpisodeSnapshot | None, int]] = {}
-        for episode_id, snapshot, version in changes:
-            final[episode_id] = (snapshot, version)
-        self._upsert(
-            episodes,
-            "episode_id",
-            [
-                {
-                    "episode_id": k,
-                    "person_id": v.person_id,
-                    "snapshot": v.model_dump_json(),
-                    "version": n,
-                }
-                for k, (v, n) in final.items()
-                if v is not None
-            ],
-        )
-        gone = [(k, n) for k, (v, n) in final.items() if v is None]
-        with self.engine.begin() as conn:
-            for episode_id, version in gone:
-                conn.execute(
-                    episodes.delete().where(
-                        (episodes.c.episode_id == episode_id) & (episodes.c.version <= version)
+    def apply_episodes(self, changes: Sequence[EpisodeChange]) -> None:
+        """Apply episode changes in order: a snapshot, a deletion, or a sweep of a partition
+        (every row of it older than the sweep's version goes: a restart republished the rest).
+        """
+        for change in changes:
+            if change.sweep:
+                with self.engine.begin() as conn:
+                    conn.execute(
+                        episodes.delete().where(
+                            (episodes.c.source_partition == change.partition)
+                            & (episodes.c.version < change.version)
+                        )
                     )
+            elif change.snapshot is None:
+                with self.engine.begin() as conn:
+                    conn.execute(
+                        episodes.delete().where(
+                            (episodes.c.episode_id == change.episode_id)
+                            & (episodes.c.version <= change.version)
+                        )
+                    )
+            else:
+                self._upsert(
+                    episodes,
+                    "episode_id",
+                    [
+                        {
+                            "episode_id": change.episode_id,
+                            "person_id": change.snapshot.person_id,
+                            "snapshot": change.snapshot.model_dump_json(),
+                            "version": change.version,
+                            "source_partition": change.partition,
+                        }
+                    ],
                 )
 
     def episode_snapshots(self) -> list[EpisodeSnapshot]:

@@ -31,7 +31,7 @@ from schemas.framing import Codec, encode
 from schemas.hub import EpisodeSnapshot, Link
 from schemas.metrics import ContactCount
 from schemas.registry import codec_for
-from sinks.store import Store
+from sinks.store import EpisodeChange, Store
 from streams.audit import AuditChain, AuditEntry, Decision
 from streams.counting import count_contacts
 from streams.dedupe import DedupeOutcome, dedupe
@@ -45,6 +45,8 @@ __all__ = ["IDENTITIES", "consumed_topics", "create_app", "hub_topics", "run_wor
 
 log = get_logger(__name__)
 
+SWEEP = b"__sweep__"
+"""Key of the marker after a republication: older episodes of that partition are gone."""
 IDENTITIES = "hub.identities"
 """The linkage stage's input: one partition, so one index sees every child."""
 
@@ -271,9 +273,8 @@ class Linkage:
 
     def __init__(self, app: faust.App, settings: WorkerSettings, codec: Codec) -> None:
         self.codec = codec
-        self.records = app.Table(
-            "hub-records", key_type=str, value_type=dict[str, Any], partitions=1
-        )
+        # values are plain JSON (no value_type: Faust would treat it as a Record class)
+        self.records = app.Table("hub-records", key_type=str, partitions=1)
         self.links = Output(app, settings.topic(LINK.topic))
         self.reviews = Output(app, settings.topic(POSSIBLE_MATCH.topic))
         self.episodes = Output(app, settings.topic(EPISODE.topic))
@@ -288,12 +289,22 @@ class Linkage:
             window=dt.timedelta(hours=settings.episode_window_h),
         )
         self.state: HubState | None = None
+        self.app = app
+        self.partitions = settings.partitions
+        self.epoch = 0
+        self.batches = 0
+        self.republish = False
 
     def _state(self) -> HubState:
         if self.state is None:
             self.state = HubState(policy=self.policy)
             stored = [from_state(v) for v in self.records.values()]
             self.state.restore(stored)
+            # versions: the restore time, then a batch counter. A worker that restores later
+            # outranks anything an earlier owner sent, even messages still in flight.
+            self.epoch = time.time_ns() // 1_000_000 * 1_000_000
+            self.batches = 0
+            self.republish = True
             log.info("linkage.restored", records=len(stored))
         return self.state
 
@@ -309,27 +320,67 @@ class Linkage:
                 continue
             if isinstance(model, Envelope):
                 decoded.append(model)
+        if self.republish:
+            await self._republish(state)
         out = state.process(decoded, dt.datetime.now(dt.UTC).isoformat())
         with _as_current(events[-1]):
             for record_id, (record, summary) in out.records.items():
                 self.records[record_id] = to_state(record, summary)
-        version = len(state.linker.records)  # grows with the index: later state, later version
-        header = [("mash.version", str(version).encode())]
+        version = self._version()
         for link in out.links:
-            stamped = link.model_copy(update={"version": version})
-            await self.links.send(key=link.record_id.encode(), value=encode(LINK, stamped))
+            await self._send_link(link, version)
         for review in out.reviews:
             await self.reviews.send(
                 key=review.record_id.encode(), value=encode(POSSIBLE_MATCH, review)
             )
         for episode_id, snapshot in out.episodes.items():
-            value = (
-                None
-                if snapshot is None
-                else encode(EPISODE, snapshot.model_copy(update={"version": version}))
-            )
-            await self.episodes.send(key=episode_id.encode(), value=value, headers=header)
+            await self._send_episode(episode_id, snapshot, version)
         await self.audit.write(0, out.audit, events[-1])
+
+    def _version(self) -> int:
+        self.batches += 1
+        return self.epoch + self.batches
+
+    async def _send_link(self, link: Link, version: int) -> None:
+        stamped = link.model_copy(update={"version": version})
+        await self.links.send(key=link.record_id.encode(), value=encode(LINK, stamped))
+
+    async def _send_episode(
+        self, episode_id: str, snapshot: EpisodeSnapshot | None, version: int
+    ) -> None:
+        value = (
+            None
+            if snapshot is None
+            else encode(EPISODE, snapshot.model_copy(update={"version": version}))
+        )
+        await self.episodes.send(
+            key=episode_id.encode(), value=value, headers=[("mash.version", str(version).encode())]
+        )
+
+    async def _republish(self, state: HubState) -> None:
+        """After a restore, state every link and episode again, then sweep older episodes.
+
+        What the previous owner sent last may have been lost with it; the sweep removes
+        episodes that exist no more (their tombstone may have been lost too).
+        """
+        version = self._version()
+        for record_id in state.linker.records:
+            await self._send_link(state.reissue(record_id), version)
+        for episode_id, snapshot in state.snapshots.items():
+            await self._send_episode(episode_id, snapshot, version)
+        for partition in range(self.partitions):
+            await self.app.producer.send(
+                self.episodes.name,
+                SWEEP,
+                None,
+                partition,
+                None,
+                [("mash.version", str(version).encode())],
+            )
+        self.republish = False
+        log.info(
+            "linkage.republished", records=len(state.linker.records), episodes=len(state.snapshots)
+        )
 
 
 def hub_topics(settings: WorkerSettings) -> list[str]:
@@ -377,10 +428,7 @@ def create_app(settings: WorkerSettings) -> faust.App:
 
     async def episodes_sink(stream: faust.StreamT[bytes]) -> None:
         async for events in _batches(app, stream, settings):
-            changes = [
-                (bytes(e.message.key or b"").decode(), _snapshot(codec, e), _version(e))
-                for e in events
-            ]
+            changes = [_episode_change(codec, e) for e in events]
             await asyncio.to_thread(store.apply_episodes, changes)
 
     async def forget(sender: Any, *_: Any, **__: Any) -> None:
@@ -399,16 +447,19 @@ def create_app(settings: WorkerSettings) -> faust.App:
     return app
 
 
-def _version(event: faust.types.EventT[Any]) -> int:
-    headers = dict(event.message.headers or [])
-    return int(headers.get("mash.version", b"0"))
-
-
-def _snapshot(codec: Codec, event: faust.types.EventT[Any]) -> EpisodeSnapshot | None:
-    if not event.message.value:
-        return None  # a tombstone: the episode no longer exists
-    model = codec.decode(event.message.value)
-    return model if isinstance(model, EpisodeSnapshot) else None
+def _episode_change(codec: Codec, event: faust.types.EventT[Any]) -> EpisodeChange:
+    message = event.message
+    version = int(dict(message.headers or []).get("mash.version", b"0"))
+    key = bytes(message.key or b"")
+    if key == SWEEP:
+        return EpisodeChange("", None, version, message.partition, sweep=True)
+    snapshot = codec.decode(message.value) if message.value else None  # None: a tombstone
+    return EpisodeChange(
+        key.decode(),
+        snapshot if isinstance(snapshot, EpisodeSnapshot) else None,
+        version,
+        message.partition,
+    )
 
 
 def run_worker(settings: WorkerSettings) -> None:

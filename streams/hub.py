@@ -128,15 +128,7 @@ class HubState:
     def _link(self, record_id: str, event: EventSummary, result: LinkOutcome | None) -> Link:
         person = self.linker.person_of(record_id)
         if result is None:  # re-issued after a merge or split
-            return Link(
-                record_id=record_id,
-                event_id=event.event_id,
-                event_type=event.event_type,
-                person_id=person,
-                outcome=LinkOutcomeKind.LINKED,
-                weight=0.0,
-                explanation="person changed by later evidence",
-            )
+            return self.reissue(record_id)
         return Link(
             record_id=record_id,
             event_id=event.event_id,
@@ -146,6 +138,19 @@ class HubState:
             weight=result.weight,
             explanation=result.explanation,
             merged=result.merged,
+        )
+
+    def reissue(self, record_id: str) -> Link:
+        """A record's link restated with its current person (weight and reason kept as sent)."""
+        event = self.summaries[record_id]
+        return Link(
+            record_id=record_id,
+            event_id=event.event_id,
+            event_type=event.event_type,
+            person_id=self.linker.person_of(record_id),
+            outcome=LinkOutcomeKind.REISSUED,
+            weight=0.0,
+            explanation="person changed by later evidence",
         )
 
     def _overdue(self) -> set[str]:
