@@ -48,8 +48,20 @@ def bench_publish(
         run(settings, rows)
 
 
+@bench_app.command("hub")
+def bench_hub(
+    events: Annotated[int, typer.Option(help="Events of the simulated year to send")] = 20_000,
+) -> None:
+    """Whole-chain throughput and worker peak memory on one worker."""
+    from mash.bench import bench_hub as run
+
+    settings = _settings(WorkerSettings)
+    with _broker_if_local(settings):
+        run(settings, events)
+
+
 @contextmanager
-def _broker_if_local(settings: PublisherSettings) -> Iterator[None]:
+def _broker_if_local(settings: PublisherSettings | WorkerSettings) -> Iterator[None]:
     """Start the local broker for the duration when no external Kafka is configured."""
     from mash.demo import local_broker
 

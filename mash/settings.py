@@ -138,8 +138,6 @@ class WorkerSettings(SinkSettings):
     rag_amber_h: float = 24.0
     rag_green_h: float = 72.0
     rag_hours: Literal["calendar", "working"] = "calendar"
-    dedupe_horizon_days: float = 400.0
-    """How long event ids and agency records are remembered for de-duplication."""
 
     @property
     def worker_path(self) -> Path:

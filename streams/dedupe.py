@@ -45,7 +45,11 @@ class DedupeOutcome:
     seen_ids: dict[str, int] = field(default_factory=dict)
     """event id -> when first seen (ms), for the ids to remember."""
     records: dict[str, str] = field(default_factory=dict)
-    """record key -> 'digest@first seen (ms)', for the records to remember."""
+    """record key -> 'digest@event id@first seen (ms)', for the records to remember.
+
+    The event id tells a re-submission (another event, same content) from this event
+    replayed after a crash that lost the mark of its id but kept its record.
+    """
 
 
 def dedupe(
@@ -61,10 +65,15 @@ def dedupe(
         out.seen_ids[event_id] = now_ms
         key, digest = record_key(item.event), content_digest(item.event)
         known = out.records.get(key) or records.get(key)
-        if known is not None and known.split("@")[0] == digest:
-            out.resubmitted.append(item)
-            continue
-        out.records[key] = f"{digest}@{now_ms}"
+        if known is not None:
+            known_digest, known_event = known.split("@")[:2]
+            if known_event == event_id:  # this very event, replayed after a crash
+                out.resent.append(item)
+                continue
+            if known_digest == digest:
+                out.resubmitted.append(item)
+                continue
+        out.records[key] = f"{digest}@{event_id}@{now_ms}"
         out.fresh.append(item)
     return out
 

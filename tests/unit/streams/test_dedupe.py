@@ -44,6 +44,13 @@ def test_state_from_earlier_batches_is_used() -> None:
     assert [v.event for v in again.resent] == [a] and [v.event for v in again.fresh] == [b]
 
 
+def test_an_event_replayed_after_its_id_mark_was_lost_is_not_a_resubmission() -> None:
+    (a,) = _records(1)
+    first = dedupe(_valid([a]), {}, {}, now_ms=1)
+    replay = dedupe(_valid([a]), {}, first.records, now_ms=2)  # seen id lost, record kept
+    assert [v.event for v in replay.resent] == [a] and not replay.resubmitted
+
+
 def test_entries_older_than_the_horizon_expire() -> None:
-    entries = [("e1", 1_000), ("e2", 5_000), ("POLICE:MER-1", "abc@2000")]
+    entries = [("e1", 1_000), ("e2", 5_000), ("POLICE:MER-1", "abc@e9@2000")]
     assert expired(entries, now_ms=6_000, horizon_ms=3_500) == ["e1", "POLICE:MER-1"]
