@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
@@ -79,10 +78,3 @@ class EpisodeSnapshot(BaseModel):
     research_responses: int = 0
     breached: bool = False
     version: int = 0
-
-    @property
-    def decided_within(self) -> dt.timedelta | None:
-        """How long the decision took from receipt, once decided."""
-        if self.decided_at and self.received_at:
-            return self.decided_at - self.received_at
-        return None

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -488,11 +488,3 @@ class Linker:
                 moved.append((r, self.person[r], new))
                 self.person[r] = new
         return moved
-
-
-def people(linker: Linker) -> Mapping[str, list[str]]:
-    """Every person and its records."""
-    out: dict[str, list[str]] = defaultdict(list)
-    for rid in linker.records:
-        out[linker.person_of(rid)].append(rid)
-    return out
