@@ -93,23 +93,39 @@ def _by_partition(
     return groups
 
 
+class Ownership:
+    """Counts rebalances that took partitions away, so a batch can tell it was overtaken."""
+
+    def __init__(self) -> None:
+        self.revocations = 0
+
+
 async def _batches(
-    app: faust.App, stream: faust.StreamT[bytes], settings: WorkerSettings
+    app: faust.App, stream: faust.StreamT[bytes], settings: WorkerSettings, owner: Ownership
 ) -> AsyncIterator[Sequence[faust.types.EventT[Any]]]:
     """Batches of events: the stages work a batch at a time, never one event at a time.
 
-    Events of partitions this worker no longer owns are dropped: a batch buffered before a
-    rebalance must not touch state that now lives in another worker (which re-reads those
-    events from the last committed offset).
+    Only events that were processed while their partition stayed with this worker are
+    acknowledged. Events of partitions lost before the batch started are skipped, and a batch
+    overtaken by a rebalance is not acknowledged at all: either way the partition's owner
+    re-reads them from the last committed offset (outputs are idempotent, so a second pass
+    changes nothing). Faust's ``take_events`` acknowledges the whole buffer, so the events not
+    to acknowledge are marked as already acknowledged, which makes Faust skip them.
     """
     take = cast(faust.Stream[bytes], stream).take_events  # StreamT does not declare it
     async for events in take(settings.batch_size, settings.batch_within_s):
+        revocations = owner.revocations
         owned = app.consumer.assignment()
         mine = [e for e in events if e.message.tp in owned]
         if len(mine) < len(events):
             log.info("batch.skipped_revoked", events=len(events) - len(mine))
         if mine:
             yield mine
+        overtaken = owner.revocations != revocations
+        if overtaken:
+            log.info("batch.overtaken_by_rebalance", events=len(events))
+        for event in events if overtaken else (e for e in events if e.message.tp not in owned):
+            event.message.acked = True  # never commit past an event this worker did not finish
 
 
 class Output:
@@ -406,34 +422,36 @@ def create_app(settings: WorkerSettings) -> faust.App:
     intake = Intake(app, settings, codec)
     linkage = Linkage(app, settings, codec)
     store = Store(settings.database)
+    owner = Ownership()
 
     async def intake_agent(stream: faust.StreamT[bytes]) -> None:
-        async for events in _batches(app, stream, settings):
+        async for events in _batches(app, stream, settings, owner):
             await intake.process(events)
 
     async def linkage_agent(stream: faust.StreamT[bytes]) -> None:
-        async for events in _batches(app, stream, settings):
+        async for events in _batches(app, stream, settings, owner):
             await linkage.process(events)
 
     async def counts_sink(stream: faust.StreamT[bytes]) -> None:
-        async for events in _batches(app, stream, settings):
+        async for events in _batches(app, stream, settings, owner):
             rows = [codec.decode(e.message.value or b"") for e in events]
             counts = [r for r in rows if isinstance(r, ContactCount)]
             await asyncio.to_thread(store.upsert_contact_counts, counts)
 
     async def links_sink(stream: faust.StreamT[bytes]) -> None:
-        async for events in _batches(app, stream, settings):
+        async for events in _batches(app, stream, settings, owner):
             rows = [codec.decode(e.message.value or b"") for e in events]
             await asyncio.to_thread(store.upsert_links, [r for r in rows if isinstance(r, Link)])
 
     async def episodes_sink(stream: faust.StreamT[bytes]) -> None:
-        async for events in _batches(app, stream, settings):
+        async for events in _batches(app, stream, settings, owner):
             changes = [_episode_change(codec, e) for e in events]
             await asyncio.to_thread(store.apply_episodes, changes)
 
     async def forget(sender: Any, *_: Any, **__: Any) -> None:
         # state kept in memory is only valid while this worker owns the partitions it came
         # from; after a rebalance it is rebuilt from the changelogged tables
+        owner.revocations += 1
         linkage.state = None
         intake.audit.chains.clear()
         linkage.audit.chains.clear()

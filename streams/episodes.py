@@ -49,6 +49,8 @@ class EventSummary:
     contact_id: str | None = None
     rag_rating: str | None = None
     decision: str | None = None
+    digest: str = ""
+    """What the record says (``dedupe.content_digest``): tells a re-submission from news."""
 
 
 class Hours(StrEnum):

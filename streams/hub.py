@@ -48,12 +48,15 @@ class HubState:
     snapshots: dict[str, EpisodeSnapshot] = field(default_factory=dict)
     watermark: dt.datetime = _EPOCH
     """The latest event time seen (RAG clocks run on event time, so replays agree)."""
+    contents: dict[tuple[str, str, str], str] = field(default_factory=dict)
+    """(agency, agency record id, content digest) -> the event id that brought it first."""
 
     def restore(self, records: Sequence[tuple[PersonRecord, EventSummary]]) -> None:
         """Rebuild the index and episodes from stored records (order does not matter)."""
         for record, event in records:
             self.linker.add(record)
             self.summaries[record.record_id] = event
+            self._first_with(event)
             self.watermark = max(self.watermark, event.occurred_at)
         persons = {self.linker.person_of(r.record_id) for r, _ in records}
         self._rebuild(persons, HubOutput())
@@ -64,6 +67,9 @@ class HubState:
         touched: set[str] = set()
         for event in events:
             event_summary = summary(event)
+            if self._first_with(event_summary) != event_summary.event_id:
+                # a re-submission the intake could not tell (its mark was lost in a crash)
+                continue
             self.watermark = max(self.watermark, event.occurred_at)
             for record in identities(event):
                 result = self.linker.add(record)
@@ -74,6 +80,12 @@ class HubState:
                 touched |= {p for _, old, new in result.moved for p in (old, new)}
         self._rebuild(touched | self._overdue(), out)
         return out
+
+    def _first_with(self, event: EventSummary) -> str:
+        """The event that first brought this record with this content."""
+        return self.contents.setdefault(
+            (event.agency, event.agency_record_id, event.digest), event.event_id
+        )
 
     def _report(self, result: LinkOutcome, event: EventSummary, at: str, out: HubOutput) -> None:
         out.links.append(self._link(result.record_id, event, result))

@@ -7,6 +7,7 @@ from typing import Any
 
 from schemas.common import ChildEvent, Envelope, PersonRole
 from schemas.community_safety import MaracCase
+from streams.dedupe import content_digest
 from streams.episodes import EventSummary
 from streams.linkage import PersonRecord
 
@@ -26,6 +27,7 @@ def summary(event: Envelope) -> EventSummary:
         contact_id=getattr(event, "contact_id", None),
         rag_rating=rag.value if rag is not None else None,
         decision=decision.value if decision is not None else None,
+        digest=content_digest(event),
     )
 
 
@@ -70,6 +72,7 @@ def to_state(record: PersonRecord, event: EventSummary) -> dict[str, object]:
             "contact_id": e.contact_id,
             "rag_rating": e.rag_rating,
             "decision": e.decision,
+            "digest": e.digest,
         },
     }
 

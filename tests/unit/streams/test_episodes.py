@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import uuid
 from functools import cache
 from typing import Any
 
 from producers.simulation import simulate
+from streams.dedupe import dedupe
 from streams.episodes import EventSummary, Hours, RagPolicy, build_episodes, due_at
 from streams.hub import HubState
+from streams.records import Incoming, Valid
 
 T0 = dt.datetime(2012, 6, 4, 22, 0, tzinfo=dt.UTC)  # a Monday night
 
@@ -95,7 +98,20 @@ def _year_events() -> list[Any]:
         "childrens_services.mash_decision",
         "childrens_services.research_response",
     ]
-    return [e for k in kinds for e in sim.events[k]][:6000]
+    events = [e for k in kinds for e in sim.events[k]][:6000]
+    outcome = dedupe(
+        [Valid(Incoming("t", 0, n, None, b""), e) for n, e in enumerate(events)], {}, {}, 0
+    )
+    return [v.event for v in outcome.fresh + outcome.resent]  # re-submissions stop at intake
+
+
+def test_a_re_submission_that_reaches_linkage_is_ignored() -> None:
+    events = _year_events()[:200]
+    state = HubState()
+    state.process(events, "t")
+    again = [e.model_copy(update={"event_id": uuid.uuid4()}) for e in events[:50]]
+    out = state.process(again, "t")
+    assert out.links == [] and out.episodes == {} and out.records == {}
 
 
 def test_persons_and_episodes_do_not_depend_on_order_or_batching() -> None:
