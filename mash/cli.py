@@ -6,11 +6,15 @@ import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
-from mash.console import console, contact_table, progress
+if TYPE_CHECKING:
+    from sinks.store import Store
+    from streams.board import Figure
+
+from mash.console import board_tables, console, progress
 from mash.errors import MashError
 from mash.logs import configure_logging
 from mash.settings import (
@@ -285,15 +289,53 @@ def export_links(
 
 
 @app.command()
-def report() -> None:
-    """Print contacts by source agency and month from the database."""
+def report(
+    as_of: Annotated[
+        dt.datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="Reporting date (default: the stored figures')"),
+    ] = None,
+    analyst: Annotated[bool, typer.Option(help="Show every count (no suppression)")] = False,
+    html: Annotated[Path | None, typer.Option(help="Also write the report as HTML")] = None,
+    csv: Annotated[Path | None, typer.Option(help="Also write every cell as CSV")] = None,
+) -> None:
+    """Print the board report (and export it): every figure, computed from the events."""
+    from sinks.report import build_report, report_csv
+    from sinks.report_html import report_page
     from sinks.store import Store
 
-    store = Store(_settings(SinkSettings).database)
+    settings = _settings(SinkSettings)
+    store = Store(settings.database)
     try:
-        console.print(contact_table(store.contact_totals()))
+        board = _board(store, settings, as_of.date() if as_of else None)
+        shown = build_report(
+            board[1],
+            board[0],
+            hide=not analyst,
+            low=settings.suppress_low,
+            high=settings.suppress_high,
+        )
     finally:
         store.close()
+    for table in board_tables(shown):
+        console.print(table)
+    for path, text in ((html, report_page(shown) if html else ""), (csv, report_csv(shown))):
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+            console.print(f"wrote {path}")
+
+
+def _board(
+    store: Store, settings: SinkSettings, as_of: dt.date | None
+) -> tuple[dt.date, list[Figure]]:
+    """The stored figures, or figures computed afresh for another reporting date."""
+    from sinks.metrics import board_figures
+
+    stored_as_of, stored = store.figures()
+    if as_of is None and stored_as_of is not None:
+        return stored_as_of, stored
+    day = as_of or settings.as_of
+    return day, board_figures(store, day)
 
 
 @app.command()
@@ -366,12 +408,19 @@ def _publish_files(settings: PublisherSettings, files: dict[Path, int]) -> None:
 
 @app.command()
 def demo(
-    count: Annotated[int, typer.Option(help="Police notifications in the sample")] = 2000,
+    preset: Annotated[str, typer.Option(help="The calibrated year the agencies publish")] = (
+        "havering-2012"
+    ),
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same year)")] = 2012,
+    serve: Annotated[
+        bool, typer.Option(help="Serve the dashboard afterwards until interrupted")
+    ] = True,
 ) -> None:
-    """The main job on embedded defaults: broker, worker, a sample export, the report."""
+    """The whole job on embedded defaults: broker, hub, a year of every agency's events, the
+    board report printed and exported, the dashboard served."""
     from mash.demo import run_demo
 
-    run_demo(_settings(WorkerSettings), count)
+    run_demo(_settings(WorkerSettings), preset, seed, serve)
 
 
 S = TypeVar("S", BrokerSettings, DashboardSettings, PublisherSettings, SinkSettings, WorkerSettings)

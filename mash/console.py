@@ -15,9 +15,10 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from sinks.report import BoardReport
 from sinks.store import ContactPivot, ContactTotal
 
-__all__ = ["console", "contact_table", "progress"]
+__all__ = ["board_tables", "console", "contact_table", "progress"]
 
 console = Console()
 
@@ -47,3 +48,35 @@ def contact_table(totals: Sequence[ContactTotal]) -> Table:
         table.add_row(month, *map(str, values))
     table.add_row("Total", *map(str, pivot.totals), style="bold")
     return table
+
+
+_RAG_STYLE = {"RED": "bold red", "GREEN": "bold green", "AMBER": "bold yellow"}
+
+
+def board_tables(report: BoardReport) -> list[Table]:
+    """The board report's tables for the terminal, definitions as captions."""
+    tables = []
+    for board in report.tables:
+        table = Table(
+            title=board.title,
+            caption="; ".join(
+                f"{d.title}: {d.counts}" + (f" / {d.denominator}" if d.denominator else "")
+                for d in board.definitions
+            ),
+            caption_justify="left",
+        )
+        for n, name in enumerate(board.header):
+            table.add_column(name, justify="left" if n == 0 else "right")
+        for n, row in enumerate(board.rows):
+            total = n >= len(board.rows) - board.totals
+            cells = [f"[{_RAG_STYLE[v]}]{v}[/]" if v in _RAG_STYLE else v for v in row]
+            table.add_row(*cells, style="bold" if total else None)
+        tables.append(table)
+    if report.corrections:
+        fixes = Table(title="Corrections to the published 2012-13 report")
+        for name in ("Figure", "Published", "From the events"):
+            fixes.add_column(name)
+        for row in report.corrections:
+            fixes.add_row(*row)
+        tables.append(fixes)
+    return tables

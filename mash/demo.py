@@ -9,68 +9,147 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 
-from mash.console import console, contact_table, progress
+from mash.console import board_tables, console, progress
 from mash.errors import MashError
 from mash.kafka import consumer_lag, group_is_stable
-from mash.settings import BrokerSettings, PublisherSettings, WorkerSettings
+from mash.settings import BrokerSettings, DashboardSettings, PublisherSettings, WorkerSettings
 from schemas.contracts import AGENCY_CONTRACTS
+from streams.board import Figure
 
 __all__ = [
     "local_broker",
     "run_demo",
+    "wait_for_figures",
     "wait_until_drained",
     "wait_until_ready",
     "worker_process",
 ]
 
 
-def run_demo(settings: WorkerSettings, count: int) -> None:
-    """Start what is missing, publish a sample, wait for the hub, print the report, tidy up."""
-    from producers.publisher import Publisher
-    from producers.samples import write_sample
-    from sinks.store import Store
+PRESET_REPORTING_DATES = {"havering-2012": dt.date(2013, 3, 31)}
+
+
+def run_demo(settings: WorkerSettings, preset: str, seed: int, serve: bool) -> None:
+    """The whole story: broker, worker, every agency publishing a calibrated year, the hub
+    linking and joining, the board's figures, the report printed and the dashboard served."""
+    from producers.simulation import simulate, write_simulation
 
     started = time.monotonic()
+    # a plain `kill` tidies up as Ctrl-C does: the worker and the broker are stopped
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    as_of = settings.reporting_date or PRESET_REPORTING_DATES.get(preset) or settings.as_of
+    env = {**os.environ, "MASH_REPORTING_DATE": as_of.isoformat()}
     with ExitStack() as stack:
         if settings.uses_local_broker:
             stack.enter_context(local_broker(BrokerSettings()))
-        worker = stack.enter_context(
-            worker_process(os.environ, settings.home / "logs" / "worker.log")
-        )
+        worker = stack.enter_context(worker_process(env, settings.home / "logs" / "worker.log"))
         console.print(f"Hub worker ready in {wait_until_ready(settings, worker):.1f}s")
-        sample = write_sample(
-            "police",
-            settings.home / "samples" / "police.csv",
-            count,
-            2012,
-            dt.date(2012, 4, 1),
-            dt.date(2013, 4, 1),
-            invalid=max(1, count // 200),
-            duplicates=max(1, count // 100),
-        )
-        publisher = Publisher(PublisherSettings())
-        try:
-            with progress() as bar:
-                task = bar.add_task("Publishing police export", total=sample.rows)
-                report = publisher.publish_file(
-                    "police", sample.path, lambda n: bar.advance(task, n)
-                )
-        finally:
-            publisher.close()
+        with console.status(f"Generating the {preset} year (seed {seed})…"):
+            files = write_simulation(simulate(preset, seed), settings.home / "simulate" / preset)
+        total = sum(files.values())
+        console.print(f"{total:,} agency events in {len(files)} exports")
+        published = _publish_all(files)
+        wait_until_drained(settings, published, worker)
+        figures = wait_for_figures(settings, as_of, worker)
+        report = _print_report(settings, figures, as_of)
         console.print(
-            f"Published {report.published}; rejected {len(report.rejected)} bad rows "
-            f"(dead-lettered; details in {report.rejects_file})"
+            f"{published:,} events to the board report in {time.monotonic() - started:.1f}s; "
+            f"exported {report[0]} and {report[1]}"
         )
-        wait_until_drained(settings, report.published, worker)
-    store = Store(settings.database)
+        if serve:
+            _serve(settings)
+
+
+def _publish_all(files: Mapping[Path, int]) -> int:
+    from producers.publisher import Publisher
+
+    publisher = Publisher(PublisherSettings())
+    published = 0
     try:
-        console.print(contact_table(store.contact_totals()))
+        with progress() as bar:
+            task = bar.add_task("Agencies publishing", total=sum(files.values()))
+            for path in files:
+                report = publisher.publish_file(path.stem, path, lambda n: bar.advance(task, n))
+                published += report.published
+                if report.rejected:
+                    console.print(
+                        f"{path.stem}: {len(report.rejected)} rejected "
+                        f"(dead-lettered; details in {report.rejects_file})"
+                    )
+    finally:
+        publisher.close()
+    return published
+
+
+def wait_for_figures(
+    settings: WorkerSettings,
+    as_of: dt.date,
+    worker: subprocess.Popen[bytes] | None = None,
+    timeout_s: float = 120.0,
+) -> list[Figure]:
+    """Wait until the worker's stored figures are those of everything it has stored."""
+    from sinks.metrics import board_figures
+    from sinks.store import Store
+
+    store = Store(settings.database)
+    deadline = time.monotonic() + timeout_s
+    try:
+        with console.status("Computing the board's figures…"):
+            while True:
+                stored_as_of, stored = store.figures()
+                want = board_figures(store, as_of)
+                if stored_as_of == as_of and sorted(stored, key=_key) == sorted(want, key=_key):
+                    return stored
+                if worker is not None and worker.poll() is not None:
+                    raise MashError(f"the worker exited with status {worker.returncode}")
+                if time.monotonic() > deadline:
+                    raise MashError(f"the figures were not current after {timeout_s:.0f}s")
+                time.sleep(0.5)
     finally:
         store.close()
-    console.print(f"Done in {time.monotonic() - started:.1f}s. Run `mash report` to see it again.")
+
+
+def _key(figure: Figure) -> tuple[str, str, str]:
+    return figure.key
+
+
+def _print_report(
+    settings: WorkerSettings, figures: list[Figure], as_of: dt.date
+) -> tuple[Path, Path]:
+    from sinks.report import build_report, report_csv
+    from sinks.report_html import report_page
+
+    report = build_report(figures, as_of, low=settings.suppress_low, high=settings.suppress_high)
+    for table in board_tables(report):
+        console.print(table)
+    html = settings.home / "reports" / f"board-report-{as_of}.html"
+    csv = html.with_suffix(".csv")
+    html.parent.mkdir(parents=True, exist_ok=True)
+    html.write_text(report_page(report))
+    csv.write_text(report_csv(report))
+    return html, csv
+
+
+def _serve(settings: WorkerSettings) -> None:
+    import uvicorn
+
+    from sinks.dashboard import create_dashboard
+
+    dashboard = DashboardSettings()
+    console.print(
+        f"Dashboard on http://{dashboard.dashboard_host}:{dashboard.dashboard_port}/ "
+        "(live; Ctrl-C to stop)"
+    )
+    with suppress(KeyboardInterrupt):  # Ctrl-C ends the demo; the stack tidies up
+        uvicorn.run(
+            create_dashboard(dashboard),
+            host=dashboard.dashboard_host,
+            port=dashboard.dashboard_port,
+            log_level="warning",
+        )
 
 
 @contextmanager

@@ -5,6 +5,7 @@ Read once in the CLI and passed down; nothing else reads the environment.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Literal
 
@@ -95,6 +96,16 @@ class SinkSettings(CommonSettings):
 
     database_url: SecretStr | None = None
     """SQLAlchemy URL; unset means SQLite at ``<home>/mash.db``; PostgreSQL for deployment."""
+    reporting_date: dt.date | None = None
+    """The date the board's figures are for; unset means today."""
+    suppress_low: int = 1
+    suppress_high: int = 5
+    """Counts from ``suppress_low`` to ``suppress_high`` are shown to the board as "c"."""
+
+    @property
+    def as_of(self) -> dt.date:
+        """The reporting date in use."""
+        return self.reporting_date or dt.date.today()
 
     @property
     def database(self) -> str:
@@ -138,6 +149,8 @@ class WorkerSettings(SinkSettings):
     rag_amber_h: float = 24.0
     rag_green_h: float = 72.0
     rag_hours: Literal["calendar", "working"] = "calendar"
+    metrics_interval_s: float = 2.0
+    """How often the board's figures are recomputed when new facts have arrived."""
 
     @property
     def worker_path(self) -> Path:

@@ -6,11 +6,13 @@ snapshot leaves the tables exactly as they were.
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     BigInteger,
@@ -32,6 +34,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from mash.errors import SinkError
 from schemas.hub import EpisodeSnapshot, Link, LinkOutcomeKind
 from schemas.metrics import ContactCount
+from streams.board import Figure
+from streams.facts import Fact
 
 __all__ = ["ContactPivot", "ContactTotal", "EpisodeChange", "Store"]
 
@@ -66,6 +70,32 @@ episodes = Table(
     Column("snapshot", Text, nullable=False),
     Column("version", BigInteger, nullable=False),
     Column("source_partition", Integer, nullable=False),
+)
+
+
+facts = Table(
+    "facts",
+    metadata,
+    Column("record_key", String(120), primary_key=True),
+    Column("event_id", String(40), nullable=False),
+    Column("event_type", String(64), nullable=False, index=True),
+    Column("agency", String(32), nullable=False),
+    Column("occurred_on", String(10), nullable=False),
+    Column("reported_at", String(32), nullable=False),
+    Column("digest", String(32), nullable=False),
+    Column("data", Text, nullable=False),
+)
+
+figures = Table(
+    "figures",
+    metadata,
+    Column("indicator", String(40), primary_key=True),
+    Column("period", String(20), primary_key=True),
+    Column("dimension", String(60), primary_key=True),
+    Column("value", Float, nullable=False),
+    Column("numerator", BigInteger),
+    Column("denominator", BigInteger),
+    Column("as_of", String(10), nullable=False),
 )
 
 
@@ -111,6 +141,28 @@ class ContactPivot:
             rows.append((month, [*values, sum(values)]))
         by_agency = [sum(cell.get((a, m), 0) for m in months) for a in agencies]
         return cls(agencies, rows, [*by_agency, sum(by_agency)])
+
+
+T = TypeVar("T")
+
+
+def _chunks(rows: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+def _utc(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).isoformat(timespec="milliseconds")
+
+
+def _latest_per_record(rows: Sequence[Fact]) -> list[Fact]:
+    """Within one batch: per record, the latest report whose content is new."""
+    latest: dict[str, Fact] = {}
+    for fact in rows:  # in order of reporting
+        known = latest.get(fact.record_key)
+        if known is None or known.digest != fact.digest:
+            latest[fact.record_key] = fact
+    return list(latest.values())
 
 
 class Store:
@@ -172,11 +224,16 @@ class Store:
         insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
         stmt = insert(table).values(latest)
         names = columns or [c.name for c in table.columns if c.name != key]
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[key],
-            set_={name: stmt.excluded[name] for name in names},
+        newer = (
             # a later version replaces an earlier one, never the reverse
-            where=table.c.version <= stmt.excluded.version,
+            table.c.version <= stmt.excluded.version
+            if "version" in table.c
+            # a fact: a correction (new content, reported later) replaces; a repeat does not
+            else (table.c.reported_at < stmt.excluded.reported_at)
+            & (table.c.digest != stmt.excluded.digest)
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[key], set_={name: stmt.excluded[name] for name in names}, where=newer
         )
         with self.engine.begin() as conn:
             conn.execute(stmt)
@@ -202,6 +259,80 @@ class Store:
                 ],
                 ["person_id", "version"] if reissued else None,
             )
+
+    def upsert_facts(self, rows: Sequence[Fact]) -> None:
+        """One row per agency record: the first report, or the latest correction of it."""
+        ordered = sorted(rows, key=lambda f: f.reported_at)  # within a batch the latest wins
+        for chunk in _chunks(ordered, 500):
+            self._upsert(
+                facts,
+                "record_key",
+                [
+                    {
+                        "record_key": f.record_key,
+                        "event_id": f.event_id,
+                        "event_type": f.event_type,
+                        "agency": f.agency,
+                        "occurred_on": f.occurred_on.isoformat(),
+                        "reported_at": _utc(f.reported_at),
+                        "digest": f.digest,
+                        "data": f.data_json(),
+                    }
+                    for f in _latest_per_record(chunk)
+                ],
+            )
+
+    def facts(self) -> list[Fact]:
+        """Every fact."""
+        with self.engine.connect() as conn:
+            return [
+                Fact(
+                    row.record_key,
+                    row.event_id,
+                    row.event_type,
+                    row.agency,
+                    dt.date.fromisoformat(row.occurred_on),
+                    dt.datetime.fromisoformat(row.reported_at),
+                    row.digest,
+                    json.loads(row.data),
+                )
+                for row in conn.execute(select(facts))
+            ]
+
+    def persons(self) -> dict[str, str]:
+        """event id -> person id, for every linked child record."""
+        with self.engine.connect() as conn:
+            return dict(conn.execute(select(links.c.record_id, links.c.person_id)).all())
+
+    def replace_figures(self, rows: Sequence[Figure], as_of: dt.date) -> None:
+        """The board's figures for ``as_of``, replacing the last set in one transaction."""
+        values = [
+            {
+                "indicator": f.indicator,
+                "period": f.period,
+                "dimension": f.dimension,
+                "value": f.value,
+                "numerator": f.numerator,
+                "denominator": f.denominator,
+                "as_of": as_of.isoformat(),
+            }
+            for f in rows
+        ]
+        with self.engine.begin() as conn:
+            conn.execute(figures.delete())
+            for chunk in _chunks(values, 500):
+                conn.execute(figures.insert().values(chunk))
+
+    def figures(self) -> tuple[dt.date | None, list[Figure]]:
+        """The stored figures and the reporting date they are for (None: none yet)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(figures)).all()
+        if not rows:
+            return None, []
+        return dt.date.fromisoformat(rows[0].as_of), [
+            Figure(r.indicator, r.period, r.dimension, r.value, r.numerator, r.denominator)
+            for r in rows
+        ]
 
     def apply_episodes(self, changes: Sequence[EpisodeChange]) -> None:
         """Apply episode changes in order: a snapshot, a deletion, or a sweep of a partition

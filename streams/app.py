@@ -31,11 +31,13 @@ from schemas.framing import Codec, encode
 from schemas.hub import EpisodeSnapshot, Link
 from schemas.metrics import ContactCount
 from schemas.registry import codec_for
+from sinks.metrics import refresh_figures
 from sinks.store import EpisodeChange, Store
 from streams.audit import AuditChain, AuditEntry, Decision
 from streams.counting import count_contacts
 from streams.dedupe import DedupeOutcome, dedupe
 from streams.episodes import Hours, RagPolicy
+from streams.facts import fact_of
 from streams.hub import HubState
 from streams.identities import from_state, to_state
 from streams.records import DeadLetter, Incoming, Valid
@@ -128,6 +130,29 @@ async def _batches(
             event.message.acked = True  # never commit past an event this worker did not finish
 
 
+class Changes:
+    """Whether the board's figures are due to be recomputed: something changed since, and
+    enough time has passed that recomputing takes at most a tenth of the worker's time."""
+
+    def __init__(self) -> None:
+        self.dirty = False
+        self.last_run = 0.0
+        self.last_took = 0.0
+
+    def touch(self) -> None:
+        self.dirty = True
+
+    def due(self, now: float) -> bool:
+        """True when changed and not recomputed within ten times the last computation."""
+        if not self.dirty or now - self.last_run < 10 * self.last_took:
+            return False
+        self.dirty, self.last_run = False, now
+        return True
+
+    def took(self, seconds: float) -> None:
+        self.last_took = seconds
+
+
 class Output:
     """A topic the hub writes to, straight through Faust's producer.
 
@@ -155,6 +180,24 @@ def _raw_topic(app: faust.App, *names: str) -> faust.TopicT:
 def _incoming(event: faust.types.EventT[Any]) -> Incoming:
     m = event.message
     return Incoming(m.topic, m.partition, m.offset, m.key, m.value or b"")
+
+
+AUDIT_BLOCK_BYTES = 256 * 1024
+
+
+def _blocks(lines: Sequence[str], limit: int) -> Iterator[bytes]:
+    """Lines joined by newlines into blocks of at most ``limit`` bytes (a longer line alone)."""
+    block: list[bytes] = []
+    size = 0
+    for line in lines:
+        data = line.encode()
+        if block and size + len(data) + 1 > limit:
+            yield b"\n".join(block)
+            block, size = [], 0
+        block.append(data)
+        size += len(data) + 1
+    if block:
+        yield b"\n".join(block)
 
 
 class AuditLog:
@@ -188,8 +231,10 @@ class AuditLog:
         write_lines(
             "".join(audit_line(r.decision, t) + "\n" for r, t in zip(records, texts, strict=True))
         )
-        # one message per batch: a block of consecutive records of the chain, in order
-        await self.topic.send(key=chain_id.encode(), value="\n".join(texts).encode())
+        # a few messages per batch: blocks of consecutive records of the chain, in order,
+        # each well under Kafka's default 1 MB message limit
+        for block in _blocks(texts, AUDIT_BLOCK_BYTES):
+            await self.topic.send(key=chain_id.encode(), value=block)
 
     def _resume(self, chain_id: str) -> AuditChain:
         head = self.heads.get(chain_id)
@@ -423,6 +468,7 @@ def create_app(settings: WorkerSettings) -> faust.App:
     linkage = Linkage(app, settings, codec)
     store = Store(settings.database)
     owner = Ownership()
+    board = Changes()
 
     async def intake_agent(stream: faust.StreamT[bytes]) -> None:
         async for events in _batches(app, stream, settings, owner):
@@ -442,11 +488,26 @@ def create_app(settings: WorkerSettings) -> faust.App:
         async for events in _batches(app, stream, settings, owner):
             rows = [codec.decode(e.message.value or b"") for e in events]
             await asyncio.to_thread(store.upsert_links, [r for r in rows if isinstance(r, Link)])
+            board.touch()
 
     async def episodes_sink(stream: faust.StreamT[bytes]) -> None:
         async for events in _batches(app, stream, settings, owner):
             changes = [_episode_change(codec, e) for e in events]
             await asyncio.to_thread(store.apply_episodes, changes)
+            board.touch()
+
+    async def facts_sink(stream: faust.StreamT[bytes]) -> None:
+        async for events in _batches(app, stream, settings, owner):
+            rows = [codec.decode(e.message.value or b"") for e in events]
+            facts = [fact_of(r) for r in rows if isinstance(r, Envelope)]
+            await asyncio.to_thread(store.upsert_facts, facts)
+            board.touch()
+
+    async def refresh_board() -> None:
+        if board.due(time.monotonic()):
+            started = time.monotonic()
+            await asyncio.to_thread(refresh_figures, store, settings.as_of)
+            board.took(time.monotonic() - started)
 
     async def forget(sender: Any, *_: Any, **__: Any) -> None:
         # state kept in memory is only valid while this worker owns the partitions it came
@@ -462,6 +523,8 @@ def create_app(settings: WorkerSettings) -> faust.App:
     app.agent(intake.contact_counts.topic, name="counts-sink", concurrency=1)(counts_sink)
     app.agent(linkage.links.topic, name="links-sink", concurrency=1)(links_sink)
     app.agent(linkage.episodes.topic, name="episodes-sink", concurrency=1)(episodes_sink)
+    app.agent(intake.identities.topic, name="facts-sink", concurrency=1)(facts_sink)
+    app.timer(settings.metrics_interval_s)(refresh_board)
     return app
 
 

@@ -30,6 +30,7 @@ __all__ = [
     "Period",
     "compute",
     "financial_year",
+    "months_of",
     "quarter_ends",
 ]
 
@@ -94,6 +95,12 @@ INDICATORS: dict[str, Indicator] = {
             "New child protection plans, by category",
             "plans whose start date falls in the period, by category",
             _FY + _PRIOR,
+        ),
+        Indicator(
+            "cp_new_by_month",
+            "New child protection plans by month",
+            "plans whose start date falls in the month",
+            "each month of " + _FY,
         ),
         Indicator(
             "lac_moves",
@@ -219,6 +226,12 @@ INDICATORS: dict[str, Indicator] = {
             _FY,
         ),
         Indicator(
+            "contacts_by_month",
+            "Contacts to the MASH by month",
+            "MASH contacts received in the month",
+            "each month of " + _FY,
+        ),
+        Indicator(
             "contacts_by_rag",
             "Contacts by RAG rating",
             "MASH contacts received in the period, by the RAG rating given at screening",
@@ -341,6 +354,21 @@ def months_between(start: dt.date, end: dt.date) -> int:
     return (end.year - start.year) * 12 + end.month - start.month - (end.day < start.day)
 
 
+def months_of(year: Period) -> list[str]:
+    """The months of a period as YYYY-MM, in order."""
+    months, day = [], year.start.replace(day=1)
+    while day <= year.end:
+        months.append(f"{day:%Y-%m}")
+        day = (day + dt.timedelta(days=32)).replace(day=1)
+    return months
+
+
+def _by_month(year: Period, days: Iterable[dt.date | None]) -> Counter[str]:
+    counts = Counter(dict.fromkeys(months_of(year), 0))
+    counts.update(f"{d:%Y-%m}" for d in days if d in year)
+    return counts
+
+
 def _percent(numerator: int, denominator: int) -> float:
     return round(100 * numerator / denominator, 1) if denominator else 0.0
 
@@ -416,6 +444,9 @@ def _child_protection(known: _Facts, year: Period, out: _Out) -> None:
         new = Counter(dict.fromkeys(CP_CATEGORIES, 0))
         new.update(p.data["category"] for p in started if p.day("start_date") in period)
         out.count("cp_new", period.label, new)
+    out.count(
+        "cp_new_by_month", year.label, _by_month(year, (p.day("start_date") for p in started))
+    )
     # repeat plans: a new plan for a child with an earlier plan
     plans_of: dict[str, list[dt.date]] = defaultdict(list)
     for p in started:
@@ -557,6 +588,7 @@ def _mash_flow(known: _Facts, year: Period, episodes: Sequence[EpisodeSnapshot],
     out.count(
         "contacts_by_source", year.label, Counter(f.data["referral_source"] for f in contacts)
     )
+    out.count("contacts_by_month", year.label, _by_month(year, (f.occurred_on for f in contacts)))
     rag = Counter(dict.fromkeys(("RED", "AMBER", "GREEN"), 0))
     rag.update(f.data["rag_rating"] for f in contacts)
     out.count("contacts_by_rag", year.label, rag)

@@ -112,3 +112,12 @@ def test_mash_audit_verify_exits_non_zero_naming_the_line(tmp_path: object) -> N
         check=False,
     )
     assert bad.returncode == 1 and "line 8" in bad.stdout
+
+
+def test_audit_blocks_stay_under_the_message_limit_and_keep_every_line_in_order() -> None:
+    from streams.app import _blocks
+
+    lines = [f'{{"seq": {n}, "pad": "{"x" * (n % 700)}"}}' for n in range(5000)]
+    blocks = list(_blocks(lines, 64 * 1024))
+    assert len(blocks) > 1 and all(len(b) <= 64 * 1024 for b in blocks)
+    assert [line for b in blocks for line in b.decode().split("\n")] == lines

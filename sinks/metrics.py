@@ -1,0 +1,33 @@
+"""The board's figures from what the sinks hold: computed by ``streams.board``, stored here."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+from mash.logs import get_logger
+from sinks.store import Store
+from streams.board import Figure, compute
+
+__all__ = ["board_figures", "refresh_figures"]
+
+log = get_logger(__name__)
+
+
+def board_figures(store: Store, as_of: dt.date) -> list[Figure]:
+    """Every indicator at ``as_of``, from the stored facts, persons and episodes."""
+    return compute(store.facts(), as_of, store.persons(), store.episode_snapshots())
+
+
+def refresh_figures(store: Store, as_of: dt.date) -> list[Figure]:
+    """Recompute and store the board's figures (the same facts give the same rows)."""
+    started = time.perf_counter()
+    figures = board_figures(store, as_of)
+    store.replace_figures(figures, as_of)
+    log.info(
+        "metrics.refreshed",
+        as_of=as_of.isoformat(),
+        figures=len(figures),
+        seconds=round(time.perf_counter() - started, 3),
+    )
+    return figures
