@@ -1,12 +1,21 @@
 #!/usr/bin/env bash
 # Set MASH Hub up on a fresh machine: Java and Maven (for the local Kafka broker), a Python
 # virtualenv with the pinned dependencies, Apache Kafka's jars resolved from Maven Central,
-# and with --with-postgres a running local PostgreSQL for the tests (role and db "mash").
+# and for the tests (--for-tests) a running local PostgreSQL (role and db "mash") and Debian's
+# headless Chromium with its ChromeDriver (--with-postgres and --with-browser do one each).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 with_postgres=0
-[[ "${1:-}" == "--with-postgres" ]] && with_postgres=1
+with_browser=0
+for arg in "$@"; do
+  case "$arg" in
+    --with-postgres) with_postgres=1 ;;
+    --with-browser) with_browser=1 ;;
+    --for-tests) with_postgres=1; with_browser=1 ;;
+    *) echo "usage: deploy/setup.sh [--for-tests | --with-postgres | --with-browser]" >&2; exit 2 ;;
+  esac
+done
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -47,5 +56,10 @@ if [ "$with_postgres" = 1 ]; then
   [ "$(psql_ -c "SELECT 1 FROM pg_database WHERE datname = 'mash_test'")" = 1 ] \
     || psql_ -c "CREATE DATABASE mash_test OWNER mash"
   say "PostgreSQL ready: postgresql://mash:mash@127.0.0.1:5432/mash_test"
+fi
+if [ "$with_browser" = 1 ]; then
+  { have chromium && have chromedriver; } \
+    || { say "installing Chromium and ChromeDriver (the dashboard's browser test)"; \
+         apt_install chromium chromium-driver; }
 fi
 say "set up; try: .venv/bin/mash demo"

@@ -78,7 +78,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     except psycopg.OperationalError as exc:
         pytest.fail(
             f"PostgreSQL is not reachable at MASH_TEST_POSTGRES_URL ({exc}); "
-            "`bash deploy/setup.sh --with-postgres` installs and starts it"
+            "`bash deploy/setup.sh --for-tests` installs and starts it"
         )
     with admin:
         admin.execute(f'CREATE DATABASE "{name}"')

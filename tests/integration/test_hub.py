@@ -115,9 +115,10 @@ def test_persons_and_episodes_are_those_of_the_pure_stages(
     env = {**hub_env, "MASH_DATABASE_URL": f"sqlite:///{tmp_path / 'hub.db'}"}
     store = run_hub(env, stream(), count, tmp_path)
     want = expected(stream())
-    assert persons(store) == want.linker.person
+    got_persons = persons(store)
+    assert got_persons == want.linker.person, _differences(got_persons, want.linker.person)
     got = episodes(store)
-    assert got == want.snapshots
+    assert got == want.snapshots, _differences(got, want.snapshots)
     assert sum(len(s.agencies) > 1 for s in got.values()) > 10  # multi-agency episodes
     store.close()
 
@@ -156,3 +157,15 @@ def test_audit_chains_export_and_verify_and_links_export(
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert {r["record_id"] for r in rows} == set(expected(events).linker.person)
     assert all({"event_id", "person_id", "episode_id", "match_weight"} <= r.keys() for r in rows)
+
+
+def _differences(got: dict[str, Any], want: dict[str, Any]) -> str:
+    """The keys missing, extra and different, briefly (what a failure needs to say)."""
+    missing = sorted(want.keys() - got.keys())
+    extra = sorted(got.keys() - want.keys())
+    differ = sorted(k for k in want.keys() & got.keys() if want[k] != got[k])
+    return (
+        f"missing {len(missing)} {missing[:5]}; extra {len(extra)} {extra[:5]}; "
+        f"different {len(differ)}: "
+        + "; ".join(f"{k}: got {got[k]!r:.300} want {want[k]!r:.300}" for k in differ[:3])
+    )
