@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -14,6 +15,10 @@ from kafka.errors import KafkaError, TopicAlreadyExistsError
 from mash.settings import CommonSettings
 
 __all__ = ["Record", "consumer_lag", "ensure_topics", "group_is_stable", "read_topic"]
+
+# Faust's group members carry its own assignor's metadata, which kafka-python's admin client
+# cannot decode; it warns (with the whole payload) on every describe. The state is all we read.
+logging.getLogger("kafka.admin._groups").setLevel(logging.ERROR)
 
 
 def ensure_topics(

@@ -76,9 +76,13 @@ def _police(count: int, seed: int) -> list[Any]:
 
 
 def _incidents(driver: webdriver.Chrome) -> int:
-    """Domestic abuse incidents in 2012-13 as the page shows them."""
-    row = driver.find_elements(By.CSS_SELECTOR, "table#dv tr")[2]
-    return int(row.find_elements(By.TAG_NAME, "td")[2].text.replace(",", ""))
+    """Domestic abuse incidents in 2012-13 as the page shows them (read in one step: the
+    page swaps its report in place)."""
+    text = driver.execute_script(
+        "const c = document.querySelector('table#dv tr:nth-child(3) td:nth-child(3)');"
+        "return c ? c.textContent : '';"
+    )
+    return int(str(text).replace(",", "") or -1)
 
 
 def test_the_page_shows_the_figures_and_follows_new_events(
