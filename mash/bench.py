@@ -19,7 +19,7 @@ from producers.samples import write_sample
 from schemas.common import ValidationClock
 from schemas.framing import encode
 
-__all__ = ["bench_hub", "bench_publish", "settings_env"]
+__all__ = ["bench_hub", "bench_latency", "bench_publish", "settings_env"]
 
 
 def bench_publish(settings: PublisherSettings, rows: int) -> dict[str, float]:
@@ -69,46 +69,75 @@ def _wire_sizes(path: Path, sample: int = 2000) -> list[int]:
     return sizes
 
 
-def bench_hub(settings: WorkerSettings, events: int) -> dict[str, float]:
-    """The whole chain on one worker over a backlog of simulated agency events.
-
-    Events (with the simulated year's noise) are published first; the worker then starts
-    and the clock runs from its first ready moment until every topic it consumes is drained.
-    """
-    from mash.demo import wait_until_drained, wait_until_ready, worker_process
-    from producers.publisher import subject_key
+def _stream(source: str, events: int) -> list[Any]:
+    """The benchmark's events: the simulated year's mix, or police notifications of a large
+    population (one child per three events), in the order they were reported."""
     from producers.simulation import simulate
+    from producers.synthetic import police_notifications
+
+    if source == "police":
+        start = dt.date(2012, 4, 1)
+        return list(police_notifications(events, 11, start, dt.date(2013, 4, 1)))
+    sim = simulate("havering-2012", seed=11)
+    everything: list[Any] = [e for kind in sim.events.values() for e in kind]
+    return sorted(everything, key=lambda e: e.reported_at)[:events]
+
+
+def _send(settings: WorkerSettings, stream: list[Any], pace_s: float = 0.0) -> dict[str, float]:
+    """Publish the stream keyed by child (paced at ``pace_s`` a event); return send times."""
+    from producers.publisher import subject_key
     from schemas.contracts import AGENCY_CONTRACTS
     from schemas.framing import encode as frame
 
-    tag = uuid.uuid4().hex[:8]
-    settings = settings.model_copy(
-        update={"topic_prefix": f"bench-{tag}", "app_id": f"bench-{tag}"}
-    )
-    with console.status("Generating the stream…"):
-        sim = simulate("havering-2012", seed=11)
-        everything: list[Any] = [e for kind in sim.events.values() for e in kind]
-        stream = sorted(everything, key=lambda e: e.reported_at)[:events]
     by_type = {c.model.EVENT_TYPE: c for c in AGENCY_CONTRACTS}
     publisher = Publisher(
         PublisherSettings(**settings.model_dump(include=set(PublisherSettings.model_fields)))
     )
+    sent: dict[str, float] = {}
     try:
-        with console.status(f"Publishing {len(stream):,} events…"):
-            for e in stream:
-                contract = by_type[e.event_type]
-                topic = settings.topic(contract.topic)
-                publisher.producer.send(topic, key=subject_key(e), value=frame(contract, e))
-            publisher.producer.flush(timeout=120)
+        started = time.perf_counter()
+        for n, e in enumerate(stream):
+            if pace_s:
+                time.sleep(max(0.0, started + n * pace_s - time.perf_counter()))
+            contract = by_type[e.event_type]
+            sent[str(e.event_id)] = time.perf_counter()
+            publisher.producer.send(
+                settings.topic(contract.topic), key=subject_key(e), value=frame(contract, e)
+            )
+            if pace_s:
+                publisher.producer.flush()
+        publisher.producer.flush(timeout=120)
     finally:
         publisher.close()
-    env = {**settings_env(settings), "MASH_LOG_LEVEL": "WARNING"}
+    return sent
+
+
+def _isolated(settings: WorkerSettings) -> WorkerSettings:
+    tag = uuid.uuid4().hex[:8]
+    return settings.model_copy(update={"topic_prefix": f"bench-{tag}", "app_id": f"bench-{tag}"})
+
+
+def bench_hub(settings: WorkerSettings, events: int, source: str = "year") -> dict[str, float]:
+    """The whole chain on one worker over a backlog of agency events.
+
+    Events (with their noise) are published first; the worker then starts and the clock runs
+    from its first ready moment until every topic it consumes is drained.
+    """
+    from mash.demo import wait_until_drained, wait_until_ready, worker_process
+
+    settings = _isolated(settings)
+    with console.status("Generating the stream…"):
+        stream = _stream(source, events)
+    with console.status(f"Publishing {len(stream):,} events…"):
+        _send(settings, stream)
+    env = {**settings_env(settings), "MASH_LOG_LEVEL": "INFO", "MASH_LOG_FORMAT": "json"}
     with tempfile.TemporaryDirectory() as tmp, worker_process(env, Path(tmp) / "w.log") as w:
         wait_until_ready(settings, w)
         started = time.perf_counter()
         wait_until_drained(settings, len(stream), w)
         seconds = time.perf_counter() - started
         peak_mb = _peak_rss_mb(w.pid)
+        persons = _persons(Path(tmp) / "w.log")
     figures = {
         "events": len(stream),
         "seconds": seconds,
@@ -116,9 +145,93 @@ def bench_hub(settings: WorkerSettings, events: int) -> dict[str, float]:
         "peak_rss_mb": peak_mb,
     }
     console.print(
-        f"{len(stream):,} events through validate, dedupe, link, episodes, audit and "
-        f"the sinks in {seconds:.1f}s: [bold]{figures['events_per_s']:,.0f} events/s"
+        f"{len(stream):,} events ({source}) through validate, dedupe, link, episodes, audit "
+        f"and the sinks in {seconds:.1f}s: [bold]{figures['events_per_s']:,.0f} events/s"
         f"[/bold] on one worker; worker peak memory {peak_mb:,.0f} MB"
+        + (f" with {persons:,} persons in the index" if persons else "")
+    )
+    return figures
+
+
+def _persons(log: Path) -> int:
+    """Persons in the index when the worker last reported them (its stop line)."""
+    import json
+
+    persons = 0
+    for line in log.read_text().splitlines():
+        if '"linkage.index"' in line:
+            persons = int(json.loads(line).get("persons", 0))
+    return persons
+
+
+def bench_latency(settings: WorkerSettings, rate: float, seconds: float) -> dict[str, float]:
+    """Publish-to-episode latency at a steady rate: each event's send time to the first
+    episode snapshot on the analysts' topic that holds it (median and p99)."""
+    import threading
+
+    from kafka import KafkaConsumer
+
+    from mash.demo import wait_until_ready, worker_process
+    from schemas.contracts import EPISODE
+    from schemas.hub import EpisodeSnapshot
+    from schemas.registry import codec_for
+
+    settings = _isolated(settings)
+    stream = _stream("year", int(rate * seconds))
+    seen: dict[str, float] = {}
+    stop = threading.Event()
+
+    def watch() -> None:
+        codec = codec_for(settings.schema_registry_url)
+        consumer = KafkaConsumer(
+            settings.topic(EPISODE.topic),
+            bootstrap_servers=settings.bootstrap_servers,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+        )
+        try:
+            while not stop.is_set():
+                for records in consumer.poll(timeout_ms=50).values():
+                    now = time.perf_counter()
+                    for record in records:
+                        if not record.value:
+                            continue
+                        snapshot = codec.decode(record.value)
+                        if isinstance(snapshot, EpisodeSnapshot):
+                            for e in snapshot.events:
+                                seen.setdefault(e.event_id, now)
+        finally:
+            consumer.close()
+
+    env = settings_env(settings)
+    from mash.kafka import ensure_topics
+    from streams.app import hub_topics
+
+    ensure_topics(settings, hub_topics(settings))
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    with tempfile.TemporaryDirectory() as tmp, worker_process(env, Path(tmp) / "w.log") as w:
+        wait_until_ready(settings, w)
+        with console.status(f"Publishing {len(stream):,} events at {rate:g}/s…"):
+            sent = _send(settings, stream, pace_s=1 / rate)
+        deadline = time.perf_counter() + 30
+        while time.perf_counter() < deadline and len(seen.keys() & sent.keys()) < len(sent):
+            time.sleep(0.2)
+    stop.set()
+    watcher.join(timeout=5)
+    delays = sorted(seen[k] - sent[k] for k in sent.keys() & seen.keys())
+    if not delays:
+        raise RuntimeError("no episode snapshot arrived")
+    figures = {
+        "events": len(stream),
+        "in_episodes": len(delays),
+        "median_s": statistics.median(delays),
+        "p99_s": delays[min(len(delays) - 1, int(len(delays) * 0.99))],
+    }
+    console.print(
+        f"{len(stream):,} events at {rate:g} events/s; {len(delays):,} reached an episode "
+        f"snapshot: publish-to-episode latency median [bold]{figures['median_s'] * 1000:,.0f} "
+        f"ms[/bold], p99 [bold]{figures['p99_s'] * 1000:,.0f} ms[/bold]"
     )
     return figures
 

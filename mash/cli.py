@@ -54,14 +54,34 @@ def bench_publish(
 
 @bench_app.command("hub")
 def bench_hub(
-    events: Annotated[int, typer.Option(help="Events of the simulated year to send")] = 20_000,
+    events: Annotated[int, typer.Option(help="Events to send")] = 100_000,
+    source: Annotated[
+        str,
+        typer.Option(
+            help="year: the simulated year's mix (30,500 at most); police: "
+            "notifications of a large population"
+        ),
+    ] = "police",
 ) -> None:
     """Whole-chain throughput and worker peak memory on one worker."""
     from mash.bench import bench_hub as run
 
     settings = _settings(WorkerSettings)
     with _broker_if_local(settings):
-        run(settings, events)
+        run(settings, events, source)
+
+
+@bench_app.command("latency")
+def bench_latency(
+    rate: Annotated[float, typer.Option(help="Events per second, steady")] = 100.0,
+    seconds: Annotated[float, typer.Option(help="How long to publish for")] = 60.0,
+) -> None:
+    """Publish-to-episode latency (median, p99) at a steady rate on one worker."""
+    from mash.bench import bench_latency as run
+
+    settings = _settings(WorkerSettings)
+    with _broker_if_local(settings):
+        run(settings, rate, seconds)
 
 
 @contextmanager

@@ -355,6 +355,8 @@ class Linkage:
         self.epoch = 0
         self.batches = 0
         self.republish = False
+        self.reported = 0.0
+        self.batch_size = settings.batch_size
 
     def _state(self) -> HubState:
         if self.state is None:
@@ -397,6 +399,11 @@ class Linkage:
         for episode_id, snapshot in out.episodes.items():
             await self._send_episode(episode_id, snapshot, version)
         await self.audit.write(0, out.audit, events[-1])
+        now = time.monotonic()
+        if now - self.reported > 2 or len(events) < self.batch_size:  # caught up: say so
+            self.reported = now
+            persons = len(set(state.linker.person.values()))
+            log.info("linkage.index", records=len(state.linker.records), persons=persons)
 
     def _version(self) -> int:
         self.batches += 1
