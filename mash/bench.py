@@ -69,7 +69,7 @@ def _wire_sizes(path: Path, sample: int = 2000) -> list[int]:
     return sizes
 
 
-def _stream(source: str, events: int) -> list[Any]:
+def _stream(source: str, events: int, children: int | None = None) -> list[Any]:
     """The benchmark's events: the simulated year's mix, or police notifications of a large
     population (one child per three events), in the order they were reported."""
     from producers.simulation import simulate
@@ -77,7 +77,9 @@ def _stream(source: str, events: int) -> list[Any]:
 
     if source == "police":
         start = dt.date(2012, 4, 1)
-        return list(police_notifications(events, 11, start, dt.date(2013, 4, 1)))
+        return list(
+            police_notifications(events, 11, start, dt.date(2013, 4, 1), children_count=children)
+        )
     sim = simulate("havering-2012", seed=11)
     everything: list[Any] = [e for kind in sim.events.values() for e in kind]
     return sorted(everything, key=lambda e: e.reported_at)[:events]
@@ -113,11 +115,26 @@ def _send(settings: WorkerSettings, stream: list[Any], pace_s: float = 0.0) -> d
 
 
 def _isolated(settings: WorkerSettings) -> WorkerSettings:
+    """Settings of fresh topics, group and web port, so a benchmark disturbs nothing."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
     tag = uuid.uuid4().hex[:8]
-    return settings.model_copy(update={"topic_prefix": f"bench-{tag}", "app_id": f"bench-{tag}"})
+    return settings.model_copy(
+        update={"topic_prefix": f"bench-{tag}", "app_id": f"bench-{tag}", "web_port": port}
+    )
 
 
-def bench_hub(settings: WorkerSettings, events: int, source: str = "year") -> dict[str, float]:
+def _log(settings: WorkerSettings) -> Path:
+    """Where the benchmark's worker logs (kept, to read after a failure)."""
+    return settings.home / "logs" / f"{settings.app_id}.log"
+
+
+def bench_hub(
+    settings: WorkerSettings, events: int, source: str = "year", children: int | None = None
+) -> dict[str, float]:
     """The whole chain on one worker over a backlog of agency events.
 
     Events (with their noise) are published first; the worker then starts and the clock runs
@@ -127,17 +144,17 @@ def bench_hub(settings: WorkerSettings, events: int, source: str = "year") -> di
 
     settings = _isolated(settings)
     with console.status("Generating the stream…"):
-        stream = _stream(source, events)
+        stream = _stream(source, events, children)
     with console.status(f"Publishing {len(stream):,} events…"):
         _send(settings, stream)
     env = {**settings_env(settings), "MASH_LOG_LEVEL": "INFO", "MASH_LOG_FORMAT": "json"}
-    with tempfile.TemporaryDirectory() as tmp, worker_process(env, Path(tmp) / "w.log") as w:
+    with worker_process(env, _log(settings)) as w:
         wait_until_ready(settings, w)
         started = time.perf_counter()
         wait_until_drained(settings, len(stream), w)
         seconds = time.perf_counter() - started
         peak_mb = _peak_rss_mb(w.pid)
-        persons = _persons(Path(tmp) / "w.log")
+    persons = _persons(_log(settings))
     figures = {
         "events": len(stream),
         "seconds": seconds,
@@ -210,7 +227,7 @@ def bench_latency(settings: WorkerSettings, rate: float, seconds: float) -> dict
     ensure_topics(settings, hub_topics(settings))
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
-    with tempfile.TemporaryDirectory() as tmp, worker_process(env, Path(tmp) / "w.log") as w:
+    with worker_process(env, _log(settings)) as w:
         wait_until_ready(settings, w)
         with console.status(f"Publishing {len(stream):,} events at {rate:g}/s…"):
             sent = _send(settings, stream, pace_s=1 / rate)

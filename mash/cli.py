@@ -62,13 +62,16 @@ def bench_hub(
             "notifications of a large population"
         ),
     ] = "police",
+    children: Annotated[
+        int | None, typer.Option(help="police: children in the population (default events/3)")
+    ] = None,
 ) -> None:
     """Whole-chain throughput and worker peak memory on one worker."""
     from mash.bench import bench_hub as run
 
     settings = _settings(WorkerSettings)
     with _broker_if_local(settings):
-        run(settings, events, source)
+        run(settings, events, source, children)
 
 
 @bench_app.command("latency")

@@ -49,18 +49,25 @@ def children(rng: random.Random, count: int, born_after: dt.date) -> list[Synthe
 
 
 def police_notifications(
-    count: int, seed: int, start: dt.date, end: dt.date, nhs_share: float = 0.3
+    count: int,
+    seed: int,
+    start: dt.date,
+    end: dt.date,
+    nhs_share: float = 0.3,
+    children_count: int | None = None,
 ) -> Iterator[PoliceNotification]:
-    """``count`` valid police notifications reported between ``start`` and ``end``."""
+    """``count`` valid police notifications reported between ``start`` and ``end``, about
+    ``children_count`` children (default a third of ``count``; given, each appears once before
+    any appears again, so a large population is all there)."""
     rng = random.Random(seed)
     span_s = int(
         (
             dt.datetime.combine(end, dt.time()) - dt.datetime.combine(start, dt.time())
         ).total_seconds()
     )
-    pool = children(rng, max(1, count // 3), start - dt.timedelta(days=17 * 365))
+    pool = children(rng, max(1, children_count or count // 3), start - dt.timedelta(days=17 * 365))
     for n in range(count):
-        child = rng.choice(pool)
+        child = pool[n] if children_count and n < len(pool) else rng.choice(pool)
         occurred = dt.datetime.combine(start, dt.time(), dt.UTC) + dt.timedelta(
             seconds=rng.randrange(span_s)
         )

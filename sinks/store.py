@@ -28,7 +28,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from mash.errors import SinkError
@@ -216,11 +216,17 @@ class Store:
         key: str,
         rows: Sequence[dict[str, Any]],
         columns: Sequence[str] | None = None,
+        conn: Connection | None = None,
     ) -> None:
         """Insert rows, or update ``columns`` (default: all) where the row is not newer."""
         if not rows:
             return
-        latest = list({row[key]: row for row in rows}.values())
+        by_key: dict[Any, dict[str, Any]] = {}
+        for row in rows:  # within a batch too, the highest version wins (else the last)
+            known = by_key.get(row[key])
+            if known is None or known.get("version", 0) <= row.get("version", 0):
+                by_key[row[key]] = row
+        latest = list(by_key.values())
         insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
         stmt = insert(table).values(latest)
         names = columns or [c.name for c in table.columns if c.name != key]
@@ -235,8 +241,11 @@ class Store:
         stmt = stmt.on_conflict_do_update(
             index_elements=[key], set_={name: stmt.excluded[name] for name in names}, where=newer
         )
-        with self.engine.begin() as conn:
+        if conn is not None:
             conn.execute(stmt)
+            return
+        with self.engine.begin() as own:
+            own.execute(stmt)
 
     def upsert_links(self, rows: Sequence[Link]) -> None:
         """The latest link of each record; a re-issue changes only the person."""
@@ -335,40 +344,37 @@ class Store:
         ]
 
     def apply_episodes(self, changes: Sequence[EpisodeChange]) -> None:
-        """Apply episode changes in order: a snapshot, a deletion, or a sweep of a partition
-        (every row of it older than the sweep's version goes: a restart republished the rest).
-        """
-        for change in changes:
-            if change.sweep:
-                with self.engine.begin() as conn:
-                    conn.execute(
-                        episodes.delete().where(
-                            (episodes.c.source_partition == change.partition)
-                            & (episodes.c.version < change.version)
-                        )
+        """Apply episode changes in order, in one transaction: a snapshot, a deletion, or a
+        sweep of a partition (every row of it older than the sweep's version goes: a restart
+        republished the rest). Every write is version-guarded, so a late message of an older
+        version never replaces a newer one."""
+        pending: dict[str, dict[str, Any]] = {}
+        with self.engine.begin() as conn:
+            for change in changes:
+                if change.snapshot is not None and not change.sweep:
+                    row = {
+                        "episode_id": change.episode_id,
+                        "person_id": change.snapshot.person_id,
+                        "snapshot": change.snapshot.model_dump_json(),
+                        "version": change.version,
+                        "source_partition": change.partition,
+                    }
+                    known = pending.get(change.episode_id)
+                    if known is None or known["version"] <= change.version:
+                        pending[change.episode_id] = row
+                    continue
+                self._upsert(episodes, "episode_id", list(pending.values()), conn=conn)
+                pending.clear()
+                if change.sweep:
+                    condition = (episodes.c.source_partition == change.partition) & (
+                        episodes.c.version < change.version
                     )
-            elif change.snapshot is None:
-                with self.engine.begin() as conn:
-                    conn.execute(
-                        episodes.delete().where(
-                            (episodes.c.episode_id == change.episode_id)
-                            & (episodes.c.version <= change.version)
-                        )
+                else:
+                    condition = (episodes.c.episode_id == change.episode_id) & (
+                        episodes.c.version <= change.version
                     )
-            else:
-                self._upsert(
-                    episodes,
-                    "episode_id",
-                    [
-                        {
-                            "episode_id": change.episode_id,
-                            "person_id": change.snapshot.person_id,
-                            "snapshot": change.snapshot.model_dump_json(),
-                            "version": change.version,
-                            "source_partition": change.partition,
-                        }
-                    ],
-                )
+                conn.execute(episodes.delete().where(condition))
+            self._upsert(episodes, "episode_id", list(pending.values()), conn=conn)
 
     def episode_snapshots(self) -> list[EpisodeSnapshot]:
         """Every current episode."""
