@@ -24,6 +24,7 @@ from sqlalchemy import (
     Table,
     Text,
     create_engine,
+    event,
     func,
     select,
 )
@@ -146,6 +147,13 @@ class ContactPivot:
 T = TypeVar("T")
 
 
+def _sqlite_wal(connection: Any, _: Any) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.close()
+
+
 def _chunks(rows: Sequence[T], size: int) -> Iterator[Sequence[T]]:
     for start in range(0, len(rows), size):
         yield rows[start : start + size]
@@ -174,6 +182,10 @@ class Store:
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
             options["connect_args"] = {"timeout": 30}  # wait for other workers' writes
         self.engine: Engine = create_engine(url, **options)
+        if self.engine.dialect.name == "sqlite":
+            # write-ahead log: readers (report, dashboard, the figures) never block the sinks'
+            # writers, and a commit appends to the log instead of rewriting pages
+            event.listen(self.engine, "connect", _sqlite_wal)
         for attempt in range(3):  # workers starting together race to create the tables
             try:
                 metadata.create_all(self.engine)
@@ -228,7 +240,9 @@ class Store:
                 by_key[row[key]] = row
         latest = list(by_key.values())
         insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
-        stmt = insert(table).values(latest)
+        # one statement for every row (executemany): compiled once and cached, where a
+        # multi-row VALUES would be compiled afresh, a bind parameter per cell, every batch
+        stmt = insert(table)
         names = columns or [c.name for c in table.columns if c.name != key]
         newer = (
             # a later version replaces an earlier one, never the reverse
@@ -242,10 +256,10 @@ class Store:
             index_elements=[key], set_={name: stmt.excluded[name] for name in names}, where=newer
         )
         if conn is not None:
-            conn.execute(stmt)
+            conn.execute(stmt, latest)
             return
         with self.engine.begin() as own:
-            own.execute(stmt)
+            own.execute(stmt, latest)
 
     def upsert_links(self, rows: Sequence[Link]) -> None:
         """The latest link of each record; a re-issue changes only the person."""
@@ -272,24 +286,23 @@ class Store:
     def upsert_facts(self, rows: Sequence[Fact]) -> None:
         """One row per agency record: the first report, or the latest correction of it."""
         ordered = sorted(rows, key=lambda f: f.reported_at)  # within a batch the latest wins
-        for chunk in _chunks(ordered, 500):
-            self._upsert(
-                facts,
-                "record_key",
-                [
-                    {
-                        "record_key": f.record_key,
-                        "event_id": f.event_id,
-                        "event_type": f.event_type,
-                        "agency": f.agency,
-                        "occurred_on": f.occurred_on.isoformat(),
-                        "reported_at": _utc(f.reported_at),
-                        "digest": f.digest,
-                        "data": f.data_json(),
-                    }
-                    for f in _latest_per_record(chunk)
-                ],
-            )
+        self._upsert(
+            facts,
+            "record_key",
+            [
+                {
+                    "record_key": f.record_key,
+                    "event_id": f.event_id,
+                    "event_type": f.event_type,
+                    "agency": f.agency,
+                    "occurred_on": f.occurred_on.isoformat(),
+                    "reported_at": _utc(f.reported_at),
+                    "digest": f.digest,
+                    "data": f.data_json(),
+                }
+                for f in _latest_per_record(ordered)
+            ],
+        )
 
     def facts(self) -> list[Fact]:
         """Every fact."""
