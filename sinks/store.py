@@ -87,6 +87,18 @@ facts = Table(
     Column("data", Text, nullable=False),
 )
 
+audit = Table(
+    "audit",
+    metadata,
+    Column("chain", String(120), primary_key=True),
+    Column("seq", BigInteger, primary_key=True),
+    Column("decision", String(40), nullable=False, index=True),
+    Column("event_id", String(80), nullable=False, index=True),
+    Column("at", String(40), nullable=False),
+    Column("record", Text, nullable=False),
+)
+"""Every audit record as chained (ids and hashes only), once: (chain, seq) is its identity."""
+
 figures = Table(
     "figures",
     metadata,
@@ -355,6 +367,33 @@ class Store:
             Figure(r.indicator, r.period, r.dimension, r.value, r.numerator, r.denominator)
             for r in rows
         ]
+
+    def insert_audit(self, lines: Sequence[str]) -> None:
+        """Store audit records (JSON lines as chained); a record already stored is kept."""
+        rows = []
+        for line in lines:
+            record = json.loads(line)
+            rows.append(
+                {
+                    "chain": record["chain"],
+                    "seq": record["seq"],
+                    "decision": record["decision"],
+                    "event_id": record["event_id"],
+                    "at": record["at"],
+                    "record": line,
+                }
+            )
+        if not rows:
+            return
+        insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
+        with self.engine.begin() as conn:
+            conn.execute(insert(audit).on_conflict_do_nothing(), rows)
+
+    def audit_count(self) -> dict[str, int]:
+        """Stored audit records by decision."""
+        query = select(audit.c.decision, func.count()).group_by(audit.c.decision)
+        with self.engine.connect() as conn:
+            return {d: int(n) for d, n in conn.execute(query)}
 
     def apply_episodes(self, changes: Sequence[EpisodeChange]) -> None:
         """Apply episode changes in order, in one transaction: a snapshot, a deletion, or a

@@ -488,7 +488,11 @@ def hub_topics(settings: WorkerSettings) -> list[str]:
 def consumed_topics(settings: WorkerSettings) -> list[str]:
     """Every topic the worker's agents consume (all of it processed means: drained)."""
     inputs = (*AGENCY_CONTRACTS, CONTACT_COUNT, LINK, EPISODE)
-    return [*(settings.topic(c.topic) for c in inputs), settings.topic(IDENTITIES)]
+    return [
+        *(settings.topic(c.topic) for c in inputs),
+        settings.topic(IDENTITIES),
+        settings.topic("audit"),
+    ]
 
 
 def create_app(settings: WorkerSettings) -> faust.App:
@@ -534,6 +538,16 @@ def create_app(settings: WorkerSettings) -> faust.App:
             await asyncio.to_thread(store.upsert_facts, facts)
             board.touch()
 
+    async def audit_sink(stream: faust.StreamT[bytes]) -> None:
+        async for events in _batches(app, stream, settings, owner):
+            lines = [
+                line
+                for e in events
+                for line in (e.message.value or b"").decode().splitlines()
+                if line
+            ]
+            await asyncio.to_thread(store.insert_audit, lines)
+
     async def refresh_board() -> None:
         if board.due(time.monotonic()):
             started = time.monotonic()
@@ -556,6 +570,7 @@ def create_app(settings: WorkerSettings) -> faust.App:
     app.agent(linkage.links.topic, name="links-sink", concurrency=1)(links_sink)
     app.agent(linkage.episodes.topic, name="episodes-sink", concurrency=1)(episodes_sink)
     app.agent(intake.identities.topic, name="facts-sink", concurrency=1)(facts_sink)
+    app.agent(intake.audit.topic.topic, name="audit-sink", concurrency=1)(audit_sink)
     app.timer(settings.metrics_interval_s)(refresh_board)
     return app
 

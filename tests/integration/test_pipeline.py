@@ -9,7 +9,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from mash.demo import wait_until_drained, wait_until_ready, worker_process
+from mash.demo import wait_for_figures, wait_until_drained, wait_until_ready, worker_process
 from mash.kafka import ensure_topics, read_topic
 from mash.settings import WorkerSettings
 from producers.publisher import subject_key
@@ -49,7 +49,7 @@ def _invalid(rng: random.Random, good: list[Message]) -> list[Message]:
 def test_1000_events_with_50_invalid_and_20_duplicates_give_exact_counts(
     hub_env: dict[str, str], database_url: str, tmp_path: Path
 ) -> None:
-    env = {**hub_env, "MASH_DATABASE_URL": database_url}
+    env = {**hub_env, "MASH_DATABASE_URL": database_url, "MASH_REPORTING_DATE": "2013-03-31"}
     settings = settings_from(env, WorkerSettings)
     rng = random.Random(42)
     records = list(police_notifications(930, 42, dt.date(2012, 4, 1), dt.date(2013, 4, 1)))
@@ -72,7 +72,7 @@ def test_1000_events_with_50_invalid_and_20_duplicates_give_exact_counts(
         send_raw(settings, intake, stream)
         wait_until_drained(settings, len(stream), worker)
         elapsed = time.perf_counter() - started
-        _assert_counts(settings, expected)
+        assert _assert_counts(settings, expected)["rejected"] == 50
         print(
             f"\nworker ready in {ready_s:.2f}s; 1,000 events published and processed in "
             f"{elapsed:.2f}s ({1000 / elapsed:,.0f} events/s)"
@@ -89,15 +89,31 @@ def test_1000_events_with_50_invalid_and_20_duplicates_give_exact_counts(
 
         send_raw(settings, intake, stream)  # the same 1,000 again: a replay
         wait_until_drained(settings, len(stream), worker)
-        _assert_counts(settings, expected)
+        # nothing counted twice; every arrival is audited (the rejections again, too)
+        assert _assert_counts(settings, expected)["rejected"] == 100
 
 
-def _assert_counts(settings: WorkerSettings, expected: Counter[str]) -> None:
+def _assert_counts(settings: WorkerSettings, expected: Counter[str]) -> dict[str, int]:
+    """Contact counts, facts, the board's figures and the audit records in the database."""
     store = Store(settings.database)
     try:
         totals = store.contact_totals()
+        facts = store.facts()
+        wait_for_figures(settings, settings.as_of)
+        _, figures = store.figures()
+        audit = store.audit_count()
     finally:
         store.close()
     assert {t.agency for t in totals} == {"POLICE"}
     assert {t.month: t.contacts for t in totals} == dict(expected)
     assert sum(t.contacts for t in totals) == 930
+    assert len(facts) == 930 and {f.event_type for f in facts} == {"police.notification"}
+    dv = {(f.indicator, f.period): f.value for f in figures if f.indicator == "dv_incidents"}
+    incidents = sum(
+        f.data["incident_type"] in ("DOMESTIC_ABUSE_INCIDENT", "DOMESTIC_ABUSE_OFFENCE")
+        and dt.date(2012, 4, 1) <= f.occurred_on <= dt.date(2013, 3, 31)
+        for f in facts
+    )
+    assert dv[("dv_incidents", "2012-13")] == incidents > 0
+    assert audit["new_person"] + audit.get("linked", 0) >= 930  # every record linked
+    return audit
