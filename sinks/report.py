@@ -43,6 +43,38 @@ BAND_NAMES = {
     "19-21": "19-21 m",
     "22+": "over 21 m",
 }
+REFERRAL_SOURCES = {
+    "RS1A": "1A Individual: family member, relative or carer",
+    "RS1B": "1B Individual: acquaintance",
+    "RS1C": "1C Individual: self",
+    "RS1D": "1D Individual: other",
+    "RS2A": "2A Schools",
+    "RS2B": "2B Education services",
+    "RS3A": "3A Health: GP",
+    "RS3B": "3B Health: health visitor",
+    "RS3C": "3C Health: school nurse",
+    "RS3D": "3D Health: other primary health services",
+    "RS3E": "3E Health: A&E",
+    "RS3F": "3F Health: other",
+    "RS4": "4 Housing",
+    "RS5A": "5A Local authority services",
+    "RS5B": "5B Local authority services",
+    "RS5C": "5C Local authority services",
+    "RS5D": "5D Local authority services",
+    "RS6": "6 Police",
+    "RS7": "7 Other legal agency",
+    "RS8": "8 Other",
+    "RS9": "9 Anonymous",
+    "RS10": "10 Unknown",
+}
+"""Children in Need census referral sources, as the board reads them."""
+OUTCOME_NAMES = {
+    "NO_FURTHER_ACTION": "No further action",
+    "EARLY_HELP": "Early help",
+    "CIN_ASSESSMENT_S17": "Child in need assessment (s17)",
+    "STRATEGY_S47": "Strategy discussion (s47)",
+    "IMMEDIATE_PROTECTION": "Immediate protection",
+}
 NOT_FROM_EVENTS = (
     "Sanctioned detection rate for domestic abuse (no police outcome feed)",
     "Anti-social behaviour cards, contracts and ASBOs (no community safety ASB feed)",
@@ -400,7 +432,13 @@ def _community_safety(layout: _Layout, year: str, before: str, calendar: str) ->
 
 
 def _mash_flow(layout: _Layout, year: str) -> None:
-    _one_way(layout, "contacts_by_source", year, title="Contacts to the MASH by source (CIN code)")
+    _one_way(
+        layout,
+        "contacts_by_source",
+        year,
+        REFERRAL_SOURCES,
+        title="Contacts to the MASH by source (CIN code)",
+    )
     ratings = ("RED", "AMBER", "GREEN")
     counts = [layout.count("contacts_by_rag", year, r) for r in ratings]
     shown = layout.grid([counts], column_totals=False)[0]
@@ -418,7 +456,7 @@ def _mash_flow(layout: _Layout, year: str) -> None:
         "rag_timeliness",
         title="Contacts by RAG rating, and timeliness",
     )
-    _one_way(layout, "mash_outcomes", year, title="MASH decisions by outcome")
+    _one_way(layout, "mash_outcomes", year, OUTCOME_NAMES, title="MASH decisions by outcome")
     rows = [
         [INDICATORS[key].title, _rate(layout.figures.get((key, year, "")))]
         for key in ("contact_conversion", "re_referrals", "repeat_cp_plans", "merged_notifications")
@@ -502,6 +540,10 @@ def report_csv(report: BoardReport) -> str:
         for row in table.rows:
             for column, value in zip(table.header[1:], row[1:], strict=False):
                 writer.writerow([report.as_of.isoformat(), table.title, row[0], column, value])
+    for table in report.tables:
+        for d in table.definitions:
+            text = f"counts {d.counts}" + (f"; out of {d.denominator}" if d.denominator else "")
+            writer.writerow([report.as_of.isoformat(), "Definitions", d.title, d.period, text])
     for what, published, ours in report.corrections:
         writer.writerow(
             [

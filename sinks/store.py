@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     create_engine,
     event,
     func,
@@ -339,7 +340,8 @@ class Store:
             return dict(conn.execute(select(links.c.record_id, links.c.person_id)).all())
 
     def replace_figures(self, rows: Sequence[Figure], as_of: dt.date) -> None:
-        """The board's figures for ``as_of``, replacing the last set in one transaction."""
+        """The board's figures for ``as_of``, in one transaction: each upserted, keyed by
+        indicator, period and dimension, and any figure no longer computed removed."""
         values = [
             {
                 "indicator": f.indicator,
@@ -352,10 +354,31 @@ class Store:
             }
             for f in rows
         ]
+        keys = ("indicator", "period", "dimension")
+        insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
+        stmt = insert(figures)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=list(keys),
+            set_={c: stmt.excluded[c] for c in ("value", "numerator", "denominator", "as_of")},
+        )
+        wanted = {tuple(v[k] for k in keys) for v in values}
         with self.engine.begin() as conn:
-            conn.execute(figures.delete())
-            for chunk in _chunks(values, 500):
-                conn.execute(figures.insert().values(chunk))
+            if values:
+                conn.execute(stmt, values)
+            stale = [
+                dict(zip(("i", "p", "d"), key, strict=True))
+                for key in conn.execute(select(*(figures.c[k] for k in keys)))
+                if tuple(key) not in wanted
+            ]
+            if stale:
+                conn.execute(
+                    figures.delete().where(
+                        (figures.c.indicator == bindparam("i"))
+                        & (figures.c.period == bindparam("p"))
+                        & (figures.c.dimension == bindparam("d"))
+                    ),
+                    stale,
+                )
 
     def figures(self) -> tuple[dt.date | None, list[Figure]]:
         """The stored figures and the reporting date they are for (None: none yet)."""

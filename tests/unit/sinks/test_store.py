@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from schemas.metrics import ContactCount
@@ -28,3 +29,16 @@ def test_the_last_snapshot_of_a_key_in_one_batch_wins(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path / 'hub.db'}")
     store.upsert_contact_counts([_count("2012-04", 0, 1), _count("2012-04", 0, 2)])
     assert store.contact_totals() == [ContactTotal("POLICE", "2012-04", 2)]
+
+
+def test_figures_are_upserted_by_key_and_ones_no_longer_computed_go(tmp_path: Path) -> None:
+    from streams.board import Figure
+
+    store = Store(f"sqlite:///{tmp_path / 'hub.db'}")
+    day = dt.date(2013, 3, 31)
+    store.replace_figures(
+        [Figure("cp_new", "2012-13", "NEG", 57.0), Figure("x", "p", "", 1.0)], day
+    )
+    store.replace_figures([Figure("cp_new", "2012-13", "NEG", 58.0)], day)
+    store.replace_figures([Figure("cp_new", "2012-13", "NEG", 58.0)], day)  # again: no change
+    assert store.figures() == (day, [Figure("cp_new", "2012-13", "NEG", 58.0)])
