@@ -498,10 +498,16 @@ def _monthly(layout: _Layout, year: Period) -> None:
             Chart(
                 key,
                 INDICATORS[key].title,
-                tuple(dt.date.fromisoformat(m + "-01").strftime("%b %y") for m in months),
+                tuple(_month_label(m, n) for n, m in enumerate(months)),
                 values,
             ),
         )
+
+
+def _month_label(month: str, n: int) -> str:
+    """Short month names, with the year where it starts and in January ("Apr 12", "May")."""
+    day = dt.date.fromisoformat(month + "-01")
+    return day.strftime("%b %y" if n == 0 or day.month == 1 else "%b")
 
 
 def _corrections(layout: _Layout) -> tuple[tuple[str, str, str], ...]:
