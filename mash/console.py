@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -16,9 +14,8 @@ from rich.progress import (
 from rich.table import Table
 
 from sinks.report import BoardReport
-from sinks.store import ContactPivot, ContactTotal
 
-__all__ = ["board_tables", "console", "contact_table", "progress"]
+__all__ = ["board_tables", "console", "progress"]
 
 console = Console()
 
@@ -34,20 +31,6 @@ def progress() -> Progress:
         console=Console(stderr=True),
         transient=False,
     )
-
-
-def contact_table(totals: Sequence[ContactTotal]) -> Table:
-    """Contacts by month reported (rows) and source agency (columns), with totals."""
-    pivot = ContactPivot.of(totals)
-    table = Table(title="Contacts by month reported and source agency")
-    table.add_column("Month")
-    for agency in pivot.agencies:
-        table.add_column(agency.replace("_", " ").title(), justify="right")
-    table.add_column("Total", justify="right", style="bold")
-    for month, values in pivot.rows:
-        table.add_row(month, *map(str, values))
-    table.add_row("Total", *map(str, pivot.totals), style="bold")
-    return table
 
 
 _RAG_STYLE = {"RED": "bold red", "GREEN": "bold green", "AMBER": "bold yellow"}

@@ -39,7 +39,7 @@ from schemas.metrics import ContactCount
 from streams.board import Figure
 from streams.facts import Fact
 
-__all__ = ["ContactPivot", "ContactTotal", "EpisodeChange", "Store"]
+__all__ = ["ContactTotal", "EpisodeChange", "Store"]
 
 metadata = MetaData()
 
@@ -131,30 +131,6 @@ class ContactTotal:
     agency: str
     month: str
     contacts: int
-
-
-@dataclass(frozen=True)
-class ContactPivot:
-    """Contacts laid out for the board: a row per month, a column per agency, with totals."""
-
-    agencies: list[str]
-    rows: list[tuple[str, list[int]]]
-    """(month, contacts per agency then the month's total)"""
-    totals: list[int]
-    """contacts per agency over all months, then the grand total"""
-
-    @classmethod
-    def of(cls, totals: Sequence[ContactTotal]) -> ContactPivot:
-        """Pivot agency-month totals."""
-        months = sorted({t.month for t in totals})
-        agencies = sorted({t.agency for t in totals})
-        cell = {(t.agency, t.month): t.contacts for t in totals}
-        rows = []
-        for month in months:
-            values = [cell.get((a, month), 0) for a in agencies]
-            rows.append((month, [*values, sum(values)]))
-        by_agency = [sum(cell.get((a, m), 0) for m in months) for a in agencies]
-        return cls(agencies, rows, [*by_agency, sum(by_agency)])
 
 
 T = TypeVar("T")
