@@ -13,7 +13,7 @@ import hashlib
 import time
 import weakref
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, cast
 
@@ -107,12 +107,22 @@ class Ownership:
         self.revocations += 1
         self.next_offset.clear()
 
-    def check_contiguous(self, events: Sequence[faust.types.EventT[Any]]) -> None:
-        """Log an error where the consumer handed over offsets with a hole (none should)."""
+    def holes(
+        self, events: Sequence[faust.types.EventT[Any]], committed: Mapping[Any, int | None]
+    ) -> dict[Any, int]:
+        """Partitions whose offsets skip one this worker never saw: tp -> the first missing.
+
+        A partition is read from its committed offset on, one offset after another: none
+        should be skipped (the hub's topics are neither compacted nor transactional), but
+        Faust's consumer can pass over one across a rebalance; each is logged as an error.
+        """
+        missing: dict[Any, int] = {}
         for event in events:
             m = event.message
             expected = self.next_offset.get(m.tp)
-            if expected is not None and m.offset > expected:
+            if expected is None:
+                expected = committed.get(m.tp)
+            if expected is not None and m.offset > expected and m.tp not in missing:
                 log.error(
                     "consumer.offset_gap",
                     topic=m.topic,
@@ -121,8 +131,12 @@ class Ownership:
                     got=m.offset,
                     batch=len(events),
                 )
+                missing[m.tp] = expected
             if expected is None or m.offset >= expected:
                 self.next_offset[m.tp] = m.offset + 1
+        for tp, offset in missing.items():
+            self.next_offset[tp] = offset  # what the seek back re-reads fits in again
+        return missing
 
 
 async def _batches(
@@ -139,7 +153,11 @@ async def _batches(
     """
     take = cast(faust.Stream[bytes], stream).take_events  # StreamT does not declare it
     async for events in take(settings.batch_size, settings.batch_within_s):
-        owner.check_contiguous(events)
+        committed = cast(Any, app.consumer)._committed_offset  # not in ConsumerT
+        for tp, offset in owner.holes(events, committed).items():
+            # read the partition again from the first offset it skipped (what comes twice
+            # changes nothing; the commit cannot pass the hole meanwhile, see below)
+            await app.consumer.seek(tp, offset)
         revocations = owner.revocations
         owned = app.consumer.assignment()
         mine = [e for e in events if e.message.tp in owned]
@@ -563,6 +581,7 @@ def create_app(settings: WorkerSettings) -> faust.App:
         linkage.audit.chains.clear()
 
     _ack_only_the_current_generation(app)
+    _commit_only_what_was_processed(app)
     app.on_partitions_revoked.connect(forget)  # type: ignore[arg-type]  # mode's stub wants a signal kwarg
     app.agent(intake.topic, name="intake", concurrency=1)(intake_agent)
     app.agent(intake.identities.topic, name="linkage", concurrency=1)(linkage_agent)
@@ -573,6 +592,29 @@ def create_app(settings: WorkerSettings) -> faust.App:
     app.agent(intake.audit.topic.topic, name="audit-sink", concurrency=1)(audit_sink)
     app.timer(settings.metrics_interval_s)(refresh_board)
     return app
+
+
+def _commit_only_what_was_processed(app: faust.App) -> None:
+    """Never commit past an offset that was not acknowledged.
+
+    Faust's consumer commits the run of acknowledged offsets that follows the committed
+    offset, but counts "next after committed + 1" as following it (an off-by-one: the
+    committed offset is the next one to read), and papers over offsets it saw skipped; either
+    way one unprocessed event could be committed past. Here the run must start exactly at the
+    committed offset, or nothing is committed until the missing event is processed.
+    """
+    consumer: Any = app.consumer  # Faust's Consumer: its bookkeeping is not in ConsumerT
+    new_offset = consumer._new_offset
+    acked, committed, gaps = consumer._acked, consumer._committed_offset, consumer._gap
+
+    def contiguous(tp: Any) -> int | None:
+        gaps.pop(tp, None)
+        done, start = acked.get(tp), committed.get(tp)
+        if done and start is not None and min(done) > start:
+            return None
+        return cast(int | None, new_offset(tp))
+
+    consumer._new_offset = contiguous
 
 
 def _ack_only_the_current_generation(app: faust.App) -> None:
