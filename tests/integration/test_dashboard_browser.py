@@ -25,7 +25,7 @@ from mash.settings import WorkerSettings
 from producers.simulation import simulate
 from tests.conftest import free_port
 from tests.integration.hub import settings_from
-from tests.integration.test_demo import _publish
+from tests.integration.test_hub import publish
 
 AS_OF = dt.date(2013, 3, 31)
 CHROMIUM = os.environ.get("MASH_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -99,7 +99,7 @@ def test_the_page_shows_the_figures_and_follows_new_events(
     first = _police(200, seed=1)
     with worker_process(env, tmp_path / "worker.log") as worker:
         wait_until_ready(settings, worker)
-        _publish(settings, first)
+        publish(settings, tuple(first))
         wait_until_drained(settings, len(first), worker)
         wait_for_figures(settings, AS_OF, worker)
         dashboard = subprocess.Popen(
@@ -126,7 +126,7 @@ def test_the_page_shows_the_figures_and_follows_new_events(
             for n in range(5):
                 more = _police(3, seed=10 + n)
                 published = time.monotonic()
-                _publish(settings, more)
+                publish(settings, tuple(more))
                 shown += len(more)
                 deadline = published + 60
                 while _incidents(browser) != shown:

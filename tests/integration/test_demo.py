@@ -11,12 +11,10 @@ from pathlib import Path
 
 from mash.demo import wait_for_figures, wait_until_drained, wait_until_ready, worker_process
 from mash.settings import WorkerSettings
-from producers.publisher import subject_key
 from producers.simulation import simulate
-from schemas.contracts import AGENCY_CONTRACTS
-from schemas.framing import encode
 from sinks.store import Store
-from tests.integration.hub import send_raw, settings_from
+from tests.integration.hub import settings_from
+from tests.integration.test_hub import publish
 from tests.published import check
 
 AS_OF = dt.date(2013, 3, 31)
@@ -71,7 +69,7 @@ def test_the_year_gives_every_published_figure_and_a_replay_changes_none(
         {**hub_env, "MASH_REPORTING_DATE": AS_OF.isoformat()}, tmp_path / "replay.log"
     ) as worker:
         wait_until_ready(settings, worker)
-        _publish(settings, [*events, corrected])
+        publish(settings, (*events, corrected))
         wait_until_drained(settings, len(events) * 2 + 1, worker)
         wait_for_figures(settings, AS_OF, worker)
     after = _figures(store)
@@ -92,15 +90,3 @@ def _figures(store: Store) -> dict[tuple[str, str, str], float]:
     as_of, figures = store.figures()
     assert as_of == AS_OF
     return {f.key: f.value for f in figures}
-
-
-def _publish(settings: WorkerSettings, events: list[object]) -> None:
-    by_type = {c.model.EVENT_TYPE: c for c in AGENCY_CONTRACTS}
-    for event_type, contract in by_type.items():
-        mine = [e for e in events if getattr(e, "event_type", None) == event_type]
-        if mine:
-            send_raw(
-                settings,
-                settings.topic(contract.topic),
-                [(subject_key(e), encode(contract, e)) for e in mine],  # type: ignore[arg-type]
-            )
