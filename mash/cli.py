@@ -276,11 +276,23 @@ def publish(
 
 
 @app.command()
-def worker() -> None:
-    """Run a hub worker (Faust) until interrupted."""
+def worker(
+    role: Annotated[
+        str | None,
+        typer.Option(help="all (default): streams and sinks; or streams, or sinks alone"),
+    ] = None,
+) -> None:
+    """Run a hub worker until interrupted: the Faust streams and, beside them, the sinks."""
     from streams.app import run_worker
 
-    run_worker(_settings(WorkerSettings))
+    settings = _settings(WorkerSettings)
+    if role is not None:
+        if role not in ("all", "streams", "sinks"):
+            raise typer.BadParameter(
+                f"{role!r} is not one of all, streams, sinks", param_hint="--role"
+            )
+        settings = settings.model_copy(update={"role": role})
+    run_worker(settings)
 
 
 export_app = typer.Typer(help="Exports for analysis outside the hub.", no_args_is_help=True)

@@ -17,6 +17,7 @@ from mash.errors import MashError
 from mash.kafka import consumer_lag, group_is_stable
 from mash.settings import BrokerSettings, DashboardSettings, PublisherSettings, WorkerSettings
 from schemas.contracts import AGENCY_CONTRACTS
+from sinks.worker import sink_group, sink_topics
 from streams.board import Figure
 
 __all__ = [
@@ -201,7 +202,9 @@ def wait_until_ready(
     """Wait until the worker's consumer group is stable; return the seconds it took."""
     started = time.monotonic()
     with console.status("Starting the hub worker…"):
-        while not group_is_stable(settings, settings.app_id):
+        while not all(
+            group_is_stable(settings, g) for g in (settings.app_id, sink_group(settings))
+        ):
             if worker.poll() is not None:
                 raise MashError(f"the worker exited with status {worker.returncode}; see its log")
             if time.monotonic() - started > timeout_s:
@@ -223,7 +226,10 @@ def wait_until_drained(
     """
     from streams.app import consumed_topics
 
-    every = consumed_topics(settings)
+    groups = {
+        settings.app_id: consumed_topics(settings),
+        sink_group(settings): sink_topics(settings),
+    }
     inputs = [settings.topic(c.topic) for c in AGENCY_CONTRACTS]
     deadline = time.monotonic() + timeout_s
     with progress() as bar:
@@ -231,7 +237,7 @@ def wait_until_drained(
         while True:
             taken = max(0, total - consumer_lag(settings, settings.app_id, inputs))
             bar.update(task, completed=taken)
-            lag = consumer_lag(settings, settings.app_id, every)
+            lag = sum(consumer_lag(settings, g, topics) for g, topics in groups.items())
             if lag == 0:
                 return
             if worker is not None and worker.poll() is not None:

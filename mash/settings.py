@@ -131,6 +131,9 @@ class WorkerSettings(SinkSettings):
     """A hub worker (`mash worker`): Faust streams plus the sinks it feeds."""
 
     app_id: str = "mash-hub"
+    role: Literal["all", "streams", "sinks"] = "all"
+    """What `mash worker` runs: the Faust streams and the sinks beside them (two processes),
+    or only one of the two (to scale or place them apart)."""
     web_host: str = "127.0.0.1"
     web_port: int = 6066
     data_dir: Path | None = None

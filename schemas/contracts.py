@@ -52,6 +52,8 @@ __all__ = [
     "CONTACT_COUNT",
     "CONTRACTS",
     "EPISODE",
+    "EPISODE_SWEEP",
+    "IDENTITIES",
     "LINK",
     "POLICE_NOTIFICATION",
     "POSSIBLE_MATCH",
@@ -209,6 +211,12 @@ CONTACT_COUNT = _contract("metrics.contacts", ContactCount, "metrics")
 LINK = _contract("hub.links", Link, "hub")
 POSSIBLE_MATCH = _contract("hub.reviews", PossibleMatch, "hub")
 EPISODE = _contract("analysts.episodes", EpisodeSnapshot, "hub")
+EPISODE_SWEEP = b"__sweep__"
+"""Key of the marker on the episodes topic after a republication: older episodes of that
+partition are gone."""
+IDENTITIES = "hub.identities"
+"""The validated, de-duplicated agency events as published (linkage's input, the facts' source):
+one partition, so one index sees every child."""
 
 AGENCY_CONTRACTS: tuple[Contract[Any], ...] = (
     POLICE_NOTIFICATION,

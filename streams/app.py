@@ -7,9 +7,13 @@ tables run with concurrency 1 and every output is keyed so that replays are idem
 
 from __future__ import annotations
 
-import asyncio
+import ctypes
 import datetime as dt
 import hashlib
+import os
+import signal
+import subprocess
+import sys
 import time
 import weakref
 from collections import defaultdict
@@ -26,31 +30,33 @@ from mash.keys import audit_key
 from mash.logs import audit_line, get_logger, write_lines
 from mash.settings import WorkerSettings
 from schemas.common import Envelope, ValidationClock
-from schemas.contracts import AGENCY_CONTRACTS, CONTACT_COUNT, EPISODE, LINK, POSSIBLE_MATCH
+from schemas.contracts import (
+    AGENCY_CONTRACTS,
+    CONTACT_COUNT,
+    EPISODE,
+    EPISODE_SWEEP,
+    IDENTITIES,
+    LINK,
+    POSSIBLE_MATCH,
+)
 from schemas.framing import Codec, encode
 from schemas.hub import EpisodeSnapshot, Link
-from schemas.metrics import ContactCount
 from schemas.registry import codec_for
-from sinks.metrics import refresh_figures
-from sinks.store import EpisodeChange, Store
+from sinks.worker import run_sinks
 from streams.audit import AuditChain, AuditEntry, Decision
 from streams.counting import count_contacts
 from streams.dedupe import DedupeOutcome, dedupe
 from streams.episodes import Hours, RagPolicy
-from streams.facts import fact_of
 from streams.hub import HubState
 from streams.identities import from_state, to_state
 from streams.records import DeadLetter, Incoming, Valid
 from streams.validate import validate
 
-__all__ = ["IDENTITIES", "consumed_topics", "create_app", "hub_topics", "run_worker"]
+__all__ = ["consumed_topics", "create_app", "hub_topics", "run_worker"]
 
 log = get_logger(__name__)
 
-SWEEP = b"__sweep__"
-"""Key of the marker after a republication: older episodes of that partition are gone."""
-IDENTITIES = "hub.identities"
-"""The linkage stage's input: one partition, so one index sees every child."""
+PR_SET_PDEATHSIG = 1
 
 
 def faust_settings(settings: WorkerSettings) -> dict[str, Any]:
@@ -170,29 +176,6 @@ async def _batches(
             log.info("batch.overtaken_by_rebalance", events=len(events))
         for event in events if overtaken else (e for e in events if e.message.tp not in owned):
             event.message.acked = True  # never commit past an event this worker did not finish
-
-
-class Changes:
-    """Whether the board's figures are due to be recomputed: something changed since, and
-    enough time has passed that recomputing takes at most a tenth of the worker's time."""
-
-    def __init__(self) -> None:
-        self.dirty = False
-        self.last_run = 0.0
-        self.last_took = 0.0
-
-    def touch(self) -> None:
-        self.dirty = True
-
-    def due(self, now: float) -> bool:
-        """True when changed and not recomputed within ten times the last computation."""
-        if not self.dirty or now - self.last_run < 10 * self.last_took:
-            return False
-        self.dirty, self.last_run = False, now
-        return True
-
-    def took(self, seconds: float) -> None:
-        self.last_took = seconds
 
 
 class Output:
@@ -481,7 +464,7 @@ class Linkage:
         for partition in range(self.partitions):
             await self.app.producer.send(
                 self.episodes.name,
-                SWEEP,
+                EPISODE_SWEEP,
                 None,
                 partition,
                 None,
@@ -504,24 +487,17 @@ def hub_topics(settings: WorkerSettings) -> list[str]:
 
 
 def consumed_topics(settings: WorkerSettings) -> list[str]:
-    """Every topic the worker's agents consume (all of it processed means: drained)."""
-    inputs = (*AGENCY_CONTRACTS, CONTACT_COUNT, LINK, EPISODE)
-    return [
-        *(settings.topic(c.topic) for c in inputs),
-        settings.topic(IDENTITIES),
-        settings.topic("audit"),
-    ]
+    """Every topic the streams' agents consume (all of it processed means: drained)."""
+    return [*(settings.topic(c.topic) for c in AGENCY_CONTRACTS), settings.topic(IDENTITIES)]
 
 
 def create_app(settings: WorkerSettings) -> faust.App:
-    """A Faust app with the hub's agents: intake, linkage and the sinks."""
+    """A Faust app with the hub's agents: intake and linkage (the sinks run beside it)."""
     app = faust.App(settings.app_id, **faust_settings(settings))
     codec = codec_for(settings.schema_registry_url)
     intake = Intake(app, settings, codec)
     linkage = Linkage(app, settings, codec)
-    store = Store(settings.database)
     owner = Ownership()
-    board = Changes()
 
     async def intake_agent(stream: faust.StreamT[bytes]) -> None:
         async for events in _batches(app, stream, settings, owner):
@@ -530,47 +506,6 @@ def create_app(settings: WorkerSettings) -> faust.App:
     async def linkage_agent(stream: faust.StreamT[bytes]) -> None:
         async for events in _batches(app, stream, settings, owner):
             await linkage.process(events)
-
-    async def counts_sink(stream: faust.StreamT[bytes]) -> None:
-        async for events in _batches(app, stream, settings, owner):
-            rows = [codec.decode(e.message.value or b"") for e in events]
-            counts = [r for r in rows if isinstance(r, ContactCount)]
-            await asyncio.to_thread(store.upsert_contact_counts, counts)
-
-    async def links_sink(stream: faust.StreamT[bytes]) -> None:
-        async for events in _batches(app, stream, settings, owner):
-            rows = [codec.decode(e.message.value or b"") for e in events]
-            await asyncio.to_thread(store.upsert_links, [r for r in rows if isinstance(r, Link)])
-            board.touch()
-
-    async def episodes_sink(stream: faust.StreamT[bytes]) -> None:
-        async for events in _batches(app, stream, settings, owner):
-            changes = [_episode_change(codec, e) for e in events]
-            await asyncio.to_thread(store.apply_episodes, changes)
-            board.touch()
-
-    async def facts_sink(stream: faust.StreamT[bytes]) -> None:
-        async for events in _batches(app, stream, settings, owner):
-            rows = [codec.decode(e.message.value or b"") for e in events]
-            facts = [fact_of(r) for r in rows if isinstance(r, Envelope)]
-            await asyncio.to_thread(store.upsert_facts, facts)
-            board.touch()
-
-    async def audit_sink(stream: faust.StreamT[bytes]) -> None:
-        async for events in _batches(app, stream, settings, owner):
-            lines = [
-                line
-                for e in events
-                for line in (e.message.value or b"").decode().splitlines()
-                if line
-            ]
-            await asyncio.to_thread(store.insert_audit, lines)
-
-    async def refresh_board() -> None:
-        if board.due(time.monotonic()):
-            started = time.monotonic()
-            await asyncio.to_thread(refresh_figures, store, settings.as_of)
-            board.took(time.monotonic() - started)
 
     async def forget(sender: Any, *_: Any, **__: Any) -> None:
         # state kept in memory is only valid while this worker owns the partitions it came
@@ -585,12 +520,6 @@ def create_app(settings: WorkerSettings) -> faust.App:
     app.on_partitions_revoked.connect(forget)  # type: ignore[arg-type]  # mode's stub wants a signal kwarg
     app.agent(intake.topic, name="intake", concurrency=1)(intake_agent)
     app.agent(intake.identities.topic, name="linkage", concurrency=1)(linkage_agent)
-    app.agent(intake.contact_counts.topic, name="counts-sink", concurrency=1)(counts_sink)
-    app.agent(linkage.links.topic, name="links-sink", concurrency=1)(links_sink)
-    app.agent(linkage.episodes.topic, name="episodes-sink", concurrency=1)(episodes_sink)
-    app.agent(intake.identities.topic, name="facts-sink", concurrency=1)(facts_sink)
-    app.agent(intake.audit.topic.topic, name="audit-sink", concurrency=1)(audit_sink)
-    app.timer(settings.metrics_interval_s)(refresh_board)
     return app
 
 
@@ -638,26 +567,38 @@ def _ack_only_the_current_generation(app: faust.App) -> None:
     consumer.ack = ack_current  # type: ignore[method-assign]
 
 
-def _episode_change(codec: Codec, event: faust.types.EventT[Any]) -> EpisodeChange:
-    message = event.message
-    version = int(dict(message.headers or []).get("mash.version", b"0"))
-    key = bytes(message.key or b"")
-    if key == SWEEP:
-        return EpisodeChange("", None, version, message.partition, sweep=True)
-    snapshot = codec.decode(message.value) if message.value else None  # None: a tombstone
-    return EpisodeChange(
-        key.decode(),
-        snapshot if isinstance(snapshot, EpisodeSnapshot) else None,
-        version,
-        message.partition,
-    )
-
-
 def run_worker(settings: WorkerSettings) -> None:
-    """Run a worker in the foreground until it is stopped (SIGINT/SIGTERM)."""
+    """Run the streams in the foreground until stopped (SIGINT/SIGTERM), and unless the role
+    says otherwise the sinks beside them in a child process that dies with this one."""
+    if settings.role == "sinks":
+        run_sinks(settings)
+        return
     settings.worker_path.mkdir(parents=True, exist_ok=True)
     ensure_topics(settings, hub_topics(settings))
     ensure_topics(settings, [settings.topic(IDENTITIES)], partitions=1)
+    sinks = _start_sinks() if settings.role == "all" else None
     app = create_app(settings)
     worker = faust.Worker(app, loglevel=settings.log_level, override_logging=False, quiet=True)
-    worker.execute_from_commandline()
+    try:
+        worker.execute_from_commandline()
+    finally:
+        if sinks is not None:
+            sinks.terminate()
+            try:
+                sinks.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                sinks.kill()
+
+
+def _start_sinks() -> subprocess.Popen[bytes]:
+    """`mash worker` with the sinks' role, sharing this process's settings and output."""
+
+    def die_with_parent() -> None:  # Linux: a kill -9 of the worker takes its sinks too
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+    return subprocess.Popen(
+        [sys.executable, "-m", "mash.cli", "worker"],
+        env={**os.environ, "MASH_ROLE": "sinks"},
+        stdin=subprocess.DEVNULL,
+        preexec_fn=die_with_parent if sys.platform == "linux" else None,
+    )

@@ -1,0 +1,208 @@
+"""The sinks: one plain Kafka consumer (librdkafka, its own group) writing what the streams
+publish into the database, and recomputing the board's figures whenever their inputs changed.
+
+They run in their own process beside the Faust streams (``mash worker`` starts both), so the
+database writes and the figures take the second core instead of the streams' time. Every
+write is an idempotent upsert keyed by what the row is about, so a batch applied twice (a
+crash before its commit, a rebalance between two sink processes) changes nothing: offsets are
+committed only after the batch's transaction.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, cast
+
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message
+
+from mash.kafka import Record
+from mash.logs import get_logger
+from mash.settings import WorkerSettings
+from schemas.common import Envelope
+from schemas.contracts import CONTACT_COUNT, EPISODE, EPISODE_SWEEP, IDENTITIES, LINK
+from schemas.framing import Codec
+from schemas.hub import EpisodeSnapshot, Link
+from schemas.metrics import ContactCount
+from schemas.registry import codec_for
+from sinks.metrics import refresh_figures
+from sinks.store import EpisodeChange, Store
+from streams.facts import fact_of
+
+__all__ = ["Changes", "Sinks", "run_sinks", "sink_group", "sink_topics"]
+
+log = get_logger(__name__)
+
+
+def sink_group(settings: WorkerSettings) -> str:
+    """The sinks' consumer group (the streams' group is the app id)."""
+    return f"{settings.app_id}-sinks"
+
+
+def sink_topics(settings: WorkerSettings) -> list[str]:
+    """Every topic the sinks read."""
+    return [
+        settings.topic(CONTACT_COUNT.topic),
+        settings.topic(LINK.topic),
+        settings.topic(EPISODE.topic),
+        settings.topic(IDENTITIES),
+        settings.topic("audit"),
+    ]
+
+
+class Changes:
+    """Whether the board's figures are due to be recomputed: something changed since, and
+    enough time has passed that recomputing takes at most a tenth of the sinks' time."""
+
+    def __init__(self, interval_s: float) -> None:
+        self.interval_s = interval_s
+        self.dirty = False
+        self.last_run = float("-inf")
+        self.last_took = 0.0
+
+    def touch(self) -> None:
+        self.dirty = True
+
+    def due(self, now: float) -> bool:
+        """True when changed and not recomputed within the interval (or ten times the last
+        computation, if longer)."""
+        if not self.dirty or now - self.last_run < max(self.interval_s, 10 * self.last_took):
+            return False
+        self.dirty, self.last_run = False, now
+        return True
+
+    def took(self, seconds: float) -> None:
+        self.last_took = seconds
+
+
+def episode_change(codec: Codec, record: Record) -> EpisodeChange:
+    """One message of the episodes topic as the store applies it."""
+    version = int(record.headers.get("mash.version", b"0"))
+    key = bytes(record.key or b"")
+    if key == EPISODE_SWEEP:
+        return EpisodeChange("", None, version, record.partition, sweep=True)
+    snapshot = codec.decode(record.value) if record.value else None  # None: a tombstone
+    return EpisodeChange(
+        key.decode(),
+        snapshot if isinstance(snapshot, EpisodeSnapshot) else None,
+        version,
+        record.partition,
+    )
+
+
+class Sinks:
+    """Applies batches of the streams' output topics to the store."""
+
+    def __init__(self, settings: WorkerSettings, store: Store, codec: Codec) -> None:
+        self.codec = codec
+        self.store = store
+        t = settings.topic
+        self.writers: dict[str, Callable[[Sequence[Any]], bool]] = {
+            t(CONTACT_COUNT.topic): self._counts,
+            t(LINK.topic): self._links,
+            t(EPISODE.topic): self._episodes,
+            t(IDENTITIES): self._facts,
+            t("audit"): self._audit,
+        }
+
+    def apply(self, records: Mapping[str, Sequence[Any]]) -> bool:
+        """Write each topic's records (in partition order); True if the figures' inputs moved."""
+        moved = False
+        for topic, batch in records.items():
+            moved |= self.writers[topic](batch)
+        return moved
+
+    def _decoded(self, batch: Sequence[Any]) -> list[Any]:
+        return [self.codec.decode(r.value) for r in batch if r.value]
+
+    def _counts(self, batch: Sequence[Any]) -> bool:
+        rows = [r for r in self._decoded(batch) if isinstance(r, ContactCount)]
+        self.store.upsert_contact_counts(rows)
+        return False
+
+    def _links(self, batch: Sequence[Any]) -> bool:
+        self.store.upsert_links([r for r in self._decoded(batch) if isinstance(r, Link)])
+        return True
+
+    def _episodes(self, batch: Sequence[Any]) -> bool:
+        self.store.apply_episodes([episode_change(self.codec, r) for r in batch])
+        return True
+
+    def _facts(self, batch: Sequence[Any]) -> bool:
+        facts = [fact_of(r) for r in self._decoded(batch) if isinstance(r, Envelope)]
+        self.store.upsert_facts(facts)
+        return True
+
+    def _audit(self, batch: Sequence[Any]) -> bool:
+        lines = [line for r in batch for line in (r.value or b"").decode().splitlines() if line]
+        self.store.insert_audit(lines)
+        return False
+
+
+def _by_topic(messages: Sequence[Message]) -> dict[str, list[Record]]:
+    """The consumed messages by topic, each topic's in partition order."""
+    records: dict[str, list[Record]] = defaultdict(list)
+    for m in messages:
+        error = m.error()
+        if error is not None:
+            if error.code() != KafkaError._PARTITION_EOF:
+                raise KafkaException(error)
+            continue
+        topic = cast(str, m.topic())
+        records[topic].append(
+            Record(
+                topic,
+                cast(int, m.partition()),
+                cast(int, m.offset()),
+                m.key(),
+                m.value(),
+                dict(cast(list[tuple[str, bytes]], m.headers() or [])),
+            )
+        )
+    return records
+
+
+def run_sinks(settings: WorkerSettings, stop: threading.Event | None = None) -> None:
+    """Consume the streams' outputs into the database until stopped (SIGTERM/SIGINT or
+    ``stop``); the figures are recomputed after changes, within a tenth of the time."""
+    stop = stop or threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())
+    store = Store(settings.database)
+    sinks = Sinks(settings, store, codec_for(settings.schema_registry_url))
+    changes = Changes(settings.metrics_interval_s)
+    consumer = Consumer(
+        {
+            "bootstrap.servers": settings.bootstrap_servers,
+            "group.id": sink_group(settings),
+            "enable.auto.commit": False,
+            "auto.offset.reset": "earliest",
+            "session.timeout.ms": int(settings.session_timeout_s * 1000),
+            "heartbeat.interval.ms": int(settings.heartbeat_interval_s * 1000),
+            "topic.metadata.refresh.interval.ms": 5000,  # topics created after the start
+        }
+    )
+    consumer.subscribe(sink_topics(settings))
+    log.info("sinks.started", group=sink_group(settings), topics=len(sink_topics(settings)))
+    try:
+        while not stop.is_set():
+            messages = consumer.consume(num_messages=5 * settings.batch_size, timeout=0.2)
+            if messages:
+                if sinks.apply(_by_topic(messages)):
+                    changes.touch()
+                try:
+                    consumer.commit(asynchronous=False)  # what was consumed is what was written
+                except KafkaException as exc:  # e.g. a rebalance: the new owner re-applies them
+                    log.warning("sinks.commit_failed", reason=str(exc))
+            if changes.due(time.monotonic()):
+                started = time.monotonic()
+                refresh_figures(store, settings.as_of)
+                changes.took(time.monotonic() - started)
+    finally:
+        consumer.close()
+        store.close()
+        log.info("sinks.stopped")
