@@ -146,6 +146,9 @@ class WorkerSettings(SinkSettings):
     rebalance_timeout_s: float = 6.0
     commit_interval_s: float = 0.5
     clock_skew_s: float = 300.0
+    dedupe_horizon_days: float = 30.0
+    """How long an event id or an agency record is remembered to catch re-sends and
+    re-submissions; older entries are deleted (state stays bounded)."""
     episode_window_h: float = 72.0
     """Notifications within this many hours of an episode's first one join it."""
     rag_red_h: float = 4.0

@@ -45,7 +45,7 @@ from schemas.registry import codec_for
 from sinks.worker import run_sinks
 from streams.audit import AuditChain, AuditEntry, Decision
 from streams.counting import count_contacts
-from streams.dedupe import DedupeOutcome, dedupe
+from streams.dedupe import DedupeOutcome, Horizon, dedupe, first_seen
 from streams.episodes import Hours, RagPolicy
 from streams.hub import HubState
 from streams.identities import from_state, to_state
@@ -276,8 +276,10 @@ class Intake:
         self.settings = settings
         self.skew = dt.timedelta(seconds=settings.clock_skew_s)
         self.codec = codec
-        self.seen = app.Table("seen-events", key_type=str, value_type=int)
+        self.seen = app.Table("seen-events", key_type=str, value_type=str)
         self.records = app.Table("seen-records", key_type=str, value_type=str)
+        self.horizon_ms = int(settings.dedupe_horizon_days * 86_400_000)
+        self.horizon: Horizon | None = None
         self.counts = app.Table("contact-counts", key_type=str, value_type=int, default=int)
         self.dead_letters = Output(app, settings.deadletter_topic)
         self.contact_counts = Output(app, settings.topic(CONTACT_COUNT.topic))
@@ -300,6 +302,7 @@ class Intake:
                 updated = count_contacts(outcome.fresh, partition, self.counts)
                 for count in updated:
                     self.counts[count.key] = count.contacts
+                self._forget_expired(partition, outcome, now_ms)
             for letter in dead:
                 log.warning(
                     "validate.rejected",
@@ -322,6 +325,27 @@ class Intake:
                     key=str(item.event.event_id).encode(), value=item.source.value
                 )
             await self.audit.write(partition, _intake_audit(valid, dead, outcome), group[-1])
+
+    def _forget_expired(self, partition: int, outcome: DedupeOutcome, now_ms: int) -> None:
+        """Delete this partition's de-duplication entries older than the horizon (the event
+        current is of this partition, so the deletions reach its changelog)."""
+        if self.horizon is None:  # after a start or a rebalance: index what the tables hold
+            self.horizon = Horizon(self.horizon_ms)
+            self.horizon.remember("seen-events", self.seen.items())
+            self.horizon.remember("seen-records", self.records.items())
+            log.info("dedupe.indexed", entries=len(self.horizon))
+        else:
+            self.horizon.remember("seen-events", outcome.seen_ids.items())
+            self.horizon.remember("seen-records", outcome.records.items())
+        tables = {"seen-events": self.seen, "seen-records": self.records}
+        purged = 0
+        for name, key, seen in self.horizon.expired(partition, now_ms):
+            value = tables[name].get(key)
+            if value is not None and first_seen(value)[0] == seen:  # not rewritten since
+                del tables[name][key]
+                purged += 1
+        if purged:
+            log.info("dedupe.expired", partition=partition, entries=purged)
 
 
 def _intake_audit(
@@ -513,6 +537,7 @@ def create_app(settings: WorkerSettings) -> faust.App:
         owner.revoked()
         linkage.state = None
         intake.audit.chains.clear()
+        intake.horizon = None
         linkage.audit.chains.clear()
 
     _ack_only_the_current_generation(app)

@@ -5,21 +5,24 @@
   content (everything but the event id and the time it was reported);
 - the same agency record with different content is a correction, and passes.
 
-State is two maps with the time each entry was first seen, so entries older than the
-configured horizon can be let go (``expired``).
+State is two maps whose entries end with when they were first seen and the partition whose
+changelog holds them, so that entries older than the configured horizon are deleted, each
+through its own partition (``Horizon``).
 """
 
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from schemas.common import Envelope
 from streams.records import Valid
 
-__all__ = ["DedupeOutcome", "content_digest", "dedupe", "expired", "record_key"]
+__all__ = ["DedupeOutcome", "Horizon", "content_digest", "dedupe", "first_seen", "record_key"]
 
 _VOLATILE = {"event_id", "reported_at"}
 
@@ -42,10 +45,10 @@ class DedupeOutcome:
     fresh: list[Valid] = field(default_factory=list)
     resent: list[Valid] = field(default_factory=list)
     resubmitted: list[Valid] = field(default_factory=list)
-    seen_ids: dict[str, int] = field(default_factory=dict)
-    """event id -> when first seen (ms), for the ids to remember."""
+    seen_ids: dict[str, str] = field(default_factory=dict)
+    """event id -> 'first seen (ms)@partition', for the ids to remember."""
     records: dict[str, str] = field(default_factory=dict)
-    """record key -> 'digest@event id@first seen (ms)', for the records to remember.
+    """record key -> 'digest@event id@first seen (ms)@partition', for the records to remember.
 
     The event id tells a re-submission (another event, same content) from this event
     replayed after a crash that lost the mark of its id but kept its record.
@@ -53,7 +56,7 @@ class DedupeOutcome:
 
 
 def dedupe(
-    batch: Sequence[Valid], seen_ids: Mapping[str, int], records: Mapping[str, str], now_ms: int
+    batch: Sequence[Valid], seen_ids: Mapping[str, str], records: Mapping[str, str], now_ms: int
 ) -> DedupeOutcome:
     """Split a batch into fresh events, re-sends and re-submissions."""
     out = DedupeOutcome()
@@ -62,7 +65,8 @@ def dedupe(
         if event_id in out.seen_ids or event_id in seen_ids:
             out.resent.append(item)
             continue
-        out.seen_ids[event_id] = now_ms
+        mark = f"{now_ms}@{item.source.partition}"
+        out.seen_ids[event_id] = mark
         key, digest = record_key(item.event), content_digest(item.event)
         known = out.records.get(key) or records.get(key)
         if known is not None:
@@ -73,17 +77,41 @@ def dedupe(
             if known_digest == digest:
                 out.resubmitted.append(item)
                 continue
-        out.records[key] = f"{digest}@{event_id}@{now_ms}"
+        out.records[key] = f"{digest}@{event_id}@{mark}"
         out.fresh.append(item)
     return out
 
 
-def expired(entries: Iterable[tuple[str, int | str]], now_ms: int, horizon_ms: int) -> list[str]:
-    """Keys whose first sighting is older than the horizon."""
-    cutoff = now_ms - horizon_ms
-    old = []
-    for key, value in entries:
-        seen = value if isinstance(value, int) else int(value.rsplit("@", 1)[1])
-        if seen < cutoff:
-            old.append(key)
-    return old
+def first_seen(value: str) -> tuple[int, int]:
+    """When a de-duplication entry was first seen (ms) and the partition that holds it."""
+    seen, partition = value.split("@")[-2:]
+    return int(seen), int(partition)
+
+
+class Horizon:
+    """De-duplication entries in order of first sighting, per partition, so that the ones
+    older than the horizon can be deleted from the partition whose changelog holds them."""
+
+    def __init__(self, horizon_ms: int) -> None:
+        self.horizon_ms = horizon_ms
+        self._queues: dict[int, list[tuple[int, str, str]]] = defaultdict(list)
+
+    def remember(self, table: str, entries: Iterable[tuple[str, str]]) -> None:
+        """Index entries (key, value) of ``table`` written or found."""
+        for key, value in entries:
+            seen, partition = first_seen(value)
+            heapq.heappush(self._queues[partition], (seen, table, key))
+
+    def expired(self, partition: int, now_ms: int) -> list[tuple[str, str, int]]:
+        """(table, key, first seen) of the entries of ``partition`` first seen before the
+        horizon, oldest first; they leave the index (an entry rewritten since has a later
+        sighting indexed too, so compare the stored value before deleting)."""
+        queue, cutoff = self._queues[partition], now_ms - self.horizon_ms
+        old = []
+        while queue and queue[0][0] < cutoff:
+            seen, table, key = heapq.heappop(queue)
+            old.append((table, key, seen))
+        return old
+
+    def __len__(self) -> int:
+        return sum(len(q) for q in self._queues.values())

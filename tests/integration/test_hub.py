@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from functools import cache
@@ -16,16 +17,18 @@ from typing import Any
 import pytest
 
 from mash.demo import wait_until_drained, wait_until_ready, worker_process
+from mash.kafka import Record, read_topic
 from mash.keys import audit_key
 from mash.settings import WorkerSettings
 from producers.publisher import subject_key
 from producers.simulation import simulate
-from schemas.contracts import AGENCY_CONTRACTS
+from producers.synthetic import police_notifications
+from schemas.contracts import AGENCY_CONTRACTS, POLICE_NOTIFICATION
 from schemas.framing import encode
 from sinks.audit import export_audit
 from sinks.store import Store
 from streams.audit import verify
-from streams.dedupe import dedupe
+from streams.dedupe import dedupe, record_key
 from streams.hub import HubState
 from streams.records import Incoming, Valid
 from tests.conftest import free_port
@@ -180,3 +183,58 @@ def _differences(got: dict[str, Any], want: dict[str, Any]) -> str:
         f"different {len(differ)}: "
         + "; ".join(f"{k}: got {got[k]!r:.300} want {want[k]!r:.300}" for k in differ[:3])
     )
+
+
+def _live(records: list[Record]) -> set[str]:
+    """Keys a changelog still holds (the last write of a key wins; a tombstone removes it)."""
+    state: dict[bytes, bytes | None] = {}
+    for r in records:
+        state[r.key or b""] = r.value
+    return {json.loads(k) for k, v in state.items() if v is not None}
+
+
+def test_dedupe_state_is_bounded_by_the_horizon_and_survives_a_restart(
+    hub_env: dict[str, str], tmp_path: Path
+) -> None:
+    horizon_s = 3.0
+    env = {
+        **hub_env,
+        "MASH_DATABASE_URL": f"sqlite:///{tmp_path / 'hub.db'}",
+        "MASH_DEDUPE_HORIZON_DAYS": str(horizon_s / 86_400),
+    }
+    settings = settings_from(env, WorkerSettings)
+    start, end = dt.date(2012, 4, 1), dt.date(2013, 4, 1)
+    old = list(police_notifications(200, 5, start, end))
+    new = [  # other events about other agency records
+        r.model_copy(update={"agency_record_id": f"{r.agency_record_id}-B"})
+        for r in police_notifications(200, 6, start, end)
+    ]
+    topic = settings.topic(POLICE_NOTIFICATION.topic)
+
+    def send(records: list[Any]) -> None:
+        send_raw(
+            settings, topic, [(subject_key(r), encode(POLICE_NOTIFICATION, r)) for r in records]
+        )
+
+    with worker_process(env, tmp_path / "worker-1.log") as worker:
+        wait_until_ready(settings, worker)
+        send(old)
+        wait_until_drained(settings, len(old), worker)
+        time.sleep(horizon_s + 0.5)
+        send(new)  # each partition's next batch deletes its entries older than the horizon
+        wait_until_drained(settings, len(new), worker)
+    seen = _live(read_topic(settings, f"{settings.app_id}-seen-events-changelog"))
+    assert seen == {str(r.event_id) for r in new}
+    records = _live(read_topic(settings, f"{settings.app_id}-seen-records-changelog"))
+    assert records == {record_key(r) for r in new}
+    # a new worker restores what is left: re-sends of the recent events are still caught
+    env["MASH_DATA_DIR"] = str(tmp_path / "worker-2")
+    with worker_process(env, tmp_path / "worker-2.log") as worker:
+        wait_until_ready(settings, worker)
+        send(new[:20])
+        wait_until_drained(settings, 20, worker)
+    store = Store(settings.database)
+    try:
+        assert sum(t.contacts for t in store.contact_totals()) == len(old) + len(new)
+    finally:
+        store.close()

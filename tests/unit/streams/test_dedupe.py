@@ -7,7 +7,7 @@ import uuid
 
 from producers.synthetic import police_notifications
 from schemas.police import PoliceNotification
-from streams.dedupe import dedupe, expired, record_key
+from streams.dedupe import Horizon, dedupe, first_seen, record_key
 from streams.records import Incoming, Valid
 
 
@@ -51,6 +51,21 @@ def test_an_event_replayed_after_its_id_mark_was_lost_is_not_a_resubmission() ->
     assert [v.event for v in replay.resent] == [a] and not replay.resubmitted
 
 
-def test_entries_older_than_the_horizon_expire() -> None:
-    entries = [("e1", 1_000), ("e2", 5_000), ("POLICE:MER-1", "abc@e9@2000")]
-    assert expired(entries, now_ms=6_000, horizon_ms=3_500) == ["e1", "POLICE:MER-1"]
+def test_entries_hold_when_they_were_first_seen_and_their_partition() -> None:
+    (a,) = _records(1)
+    out = dedupe([Valid(Incoming("t", 3, 0, None, b""), a)], {}, {}, now_ms=1234)
+    assert first_seen(out.seen_ids[str(a.event_id)]) == (1234, 3)
+    assert first_seen(out.records[record_key(a)]) == (1234, 3)
+
+
+def test_entries_older_than_the_horizon_expire_from_their_own_partition() -> None:
+    horizon = Horizon(horizon_ms=3_500)
+    horizon.remember("ids", [("e1", "1000@0"), ("e2", "5000@0"), ("e3", "1500@1")])
+    horizon.remember("records", [("POLICE:MER-1", "abc@e9@2000@0")])
+    assert horizon.expired(0, now_ms=6_000) == [
+        ("ids", "e1", 1000),
+        ("records", "POLICE:MER-1", 2000),
+    ]
+    assert horizon.expired(0, now_ms=6_000) == []  # each entry is given once
+    assert horizon.expired(1, now_ms=6_000) == [("ids", "e3", 1500)]
+    assert len(horizon) == 1  # e2 is within the horizon
