@@ -5,6 +5,9 @@
 - Confluent: ``00`` + the registry's schema id (4 bytes, big-endian) + the Avro body, used
   when a schema registry is configured; the id is looked up once and cached.
 
+Inside the hub, many framed events travel as one message (``pack``: each event's bytes behind
+a 4-byte big-endian length), so a batch costs a few messages instead of one per event.
+
 Consumers accept both. Bytes that fit neither, or name a schema no contract has, raise
 DecodeError (the worker dead-letters them); a body that decodes but fails validation raises
 InvalidRecord.
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import struct
 import threading
+from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
 from pydantic import BaseModel
@@ -22,12 +26,13 @@ from mash.errors import DecodeError
 from schemas.common import ValidationClock
 from schemas.contracts import CONTRACTS, Contract, SchemaVersion, schema_json
 
-__all__ = ["Codec", "SchemaRegistry", "decode", "encode"]
+__all__ = ["Codec", "SchemaRegistry", "blocks", "decode", "encode", "pack", "unpack"]
 
 SINGLE_OBJECT = b"\xc3\x01"
 CONFLUENT = b"\x00"
 _SINGLE = struct.Struct("<2sQ")
 _CONFLUENT = struct.Struct(">cI")
+_LENGTH = struct.Struct(">I")
 
 
 class SchemaRegistry(Protocol):
@@ -119,3 +124,38 @@ def encode(contract: Contract[Any], record: BaseModel) -> bytes:
 def decode(data: bytes, clock: ValidationClock | None = None) -> BaseModel:
     """Decode a single-object-framed event with the shipped schemas."""
     return _DEFAULT.decode(data, clock)
+
+
+def blocks(items: Sequence[bytes], limit: int, overhead: int = 0) -> Iterator[list[bytes]]:
+    """Consecutive items grouped so that each group's bytes (plus ``overhead`` per item) stay
+    within ``limit``; an item larger than that travels alone."""
+    block: list[bytes] = []
+    size = 0
+    for item in items:
+        if block and size + len(item) + overhead > limit:
+            yield block
+            block, size = [], 0
+        block.append(item)
+        size += len(item) + overhead
+    if block:
+        yield block
+
+
+def pack(frames: Sequence[bytes]) -> bytes:
+    """Framed events as one message: each behind its 4-byte big-endian length."""
+    return b"".join(_LENGTH.pack(len(f)) + f for f in frames)
+
+
+def unpack(data: bytes) -> list[bytes]:
+    """The framed events of a packed message (DecodeError if the lengths do not add up)."""
+    frames, at = [], 0
+    while at < len(data):
+        if at + _LENGTH.size > len(data):
+            raise DecodeError(f"packed events: {len(data) - at} stray bytes at the end")
+        (length,) = _LENGTH.unpack_from(data, at)
+        at += _LENGTH.size
+        if at + length > len(data):
+            raise DecodeError(f"packed events: a {length}-byte event runs past the end")
+        frames.append(data[at : at + length])
+        at += length
+    return frames

@@ -24,7 +24,7 @@ from mash.logs import get_logger
 from mash.settings import WorkerSettings
 from schemas.common import Envelope
 from schemas.contracts import CONTACT_COUNT, EPISODE, EPISODE_SWEEP, IDENTITIES, LINK
-from schemas.framing import Codec
+from schemas.framing import Codec, unpack
 from schemas.hub import EpisodeSnapshot, Link
 from schemas.metrics import ContactCount
 from schemas.registry import codec_for
@@ -132,7 +132,8 @@ class Sinks:
         return True
 
     def _facts(self, batch: Sequence[Any]) -> bool:
-        facts = [fact_of(r) for r in self._decoded(batch) if isinstance(r, Envelope)]
+        events = [self.codec.decode(f) for r in batch if r.value for f in unpack(r.value)]
+        facts = [fact_of(e) for e in events if isinstance(e, Envelope)]
         self.store.upsert_facts(facts)
         return True
 

@@ -39,7 +39,7 @@ from schemas.contracts import (
     LINK,
     POSSIBLE_MATCH,
 )
-from schemas.framing import Codec, encode
+from schemas.framing import Codec, blocks, encode, pack, unpack
 from schemas.hub import EpisodeSnapshot, Link
 from schemas.registry import codec_for
 from sinks.worker import run_sinks
@@ -207,22 +207,8 @@ def _incoming(event: faust.types.EventT[Any]) -> Incoming:
     return Incoming(m.topic, m.partition, m.offset, m.key, m.value or b"")
 
 
-AUDIT_BLOCK_BYTES = 256 * 1024
-
-
-def _blocks(lines: Sequence[str], limit: int) -> Iterator[bytes]:
-    """Lines joined by newlines into blocks of at most ``limit`` bytes (a longer line alone)."""
-    block: list[bytes] = []
-    size = 0
-    for line in lines:
-        data = line.encode()
-        if block and size + len(data) + 1 > limit:
-            yield b"\n".join(block)
-            block, size = [], 0
-        block.append(data)
-        size += len(data) + 1
-    if block:
-        yield b"\n".join(block)
+BLOCK_BYTES = 256 * 1024
+"""Largest message the hub packs (well under Kafka's default 1 MB limit)."""
 
 
 class AuditLog:
@@ -256,10 +242,9 @@ class AuditLog:
         write_lines(
             "".join(audit_line(r.decision, t) + "\n" for r, t in zip(records, texts, strict=True))
         )
-        # a few messages per batch: blocks of consecutive records of the chain, in order,
-        # each well under Kafka's default 1 MB message limit
-        for block in _blocks(texts, AUDIT_BLOCK_BYTES):
-            await self.topic.send(key=chain_id.encode(), value=block)
+        # a few messages per batch: blocks of consecutive records of the chain, in order
+        for block in blocks([t.encode() for t in texts], BLOCK_BYTES, overhead=1):
+            await self.topic.send(key=chain_id.encode(), value=b"\n".join(block))
 
     def _resume(self, chain_id: str) -> AuditChain:
         head = self.heads.get(chain_id)
@@ -319,11 +304,11 @@ class Intake:
                     key=count.key.encode(), value=encode(CONTACT_COUNT, count)
                 )
             # re-sends go on too: linkage ignores an event id it has, and forwarding them keeps
-            # an event whose first forward was lost in a crash (after its id was marked seen)
-            for item in [*outcome.fresh, *outcome.resent]:
-                await self.identities.send(
-                    key=str(item.event.event_id).encode(), value=item.source.value
-                )
+            # an event whose first forward was lost in a crash (after its id was marked seen);
+            # packed, a few messages per batch
+            frames = [item.source.value for item in [*outcome.fresh, *outcome.resent]]
+            for block in blocks(frames, BLOCK_BYTES, overhead=4):
+                await self.identities.send(key=str(partition).encode(), value=pack(block))
             await self.audit.write(partition, _intake_audit(valid, dead, outcome), group[-1])
 
     def _forget_expired(self, partition: int, outcome: DedupeOutcome, now_ms: int) -> None:
@@ -426,12 +411,11 @@ class Linkage:
         decoded = []
         for event in events:
             try:
-                model = self.codec.decode(event.message.value or b"")
+                models = [self.codec.decode(f) for f in unpack(event.message.value or b"")]
             except ContractError as exc:  # validated upstream: a broken topic, not bad data
                 log.error("linkage.undecodable", offset=event.message.offset, reason=str(exc))
                 continue
-            if isinstance(model, Envelope):
-                decoded.append(model)
+            decoded += [m for m in models if isinstance(m, Envelope)]
         if self.republish:
             await self._republish(state)
         out = state.process(decoded, dt.datetime.now(dt.UTC).isoformat())

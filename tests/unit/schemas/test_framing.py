@@ -13,7 +13,7 @@ import pytest
 from mash.errors import DecodeError, InvalidRecord
 from producers.synthetic import police_notifications
 from schemas.contracts import POLICE_NOTIFICATION
-from schemas.framing import Codec, decode, encode
+from schemas.framing import Codec, blocks, decode, encode, pack, unpack
 
 START, END = dt.date(2012, 4, 1), dt.date(2013, 4, 1)
 
@@ -117,3 +117,18 @@ def test_a_valid_frame_with_an_invalid_value_raises_invalid_record_naming_the_fi
     framed = encode(POLICE_NOTIFICATION, record.model_copy(update={"subject": bad_child}))
     with pytest.raises(InvalidRecord, match=r"subject\.nhs_number: NHS number fails"):
         decode(framed)
+
+
+def test_packed_events_unpack_to_the_same_frames_in_order() -> None:
+    records = police_notifications(300, 8, dt.date(2012, 4, 1), dt.date(2013, 4, 1))
+    frames = [encode(POLICE_NOTIFICATION, r) for r in records] + [b""]
+    packed = [pack(b) for b in blocks(frames, 16 * 1024, overhead=4)]
+    assert len(packed) > 1 and all(len(p) <= 16 * 1024 for p in packed)
+    assert [f for p in packed for f in unpack(p)] == frames
+
+
+@pytest.mark.parametrize("cut", [1, 3, 7])
+def test_a_packed_message_cut_short_is_a_decode_error(cut: int) -> None:
+    packed = pack([b"abcdef", b"ghij"])
+    with pytest.raises(DecodeError, match="packed events"):
+        unpack(packed[:-cut] if cut != 7 else packed + b"\x00\x00")

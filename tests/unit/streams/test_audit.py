@@ -115,9 +115,9 @@ def test_mash_audit_verify_exits_non_zero_naming_the_line(tmp_path: object) -> N
 
 
 def test_audit_blocks_stay_under_the_message_limit_and_keep_every_line_in_order() -> None:
-    from streams.app import _blocks
+    from schemas.framing import blocks
 
-    lines = [f'{{"seq": {n}, "pad": "{"x" * (n % 700)}"}}' for n in range(5000)]
-    blocks = list(_blocks(lines, 64 * 1024))
-    assert len(blocks) > 1 and all(len(b) <= 64 * 1024 for b in blocks)
-    assert [line for b in blocks for line in b.decode().split("\n")] == lines
+    lines = [f'{{"seq": {n}, "pad": "{"x" * (n % 700)}"}}'.encode() for n in range(5000)]
+    messages = [b"\n".join(b) for b in blocks(lines, 64 * 1024, overhead=1)]
+    assert len(messages) > 1 and all(len(m) <= 64 * 1024 for m in messages)
+    assert [line for m in messages for line in m.split(b"\n")] == lines
