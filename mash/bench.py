@@ -154,18 +154,21 @@ def bench_hub(
         wait_until_drained(settings, len(stream), w)
         seconds = time.perf_counter() - started
         peak_mb = _peak_rss_mb(w.pid)
+        sinks_mb = sum(_peak_rss_mb(child) for child in _children(w.pid))
     persons = _persons(_log(settings))
     figures = {
         "events": len(stream),
         "seconds": seconds,
         "events_per_s": len(stream) / seconds,
         "peak_rss_mb": peak_mb,
+        "sinks_peak_rss_mb": sinks_mb,
     }
     console.print(
         f"{len(stream):,} events ({source}) through validate, dedupe, link, episodes, audit "
         f"and the sinks in {seconds:.1f}s: [bold]{figures['events_per_s']:,.0f} events/s"
-        f"[/bold] on one worker; worker peak memory {peak_mb:,.0f} MB"
+        f"[/bold] on one worker; peak memory: streams {peak_mb:,.0f} MB"
         + (f" with {persons:,} persons in the index" if persons else "")
+        + f", sinks {sinks_mb:,.0f} MB"
     )
     return figures
 
@@ -263,6 +266,15 @@ def settings_env(settings: PublisherSettings | WorkerSettings) -> dict[str, str]
             secret = getattr(value, "get_secret_value", None)
             env[f"MASH_{name.upper()}"] = str(secret() if secret else value)
     return env
+
+
+def _children(pid: int) -> list[int]:
+    """The child processes of ``pid`` (the worker's sinks)."""
+    try:
+        tasks = Path(f"/proc/{pid}/task").iterdir()
+        return [int(c) for t in tasks for c in (t / "children").read_text().split()]
+    except OSError:
+        return []
 
 
 def _peak_rss_mb(pid: int) -> float:
