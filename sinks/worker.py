@@ -19,6 +19,7 @@ from typing import Any, cast
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message
 
+from mash.errors import ContractError
 from mash.kafka import Record
 from mash.logs import get_logger
 from mash.settings import WorkerSettings
@@ -78,19 +79,13 @@ class Changes:
         self.last_took = seconds
 
 
-def episode_change(codec: Codec, record: Record) -> EpisodeChange:
-    """One message of the episodes topic as the store applies it."""
+def episode_change(record: Record, snapshot: EpisodeSnapshot | None) -> EpisodeChange:
+    """One message of the episodes topic as the store applies it (``snapshot`` None: a
+    tombstone, or the sweep marker)."""
     version = int(record.headers.get("mash.version", b"0"))
-    key = bytes(record.key or b"")
-    if key == EPISODE_SWEEP:
+    if record.key == EPISODE_SWEEP:
         return EpisodeChange("", None, version, record.partition, sweep=True)
-    snapshot = codec.decode(record.value) if record.value else None  # None: a tombstone
-    return EpisodeChange(
-        key.decode(),
-        snapshot if isinstance(snapshot, EpisodeSnapshot) else None,
-        version,
-        record.partition,
-    )
+    return EpisodeChange((record.key or b"").decode(), snapshot, version, record.partition)
 
 
 class Sinks:
@@ -115,8 +110,26 @@ class Sinks:
             moved |= self.writers[topic](batch)
         return moved
 
-    def _decoded(self, batch: Sequence[Any]) -> list[Any]:
-        return [self.codec.decode(r.value) for r in batch if r.value]
+    def _decoded(self, batch: Sequence[Record], packed: bool = False) -> list[Any]:
+        """Each record's value decoded (a packed one: each of its events). A value that does
+        not decode is an error naming the record, and is left out: the streams wrote it, so
+        it is a broken topic, not an agency's bad data, and it must not stop the sinks."""
+        decoded = []
+        for r in batch:
+            if not r.value:
+                continue
+            try:
+                frames = unpack(r.value) if packed else [r.value]
+                decoded += [self.codec.decode(f) for f in frames]
+            except ContractError as exc:
+                log.error(
+                    "sinks.undecodable",
+                    topic=r.topic,
+                    partition=r.partition,
+                    offset=r.offset,
+                    reason=str(exc),
+                )
+        return decoded
 
     def _counts(self, batch: Sequence[Any]) -> bool:
         rows = [r for r in self._decoded(batch) if isinstance(r, ContactCount)]
@@ -128,11 +141,19 @@ class Sinks:
         return True
 
     def _episodes(self, batch: Sequence[Any]) -> bool:
-        self.store.apply_episodes([episode_change(self.codec, r) for r in batch])
+        changes = []
+        for r in batch:
+            if r.key == EPISODE_SWEEP or not r.value:  # a sweep marker, or a tombstone
+                changes.append(episode_change(r, None))
+            else:
+                decoded = self._decoded([r])
+                if decoded and isinstance(decoded[0], EpisodeSnapshot):
+                    changes.append(episode_change(r, decoded[0]))
+        self.store.apply_episodes(changes)
         return True
 
     def _facts(self, batch: Sequence[Any]) -> bool:
-        events = [self.codec.decode(f) for r in batch if r.value for f in unpack(r.value)]
+        events = self._decoded(batch, packed=True)
         facts = [fact_of(e) for e in events if isinstance(e, Envelope)]
         self.store.upsert_facts(facts)
         return True

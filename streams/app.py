@@ -585,18 +585,27 @@ def run_worker(settings: WorkerSettings) -> None:
     settings.worker_path.mkdir(parents=True, exist_ok=True)
     ensure_topics(settings, hub_topics(settings))
     ensure_topics(settings, [settings.topic(IDENTITIES)], partitions=1)
-    sinks = _start_sinks() if settings.role == "all" else None
     app = create_app(settings)
+    sinks: list[subprocess.Popen[bytes]] = []
+    if settings.role == "all":
+        sinks.append(_start_sinks())
+
+        async def watch_sinks() -> None:
+            if sinks[0].poll() is not None:  # never a worker without its sinks
+                log.error("sinks.exited", status=sinks[0].returncode, restarting=True)
+                sinks[0] = _start_sinks()
+
+        app.timer(1.0)(watch_sinks)
     worker = faust.Worker(app, loglevel=settings.log_level, override_logging=False, quiet=True)
     try:
         worker.execute_from_commandline()
     finally:
-        if sinks is not None:
-            sinks.terminate()
+        for process in sinks:
+            process.terminate()
             try:
-                sinks.wait(timeout=30)
+                process.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                sinks.kill()
+                process.kill()
 
 
 def _start_sinks() -> subprocess.Popen[bytes]:
