@@ -1,16 +1,26 @@
-"""The audit store: export each chain from the audit topic, sealed by its worker-kept head."""
+"""The audit store: export each chain from the audit topic, sealed by its worker-kept head.
+
+A worker persists a chain's head only after the broker has the records up to it, so a killed
+worker's successor resumes the chain at or before the last record delivered; records it then
+writes at positions already on the topic supersede the earlier ones (they were never sealed).
+Export keeps, for each position, the last record the topic holds, up to the sealed head.
+"""
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 
 from mash.kafka import read_topic
+from mash.logs import get_logger
 from mash.settings import CommonSettings
 from streams.audit import AuditChain
 
-__all__ = ["export_audit"]
+__all__ = ["export_audit", "sealed_chain"]
+
+log = get_logger(__name__)
 
 STAGES = ("intake", "linkage")
 
@@ -31,10 +41,28 @@ def export_audit(settings: CommonSettings, app_id: str, key: bytes, out: Path) -
     for chain, lines in sorted(chains.items()):
         seq, head = heads.get(chain, (0, "0" * 64))
         seal = AuditChain(key, chain, seq, head).seal()
+        kept, left_out = sealed_chain(lines, seq)
+        if left_out:
+            log.info("audit.superseded", chain=chain, records=left_out)
         path = out / f"{chain}.jsonl"
-        path.write_text("".join(line + "\n" for line in lines) + seal.to_json() + "\n")
-        written[path] = len(lines)
+        path.write_text("".join(line + "\n" for line in kept) + seal.to_json() + "\n")
+        written[path] = len(kept)
     return written
+
+
+def sealed_chain(lines: Sequence[str], count: int) -> tuple[list[str], int]:
+    """A chain's records as sealed at ``count``: for each position up to it, the last record
+    the topic holds, in order; and how many records were left out (superseded by a restarted
+    worker, or not sealed yet). A line that is not a record is kept, for verify to name."""
+    latest: dict[int, str] = {}
+    unreadable = []
+    for line in lines:
+        try:
+            latest[int(json.loads(line)["seq"])] = line
+        except (ValueError, KeyError, TypeError):
+            unreadable.append(line)
+    kept = [latest[seq] for seq in sorted(latest) if seq <= count] + unreadable
+    return kept, len(lines) - len(kept)
 
 
 def _heads(settings: CommonSettings, app_id: str) -> dict[str, tuple[int, str]]:

@@ -368,25 +368,31 @@ class Store:
         ]
 
     def insert_audit(self, lines: Sequence[str]) -> None:
-        """Store audit records (JSON lines as chained); a record already stored is kept."""
-        rows = []
-        for line in lines:
+        """Store audit records (JSON lines as chained), keyed by chain and position."""
+        latest: dict[tuple[str, int], dict[str, Any]] = {}
+        for line in lines:  # in topic order: the last record of a position wins
             record = json.loads(line)
-            rows.append(
-                {
-                    "chain": record["chain"],
-                    "seq": record["seq"],
-                    "decision": record["decision"],
-                    "event_id": record["event_id"],
-                    "at": record["at"],
-                    "record": line,
-                }
-            )
+            latest[record["chain"], record["seq"]] = {
+                "chain": record["chain"],
+                "seq": record["seq"],
+                "decision": record["decision"],
+                "event_id": record["event_id"],
+                "at": record["at"],
+                "record": line,
+            }
+        rows = list(latest.values())
         if not rows:
             return
         insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
+        stmt = insert(audit)
+        # a later record at a position supersedes (a restarted worker re-chained from its
+        # last persisted head), as in the export; a replay of the topic ends the same way
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["chain", "seq"],
+            set_={c: stmt.excluded[c] for c in ("decision", "event_id", "at", "record")},
+        )
         with self.engine.begin() as conn:
-            conn.execute(insert(audit).on_conflict_do_nothing(), rows)
+            conn.execute(stmt, rows)
 
     def audit_count(self) -> dict[str, int]:
         """Stored audit records by decision."""

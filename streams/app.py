@@ -7,6 +7,7 @@ tables run with concurrency 1 and every output is keyed so that replays are idem
 
 from __future__ import annotations
 
+import asyncio
 import ctypes
 import datetime as dt
 import hashlib
@@ -17,7 +18,7 @@ import sys
 import time
 import weakref
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, cast
 
@@ -192,9 +193,12 @@ class Output:
 
     async def send(
         self, key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]] | None = None
-    ) -> None:
-        """Queue one message (delivery is awaited by the commit's flush)."""
-        await self.app.producer.send(self.name, key, value, None, None, headers)
+    ) -> Awaitable[Any]:
+        """Queue one message; the result resolves once the broker has it (the commit's flush
+        waits for every message anyway, so most callers need not)."""
+        return cast(
+            Awaitable[Any], await self.app.producer.send(self.name, key, value, None, None, headers)
+        )
 
 
 def _raw_topic(app: faust.App, *names: str) -> faust.TopicT:
@@ -229,22 +233,29 @@ class AuditLog:
     async def write(
         self, partition: int, entries: Sequence[AuditEntry], current: faust.types.EventT[Any]
     ) -> None:
-        """Chain and send ``entries``; the head is kept in a changelogged table."""
+        """Chain and send ``entries``; the head is kept in a changelogged table, written only
+        once the broker has the records, so that a restart never resumes the chain past a
+        record that was lost with a killed worker (it may resume before records that were
+        delivered: a later record of the same position supersedes, see ``sinks.audit``)."""
         if not entries:
             return
         chain_id = f"{self.app_id}.{self.stage}.p{partition}"
         with _as_current(current):
-            chain = self.chains.get(chain_id) or self._resume(chain_id)
-            records = chain.append(entries)
-            self.heads[chain_id] = f"{chain.seq}|{chain.head}"
-        self.chains[chain_id] = chain
+            chain = self.chains.pop(chain_id, None) or self._resume(chain_id)
+        records = chain.append(entries)
         texts = [record.to_json() for record in records]
         write_lines(
             "".join(audit_line(r.decision, t) + "\n" for r, t in zip(records, texts, strict=True))
         )
         # a few messages per batch: blocks of consecutive records of the chain, in order
-        for block in blocks([t.encode() for t in texts], BLOCK_BYTES, overhead=1):
+        delivered = [
             await self.topic.send(key=chain_id.encode(), value=b"\n".join(block))
+            for block in blocks([t.encode() for t in texts], BLOCK_BYTES, overhead=1)
+        ]
+        await asyncio.gather(*delivered)  # a failure leaves the chain to resume from the table
+        with _as_current(current):
+            self.heads[chain_id] = f"{chain.seq}|{chain.head}"
+        self.chains[chain_id] = chain
 
     def _resume(self, chain_id: str) -> AuditChain:
         head = self.heads.get(chain_id)

@@ -9,9 +9,12 @@ import pytest
 
 from mash.demo import wait_until_drained, wait_until_ready, worker_process
 from mash.kafka import consumer_lag
+from mash.keys import audit_key
 from mash.settings import WorkerSettings
 from schemas.contracts import AGENCY_CONTRACTS
+from sinks.audit import export_audit
 from sinks.store import Store
+from streams.audit import verify
 from tests.integration.hub import settings_from
 from tests.integration.test_hub import (
     OFFSET_HOLE,
@@ -49,3 +52,7 @@ def test_kill_9_mid_stream_then_restart_gives_the_uninterrupted_result(
     assert persons(store) == want.linker.person  # every event, each child once, same ids
     assert episodes(store) == want.snapshots
     store.close()
+    key = audit_key(settings)
+    files = export_audit(settings, settings.app_id, key, tmp_path / "audit")
+    verdicts = {path.name: verify(path.read_bytes().splitlines(), key) for path in files}
+    assert all(v.ok for v in verdicts.values()), {n: v for n, v in verdicts.items() if not v.ok}

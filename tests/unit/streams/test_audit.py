@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from streams.audit import AuditChain, AuditEntry, Decision, verify
@@ -81,6 +83,28 @@ def test_a_restarted_chain_continues_from_its_head() -> None:
     records += resumed.append([AuditEntry(Decision.VALIDATED, "b", "t")])
     log = [r.to_json() for r in records] + [resumed.seal().to_json()]
     assert verify(log, KEY).ok
+
+
+def test_records_a_killed_worker_sent_past_its_persisted_head_are_superseded() -> None:
+    from sinks.audit import sealed_chain
+
+    def entry(event: str) -> AuditEntry:
+        return AuditEntry(Decision.VALIDATED, event, "t")
+
+    killed = AuditChain(KEY, "hub-0")
+    topic = killed.append([entry("a"), entry("b")])
+    persisted = (killed.seq, killed.head)  # the head table had this when the worker died
+    topic += killed.append([entry("c"), entry("d"), entry("e")])  # delivered, never sealed
+    successor = AuditChain(KEY, "hub-0", *persisted)
+    topic += successor.append([entry("c"), entry("d")])  # the batch again, chained anew
+    lines = [r.to_json() for r in topic]
+    kept, left_out = sealed_chain(lines, successor.seq)
+    assert left_out == 3 and [json.loads(k)["event_id"] for k in kept] == ["a", "b", "c", "d"]
+    assert verify([*kept, successor.seal().to_json()], KEY).ok
+    # the leftovers are not a way in: a forged record at a sealed position breaks the chain
+    forged = lines[1].replace('"b"', '"x"')
+    kept, _ = sealed_chain([*lines, forged], successor.seq)
+    assert not verify([*kept, successor.seal().to_json()], KEY).ok
 
 
 def test_mash_audit_verify_exits_non_zero_naming_the_line(tmp_path: object) -> None:
