@@ -111,16 +111,9 @@ def episodes(store: Store) -> dict[str, Any]:
     return {s.episode_id: s.model_copy(update={"version": 0}) for s in store.episode_snapshots()}
 
 
-OFFSET_HOLE = (
-    "issue 4 open: across a rebalance, Faust's consumer can still pass over one offset of a "
-    "partition and commit past it (about one two-worker run in fifteen since the hub stopped "
-    "acknowledging old-generation messages); the worker logs it as consumer.offset_gap"
-)
-
-
 @pytest.mark.parametrize(
     "count",
-    [1, pytest.param(2, marks=pytest.mark.xfail(strict=False, reason=OFFSET_HOLE))],
+    [1, 2],
     ids=["one worker", "two workers"],
 )
 def test_persons_and_episodes_are_those_of_the_pure_stages(

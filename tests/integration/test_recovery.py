@@ -5,8 +5,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import pytest
-
 from mash.demo import wait_until_drained, wait_until_ready, worker_process
 from mash.kafka import consumer_lag
 from mash.keys import audit_key
@@ -17,7 +15,6 @@ from sinks.store import Store
 from streams.audit import verify
 from tests.integration.hub import settings_from
 from tests.integration.test_hub import (
-    OFFSET_HOLE,
     episodes,
     expected,
     persons,
@@ -26,7 +23,6 @@ from tests.integration.test_hub import (
 )
 
 
-@pytest.mark.xfail(strict=False, reason=OFFSET_HOLE)  # the restart rebalances mid-stream
 def test_kill_9_mid_stream_then_restart_gives_the_uninterrupted_result(
     hub_env: dict[str, str], tmp_path: Path
 ) -> None:
