@@ -77,6 +77,8 @@ def faust_settings(settings: WorkerSettings) -> dict[str, Any]:
         "consumer_auto_offset_reset": "earliest",
         "table_standby_replicas": 0,
         "producer_acks": -1,
+        "producer_max_batch_size": 512 * 1024,
+        "producer_linger_ms": 5,
     }
 
 
