@@ -462,7 +462,17 @@ S = TypeVar("S", BrokerSettings, DashboardSettings, PublisherSettings, SinkSetti
 
 
 def _settings(cls: type[S]) -> S:
-    settings = cls()
+    from pydantic import ValidationError
+
+    from mash.errors import ConfigError
+
+    try:
+        settings = cls()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"MASH_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigError(f"bad setting: {problems}") from None
     configure_logging(settings)
     return settings
 
