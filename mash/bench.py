@@ -224,10 +224,9 @@ def bench_latency(settings: WorkerSettings, rate: float, seconds: float) -> dict
             consumer.close()
 
     env = settings_env(settings)
-    from mash.kafka import ensure_topics
-    from streams.app import hub_topics
+    from mash.kafka import ensure_hub_topics
 
-    ensure_topics(settings, hub_topics(settings))
+    ensure_hub_topics(settings)
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
     with worker_process(env, _log(settings)) as w:

@@ -189,10 +189,16 @@ class Store:
         self.engine.dispose()
 
     def upsert_contact_counts(self, rows: Sequence[ContactCount]) -> None:
-        """Write the latest absolute count of each cell; the last snapshot of a key wins."""
+        """Write the absolute count of each cell. A cell only ever grows (intake counts fresh
+        events), so the highest count wins: a replayed or late snapshot, or one from a sinks
+        process that lost its partitions mid-batch, never takes a count back."""
         if not rows:
             return
-        latest = {row.key: row for row in rows}
+        latest: dict[str, ContactCount] = {}
+        for row in rows:
+            known = latest.get(row.key)
+            if known is None or known.contacts <= row.contacts:
+                latest[row.key] = row
         values = [
             {
                 "agency": r.agency,
@@ -203,10 +209,11 @@ class Store:
             for r in latest.values()
         ]
         insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
+        greatest = func.greatest if self.engine.dialect.name == "postgresql" else func.max
         stmt = insert(contact_counts).values(values)
         stmt = stmt.on_conflict_do_update(
             index_elements=["agency", "month", "source_partition"],
-            set_={"contacts": stmt.excluded.contacts},
+            set_={"contacts": greatest(contact_counts.c.contacts, stmt.excluded.contacts)},
         )
         with self.engine.begin() as conn:
             conn.execute(stmt)

@@ -10,7 +10,10 @@ committed only after the batch's transaction.
 
 from __future__ import annotations
 
+import ctypes
+import os
 import signal
+import sys
 import threading
 import time
 from collections import defaultdict
@@ -19,8 +22,8 @@ from typing import Any, cast
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message
 
-from mash.errors import ContractError
-from mash.kafka import Record
+from mash.errors import ContractError, SinkError
+from mash.kafka import Record, ensure_hub_topics
 from mash.logs import get_logger
 from mash.settings import WorkerSettings
 from schemas.common import Envelope
@@ -33,7 +36,7 @@ from sinks.metrics import refresh_figures
 from sinks.store import EpisodeChange, Store
 from streams.facts import fact_of
 
-__all__ = ["Changes", "Sinks", "run_sinks", "sink_group", "sink_topics"]
+__all__ = ["PARENT_PID", "Changes", "Sinks", "run_sinks", "sink_group", "sink_topics"]
 
 log = get_logger(__name__)
 
@@ -111,24 +114,25 @@ class Sinks:
         return moved
 
     def _decoded(self, batch: Sequence[Record], packed: bool = False) -> list[Any]:
-        """Each record's value decoded (a packed one: each of its events). A value that does
-        not decode is an error naming the record, and is left out: the streams wrote it, so
-        it is a broken topic, not an agency's bad data, and it must not stop the sinks."""
+        """Each record's value decoded (a packed one: each of its events).
+
+        The streams wrote these records after validating them, so one that does not decode is
+        not an agency's bad data but a broken deployment (a registry down, a worker of another
+        version): the sinks stop with an error naming it, nothing of the batch is committed,
+        and the worker restarts them to read it again.
+        """
         decoded = []
         for r in batch:
             if not r.value:
                 continue
             try:
-                frames = unpack(r.value) if packed else [r.value]
-                decoded += [self.codec.decode(f) for f in frames]
+                decoded += [
+                    self.codec.decode(f) for f in (unpack(r.value) if packed else [r.value])
+                ]
             except ContractError as exc:
-                log.error(
-                    "sinks.undecodable",
-                    topic=r.topic,
-                    partition=r.partition,
-                    offset=r.offset,
-                    reason=str(exc),
-                )
+                raise SinkError(
+                    f"cannot decode {r.topic} partition {r.partition} offset {r.offset}: {exc}"
+                ) from exc
         return decoded
 
     def _counts(self, batch: Sequence[Any]) -> bool:
@@ -164,14 +168,19 @@ class Sinks:
         return False
 
 
+_PASSING = {KafkaError._PARTITION_EOF, KafkaError.UNKNOWN_TOPIC_OR_PART}
+"""Consumer errors that are news, not failures (a topic the streams have not created yet)."""
+
+
 def _by_topic(messages: Sequence[Message]) -> dict[str, list[Record]]:
     """The consumed messages by topic, each topic's in partition order."""
     records: dict[str, list[Record]] = defaultdict(list)
     for m in messages:
         error = m.error()
         if error is not None:
-            if error.code() != KafkaError._PARTITION_EOF:
+            if error.code() not in _PASSING and not error.retriable():
                 raise KafkaException(error)
+            log.info("sinks.consumer_notice", reason=error.str())
             continue
         topic = cast(str, m.topic())
         records[topic].append(
@@ -187,6 +196,22 @@ def _by_topic(messages: Sequence[Message]) -> dict[str, list[Record]]:
     return records
 
 
+PARENT_PID = "MASH_PARENT_PID"
+"""Set by a worker for the sinks it starts: they stop when that process is gone."""
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """Started by a worker: be killed when it dies (Linux), and stop if it already has."""
+    parent = os.environ.get(PARENT_PID)
+    if parent is None:
+        return
+    if sys.platform == "linux":
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != int(parent):  # the worker died before the line above
+        raise SystemExit(0)
+
+
 def run_sinks(settings: WorkerSettings, stop: threading.Event | None = None) -> None:
     """Consume the streams' outputs into the database until stopped (SIGTERM/SIGINT or
     ``stop``); the figures are recomputed after changes, within a tenth of the time."""
@@ -194,6 +219,8 @@ def run_sinks(settings: WorkerSettings, stop: threading.Event | None = None) -> 
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
+    _die_with_parent()
+    ensure_hub_topics(settings)
     store = Store(settings.database)
     sinks = Sinks(settings, store, codec_for(settings.schema_registry_url))
     changes = Changes(settings.metrics_interval_s)
@@ -206,13 +233,14 @@ def run_sinks(settings: WorkerSettings, stop: threading.Event | None = None) -> 
             "session.timeout.ms": int(settings.session_timeout_s * 1000),
             "heartbeat.interval.ms": int(settings.heartbeat_interval_s * 1000),
             "topic.metadata.refresh.interval.ms": 5000,  # topics created after the start
+            "queued.max.messages.kbytes": 16384,  # what is fetched ahead, bounded
         }
     )
     consumer.subscribe(sink_topics(settings))
     log.info("sinks.started", group=sink_group(settings), topics=len(sink_topics(settings)))
     try:
         while not stop.is_set():
-            messages = consumer.consume(num_messages=5 * settings.batch_size, timeout=0.2)
+            messages = consumer.consume(num_messages=settings.batch_size, timeout=0.2)
             if messages:
                 if sinks.apply(_by_topic(messages)):
                     changes.touch()
@@ -224,6 +252,9 @@ def run_sinks(settings: WorkerSettings, stop: threading.Event | None = None) -> 
                 started = time.monotonic()
                 refresh_figures(store, settings.as_of)
                 changes.took(time.monotonic() - started)
+    except SinkError as exc:  # the worker restarts the sinks, which read the batch again
+        log.error("sinks.failed", reason=str(exc))
+        raise SystemExit(1) from None
     finally:
         consumer.close()
         store.close()

@@ -8,11 +8,10 @@ tables run with concurrency 1 and every output is keyed so that replays are idem
 from __future__ import annotations
 
 import asyncio
-import ctypes
+import dataclasses
 import datetime as dt
 import hashlib
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -26,7 +25,7 @@ import faust
 from faust.streams import _current_event  # the context var Faust's tables partition by
 
 from mash.errors import ContractError
-from mash.kafka import ensure_topics
+from mash.kafka import ensure_hub_topics
 from mash.keys import audit_key
 from mash.logs import audit_line, get_logger, write_lines
 from mash.settings import WorkerSettings
@@ -43,7 +42,7 @@ from schemas.contracts import (
 from schemas.framing import Codec, blocks, encode, pack, unpack
 from schemas.hub import EpisodeSnapshot, Link
 from schemas.registry import codec_for
-from sinks.worker import run_sinks
+from sinks.worker import PARENT_PID, run_sinks
 from streams.audit import AuditChain, AuditEntry, Decision
 from streams.counting import count_contacts
 from streams.dedupe import DedupeOutcome, Horizon, dedupe, first_seen
@@ -53,11 +52,9 @@ from streams.identities import from_state, to_state
 from streams.records import DeadLetter, Incoming, Valid
 from streams.validate import validate
 
-__all__ = ["consumed_topics", "create_app", "hub_topics", "run_worker"]
+__all__ = ["consumed_topics", "create_app", "run_worker"]
 
 log = get_logger(__name__)
-
-PR_SET_PDEATHSIG = 1
 
 
 def faust_settings(settings: WorkerSettings) -> dict[str, Any]:
@@ -149,7 +146,11 @@ class Ownership:
 
 
 async def _batches(
-    app: faust.App, stream: faust.StreamT[bytes], settings: WorkerSettings, owner: Ownership
+    app: faust.App,
+    stream: faust.StreamT[bytes],
+    settings: WorkerSettings,
+    owner: Ownership,
+    size: int,
 ) -> AsyncIterator[Sequence[faust.types.EventT[Any]]]:
     """Batches of events: the stages work a batch at a time, never one event at a time.
 
@@ -161,7 +162,7 @@ async def _batches(
     to acknowledge are marked as already acknowledged, which makes Faust skip them.
     """
     take = cast(faust.Stream[bytes], stream).take_events  # StreamT does not declare it
-    async for events in take(settings.batch_size, settings.batch_within_s):
+    async for events in take(size, settings.batch_within_s):
         committed = cast(Any, app.consumer)._committed_offset  # not in ConsumerT
         for tp, offset in owner.holes(events, committed).items():
             # read the partition again from the first offset it skipped (what comes twice
@@ -331,15 +332,15 @@ class Intake:
             self.horizon = Horizon(self.horizon_ms)
             self.horizon.remember("seen-events", self.seen.items())
             self.horizon.remember("seen-records", self.records.items())
-            log.info("dedupe.indexed", entries=len(self.horizon))
+            log.info("dedupe.indexed", entries=len(self.horizon), unplaced=self.horizon.unplaced)
         else:
             self.horizon.remember("seen-events", outcome.seen_ids.items())
             self.horizon.remember("seen-records", outcome.records.items())
         tables = {"seen-events": self.seen, "seen-records": self.records}
         purged = 0
         for name, key, seen in self.horizon.expired(partition, now_ms):
-            value = tables[name].get(key)
-            if value is not None and first_seen(value)[0] == seen:  # not rewritten since
+            placed = first_seen(tables[name].get(key))
+            if placed is not None and placed[0] == seen:  # still there, not rewritten since
                 del tables[name][key]
                 purged += 1
         if purged:
@@ -386,6 +387,7 @@ class Linkage:
         self.links = Output(app, settings.topic(LINK.topic))
         self.reviews = Output(app, settings.topic(POSSIBLE_MATCH.topic))
         self.episodes = Output(app, settings.topic(EPISODE.topic))
+        self.dead_letters = Output(app, settings.deadletter_topic)
         self.audit = AuditLog(app, settings, "linkage", 1)
         self.policy = RagPolicy(
             hours={
@@ -424,11 +426,18 @@ class Linkage:
         decoded = []
         for event in events:
             try:
-                models = [self.codec.decode(f) for f in unpack(event.message.value or b"")]
-            except ContractError as exc:  # validated upstream: a broken topic, not bad data
-                log.error("linkage.undecodable", offset=event.message.offset, reason=str(exc))
+                frames = unpack(event.message.value or b"")
+            except ContractError as exc:
+                await self._dead_letter(event, event.message.value or b"", str(exc))
                 continue
-            decoded += [m for m in models if isinstance(m, Envelope)]
+            for frame in frames:
+                try:
+                    model = self.codec.decode(frame)
+                except ContractError as exc:  # validated by intake: a broken deployment
+                    await self._dead_letter(event, frame, str(exc))
+                    continue
+                if isinstance(model, Envelope):
+                    decoded.append(model)
         if self.republish:
             await self._republish(state)
         out = state.process(decoded, dt.datetime.now(dt.UTC).isoformat())
@@ -450,6 +459,13 @@ class Linkage:
             self.reported = now
             persons = len(set(state.linker.person.values()))
             log.info("linkage.index", records=len(state.linker.records), persons=persons)
+
+    async def _dead_letter(self, event: faust.types.EventT[Any], frame: bytes, reason: str) -> None:
+        """An event intake passed that linkage cannot decode (a schema registry down, a
+        worker of another version): to the dead-letter topic with the reason, not lost."""
+        letter = DeadLetter(dataclasses.replace(_incoming(event), value=frame), "linkage", reason)
+        log.error("linkage.undecodable", offset=event.message.offset, reason=reason)
+        await self.dead_letters.send(key=None, value=frame, headers=letter.headers())
 
     def _version(self) -> int:
         self.batches += 1
@@ -497,16 +513,6 @@ class Linkage:
         )
 
 
-def hub_topics(settings: WorkerSettings) -> list[str]:
-    """Every topic the hub reads or writes with the hub's partition count."""
-    contracts = (*AGENCY_CONTRACTS, CONTACT_COUNT, LINK, POSSIBLE_MATCH, EPISODE)
-    return [
-        *(settings.topic(c.topic) for c in contracts),
-        settings.deadletter_topic,
-        settings.topic("audit"),
-    ]
-
-
 def consumed_topics(settings: WorkerSettings) -> list[str]:
     """Every topic the streams' agents consume (all of it processed means: drained)."""
     return [*(settings.topic(c.topic) for c in AGENCY_CONTRACTS), settings.topic(IDENTITIES)]
@@ -521,11 +527,13 @@ def create_app(settings: WorkerSettings) -> faust.App:
     owner = Ownership()
 
     async def intake_agent(stream: faust.StreamT[bytes]) -> None:
-        async for events in _batches(app, stream, settings, owner):
+        async for events in _batches(app, stream, settings, owner, settings.batch_size):
             await intake.process(events)
 
     async def linkage_agent(stream: faust.StreamT[bytes]) -> None:
-        async for events in _batches(app, stream, settings, owner):
+        # intake sends about one pack per partition and batch: this many packs are a few
+        # batches of events (bounded: a backlog must not make one huge linkage batch)
+        async for events in _batches(app, stream, settings, owner, 4 * settings.partitions):
             await linkage.process(events)
 
     async def forget(sender: Any, *_: Any, **__: Any) -> None:
@@ -596,40 +604,47 @@ def run_worker(settings: WorkerSettings) -> None:
         run_sinks(settings)
         return
     settings.worker_path.mkdir(parents=True, exist_ok=True)
-    ensure_topics(settings, hub_topics(settings))
-    ensure_topics(settings, [settings.topic(IDENTITIES)], partitions=1)
+    ensure_hub_topics(settings)
     app = create_app(settings)
-    sinks: list[subprocess.Popen[bytes]] = []
-    if settings.role == "all":
-        sinks.append(_start_sinks())
-
-        async def watch_sinks() -> None:
-            if sinks[0].poll() is not None:  # never a worker without its sinks
-                log.error("sinks.exited", status=sinks[0].returncode, restarting=True)
-                sinks[0] = _start_sinks()
-
-        app.timer(1.0)(watch_sinks)
+    sinks = _Sinks() if settings.role == "all" else None
+    if sinks is not None:
+        app.timer(1.0)(sinks.watch)
     worker = faust.Worker(app, loglevel=settings.log_level, override_logging=False, quiet=True)
     try:
         worker.execute_from_commandline()
     finally:
-        for process in sinks:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        if sinks is not None:
+            sinks.stop()
 
 
-def _start_sinks() -> subprocess.Popen[bytes]:
-    """`mash worker` with the sinks' role, sharing this process's settings and output."""
+class _Sinks:
+    """The sinks' process beside the streams: `mash worker` with the sinks' role, sharing
+    this process's settings and output, restarted (with a growing pause) if it exits."""
 
-    def die_with_parent() -> None:  # Linux: a kill -9 of the worker takes its sinks too
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    def __init__(self) -> None:
+        self.pause_s = 1.0
+        self.process = self._start()
 
-    return subprocess.Popen(
-        [sys.executable, "-m", "mash.cli", "worker"],
-        env={**os.environ, "MASH_ROLE": "sinks"},
-        stdin=subprocess.DEVNULL,
-        preexec_fn=die_with_parent if sys.platform == "linux" else None,
-    )
+    @staticmethod
+    def _start() -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "mash.cli", "worker"],
+            env={**os.environ, "MASH_ROLE": "sinks", PARENT_PID: str(os.getpid())},
+            stdin=subprocess.DEVNULL,
+        )
+
+    async def watch(self) -> None:
+        """Never a worker without its sinks: restart them if they exited."""
+        if self.process.poll() is None:
+            return
+        log.error("sinks.exited", status=self.process.returncode, restart_in_s=self.pause_s)
+        await asyncio.sleep(self.pause_s)
+        self.pause_s = min(self.pause_s * 2, 60.0)
+        self.process = self._start()
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()

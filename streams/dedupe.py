@@ -82,8 +82,11 @@ def dedupe(
     return out
 
 
-def first_seen(value: str) -> tuple[int, int]:
-    """When a de-duplication entry was first seen (ms) and the partition that holds it."""
+def first_seen(value: object) -> tuple[int, int] | None:
+    """When a de-duplication entry was first seen (ms) and the partition that holds it; None
+    for an entry written before entries said so (kept: its partition is not known)."""
+    if not isinstance(value, str) or value.count("@") not in (1, 3):
+        return None
     seen, partition = value.split("@")[-2:]
     return int(seen), int(partition)
 
@@ -95,12 +98,17 @@ class Horizon:
     def __init__(self, horizon_ms: int) -> None:
         self.horizon_ms = horizon_ms
         self._queues: dict[int, list[tuple[int, str, str]]] = defaultdict(list)
+        self.unplaced = 0
+        """Entries from before entries named their partition: never deleted."""
 
-    def remember(self, table: str, entries: Iterable[tuple[str, str]]) -> None:
+    def remember(self, table: str, entries: Iterable[tuple[str, object]]) -> None:
         """Index entries (key, value) of ``table`` written or found."""
         for key, value in entries:
-            seen, partition = first_seen(value)
-            heapq.heappush(self._queues[partition], (seen, table, key))
+            placed = first_seen(value)
+            if placed is None:
+                self.unplaced += 1
+                continue
+            heapq.heappush(self._queues[placed[1]], (placed[0], table, key))
 
     def expired(self, partition: int, now_ms: int) -> list[tuple[str, str, int]]:
         """(table, key, first seen) of the entries of ``partition`` first seen before the

@@ -220,8 +220,10 @@ def test_dedupe_state_is_bounded_by_the_horizon_and_survives_a_restart(
     assert seen == {str(r.event_id) for r in new}
     records = _live(read_topic(settings, f"{settings.app_id}-seen-records-changelog"))
     assert records == {record_key(r) for r in new}
-    # a new worker restores what is left: re-sends of the recent events are still caught
+    # a new worker (a horizon long enough to outlast its start) restores what is left from
+    # the changelogs: re-sends of the recent events are still caught
     env["MASH_DATA_DIR"] = str(tmp_path / "worker-2")
+    env["MASH_DEDUPE_HORIZON_DAYS"] = "1"
     with worker_process(env, tmp_path / "worker-2.log") as worker:
         wait_until_ready(settings, worker)
         send(new[:20])

@@ -1,5 +1,5 @@
-"""The sinks apply each topic's records to the store; a record that does not decode is named
-in an error line and left out, and the rest of the batch is still written."""
+"""The sinks apply each topic's records to the store; a record that does not decode stops
+them with an error naming it (the streams wrote it: a broken deployment, not bad data)."""
 
 from __future__ import annotations
 
@@ -7,16 +7,21 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-import structlog
 
+from mash.errors import SinkError
 from mash.kafka import Record
 from mash.settings import WorkerSettings
 from producers.synthetic import police_notifications
 from schemas.contracts import CONTACT_COUNT, IDENTITIES, POLICE_NOTIFICATION
 from schemas.framing import Codec, encode, pack
 from schemas.metrics import ContactCount
+from schemas.police import PoliceNotification
 from sinks.store import Store
 from sinks.worker import Changes, Sinks
+
+
+def _events(n: int) -> list[PoliceNotification]:
+    return list(police_notifications(n, 3, dt.date(2012, 4, 1), dt.date(2013, 4, 1)))
 
 
 def _record(topic: str, offset: int, value: bytes) -> Record:
@@ -28,24 +33,22 @@ def sinks(tmp_path: Path) -> Sinks:
     return Sinks(WorkerSettings(), Store(f"sqlite:///{tmp_path / 'hub.db'}"), Codec())
 
 
-def test_packed_events_become_facts_and_a_broken_record_is_named_and_skipped(
-    sinks: Sinks,
-) -> None:
-    events = list(police_notifications(30, 3, dt.date(2012, 4, 1), dt.date(2013, 4, 1)))
-    frames = [encode(POLICE_NOTIFICATION, e) for e in events]
+def test_packed_events_become_facts(sinks: Sinks) -> None:
+    frames = [encode(POLICE_NOTIFICATION, e) for e in _events(30)]
     topic = WorkerSettings().topic(IDENTITIES)
-    batch = {
-        topic: [
-            _record(topic, 0, pack(frames[:10])),
-            _record(topic, 1, b"\x00\x01broken"),
-            _record(topic, 2, pack(frames[10:])),
-        ]
-    }
-    with structlog.testing.capture_logs() as logs:
-        assert sinks.apply(batch)  # facts changed: the figures are due
+    batch = {topic: [_record(topic, 0, pack(frames[:10])), _record(topic, 1, pack(frames[10:]))]}
+    assert sinks.apply(batch)  # facts changed: the figures are due
     assert len(sinks.store.facts()) == 30
-    (error,) = [line for line in logs if line["event"] == "sinks.undecodable"]
-    assert error["topic"] == topic and error["offset"] == 1
+    assert sinks.apply(batch) and len(sinks.store.facts()) == 30  # a replay adds nothing
+
+
+def test_a_record_that_does_not_decode_stops_the_batch_naming_it(sinks: Sinks) -> None:
+    frames = [encode(POLICE_NOTIFICATION, e) for e in _events(10)]
+    topic = WorkerSettings().topic(IDENTITIES)
+    batch = {topic: [_record(topic, 0, pack(frames)), _record(topic, 1, b"\x00\x01broken")]}
+    with pytest.raises(SinkError, match=f"{topic} partition 0 offset 1"):
+        sinks.apply(batch)
+    assert sinks.store.facts() == []  # nothing of the batch written, nothing committed
 
 
 def test_contact_counts_are_upserted_and_do_not_move_the_figures(sinks: Sinks) -> None:

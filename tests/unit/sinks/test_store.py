@@ -25,10 +25,13 @@ def test_upserts_keep_the_latest_absolute_count_and_replays_change_nothing(tmp_p
     store.close()
 
 
-def test_the_last_snapshot_of_a_key_in_one_batch_wins(tmp_path: Path) -> None:
+def test_the_highest_count_of_a_cell_wins_within_a_batch_and_across_batches(
+    tmp_path: Path,
+) -> None:
     store = Store(f"sqlite:///{tmp_path / 'hub.db'}")
-    store.upsert_contact_counts([_count("2012-04", 0, 1), _count("2012-04", 0, 2)])
-    assert store.contact_totals() == [ContactTotal("POLICE", "2012-04", 2)]
+    store.upsert_contact_counts([_count("2012-04", 0, 1), _count("2012-04", 0, 3)])
+    store.upsert_contact_counts([_count("2012-04", 0, 2)])  # late: counts only grow
+    assert store.contact_totals() == [ContactTotal("POLICE", "2012-04", 3)]
 
 
 def test_figures_are_upserted_by_key_and_ones_no_longer_computed_go(tmp_path: Path) -> None:

@@ -69,3 +69,11 @@ def test_entries_older_than_the_horizon_expire_from_their_own_partition() -> Non
     assert horizon.expired(0, now_ms=6_000) == []  # each entry is given once
     assert horizon.expired(1, now_ms=6_000) == [("ids", "e3", 1500)]
     assert len(horizon) == 1  # e2 is within the horizon
+
+
+def test_entries_written_before_they_named_their_partition_are_kept_not_a_crash() -> None:
+    horizon = Horizon(horizon_ms=1)
+    horizon.remember("ids", [("old-id", 1000), ("new-id", "1000@2")])
+    horizon.remember("records", [("POLICE:MER-1", "abc@e9@1000")])
+    assert horizon.unplaced == 2 and len(horizon) == 1
+    assert horizon.expired(2, now_ms=5_000) == [("ids", "new-id", 1000)]
