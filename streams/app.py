@@ -275,7 +275,6 @@ class Intake:
         self.settings = settings
         self.skew = dt.timedelta(seconds=settings.clock_skew_s)
         self.codec = codec
-        self.seen = app.Table("seen-events", key_type=str, value_type=str)
         self.records = app.Table("seen-records", key_type=str, value_type=str)
         self.horizon_ms = int(settings.dedupe_horizon_days * 86_400_000)
         self.horizon: Horizon | None = None
@@ -293,9 +292,7 @@ class Intake:
             valid, dead = validate([_incoming(e) for e in group], clock, self.codec)
             now_ms = int(time.time() * 1000)
             with _as_current(group[-1]):
-                outcome = dedupe(valid, self.seen, self.records, now_ms)
-                for event_id, seen in outcome.seen_ids.items():
-                    self.seen[event_id] = seen
+                outcome = dedupe(valid, self.records, now_ms)
                 for key, entry in outcome.records.items():
                     self.records[key] = entry
                 updated = count_contacts(outcome.fresh, partition, self.counts)
@@ -328,20 +325,17 @@ class Intake:
     def _forget_expired(self, partition: int, outcome: DedupeOutcome, now_ms: int) -> None:
         """Delete this partition's de-duplication entries older than the horizon (the event
         current is of this partition, so the deletions reach its changelog)."""
-        if self.horizon is None:  # after a start or a rebalance: index what the tables hold
+        if self.horizon is None:  # after a start or a rebalance: index what the table holds
             self.horizon = Horizon(self.horizon_ms)
-            self.horizon.remember("seen-events", self.seen.items())
             self.horizon.remember("seen-records", self.records.items())
             log.info("dedupe.indexed", entries=len(self.horizon), unplaced=self.horizon.unplaced)
         else:
-            self.horizon.remember("seen-events", outcome.seen_ids.items())
             self.horizon.remember("seen-records", outcome.records.items())
-        tables = {"seen-events": self.seen, "seen-records": self.records}
         purged = 0
-        for name, key, seen in self.horizon.expired(partition, now_ms):
-            placed = first_seen(tables[name].get(key))
+        for _, key, seen in self.horizon.expired(partition, now_ms):
+            placed = first_seen(self.records.get(key))
             if placed is not None and placed[0] == seen:  # still there, not rewritten since
-                del tables[name][key]
+                del self.records[key]
                 purged += 1
         if purged:
             log.info("dedupe.expired", partition=partition, entries=purged)

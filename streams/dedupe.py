@@ -1,13 +1,13 @@
 """Stage 2: recognise exact re-sends and re-submissions, so nothing is counted twice.
 
-- a re-send carries an event id already seen;
+- a re-send carries an event id already seen for its agency record;
 - a re-submission carries a new event id for an agency record already seen with the same
   content (everything but the event id and the time it was reported);
 - the same agency record with different content is a correction, and passes.
 
-State is two maps whose entries end with when they were first seen and the partition whose
-changelog holds them, so that entries older than the configured horizon are deleted, each
-through its own partition (``Horizon``).
+State is one entry per agency record, ending with when its content was first seen and the
+partition whose changelog holds it, so that entries older than the configured horizon are
+deleted, each through its own partition (``Horizon``).
 """
 
 from __future__ import annotations
@@ -45,47 +45,48 @@ class DedupeOutcome:
     fresh: list[Valid] = field(default_factory=list)
     resent: list[Valid] = field(default_factory=list)
     resubmitted: list[Valid] = field(default_factory=list)
-    seen_ids: dict[str, str] = field(default_factory=dict)
-    """event id -> 'first seen (ms)@partition', for the ids to remember."""
     records: dict[str, str] = field(default_factory=dict)
-    """record key -> 'digest@event id@first seen (ms)@partition', for the records to remember.
+    """record key -> 'digest@event ids@first seen (ms)@partition', the entries to write.
 
-    The event id tells a re-submission (another event, same content) from this event
-    replayed after a crash that lost the mark of its id but kept its record.
+    One entry per agency record: what it says now (the digest), every event id that brought
+    it (comma-separated: a re-send of any of them, even of an event since corrected, is
+    recognised), and when its content was first seen.
     """
 
 
-def dedupe(
-    batch: Sequence[Valid], seen_ids: Mapping[str, str], records: Mapping[str, str], now_ms: int
-) -> DedupeOutcome:
+def dedupe(batch: Sequence[Valid], records: Mapping[str, str], now_ms: int) -> DedupeOutcome:
     """Split a batch into fresh events, re-sends and re-submissions."""
     out = DedupeOutcome()
     for item in batch:
         event_id = str(item.event.event_id)
-        if event_id in out.seen_ids or event_id in seen_ids:
-            out.resent.append(item)
-            continue
-        mark = f"{now_ms}@{item.source.partition}"
-        out.seen_ids[event_id] = mark
         key, digest = record_key(item.event), content_digest(item.event)
         known = out.records.get(key) or records.get(key)
+        ids: set[str] = set()
         if known is not None:
-            known_digest, known_event = known.split("@")[:2]
-            if known_event == event_id:  # this very event, replayed after a crash
+            known_digest, known_ids, seen = known.split("@")[:3]  # the partition is this one
+            ids = set(known_ids.split(","))
+            if event_id in ids:  # the same event again (a re-send, or a replay after a crash)
                 out.resent.append(item)
                 continue
-            if known_digest == digest:
+            if known_digest == digest:  # another event saying the same
                 out.resubmitted.append(item)
+                out.records[key] = (
+                    f"{known_digest}@{_ids(ids, event_id)}@{seen}@{item.source.partition}"
+                )
                 continue
-        out.records[key] = f"{digest}@{event_id}@{mark}"
+        out.records[key] = f"{digest}@{_ids(ids, event_id)}@{now_ms}@{item.source.partition}"
         out.fresh.append(item)
     return out
+
+
+def _ids(ids: set[str], event_id: str) -> str:
+    return ",".join(sorted(ids | {event_id}))
 
 
 def first_seen(value: object) -> tuple[int, int] | None:
     """When a de-duplication entry was first seen (ms) and the partition that holds it; None
     for an entry written before entries said so (kept: its partition is not known)."""
-    if not isinstance(value, str) or value.count("@") not in (1, 3):
+    if not isinstance(value, str) or value.count("@") != 3:
         return None
     seen, partition = value.split("@")[-2:]
     return int(seen), int(partition)

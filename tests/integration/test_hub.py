@@ -65,7 +65,7 @@ def expected(events: tuple[Any, ...]) -> HubState:
     """What the stages make of the stream, computed without Kafka or Faust."""
     valid = [Valid(Incoming("t", 0, n, None, b""), e) for n, e in enumerate(events)]
     state = HubState()
-    state.process([v.event for v in dedupe(valid, {}, {}, now_ms=0).fresh], "t")
+    state.process([v.event for v in dedupe(valid, {}, now_ms=0).fresh], "t")
     return state
 
 
@@ -216,8 +216,6 @@ def test_dedupe_state_is_bounded_by_the_horizon_and_survives_a_restart(
         time.sleep(horizon_s + 0.5)
         send(new)  # each partition's next batch deletes its entries older than the horizon
         wait_until_drained(settings, len(new), worker)
-    seen = _live(read_topic(settings, f"{settings.app_id}-seen-events-changelog"))
-    assert seen == {str(r.event_id) for r in new}
     records = _live(read_topic(settings, f"{settings.app_id}-seen-records-changelog"))
     assert records == {record_key(r) for r in new}
     # a new worker (a horizon long enough to outlast its start) restores what is left from

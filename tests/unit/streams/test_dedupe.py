@@ -30,50 +30,49 @@ def test_resends_resubmissions_and_corrections() -> None:
             "risk_level": "HIGH" if a.risk_level != "HIGH" else "STANDARD",
         }
     )
-    out = dedupe(_valid([a, b, a, resubmitted, corrected]), {}, {}, now_ms=1)
+    out = dedupe(_valid([a, b, a, resubmitted, corrected, a, resubmitted]), {}, now_ms=1)
     assert [v.event for v in out.fresh] == [a, b, corrected]
-    assert [v.event for v in out.resent] == [a]
+    # a re-send of an event since corrected is still a re-send, not a correction back
+    assert [v.event for v in out.resent] == [a, a, resubmitted]
     assert [v.event for v in out.resubmitted] == [resubmitted]
-    assert out.records[record_key(a)].startswith(out.records[record_key(a)].split("@")[0])
+    ids = out.records[record_key(a)].split("@")[1].split(",")
+    assert sorted(ids) == sorted(str(e.event_id) for e in (a, resubmitted, corrected))
 
 
 def test_state_from_earlier_batches_is_used() -> None:
     a, b = _records(2)
-    first = dedupe(_valid([a]), {}, {}, now_ms=1)
-    again = dedupe(_valid([a, b]), first.seen_ids, first.records, now_ms=2)
+    first = dedupe(_valid([a]), {}, now_ms=1)
+    again = dedupe(_valid([a, b]), first.records, now_ms=2)
     assert [v.event for v in again.resent] == [a] and [v.event for v in again.fresh] == [b]
 
 
-def test_an_event_replayed_after_its_id_mark_was_lost_is_not_a_resubmission() -> None:
+def test_an_event_replayed_after_a_crash_is_a_resend_not_a_resubmission() -> None:
     (a,) = _records(1)
-    first = dedupe(_valid([a]), {}, {}, now_ms=1)
-    replay = dedupe(_valid([a]), {}, first.records, now_ms=2)  # seen id lost, record kept
+    first = dedupe(_valid([a]), {}, now_ms=1)
+    replay = dedupe(_valid([a]), first.records, now_ms=2)
     assert [v.event for v in replay.resent] == [a] and not replay.resubmitted
 
 
 def test_entries_hold_when_they_were_first_seen_and_their_partition() -> None:
     (a,) = _records(1)
-    out = dedupe([Valid(Incoming("t", 3, 0, None, b""), a)], {}, {}, now_ms=1234)
-    assert first_seen(out.seen_ids[str(a.event_id)]) == (1234, 3)
+    out = dedupe([Valid(Incoming("t", 3, 0, None, b""), a)], {}, now_ms=1234)
     assert first_seen(out.records[record_key(a)]) == (1234, 3)
 
 
 def test_entries_older_than_the_horizon_expire_from_their_own_partition() -> None:
     horizon = Horizon(horizon_ms=3_500)
-    horizon.remember("ids", [("e1", "1000@0"), ("e2", "5000@0"), ("e3", "1500@1")])
-    horizon.remember("records", [("POLICE:MER-1", "abc@e9@2000@0")])
-    assert horizon.expired(0, now_ms=6_000) == [
-        ("ids", "e1", 1000),
-        ("records", "POLICE:MER-1", 2000),
-    ]
+    horizon.remember(
+        "records",
+        [("R1", "abc@e1@1000@0"), ("R2", "abc@e2@5000@0"), ("R3", "abc@e3,e4@1500@1")],
+    )
+    assert horizon.expired(0, now_ms=6_000) == [("records", "R1", 1000)]
     assert horizon.expired(0, now_ms=6_000) == []  # each entry is given once
-    assert horizon.expired(1, now_ms=6_000) == [("ids", "e3", 1500)]
-    assert len(horizon) == 1  # e2 is within the horizon
+    assert horizon.expired(1, now_ms=6_000) == [("records", "R3", 1500)]
+    assert len(horizon) == 1  # R2 is within the horizon
 
 
 def test_entries_written_before_they_named_their_partition_are_kept_not_a_crash() -> None:
     horizon = Horizon(horizon_ms=1)
-    horizon.remember("ids", [("old-id", 1000), ("new-id", "1000@2")])
-    horizon.remember("records", [("POLICE:MER-1", "abc@e9@1000")])
+    horizon.remember("records", [("old", "abc@e9@1000"), ("older", 1000), ("new", "d@e1@1000@2")])
     assert horizon.unplaced == 2 and len(horizon) == 1
-    assert horizon.expired(2, now_ms=5_000) == [("ids", "new-id", 1000)]
+    assert horizon.expired(2, now_ms=5_000) == [("records", "new", 1000)]

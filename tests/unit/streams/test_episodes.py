@@ -100,7 +100,7 @@ def _year_events() -> list[Any]:
     ]
     events = [e for k in kinds for e in sim.events[k]][:6000]
     outcome = dedupe(
-        [Valid(Incoming("t", 0, n, None, b""), e) for n, e in enumerate(events)], {}, {}, 0
+        [Valid(Incoming("t", 0, n, None, b""), e) for n, e in enumerate(events)], {}, 0
     )
     return [v.event for v in outcome.fresh + outcome.resent]  # re-submissions stop at intake
 

@@ -41,8 +41,8 @@ def test_dedupe_drops_ids_seen_before_and_repeated_within_the_batch() -> None:
     valid, _ = validate(
         _incoming([events[0], events[1], events[0], events[2]]), ValidationClock(), Codec()
     )
-    seen = {str(valid[3].event.event_id): 0}
-    out = dedupe(valid, seen, {}, now_ms=1)
+    earlier = dedupe(valid[3:], {}, now_ms=0).records  # events[2] came in an earlier batch
+    out = dedupe(valid, earlier, now_ms=1)
     assert [f.source.offset for f in out.fresh] == [0, 1]
     assert [d.source.offset for d in out.resent] == [2, 3]
 
