@@ -327,12 +327,12 @@ class Intake:
         current is of this partition, so the deletions reach its changelog)."""
         if self.horizon is None:  # after a start or a rebalance: index what the table holds
             self.horizon = Horizon(self.horizon_ms)
-            self.horizon.remember("seen-records", self.records.items())
+            self.horizon.remember(self.records.items())
             log.info("dedupe.indexed", entries=len(self.horizon), unplaced=self.horizon.unplaced)
         else:
-            self.horizon.remember("seen-records", outcome.records.items())
+            self.horizon.remember(outcome.records.items())
         purged = 0
-        for _, key, seen in self.horizon.expired(partition, now_ms):
+        for key, seen in self.horizon.expired(partition, now_ms):
             placed = first_seen(self.records.get(key))
             if placed is not None and placed[0] == seen:  # still there, not rewritten since
                 del self.records[key]

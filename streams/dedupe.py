@@ -98,28 +98,28 @@ class Horizon:
 
     def __init__(self, horizon_ms: int) -> None:
         self.horizon_ms = horizon_ms
-        self._queues: dict[int, list[tuple[int, str, str]]] = defaultdict(list)
+        self._queues: dict[int, list[tuple[int, str]]] = defaultdict(list)
         self.unplaced = 0
         """Entries from before entries named their partition: never deleted."""
 
-    def remember(self, table: str, entries: Iterable[tuple[str, object]]) -> None:
-        """Index entries (key, value) of ``table`` written or found."""
+    def remember(self, entries: Iterable[tuple[str, object]]) -> None:
+        """Index entries (key, value) written or found."""
         for key, value in entries:
             placed = first_seen(value)
             if placed is None:
                 self.unplaced += 1
                 continue
-            heapq.heappush(self._queues[placed[1]], (placed[0], table, key))
+            heapq.heappush(self._queues[placed[1]], (placed[0], key))
 
-    def expired(self, partition: int, now_ms: int) -> list[tuple[str, str, int]]:
-        """(table, key, first seen) of the entries of ``partition`` first seen before the
+    def expired(self, partition: int, now_ms: int) -> list[tuple[str, int]]:
+        """(key, first seen) of the entries of ``partition`` first seen before the
         horizon, oldest first; they leave the index (an entry rewritten since has a later
         sighting indexed too, so compare the stored value before deleting)."""
         queue, cutoff = self._queues[partition], now_ms - self.horizon_ms
         old = []
         while queue and queue[0][0] < cutoff:
-            seen, table, key = heapq.heappop(queue)
-            old.append((table, key, seen))
+            seen, key = heapq.heappop(queue)
+            old.append((key, seen))
         return old
 
     def __len__(self) -> int:

@@ -61,18 +61,15 @@ def test_entries_hold_when_they_were_first_seen_and_their_partition() -> None:
 
 def test_entries_older_than_the_horizon_expire_from_their_own_partition() -> None:
     horizon = Horizon(horizon_ms=3_500)
-    horizon.remember(
-        "records",
-        [("R1", "abc@e1@1000@0"), ("R2", "abc@e2@5000@0"), ("R3", "abc@e3,e4@1500@1")],
-    )
-    assert horizon.expired(0, now_ms=6_000) == [("records", "R1", 1000)]
+    horizon.remember([("R1", "abc@e1@1000@0"), ("R2", "abc@e2@5000@0"), ("R3", "abc@e3,e4@1500@1")])
+    assert horizon.expired(0, now_ms=6_000) == [("R1", 1000)]
     assert horizon.expired(0, now_ms=6_000) == []  # each entry is given once
-    assert horizon.expired(1, now_ms=6_000) == [("records", "R3", 1500)]
+    assert horizon.expired(1, now_ms=6_000) == [("R3", 1500)]
     assert len(horizon) == 1  # R2 is within the horizon
 
 
 def test_entries_written_before_they_named_their_partition_are_kept_not_a_crash() -> None:
     horizon = Horizon(horizon_ms=1)
-    horizon.remember("records", [("old", "abc@e9@1000"), ("older", 1000), ("new", "d@e1@1000@2")])
+    horizon.remember([("old", "abc@e9@1000"), ("older", 1000), ("new", "d@e1@1000@2")])
     assert horizon.unplaced == 2 and len(horizon) == 1
-    assert horizon.expired(2, now_ms=5_000) == [("records", "new", 1000)]
+    assert horizon.expired(2, now_ms=5_000) == [("new", 1000)]
