@@ -192,6 +192,7 @@ def bench_latency(settings: WorkerSettings, rate: float, seconds: float) -> dict
     from kafka import KafkaConsumer
 
     from mash.demo import wait_until_ready, worker_process
+    from mash.kafka import ensure_hub_topics
     from schemas.contracts import EPISODE
     from schemas.hub import EpisodeSnapshot
     from schemas.registry import codec_for
@@ -224,8 +225,6 @@ def bench_latency(settings: WorkerSettings, rate: float, seconds: float) -> dict
             consumer.close()
 
     env = settings_env(settings)
-    from mash.kafka import ensure_hub_topics
-
     ensure_hub_topics(settings)
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()

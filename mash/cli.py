@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar, get_args
 
 import typer
 
@@ -287,9 +287,10 @@ def worker(
 
     settings = _settings(WorkerSettings)
     if role is not None:
-        if role not in ("all", "streams", "sinks"):
+        roles = get_args(WorkerSettings.model_fields["role"].annotation)
+        if role not in roles:
             raise typer.BadParameter(
-                f"{role!r} is not one of all, streams, sinks", param_hint="--role"
+                f"{role!r} is not one of {', '.join(roles)}", param_hint="--role"
             )
         settings = settings.model_copy(update={"role": role})
     run_worker(settings)

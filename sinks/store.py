@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -98,7 +98,8 @@ audit = Table(
     Column("at", String(40), nullable=False),
     Column("record", Text, nullable=False),
 )
-"""Every audit record as chained (ids and hashes only), once: (chain, seq) is its identity."""
+"""Every audit record as chained (ids and hashes only): (chain, seq) is its identity, and a
+later record at a position supersedes (a restarted worker re-chained it)."""
 
 figures = Table(
     "figures",
@@ -133,19 +134,11 @@ class ContactTotal:
     contacts: int
 
 
-T = TypeVar("T")
-
-
 def _sqlite_wal(connection: Any, _: Any) -> None:
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.close()
-
-
-def _chunks(rows: Sequence[T], size: int) -> Iterator[Sequence[T]]:
-    for start in range(0, len(rows), size):
-        yield rows[start : start + size]
 
 
 def _utc(moment: dt.datetime) -> str:
@@ -184,6 +177,11 @@ class Store:
                     raise SinkError(f"cannot open the database: {exc}") from exc
                 time.sleep(0.5)
 
+    @property
+    def _insert(self) -> Any:
+        """The dialect's INSERT, the one with ON CONFLICT (upserts)."""
+        return postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
+
     def close(self) -> None:
         """Release the connection pool."""
         self.engine.dispose()
@@ -208,9 +206,8 @@ class Store:
             }
             for r in latest.values()
         ]
-        insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
         greatest = func.greatest if self.engine.dialect.name == "postgresql" else func.max
-        stmt = insert(contact_counts).values(values)
+        stmt = self._insert(contact_counts).values(values)
         stmt = stmt.on_conflict_do_update(
             index_elements=["agency", "month", "source_partition"],
             set_={"contacts": greatest(contact_counts.c.contacts, stmt.excluded.contacts)},
@@ -235,10 +232,9 @@ class Store:
             if known is None or known.get("version", 0) <= row.get("version", 0):
                 by_key[row[key]] = row
         latest = list(by_key.values())
-        insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
         # one statement for every row (executemany): compiled once and cached, where a
         # multi-row VALUES would be compiled afresh, a bind parameter per cell, every batch
-        stmt = insert(table)
+        stmt = self._insert(table)
         names = columns or [c.name for c in table.columns if c.name != key]
         newer = (
             # a later version replaces an earlier one, never the reverse
@@ -338,8 +334,7 @@ class Store:
             for f in rows
         ]
         keys = ("indicator", "period", "dimension")
-        insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
-        stmt = insert(figures)
+        stmt = self._insert(figures)
         stmt = stmt.on_conflict_do_update(
             index_elements=list(keys),
             set_={c: stmt.excluded[c] for c in ("value", "numerator", "denominator", "as_of")},
@@ -390,8 +385,7 @@ class Store:
         rows = list(latest.values())
         if not rows:
             return
-        insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
-        stmt = insert(audit)
+        stmt = self._insert(audit)
         # a later record at a position supersedes (a restarted worker re-chained from its
         # last persisted head), as in the export; a replay of the topic ends the same way
         stmt = stmt.on_conflict_do_update(
