@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from mash.console import console, progress
-from mash.settings import PublisherSettings, WorkerSettings
-from producers.adapters import adapter_for
-from producers.exports import read_export
+from plumbing.settings import PublisherSettings, WorkerSettings
 from producers.publisher import Publisher
-from producers.samples import write_sample
+from schemas.adapters import adapter_for
 from schemas.common import ValidationClock
+from schemas.exports import read_export
 from schemas.framing import encode
+from simulation.samples import write_sample
 
 __all__ = ["bench_hub", "bench_latency", "bench_publish", "settings_env"]
 
@@ -72,8 +72,8 @@ def _wire_sizes(path: Path, sample: int = 2000) -> list[int]:
 def _stream(source: str, events: int, children: int | None = None) -> list[Any]:
     """The benchmark's events: the simulated year's mix, or police notifications of a large
     population (one child per three events), in the order they were reported."""
-    from producers.simulation import simulate
-    from producers.synthetic import police_notifications
+    from simulation.synthetic import police_notifications
+    from simulation.year import simulate
 
     if source == "police":
         start = dt.date(2012, 4, 1)
@@ -192,10 +192,10 @@ def bench_latency(settings: WorkerSettings, rate: float, seconds: float) -> dict
     from kafka import KafkaConsumer
 
     from mash.demo import wait_until_ready, worker_process
-    from mash.kafka import ensure_hub_topics
     from schemas.contracts import EPISODE
     from schemas.hub import EpisodeSnapshot
     from schemas.registry import codec_for
+    from schemas.topics import ensure_hub_topics
 
     settings = _isolated(settings)
     stream = _stream("year", int(rate * seconds))

@@ -19,9 +19,9 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from mash.errors import BrokerError
-from mash.logs import get_logger
-from mash.settings import BrokerSettings
+from plumbing.errors import BrokerError
+from plumbing.logs import get_logger
+from plumbing.settings import BrokerSettings
 
 __all__ = ["BrokerStatus", "LocalBroker", "resolve_kafka"]
 

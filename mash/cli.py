@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, Annotated, TypeVar, get_args
 import typer
 
 if TYPE_CHECKING:
+    from sinks.board import Figure
     from sinks.store import Store
-    from streams.board import Figure
 
 from mash.console import board_tables, console, progress
-from mash.errors import MashError
-from mash.logs import configure_logging
-from mash.settings import (
+from plumbing.errors import MashError
+from plumbing.logs import configure_logging
+from plumbing.settings import (
     BrokerSettings,
     DashboardSettings,
     PublisherSettings,
@@ -109,7 +109,7 @@ def linkage_evaluate(
     households: Annotated[int, typer.Option(help="Households in the labelled set")] = 1500,
 ) -> None:
     """Pairwise precision and recall of linkage on a generated labelled set (with twins)."""
-    from streams.evaluate import evaluate_linkage
+    from mash.evaluate import evaluate_linkage
 
     with console.status("Linking the labelled set…"):
         result = evaluate_linkage(seed, households)
@@ -132,7 +132,7 @@ def audit_export(
     out: Annotated[Path, typer.Argument(help="Directory for one <chain>.jsonl per chain")],
 ) -> None:
     """Export every audit chain from Kafka, sealed with the head its worker recorded."""
-    from mash.keys import audit_key
+    from plumbing.keys import audit_key
     from sinks.audit import export_audit
 
     settings = _settings(WorkerSettings)
@@ -146,8 +146,8 @@ def audit_verify(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Audit log (JSONL)")],
 ) -> None:
     """Check an audit log's chain and seal; name the first bad line and exit 1 if tampered."""
-    from mash.keys import audit_key
-    from streams.audit import verify
+    from plumbing.keys import audit_key
+    from schemas.audit import verify
 
     verdict = verify(file.read_bytes().splitlines(), audit_key(_settings(SinkSettings)))
     if verdict.ok:
@@ -166,7 +166,7 @@ def schemas_list() -> None:
     """Every export kind: its topic, schema versions and CSV columns (JSON cells marked)."""
     from rich.table import Table
 
-    from producers.adapters import ADAPTERS
+    from schemas.adapters import ADAPTERS
 
     table = Table(title="Export kinds (`mash publish KIND FILE`)")
     for column in ("kind", "topic", "schema", "CSV columns ({} = a JSON cell)"):
@@ -255,8 +255,8 @@ def publish(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV or JSONL export")],
 ) -> None:
     """Publish an agency export; exit 1 if any row was rejected (see the rejects file)."""
-    from producers.exports import count_rows
     from producers.publisher import Publisher
+    from schemas.exports import count_rows
 
     publisher = Publisher(_settings(PublisherSettings))
     try:
@@ -283,7 +283,7 @@ def worker(
     ] = None,
 ) -> None:
     """Run a hub worker until interrupted: the Faust streams and, beside them, the sinks."""
-    from streams.app import run_worker
+    from mash.supervisor import run_worker
 
     settings = _settings(WorkerSettings)
     if role is not None:
@@ -399,7 +399,7 @@ def sample(
     seed: Annotated[int, typer.Option(help="Random seed")] = 2012,
 ) -> None:
     """Write a synthetic agency export (invented children, NHS test-range numbers)."""
-    from producers.samples import write_sample
+    from simulation.samples import write_sample
 
     write_sample(agency, out, count, seed, start=dt.date(2012, 4, 1), end=dt.date(2013, 4, 1))
     console.print(f"wrote {count} rows to {out}")
@@ -413,8 +413,8 @@ def simulate(
     publish: Annotated[bool, typer.Option(help="Also publish every file to Kafka")] = False,
 ) -> None:
     """Generate a calibrated synthetic year of every agency's exports (and publish them)."""
-    from producers.simulation import simulate as generate
-    from producers.simulation import write_simulation
+    from simulation.year import simulate as generate
+    from simulation.year import write_simulation
 
     settings = _settings(PublisherSettings)
     directory = out or settings.home / "simulate" / preset
@@ -465,7 +465,7 @@ S = TypeVar("S", BrokerSettings, DashboardSettings, PublisherSettings, SinkSetti
 def _settings(cls: type[S]) -> S:
     from pydantic import ValidationError
 
-    from mash.errors import ConfigError
+    from plumbing.errors import ConfigError
 
     try:
         settings = cls()

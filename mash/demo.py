@@ -13,12 +13,12 @@ from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 
 from mash.console import board_tables, console, progress
-from mash.errors import MashError
-from mash.kafka import consumer_lag, group_is_stable
-from mash.settings import BrokerSettings, DashboardSettings, PublisherSettings, WorkerSettings
+from plumbing.errors import MashError
+from plumbing.kafka import consumer_lag, group_is_stable
+from plumbing.settings import BrokerSettings, DashboardSettings, PublisherSettings, WorkerSettings
 from schemas.contracts import AGENCY_CONTRACTS
+from sinks.board import Figure
 from sinks.worker import sink_group, sink_topics
-from streams.board import Figure
 
 __all__ = [
     "local_broker",
@@ -36,7 +36,7 @@ PRESET_REPORTING_DATES = {"havering-2012": dt.date(2013, 3, 31)}
 def run_demo(settings: WorkerSettings, preset: str, seed: int, serve: bool) -> None:
     """The whole story: broker, worker, every agency publishing a calibrated year, the hub
     linking and joining, the board's figures, the report printed and the dashboard served."""
-    from producers.simulation import simulate, write_simulation
+    from simulation.year import simulate, write_simulation
 
     started = time.monotonic()
     # a plain `kill` tidies up as Ctrl-C does: the worker and the broker are stopped

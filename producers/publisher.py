@@ -13,14 +13,14 @@ from typing import Any
 from kafka import KafkaProducer
 from pydantic import ValidationError
 
-from mash.errors import PublishError
-from mash.kafka import ensure_topics
-from mash.logs import get_logger
-from mash.settings import PublisherSettings
-from producers.adapters import adapter_for
-from producers.exports import read_export
+from plumbing.errors import PublishError
+from plumbing.kafka import ensure_topics
+from plumbing.logs import get_logger
+from plumbing.settings import PublisherSettings
+from schemas.adapters import adapter_for
 from schemas.common import ValidationClock
 from schemas.contracts import describe_errors
+from schemas.exports import read_export
 from schemas.registry import codec_for
 
 __all__ = [

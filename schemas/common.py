@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Annotated, ClassVar, Self
@@ -36,6 +38,8 @@ __all__ = [
     "Timestamp",
     "Upn",
     "ValidationClock",
+    "content_digest",
+    "record_key",
 ]
 
 
@@ -235,3 +239,17 @@ class ChildEvent(Envelope):
         except ValueError as exc:
             raise ValueError(f"subject {exc}") from None
         return self
+
+
+_VOLATILE = {"event_id", "reported_at"}
+
+
+def record_key(event: Envelope) -> str:
+    """The agency's identity for a record: agency and its own record id."""
+    return f"{event.source_agency.value}:{event.agency_record_id}"
+
+
+def content_digest(event: Envelope) -> str:
+    """A digest of what the record says (not when it was sent or under which event id)."""
+    data = event.model_dump(mode="json", exclude=_VOLATILE)
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:32]

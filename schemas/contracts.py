@@ -21,7 +21,7 @@ import fastavro
 from fastavro.schema import fingerprint, parse_schema, to_parsing_canonical_form
 from pydantic import BaseModel, ValidationError
 
-from mash.errors import DecodeError, InvalidRecord
+from plumbing.errors import DecodeError, InvalidRecord
 from schemas.childrens_services import (
     Assessment,
     CafCompleted,

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel
 
-from mash.errors import DecodeError
+from plumbing.errors import DecodeError
 from schemas.common import ValidationClock
 from schemas.contracts import CONTRACTS, Contract, SchemaVersion, schema_json
 

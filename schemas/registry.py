@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from mash.errors import ContractError, DecodeError
+from plumbing.errors import ContractError, DecodeError
 from schemas.framing import Codec
 
 __all__ = ["ConfluentRegistry", "codec_for"]

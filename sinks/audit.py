@@ -13,16 +13,15 @@ from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
-from mash.kafka import read_topic
-from mash.logs import get_logger
-from mash.settings import CommonSettings
-from streams.audit import AuditChain
+from plumbing.kafka import read_topic
+from plumbing.logs import get_logger
+from plumbing.settings import CommonSettings
+from schemas.audit import AuditChain, ChainHead
+from schemas.topics import AUDIT, Stage, changelog, heads_table
 
 __all__ = ["export_audit", "sealed_chain"]
 
 log = get_logger(__name__)
-
-STAGES = ("intake", "linkage")
 
 
 def export_audit(settings: CommonSettings, app_id: str, key: bytes, out: Path) -> dict[Path, int]:
@@ -32,16 +31,16 @@ def export_audit(settings: CommonSettings, app_id: str, key: bytes, out: Path) -
     so records missing from the end of the topic show as a truncated tail.
     """
     chains: dict[str, list[str]] = defaultdict(list)
-    for message in read_topic(settings, settings.topic("audit")):
+    for message in read_topic(settings, settings.topic(AUDIT)):
         chain = (message.key or b"").decode()
         chains[chain] += (message.value or b"").decode().splitlines()
     heads = _heads(settings, app_id)
     out.mkdir(parents=True, exist_ok=True)
     written = {}
     for chain, lines in sorted(chains.items()):
-        seq, head = heads.get(chain, (0, "0" * 64))
-        seal = AuditChain(key, chain, seq, head).seal()
-        kept, left_out = sealed_chain(lines, seq)
+        sealed = AuditChain.resume(key, chain, heads.get(chain))
+        seal = sealed.seal()
+        kept, left_out = sealed_chain(lines, sealed.seq)
         if left_out:
             log.info("audit.superseded", chain=chain, records=left_out)
         path = out / f"{chain}.jsonl"
@@ -65,15 +64,14 @@ def sealed_chain(lines: Sequence[str], count: int) -> tuple[list[str], int]:
     return kept, len(lines) - len(kept)
 
 
-def _heads(settings: CommonSettings, app_id: str) -> dict[str, tuple[int, str]]:
+def _heads(settings: CommonSettings, app_id: str) -> dict[str, ChainHead]:
     """The latest head of each chain, from the heads tables' changelogs."""
-    heads: dict[str, tuple[int, str]] = {}
-    for stage in STAGES:
-        topic = f"{app_id}-audit-heads-{stage}-changelog"
+    heads: dict[str, ChainHead] = {}
+    for stage in Stage:
+        topic = changelog(app_id, heads_table(stage))
         for message in read_topic(settings, topic):
             if message.key is None or message.value is None:
                 continue
             chain = json.loads(message.key)
-            seq, head = json.loads(message.value).split("|")
-            heads[chain] = (int(seq), head)
+            heads[chain] = ChainHead.decode(json.loads(message.value))
     return heads

@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, PlainTextResponse
 
-from mash.settings import DashboardSettings
+from plumbing.settings import DashboardSettings
 from sinks.report import BoardReport, build_report, report_csv
 from sinks.report_html import report_body, report_page
 from sinks.store import Store

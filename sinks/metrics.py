@@ -1,13 +1,13 @@
-"""The board's figures from what the sinks hold: computed by ``streams.board``, stored here."""
+"""The board's figures from what the sinks hold: computed by ``sinks.board``, stored here."""
 
 from __future__ import annotations
 
 import datetime as dt
 import time
 
-from mash.logs import get_logger
+from plumbing.logs import get_logger
+from sinks.board import Figure, compute
 from sinks.store import Store
-from streams.board import Figure, compute
 
 __all__ = ["board_figures", "refresh_figures"]
 

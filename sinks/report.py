@@ -13,8 +13,7 @@ import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from sinks.disclosure import SHOWN_AS, suppress
-from streams.board import (
+from sinks.board import (
     CP_CATEGORIES,
     DURATION_BANDS,
     INDICATORS,
@@ -26,6 +25,7 @@ from streams.board import (
     months_of,
     quarter_ends,
 )
+from sinks.disclosure import SHOWN_AS, suppress
 
 __all__ = ["BoardReport", "BoardTable", "Chart", "build_report", "report_csv"]
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from html import escape
 
+from sinks.board import Good
 from sinks.disclosure import SHOWN_AS
 from sinks.report import BoardReport, BoardTable, Chart
-from streams.board import Good
 
 __all__ = ["STYLE", "report_body", "report_page"]
 

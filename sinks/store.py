@@ -33,11 +33,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from mash.errors import SinkError
+from plumbing.errors import SinkError
 from schemas.hub import EpisodeSnapshot, Link, LinkOutcomeKind
 from schemas.metrics import ContactCount
-from streams.board import Figure
-from streams.facts import Fact
+from sinks.board import Figure
+from sinks.facts import Fact
 
 __all__ = ["ContactTotal", "EpisodeChange", "Store"]
 

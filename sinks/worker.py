@@ -22,19 +22,20 @@ from typing import Any, cast
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message
 
-from mash.errors import ContractError, SinkError
-from mash.kafka import Record, ensure_hub_topics
-from mash.logs import get_logger
-from mash.settings import WorkerSettings
+from plumbing.errors import ContractError, SinkError
+from plumbing.kafka import Record
+from plumbing.logs import get_logger
+from plumbing.settings import WorkerSettings
 from schemas.common import Envelope
 from schemas.contracts import CONTACT_COUNT, EPISODE, EPISODE_SWEEP, IDENTITIES, LINK
 from schemas.framing import Codec, unpack
 from schemas.hub import EpisodeSnapshot, Link
 from schemas.metrics import ContactCount
 from schemas.registry import codec_for
+from schemas.topics import AUDIT, ensure_hub_topics
+from sinks.facts import fact_of
 from sinks.metrics import refresh_figures
 from sinks.store import EpisodeChange, Store
-from streams.facts import fact_of
 
 __all__ = ["PARENT_PID", "Changes", "Sinks", "run_sinks", "sink_group", "sink_topics"]
 
@@ -53,7 +54,7 @@ def sink_topics(settings: WorkerSettings) -> list[str]:
         settings.topic(LINK.topic),
         settings.topic(EPISODE.topic),
         settings.topic(IDENTITIES),
-        settings.topic("audit"),
+        settings.topic(AUDIT),
     ]
 
 
@@ -103,7 +104,7 @@ class Sinks:
             t(LINK.topic): self._links,
             t(EPISODE.topic): self._episodes,
             t(IDENTITIES): self._facts,
-            t("audit"): self._audit,
+            t(AUDIT): self._audit,
         }
 
     def apply(self, records: Mapping[str, Sequence[Any]]) -> bool:

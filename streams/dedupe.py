@@ -12,30 +12,53 @@ deleted, each through its own partition (``Horizon``).
 
 from __future__ import annotations
 
-import hashlib
 import heapq
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from schemas.common import Envelope
+from schemas.common import content_digest, record_key
 from streams.records import Valid
 
-__all__ = ["DedupeOutcome", "Horizon", "content_digest", "dedupe", "first_seen", "record_key"]
-
-_VOLATILE = {"event_id", "reported_at"}
+__all__ = ["DedupeOutcome", "Horizon", "SeenRecord", "dedupe", "first_seen"]
 
 
-def record_key(event: Envelope) -> str:
-    """The agency's identity for a record: agency and its own record id."""
-    return f"{event.source_agency.value}:{event.agency_record_id}"
+@dataclass(frozen=True)
+class SeenRecord:
+    """What de-duplication remembers of one agency record.
 
+    Stored as ``digest@event ids@first seen (ms)@partition``; ``decode`` also reads the two
+    older formats still on disk, ``digest@event id@first seen`` and ``digest@first seen``
+    (their partition is unknown, so they are never expired, only superseded).
+    """
 
-def content_digest(event: Envelope) -> str:
-    """A digest of what the record says (not when it was sent or under which event id)."""
-    data = event.model_dump(mode="json", exclude=_VOLATILE)
-    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:32]
+    digest: str
+    """What the record says now (``content_digest``)."""
+    event_ids: frozenset[str]
+    """Every event id that brought it: a re-send of any of them, even of an event since
+    corrected, is recognised."""
+    first_seen_ms: int
+    partition: int | None
+    """The partition whose changelog holds the entry (None in the older formats)."""
+
+    def encode(self) -> str:
+        """The stored form."""
+        ids = ",".join(sorted(self.event_ids))
+        return f"{self.digest}@{ids}@{self.first_seen_ms}@{self.partition}"
+
+    @classmethod
+    def decode(cls, text: str) -> SeenRecord:
+        """Read any format ever written; ``ValueError`` for anything else."""
+        parts = text.split("@")
+        if len(parts) == 4:
+            digest, ids, seen, partition = parts
+            return cls(digest, frozenset(ids.split(",")), int(seen), int(partition))
+        if len(parts) == 3:
+            digest, event_id, seen = parts
+            return cls(digest, frozenset({event_id}), int(seen), None)
+        if len(parts) == 2:
+            return cls(parts[0], frozenset(), int(parts[1]), None)
+        raise ValueError(f"not a de-duplication entry: {len(parts)} fields")
 
 
 @dataclass
@@ -45,51 +68,49 @@ class DedupeOutcome:
     fresh: list[Valid] = field(default_factory=list)
     resent: list[Valid] = field(default_factory=list)
     resubmitted: list[Valid] = field(default_factory=list)
-    records: dict[str, str] = field(default_factory=dict)
-    """record key -> 'digest@event ids@first seen (ms)@partition', the entries to write.
-
-    One entry per agency record: what it says now (the digest), every event id that brought
-    it (comma-separated: a re-send of any of them, even of an event since corrected, is
-    recognised), and when its content was first seen.
-    """
+    records: dict[str, SeenRecord] = field(default_factory=dict)
+    """record key -> the entry to write (one per agency record)."""
 
 
 def dedupe(batch: Sequence[Valid], records: Mapping[str, str], now_ms: int) -> DedupeOutcome:
-    """Split a batch into fresh events, re-sends and re-submissions."""
+    """Split a batch into fresh events, re-sends and re-submissions (``records`` holds the
+    stored entries, encoded)."""
     out = DedupeOutcome()
     for item in batch:
         event_id = str(item.event.event_id)
         key, digest = record_key(item.event), content_digest(item.event)
-        known = out.records.get(key) or records.get(key)
-        ids: set[str] = set()
+        known = out.records.get(key) or _stored(records, key)
+        partition = item.source.partition
         if known is not None:
-            known_digest, known_ids, seen = known.split("@")[:3]  # the partition is this one
-            ids = set(known_ids.split(","))
-            if event_id in ids:  # the same event again (a re-send, or a replay after a crash)
+            if event_id in known.event_ids:  # the same event again (a re-send, or a replay)
                 out.resent.append(item)
                 continue
-            if known_digest == digest:  # another event saying the same
+            if known.digest == digest:  # another event saying the same
                 out.resubmitted.append(item)
-                out.records[key] = (
-                    f"{known_digest}@{_ids(ids, event_id)}@{seen}@{item.source.partition}"
-                )
+                ids = known.event_ids | {event_id}
+                out.records[key] = SeenRecord(digest, ids, known.first_seen_ms, partition)
                 continue
-        out.records[key] = f"{digest}@{_ids(ids, event_id)}@{now_ms}@{item.source.partition}"
+        ids = (known.event_ids if known else frozenset()) | {event_id}
+        out.records[key] = SeenRecord(digest, ids, now_ms, partition)
         out.fresh.append(item)
     return out
 
 
-def _ids(ids: set[str], event_id: str) -> str:
-    return ",".join(sorted(ids | {event_id}))
+def _stored(records: Mapping[str, str], key: str) -> SeenRecord | None:
+    text = records.get(key)
+    return None if text is None else SeenRecord.decode(text)
 
 
 def first_seen(value: object) -> tuple[int, int] | None:
-    """When a de-duplication entry was first seen (ms) and the partition that holds it; None
-    for an entry written before entries said so (kept: its partition is not known)."""
-    if not isinstance(value, str) or value.count("@") != 3:
+    """When a de-duplication entry (stored or decoded) was first seen (ms) and the partition
+    that holds it; None for an entry of an older format (kept: its partition is not known)."""
+    if isinstance(value, str):
+        entry = SeenRecord.decode(value)
+    elif isinstance(value, SeenRecord):
+        entry = value
+    else:
         return None
-    seen, partition = value.split("@")[-2:]
-    return int(seen), int(partition)
+    return None if entry.partition is None else (entry.first_seen_ms, entry.partition)
 
 
 class Horizon:
@@ -103,7 +124,7 @@ class Horizon:
         """Entries from before entries named their partition: never deleted."""
 
     def remember(self, entries: Iterable[tuple[str, object]]) -> None:
-        """Index entries (key, value) written or found."""
+        """Index entries (key, stored value) written or found."""
         for key, value in entries:
             placed = first_seen(value)
             if placed is None:

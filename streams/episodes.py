@@ -13,6 +13,9 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+import holidays
 
 from schemas.hub import EpisodeEvent, EpisodeSnapshot
 
@@ -69,7 +72,7 @@ class RagPolicy:
     window: dt.timedelta = dt.timedelta(hours=72)
     """Notifications within this long of an episode's first one join it."""
     day: tuple[int, int] = (9, 17)
-    """Working hours (start, end) on Monday to Friday."""
+    """Working hours (start, end), Europe/London time, Monday to Friday but bank holidays."""
 
 
 def due_at(received: dt.datetime, rating: str, policy: RagPolicy) -> dt.datetime:
@@ -81,18 +84,31 @@ def due_at(received: dt.datetime, rating: str, policy: RagPolicy) -> dt.datetime
 
 
 def _add_working_hours(start: dt.datetime, left: dt.timedelta, day: tuple[int, int]) -> dt.datetime:
-    at = start
+    """``start`` plus ``left`` counted in working hours: ``day`` on Monday to Friday in
+    Europe/London (so summer time moves them in UTC), not on England and Wales bank holidays."""
+    zone = start.tzinfo or dt.UTC
+    at = (start if start.tzinfo else start.replace(tzinfo=dt.UTC)).astimezone(LONDON)
+    at = at.replace(tzinfo=None)  # wall-clock arithmetic, localised again at the end
     while True:
         opens = at.replace(hour=day[0], minute=0, second=0, microsecond=0)
         closes = at.replace(hour=day[1], minute=0, second=0, microsecond=0)
-        if at.weekday() >= 5 or at >= closes:
+        if not _working_day(at.date()) or at >= closes:
             at = opens + dt.timedelta(days=1)
             continue
         at = max(at, opens)
         if at + left <= closes:
-            return at + left
+            return (at + left).replace(tzinfo=LONDON).astimezone(zone)
         left -= closes - at
         at = opens + dt.timedelta(days=1)
+
+
+LONDON = ZoneInfo("Europe/London")
+_BANK_HOLIDAYS = holidays.country_holidays("GB", subdiv="ENG")
+"""England and Wales bank holidays (the ``holidays`` package; England's list is Wales's)."""
+
+
+def _working_day(day: dt.date) -> bool:
+    return day.weekday() < 5 and day not in _BANK_HOLIDAYS
 
 
 def build_episodes(

@@ -11,9 +11,9 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from schemas.audit import AuditEntry, Decision
 from schemas.common import Envelope
 from schemas.hub import EpisodeSnapshot, Link, LinkOutcomeKind, PossibleMatch
-from streams.audit import AuditEntry, Decision
 from streams.episodes import EventSummary, RagPolicy, build_episodes
 from streams.identities import identities, summary
 from streams.linkage import Linker, LinkOutcome, Outcome, PersonRecord

@@ -5,9 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from schemas.common import ChildEvent, Envelope, PersonRole
+from schemas.common import ChildEvent, Envelope, PersonRole, content_digest
 from schemas.community_safety import MaracCase
-from streams.dedupe import content_digest
 from streams.episodes import EventSummary
 from streams.linkage import PersonRecord
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from mash.errors import ContractError
+from plumbing.errors import ContractError
 from schemas.common import Envelope, ValidationClock
 from schemas.framing import Codec
 from streams.records import DeadLetter, Incoming, Valid

@@ -12,9 +12,9 @@ from typing import Annotated, Any
 from hypothesis import strategies as st
 from pydantic import AfterValidator, BaseModel
 
-from producers.synthetic import nhs_test_number
 from schemas.common import Child
 from schemas.identifiers import check_nhs_number, check_postcode, check_upn
+from simulation.synthetic import nhs_test_number
 
 UTC_MILLIS = st.datetimes(
     min_value=dt.datetime(2011, 1, 1), max_value=dt.datetime(2013, 3, 31), timezones=st.just(dt.UTC)

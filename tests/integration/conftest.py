@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from mash.broker import LocalBroker
-from mash.settings import BrokerSettings
+from plumbing.settings import BrokerSettings
 from tests.conftest import free_port
 
 POSTGRES_URL = os.environ.get(

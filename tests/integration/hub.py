@@ -7,7 +7,7 @@ from typing import TypeVar
 
 from kafka import KafkaProducer
 
-from mash.settings import CommonSettings
+from plumbing.settings import CommonSettings
 
 S = TypeVar("S", bound=CommonSettings)
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from mash.kafka import read_topic
-from mash.settings import PublisherSettings
-from producers.adapters import adapter_for
-from producers.exports import read_export
+from plumbing.kafka import read_topic
+from plumbing.settings import PublisherSettings
 from producers.publisher import Publisher
-from producers.simulation import simulate, write_simulation
+from schemas.adapters import adapter_for
 from schemas.common import ValidationClock
+from schemas.exports import read_export
 from schemas.framing import decode
+from simulation.year import simulate, write_simulation
 from tests.integration.hub import settings_from
 
 

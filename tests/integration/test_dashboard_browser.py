@@ -21,8 +21,8 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
 from mash.demo import wait_for_figures, wait_until_drained, wait_until_ready, worker_process
-from mash.settings import WorkerSettings
-from producers.simulation import simulate
+from plumbing.settings import WorkerSettings
+from simulation.year import simulate
 from tests.conftest import free_port
 from tests.integration.hub import settings_from
 from tests.integration.test_hub import publish

@@ -10,8 +10,8 @@ import uuid
 from pathlib import Path
 
 from mash.demo import wait_for_figures, wait_until_drained, wait_until_ready, worker_process
-from mash.settings import WorkerSettings
-from producers.simulation import simulate
+from plumbing.settings import WorkerSettings
+from simulation.year import simulate
 from sinks.store import Store
 from tests.integration.hub import settings_from
 from tests.integration.test_hub import publish

@@ -17,18 +17,19 @@ from typing import Any
 import pytest
 
 from mash.demo import wait_until_drained, wait_until_ready, worker_process
-from mash.kafka import Record, read_topic
-from mash.keys import audit_key
-from mash.settings import WorkerSettings
+from plumbing.kafka import Record, read_topic
+from plumbing.keys import audit_key
+from plumbing.settings import WorkerSettings
 from producers.publisher import subject_key
-from producers.simulation import simulate
-from producers.synthetic import police_notifications
+from schemas.audit import verify
+from schemas.common import record_key
 from schemas.contracts import AGENCY_CONTRACTS, POLICE_NOTIFICATION
 from schemas.framing import encode
+from simulation.synthetic import police_notifications
+from simulation.year import simulate
 from sinks.audit import export_audit
 from sinks.store import Store
-from streams.audit import verify
-from streams.dedupe import dedupe, record_key
+from streams.dedupe import dedupe
 from streams.hub import HubState
 from streams.records import Incoming, Valid
 from tests.conftest import free_port

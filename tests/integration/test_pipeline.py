@@ -10,12 +10,12 @@ from collections import Counter
 from pathlib import Path
 
 from mash.demo import wait_for_figures, wait_until_drained, wait_until_ready, worker_process
-from mash.kafka import ensure_topics, read_topic
-from mash.settings import WorkerSettings
+from plumbing.kafka import ensure_topics, read_topic
+from plumbing.settings import WorkerSettings
 from producers.publisher import subject_key
-from producers.synthetic import police_notifications
 from schemas.contracts import CONTACT_COUNT, POLICE_NOTIFICATION
 from schemas.framing import encode
+from simulation.synthetic import police_notifications
 from sinks.store import Store
 from tests.integration.hub import send_raw, settings_from
 

@@ -8,13 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from mash.kafka import read_topic
-from mash.settings import PublisherSettings
-from producers.adapters import adapter_for
-from producers.samples import write_sample
-from producers.synthetic import police_notifications
+from plumbing.kafka import read_topic
+from plumbing.settings import PublisherSettings
+from schemas.adapters import adapter_for
 from schemas.contracts import POLICE_NOTIFICATION
 from schemas.framing import decode
+from simulation.samples import write_sample
+from simulation.synthetic import police_notifications
 from tests.integration.hub import settings_from
 
 START, END = dt.date(2012, 4, 1), dt.date(2013, 4, 1)

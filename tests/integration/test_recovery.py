@@ -6,13 +6,13 @@ import time
 from pathlib import Path
 
 from mash.demo import wait_until_drained, wait_until_ready, worker_process
-from mash.kafka import consumer_lag
-from mash.keys import audit_key
-from mash.settings import WorkerSettings
+from plumbing.kafka import consumer_lag
+from plumbing.keys import audit_key
+from plumbing.settings import WorkerSettings
+from schemas.audit import verify
 from schemas.contracts import AGENCY_CONTRACTS
 from sinks.audit import export_audit
 from sinks.store import Store
-from streams.audit import verify
 from tests.integration.hub import settings_from
 from tests.integration.test_hub import (
     episodes,

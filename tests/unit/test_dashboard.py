@@ -10,10 +10,10 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from mash.settings import DashboardSettings
+from plumbing.settings import DashboardSettings
+from sinks.board import Figure
 from sinks.dashboard import create_dashboard
 from sinks.store import Store
-from streams.board import Figure
 
 AS_OF = dt.date(2013, 3, 31)
 

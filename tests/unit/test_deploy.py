@@ -7,8 +7,8 @@ from typing import Any
 
 import yaml
 
-from mash import settings as settings_module
-from mash.settings import CommonSettings
+from plumbing import settings as settings_module
+from plumbing.settings import CommonSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 

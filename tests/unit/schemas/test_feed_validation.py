@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from producers.simulation import simulate
 from schemas.common import ValidationClock
 from schemas.contracts import describe_errors
+from simulation.year import simulate
 
 CLOCK = ValidationClock(now=dt.datetime(2013, 6, 1, tzinfo=dt.UTC))
 

@@ -10,10 +10,10 @@ from typing import Any
 import fastavro
 import pytest
 
-from mash.errors import DecodeError, InvalidRecord
-from producers.synthetic import police_notifications
+from plumbing.errors import DecodeError, InvalidRecord
 from schemas.contracts import POLICE_NOTIFICATION
 from schemas.framing import Codec, blocks, decode, encode, pack, unpack
+from simulation.synthetic import police_notifications
 
 START, END = dt.date(2012, 4, 1), dt.date(2013, 4, 1)
 

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from producers.synthetic import police_notifications
 from schemas.common import ValidationClock
 from schemas.contracts import describe_errors
 from schemas.police import PoliceNotification
+from simulation.synthetic import police_notifications
 
 NOW = dt.datetime(2013, 4, 1, tzinfo=dt.UTC)
 CLOCK = ValidationClock(skew=dt.timedelta(minutes=5), now=NOW)

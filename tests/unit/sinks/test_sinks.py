@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from mash.errors import SinkError
-from mash.kafka import Record
-from mash.settings import WorkerSettings
-from producers.synthetic import police_notifications
+from plumbing.errors import SinkError
+from plumbing.kafka import Record
+from plumbing.settings import WorkerSettings
 from schemas.contracts import CONTACT_COUNT, IDENTITIES, POLICE_NOTIFICATION
 from schemas.framing import Codec, encode, pack
 from schemas.metrics import ContactCount
 from schemas.police import PoliceNotification
+from simulation.synthetic import police_notifications
 from sinks.store import Store
 from sinks.worker import Changes, Sinks
 

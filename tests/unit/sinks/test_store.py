@@ -35,7 +35,7 @@ def test_the_highest_count_of_a_cell_wins_within_a_batch_and_across_batches(
 
 
 def test_figures_are_upserted_by_key_and_ones_no_longer_computed_go(tmp_path: Path) -> None:
-    from streams.board import Figure
+    from sinks.board import Figure
 
     store = Store(f"sqlite:///{tmp_path / 'hub.db'}")
     day = dt.date(2013, 3, 31)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from producers.synthetic import police_notifications
-from schemas.police import PoliceNotification
-from streams.dedupe import Horizon, dedupe, first_seen, record_key
+from schemas.common import record_key
+from schemas.police import PoliceNotification, RiskLevel
+from simulation.synthetic import police_notifications
+from streams.dedupe import Horizon, SeenRecord, dedupe, first_seen
 from streams.records import Incoming, Valid
 
 
@@ -19,6 +20,10 @@ def _records(n: int) -> list[PoliceNotification]:
     return list(police_notifications(n, 4, dt.date(2012, 4, 1), dt.date(2013, 4, 1)))
 
 
+def _stored(records: dict[str, SeenRecord]) -> dict[str, str]:
+    return {key: entry.encode() for key, entry in records.items()}
+
+
 def test_resends_resubmissions_and_corrections() -> None:
     a, b = _records(2)
     resubmitted = a.model_copy(
@@ -27,7 +32,7 @@ def test_resends_resubmissions_and_corrections() -> None:
     corrected = a.model_copy(
         update={
             "event_id": uuid.uuid4(),
-            "risk_level": "HIGH" if a.risk_level != "HIGH" else "STANDARD",
+            "risk_level": RiskLevel.HIGH if a.risk_level != RiskLevel.HIGH else RiskLevel.STANDARD,
         }
     )
     out = dedupe(_valid([a, b, a, resubmitted, corrected, a, resubmitted]), {}, now_ms=1)
@@ -35,21 +40,21 @@ def test_resends_resubmissions_and_corrections() -> None:
     # a re-send of an event since corrected is still a re-send, not a correction back
     assert [v.event for v in out.resent] == [a, a, resubmitted]
     assert [v.event for v in out.resubmitted] == [resubmitted]
-    ids = out.records[record_key(a)].split("@")[1].split(",")
-    assert sorted(ids) == sorted(str(e.event_id) for e in (a, resubmitted, corrected))
+    ids = out.records[record_key(a)].event_ids
+    assert ids == {str(e.event_id) for e in (a, resubmitted, corrected)}
 
 
 def test_state_from_earlier_batches_is_used() -> None:
     a, b = _records(2)
     first = dedupe(_valid([a]), {}, now_ms=1)
-    again = dedupe(_valid([a, b]), first.records, now_ms=2)
+    again = dedupe(_valid([a, b]), _stored(first.records), now_ms=2)
     assert [v.event for v in again.resent] == [a] and [v.event for v in again.fresh] == [b]
 
 
 def test_an_event_replayed_after_a_crash_is_a_resend_not_a_resubmission() -> None:
     (a,) = _records(1)
     first = dedupe(_valid([a]), {}, now_ms=1)
-    replay = dedupe(_valid([a]), first.records, now_ms=2)
+    replay = dedupe(_valid([a]), _stored(first.records), now_ms=2)
     assert [v.event for v in replay.resent] == [a] and not replay.resubmitted
 
 
@@ -73,3 +78,20 @@ def test_entries_written_before_they_named_their_partition_are_kept_not_a_crash(
     horizon.remember([("old", "abc@e9@1000"), ("older", 1000), ("new", "d@e1@1000@2")])
     assert horizon.unplaced == 2 and len(horizon) == 1
     assert horizon.expired(2, now_ms=5_000) == [("new", 1000)]
+
+
+def test_every_stored_format_reads_back() -> None:
+    assert SeenRecord.decode("d@e1,e2@1000@3") == SeenRecord("d", frozenset({"e1", "e2"}), 1000, 3)
+    assert SeenRecord.decode("d@e1@1000") == SeenRecord("d", frozenset({"e1"}), 1000, None)
+    assert SeenRecord.decode("d@1000") == SeenRecord("d", frozenset(), 1000, None)
+    entry = SeenRecord("d", frozenset({"e2", "e1"}), 7, 1)
+    assert entry.encode() == "d@e1,e2@7@1" and SeenRecord.decode(entry.encode()) == entry
+
+
+def test_an_old_format_entry_does_not_stop_dedupe() -> None:
+    # defect: 'digest@ms' (the first format) raised ValueError and stopped the intake agent
+    a, b = _records(2)
+    stored = {record_key(a): "0" * 32 + "@1000"}
+    out = dedupe(_valid([a, b]), stored, now_ms=2000)
+    assert [v.event for v in out.fresh] == [a, b]  # other content: a correction, passes
+    assert out.records[record_key(a)].partition == 0  # rewritten in the current format

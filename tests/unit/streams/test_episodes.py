@@ -8,7 +8,7 @@ import uuid
 from functools import cache
 from typing import Any
 
-from producers.simulation import simulate
+from simulation.year import simulate
 from streams.dedupe import dedupe
 from streams.episodes import EventSummary, Hours, RagPolicy, build_episodes, due_at
 from streams.hub import HubState
@@ -82,9 +82,28 @@ def test_a_late_or_missing_decision_breaches_the_clock() -> None:
 
 def test_working_hours_skip_nights_and_weekends() -> None:
     policy = RagPolicy(hours={"RED": 2, "AMBER": 6, "GREEN": 24}, counting=Hours.WORKING)
-    friday_4pm = dt.datetime(2012, 6, 8, 16, 0, tzinfo=dt.UTC)
-    assert due_at(friday_4pm, "AMBER", policy) == dt.datetime(2012, 6, 11, 14, 0, tzinfo=dt.UTC)
-    assert due_at(T0, "RED", policy) == dt.datetime(2012, 6, 5, 11, 0, tzinfo=dt.UTC)
+    # Friday 16:00 GMT: one hour on Friday, five on Monday (9:00-14:00)
+    friday_4pm = dt.datetime(2012, 11, 9, 16, 0, tzinfo=dt.UTC)
+    assert due_at(friday_4pm, "AMBER", policy) == dt.datetime(2012, 11, 12, 14, 0, tzinfo=dt.UTC)
+
+
+def test_working_hours_are_london_hours_in_summer_time() -> None:
+    # defect: counted in UTC, a RED contact received at 09:30 BST (08:30 UTC) was due at
+    # 14:00 BST; four working hours from 09:30 local end at 13:30 local (12:30 UTC)
+    policy = RagPolicy(counting=Hours.WORKING)
+    received = dt.datetime(2024, 7, 10, 8, 30, tzinfo=dt.UTC)
+    assert due_at(received, "RED", policy) == dt.datetime(2024, 7, 10, 12, 30, tzinfo=dt.UTC)
+
+
+def test_bank_holidays_are_not_working_days() -> None:
+    policy = RagPolicy(hours={"RED": 2, "AMBER": 6, "GREEN": 24}, counting=Hours.WORKING)
+    # Christmas Eve 16:00: one hour, then 25 and 26 December are bank holidays: Friday 27th
+    christmas_eve = dt.datetime(2024, 12, 24, 16, 0, tzinfo=dt.UTC)
+    assert due_at(christmas_eve, "AMBER", policy) == dt.datetime(2024, 12, 27, 14, 0, tzinfo=dt.UTC)
+    # Maundy Thursday 16:00 BST: Good Friday, the weekend and Easter Monday pass; Tuesday
+    # 9:00-14:00 BST is 13:00 UTC
+    maundy = dt.datetime(2025, 4, 17, 15, 0, tzinfo=dt.UTC)
+    assert due_at(maundy, "AMBER", policy) == dt.datetime(2025, 4, 22, 13, 0, tzinfo=dt.UTC)
 
 
 @cache

@@ -7,8 +7,8 @@ import random
 
 import pytest
 
-from producers.labelled import labelled_records
-from streams.evaluate import evaluate_linkage
+from mash.evaluate import evaluate_linkage
+from simulation.labelled import labelled_records
 from streams.linkage import Linker, Outcome, PersonRecord, compare
 
 

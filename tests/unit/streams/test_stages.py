@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from producers.synthetic import police_notifications
 from schemas.common import ValidationClock
 from schemas.contracts import POLICE_NOTIFICATION
 from schemas.framing import Codec, encode
+from simulation.synthetic import police_notifications
 from streams.counting import count_contacts
 from streams.dedupe import dedupe
 from streams.records import Incoming
@@ -41,7 +41,9 @@ def test_dedupe_drops_ids_seen_before_and_repeated_within_the_batch() -> None:
     valid, _ = validate(
         _incoming([events[0], events[1], events[0], events[2]]), ValidationClock(), Codec()
     )
-    earlier = dedupe(valid[3:], {}, now_ms=0).records  # events[2] came in an earlier batch
+    earlier = {  # events[2] came in an earlier batch, and is stored
+        key: entry.encode() for key, entry in dedupe(valid[3:], {}, now_ms=0).records.items()
+    }
     out = dedupe(valid, earlier, now_ms=1)
     assert [f.source.offset for f in out.fresh] == [0, 1]
     assert [d.source.offset for d in out.resent] == [2, 3]

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from producers.simulation import Simulation, simulate
+from simulation.year import Simulation, simulate
 
 FY = (dt.date(2012, 4, 1), dt.date(2013, 3, 31))
 PRIOR_FY = (dt.date(2011, 4, 1), dt.date(2012, 3, 31))

@@ -7,7 +7,7 @@ import sys
 
 import structlog
 
-from mash.settings import CommonSettings
+from plumbing.settings import CommonSettings
 
 __all__ = ["audit_line", "configure_logging", "get_logger", "write_lines"]
 

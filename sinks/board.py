@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from schemas.hub import EpisodeSnapshot
-from streams.facts import Fact
+from sinks.facts import Fact
 
 __all__ = [
     "INDICATORS",

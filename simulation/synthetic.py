@@ -8,9 +8,9 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from producers.population import FAMILY, GIVEN, nhs_test_number, random_address
 from schemas.common import Agency, Child, LawfulBasis, Sex, SpecialCategoryCondition
 from schemas.police import IncidentType, PoliceNotification, RiskLevel
+from simulation.population import FAMILY, GIVEN, nhs_test_number, random_address
 
 __all__ = ["INVALIDATIONS", "SyntheticChild", "children", "nhs_test_number", "police_notifications"]
 

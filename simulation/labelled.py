@@ -11,8 +11,8 @@ import datetime as dt
 import random
 from dataclasses import dataclass, replace
 
-from producers.population import GIVEN, Person, Population
 from schemas.common import Agency, Child
+from simulation.population import GIVEN, Person, Population
 
 __all__ = ["LabelledRecord", "labelled_records"]
 

@@ -12,20 +12,11 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
-from mash.settings import CommonSettings
-from schemas.contracts import (
-    AGENCY_CONTRACTS,
-    CONTACT_COUNT,
-    EPISODE,
-    IDENTITIES,
-    LINK,
-    POSSIBLE_MATCH,
-)
+from plumbing.settings import CommonSettings
 
 __all__ = [
     "Record",
     "consumer_lag",
-    "ensure_hub_topics",
     "ensure_topics",
     "group_is_stable",
     "read_topic",
@@ -52,15 +43,6 @@ def ensure_topics(
                 admin.create_topics(wanted)
     finally:
         admin.close()
-
-
-def ensure_hub_topics(settings: CommonSettings) -> None:
-    """Create every topic the hub reads or writes that does not exist yet: the hand-over to
-    linkage with one partition (one index sees every child), the rest with the hub's count."""
-    contracts = (*AGENCY_CONTRACTS, CONTACT_COUNT, LINK, POSSIBLE_MATCH, EPISODE)
-    names = [settings.topic(c.topic) for c in contracts]
-    ensure_topics(settings, [*names, settings.deadletter_topic, settings.topic("audit")])
-    ensure_topics(settings, [settings.topic(IDENTITIES)], partitions=1)
 
 
 def consumer_lag(settings: CommonSettings, group: str, topics: Iterable[str]) -> int:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from producers.labelled import labelled_records
+from mash.quality import Quality, pairwise_quality
+from simulation.labelled import labelled_records
 from streams.linkage import Linker, PersonRecord
-from streams.quality import Quality, pairwise_quality
 
 __all__ = ["Evaluation", "evaluate_linkage"]
 

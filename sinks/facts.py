@@ -26,11 +26,10 @@ from schemas.childrens_services import (
     PlacementChanged,
     Referral,
 )
-from schemas.common import Envelope
+from schemas.common import Envelope, content_digest, record_key
 from schemas.community_safety import MaracCase
 from schemas.lado import LadoAllegation
 from schemas.police import PoliceNotification
-from streams.dedupe import content_digest, record_key
 
 __all__ = ["Fact", "fact_of"]
 

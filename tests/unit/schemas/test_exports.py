@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from mash.errors import PublishError
-from producers.adapters import adapter_for
-from producers.exports import count_rows, read_export
+from plumbing.errors import PublishError
 from producers.publisher import subject_key
-from producers.samples import write_sample
-from producers.synthetic import police_notifications
+from schemas.adapters import adapter_for
 from schemas.common import ValidationClock
+from schemas.exports import count_rows, read_export
+from simulation.samples import write_sample
+from simulation.synthetic import police_notifications
 
 POLICE = adapter_for("police")
 START, END = dt.date(2012, 4, 1), dt.date(2013, 4, 1)

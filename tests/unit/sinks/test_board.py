@@ -6,10 +6,10 @@ from __future__ import annotations
 import datetime as dt
 from functools import cache
 
-from producers.simulation import simulate
 from schemas.common import Envelope
-from streams.board import INDICATORS, Figure, compute, financial_year, quarter_ends
-from streams.facts import Fact, fact_of
+from simulation.year import simulate
+from sinks.board import INDICATORS, Figure, compute, financial_year, quarter_ends
+from sinks.facts import Fact, fact_of
 from tests.published import check
 
 AS_OF = dt.date(2013, 3, 31)

@@ -11,8 +11,8 @@ from typing import IO
 
 from pydantic import BaseModel
 
-from mash.errors import PublishError
-from producers.adapters import AgencyAdapter
+from plumbing.errors import PublishError
+from schemas.adapters import AgencyAdapter
 from schemas.common import ValidationClock
 
 __all__ = ["ExportRow", "count_rows", "read_export", "write_export"]

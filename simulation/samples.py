@@ -9,8 +9,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from producers.adapters import adapter_for
-from producers.synthetic import INVALIDATIONS, police_notifications
+from schemas.adapters import adapter_for
+from simulation.synthetic import INVALIDATIONS, police_notifications
 
 __all__ = ["SampleExport", "write_sample"]
 

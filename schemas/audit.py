@@ -21,6 +21,7 @@ __all__ = [
     "AuditChain",
     "AuditEntry",
     "AuditRecord",
+    "ChainHead",
     "Decision",
     "Seal",
     "Verdict",
@@ -96,6 +97,25 @@ class AuditRecord:
 
 
 @dataclass(frozen=True)
+class ChainHead:
+    """Where a chain stands: its last position and that record's MAC (the worker keeps it
+    in a changelogged table; the export seals the chain with it)."""
+
+    seq: int
+    mac: str
+
+    def encode(self) -> str:
+        """The stored form, ``seq|mac``."""
+        return f"{self.seq}|{self.mac}"
+
+    @classmethod
+    def decode(cls, text: str) -> ChainHead:
+        """The inverse of ``encode``; ``ValueError`` for anything else."""
+        seq, mac = text.split("|")
+        return cls(int(seq), mac)
+
+
+@dataclass(frozen=True)
 class Seal:
     """The end of a log: how many records and the last MAC, MACed."""
 
@@ -120,6 +140,15 @@ def _mac(key: bytes, prev: str, body: bytes) -> str:
 
 class AuditChain:
     """Appends entries to one chain; holds only the position and the head MAC."""
+
+    @classmethod
+    def resume(cls, key: bytes, chain: str, head: ChainHead | None) -> AuditChain:
+        """The chain continued from a kept head (from the start without one)."""
+        return cls(key, chain) if head is None else cls(key, chain, head.seq, head.mac)
+
+    def position(self) -> ChainHead:
+        """Where the chain stands now."""
+        return ChainHead(self.seq, self.head)
 
     def __init__(self, key: bytes, chain: str, seq: int = 0, head: str = GENESIS) -> None:
         self.key = key

@@ -21,9 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from producers.adapters import adapter_for
-from producers.exports import write_export
-from producers.population import Person, Population
+from schemas.adapters import adapter_for
 from schemas.childrens_services import (
     Assessment,
     CafCompleted,
@@ -55,10 +53,12 @@ from schemas.codes import (
 from schemas.common import Agency, LawfulBasis, PersonRole, SpecialCategoryCondition
 from schemas.community_safety import MaracCase
 from schemas.education import EducationConcern, SchoolConcern
+from schemas.exports import write_export
 from schemas.health import HealthNotification, HealthService, PresentingConcern
 from schemas.lado import LadoAllegation, LadoSector
 from schemas.police import IncidentType, PoliceNotification, RiskLevel
 from schemas.probation import MappaLevel, ProbationNotification, RoshLevel
+from simulation.population import Person, Population
 
 __all__ = ["PRESETS", "Simulation", "simulate", "write_simulation"]
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from streams.audit import AuditChain, AuditEntry, Decision, verify
+from schemas.audit import AuditChain, AuditEntry, Decision, verify
 
 KEY = b"k" * 32
 

@@ -10,7 +10,7 @@ from typing import Any
 from faust.transport.consumer import Consumer
 from faust.types import TP
 
-from streams.app import Ownership, _commit_only_what_was_processed
+from streams.faust_internals import Ownership, _commit_only_what_was_processed
 
 PART = TP("police", 1)
 

@@ -1,0 +1,69 @@
+"""The worker supervisor: `mash worker` runs the Faust streams in this process and, unless its
+role says otherwise, the sinks beside them in a child process that dies with it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+
+from plumbing.logs import get_logger
+from plumbing.settings import WorkerSettings
+from sinks.worker import PARENT_PID, run_sinks
+from streams.app import run_streams
+
+__all__ = ["run_worker"]
+
+log = get_logger(__name__)
+
+
+def run_worker(settings: WorkerSettings) -> None:
+    """Run the worker's role in the foreground until stopped (SIGINT/SIGTERM)."""
+    if settings.role == "sinks":
+        run_sinks(settings)
+        return
+    sinks = _Sinks() if settings.role == "all" else None
+    try:
+        run_streams(settings)
+    finally:
+        if sinks is not None:
+            sinks.stop()
+
+
+class _Sinks:
+    """The sinks' process beside the streams: `mash worker` with the sinks' role, sharing
+    this process's settings and output, restarted (with a growing pause) if it exits."""
+
+    def __init__(self) -> None:
+        self.pause_s = 1.0
+        self.stopped = threading.Event()
+        self.process = self._start()
+        threading.Thread(target=self._watch, name="sinks-watch", daemon=True).start()
+
+    @staticmethod
+    def _start() -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "mash.cli", "worker"],
+            env={**os.environ, "MASH_ROLE": "sinks", PARENT_PID: str(os.getpid())},
+            stdin=subprocess.DEVNULL,
+        )
+
+    def _watch(self) -> None:
+        """Never a worker without its sinks: restart them if they exited."""
+        while not self.stopped.wait(1.0):
+            if self.process.poll() is None:
+                continue
+            log.error("sinks.exited", status=self.process.returncode, restart_in_s=self.pause_s)
+            if self.stopped.wait(self.pause_s):
+                return
+            self.pause_s = min(self.pause_s * 2, 60.0)
+            self.process = self._start()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()

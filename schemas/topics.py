@@ -1,0 +1,67 @@
+"""The hub's topic, stage and table names, defined once, and the step that creates its topics.
+
+Contract topics (one schema each) are named by their ``Contract``, the dead-letter topic by
+``settings.deadletter_topic``; here are the audit topic, the stages, and the Faust tables
+whose changelogs other deployables read (the audit heads, read by the audit export).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from plumbing.kafka import ensure_topics
+from plumbing.settings import CommonSettings
+from schemas.contracts import (
+    AGENCY_CONTRACTS,
+    CONTACT_COUNT,
+    EPISODE,
+    IDENTITIES,
+    LINK,
+    POSSIBLE_MATCH,
+)
+
+__all__ = [
+    "AUDIT",
+    "Stage",
+    "Table",
+    "changelog",
+    "ensure_hub_topics",
+    "heads_table",
+]
+
+AUDIT = "audit"
+"""The audit chains: one key per chain, records as JSON lines."""
+
+
+class Stage(StrEnum):
+    """The hub's stages that decide and audit."""
+
+    INTAKE = "intake"
+    LINKAGE = "linkage"
+
+
+class Table(StrEnum):
+    """The streams' changelogged tables (the changelog topic is ``<app id>-<table>-changelog``)."""
+
+    SEEN_RECORDS = "seen-records"
+    CONTACT_COUNTS = "contact-counts"
+    HUB_RECORDS = "hub-records"
+
+
+def heads_table(stage: Stage) -> str:
+    """The table holding the head of each of a stage's audit chains."""
+    return f"audit-heads-{stage.value}"
+
+
+def changelog(app_id: str, table: str) -> str:
+    """The changelog topic Faust keeps for ``table`` of app ``app_id``."""
+    return f"{app_id}-{table}-changelog"
+
+
+def ensure_hub_topics(settings: CommonSettings) -> None:
+    """Create every topic the hub reads or writes that does not exist yet: the hand-over to
+    linkage with one partition (one index sees every child), the rest with the hub's count."""
+    contracts = (*AGENCY_CONTRACTS, CONTACT_COUNT, LINK, POSSIBLE_MATCH, EPISODE)
+    names = [settings.topic(c.topic) for c in contracts]
+    ensure_topics(settings, [*names, settings.deadletter_topic, settings.topic(AUDIT)])
+    ensure_topics(settings, [settings.topic(IDENTITIES)], partitions=1)

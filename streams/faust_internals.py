@@ -1,0 +1,193 @@
+"""Every use of Faust's private internals, in one place, with the version they were read from.
+
+Faust (faust-streaming) has no public API for what the hub needs: processing a batch with its
+partition's tables (the current-event context variable), batches (``take_events``), and two
+guards on its offset bookkeeping (an off-by-one in the committed run, acknowledgements of
+messages from an older consumer generation). Each was written against ``FAUST_VERSION``;
+``check_faust_version`` refuses to start on another, so an upgrade is a deliberate re-read of
+this module (and of ``tests/unit/streams/test_faust_internals.py``), not a silent change.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from importlib.metadata import version
+from typing import Any, cast
+
+import faust
+from faust.streams import _current_event  # the context var Faust's tables partition by
+
+from plumbing.errors import ConfigError
+from plumbing.logs import get_logger
+from plumbing.settings import WorkerSettings
+
+__all__ = [
+    "FAUST_VERSION",
+    "Ownership",
+    "as_current",
+    "batches",
+    "check_faust_version",
+    "guard_offsets",
+]
+
+log = get_logger(__name__)
+
+FAUST_VERSION = "0.15.3"
+"""The faust-streaming release whose internals this module was written against."""
+
+
+def check_faust_version(installed: str | None = None) -> None:
+    """Refuse to run on a Faust whose internals this module has not been checked against."""
+    found = installed or version("faust-streaming")
+    if found != FAUST_VERSION:
+        raise ConfigError(
+            f"faust-streaming {found} is installed; streams/faust_internals.py was written "
+            f"against {FAUST_VERSION}: re-check it and its tests before changing the pin"
+        )
+
+
+def guard_offsets(app: faust.App) -> None:
+    """Install both guards on the app's consumer: commit only what was processed, and never
+    acknowledge a message of an older generation."""
+    _ack_only_the_current_generation(app)
+    _commit_only_what_was_processed(app)
+
+
+@contextmanager
+def as_current(event: faust.types.EventT[Any]) -> Iterator[None]:
+    """Make ``event`` current, so table reads and writes go to its partition.
+
+    Faust sets this only while iterating one event at a time; batches need it set by hand.
+    """
+    token = _current_event.set(weakref.ref(event))
+    try:
+        yield
+    finally:
+        _current_event.reset(token)
+
+
+class Ownership:
+    """Counts rebalances that took partitions away, so a batch can tell it was overtaken."""
+
+    def __init__(self) -> None:
+        self.revocations = 0
+        self.next_offset: dict[Any, int] = {}
+        """tp -> the offset expected next while this worker keeps the partition."""
+
+    def revoked(self) -> None:
+        self.revocations += 1
+        self.next_offset.clear()
+
+    def holes(
+        self, events: Sequence[faust.types.EventT[Any]], committed: Mapping[Any, int | None]
+    ) -> dict[Any, int]:
+        """Partitions whose offsets skip one this worker never saw: tp -> the first missing.
+
+        A partition is read from its committed offset on, one offset after another: none
+        should be skipped (the hub's topics are neither compacted nor transactional), but
+        Faust's consumer can pass over one across a rebalance; each is logged as an error.
+        """
+        missing: dict[Any, int] = {}
+        for event in events:
+            m = event.message
+            expected = self.next_offset.get(m.tp)
+            if expected is None:
+                expected = committed.get(m.tp)
+            if expected is not None and m.offset > expected and m.tp not in missing:
+                log.error(
+                    "consumer.offset_gap",
+                    topic=m.topic,
+                    partition=m.partition,
+                    expected=expected,
+                    got=m.offset,
+                    batch=len(events),
+                )
+                missing[m.tp] = expected
+            if expected is None or m.offset >= expected:
+                self.next_offset[m.tp] = m.offset + 1
+        for tp, offset in missing.items():
+            self.next_offset[tp] = offset  # what the seek back re-reads fits in again
+        return missing
+
+
+async def batches(
+    app: faust.App,
+    stream: faust.StreamT[bytes],
+    settings: WorkerSettings,
+    owner: Ownership,
+    size: int,
+) -> AsyncIterator[Sequence[faust.types.EventT[Any]]]:
+    """Batches of events: the stages work a batch at a time, never one event at a time.
+
+    Only events that were processed while their partition stayed with this worker are
+    acknowledged. Events of partitions lost before the batch started are skipped, and a batch
+    overtaken by a rebalance is not acknowledged at all: either way the partition's owner
+    re-reads them from the last committed offset (outputs are idempotent, so a second pass
+    changes nothing). Faust's ``take_events`` acknowledges the whole buffer, so the events not
+    to acknowledge are marked as already acknowledged, which makes Faust skip them.
+    """
+    take = cast(faust.Stream[bytes], stream).take_events  # StreamT does not declare it
+    async for events in take(size, settings.batch_within_s):
+        committed = cast(Any, app.consumer)._committed_offset  # not in ConsumerT
+        for tp, offset in owner.holes(events, committed).items():
+            # read the partition again from the first offset it skipped (what comes twice
+            # changes nothing; the commit cannot pass the hole meanwhile, see below)
+            await app.consumer.seek(tp, offset)
+        revocations = owner.revocations
+        owned = app.consumer.assignment()
+        mine = [e for e in events if e.message.tp in owned]
+        if len(mine) < len(events):
+            log.info("batch.skipped_revoked", events=len(events) - len(mine))
+        if mine:
+            yield mine
+        overtaken = owner.revocations != revocations
+        if overtaken:
+            log.info("batch.overtaken_by_rebalance", events=len(events))
+        for event in events if overtaken else (e for e in events if e.message.tp not in owned):
+            event.message.acked = True  # never commit past an event this worker did not finish
+
+
+def _commit_only_what_was_processed(app: faust.App) -> None:
+    """Never commit past an offset that was not acknowledged.
+
+    Faust's consumer commits the run of acknowledged offsets that follows the committed
+    offset, but counts "next after committed + 1" as following it (an off-by-one: the
+    committed offset is the next one to read), and papers over offsets it saw skipped; either
+    way one unprocessed event could be committed past. Here the run must start exactly at the
+    committed offset, or nothing is committed until the missing event is processed.
+    """
+    consumer: Any = app.consumer  # Faust's Consumer: its bookkeeping is not in ConsumerT
+    new_offset = consumer._new_offset
+    acked, committed, gaps = consumer._acked, consumer._committed_offset, consumer._gap
+
+    def contiguous(tp: Any) -> int | None:
+        gaps.pop(tp, None)
+        done, start = acked.get(tp), committed.get(tp)
+        if done and start is not None and min(done) > start:
+            return None
+        return cast(int | None, new_offset(tp))
+
+    consumer._new_offset = contiguous
+
+
+def _ack_only_the_current_generation(app: faust.App) -> None:
+    """Never acknowledge a message fetched before the latest rebalance.
+
+    Faust's stream skips a message of an older consumer generation *and acknowledges it*
+    ("otherwise the lag would increase"), so its offset can be committed in the new
+    generation while the re-fetched copy never reaches the stream: an event lost (seen here
+    with two workers, about one run in eight). Such a message is read again from the committed
+    offset by whoever owns its partition now, so the acknowledgement is simply not recorded.
+    """
+    consumer = app.consumer
+    ack = consumer.ack
+
+    def ack_current(message: Any) -> bool:
+        fetched_in = message.generation_id
+        if fetched_in is not None and fetched_in != app.consumer_generation_id:
+            return False
+        return ack(message)
+
+    consumer.ack = ack_current  # type: ignore[method-assign]

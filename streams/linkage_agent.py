@@ -1,0 +1,162 @@
+"""Linkage wiring: the single-partition hand-over topic through the person index and the
+episode join, publishing links, possible matches and episode snapshots."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import faust
+
+from plumbing.errors import ContractError
+from plumbing.logs import get_logger
+from plumbing.settings import WorkerSettings
+from schemas.common import Envelope
+from schemas.contracts import EPISODE, EPISODE_SWEEP, LINK, POSSIBLE_MATCH
+from schemas.framing import Codec, encode, unpack
+from schemas.hub import EpisodeSnapshot, Link
+from schemas.topics import Stage, Table
+from streams.episodes import Hours, RagPolicy
+from streams.faust_internals import as_current
+from streams.hub import HubState
+from streams.identities import from_state, to_state
+from streams.outputs import AuditLog, Output, incoming
+from streams.records import DeadLetter
+
+__all__ = ["Linkage"]
+
+log = get_logger(__name__)
+
+
+class Linkage:
+    """The single-partition linkage stage: persons, links, reviews and episodes."""
+
+    def __init__(self, app: faust.App, settings: WorkerSettings, codec: Codec) -> None:
+        self.codec = codec
+        # values are plain JSON (no value_type: Faust would treat it as a Record class)
+        self.records = app.Table(Table.HUB_RECORDS, key_type=str, partitions=1)
+        self.links = Output(app, settings.topic(LINK.topic))
+        self.reviews = Output(app, settings.topic(POSSIBLE_MATCH.topic))
+        self.episodes = Output(app, settings.topic(EPISODE.topic))
+        self.dead_letters = Output(app, settings.deadletter_topic)
+        self.audit = AuditLog(app, settings, Stage.LINKAGE, 1)
+        self.policy = RagPolicy(
+            hours={
+                "RED": settings.rag_red_h,
+                "AMBER": settings.rag_amber_h,
+                "GREEN": settings.rag_green_h,
+            },
+            counting=Hours(settings.rag_hours),
+            window=dt.timedelta(hours=settings.episode_window_h),
+        )
+        self.state: HubState | None = None
+        self.app = app
+        self.partitions = settings.partitions
+        self.epoch = 0
+        self.batches = 0
+        self.republish = False
+        self.reported = 0.0
+        self.batch_size = settings.batch_size
+
+    def _state(self) -> HubState:
+        if self.state is None:
+            self.state = HubState(policy=self.policy)
+            stored = [from_state(v) for v in self.records.values()]
+            self.state.restore(stored)
+            # versions: the restore time, then a batch counter. A worker that restores later
+            # outranks anything an earlier owner sent, even messages still in flight.
+            self.epoch = time.time_ns() // 1_000_000 * 1_000_000
+            self.batches = 0
+            self.republish = True
+            log.info("linkage.restored", records=len(stored))
+        return self.state
+
+    async def process(self, events: Sequence[faust.types.EventT[Any]]) -> None:
+        """Link a batch and publish what changed."""
+        state = self._state()
+        decoded = []
+        for event in events:
+            try:
+                frames = unpack(event.message.value or b"")
+            except ContractError as exc:
+                await self._dead_letter(event, event.message.value or b"", str(exc))
+                continue
+            for frame in frames:
+                try:
+                    model = self.codec.decode(frame)
+                except ContractError as exc:  # validated by intake: a broken deployment
+                    await self._dead_letter(event, frame, str(exc))
+                    continue
+                if isinstance(model, Envelope):
+                    decoded.append(model)
+        if self.republish:
+            await self._republish(state)
+        out = state.process(decoded, dt.datetime.now(dt.UTC).isoformat())
+        with as_current(events[-1]):
+            for record_id, (record, summary) in out.records.items():
+                self.records[record_id] = to_state(record, summary)
+        version = self._version()
+        for link in out.links:
+            await self._send_link(link, version)
+        for review in out.reviews:
+            await self.reviews.send(
+                key=review.record_id.encode(), value=encode(POSSIBLE_MATCH, review)
+            )
+        for episode_id, snapshot in out.episodes.items():
+            await self._send_episode(episode_id, snapshot, version)
+        await self.audit.write(0, out.audit, events[-1])
+        now = time.monotonic()
+        if now - self.reported > 2 or len(events) < self.batch_size:  # caught up: say so
+            self.reported = now
+            persons = len(set(state.linker.person.values()))
+            log.info("linkage.index", records=len(state.linker.records), persons=persons)
+
+    async def _dead_letter(self, event: faust.types.EventT[Any], frame: bytes, reason: str) -> None:
+        """An event intake passed that linkage cannot decode (a schema registry down, a
+        worker of another version): to the dead-letter topic with the reason, not lost."""
+        letter = DeadLetter(dataclasses.replace(incoming(event), value=frame), "linkage", reason)
+        log.error("linkage.undecodable", offset=event.message.offset, reason=reason)
+        await self.dead_letters.send(key=None, value=frame, headers=letter.headers())
+
+    def _version(self) -> int:
+        self.batches += 1
+        return self.epoch + self.batches
+
+    async def _send_link(self, link: Link, version: int) -> None:
+        stamped = link.model_copy(update={"version": version})
+        await self.links.send(key=link.record_id.encode(), value=encode(LINK, stamped))
+
+    async def _send_episode(
+        self, episode_id: str, snapshot: EpisodeSnapshot | None, version: int
+    ) -> None:
+        value = (
+            None
+            if snapshot is None
+            else encode(EPISODE, snapshot.model_copy(update={"version": version}))
+        )
+        await self.episodes.send(
+            key=episode_id.encode(), value=value, headers=[("mash.version", str(version).encode())]
+        )
+
+    async def _republish(self, state: HubState) -> None:
+        """After a restore, state every link and episode again, then sweep older episodes.
+
+        What the previous owner sent last may have been lost with it; the sweep removes
+        episodes that exist no more (their tombstone may have been lost too).
+        """
+        version = self._version()
+        for record_id in state.linker.records:
+            await self._send_link(state.reissue(record_id), version)
+        for episode_id, snapshot in state.snapshots.items():
+            await self._send_episode(episode_id, snapshot, version)
+        for partition in range(self.partitions):
+            await self.episodes.send(
+                EPISODE_SWEEP, None, [("mash.version", str(version).encode())], partition
+            )
+        self.republish = False
+        log.info(
+            "linkage.republished", records=len(state.linker.records), episodes=len(state.snapshots)
+        )

@@ -1,0 +1,112 @@
+"""What the streams write: raw topics straight through Faust's producer, and the audit log.
+
+The hub frames and decodes its own Avro, so every topic here carries plain bytes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Sequence
+from typing import Any, cast
+
+import faust
+
+from plumbing.keys import audit_key
+from plumbing.logs import audit_line, write_lines
+from plumbing.settings import WorkerSettings
+from schemas.audit import AuditChain, AuditEntry, ChainHead
+from schemas.framing import blocks
+from schemas.topics import AUDIT, Stage, heads_table
+from streams.faust_internals import as_current
+from streams.records import Incoming
+
+__all__ = ["BLOCK_BYTES", "AuditLog", "Output", "incoming", "raw_topic"]
+
+BLOCK_BYTES = 256 * 1024
+"""Largest message the hub packs (well under Kafka's default 1 MB limit)."""
+
+
+def raw_topic(app: faust.App, *names: str) -> faust.TopicT:
+    """A topic of plain bytes."""
+    return app.topic(*names, key_serializer="raw", value_serializer="raw")
+
+
+def incoming(event: faust.types.EventT[Any]) -> Incoming:
+    """A Faust event as the stages see it: where it came from and its bytes."""
+    m = event.message
+    return Incoming(m.topic, m.partition, m.offset, m.key, m.value or b"")
+
+
+class Output:
+    """A topic the hub writes to, straight through Faust's producer.
+
+    Faust's own ``Topic.send`` costs several times more per message (futures and callbacks
+    for each); the producer is the same one Faust flushes before it commits offsets.
+    """
+
+    def __init__(self, app: faust.App, name: str) -> None:
+        self.app = app
+        self.name = name
+        self.topic = raw_topic(app, name)
+
+    async def send(
+        self,
+        key: bytes | None,
+        value: bytes | None,
+        headers: list[tuple[str, bytes]] | None = None,
+        partition: int | None = None,
+    ) -> Awaitable[Any]:
+        """Queue one message; the result resolves once the broker has it (the commit's flush
+        waits for every message anyway, so most callers need not)."""
+        return cast(
+            Awaitable[Any],
+            await self.app.producer.send(self.name, key, value, partition, None, headers),
+        )
+
+
+class AuditLog:
+    """Chains the decisions of one stage, one chain per partition, onto the audit topic."""
+
+    def __init__(
+        self, app: faust.App, settings: WorkerSettings, stage: Stage, partitions: int
+    ) -> None:
+        self.key = audit_key(settings)
+        self.stage = stage
+        self.app_id = settings.app_id
+        self.topic = Output(app, settings.topic(AUDIT))
+        self.heads = app.Table(
+            heads_table(stage), key_type=str, value_type=str, partitions=partitions
+        )
+        self.chains: dict[str, AuditChain] = {}
+
+    async def write(
+        self, partition: int, entries: Sequence[AuditEntry], current: faust.types.EventT[Any]
+    ) -> None:
+        """Chain and send ``entries``; the head is kept in a changelogged table, written only
+        once the broker has the records, so that a restart never resumes the chain past a
+        record that was lost with a killed worker (it may resume before records that were
+        delivered: a later record of the same position supersedes, see ``sinks.audit``)."""
+        if not entries:
+            return
+        chain_id = f"{self.app_id}.{self.stage.value}.p{partition}"
+        with as_current(current):
+            chain = self.chains.pop(chain_id, None) or self._resume(chain_id)
+        records = chain.append(entries)
+        texts = [record.to_json() for record in records]
+        write_lines(
+            "".join(audit_line(r.decision, t) + "\n" for r, t in zip(records, texts, strict=True))
+        )
+        # a few messages per batch: blocks of consecutive records of the chain, in order
+        delivered = [
+            await self.topic.send(key=chain_id.encode(), value=b"\n".join(block))
+            for block in blocks([t.encode() for t in texts], BLOCK_BYTES, overhead=1)
+        ]
+        await asyncio.gather(*delivered)  # a failure leaves the chain to resume from the table
+        with as_current(current):
+            self.heads[chain_id] = chain.position().encode()
+        self.chains[chain_id] = chain
+
+    def _resume(self, chain_id: str) -> AuditChain:
+        stored = self.heads.get(chain_id)
+        head = None if stored is None else ChainHead.decode(stored)
+        return AuditChain.resume(self.key, chain_id, head)
