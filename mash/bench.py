@@ -203,7 +203,7 @@ def bench_latency(settings: WorkerSettings, rate: float, seconds: float) -> dict
     stop = threading.Event()
 
     def watch() -> None:
-        codec = codec_for(settings.schema_registry_url)
+        codec = codec_for(settings)
         consumer = KafkaConsumer(
             settings.topic(EPISODE.topic),
             bootstrap_servers=settings.bootstrap_servers,

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TypeVar, get_args
+from typing import TYPE_CHECKING, Annotated, get_args
 
 import typer
 
@@ -14,16 +12,13 @@ if TYPE_CHECKING:
     from sinks.board import Figure
     from sinks.store import Store
 
-from mash.console import board_tables, console, progress
+from mash.commands.audit import audit_app
+from mash.commands.bench import bench_app
+from mash.commands.broker import broker_app
+from mash.commands.settings import load_settings as _settings
+from mash.console import board_tables, console
 from plumbing.errors import MashError
-from plumbing.logs import configure_logging
-from plumbing.settings import (
-    BrokerSettings,
-    DashboardSettings,
-    PublisherSettings,
-    SinkSettings,
-    WorkerSettings,
-)
+from plumbing.settings import DashboardSettings, PublisherSettings, SinkSettings, WorkerSettings
 
 __all__ = ["main"]
 
@@ -32,73 +27,8 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-broker_app = typer.Typer(
-    help="The local Apache Kafka broker (no Docker needed).", no_args_is_help=True
-)
 app.add_typer(broker_app, name="broker")
-bench_app = typer.Typer(help="Benchmarks that print figures.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
-
-
-@bench_app.command("publish")
-def bench_publish(
-    rows: Annotated[int, typer.Option(help="Rows in the generated police export")] = 100_000,
-) -> None:
-    """Publish throughput (rows/s) and event size on the wire, on the configured broker."""
-    from mash.bench import bench_publish as run
-
-    settings = _settings(PublisherSettings)
-    with _broker_if_local(settings):
-        run(settings, rows)
-
-
-@bench_app.command("hub")
-def bench_hub(
-    events: Annotated[int, typer.Option(help="Events to send")] = 100_000,
-    source: Annotated[
-        str,
-        typer.Option(
-            help="year: the simulated year's mix (30,500 at most); police: "
-            "notifications of a large population"
-        ),
-    ] = "police",
-    children: Annotated[
-        int | None, typer.Option(help="police: children in the population (default events/3)")
-    ] = None,
-) -> None:
-    """Whole-chain throughput and worker peak memory on one worker."""
-    from mash.bench import bench_hub as run
-
-    settings = _settings(WorkerSettings)
-    with _broker_if_local(settings):
-        run(settings, events, source, children)
-
-
-@bench_app.command("latency")
-def bench_latency(
-    rate: Annotated[float, typer.Option(help="Events per second, steady")] = 100.0,
-    seconds: Annotated[float, typer.Option(help="How long to publish for")] = 60.0,
-) -> None:
-    """Publish-to-episode latency (median, p99) at a steady rate on one worker."""
-    from mash.bench import bench_latency as run
-
-    settings = _settings(WorkerSettings)
-    with _broker_if_local(settings):
-        run(settings, rate, seconds)
-
-
-@contextmanager
-def _broker_if_local(settings: PublisherSettings | WorkerSettings) -> Iterator[None]:
-    """Start the local broker for the duration when no external Kafka is configured."""
-    from mash.demo import local_broker
-
-    if not settings.uses_local_broker:
-        yield
-        return
-    with local_broker(BrokerSettings()):
-        yield
-
-
 linkage_app = typer.Typer(help="The master person index.", no_args_is_help=True)
 app.add_typer(linkage_app, name="linkage")
 
@@ -123,38 +53,7 @@ def linkage_evaluate(
     )
 
 
-audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
-
-
-@audit_app.command("export")
-def audit_export(
-    out: Annotated[Path, typer.Argument(help="Directory for one <chain>.jsonl per chain")],
-) -> None:
-    """Export every audit chain from Kafka, sealed with the head its worker recorded."""
-    from plumbing.keys import audit_key
-    from sinks.audit import export_audit
-
-    settings = _settings(WorkerSettings)
-    files = export_audit(settings, settings.app_id, audit_key(settings), out)
-    for path, count in files.items():
-        console.print(f"{path}: {count} records")
-
-
-@audit_app.command("verify")
-def audit_verify(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Audit log (JSONL)")],
-) -> None:
-    """Check an audit log's chain and seal; name the first bad line and exit 1 if tampered."""
-    from plumbing.keys import audit_key
-    from schemas.audit import verify
-
-    verdict = verify(file.read_bytes().splitlines(), audit_key(_settings(SinkSettings)))
-    if verdict.ok:
-        console.print(f"[green]ok[/green]: {verdict.records} records, chain and seal intact")
-        return
-    console.print(f"[red]tampered[/red] at line {verdict.position}: {verdict.reason}")
-    raise typer.Exit(1)
 
 
 schemas_app = typer.Typer(help="The agency contracts (Avro schemas).", no_args_is_help=True)
@@ -202,51 +101,17 @@ def schemas_check() -> None:
     raise typer.Exit(1 if problems else 0)
 
 
-@broker_app.command("fetch")
-def broker_fetch() -> None:
-    """Resolve Apache Kafka's jars with Maven into the cache (start does this too)."""
-    from mash.broker import resolve_kafka
+@schemas_app.command("export")
+def schemas_export(
+    directory: Annotated[Path, typer.Argument(help="where to write the schema files")],
+) -> None:
+    """Write one self-contained .avsc per topic and version, its fingerprint, and index.json."""
+    from schemas.standalone import export_schemas
 
-    settings = _settings(BrokerSettings)
-    with console.status(f"Resolving Apache Kafka {settings.kafka_version} with Maven…"):
-        lib = resolve_kafka(settings)
-    console.print(f"Kafka {settings.kafka_version}: {lib}")
-
-
-@broker_app.command("start")
-def broker_start() -> None:
-    """Resolve Kafka with Maven (first time), format storage (first time), start, wait."""
-    from mash.broker import LocalBroker
-
-    broker = LocalBroker(_settings(BrokerSettings))
-    with console.status("Starting Apache Kafka…"):
-        started = broker.start()
-    status = broker.status()
-    word = "started" if started else "already running"
-    console.print(f"Kafka {status.kafka_version} {word} on {status.bootstrap} (pid {status.pid})")
-
-
-@broker_app.command("status")
-def broker_status() -> None:
-    """Say whether the local broker runs, and name its data directory and log file."""
-    from mash.broker import LocalBroker
-
-    s = LocalBroker(_settings(BrokerSettings)).status()
-    state = f"running (pid {s.pid})" if s.running else "stopped"
-    console.print(
-        f"Kafka {s.kafka_version} on {s.bootstrap}: {state}\n"
-        f"  data: {s.data_dir}\n  log:  {s.log_file}"
-    )
-    raise typer.Exit(0 if s.running else 3)
-
-
-@broker_app.command("stop")
-def broker_stop() -> None:
-    """Stop the local broker and every process it started."""
-    from mash.broker import LocalBroker
-
-    stopped = LocalBroker(_settings(BrokerSettings)).stop()
-    console.print("Kafka stopped" if stopped else "Kafka was not running")
+    exported = export_schemas(directory, _settings(PublisherSettings))
+    for entry in exported:
+        console.print(f"{entry.topic}  v{entry.version}  {entry.file}  {entry.fingerprint}")
+    console.print(f"{len(exported)} schemas and index.json in {directory}")
 
 
 @app.command()
@@ -255,16 +120,11 @@ def publish(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV or JSONL export")],
 ) -> None:
     """Publish an agency export; exit 1 if any row was rejected (see the rejects file)."""
-    from producers.publisher import Publisher
+    from mash.publishing import publish_files
     from schemas.exports import count_rows
 
-    publisher = Publisher(_settings(PublisherSettings))
-    try:
-        with progress() as bar:
-            task = bar.add_task(f"Publishing {file.name}", total=count_rows(file))
-            report = publisher.publish_file(agency, file, lambda n: bar.advance(task, n))
-    finally:
-        publisher.close()
+    settings = _settings(PublisherSettings)
+    (report,) = publish_files(settings, {file: count_rows(file)}, f"Publishing {file.name}", agency)
     for rejection in report.rejected:
         console.print(f"[red]line {rejection.line}[/red]: {rejection.reason}")
     console.print(
@@ -422,24 +282,12 @@ def simulate(
         files = write_simulation(generate(preset, seed), directory)
     console.print(f"wrote {sum(files.values()):,} events in {len(files)} files to {directory}")
     if publish:
-        _publish_files(settings, files)
+        from mash.publishing import publish_files
 
-
-def _publish_files(settings: PublisherSettings, files: dict[Path, int]) -> None:
-    from producers.publisher import Publisher
-
-    publisher = Publisher(settings)
-    rejected = 0
-    try:
-        with progress() as bar:
-            task = bar.add_task("Publishing", total=sum(files.values()))
-            for path in files:
-                report = publisher.publish_file(path.stem, path, lambda n: bar.advance(task, n))
-                rejected += len(report.rejected)
-    finally:
-        publisher.close()
-    console.print(f"published {sum(files.values()) - rejected:,}; rejected {rejected}")
-    raise typer.Exit(1 if rejected else 0)
+        reports = publish_files(settings, files, "Publishing")
+        rejected = sum(len(report.rejected) for report in reports)
+        console.print(f"published {sum(r.published for r in reports):,}; rejected {rejected}")
+        raise typer.Exit(1 if rejected else 0)
 
 
 @app.command()
@@ -457,25 +305,6 @@ def demo(
     from mash.demo import run_demo
 
     run_demo(_settings(WorkerSettings), preset, seed, serve)
-
-
-S = TypeVar("S", BrokerSettings, DashboardSettings, PublisherSettings, SinkSettings, WorkerSettings)
-
-
-def _settings(cls: type[S]) -> S:
-    from pydantic import ValidationError
-
-    from plumbing.errors import ConfigError
-
-    try:
-        settings = cls()
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"MASH_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()
-        )
-        raise ConfigError(f"bad setting: {problems}") from None
-    configure_logging(settings)
-    return settings
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mash.console import board_tables, console, progress
 from plumbing.errors import MashError
@@ -19,6 +20,9 @@ from plumbing.settings import BrokerSettings, DashboardSettings, PublisherSettin
 from schemas.contracts import AGENCY_CONTRACTS
 from sinks.board import Figure
 from sinks.worker import sink_group, sink_topics
+
+if TYPE_CHECKING:
+    from producers.publisher import PublishReport
 
 __all__ = [
     "local_broker",
@@ -65,24 +69,17 @@ def run_demo(settings: WorkerSettings, preset: str, seed: int, serve: bool) -> N
 
 
 def _publish_all(files: Mapping[Path, int]) -> int:
-    from producers.publisher import Publisher
+    from mash.publishing import publish_files
 
-    publisher = Publisher(PublisherSettings())
-    published = 0
-    try:
-        with progress() as bar:
-            task = bar.add_task("Agencies publishing", total=sum(files.values()))
-            for path in files:
-                report = publisher.publish_file(path.stem, path, lambda n: bar.advance(task, n))
-                published += report.published
-                if report.rejected:
-                    console.print(
-                        f"{path.stem}: {len(report.rejected)} rejected "
-                        f"(dead-lettered; details in {report.rejects_file})"
-                    )
-    finally:
-        publisher.close()
-    return published
+    def say_rejected(report: PublishReport) -> None:
+        if report.rejected:
+            console.print(
+                f"{report.path.stem}: {len(report.rejected)} rejected "
+                f"(dead-lettered; details in {report.rejects_file})"
+            )
+
+    reports = publish_files(PublisherSettings(), files, "Agencies publishing", None, say_rejected)
+    return sum(report.published for report in reports)
 
 
 def wait_for_figures(

@@ -33,12 +33,22 @@ class CommonSettings(BaseSettings):
     topic_prefix: str = "mash"
     schema_registry_url: str | None = None
     """A Confluent-compatible schema registry; set, producers use the Confluent wire format."""
+    accept_legacy_fingerprint: bool = True
+    """Also read single-object events whose fingerprint bytes are in the reversed order written
+    before issue 11 (only where they name a known schema version; each is counted)."""
     partitions: int = 4
     home: Path = Path(".mash")
     audit_key: SecretStr | None = None
     """HMAC key of the audit chain; unset means a key generated once in ``<home>/audit.key``."""
+    clock_offset_s: float = 0.0
+    """Added to the wall clock wherever the hub reads it (de-duplication horizon, validation,
+    RAG clocks): for drills and tests in which days must pass; 0 in production."""
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    def clock(self) -> dt.datetime:
+        """The hub's 'now' (UTC), shifted by ``clock_offset_s``."""
+        return dt.datetime.now(dt.UTC) + dt.timedelta(seconds=self.clock_offset_s)
 
     @property
     def bootstrap_servers(self) -> str:

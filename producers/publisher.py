@@ -17,7 +17,7 @@ from plumbing.errors import PublishError
 from plumbing.kafka import ensure_topics
 from plumbing.logs import get_logger
 from plumbing.settings import PublisherSettings
-from schemas.adapters import adapter_for
+from schemas.adapters import AgencyAdapter, adapter_for
 from schemas.common import ValidationClock
 from schemas.contracts import describe_errors
 from schemas.exports import read_export
@@ -87,8 +87,7 @@ class Publisher:
             batch_size=256 * 1024,
             max_in_flight_requests_per_connection=5,
         )
-        self._failures: list[BaseException] = []
-        self.codec = codec_for(settings.schema_registry_url)
+        self.codec = codec_for(settings)
 
     def close(self) -> None:
         """Flush and close the producer."""
@@ -97,36 +96,23 @@ class Publisher:
     def publish_file(
         self, agency: str, path: Path, on_row: Callable[[int], None] = lambda _: None
     ) -> PublishReport:
-        """Publish every valid row of ``path``; reject the rest to a file and the dead letters."""
+        """Publish every valid row of ``path``; reject the rest to a file and the dead letters.
+
+        Raises `PublishError` if Kafka did not acknowledge every record of this file (records
+        of files published before by this publisher play no part).
+        """
         adapter = adapter_for(agency)
         topic = self.settings.topic(adapter.contract.topic)
         ensure_topics(self.settings, [topic, self.settings.deadletter_topic])
         report = PublishReport(agency, path)
-        clock = ValidationClock(skew=dt.timedelta(seconds=self.settings.clock_skew_s))
+        failures: list[BaseException] = []  # this file's: the publisher outlives it
         started = time.perf_counter()
-        pending = 0
-        for row in read_export(path, adapter):
-            try:
-                record = row.build(clock)
-            except ValidationError as exc:
-                self._reject(report, Rejection(row.line, describe_errors(exc), row.raw))
-            except ValueError as exc:
-                self._reject(report, Rejection(row.line, str(exc), row.raw))
-            else:
-                value = self.codec.encode(adapter.contract, record, topic)
-                self._send(topic, subject_key(record), value)
-                report.published += 1
-            pending += 1
-            if pending == 256:  # progress in steps: a callback per row costs more than the row
-                on_row(pending)
-                pending = 0
-        on_row(pending)
+        self._send_rows(report, adapter, topic, on_row, failures)
         self.producer.flush(timeout=60)
         report.seconds = time.perf_counter() - started
-        if self._failures:
+        if failures:
             raise PublishError(
-                f"{len(self._failures)} records were not acknowledged by Kafka: "
-                f"{self._failures[0]!r}"
+                f"{len(failures)} records were not acknowledged by Kafka: {failures[0]!r}"
             )
         report.rejects_file = self._write_rejects(report)
         log.info(
@@ -139,17 +125,47 @@ class Publisher:
         )
         return report
 
+    def _send_rows(
+        self,
+        report: PublishReport,
+        adapter: AgencyAdapter,
+        topic: str,
+        on_row: Callable[[int], None],
+        failures: list[BaseException],
+    ) -> None:
+        clock = ValidationClock(skew=dt.timedelta(seconds=self.settings.clock_skew_s))
+        pending = 0
+        for row in read_export(report.path, adapter):
+            try:
+                record = row.build(clock)
+            except ValidationError as exc:
+                self._reject(report, Rejection(row.line, describe_errors(exc), row.raw), failures)
+            except ValueError as exc:
+                self._reject(report, Rejection(row.line, str(exc), row.raw), failures)
+            else:
+                value = self.codec.encode(adapter.contract, record, topic)
+                self._send(topic, subject_key(record), value, failures)
+                report.published += 1
+            pending += 1
+            if pending == 256:  # progress in steps: a callback per row costs more than the row
+                on_row(pending)
+                pending = 0
+        on_row(pending)
+
     def _send(
         self,
         topic: str,
         key: bytes | None,
         value: bytes,
+        failures: list[BaseException],
         headers: list[tuple[str, bytes]] | None = None,
     ) -> None:
         future = self.producer.send(topic, key=key, value=value, headers=headers or [])
-        future.add_errback(self._failures.append)
+        future.add_errback(failures.append)
 
-    def _reject(self, report: PublishReport, rejection: Rejection) -> None:
+    def _reject(
+        self, report: PublishReport, rejection: Rejection, failures: list[BaseException]
+    ) -> None:
         report.rejected.append(rejection)
         log.warning(
             "publish.rejected",
@@ -162,6 +178,7 @@ class Publisher:
             self.settings.deadletter_topic,
             f"{report.path.name}:{rejection.line}".encode(),
             rejection.raw,
+            failures,
             [
                 ("mash.reason", rejection.reason.encode()),
                 ("mash.stage", b"publish"),

@@ -39,6 +39,8 @@ __all__ = [
     "Upn",
     "ValidationClock",
     "content_digest",
+    "date_from_iso",
+    "iso_date",
     "record_key",
 ]
 
@@ -253,3 +255,13 @@ def content_digest(event: Envelope) -> str:
     """A digest of what the record says (not when it was sent or under which event id)."""
     data = event.model_dump(mode="json", exclude=_VOLATILE)
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def iso_date(day: dt.date | None) -> str | None:
+    """A date as ISO text (``2013-03-31``), None as None: how dates are stored outside models."""
+    return day.isoformat() if day else None
+
+
+def date_from_iso(text: str | None) -> dt.date | None:
+    """The inverse of ``iso_date`` (blank or None is None)."""
+    return dt.date.fromisoformat(text) if text else None

@@ -84,8 +84,11 @@ class SchemaVersion:
 
     @cached_property
     def fingerprint(self) -> int:
-        """The CRC-64-AVRO fingerprint of its parsing canonical form."""
-        return int(fingerprint(to_parsing_canonical_form(self.parsed), "CRC-64-AVRO"), 16)
+        """The CRC-64-AVRO fingerprint of its parsing canonical form (unsigned; Java's
+        ``SchemaNormalization.parsingFingerprint64`` is the same 64 bits, signed)."""
+        # fastavro gives the fingerprint's bytes little-endian, as the specification writes them
+        digest = fingerprint(to_parsing_canonical_form(self.parsed), "CRC-64-AVRO")
+        return int.from_bytes(bytes.fromhex(digest), "little")
 
 
 @dataclass(frozen=True)

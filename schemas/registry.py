@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 
 from plumbing.errors import ContractError, DecodeError
+from plumbing.settings import CommonSettings
 from schemas.framing import Codec
 
 __all__ = ["ConfluentRegistry", "codec_for"]
@@ -53,6 +54,9 @@ class ConfluentRegistry:
             ) from exc
 
 
-def codec_for(schema_registry_url: str | None) -> Codec:
-    """The codec a deployable uses: Confluent framing when a registry is configured."""
-    return Codec(ConfluentRegistry(schema_registry_url) if schema_registry_url else None)
+def codec_for(settings: CommonSettings) -> Codec:
+    """The codec a deployable uses: Confluent framing when a registry is configured, legacy
+    single-object fingerprints read unless ``accept_legacy_fingerprint`` is off."""
+    url = settings.schema_registry_url
+    registry = ConfluentRegistry(url) if url else None
+    return Codec(registry, accept_legacy=settings.accept_legacy_fingerprint)

@@ -12,7 +12,8 @@ import random
 from dataclasses import dataclass, replace
 
 from schemas.common import Agency, Child
-from simulation.population import GIVEN, Person, Population
+from simulation.names import GIVEN
+from simulation.population import Person, Population
 
 __all__ = ["LabelledRecord", "labelled_records"]
 

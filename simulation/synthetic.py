@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from schemas.common import Agency, Child, LawfulBasis, Sex, SpecialCategoryCondition
-from schemas.police import IncidentType, PoliceNotification, RiskLevel
-from simulation.population import FAMILY, GIVEN, nhs_test_number, random_address
+from schemas.common import Child, Sex
+from schemas.police import PoliceNotification
+from simulation.names import FAMILY, GIVEN
+from simulation.police import incident_type, police_notification
+from simulation.population import nhs_test_number, random_address
 
 __all__ = ["INVALIDATIONS", "SyntheticChild", "children", "nhs_test_number", "police_notifications"]
+
+_NHS_TEST_NUMBERS = 900_000  # 10**6 in the range, less those whose check digit would be 10
 
 
 @dataclass(frozen=True)
@@ -27,24 +30,41 @@ class SyntheticChild:
     address: str
     postcode: str
 
+    def recorded(self, with_nhs: bool) -> Child:
+        """The child as an agency records them (with or without their NHS number)."""
+        return Child(
+            person_id=None,
+            given_name=self.given_name,
+            family_name=self.family_name,
+            date_of_birth=self.date_of_birth,
+            sex=self.sex,
+            nhs_number=self.nhs_number if with_nhs else None,
+            address=self.address,
+            postcode=self.postcode,
+        )
+
 
 def children(rng: random.Random, count: int, born_after: dt.date) -> list[SyntheticChild]:
-    """Invented children born in the 17 years after ``born_after``."""
-    pool = []
-    for _ in range(count):
+    """Invented children born in the 17 years after ``born_after``, no two with one NHS number."""
+    if count > _NHS_TEST_NUMBERS:
+        raise ValueError(f"the 999 test range holds {_NHS_TEST_NUMBERS:,} NHS numbers at most")
+    pool: list[SyntheticChild] = []
+    issued: set[str] = set()
+    while len(pool) < count:
         sex = rng.choice([Sex.FEMALE, Sex.MALE])
         address, postcode = random_address(rng)
-        pool.append(
-            SyntheticChild(
-                given_name=rng.choice(GIVEN[sex]),
-                family_name=rng.choice(FAMILY),
-                date_of_birth=born_after + dt.timedelta(days=rng.randrange(17 * 365)),
-                sex=sex,
-                nhs_number=nhs_test_number(rng),
-                address=address,
-                postcode=postcode,
-            )
+        child = SyntheticChild(
+            given_name=rng.choice(GIVEN[sex]),
+            family_name=rng.choice(FAMILY),
+            date_of_birth=born_after + dt.timedelta(days=rng.randrange(17 * 365)),
+            sex=sex,
+            nhs_number=nhs_test_number(rng),
+            address=address,
+            postcode=postcode,
         )
+        if child.nhs_number not in issued:
+            issued.add(child.nhs_number)
+            pool.append(child)
     return pool
 
 
@@ -58,7 +78,8 @@ def police_notifications(
 ) -> Iterator[PoliceNotification]:
     """``count`` valid police notifications reported between ``start`` and ``end``, about
     ``children_count`` children (default a third of ``count``; given, each appears once before
-    any appears again, so a large population is all there)."""
+    any appears again, so a large population is all there); police know the NHS number of
+    ``nhs_share`` of them. Made by the calibrated year's rules (`simulation.police`)."""
     rng = random.Random(seed)
     span_s = int(
         (
@@ -71,50 +92,8 @@ def police_notifications(
         occurred = dt.datetime.combine(start, dt.time(), dt.UTC) + dt.timedelta(
             seconds=rng.randrange(span_s)
         )
-        reported = occurred + dt.timedelta(minutes=rng.randrange(5, 48 * 60))
-        yield _police(rng, n, child, occurred, reported, rng.random() < nhs_share)
-
-
-def _police(
-    rng: random.Random,
-    n: int,
-    child: SyntheticChild,
-    occurred: dt.datetime,
-    reported: dt.datetime,
-    with_nhs: bool,
-) -> PoliceNotification:
-    incident = rng.choice(list(IncidentType))
-    return PoliceNotification(
-        event_id=uuid.UUID(int=rng.getrandbits(128), version=4),
-        event_type="police.notification",
-        source_agency=Agency.POLICE,
-        source_system="MERLIN",
-        agency_record_id=f"MER-{occurred:%y}-{n:07d}",
-        occurred_at=occurred,
-        reported_at=reported,
-        tenant="E09000016",
-        lawful_basis=LawfulBasis.LAW_ENFORCEMENT,
-        special_category_condition=SpecialCategoryCondition.PART3_S35_SCH8,
-        purpose="safeguarding of a child coming to police notice",
-        isa_id="ISA-HAVERING-MASH-2012",
-        reporter_role="police officer",
-        reporter_team_id=f"MPS-RM-{rng.randrange(1, 9):02d}",
-        subject=Child(
-            person_id=None,
-            given_name=child.given_name,
-            family_name=child.family_name,
-            date_of_birth=child.date_of_birth,
-            sex=child.sex,
-            nhs_number=child.nhs_number if with_nhs else None,
-            address=child.address,
-            postcode=child.postcode,
-        ),
-        merlin_ref=f"MER-{occurred:%y}-{n:07d}",
-        cris_ref=f"CRIS-{rng.randrange(10**6):06d}" if incident.name.endswith("OFFENCE") else None,
-        incident_type=incident,
-        child_present=rng.random() < 0.7,
-        risk_level=rng.choice(list(RiskLevel)),
-    )
+        subject = child.recorded(with_nhs=rng.random() < nhs_share)
+        yield police_notification(rng, n, subject, occurred, incident_type(rng))
 
 
 # How a valid CSV row is made invalid, and the field the error must name.

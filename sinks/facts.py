@@ -26,7 +26,7 @@ from schemas.childrens_services import (
     PlacementChanged,
     Referral,
 )
-from schemas.common import Envelope, content_digest, record_key
+from schemas.common import Envelope, content_digest, date_from_iso, iso_date, record_key
 from schemas.community_safety import MaracCase
 from schemas.lado import LadoAllegation
 from schemas.police import PoliceNotification
@@ -50,16 +50,11 @@ class Fact:
 
     def day(self, name: str) -> dt.date | None:
         """A date field of ``data``."""
-        text = self.data.get(name)
-        return dt.date.fromisoformat(text) if text else None
+        return date_from_iso(self.data.get(name))
 
     def data_json(self) -> str:
         """``data`` as stored."""
         return json.dumps(self.data, sort_keys=True)
-
-
-def _iso(day: dt.date | None) -> str | None:
-    return day.isoformat() if day else None
 
 
 _FIELDS: dict[type[Envelope], Callable[[Any], dict[str, Any]]] = {
@@ -78,24 +73,24 @@ _FIELDS: dict[type[Envelope], Callable[[Any], dict[str, Any]]] = {
     ChildProtectionPlanStarted: lambda e: {
         "plan_id": e.plan_id,
         "category": e.category.value,
-        "start_date": _iso(e.start_date),
+        "start_date": iso_date(e.start_date),
         "unborn": e.subject.date_of_birth is None,
     },
-    ChildProtectionPlanEnded: lambda e: {"plan_id": e.plan_id, "end_date": _iso(e.end_date)},
+    ChildProtectionPlanEnded: lambda e: {"plan_id": e.plan_id, "end_date": iso_date(e.end_date)},
     LookedAfterEpisodeStarted: lambda e: {
         "period_id": e.period_id,
-        "start_date": _iso(e.start_date),
+        "start_date": iso_date(e.start_date),
         "placement_type": e.placement_type.value,
-        "date_of_birth": _iso(e.subject.date_of_birth),  # NI63 counts children under 16
+        "date_of_birth": iso_date(e.subject.date_of_birth),  # NI63 counts children under 16
     },
     PlacementChanged: lambda e: {
         "period_id": e.period_id,
-        "change_date": _iso(e.change_date),
+        "change_date": iso_date(e.change_date),
         "placement_type": e.placement_type.value,
     },
     LookedAfterEpisodeEnded: lambda e: {
         "period_id": e.period_id,
-        "end_date": _iso(e.end_date),
+        "end_date": iso_date(e.end_date),
         "reason_ceased": e.reason_ceased.value,
     },
     CafCompleted: lambda e: {
@@ -105,12 +100,12 @@ _FIELDS: dict[type[Envelope], Callable[[Any], dict[str, Any]]] = {
     },
     ChildDeathReviewed: lambda e: {
         "death_type": e.death_type.value,
-        "panel_date": _iso(e.panel_date),
+        "panel_date": iso_date(e.panel_date),
         "co_sleeping": e.co_sleeping,
     },
     LadoAllegation: lambda e: {"sector": e.sector.value},
     MaracCase: lambda e: {
-        "meeting_date": _iso(e.meeting_date),
+        "meeting_date": iso_date(e.meeting_date),
         "children": sum(c.date_of_birth is not None for c in e.children),
         "unborn": sum(c.date_of_birth is None for c in e.children),
     },

@@ -2,7 +2,10 @@
 
 One layout (``build_report``) feeds every view: the terminal (rich), the dashboard and the
 HTML export, and the CSV export. The board's view applies disclosure control
-(``sinks.disclosure``); the analysts' view (``suppress=False``) shows every count.
+(``sinks.disclosure``); the analysts' view (``hide=False``) shows every count. The
+sections are laid out by ``sinks.report_sections``, on the building blocks of
+``sinks.report_layout``; ``sinks.report_corrections`` says what the published 2012-13 report
+got wrong.
 """
 
 from __future__ import annotations
@@ -10,71 +13,16 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 
-from sinks.board import (
-    CP_CATEGORIES,
-    DURATION_BANDS,
-    INDICATORS,
-    Figure,
-    Good,
-    Indicator,
-    Period,
-    financial_year,
-    months_of,
-    quarter_ends,
-)
-from sinks.disclosure import SHOWN_AS, suppress
+from sinks.board import Figure, financial_year
+from sinks.report_corrections import corrections
+from sinks.report_layout import BoardTable, Chart, Layout
+from sinks.report_sections import lay_out
 
 __all__ = ["BoardReport", "BoardTable", "Chart", "build_report", "report_csv"]
 
-CATEGORY_NAMES = {
-    "EMO": "Emotional abuse",
-    "NEG": "Neglect",
-    "PHY": "Physical abuse",
-    "SAB": "Sexual abuse",
-}
-BAND_NAMES = {
-    "unborn": "Unborn",
-    "0-6": "0-6 m",
-    "7-12": "7-12 m",
-    "13-18": "13-18 m",
-    "19-21": "19-21 m",
-    "22+": "over 21 m",
-}
-REFERRAL_SOURCES = {
-    "RS1A": "1A Individual: family member, relative or carer",
-    "RS1B": "1B Individual: acquaintance",
-    "RS1C": "1C Individual: self",
-    "RS1D": "1D Individual: other",
-    "RS2A": "2A Schools",
-    "RS2B": "2B Education services",
-    "RS3A": "3A Health: GP",
-    "RS3B": "3B Health: health visitor",
-    "RS3C": "3C Health: school nurse",
-    "RS3D": "3D Health: other primary health services",
-    "RS3E": "3E Health: A&E",
-    "RS3F": "3F Health: other",
-    "RS4": "4 Housing",
-    "RS5A": "5A Local authority services",
-    "RS5B": "5B Local authority services",
-    "RS5C": "5C Local authority services",
-    "RS5D": "5D Local authority services",
-    "RS6": "6 Police",
-    "RS7": "7 Other legal agency",
-    "RS8": "8 Other",
-    "RS9": "9 Anonymous",
-    "RS10": "10 Unknown",
-}
-"""Children in Need census referral sources, as the board reads them."""
-OUTCOME_NAMES = {
-    "NO_FURTHER_ACTION": "No further action",
-    "EARLY_HELP": "Early help",
-    "CIN_ASSESSMENT_S17": "Child in need assessment (s17)",
-    "STRATEGY_S47": "Strategy discussion (s47)",
-    "IMMEDIATE_PROTECTION": "Immediate protection",
-}
 NOT_FROM_EVENTS = (
     "Sanctioned detection rate for domestic abuse (no police outcome feed)",
     "Anti-social behaviour cards, contracts and ASBOs (no community safety ASB feed)",
@@ -82,33 +30,6 @@ NOT_FROM_EVENTS = (
     "Children placed with foster carers on placement orders (legal status is not in the "
     "looked-after feed)",
 )
-
-
-@dataclass(frozen=True)
-class BoardTable:
-    """One table of the report: a header, rows of shown values, and its definitions."""
-
-    key: str
-    title: str
-    header: tuple[str, ...]
-    rows: tuple[tuple[str, ...], ...]
-    definitions: tuple[Indicator, ...]
-    totals: int = 0
-    """How many of the last rows are totals."""
-
-
-@dataclass(frozen=True)
-class Chart:
-    """A series to draw: bars by month or quarter, with a target line where there is one."""
-
-    key: str
-    title: str
-    labels: tuple[str, ...]
-    values: tuple[float | None, ...]
-    """None where the value is suppressed."""
-    unit: str = ""
-    target: float | None = None
-    good: Good | None = None
 
 
 @dataclass(frozen=True)
@@ -120,81 +41,11 @@ class BoardReport:
     tables: tuple[BoardTable, ...]
     charts: tuple[Chart, ...]
     corrections: tuple[tuple[str, str, str], ...]
-    """(figure, as published in 2012-13, as the hub computes it)"""
+    """(figure, as published in 2012-13, as this report shows it); empty unless the report is
+    for the published reporting date (31 March 2013)."""
     not_from_events: tuple[str, ...] = NOT_FROM_EVENTS
     suppressed: bool = True
     threshold: tuple[int, int] = (1, 5)
-
-
-@dataclass
-class _Layout:
-    figures: Mapping[tuple[str, str, str], Figure]
-    hide: bool
-    low: int
-    high: int
-    tables: list[BoardTable] = field(default_factory=list)
-    charts: list[Chart] = field(default_factory=list)
-
-    def value(self, indicator: str, period: str, dimension: str = "") -> float:
-        figure = self.figures.get((indicator, period, dimension))
-        return figure.value if figure else 0.0
-
-    def count(self, indicator: str, period: str, dimension: str = "") -> int:
-        return int(self.value(indicator, period, dimension))
-
-    def dimensions(self, indicator: str, period: str) -> list[str]:
-        return sorted(d for (i, p, d) in self.figures if i == indicator and p == period)
-
-    def grid(
-        self,
-        cells: Sequence[Sequence[int]],
-        *,
-        row_totals: bool = True,
-        column_totals: bool = True,
-        protect: bool = True,
-    ) -> list[list[str]]:
-        """Cells with their totals as shown (suppressed where the board must not see them)."""
-        shown = suppress(
-            cells,
-            low=self.low,
-            high=self.high if self.hide and protect else self.low - 1,
-            row_totals=row_totals,
-            column_totals=column_totals,
-        )
-        rows = len(cells) + (1 if column_totals else 0)
-        columns = len(cells[0]) + (1 if row_totals else 0)
-        return [[_number(shown.shown(i, j)) for j in range(columns)] for i in range(rows)]
-
-    def add(
-        self,
-        key: str,
-        header: Sequence[str],
-        rows: Sequence[Sequence[str]],
-        totals: int,
-        *ids: str,
-        title: str = "",
-    ) -> None:
-        self.tables.append(
-            BoardTable(
-                key,
-                title or INDICATORS[ids[0]].title,
-                tuple(header),
-                tuple(tuple(r) for r in rows),
-                tuple(INDICATORS[i] for i in ids),
-                totals,
-            )
-        )
-
-
-def _number(value: int | None) -> str:
-    return SHOWN_AS if value is None else f"{value:,}"
-
-
-def _percent(part: str, whole: str) -> str:
-    if SHOWN_AS in (part, whole):
-        return SHOWN_AS
-    p, w = int(part.replace(",", "")), int(whole.replace(",", ""))
-    return f"{100 * p / w:.1f}%" if w else "-"
 
 
 def build_report(
@@ -206,334 +57,16 @@ def build_report(
     high: int = 5,
 ) -> BoardReport:
     """The report for ``as_of`` from its figures; ``hide``: apply disclosure control."""
-    year = financial_year(as_of)
-    layout = _Layout({f.key: f for f in figures}, hide, low, high)
-    _child_protection(layout, year.label, year.year_before().label, as_of)
-    _looked_after(layout, year.label, as_of)
-    _early_help_and_deaths(layout, year.label)
-    _community_safety(layout, year.label, year.year_before().label, str(year.start.year))
-    _mash_flow(layout, year.label)
-    _monthly(layout, year)
-    corrections = _corrections(layout) if year.label == "2012-13" else ()
+    layout = Layout({f.key: f for f in figures}, hide, low, high)
+    lay_out(layout, as_of)
     return BoardReport(
         as_of,
-        year.label,
+        financial_year(as_of).label,
         tuple(layout.tables),
         tuple(layout.charts),
-        corrections,
+        corrections(layout, as_of),
         suppressed=hide,
         threshold=(low, high),
-    )
-
-
-def _child_protection(layout: _Layout, year: str, before: str, as_of: dt.date) -> None:
-    at = as_of.isoformat()
-    cells = [
-        [layout.count("cp_open", at, f"{c}|{b}") for b in DURATION_BANDS] for c in CP_CATEGORIES
-    ]
-    shown = layout.grid(cells)
-    rows = [[CATEGORY_NAMES[c], *shown[n]] for n, c in enumerate(CP_CATEGORIES)]
-    totals = shown[-1]
-    rows.append(["Total children", *totals])
-    rows.append(["% by duration", *(_percent(t, totals[-1]) for t in totals)])
-    layout.add(
-        "cp_open",
-        ["Category", *BAND_NAMES.values(), "Total"],
-        rows,
-        2,
-        "cp_open",
-        title=f"Children subject of a child protection plan at {as_of:%d %B %Y}",
-    )
-    new = [[layout.count("cp_new", p, c) for p in (before, year)] for c in CP_CATEGORIES]
-    shown = layout.grid(new, row_totals=False)
-    rows = [
-        [
-            CATEGORY_NAMES[c],
-            shown[n][0],
-            _percent(shown[n][0], shown[-1][0]),
-            shown[n][1],
-            _percent(shown[n][1], shown[-1][1]),
-        ]
-        for n, c in enumerate(CP_CATEGORIES)
-    ]
-    rows.append(["Total", shown[-1][0], "100%", shown[-1][1], "100%"])
-    months = len(months_of(financial_year(as_of)))
-    this_year = sum(r[1] for r in new)
-    rows.append(["Average a month", "", "", f"{this_year / months:.1f}", ""])
-    layout.add("cp_new", ["Category", before, "%", year, "%"], rows, 2, "cp_new", "repeat_cp_plans")
-
-
-def _looked_after(layout: _Layout, year: str, as_of: dt.date) -> None:
-    quarters = [q for q, _ in quarter_ends(financial_year(as_of))]
-    rows = []
-    for key in ("lac_moves", "lac_stability", "lac_adoption"):
-        indicator = INDICATORS[key]
-        values = [layout.value(key, f"{year} {q}") for q in quarters]
-        latest = values[-1]
-        rows.append(
-            [
-                indicator.title,
-                str(indicator.good),
-                f"{indicator.target:.0f}%",
-                *(f"{v:.1f}%" for v in values),
-                _rag(latest, indicator),
-                _direction(values, indicator),
-            ]
-        )
-        layout.charts.append(
-            Chart(
-                key,
-                indicator.title,
-                tuple(quarters),
-                tuple(values),
-                "%",
-                indicator.target,
-                indicator.good,
-            )
-        )
-    layout.add(
-        "lac",
-        ["Indicator", "Good is", "Target", *quarters, "RAG", "Direction"],
-        rows,
-        0,
-        "lac_moves",
-        "lac_stability",
-        "lac_adoption",
-        title="Looked-after children (year to date, quarterly)",
-    )
-    shown = layout.grid(
-        [
-            [
-                layout.count("lac_adoption_orders", year),
-                layout.count("lac_awaiting_adoption", as_of.isoformat()),
-            ]
-        ],
-        row_totals=False,
-        column_totals=False,
-    )
-    layout.add(
-        "adoption",
-        ["", "Children"],
-        [
-            ["Adoption orders granted", shown[0][0]],
-            ["Placed with prospective adopters awaiting an order", shown[0][1]],
-        ],
-        0,
-        "lac_adoption_orders",
-        "lac_awaiting_adoption",
-        title="Adoption",
-    )
-
-
-def _rag(value: float, indicator: Indicator) -> str:
-    if indicator.target is None or indicator.good is None:
-        return ""
-    met = value <= indicator.target if indicator.good is Good.LOWER else value >= indicator.target
-    return "GREEN" if met else "RED"
-
-
-def _direction(values: Sequence[float], indicator: Indicator) -> str:
-    if len(values) < 2 or values[-1] == values[-2]:
-        return "no change"
-    up = values[-1] > values[-2]
-    better = up if indicator.good is Good.HIGHER else not up
-    return "improving" if better else "worsening"
-
-
-def _one_way(
-    layout: _Layout,
-    key: str,
-    period: str,
-    labels: Mapping[str, str] | None = None,
-    title: str = "",
-    protect: bool = True,
-    extra: Sequence[str] = (),
-) -> None:
-    """A count by one dimension, with its total."""
-    dims = layout.dimensions(key, period)
-    counts = [layout.count(key, period, d) for d in dims]
-    shown = layout.grid([counts], column_totals=False, protect=protect) if dims else [["0"]]
-    rows = [
-        [(labels or {}).get(d, d.replace("_", " ").title()), shown[0][n]]
-        for n, d in enumerate(dims)
-    ]
-    rows.append(["Total", shown[0][-1]])
-    layout.add(key, ["", "Count"], rows, 1, key, *extra, title=title)
-
-
-def _early_help_and_deaths(layout: _Layout, year: str) -> None:
-    settings = ("CHILDRENS_CENTRE", "SCHOOL", "HEALTH", "OTHER")
-    counts = [layout.count("caf_completed", year, s) for s in settings]
-    shown = layout.grid([counts], column_totals=False)[0]
-    rows = [
-        [
-            s.replace("_", " ").title().replace("Childrens", "Children's"),
-            shown[n],
-            _percent(shown[n], shown[-1]),
-        ]
-        for n, s in enumerate(settings)
-    ]
-    rows.append(["Total", shown[-1], "100%"])
-    needs = {d: layout.count("caf_need", year, d) for d in layout.dimensions("caf_need", year)}
-    top = max(needs, key=lambda d: needs[d]).replace("_", " ").lower() if needs else "-"
-    rows.append(
-        ["Needs met as a result of CAF actions", "", f"{layout.value('caf_needs_met', year):.0f}%"]
-    )
-    rows.append(["Most common need identified", "", top])
-    layout.add(
-        "caf", ["Setting", "CAFs", "%"], rows, 3, "caf_completed", "caf_needs_met", "caf_need"
-    )
-    types = [layout.count("cdop_reviewed", year, t) for t in ("EXPECTED", "UNEXPECTED")]
-    shown = layout.grid([types], column_totals=False)[0]
-    rows = [["Expected", shown[0]], ["Unexpected", shown[1]], ["Deaths reviewed", shown[2]]]
-    rows.append(["Panel meetings", str(layout.count("cdop_panels", year))])
-    co = layout.grid(
-        [[layout.count("cdop_co_sleeping", year)]], row_totals=False, column_totals=False
-    )
-    rows.append(["Deaths linked to co-sleeping", co[0][0]])
-    layout.add("cdop", ["", "Count"], rows, 0, "cdop_reviewed", "cdop_panels", "cdop_co_sleeping")
-    _one_way(layout, "lado_referrals", year)
-
-
-def _community_safety(layout: _Layout, year: str, before: str, calendar: str) -> None:
-    rows = []
-    for key, name in (("dv_offences", "offences"), ("dv_incidents", "incidents")):
-        change = layout.value("dv_change", year, name)
-        rows.append(
-            [
-                INDICATORS[key].title,
-                f"{layout.count(key, before):,}",
-                f"{layout.count(key, year):,}",
-                f"{change:+.1f}%",
-            ]
-        )
-    layout.add(
-        "dv",
-        ["", before, year, "Change"],
-        rows,
-        0,
-        "dv_offences",
-        "dv_incidents",
-        "dv_change",
-        title="Domestic abuse",
-    )
-    shown = layout.grid(
-        [[layout.count("marac_cases", calendar, d) for d in ("cases", "children", "unborn")]],
-        row_totals=False,
-        column_totals=False,
-    )[0]
-    layout.add(
-        "marac",
-        ["", calendar],
-        [["Cases heard", shown[0]], ["Children", shown[1]], ["Unborn children", shown[2]]],
-        0,
-        "marac_cases",
-    )
-
-
-def _mash_flow(layout: _Layout, year: str) -> None:
-    _one_way(
-        layout,
-        "contacts_by_source",
-        year,
-        REFERRAL_SOURCES,
-        title="Contacts to the MASH by source (CIN code)",
-    )
-    ratings = ("RED", "AMBER", "GREEN")
-    counts = [layout.count("contacts_by_rag", year, r) for r in ratings]
-    shown = layout.grid([counts], column_totals=False)[0]
-    rows = [
-        [r.title(), shown[n], _rate(layout.figures.get(("rag_timeliness", year, r)))]
-        for n, r in enumerate(ratings)
-    ]
-    rows.append(["Total", shown[-1], _rate(layout.figures.get(("rag_timeliness", year, "")))])
-    layout.add(
-        "rag",
-        ["RAG rating", "Contacts", "Decided within timescale"],
-        rows,
-        1,
-        "contacts_by_rag",
-        "rag_timeliness",
-        title="Contacts by RAG rating, and timeliness",
-    )
-    _one_way(layout, "mash_outcomes", year, OUTCOME_NAMES, title="MASH decisions by outcome")
-    rows = [
-        [INDICATORS[key].title, _rate(layout.figures.get((key, year, "")))]
-        for key in ("contact_conversion", "re_referrals", "repeat_cp_plans", "merged_notifications")
-    ]
-    rows.append(
-        [
-            "Episodes with notifications from two or more agencies",
-            f"{layout.count('merged_notifications', year, 'multi-agency episodes'):,}",
-        ]
-    )
-    layout.add(
-        "flow",
-        ["", ""],
-        rows,
-        0,
-        "contact_conversion",
-        "re_referrals",
-        "repeat_cp_plans",
-        "merged_notifications",
-        title="MASH flow",
-    )
-
-
-def _rate(figure: Figure | None) -> str:
-    if figure is None or not figure.denominator:
-        return "-"
-    return f"{figure.value:.1f}% ({figure.numerator:,} of {figure.denominator:,})"
-
-
-def _monthly(layout: _Layout, year: Period) -> None:
-    for key in ("contacts_by_month", "cp_new_by_month"):
-        label = year.label
-        months = layout.dimensions(key, label)
-        counts = [layout.count(key, label, m) for m in months]
-        shown = layout.grid([counts], column_totals=False)[0][:-1] if months else []
-        values = tuple(None if s == SHOWN_AS else float(s.replace(",", "")) for s in shown)
-        layout.charts.insert(
-            0,
-            Chart(
-                key,
-                INDICATORS[key].title,
-                tuple(_month_label(m, n) for n, m in enumerate(months)),
-                values,
-            ),
-        )
-
-
-def _month_label(month: str, n: int) -> str:
-    """Short month names, with the year where it starts and in January ("Apr 12", "May")."""
-    day = dt.date.fromisoformat(month + "-01")
-    return day.strftime("%b %y" if n == 0 or day.month == 1 else "%b")
-
-
-def _corrections(layout: _Layout) -> tuple[tuple[str, str, str], ...]:
-    unborn = layout.count("cp_open", "2013-03-31", "PHY|unborn") + sum(
-        layout.count("cp_open", "2013-03-31", f"{c}|unborn") for c in ("EMO", "NEG", "SAB")
-    )
-    cafs = sum(
-        layout.count("caf_completed", "2012-13", s)
-        for s in ("CHILDRENS_CENTRE", "SCHOOL", "HEALTH", "OTHER")
-    )
-    return (
-        (
-            "Children on a plan at 31 March 2013: unborn",
-            "2 (totals 122, 100.9%)",
-            f"{unborn} (the cells add up to it)",
-        ),
-        (
-            "Change in domestic abuse offences, 2011-12 to 2012-13",
-            "+4.3%",
-            f"{layout.value('dv_change', '2012-13', 'offences'):+.1f}%",
-        ),
-        (
-            "CAFs completed a month",
-            "an average of twelve",
-            f"{cafs / 12:.1f} ({cafs} in 12 months)",
-        ),
     )
 
 

@@ -15,14 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
-    Column,
-    Float,
-    Integer,
-    MetaData,
-    String,
     Table,
-    Text,
     bindparam,
     create_engine,
     event,
@@ -38,80 +31,9 @@ from schemas.hub import EpisodeSnapshot, Link, LinkOutcomeKind
 from schemas.metrics import ContactCount
 from sinks.board import Figure
 from sinks.facts import Fact
+from sinks.tables import audit, contact_counts, episodes, facts, figures, links, metadata
 
 __all__ = ["ContactTotal", "EpisodeChange", "Store"]
-
-metadata = MetaData()
-
-contact_counts = Table(
-    "contact_counts",
-    metadata,
-    Column("agency", String(32), primary_key=True),
-    Column("month", String(7), primary_key=True),
-    Column("source_partition", Integer, primary_key=True),
-    Column("contacts", BigInteger, nullable=False),
-)
-
-links = Table(
-    "links",
-    metadata,
-    Column("record_id", String(80), primary_key=True),
-    Column("event_id", String(40), nullable=False, index=True),
-    Column("event_type", String(64), nullable=False),
-    Column("person_id", String(80), nullable=False, index=True),
-    Column("weight", Float, nullable=False),
-    Column("explanation", Text, nullable=False),
-    Column("version", BigInteger, nullable=False),
-)
-
-episodes = Table(
-    "episodes",
-    metadata,
-    Column("episode_id", String(40), primary_key=True),
-    Column("person_id", String(80), nullable=False, index=True),
-    Column("snapshot", Text, nullable=False),
-    Column("version", BigInteger, nullable=False),
-    Column("source_partition", Integer, nullable=False),
-)
-
-
-facts = Table(
-    "facts",
-    metadata,
-    Column("record_key", String(120), primary_key=True),
-    Column("event_id", String(40), nullable=False),
-    Column("event_type", String(64), nullable=False, index=True),
-    Column("agency", String(32), nullable=False),
-    Column("occurred_on", String(10), nullable=False),
-    Column("reported_at", String(32), nullable=False),
-    Column("digest", String(32), nullable=False),
-    Column("data", Text, nullable=False),
-)
-
-audit = Table(
-    "audit",
-    metadata,
-    Column("chain", String(120), primary_key=True),
-    Column("seq", BigInteger, primary_key=True),
-    Column("decision", String(40), nullable=False, index=True),
-    Column("event_id", String(80), nullable=False, index=True),
-    Column("at", String(40), nullable=False),
-    Column("record", Text, nullable=False),
-)
-"""Every audit record as chained (ids and hashes only): (chain, seq) is its identity, and a
-later record at a position supersedes (a restarted worker re-chained it)."""
-
-figures = Table(
-    "figures",
-    metadata,
-    Column("indicator", String(40), primary_key=True),
-    Column("period", String(20), primary_key=True),
-    Column("dimension", String(60), primary_key=True),
-    Column("value", Float, nullable=False),
-    Column("numerator", BigInteger),
-    Column("denominator", BigInteger),
-    Column("as_of", String(10), nullable=False),
-)
 
 
 @dataclass(frozen=True)

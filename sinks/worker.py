@@ -223,7 +223,7 @@ def run_sinks(settings: WorkerSettings, stop: threading.Event | None = None) -> 
     _die_with_parent()
     ensure_hub_topics(settings)
     store = Store(settings.database)
-    sinks = Sinks(settings, store, codec_for(settings.schema_registry_url))
+    sinks = Sinks(settings, store, codec_for(settings))
     changes = Changes(settings.metrics_interval_s)
     consumer = Consumer(
         {

@@ -20,7 +20,7 @@ from schemas.registry import codec_for
 from schemas.topics import ensure_hub_topics
 from streams.faust_internals import Ownership, batches, check_faust_version, guard_offsets
 from streams.intake import Intake
-from streams.linkage_agent import Linkage
+from streams.linkage_agent import Linkage, linkage_batch_packs
 
 __all__ = ["consumed_topics", "create_app", "faust_settings", "run_streams"]
 
@@ -57,7 +57,7 @@ def consumed_topics(settings: WorkerSettings) -> list[str]:
 def create_app(settings: WorkerSettings) -> faust.App:
     """A Faust app with the hub's agents: intake and linkage (the sinks run beside it)."""
     app = faust.App(settings.app_id, **faust_settings(settings))
-    codec = codec_for(settings.schema_registry_url)
+    codec = codec_for(settings)
     intake = Intake(app, settings, codec)
     linkage = Linkage(app, settings, codec)
     owner = Ownership()
@@ -67,9 +67,8 @@ def create_app(settings: WorkerSettings) -> faust.App:
             await intake.process(events)
 
     async def linkage_agent(stream: faust.StreamT[bytes]) -> None:
-        # intake sends about one pack per partition and batch: this many packs are a few
-        # batches of events (bounded: a backlog must not make one huge linkage batch)
-        async for events in batches(app, stream, settings, owner, 4 * settings.partitions):
+        packs = linkage_batch_packs(settings)
+        async for events in batches(app, stream, settings, owner, packs):
             await linkage.process(events)
 
     async def forget(sender: Any, *_: Any, **__: Any) -> None:

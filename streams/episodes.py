@@ -17,27 +17,23 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
+from schemas.event_types import PARTNER_NOTIFICATIONS, EventType
 from schemas.hub import EpisodeEvent, EpisodeSnapshot
 
 __all__ = ["EventSummary", "RagPolicy", "build_episodes", "due_at"]
 
-NOTIFICATIONS = frozenset(
-    {
-        "police.notification",
-        "health.notification",
-        "education.concern",
-        "probation.notification",
-        "childrens_services.contact",
-    }
-)
+JOINS_BY_WINDOW = frozenset({*PARTNER_NOTIFICATIONS, EventType.CONTACT})
+"""What opens an episode, or joins it within the window of its first: the partners'
+notifications and the MASH contact."""
 JOINS_BY_CONTACT = frozenset(
     {
-        "childrens_services.research_request",
-        "childrens_services.research_response",
-        "childrens_services.mash_decision",
-        "childrens_services.referral",
+        EventType.RESEARCH_REQUEST,
+        EventType.RESEARCH_RESPONSE,
+        EventType.MASH_DECISION,
+        EventType.REFERRAL,
     }
 )
+"""What joins the episode of its contact (by ``contact_id``), whenever it happens."""
 
 
 @dataclass(frozen=True)
@@ -117,7 +113,7 @@ def build_episodes(
     """Every episode of one child, as of event time ``now`` (for clocks still running)."""
     ordered = sorted(events, key=lambda e: (e.occurred_at, e.event_id))
     groups: list[list[EventSummary]] = []
-    for event in (e for e in ordered if e.event_type in NOTIFICATIONS):
+    for event in (e for e in ordered if e.event_type in JOINS_BY_WINDOW):
         if groups and event.occurred_at - groups[-1][0].occurred_at <= policy.window:
             groups[-1].append(event)
         else:
@@ -126,7 +122,7 @@ def build_episodes(
         e.contact_id: n
         for n, g in enumerate(groups)
         for e in g
-        if e.event_type == "childrens_services.contact" and e.contact_id
+        if e.event_type == EventType.CONTACT and e.contact_id
     }
     for event in ordered:
         if event.event_type in JOINS_BY_CONTACT and event.contact_id in by_contact:
@@ -138,8 +134,8 @@ def _snapshot(
     person_id: str, group: Sequence[EventSummary], policy: RagPolicy, now: dt.datetime
 ) -> EpisodeSnapshot:
     first = group[0]
-    contact = next((e for e in group if e.event_type == "childrens_services.contact"), None)
-    decision = next((e for e in group if e.event_type == "childrens_services.mash_decision"), None)
+    contact = next((e for e in group if e.event_type == EventType.CONTACT), None)
+    decision = next((e for e in group if e.event_type == EventType.MASH_DECISION), None)
     due = (
         due_at(contact.occurred_at, contact.rag_rating, policy)
         if contact and contact.rag_rating
@@ -162,24 +158,13 @@ def _snapshot(
             )
             for e in sorted(group, key=lambda e: (e.occurred_at, e.event_id))
         ),
-        agencies=tuple(
-            sorted(
-                {
-                    e.agency
-                    for e in group
-                    if e.event_type in NOTIFICATIONS
-                    and e.event_type != "childrens_services.contact"
-                }
-            )
-        ),
+        agencies=tuple(sorted({e.agency for e in group if e.event_type in PARTNER_NOTIFICATIONS})),
         contact_id=contact.contact_id if contact else None,
         rag_rating=contact.rag_rating if contact else None,
         received_at=contact.occurred_at if contact else None,
         due_at=due,
         decided_at=decided,
         decision=decision.decision if decision else None,
-        research_responses=sum(
-            e.event_type == "childrens_services.research_response" for e in group
-        ),
+        research_responses=sum(e.event_type == EventType.RESEARCH_RESPONSE for e in group),
         breached=breached,
     )

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
-from schemas.common import ChildEvent, Envelope, PersonRole, content_digest
+from schemas.common import (
+    ChildEvent,
+    Envelope,
+    PersonRole,
+    content_digest,
+    date_from_iso,
+    iso_date,
+)
 from schemas.community_safety import MaracCase
 from streams.episodes import EventSummary
 from streams.linkage import PersonRecord
 
-__all__ = ["from_state", "identities", "summary", "to_state"]
+__all__ = ["LinkageEntry", "identities", "summary"]
 
 
 def summary(event: Envelope) -> EventSummary:
@@ -44,51 +52,55 @@ def identities(event: Envelope) -> list[PersonRecord]:
     return []
 
 
-def to_state(record: PersonRecord, event: EventSummary) -> dict[str, object]:
-    """A linkage record as JSON-able state (for the changelogged table)."""
-    r, e = record, event  # hand-built: dataclasses.asdict deep-copies, too slow per event
-    mother = [r.mother[0], r.mother[1], _iso(r.mother[2])] if r.mother else None
-    return {
-        "record": {
-            "record_id": r.record_id,
-            "given_name": r.given_name,
-            "family_name": r.family_name,
-            "date_of_birth": _iso(r.date_of_birth),
-            "expected_delivery_date": _iso(r.expected_delivery_date),
-            "sex": r.sex,
-            "postcode": r.postcode,
-            "nhs_number": r.nhs_number,
-            "upn": r.upn,
-            "agency_person_id": r.agency_person_id,
-            "mother": mother,
-        },
-        "event": {
-            "event_id": e.event_id,
-            "event_type": e.event_type,
-            "agency": e.agency,
-            "agency_record_id": e.agency_record_id,
-            "occurred_at": e.occurred_at.isoformat(),
-            "contact_id": e.contact_id,
-            "rag_rating": e.rag_rating,
-            "decision": e.decision,
-            "digest": e.digest,
-        },
-    }
+@dataclass(frozen=True)
+class LinkageEntry:
+    """One record of the linkage table: the person record and the summary of its event.
 
+    Stored as JSON, ``{"record": {...}, "event": {...}}`` (dates as ISO text); entries
+    written before summaries carried the content digest decode with an empty one.
+    """
 
-def from_state(state: dict[str, Any]) -> tuple[PersonRecord, EventSummary]:
-    """The inverse of ``to_state``."""
-    r, e = dict(state["record"]), dict(state["event"])
-    for name in ("date_of_birth", "expected_delivery_date"):
-        r[name] = _date(r[name])
-    r["mother"] = (r["mother"][0], r["mother"][1], _date(r["mother"][2])) if r["mother"] else None
-    e["occurred_at"] = dt.datetime.fromisoformat(e["occurred_at"])
-    return PersonRecord(**r), EventSummary(**e)
+    record: PersonRecord
+    event: EventSummary
 
+    def encode(self) -> dict[str, object]:
+        """The stored form (hand-built: ``dataclasses.asdict`` deep-copies, too slow here)."""
+        r, e = self.record, self.event
+        mother = [r.mother[0], r.mother[1], iso_date(r.mother[2])] if r.mother else None
+        return {
+            "record": {
+                "record_id": r.record_id,
+                "given_name": r.given_name,
+                "family_name": r.family_name,
+                "date_of_birth": iso_date(r.date_of_birth),
+                "expected_delivery_date": iso_date(r.expected_delivery_date),
+                "sex": r.sex,
+                "postcode": r.postcode,
+                "nhs_number": r.nhs_number,
+                "upn": r.upn,
+                "agency_person_id": r.agency_person_id,
+                "mother": mother,
+            },
+            "event": {
+                "event_id": e.event_id,
+                "event_type": e.event_type,
+                "agency": e.agency,
+                "agency_record_id": e.agency_record_id,
+                "occurred_at": e.occurred_at.isoformat(),
+                "contact_id": e.contact_id,
+                "rag_rating": e.rag_rating,
+                "decision": e.decision,
+                "digest": e.digest,
+            },
+        }
 
-def _iso(day: dt.date | None) -> str | None:
-    return day.isoformat() if day else None
-
-
-def _date(text: str | None) -> dt.date | None:
-    return dt.date.fromisoformat(text) if text else None
+    @classmethod
+    def decode(cls, state: dict[str, Any]) -> LinkageEntry:
+        """The inverse of ``encode``, for every format ever stored."""
+        r, e = dict(state["record"]), dict(state["event"])
+        for name in ("date_of_birth", "expected_delivery_date"):
+            r[name] = date_from_iso(r[name])
+        mother = r["mother"]
+        r["mother"] = (mother[0], mother[1], date_from_iso(mother[2])) if mother else None
+        e["occurred_at"] = dt.datetime.fromisoformat(e["occurred_at"])
+        return cls(PersonRecord(**r), EventSummary(**e))

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import time
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -46,6 +45,7 @@ class Intake:
     def __init__(self, app: faust.App, settings: WorkerSettings, codec: Codec) -> None:
         self.settings = settings
         self.skew = dt.timedelta(seconds=settings.clock_skew_s)
+        self.clock = settings.clock
         self.codec = codec
         self.records = app.Table(Table.SEEN_RECORDS, key_type=str, value_type=str)
         self.horizon_ms = int(settings.dedupe_horizon_days * 86_400_000)
@@ -59,10 +59,11 @@ class Intake:
 
     async def process(self, events: Sequence[faust.types.EventT[Any]]) -> None:
         """Run one batch through every stage, a partition at a time."""
-        clock = ValidationClock(skew=self.skew)
+        now = self.clock()
+        clock = ValidationClock(skew=self.skew, now=now)
+        now_ms = int(now.timestamp() * 1000)
         for partition, group in by_partition(events).items():
             valid, dead = validate([incoming(e) for e in group], clock, self.codec)
-            now_ms = int(time.time() * 1000)
             with as_current(group[-1]):
                 outcome = dedupe(valid, self.records, now_ms)
                 for key, entry in outcome.records.items():
@@ -89,10 +90,12 @@ class Intake:
             # re-sends go on too: linkage ignores an event id it has, and forwarding them keeps
             # an event whose first forward was lost in a crash (after its id was marked seen);
             # packed, a few messages per batch
-            frames = [item.source.value for item in [*outcome.fresh, *outcome.resent]]
+            # in the specification's framing, whatever the agency used (legacy headers)
+            fresh = [*outcome.fresh, *outcome.resent]
+            frames = [self.codec.canonical(item.source.value) for item in fresh]
             for block in blocks(frames, BLOCK_BYTES, overhead=4):
                 await self.identities.send(key=str(partition).encode(), value=pack(block))
-            await self.audit.write(partition, _intake_audit(valid, dead, outcome), group[-1])
+            await self.audit.write(partition, _intake_audit(valid, dead, outcome, now), group[-1])
 
     def _forget_expired(self, partition: int, outcome: DedupeOutcome, now_ms: int) -> None:
         """Delete this partition's de-duplication entries older than the horizon (the event
@@ -114,9 +117,9 @@ class Intake:
 
 
 def _intake_audit(
-    valid: Sequence[Valid], dead: Sequence[DeadLetter], outcome: DedupeOutcome
+    valid: Sequence[Valid], dead: Sequence[DeadLetter], outcome: DedupeOutcome, now: dt.datetime
 ) -> list[AuditEntry]:
-    at = dt.datetime.now(dt.UTC).isoformat()
+    at = now.isoformat()
     entries = [
         AuditEntry(
             Decision.VALIDATED,

@@ -1,34 +1,25 @@
 """Stage 3: link records about the same child into persons (a master person index).
 
-Deterministic first: the same NHS number, UPN or agency person id is the same child, and two
-different NHS numbers are never the same child. Otherwise Fellegi-Sunter, as Splink does it:
-each compared field falls into an agreement level with a match weight log2(m/u); the weights
-add up; an exact surname match is worth less for a common surname (term frequency). A new
-record is compared only with the records that share a blocking key with it.
-
-Persons are the connected components of "match" links between records, and a person's id is
-the smallest record id in it. Both are functions of the set of records, not of their order,
-so one worker or two, any partitioning, gives the same persons.
+A new record is compared (``streams.comparison``) only with the records that share a blocking
+key with it. Persons are the connected components of "match" links between records, and a
+person's id is the smallest record id in it. Both are functions of the set of records, not of
+their order, so one worker or two, any partitioning, gives the same persons.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import math
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Generic, TypeVar
 
-import jellyfish
-from rapidfuzz.distance import JaroWinkler, Levenshtein
-
-from schemas.common import Child, RelatedPerson
-from streams.names import NICKNAMES, surname_frequency
+from streams.comparison import SURE, Comparison, PersonRecord, compare
 
 __all__ = [
     "Candidate",
     "Comparison",
+    "DisjointSets",
     "LinkOutcome",
     "LinkPolicy",
     "Linker",
@@ -37,270 +28,59 @@ __all__ = [
     "compare",
 ]
 
-
-@dataclass(frozen=True, slots=True)
-class PersonRecord:
-    """What linkage knows of one child in one event (identity fields only, normalised)."""
-
-    record_id: str
-    given_name: str
-    family_name: str
-    date_of_birth: dt.date | None
-    expected_delivery_date: dt.date | None
-    sex: str
-    postcode: str | None
-    nhs_number: str | None = None
-    upn: str | None = None
-    agency_person_id: str | None = None
-    mother: tuple[str, str, dt.date | None] | None = None
-    """(given name, family name, birth date) of the mother, where the event names her."""
-
-    @classmethod
-    def of(
-        cls,
-        record_id: str,
-        *,
-        given_name: str,
-        family_name: str,
-        date_of_birth: dt.date | None,
-        expected_delivery_date: dt.date | None,
-        sex: str,
-        postcode: str | None,
-        nhs_number: str | None = None,
-        upn: str | None = None,
-        agency_person_id: str | None = None,
-        mother: tuple[str, str, dt.date | None] | None = None,
-    ) -> PersonRecord:
-        """A record with its names normalised for comparison."""
-        return cls(
-            record_id,
-            _norm(given_name),
-            _norm(family_name),
-            date_of_birth,
-            expected_delivery_date,
-            sex,
-            postcode.replace(" ", "") if postcode else None,
-            nhs_number,
-            upn,
-            agency_person_id,
-            (_norm(mother[0]), _norm(mother[1]), mother[2]) if mother else None,
-        )
-
-    @classmethod
-    def from_child(
-        cls, record_id: str, child: Child, agency: str, mother: RelatedPerson | None = None
-    ) -> PersonRecord:
-        """The identity of a child as one agency recorded it."""
-        return cls.of(
-            record_id,
-            given_name=child.given_name,
-            family_name=child.family_name,
-            date_of_birth=child.date_of_birth,
-            expected_delivery_date=child.expected_delivery_date,
-            sex=child.sex.value,
-            postcode=child.postcode,
-            nhs_number=child.nhs_number,
-            upn=child.upn,
-            agency_person_id=f"{agency}:{child.person_id}" if child.person_id else None,
-            mother=(mother.given_name, mother.family_name, mother.date_of_birth)
-            if mother
-            else None,
-        )
-
-    def blocking_keys(self) -> Iterator[str]:
-        """Keys under which candidates for this record are found."""
-        for ident, value in (
-            ("nhs", self.nhs_number),
-            ("upn", self.upn),
-            ("pid", self.agency_person_id),
-        ):
-            if value:
-                yield f"{ident}:{value}"
-        fam, giv = _phonetic(self.family_name), _phonetic(self.given_name)
-        if self.date_of_birth:
-            dob = self.date_of_birth
-            yield f"dob:{dob.isoformat()}"
-            if dob.day <= 12 and dob.day != dob.month:
-                yield f"dob:{dob.replace(month=dob.day, day=dob.month).isoformat()}"
-            yield f"fam-ym:{fam}:{dob:%Y-%m}"
-            yield f"names-y:{fam}:{giv}:{dob.year}"
-        if self.mother:  # an unborn child, or a child whose mother is named
-            yield f"mother:{_phonetic(self.mother[1])}:{self.mother[2]}"
+T = TypeVar("T")
 
 
-def _norm(name: str) -> str:
-    return " ".join(name.lower().replace("-", " ").replace("'", "").split())
+class DisjointSets(Generic[T]):
+    """Union-find over record ids: each set is named by its smallest id and carries a value.
+
+    Naming a set by its smallest id makes the name independent of the order of the unions.
+    """
+
+    def __init__(self, merge: Callable[[T, T], T], items: Iterable[tuple[str, T]] = ()) -> None:
+        self._merge = merge
+        self._parent: dict[str, str] = {}
+        self.value: dict[str, T] = {}
+        """set name (its root) -> the set's value"""
+        for rid, value in items:
+            self.add(rid, value)
+
+    def add(self, rid: str, value: T) -> None:
+        """A new set of one record."""
+        self._parent[rid] = rid
+        self.value[rid] = value
+
+    def find(self, rid: str) -> str:
+        """The name of the set a record is in (halving the path on the way)."""
+        parent = self._parent
+        while parent[rid] != rid:
+            parent[rid] = parent[parent[rid]]
+            rid = parent[rid]
+        return rid
+
+    def join(self, a: str, b: str, unless: Callable[[T, T], bool] | None = None) -> bool:
+        """Make the sets of ``a`` and ``b`` one, unless ``unless`` vetoes their values."""
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb or (unless is not None and unless(self.value[ra], self.value[rb])):
+            return False
+        keep, gone = sorted((ra, rb))
+        self._parent[gone] = keep
+        self.value[keep] = self._merge(self.value[keep], self.value.pop(gone))
+        return True
 
 
-def _phonetic(name: str) -> str:
-    return jellyfish.metaphone(name.split(" ")[0]) if name else ""
+def _extend(keep: list[str], gone: list[str]) -> list[str]:
+    keep += gone
+    return keep
 
 
-class Level(StrEnum):
-    """How far two values agree."""
-
-    EXACT = "exact"
-    CLOSE = "close"
-    FAIR = "fair"
-    DIFFERENT = "different"
-    MISSING = "missing"
+def _unite(keep: set[str], gone: set[str]) -> set[str]:
+    keep |= gone
+    return keep
 
 
-# (m, u) per field and agreement level: m = P(level | same child), u = P(level | not).
-_MU: dict[str, dict[Level, tuple[float, float]]] = {
-    "given_name": {
-        Level.EXACT: (0.88, 0.02),
-        Level.CLOSE: (0.09, 0.003),
-        Level.FAIR: (0.02, 0.01),
-        Level.DIFFERENT: (0.01, 0.967),
-    },
-    "family_name": {
-        Level.EXACT: (0.93, 0.03),
-        Level.CLOSE: (0.05, 0.004),
-        Level.DIFFERENT: (0.02, 0.966),
-    },
-    "date_of_birth": {
-        Level.EXACT: (0.94, 0.00017),
-        Level.CLOSE: (0.03, 0.00017),
-        Level.FAIR: (0.02, 0.007),
-        Level.DIFFERENT: (0.01, 0.99266),
-    },
-    "sex": {Level.EXACT: (0.98, 0.5), Level.DIFFERENT: (0.02, 0.5)},
-    "postcode": {
-        Level.EXACT: (0.80, 0.0005),
-        Level.CLOSE: (0.10, 0.02),
-        Level.DIFFERENT: (0.10, 0.9795),
-    },
-}
-
-
-@dataclass(frozen=True, slots=True)
-class Comparison:
-    """The comparison of two records: each field's level and weight, and the total."""
-
-    weight: float
-    levels: tuple[tuple[str, str, float], ...]
-    """(field, level, weight) for every compared field."""
-    rule: str = "probabilistic"
-
-    def explain(self) -> str:
-        """Which fields agreed, how far, and what each was worth."""
-        parts = [f"{f}={lvl}({w:+.1f})" for f, lvl, w in self.levels if lvl != Level.MISSING]
-        return f"{self.rule}: " + ", ".join(parts)
-
-
-_ID_RULES = (
-    ("nhs_number", "same NHS number"),
-    ("upn", "same UPN"),
-    ("agency_person_id", "same agency person id"),
-)
-SURE = 40.0
-NEVER = -40.0
-
-
-def compare(a: PersonRecord, b: PersonRecord) -> Comparison:
-    """Compare two records: strong identifiers decide; otherwise add up field weights."""
-    if a.nhs_number and b.nhs_number and a.nhs_number != b.nhs_number:
-        return Comparison(NEVER, (), "different NHS numbers")
-    for attribute, rule in _ID_RULES:
-        value = getattr(a, attribute)
-        if value and value == getattr(b, attribute):
-            return Comparison(SURE, (), rule)
-    if (a.date_of_birth is None) != (b.date_of_birth is None):
-        return _unborn_and_born(a, b)
-    levels = (
-        _weigh("given_name", _given_level(a.given_name, b.given_name)),
-        _surname(a.family_name, b.family_name),
-        _weigh(
-            "date_of_birth",
-            _dob_level(
-                a.date_of_birth or a.expected_delivery_date,
-                b.date_of_birth or b.expected_delivery_date,
-            ),
-        ),
-        _weigh(
-            "sex",
-            Level.MISSING
-            if "UNKNOWN" in (a.sex, b.sex)
-            else Level.EXACT
-            if a.sex == b.sex
-            else Level.DIFFERENT,
-        ),
-        _weigh("postcode", _postcode_level(a.postcode, b.postcode)),
-    )
-    weight = sum(w for _, _, w in levels)
-    for (_, level, _), why in zip(levels[:3:2], ("given names", "birth dates"), strict=True):
-        if level == Level.DIFFERENT:
-            # twins and cousins share surname, birth date and postcode, siblings all but the
-            # birth date: without a strong identifier such records are never one child
-            return Comparison(min(weight, 0.0), levels, f"{why} differ")
-    return Comparison(weight, levels)
-
-
-def _weigh(name: str, level: Level) -> tuple[str, str, float]:
-    if level is Level.MISSING:
-        return name, level, 0.0
-    m, u = _MU[name][level]
-    return name, level, math.log2(m / u)
-
-
-def _surname(a: str, b: str) -> tuple[str, str, float]:
-    level = (
-        Level.EXACT
-        if a == b
-        else Level.CLOSE
-        if JaroWinkler.similarity(a, b) >= 0.92
-        else Level.DIFFERENT
-    )
-    name, level_name, weight = _weigh("family_name", level)
-    if level is Level.EXACT:  # term frequency: a common surname agrees by chance more often
-        m, _ = _MU["family_name"][Level.EXACT]
-        weight = math.log2(m / max(surname_frequency(a), 1e-4))
-    return name, level_name, weight
-
-
-def _given_level(a: str, b: str) -> Level:
-    if a == b:
-        return Level.EXACT
-    if NICKNAMES.get(a, a) == NICKNAMES.get(b, b):
-        return Level.CLOSE
-    similarity = JaroWinkler.similarity(a, b)
-    if similarity >= 0.92:
-        return Level.CLOSE
-    return Level.FAIR if similarity >= 0.85 else Level.DIFFERENT
-
-
-def _dob_level(a: dt.date | None, b: dt.date | None) -> Level:
-    if a is None or b is None:
-        return Level.MISSING
-    if a == b:
-        return Level.EXACT
-    if a.day <= 12 and a.replace(month=a.day, day=a.month) == b:
-        return Level.CLOSE  # day and month swapped
-    one_edit = Levenshtein.distance(f"{a:%Y%m%d}", f"{b:%Y%m%d}") == 1
-    return Level.FAIR if one_edit else Level.DIFFERENT
-
-
-def _postcode_level(a: str | None, b: str | None) -> Level:
-    if not a or not b:
-        return Level.MISSING
-    if a == b:
-        return Level.EXACT
-    return Level.CLOSE if a[:-2] == b[:-2] else Level.DIFFERENT  # same postcode sector
-
-
-def _unborn_and_born(a: PersonRecord, b: PersonRecord) -> Comparison:
-    """An unborn child's record and a born child's: the same mother, born near the due date."""
-    unborn, born = (a, b) if a.date_of_birth is None else (b, a)
-    due, birth = unborn.expected_delivery_date, born.date_of_birth
-    if not (unborn.mother and born.mother and due and birth):
-        return Comparison(NEVER, (), "unborn and born with no mother to compare")
-    same_mother = unborn.mother[1] == born.mother[1] and (
-        unborn.mother[0] == born.mother[0] or NICKNAMES.get(unborn.mother[0]) == born.mother[0]
-    )
-    if same_mother and unborn.mother[2] == born.mother[2] and abs((birth - due).days) <= 42:
-        return Comparison(SURE / 2, (), "born to the same mother within 6 weeks of the due date")
-    return Comparison(NEVER, (), "unborn and born to a different mother or far from the due date")
+def _two_nhs_numbers(a: set[str], b: set[str]) -> bool:
+    return bool(a and b and a != b)
 
 
 @dataclass(frozen=True)
@@ -358,10 +138,8 @@ class Linker:
     records: dict[str, PersonRecord] = field(default_factory=dict)
     blocks: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     links: dict[str, dict[str, float]] = field(default_factory=lambda: defaultdict(dict))
-    cluster: dict[str, str] = field(default_factory=dict)
-    """record id -> parent in the cluster union-find."""
-    members: dict[str, list[str]] = field(default_factory=dict)
-    """cluster root -> its record ids."""
+    clusters: DisjointSets[list[str]] = field(default_factory=lambda: DisjointSets(_extend))
+    """Records joined by match links; each cluster's value is its record ids."""
     person: dict[str, str] = field(default_factory=dict)
     """record id -> person id (the smallest record id of its person)."""
 
@@ -385,8 +163,7 @@ class Linker:
             for c in self._candidates(record)
         ]
         self.records[rid] = record
-        self.cluster[rid] = rid
-        self.members[rid] = [rid]
+        self.clusters.add(rid, [rid])
         self.person[rid] = rid
         for key in record.blocking_keys():
             self.blocks[key].append(rid)
@@ -397,9 +174,9 @@ class Linker:
             self.links[rid][match.record_id] = self.links[match.record_id][rid] = (
                 match.comparison.weight
             )
-            self._join(rid, match.record_id)
+            self.clusters.join(rid, match.record_id)
         if matches:
-            moved = [m for m in self._rebuild(self._root(rid)) if m[0] != rid]
+            moved = [m for m in self._rebuild(self.clusters.find(rid)) if m[0] != rid]
         mine = self.person[rid]
         united = {p for r, p in before.items() if self.person[r] == mine}
         merged = tuple(sorted(united)) if len(united) > 1 else ()  # two persons became one
@@ -438,8 +215,8 @@ class Linker:
 
     def records_of(self, person_id: str) -> list[str]:
         """The records of one person."""
-        root = self._root(person_id)
-        return [r for r in self.members[root] if self.person[r] == person_id]
+        members = self.clusters.value[self.clusters.find(person_id)]
+        return [r for r in members if self.person[r] == person_id]
 
     def _candidates(self, record: PersonRecord) -> list[str]:
         seen: dict[str, None] = {}
@@ -448,43 +225,21 @@ class Linker:
                 seen.setdefault(rid)
         return list(seen)
 
-    def _root(self, rid: str) -> str:
-        while self.cluster[rid] != rid:
-            self.cluster[rid] = self.cluster[self.cluster[rid]]
-            rid = self.cluster[rid]
-        return rid
-
-    def _join(self, a: str, b: str) -> None:
-        ra, rb = self._root(a), self._root(b)
-        if ra != rb:
-            keep, gone = sorted((ra, rb))
-            self.cluster[gone] = keep
-            self.members[keep] += self.members.pop(gone)
-
     def _rebuild(self, root: str) -> list[tuple[str, str, str]]:
         """Persons of one cluster, from its links strongest first; returns who moved."""
-        ids = sorted(self.members[root])
-        parent = {r: r for r in ids}
-        nhs = {r: {self.records[r].nhs_number} - {None} for r in ids}
-
-        def find(r: str) -> str:
-            while parent[r] != r:
-                parent[r] = parent[parent[r]]
-                r = parent[r]
-            return r
-
+        ids = sorted(self.clusters.value[root])
+        persons = DisjointSets(_unite, ((r, self._nhs_numbers(r)) for r in ids))
         edges = sorted((-w, a, b) for a in ids for b, w in self.links[a].items() if a < b)
         for _, a, b in edges:
-            ra, rb = find(a), find(b)
-            if ra == rb or (nhs[ra] and nhs[rb] and nhs[ra] != nhs[rb]):
-                continue
-            keep, gone = sorted((ra, rb))
-            parent[gone] = keep
-            nhs[keep] |= nhs.pop(gone)
+            persons.join(a, b, unless=_two_nhs_numbers)  # never two NHS numbers in one person
         moved = []
         for r in ids:
-            new = find(r)
+            new = persons.find(r)
             if self.person[r] != new:
                 moved.append((r, self.person[r], new))
                 self.person[r] = new
         return moved
+
+    def _nhs_numbers(self, rid: str) -> set[str]:
+        number = self.records[rid].nhs_number
+        return set() if number is None else {number}

@@ -22,13 +22,36 @@ from schemas.topics import Stage, Table
 from streams.episodes import Hours, RagPolicy
 from streams.faust_internals import as_current
 from streams.hub import HubState
-from streams.identities import from_state, to_state
+from streams.identities import LinkageEntry
 from streams.outputs import AuditLog, Output, incoming
 from streams.records import DeadLetter
 
-__all__ = ["Linkage"]
+__all__ = ["Linkage", "Throttle", "linkage_batch_packs"]
 
 log = get_logger(__name__)
+
+
+def linkage_batch_packs(settings: WorkerSettings) -> int:
+    """The most packed messages in one linkage batch: intake sends about one pack per
+    partition and batch, so this many are a few intake batches (bounded: a backlog must not
+    make one huge linkage batch)."""
+    return 4 * settings.partitions
+
+
+class Throttle:
+    """Whether to report now: at most once per interval while busy, and whenever a batch
+    shows the stage has caught up (it was not full)."""
+
+    def __init__(self, interval_s: float) -> None:
+        self.interval_s = interval_s
+        self.last = float("-inf")
+
+    def due(self, now: float, caught_up: bool) -> bool:
+        """True if a report is due; the caller reports."""
+        if caught_up or now - self.last >= self.interval_s:
+            self.last = now
+            return True
+        return False
 
 
 class Linkage:
@@ -58,14 +81,14 @@ class Linkage:
         self.epoch = 0
         self.batches = 0
         self.republish = False
-        self.reported = 0.0
-        self.batch_size = settings.batch_size
+        self.batch_packs = linkage_batch_packs(settings)
+        self.report = Throttle(interval_s=2.0)
 
     def _state(self) -> HubState:
         if self.state is None:
             self.state = HubState(policy=self.policy)
-            stored = [from_state(v) for v in self.records.values()]
-            self.state.restore(stored)
+            stored = [LinkageEntry.decode(v) for v in self.records.values()]
+            self.state.restore([(entry.record, entry.event) for entry in stored])
             # versions: the restore time, then a batch counter. A worker that restores later
             # outranks anything an earlier owner sent, even messages still in flight.
             self.epoch = time.time_ns() // 1_000_000 * 1_000_000
@@ -97,7 +120,7 @@ class Linkage:
         out = state.process(decoded, dt.datetime.now(dt.UTC).isoformat())
         with as_current(events[-1]):
             for record_id, (record, summary) in out.records.items():
-                self.records[record_id] = to_state(record, summary)
+                self.records[record_id] = LinkageEntry(record, summary).encode()
         version = self._version()
         for link in out.links:
             await self._send_link(link, version)
@@ -108,9 +131,7 @@ class Linkage:
         for episode_id, snapshot in out.episodes.items():
             await self._send_episode(episode_id, snapshot, version)
         await self.audit.write(0, out.audit, events[-1])
-        now = time.monotonic()
-        if now - self.reported > 2 or len(events) < self.batch_size:  # caught up: say so
-            self.reported = now
+        if self.report.due(time.monotonic(), caught_up=len(events) < self.batch_packs):
             persons = len(set(state.linker.person.values()))
             log.info("linkage.index", records=len(state.linker.records), persons=persons)
 

@@ -7,7 +7,6 @@ import datetime as dt
 import json
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from functools import cache
@@ -25,6 +24,7 @@ from schemas.audit import verify
 from schemas.common import record_key
 from schemas.contracts import AGENCY_CONTRACTS, POLICE_NOTIFICATION
 from schemas.framing import encode
+from schemas.topics import Table
 from simulation.synthetic import police_notifications
 from simulation.year import simulate
 from sinks.audit import export_audit
@@ -190,11 +190,11 @@ def _live(records: list[Record]) -> set[str]:
 def test_dedupe_state_is_bounded_by_the_horizon_and_survives_a_restart(
     hub_env: dict[str, str], tmp_path: Path
 ) -> None:
-    horizon_s = 3.0
+    # time passes by the workers' injected clock (MASH_CLOCK_OFFSET_S), not by sleeping
     env = {
         **hub_env,
         "MASH_DATABASE_URL": f"sqlite:///{tmp_path / 'hub.db'}",
-        "MASH_DEDUPE_HORIZON_DAYS": str(horizon_s / 86_400),
+        "MASH_DEDUPE_HORIZON_DAYS": "1",
     }
     settings = settings_from(env, WorkerSettings)
     start, end = dt.date(2012, 4, 1), dt.date(2013, 4, 1)
@@ -214,16 +214,19 @@ def test_dedupe_state_is_bounded_by_the_horizon_and_survives_a_restart(
         wait_until_ready(settings, worker)
         send(old)
         wait_until_drained(settings, len(old), worker)
-        time.sleep(horizon_s + 0.5)
-        send(new)  # each partition's next batch deletes its entries older than the horizon
-        wait_until_drained(settings, len(new), worker)
-    records = _live(read_topic(settings, f"{settings.app_id}-seen-records-changelog"))
-    assert records == {record_key(r) for r in new}
-    # a new worker (a horizon long enough to outlast its start) restores what is left from
-    # the changelogs: re-sends of the recent events are still caught
-    env["MASH_DATA_DIR"] = str(tmp_path / "worker-2")
-    env["MASH_DEDUPE_HORIZON_DAYS"] = "1"
+    # two days later: each partition's next batch deletes its entries older than a day
+    env["MASH_CLOCK_OFFSET_S"] = str(2 * 86_400)
     with worker_process(env, tmp_path / "worker-2.log") as worker:
+        wait_until_ready(settings, worker)
+        send(new)
+        wait_until_drained(settings, len(new), worker)
+    changelog = f"{settings.app_id}-{Table.SEEN_RECORDS}-changelog"
+    records = _live(read_topic(settings, changelog))
+    assert records == {record_key(r) for r in new}
+    # a new worker restores what is left from the changelogs: re-sends of the recent events
+    # are still caught (they are within the horizon on its clock)
+    env["MASH_DATA_DIR"] = str(tmp_path / "worker-3")
+    with worker_process(env, tmp_path / "worker-3.log") as worker:
         wait_until_ready(settings, worker)
         send(new[:20])
         wait_until_drained(settings, 20, worker)

@@ -13,7 +13,8 @@ from typing import Annotated, Any
 import pytest
 from pydantic import BaseModel
 
-from schemas.contracts import CONTRACTS, POLICE_NOTIFICATION, Contract
+from schemas.contracts import AGENCY_CONTRACTS, CONTRACTS, POLICE_NOTIFICATION, Contract
+from schemas.event_types import PARTNER_NOTIFICATIONS, EventType
 
 _PRIMITIVE: dict[str, type] = {
     "string": str,
@@ -141,3 +142,16 @@ def test_every_agency_has_a_contract() -> None:
         "childrens_services",
         "lado",
     } <= agencies
+
+
+def test_every_event_type_named_in_code_is_an_agency_contracts_event_type() -> None:
+    # a retyped or mistyped event type would compare unequal to every event, silently
+    assert {t.value for t in EventType} == {c.model.EVENT_TYPE for c in AGENCY_CONTRACTS}
+    assert all(t.name.endswith(t.value.split(".")[1].upper()) for t in EventType)
+    assert set(EventType) > PARTNER_NOTIFICATIONS
+    assert {t.split(".")[0] for t in PARTNER_NOTIFICATIONS} == {
+        "police",
+        "health",
+        "education",
+        "probation",
+    }

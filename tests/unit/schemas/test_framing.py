@@ -1,4 +1,5 @@
-"""Framing: single-object by default, Confluent with a registry; old versions still decode."""
+"""Framing: single-object by default, Confluent with a registry; old versions still decode;
+the legacy (reversed) fingerprint is read during the transition, unless turned off."""
 
 from __future__ import annotations
 
@@ -9,13 +10,19 @@ from typing import Any
 
 import fastavro
 import pytest
+import structlog.testing
 
 from plumbing.errors import DecodeError, InvalidRecord
+from plumbing.settings import CommonSettings, WorkerSettings
 from schemas.contracts import POLICE_NOTIFICATION
-from schemas.framing import Codec, blocks, decode, encode, pack, unpack
+from schemas.framing import Codec, blocks, decode, encode, pack, single_object_header, unpack
+from schemas.registry import codec_for
 from simulation.synthetic import police_notifications
+from tests.interop import legacy_frame
 
 START, END = dt.date(2012, 4, 1), dt.date(2013, 4, 1)
+POLICE_V2_HEADER = bytes.fromhex("c3017d60783a020c2174")
+"""What Java's BinaryMessageEncoder writes before a police v2 body (see test_vectors.py)."""
 
 
 class InMemoryRegistry:
@@ -46,8 +53,7 @@ def _records(n: int = 20) -> list[Any]:
 def test_single_object_framing_round_trips() -> None:
     for record in _records():
         framed = encode(POLICE_NOTIFICATION, record)
-        assert framed[:2] == b"\xc3\x01"
-        assert int.from_bytes(framed[2:10], "little") == POLICE_NOTIFICATION.latest.fingerprint
+        assert framed[:10] == POLICE_V2_HEADER
         assert decode(framed) == record
 
 
@@ -88,8 +94,47 @@ def test_events_written_with_police_v1_decode_into_the_latest_model() -> None:
     del datum["related_persons"]  # v1 has no related persons
     body = io.BytesIO()
     fastavro.schemaless_writer(body, v1.parsed, datum)
-    framed = b"\xc3\x01" + v1.fingerprint.to_bytes(8, "little") + body.getvalue()
+    framed = single_object_header(v1) + body.getvalue()
     assert decode(framed) == record.model_copy(update={"related_persons": ()})
+
+
+def test_a_legacy_header_naming_a_known_version_is_read_and_counted_per_topic() -> None:
+    codec, records = Codec(), _records(3)
+    with structlog.testing.capture_logs() as logs:
+        for record in records:
+            assert codec.decode(legacy_frame(encode(POLICE_NOTIFICATION, record))) == record
+            assert codec.decode(encode(POLICE_NOTIFICATION, record)) == record
+    assert codec.legacy_reads == {"police.notifications": 3}
+    legacy = [e for e in logs if e["event"] == "framing.legacy_fingerprint"]
+    assert legacy == [
+        {
+            "event": "framing.legacy_fingerprint",
+            "log_level": "warning",
+            "topic": "police.notifications",
+            "schema": POLICE_NOTIFICATION.fullname,
+            "version": 2,
+        }
+    ]
+
+
+def test_with_legacy_acceptance_off_a_legacy_header_is_a_decode_error_saying_why() -> None:
+    framed = legacy_frame(encode(POLICE_NOTIFICATION, _records(1)[0]))
+    reason = r"legacy form of .*PoliceNotification v2, and MASH_ACCEPT_LEGACY_FINGERPRINT is off"
+    with pytest.raises(DecodeError, match=reason):
+        Codec(accept_legacy=False).decode(framed)
+
+
+def test_the_setting_reaches_the_codec_a_deployable_uses() -> None:
+    assert codec_for(WorkerSettings()).accept_legacy
+    assert not codec_for(WorkerSettings(accept_legacy_fingerprint=False)).accept_legacy
+    assert codec_for(CommonSettings()).registry is None
+
+
+def test_reversed_bytes_that_name_no_known_version_stay_unknown() -> None:
+    framed = encode(POLICE_NOTIFICATION, _records(1)[0])
+    unknown = framed[:2] + bytes(a ^ 0x5A for a in framed[2:10]) + framed[10:]
+    with pytest.raises(DecodeError, match="unknown schema fingerprint"):
+        Codec().decode(legacy_frame(unknown))
 
 
 def _one() -> bytes:
@@ -132,3 +177,11 @@ def test_a_packed_message_cut_short_is_a_decode_error(cut: int) -> None:
     packed = pack([b"abcdef", b"ghij"])
     with pytest.raises(DecodeError, match="packed events"):
         unpack(packed[:-cut] if cut != 7 else packed + b"\x00\x00")
+
+
+def test_the_hub_forwards_a_legacy_framed_event_in_the_specifications_framing() -> None:
+    framed = encode(POLICE_NOTIFICATION, _records(1)[0])
+    header = single_object_header(POLICE_NOTIFICATION.latest)
+    assert Codec().canonical(legacy_frame(framed)) == framed
+    assert framed.startswith(header) and Codec().canonical(framed) == framed
+    assert Codec().canonical(b"\x00junk") == b"\x00junk"  # not single-object: as it is

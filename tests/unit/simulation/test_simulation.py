@@ -9,6 +9,7 @@ generator, so the generator is checked against the report itself.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter, defaultdict
 from functools import cache
 from typing import Any
@@ -16,6 +17,8 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
+from schemas.police import IncidentType
+from simulation.synthetic import police_notifications
 from simulation.year import Simulation, simulate
 
 FY = (dt.date(2012, 4, 1), dt.date(2013, 3, 31))
@@ -258,3 +261,39 @@ def test_the_year_is_the_same_for_the_same_seed() -> None:
         k: len(v) for k, v in _sim().events.items()
     }
     assert again.events["police.notification"][:50] == _as_models("police.notification")[:50]
+
+
+def _police_envelope(record: Any) -> tuple[Any, ...]:
+    return (
+        record.source_system,
+        record.tenant,
+        record.isa_id,
+        record.purpose,
+        record.lawful_basis,
+        record.special_category_condition,
+        record.reporter_role,
+    )
+
+
+def test_the_year_and_the_plain_generator_follow_the_same_police_rules() -> None:
+    year = _distinct("police.notification")
+    plain = list(police_notifications(3000, 3, *FY))
+    for records in (year, plain):
+        assert {_police_envelope(r) for r in records} == {_police_envelope(plain[0])}
+        assert all(re.fullmatch(r"MER-\d\d-\d{7}", r.agency_record_id) for r in records)
+        assert all(r.merlin_ref == r.agency_record_id for r in records)
+        assert all(re.fullmatch(r"MPS-RM-0[1-8]", r.reporter_team_id) for r in records)
+        assert {r.incident_type.value for r in records} == {t.value for t in IncidentType}
+        offences = [r for r in records if r.incident_type.value.endswith("OFFENCE")]
+        assert all(r.cris_ref is not None for r in offences)
+        assert not any(
+            r.cris_ref for r in records if r.incident_type.value == "DOMESTIC_ABUSE_INCIDENT"
+        )
+        assert all(re.fullmatch(r"CRIS-\d{7}", r.cris_ref) for r in records if r.cris_ref)
+        assert all(
+            r.subject.nhs_number is None or r.subject.nhs_number.startswith("999") for r in records
+        )
+        standard = sum(r.risk_level.value == "STANDARD" for r in records) / len(records)
+        assert 0.65 < standard < 0.75  # weights 70:22:8
+        assert min(r.reported_at - r.occurred_at for r in records) >= dt.timedelta(hours=1)
+    assert max(r.reported_at - r.occurred_at for r in plain) <= dt.timedelta(hours=36)

@@ -8,9 +8,18 @@ import uuid
 from functools import cache
 from typing import Any
 
+from schemas.event_types import PARTNER_NOTIFICATIONS, EventType
 from simulation.year import simulate
 from streams.dedupe import dedupe
-from streams.episodes import EventSummary, Hours, RagPolicy, build_episodes, due_at
+from streams.episodes import (
+    JOINS_BY_CONTACT,
+    JOINS_BY_WINDOW,
+    EventSummary,
+    Hours,
+    RagPolicy,
+    build_episodes,
+    due_at,
+)
 from streams.hub import HubState
 from streams.records import Incoming, Valid
 
@@ -154,3 +163,19 @@ def test_a_restored_state_is_the_state_it_was() -> None:
     again.restore(random.Random(9).sample(records, len(records)))
     assert again.linker.person == state.linker.person
     assert again.snapshots == state.snapshots
+
+
+def test_partner_notifications_and_the_contact_open_episodes() -> None:
+    # only the partners' notifications make an episode's agencies
+    assert {*PARTNER_NOTIFICATIONS, EventType.CONTACT} == JOINS_BY_WINDOW
+    assert not JOINS_BY_WINDOW & JOINS_BY_CONTACT
+    cs = "CHILDRENS_SERVICES"
+    events = [
+        _e(1, EventType.ASSESSMENT, cs, 0, contact_id="C"),  # neither opens nor joins
+        _e(2, EventType.PROBATION_NOTIFICATION, "PROBATION", 1),
+        _e(3, EventType.CONTACT, cs, 2, contact_id="C", rag_rating="GREEN"),
+        _e(4, EventType.REFERRAL, cs, 24 * 30, contact_id="C"),  # joins by contact, however late
+    ]
+    [episode] = build_episodes("p", events, RagPolicy(), now=T0 + dt.timedelta(days=40))
+    assert [e.event_id for e in episode.events] == ["e2", "e3", "e4"]
+    assert episode.agencies == ("PROBATION",)

@@ -89,6 +89,39 @@ def test_an_unborn_childs_records_join_the_born_child() -> None:
     assert linker.person_of("b") == linker.person_of("u") != linker.person_of("s")
 
 
+@pytest.mark.parametrize(
+    ("unborn_mother", "born_mother"),
+    [("Liz", "Elizabeth"), ("Elizabeth", "Liz"), ("Liz", "Beth"), ("Elizabeth", "Elizabeth")],
+)
+def test_a_mothers_nickname_links_an_unborn_child_whichever_record_has_it(
+    unborn_mother: str, born_mother: str
+) -> None:
+    due, mothers_birth = dt.date(2013, 5, 1), dt.date(1988, 2, 2)
+    unborn = _child(
+        "u",
+        given="Baby",
+        dob=None,
+        due=due,
+        sex="UNKNOWN",
+        mother=(unborn_mother, "Okafor", mothers_birth),
+    )
+    born = _child(
+        "b", dob=due - dt.timedelta(days=11), mother=(born_mother, "Okafor", mothers_birth)
+    )
+    for order in ((unborn, born), (born, unborn)):
+        linker = Linker()
+        for record in order:
+            linker.add(record)
+        assert linker.person_of("b") == linker.person_of("u"), (unborn_mother, born_mother)
+
+
+def test_nickname_comparisons_are_symmetric() -> None:
+    for given in ("Liz", "Beth", "Lizzie"):
+        one_way = compare(_child("a", given=given), _child("b", given="Elizabeth"))
+        other_way = compare(_child("a", given="Elizabeth"), _child("b", given=given))
+        assert one_way.levels == other_way.levels and one_way.levels[0][1] == "close"
+
+
 def test_a_bridging_record_merges_two_persons_and_says_so() -> None:
     linker = Linker()
     first = linker.add(_child("r1", family="Smith", postcode="RM1 3BB"))

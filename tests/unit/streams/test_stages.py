@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import json
+from typing import Any
 
 from schemas.common import ValidationClock
 from schemas.contracts import POLICE_NOTIFICATION
@@ -10,6 +13,7 @@ from schemas.framing import Codec, encode
 from simulation.synthetic import police_notifications
 from streams.counting import count_contacts
 from streams.dedupe import dedupe
+from streams.identities import LinkageEntry, identities, summary
 from streams.records import Incoming
 from streams.validate import validate
 
@@ -59,3 +63,13 @@ def test_count_contacts_adds_to_the_running_count_per_agency_month_and_partition
     assert sum(c.contacts for c in updated.values()) == 100 + len(valid)
     assert {c.partition for c in updated.values()} == {0}
     assert {c.agency for c in updated.values()} == {"POLICE"}
+
+
+def test_linkage_entries_round_trip_and_older_entries_still_read() -> None:
+    (event,) = police_notifications(1, 5, dt.date(2012, 4, 1), dt.date(2013, 4, 1))
+    (record,) = identities(event)
+    entry = LinkageEntry(record, summary(event))
+    assert LinkageEntry.decode(json.loads(json.dumps(entry.encode()))) == entry
+    older: dict[str, Any] = json.loads(json.dumps(entry.encode()))
+    del older["event"]["digest"]  # written before summaries carried the digest
+    assert LinkageEntry.decode(older).event == dataclasses.replace(entry.event, digest="")

@@ -1,0 +1,75 @@
+"""`mash bench`: benchmarks that print figures, on the configured broker or the local one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+
+from mash.commands.settings import load_settings
+from plumbing.settings import BrokerSettings, PublisherSettings, WorkerSettings
+
+__all__ = ["bench_app"]
+
+bench_app = typer.Typer(help="Benchmarks that print figures.", no_args_is_help=True)
+
+
+@bench_app.command("publish")
+def bench_publish(
+    rows: Annotated[int, typer.Option(help="Rows in the generated police export")] = 100_000,
+) -> None:
+    """Publish throughput (rows/s) and event size on the wire, on the configured broker."""
+    from mash.bench import bench_publish as run
+
+    settings = load_settings(PublisherSettings)
+    with _broker_if_local(settings):
+        run(settings, rows)
+
+
+@bench_app.command("hub")
+def bench_hub(
+    events: Annotated[int, typer.Option(help="Events to send")] = 100_000,
+    source: Annotated[
+        str,
+        typer.Option(
+            help="year: the simulated year's mix (30,500 at most); police: "
+            "notifications of a large population"
+        ),
+    ] = "police",
+    children: Annotated[
+        int | None, typer.Option(help="police: children in the population (default events/3)")
+    ] = None,
+) -> None:
+    """Whole-chain throughput and worker peak memory on one worker."""
+    from mash.bench import bench_hub as run
+
+    settings = load_settings(WorkerSettings)
+    with _broker_if_local(settings):
+        run(settings, events, source, children)
+
+
+@bench_app.command("latency")
+def bench_latency(
+    rate: Annotated[float, typer.Option(help="Events per second, steady")] = 100.0,
+    seconds: Annotated[float, typer.Option(help="How long to publish for")] = 60.0,
+) -> None:
+    """Publish-to-episode latency (median, p99) at a steady rate on one worker."""
+    from mash.bench import bench_latency as run
+
+    settings = load_settings(WorkerSettings)
+    with _broker_if_local(settings):
+        run(settings, rate, seconds)
+
+
+@contextmanager
+def _broker_if_local(settings: PublisherSettings | WorkerSettings) -> Iterator[None]:
+    """Start the local broker for the duration when no external Kafka is configured."""
+    from mash.demo import local_broker
+
+    if not settings.uses_local_broker:
+        yield
+        return
+    with local_broker(BrokerSettings()):
+        yield

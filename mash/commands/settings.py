@@ -1,0 +1,36 @@
+"""A command's settings: read once from the environment, a bad value told in one clear line."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from plumbing.logs import configure_logging
+from plumbing.settings import (
+    BrokerSettings,
+    DashboardSettings,
+    PublisherSettings,
+    SinkSettings,
+    WorkerSettings,
+)
+
+__all__ = ["load_settings"]
+
+S = TypeVar("S", BrokerSettings, DashboardSettings, PublisherSettings, SinkSettings, WorkerSettings)
+
+
+def load_settings(cls: type[S]) -> S:
+    """The deployable's settings from ``MASH_*`` variables, with logging configured by them;
+    `ConfigError` naming every bad variable if any is bad."""
+    from pydantic import ValidationError
+
+    from plumbing.errors import ConfigError
+
+    try:
+        settings = cls()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"MASH_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigError(f"bad setting: {problems}") from None
+    configure_logging(settings)
+    return settings

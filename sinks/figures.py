@@ -1,0 +1,57 @@
+"""What the indicator families share: the ``Figure`` rows they write, the facts they read."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from schemas.event_types import EventType
+from sinks.facts import Fact
+
+__all__ = ["FactIndex", "Figure", "Figures"]
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """One value of one indicator, for one period and dimension."""
+
+    indicator: str
+    period: str
+    dimension: str
+    value: float
+    numerator: int | None = None
+    denominator: int | None = None
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.indicator, self.period, self.dimension)
+
+
+def _percent(numerator: int, denominator: int) -> float:
+    return round(100 * numerator / denominator, 1) if denominator else 0.0
+
+
+@dataclass
+class FactIndex:
+    """Facts by event type, and the persons of linked events."""
+
+    by_type: dict[str, list[Fact]] = field(default_factory=lambda: defaultdict(list))
+    person: Mapping[str, str] = field(default_factory=dict)
+
+    def of(self, event_type: EventType) -> list[Fact]:
+        """The facts of one event type."""
+        return self.by_type.get(event_type, [])
+
+
+@dataclass
+class Figures:
+    """The figures computed so far, as counts and as rates (percentages)."""
+
+    figures: list[Figure] = field(default_factory=list)
+
+    def count(self, indicator: str, period: str, counts: Mapping[str, int]) -> None:
+        self.figures += [Figure(indicator, period, d, float(n)) for d, n in counts.items()]
+
+    def rate(self, indicator: str, period: str, dimension: str, num: int, den: int) -> None:
+        self.figures.append(Figure(indicator, period, dimension, _percent(num, den), num, den))
