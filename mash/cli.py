@@ -18,6 +18,7 @@ from mash.commands.broker import broker_app
 from mash.commands.settings import load_settings as _settings
 from mash.console import board_tables, console
 from plumbing.errors import MashError
+from plumbing.files import private_umask
 from plumbing.settings import DashboardSettings, PublisherSettings, SinkSettings, WorkerSettings
 
 __all__ = ["main"]
@@ -308,7 +309,11 @@ def demo(
 
 
 def main() -> None:
-    """Entry point: run the CLI, turning expected errors into one clear line and exit 2."""
+    """Entry point: run the CLI, turning expected errors into one clear line and exit 2.
+
+    Files are private before anything is written (the broker, the worker's sinks and RocksDB
+    inherit the mask)."""
+    private_umask()
     try:
         app()
     except MashError as exc:

@@ -167,6 +167,8 @@ class WorkerSettings(SinkSettings):
     rag_hours: Literal["calendar", "working"] = "calendar"
     metrics_interval_s: float = 2.0
     """How often the board's figures are recomputed when new facts have arrived."""
+    web_bind: str = "127.0.0.1"
+    """The interface Faust's web server (health and metrics only) listens on."""
 
     @property
     def worker_path(self) -> Path:
