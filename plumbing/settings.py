@@ -45,6 +45,9 @@ class CommonSettings(BaseSettings):
     RAG clocks): for drills and tests in which days must pass; 0 in production."""
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    audit_trust_unsigned_heads: bool = False
+    """Let a worker resume an audit chain from a head kept in the untagged form written
+    before heads were signed (once, on upgrade); otherwise such a head stops the worker."""
 
     def clock(self) -> dt.datetime:
         """The hub's 'now' (UTC), shifted by ``clock_offset_s``."""
