@@ -48,6 +48,9 @@ class CommonSettings(BaseSettings):
     audit_trust_unsigned_heads: bool = False
     """Let a worker resume an audit chain from a head kept in the untagged form written
     before heads were signed (once, on upgrade); otherwise such a head stops the worker."""
+    key_secret: SecretStr | None = None
+    """HMAC key of message keys (a keyed hash of the child's strongest identifier); unset
+    means a secret generated once in ``<home>/secrets/key.secret``."""
 
     def clock(self) -> dt.datetime:
         """The hub's 'now' (UTC), shifted by ``clock_offset_s``."""
