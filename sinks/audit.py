@@ -75,20 +75,35 @@ def _heads(settings: CommonSettings, app_id: str, key: bytes) -> dict[str, Chain
             if message.key is None or message.value is None:
                 continue
             history[json.loads(message.key)].append(ChainHead.decode(json.loads(message.value)))
-    return {chain: verified_head(chain, heads, key) for chain, heads in history.items()}
+    verified, problems = {}, []
+    for chain, heads in sorted(history.items()):
+        try:
+            verified[chain] = verified_head(chain, heads, key)
+        except AuditError as exc:
+            log.error("audit.head_refused", chain=chain)
+            problems.append(str(exc))
+    if problems:
+        raise AuditError("; ".join(problems))
+    return verified
 
 
 def verified_head(chain: str, heads: Sequence[ChainHead], key: bytes) -> ChainHead:
-    """The latest of a chain's kept heads (in changelog order), which must verify under the
-    key and be the furthest the chain has reached (a worker never moves a head back): else
-    `AuditError` naming the chain, for a forged head or an older one replayed."""
+    """The latest of a chain's kept heads (in changelog order), checked: every head from the
+    first signed one on must verify under the key (before it, only the unsigned heads of an
+    older version), and the latest must verify and be the furthest the chain has reached (a
+    worker never moves a head back). Else `AuditError` naming the chain: a forged head, or
+    an older one replayed."""
+    signed = [h.verified(key, chain) for h in heads]
+    first = signed.index(True) if True in signed else len(heads)
+    forged = [h for h, ok in zip(heads[first:], signed[first:], strict=True) if not ok]
     latest = heads[-1]
-    if not latest.verified(key, chain):
+    if forged or not signed[-1]:
+        seq = (forged or [latest])[0].seq
         raise AuditError(
-            f"audit chain {chain}: its head (record {latest.seq}) does not verify under the "
-            "audit key (forged, or kept in the unsigned form of an older version)"
+            f"audit chain {chain}: a kept head (record {seq}) does not verify under the audit "
+            "key (forged, or kept in the unsigned form of an older version)"
         )
-    furthest = max((h.seq for h in heads if h.verified(key, chain)), default=0)
+    furthest = max(h.seq for h, ok in zip(heads, signed, strict=True) if ok)
     if latest.seq < furthest:
         raise AuditError(
             f"audit chain {chain}: its head went back from record {furthest} to {latest.seq} "

@@ -10,19 +10,7 @@ import sys
 from pathlib import Path
 
 from plumbing.files import private_home
-
-
-def open_to_others(root: Path) -> list[str]:
-    """Every path under ``root`` (itself included) that group or others may use, with its mode;
-    directories must be exactly 0700."""
-    found = []
-    for path in [root, *root.rglob("*")]:
-        mode = stat.S_IMODE(path.lstat().st_mode)
-        if path.is_symlink():
-            continue
-        if mode & 0o077 or (path.is_dir() and mode != 0o700):
-            found.append(f"{path.relative_to(root.parent)} {mode:o}")
-    return found
+from tests.private import open_to_others
 
 
 def mash(home: Path, *args: str) -> None:

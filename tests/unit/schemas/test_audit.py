@@ -224,3 +224,12 @@ def test_admit_takes_only_records_that_verify_and_follow_their_chain() -> None:
     _, refused = admit([json.dumps(forged), "not json"], stored, KEY)
     assert [(c, s) for c, s, _ in refused] == [("hub.intake.p0", 2), ("?", 0)]
     assert "MAC" in refused[0][2]
+
+
+def test_a_forged_head_stays_evidence_after_a_genuine_one_follows() -> None:
+    _, lines, heads = _chain(4)
+    forged = ChainHead(2, json.loads(lines[1])["mac"])
+    with pytest.raises(AuditError, match=r"record 2\) does not verify"):
+        verified_head("hub.intake.p0", [*heads[:3], forged, heads[3]], KEY)
+    unsigned_then_signed = [ChainHead(1, heads[0].mac), *heads[1:]]  # an upgraded worker
+    assert verified_head("hub.intake.p0", unsigned_then_signed, KEY) == heads[-1]
