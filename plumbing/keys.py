@@ -10,7 +10,7 @@ from pathlib import Path
 
 from plumbing.settings import CommonSettings
 
-__all__ = ["audit_key", "key_secret"]
+__all__ = ["audit_key", "db_password", "key_secret"]
 
 
 def audit_key(settings: CommonSettings) -> bytes:
@@ -26,6 +26,12 @@ def key_secret(settings: CommonSettings) -> bytes:
     if settings.key_secret is not None:
         return settings.key_secret.get_secret_value().encode()
     return _kept_secret(settings.home / "secrets" / "key.secret")
+
+
+def db_password(settings: CommonSettings, role: str) -> str:
+    """The password of a database role (`mash db roles`), kept in
+    ``<home>/secrets/db-<role>.password``."""
+    return _kept_secret(settings.home / "secrets" / f"db-{role}.password").decode()
 
 
 def _kept_secret(path: Path) -> bytes:

@@ -117,6 +117,9 @@ class SinkSettings(CommonSettings):
     suppress_low: int = 1
     suppress_high: int = 5
     """Counts from ``suppress_low`` to ``suppress_high`` are shown to the board as "c"."""
+    db_role_prefix: str = "mash"
+    """Names of the database roles `mash db roles` creates: ``<prefix>_sinks``,
+    ``<prefix>_board``, ``<prefix>_console``."""
 
     @property
     def as_of(self) -> dt.date:
