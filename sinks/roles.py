@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError
 
 from plumbing.errors import SinkError
 from sinks.store import Store
@@ -72,7 +72,7 @@ def create_roles(url: str, prefix: str, password: Callable[[str], str]) -> list[
             for statement in _grants(engine, name, role, database, secret):
                 try:
                     conn.execute(text(statement))
-                except SQLAlchemyError as exc:  # its message would quote the password
+                except DBAPIError as exc:  # its message would quote the password
                     diag = getattr(exc.orig, "diag", None)
                     why = getattr(diag, "message_primary", None) or type(exc.orig).__name__
                     raise SinkError(f"cannot set up database role {name}: {why}") from None
