@@ -6,6 +6,9 @@ topic) failing as tampering."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -27,6 +30,7 @@ from schemas.topics import AUDIT, Stage, Table, changelog, heads_table
 from sinks.audit import export_audit
 from sinks.store import Store
 from sinks.tables import audit
+from tests.conftest import free_port
 from tests.integration.hub import send_raw, settings_from
 from tests.integration.test_hub import publish, stream
 from tests.private import open_to_others
@@ -141,3 +145,30 @@ def test_files_web_event_types_and_audit_attacks_on_a_real_worker(
         export_audit(settings, settings.app_id, key, tmp_path / "after")
     assert f"audit chain {intake}: a kept head (record 2) does not verify" in str(error.value)
     assert f"audit chain {linkage}: its head went back" in str(error.value)
+
+
+def test_the_local_brokers_files_are_private_under_a_permissive_umask(tmp_path: Path) -> None:
+    home = tmp_path / "mash"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MASH_")}
+    env |= {"MASH_HOME": str(home), "MASH_BROKER_PORT": str(free_port())}
+    env |= {"MASH_CONTROLLER_PORT": str(free_port())}
+    command = "import os; os.umask(0o022); from mash.cli import main; main()"
+
+    def mash(*args: str) -> None:
+        done = subprocess.run(
+            [sys.executable, "-c", command, *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+
+    mash("broker", "start")
+    try:
+        assert open_to_others(home) == []  # data, config, log, pid: written by us and the JVM
+    finally:
+        mash("broker", "stop")
+    assert open_to_others(home) == []
+    assert (home / "broker").is_dir()
