@@ -53,6 +53,7 @@ if [ "$with_postgres" = 1 ]; then
   psql_() { sudo_ runuser -u postgres -- psql -v ON_ERROR_STOP=1 -qtA "$@"; }
   [ "$(psql_ -c "SELECT 1 FROM pg_roles WHERE rolname = 'mash'")" = 1 ] \
     || psql_ -c "CREATE ROLE mash LOGIN CREATEDB PASSWORD 'mash'"
+  psql_ -c "ALTER ROLE mash CREATEROLE"  # the tests of `mash db roles` create roles
   [ "$(psql_ -c "SELECT 1 FROM pg_database WHERE datname = 'mash_test'")" = 1 ] \
     || psql_ -c "CREATE DATABASE mash_test OWNER mash"
   say "PostgreSQL ready: postgresql://mash:mash@127.0.0.1:5432/mash_test"

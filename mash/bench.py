@@ -104,7 +104,9 @@ def _send(settings: WorkerSettings, stream: list[Any], pace_s: float = 0.0) -> d
             contract = by_type[e.event_type]
             sent[str(e.event_id)] = time.perf_counter()
             publisher.producer.send(
-                settings.topic(contract.topic), key=subject_key(e), value=frame(contract, e)
+                settings.topic(contract.topic),
+                key=subject_key(e, publisher.key_secret),
+                value=frame(contract, e),
             )
             if pace_s:
                 publisher.producer.flush()

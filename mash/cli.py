@@ -15,9 +15,11 @@ if TYPE_CHECKING:
 from mash.commands.audit import audit_app
 from mash.commands.bench import bench_app
 from mash.commands.broker import broker_app
+from mash.commands.db import db_app
 from mash.commands.settings import load_settings as _settings
 from mash.console import board_tables, console
 from plumbing.errors import MashError
+from plumbing.files import private_umask
 from plumbing.settings import DashboardSettings, PublisherSettings, SinkSettings, WorkerSettings
 
 __all__ = ["main"]
@@ -29,6 +31,7 @@ app = typer.Typer(
 )
 app.add_typer(broker_app, name="broker")
 app.add_typer(bench_app, name="bench")
+app.add_typer(db_app, name="db")
 linkage_app = typer.Typer(help="The master person index.", no_args_is_help=True)
 app.add_typer(linkage_app, name="linkage")
 
@@ -308,7 +311,11 @@ def demo(
 
 
 def main() -> None:
-    """Entry point: run the CLI, turning expected errors into one clear line and exit 2."""
+    """Entry point: run the CLI, turning expected errors into one clear line and exit 2.
+
+    Files are private before anything is written (the broker, the worker's sinks and RocksDB
+    inherit the mask)."""
+    private_umask()
     try:
         app()
     except MashError as exc:

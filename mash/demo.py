@@ -172,9 +172,11 @@ def local_broker(settings: BrokerSettings) -> Iterator[None]:
 @contextmanager
 def worker_process(env: Mapping[str, str], log_file: Path) -> Iterator[subprocess.Popen[bytes]]:
     """A `mash worker` in a child process configured by ``env``, stopped on exit."""
-    log_file.parent.mkdir(parents=True, exist_ok=True)
+    log_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     env = {**env, "MASH_LOG_FORMAT": "json"}
-    with log_file.open("ab") as out:
+    # the log names ids, never children; private all the same, whatever the caller's umask
+    fd = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    with open(fd, "ab") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "mash.cli", "worker"],
             stdout=out,

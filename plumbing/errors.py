@@ -7,12 +7,14 @@ MashError
 │   ├── DecodeError          bytes that are not a framed Avro record we know
 │   └── InvalidRecord        a decoded record that fails validation
 ├── PublishError             (producers) an export could not be published
-└── SinkError                (sinks) a store could not be written or read
+├── SinkError                (sinks) a store could not be written or read
+└── AuditError               an audit chain's head cannot be verified (forged or replayed)
 """
 
 from __future__ import annotations
 
 __all__ = [
+    "AuditError",
     "BrokerError",
     "ConfigError",
     "ContractError",
@@ -54,3 +56,7 @@ class PublishError(MashError):
 
 class SinkError(MashError):
     """A sink store could not be written or read."""
+
+
+class AuditError(MashError):
+    """An audit chain's head cannot be verified under the audit key (forged or replayed)."""

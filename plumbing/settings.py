@@ -45,6 +45,12 @@ class CommonSettings(BaseSettings):
     RAG clocks): for drills and tests in which days must pass; 0 in production."""
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    audit_trust_unsigned_heads: bool = False
+    """Let a worker resume an audit chain from a head kept in the untagged form written
+    before heads were signed (once, on upgrade); otherwise such a head stops the worker."""
+    key_secret: SecretStr | None = None
+    """HMAC key of message keys (a keyed hash of the child's strongest identifier); unset
+    means a secret generated once in ``<home>/secrets/key.secret``."""
 
     def clock(self) -> dt.datetime:
         """The hub's 'now' (UTC), shifted by ``clock_offset_s``."""
@@ -111,6 +117,9 @@ class SinkSettings(CommonSettings):
     suppress_low: int = 1
     suppress_high: int = 5
     """Counts from ``suppress_low`` to ``suppress_high`` are shown to the board as "c"."""
+    db_role_prefix: str = "mash"
+    """Names of the database roles `mash db roles` creates: ``<prefix>_sinks``,
+    ``<prefix>_board``, ``<prefix>_console``."""
 
     @property
     def as_of(self) -> dt.date:
@@ -167,6 +176,8 @@ class WorkerSettings(SinkSettings):
     rag_hours: Literal["calendar", "working"] = "calendar"
     metrics_interval_s: float = 2.0
     """How often the board's figures are recomputed when new facts have arrived."""
+    web_bind: str = "127.0.0.1"
+    """The interface Faust's web server (health and metrics only) listens on."""
 
     @property
     def worker_path(self) -> Path:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import json
 import time
 from collections.abc import Callable
@@ -15,6 +17,7 @@ from pydantic import ValidationError
 
 from plumbing.errors import PublishError
 from plumbing.kafka import ensure_topics
+from plumbing.keys import key_secret
 from plumbing.logs import get_logger
 from plumbing.settings import PublisherSettings
 from schemas.adapters import AgencyAdapter, adapter_for
@@ -59,19 +62,23 @@ class PublishReport:
         return (self.published + len(self.rejected)) / self.seconds if self.seconds else 0.0
 
 
-def subject_key(record: Any) -> bytes:
-    """The partition key: one child's events from one agency land on one partition.
+def subject_key(record: Any, secret: bytes) -> bytes:
+    """The partition key: one child's events from one agency land on one partition, and the
+    key says nothing about the child (HMAC-SHA256 under the hub's key secret, hex).
 
-    The strongest identifier the agency gave is used (NHS number, then its own person id,
-    then family name and birth or due date); an event with no single subject (a MARAC case)
-    is keyed by its record id.
+    The strongest identifier the agency gave is hashed (NHS number, then its own person id,
+    then family name and birth or due date), with the agency; an event with no single subject
+    (a MARAC case) is keyed by its record id. Same child, same key: re-sends and
+    re-submissions meet on one partition, where de-duplication sees them.
     """
     subject = getattr(record, "subject", None)
     if subject is None:
-        return f"{record.source_agency}:{record.agency_record_id}".encode()
-    born = subject.date_of_birth or subject.expected_delivery_date
-    key = subject.nhs_number or subject.person_id or f"{subject.family_name.lower()}|{born}"
-    return f"{record.source_agency}:{key}".encode()
+        strongest = f"{record.source_agency}:{record.agency_record_id}"
+    else:
+        born = subject.date_of_birth or subject.expected_delivery_date
+        child = subject.nhs_number or subject.person_id or f"{subject.family_name.lower()}|{born}"
+        strongest = f"{record.source_agency}:{child}"
+    return hmac.new(secret, strongest.encode(), hashlib.sha256).hexdigest().encode()
 
 
 class Publisher:
@@ -88,6 +95,7 @@ class Publisher:
             max_in_flight_requests_per_connection=5,
         )
         self.codec = codec_for(settings)
+        self.key_secret = key_secret(settings)
 
     def close(self) -> None:
         """Flush and close the producer."""
@@ -144,7 +152,7 @@ class Publisher:
                 self._reject(report, Rejection(row.line, str(exc), row.raw), failures)
             else:
                 value = self.codec.encode(adapter.contract, record, topic)
-                self._send(topic, subject_key(record), value, failures)
+                self._send(topic, subject_key(record, self.key_secret), value, failures)
                 report.published += 1
             pending += 1
             if pending == 256:  # progress in steps: a callback per row costs more than the row

@@ -4,7 +4,9 @@ Each record carries the MAC of the one before it; a record's own MAC is
 HMAC-SHA256(key, previous MAC + the record's canonical JSON). A log ends with a seal that
 states how many records it holds and the last MAC, itself MACed. ``verify`` then finds the
 first bad position for a flipped byte, a deleted, inserted or reordered record, and a
-truncated tail. Records hold ids, hashes and figures: never names, dates of birth or narratives.
+truncated tail. A chain's head, kept by the worker, carries its own MAC (``ChainHead``), and
+``admit`` lets the audit store take only records that verify and follow their chain. Records
+hold ids, hashes and figures: never names, dates of birth or narratives.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ __all__ = [
     "Decision",
     "Seal",
     "Verdict",
+    "admit",
     "verify",
 ]
 
@@ -99,20 +102,45 @@ class AuditRecord:
 @dataclass(frozen=True)
 class ChainHead:
     """Where a chain stands: its last position and that record's MAC (the worker keeps it
-    in a changelogged table; the export seals the chain with it)."""
+    in a changelogged table; the export seals the chain with it).
+
+    ``tag`` is a MAC under the audit key over (chain, seq, mac), so a head written to the
+    changelog without the key, or moved to another chain, does not verify. A head of the
+    older ``seq|mac`` form has no tag and never verifies.
+    """
 
     seq: int
     mac: str
+    tag: str = ""
+
+    @classmethod
+    def signed(cls, key: bytes, chain: str, seq: int, mac: str) -> ChainHead:
+        """A head of ``chain`` with its tag."""
+        return cls(seq, mac, _head_tag(key, chain, seq, mac))
+
+    def verified(self, key: bytes, chain: str) -> bool:
+        """Whether the tag proves the head was written with the key, for this chain."""
+        return bool(self.tag) and hmac.compare_digest(
+            self.tag, _head_tag(key, chain, self.seq, self.mac)
+        )
 
     def encode(self) -> str:
-        """The stored form, ``seq|mac``."""
-        return f"{self.seq}|{self.mac}"
+        """The stored form, ``seq|mac|tag``."""
+        return f"{self.seq}|{self.mac}|{self.tag}"
 
     @classmethod
     def decode(cls, text: str) -> ChainHead:
-        """The inverse of ``encode``; ``ValueError`` for anything else."""
-        seq, mac = text.split("|")
-        return cls(int(seq), mac)
+        """The inverse of ``encode``, also reading the untagged ``seq|mac`` form (unverified);
+        ``ValueError`` for anything else."""
+        seq, mac, *tag = text.split("|")
+        if len(tag) > 1:
+            raise ValueError("not a chain head")
+        return cls(int(seq), mac, tag[0] if tag else "")
+
+
+def _head_tag(key: bytes, chain: str, seq: int, mac: str) -> str:
+    body = json.dumps({"head": True, "chain": chain, "seq": seq, "mac": mac}, sort_keys=True)
+    return hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -147,8 +175,8 @@ class AuditChain:
         return cls(key, chain) if head is None else cls(key, chain, head.seq, head.mac)
 
     def position(self) -> ChainHead:
-        """Where the chain stands now."""
-        return ChainHead(self.seq, self.head)
+        """Where the chain stands now, tagged under the chain's key."""
+        return ChainHead.signed(self.key, self.chain, self.seq, self.head)
 
     def __init__(self, key: bytes, chain: str, seq: int = 0, head: str = GENESIS) -> None:
         self.key = key
@@ -190,6 +218,48 @@ class Verdict:
     records: int
     position: int | None = None
     reason: str = ""
+
+
+def admit(
+    lines: Sequence[str], previous: Mapping[tuple[str, int], str], key: bytes
+) -> tuple[list[AuditRecord], list[tuple[str, int, str]]]:
+    """The records of ``lines`` (topic order) that may be stored, and (chain, seq, reason) for
+    each that may not.
+
+    A record is admitted when its MAC is right and it follows its chain: the first record from
+    the genesis, any other from the MAC of the record before it, as stored (``previous`` maps
+    (chain, seq) to the stored record's MAC) or as admitted earlier in ``lines``. So a record
+    supersedes a stored one at its position only as a restarted worker's would (re-chained
+    from the same predecessor, with the key); a forged one never does.
+    """
+    known = dict(previous)
+    admitted, refused = [], []
+    for line in lines:
+        record, problem = _admissible(line, known, key)
+        if record is None:
+            refused.append(problem)
+            continue
+        known[record.chain, record.seq] = record.mac
+        admitted.append(record)
+    return admitted, refused
+
+
+def _admissible(
+    line: str, known: Mapping[tuple[str, int], str], key: bytes
+) -> tuple[AuditRecord | None, tuple[str, int, str]]:
+    try:
+        data = json.loads(line)
+        record = AuditRecord(**data)
+        chain, seq = str(record.chain), int(record.seq)
+        body = record.body()
+    except (ValueError, TypeError, AttributeError):
+        return None, ("?", 0, "not an audit record")
+    prev = GENESIS if seq == 1 else known.get((chain, seq - 1))
+    if prev is None or not hmac.compare_digest(str(record.prev), prev):
+        return None, (chain, seq, "does not follow the stored record before it")
+    if not hmac.compare_digest(str(record.mac), _mac(key, prev, body)):
+        return None, (chain, seq, "MAC does not match (forged, or written without the key)")
+    return record, (chain, seq, "")
 
 
 def verify(lines: Sequence[bytes | str], key: bytes) -> Verdict:

@@ -3,7 +3,8 @@
 A worker persists a chain's head only after the broker has the records up to it, so a killed
 worker's successor resumes the chain at or before the last record delivered; records it then
 writes at positions already on the topic supersede the earlier ones (they were never sealed).
-Export keeps, for each position, the last record the topic holds, up to the sealed head.
+Export keeps, for each position, the last record the topic holds, up to the sealed head, and
+refuses a head that does not verify under the audit key or that went back (replayed).
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
+from plumbing.errors import AuditError
 from plumbing.kafka import read_topic
 from plumbing.logs import get_logger
 from plumbing.settings import CommonSettings
 from schemas.audit import AuditChain, ChainHead
 from schemas.topics import AUDIT, Stage, changelog, heads_table
 
-__all__ = ["export_audit", "sealed_chain"]
+__all__ = ["export_audit", "sealed_chain", "verified_head"]
 
 log = get_logger(__name__)
 
@@ -34,7 +36,7 @@ def export_audit(settings: CommonSettings, app_id: str, key: bytes, out: Path) -
     for message in read_topic(settings, settings.topic(AUDIT)):
         chain = (message.key or b"").decode()
         chains[chain] += (message.value or b"").decode().splitlines()
-    heads = _heads(settings, app_id)
+    heads = _heads(settings, app_id, key)
     out.mkdir(parents=True, exist_ok=True)
     written = {}
     for chain, lines in sorted(chains.items()):
@@ -64,14 +66,47 @@ def sealed_chain(lines: Sequence[str], count: int) -> tuple[list[str], int]:
     return kept, len(lines) - len(kept)
 
 
-def _heads(settings: CommonSettings, app_id: str) -> dict[str, ChainHead]:
-    """The latest head of each chain, from the heads tables' changelogs."""
-    heads: dict[str, ChainHead] = {}
+def _heads(settings: CommonSettings, app_id: str, key: bytes) -> dict[str, ChainHead]:
+    """The latest head of each chain, from the heads tables' changelogs, each verified."""
+    history: dict[str, list[ChainHead]] = defaultdict(list)
     for stage in Stage:
         topic = changelog(app_id, heads_table(stage))
         for message in read_topic(settings, topic):
             if message.key is None or message.value is None:
                 continue
-            chain = json.loads(message.key)
-            heads[chain] = ChainHead.decode(json.loads(message.value))
-    return heads
+            history[json.loads(message.key)].append(ChainHead.decode(json.loads(message.value)))
+    verified, problems = {}, []
+    for chain, heads in sorted(history.items()):
+        try:
+            verified[chain] = verified_head(chain, heads, key)
+        except AuditError as exc:
+            log.error("audit.head_refused", chain=chain)
+            problems.append(str(exc))
+    if problems:
+        raise AuditError("; ".join(problems))
+    return verified
+
+
+def verified_head(chain: str, heads: Sequence[ChainHead], key: bytes) -> ChainHead:
+    """The latest of a chain's kept heads (in changelog order), checked: every head from the
+    first signed one on must verify under the key (before it, only the unsigned heads of an
+    older version), and the latest must verify and be the furthest the chain has reached (a
+    worker never moves a head back). Else `AuditError` naming the chain: a forged head, or
+    an older one replayed."""
+    signed = [h.verified(key, chain) for h in heads]
+    first = signed.index(True) if True in signed else len(heads)
+    forged = [h for h, ok in zip(heads[first:], signed[first:], strict=True) if not ok]
+    latest = heads[-1]
+    if forged or not signed[-1]:
+        seq = (forged or [latest])[0].seq
+        raise AuditError(
+            f"audit chain {chain}: a kept head (record {seq}) does not verify under the audit "
+            "key (forged, or kept in the unsigned form of an older version)"
+        )
+    furthest = max(h.seq for h, ok in zip(heads, signed, strict=True) if ok)
+    if latest.seq < furthest:
+        raise AuditError(
+            f"audit chain {chain}: its head went back from record {furthest} to {latest.seq} "
+            "(an older head replayed)"
+        )
+    return latest

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from plumbing.errors import SinkError
+from schemas.audit import AuditRecord
 from schemas.hub import EpisodeSnapshot, Link, LinkOutcomeKind
 from schemas.metrics import ContactCount
 from sinks.board import Figure
@@ -291,18 +292,18 @@ class Store:
             for r in rows
         ]
 
-    def insert_audit(self, lines: Sequence[str]) -> None:
-        """Store audit records (JSON lines as chained), keyed by chain and position."""
+    def insert_audit(self, records: Sequence[AuditRecord]) -> None:
+        """Store audit records (admitted by ``schemas.audit.admit``), keyed by chain and
+        position; a later record at a position supersedes the stored one."""
         latest: dict[tuple[str, int], dict[str, Any]] = {}
-        for line in lines:  # in topic order: the last record of a position wins
-            record = json.loads(line)
-            latest[record["chain"], record["seq"]] = {
-                "chain": record["chain"],
-                "seq": record["seq"],
-                "decision": record["decision"],
-                "event_id": record["event_id"],
-                "at": record["at"],
-                "record": line,
+        for record in records:  # in topic order: the last record of a position wins
+            latest[record.chain, record.seq] = {
+                "chain": record.chain,
+                "seq": record.seq,
+                "decision": record.decision,
+                "event_id": record.event_id,
+                "at": record.at,
+                "record": record.to_json(),
             }
         rows = list(latest.values())
         if not rows:
@@ -316,6 +317,20 @@ class Store:
         )
         with self.engine.begin() as conn:
             conn.execute(stmt, rows)
+
+    def audit_macs(self, positions: Iterable[tuple[str, int]]) -> dict[tuple[str, int], str]:
+        """The MAC of the stored record at each of ``positions`` (chain, seq) that has one."""
+        wanted = set(positions)
+        found: dict[tuple[str, int], str] = {}
+        with self.engine.connect() as conn:
+            for chain in {c for c, _ in wanted}:
+                seqs = sorted(s for c, s in wanted if c == chain)
+                query = select(audit.c.seq, audit.c.record).where(
+                    audit.c.chain == chain, audit.c.seq.in_(seqs)
+                )
+                for seq, record in conn.execute(query):
+                    found[chain, int(seq)] = str(json.loads(record)["mac"])
+        return found
 
     def audit_count(self) -> dict[str, int]:
         """Stored audit records by decision."""

@@ -11,6 +11,7 @@ committed only after the batch's transaction.
 from __future__ import annotations
 
 import ctypes
+import json
 import os
 import signal
 import sys
@@ -24,8 +25,10 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Message
 
 from plumbing.errors import ContractError, SinkError
 from plumbing.kafka import Record
+from plumbing.keys import audit_key
 from plumbing.logs import get_logger
 from plumbing.settings import WorkerSettings
+from schemas.audit import admit
 from schemas.common import Envelope
 from schemas.contracts import CONTACT_COUNT, EPISODE, EPISODE_SWEEP, IDENTITIES, LINK
 from schemas.framing import Codec, unpack
@@ -98,6 +101,9 @@ class Sinks:
     def __init__(self, settings: WorkerSettings, store: Store, codec: Codec) -> None:
         self.codec = codec
         self.store = store
+        self.audit_key = audit_key(settings)
+        self.refused_audit = 0
+        """Audit records refused by ``admit`` (forged, or out of their chain's order)."""
         t = settings.topic
         self.writers: dict[str, Callable[[Sequence[Any]], bool]] = {
             t(CONTACT_COUNT.topic): self._counts,
@@ -165,8 +171,31 @@ class Sinks:
 
     def _audit(self, batch: Sequence[Any]) -> bool:
         lines = [line for r in batch for line in (r.value or b"").decode().splitlines() if line]
-        self.store.insert_audit(lines)
+        previous = self.store.audit_macs(_predecessors(lines))
+        admitted, refused = admit(lines, previous, self.audit_key)
+        for chain, seq, reason in refused:
+            self.refused_audit += 1
+            log.error(
+                "audit.record_refused",
+                chain=chain,
+                seq=seq,
+                reason=reason,
+                refused_total=self.refused_audit,
+            )
+        self.store.insert_audit(admitted)
         return False
+
+
+def _predecessors(lines: Sequence[str]) -> set[tuple[str, int]]:
+    """The (chain, seq) of the record before each audit line (unreadable lines: none)."""
+    found = set()
+    for line in lines:
+        try:
+            data = json.loads(line)
+            found.add((str(data["chain"]), int(data["seq"]) - 1))
+        except (ValueError, KeyError, TypeError):
+            continue
+    return found
 
 
 _PASSING = {KafkaError._PARTITION_EOF, KafkaError.UNKNOWN_TOPIC_OR_PART}

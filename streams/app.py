@@ -22,19 +22,31 @@ from streams.faust_internals import Ownership, batches, check_faust_version, gua
 from streams.intake import Intake
 from streams.linkage_agent import Linkage, linkage_batch_packs
 
-__all__ = ["consumed_topics", "create_app", "faust_settings", "run_streams"]
+__all__ = ["WEB_PAGES", "consumed_topics", "create_app", "faust_settings", "run_streams"]
 
 log = get_logger(__name__)
 
+WEB_PAGES = {
+    "web_tables_enabled": False,  # /table/ reads table keys: linkage records, names, DOBs
+    "web_router_enabled": False,  # /router/ names the workers; one app routes nothing by key
+    "web_stats_enabled": False,  # / is then the plain health index: {"status": "OK"}
+    "web_graph_enabled": False,
+    "web_metrics_enabled": True,  # /performance/: throughput, lag, table sizes; no data
+}
+"""Which of Faust's web pages a worker serves: health and metrics, never table contents."""
+
 
 def faust_settings(settings: WorkerSettings) -> dict[str, Any]:
-    """Faust's configuration, with timeouts short enough that a worker is ready in seconds."""
+    """Faust's configuration, with timeouts short enough that a worker is ready in seconds, and
+    a web server on loopback that serves health and metrics only."""
     return {
         "broker": [f"kafka://{host}" for host in settings.bootstrap_servers.split(",")],
         "store": settings.store,
         "datadir": str(settings.worker_path),
         "web_host": settings.web_host,
         "web_port": settings.web_port,
+        **WEB_PAGES,
+        "web_bind": settings.web_bind,
         "topic_partitions": settings.partitions,
         "topic_replication_factor": 1,
         "broker_session_timeout": settings.session_timeout_s,

@@ -23,7 +23,7 @@ from streams.dedupe import DedupeOutcome, Horizon, dedupe, first_seen
 from streams.faust_internals import as_current
 from streams.outputs import BLOCK_BYTES, AuditLog, Output, incoming, raw_topic
 from streams.records import DeadLetter, Valid
-from streams.validate import validate
+from streams.validate import topic_event_types, validate
 
 __all__ = ["Intake", "by_partition"]
 
@@ -47,6 +47,7 @@ class Intake:
         self.skew = dt.timedelta(seconds=settings.clock_skew_s)
         self.clock = settings.clock
         self.codec = codec
+        self.event_types = topic_event_types(settings.topic)
         self.records = app.Table(Table.SEEN_RECORDS, key_type=str, value_type=str)
         self.horizon_ms = int(settings.dedupe_horizon_days * 86_400_000)
         self.horizon: Horizon | None = None
@@ -63,7 +64,9 @@ class Intake:
         clock = ValidationClock(skew=self.skew, now=now)
         now_ms = int(now.timestamp() * 1000)
         for partition, group in by_partition(events).items():
-            valid, dead = validate([incoming(e) for e in group], clock, self.codec)
+            valid, dead = validate(
+                [incoming(e) for e in group], clock, self.codec, self.event_types
+            )
             with as_current(group[-1]):
                 outcome = dedupe(valid, self.records, now_ms)
                 for key, entry in outcome.records.items():

@@ -11,8 +11,9 @@ from typing import Any, cast
 
 import faust
 
+from plumbing.errors import AuditError
 from plumbing.keys import audit_key
-from plumbing.logs import audit_line, write_lines
+from plumbing.logs import audit_line, get_logger, write_lines
 from plumbing.settings import WorkerSettings
 from schemas.audit import AuditChain, AuditEntry, ChainHead
 from schemas.framing import blocks
@@ -20,7 +21,9 @@ from schemas.topics import AUDIT, Stage, heads_table
 from streams.faust_internals import as_current
 from streams.records import Incoming
 
-__all__ = ["BLOCK_BYTES", "AuditLog", "Output", "incoming", "raw_topic"]
+__all__ = ["BLOCK_BYTES", "AuditLog", "Output", "incoming", "raw_topic", "trusted_head"]
+
+log = get_logger(__name__)
 
 BLOCK_BYTES = 256 * 1024
 """Largest message the hub packs (well under Kafka's default 1 MB limit)."""
@@ -78,6 +81,7 @@ class AuditLog:
             heads_table(stage), key_type=str, value_type=str, partitions=partitions
         )
         self.chains: dict[str, AuditChain] = {}
+        self.trust_unsigned = settings.audit_trust_unsigned_heads
 
     async def write(
         self, partition: int, entries: Sequence[AuditEntry], current: faust.types.EventT[Any]
@@ -109,4 +113,21 @@ class AuditLog:
     def _resume(self, chain_id: str) -> AuditChain:
         stored = self.heads.get(chain_id)
         head = None if stored is None else ChainHead.decode(stored)
-        return AuditChain.resume(self.key, chain_id, head)
+        return AuditChain.resume(
+            self.key, chain_id, trusted_head(self.key, chain_id, head, self.trust_unsigned)
+        )
+
+
+def trusted_head(
+    key: bytes, chain: str, head: ChainHead | None, trust_unsigned: bool = False
+) -> ChainHead | None:
+    """The head to resume ``chain`` from: one that verifies under the key; `AuditError` for any
+    other (resuming from a forged head would re-chain, and so supersede, records already
+    written), except an untagged head of the older form when ``trust_unsigned`` is set."""
+    if head is None or head.verified(key, chain):
+        return head
+    if trust_unsigned and not head.tag:
+        log.warning("audit.head_unsigned", chain=chain, seq=head.seq)
+        return head
+    log.error("audit.head_refused", chain=chain, seq=head.seq)
+    raise AuditError(f"the kept head of audit chain {chain} does not verify under the audit key")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
+from plumbing.files import private_home
 from plumbing.logs import configure_logging
 from plumbing.settings import (
     BrokerSettings,
@@ -19,8 +20,8 @@ S = TypeVar("S", BrokerSettings, DashboardSettings, PublisherSettings, SinkSetti
 
 
 def load_settings(cls: type[S]) -> S:
-    """The deployable's settings from ``MASH_*`` variables, with logging configured by them;
-    `ConfigError` naming every bad variable if any is bad."""
+    """The deployable's settings from ``MASH_*`` variables, with logging configured by them
+    and ``$MASH_HOME`` private (0700); `ConfigError` naming every bad variable if any is bad."""
     from pydantic import ValidationError
 
     from plumbing.errors import ConfigError
@@ -33,4 +34,5 @@ def load_settings(cls: type[S]) -> S:
         )
         raise ConfigError(f"bad setting: {problems}") from None
     configure_logging(settings)
+    private_home(settings.home)
     return settings

@@ -19,6 +19,7 @@ from simulation.year import simulate
 from sinks.store import Store
 from tests.integration.hub import settings_from
 from tests.integration.test_hub import publish
+from tests.private import open_to_others
 from tests.published import AS_OF as PUBLISHED_AS_OF
 from tests.published import PUBLISHED, check
 
@@ -37,6 +38,7 @@ def test_the_year_gives_every_published_figure_and_a_replay_changes_none(
         check=False,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert open_to_others(Path(hub_env["MASH_HOME"])) == []  # database, tables, logs, reports
     for title in (
         "Children subject of a child protection plan at 31 March 2013",
         "Looked-after children (year to date, quarterly)",

@@ -17,7 +17,7 @@ import pytest
 
 from mash.demo import wait_until_drained, wait_until_ready, worker_process
 from plumbing.kafka import Record, read_topic
-from plumbing.keys import audit_key
+from plumbing.keys import audit_key, key_secret
 from plumbing.settings import WorkerSettings
 from producers.publisher import subject_key
 from schemas.audit import verify
@@ -78,7 +78,7 @@ def publish(settings: WorkerSettings, events: tuple[Any, ...]) -> None:
         send_raw(
             settings,
             settings.topic(contract.topic),
-            [(subject_key(e), encode(contract, e)) for e in mine],
+            [(subject_key(e, key_secret(settings)), encode(contract, e)) for e in mine],
         )
 
 
@@ -207,7 +207,12 @@ def test_dedupe_state_is_bounded_by_the_horizon_and_survives_a_restart(
 
     def send(records: list[Any]) -> None:
         send_raw(
-            settings, topic, [(subject_key(r), encode(POLICE_NOTIFICATION, r)) for r in records]
+            settings,
+            topic,
+            [
+                (subject_key(r, key_secret(settings)), encode(POLICE_NOTIFICATION, r))
+                for r in records
+            ],
         )
 
     with worker_process(env, tmp_path / "worker-1.log") as worker:

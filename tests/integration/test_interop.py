@@ -20,6 +20,7 @@ import pytest
 
 from mash.demo import wait_until_drained, wait_until_ready, worker_process
 from plumbing.kafka import read_topic
+from plumbing.keys import key_secret
 from plumbing.settings import WorkerSettings
 from producers.publisher import subject_key
 from schemas.contracts import (
@@ -101,7 +102,9 @@ def _police_v1(count: int) -> list[tuple[Contract[Any], Any, bytes]]:
 def _publish(settings: WorkerSettings, framed: list[tuple[Contract[Any], Any, bytes]]) -> None:
     """Send (contract, record, bytes) to the contract's topic, keyed as a publisher keys."""
     for contract in {c for c, _, _ in framed}:
-        mine = [(subject_key(r), value) for c, r, value in framed if c is contract]
+        mine = [
+            (subject_key(r, key_secret(settings)), value) for c, r, value in framed if c is contract
+        ]
         send_raw(settings, settings.topic(contract.topic), mine)
 
 

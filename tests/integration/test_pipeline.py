@@ -11,6 +11,7 @@ from pathlib import Path
 
 from mash.demo import wait_for_figures, wait_until_drained, wait_until_ready, worker_process
 from plumbing.kafka import ensure_topics, read_topic
+from plumbing.keys import key_secret
 from plumbing.settings import WorkerSettings
 from producers.publisher import subject_key
 from schemas.contracts import CONTACT_COUNT, POLICE_NOTIFICATION
@@ -53,7 +54,7 @@ def test_1000_events_with_50_invalid_and_20_duplicates_give_exact_counts(
     settings = settings_from(env, WorkerSettings)
     rng = random.Random(42)
     records = list(police_notifications(930, 42, dt.date(2012, 4, 1), dt.date(2013, 4, 1)))
-    good = [(subject_key(r), encode(POLICE_NOTIFICATION, r)) for r in records]
+    good = [(subject_key(r, key_secret(settings)), encode(POLICE_NOTIFICATION, r)) for r in records]
     invalid = _invalid(rng, good)
     duplicates = rng.sample(good, 20)
     stream = good + invalid

@@ -52,3 +52,5 @@ def test_kill_9_mid_stream_then_restart_gives_the_uninterrupted_result(
     files = export_audit(settings, settings.app_id, key, tmp_path / "audit")
     verdicts = {path.name: verify(path.read_bytes().splitlines(), key) for path in files}
     assert all(v.ok for v in verdicts.values()), {n: v for n, v in verdicts.items() if not v.ok}
+    for log in ("first.log", "second.log"):  # the restart's superseding records were stored
+        assert "audit.record_refused" not in (tmp_path / log).read_text(), log

@@ -11,8 +11,9 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from plumbing.settings import DashboardSettings
+from schemas.metrics import ContactCount
 from sinks.board import Figure
-from sinks.dashboard import create_dashboard
+from sinks.dashboard import SECURITY_HEADERS, create_dashboard
 from sinks.store import Store
 
 AS_OF = dt.date(2013, 3, 31)
@@ -34,8 +35,10 @@ def test_page_fragment_and_csv_show_the_stored_figures(tmp_path: Path) -> None:
     store.replace_figures(_plans(57), AS_OF)
     page = client.get("/").text
     assert "31 March 2013" in page and "<td>57</td>" in page and "1,283" in page
-    scripts = re.findall(r"<script>(.*?)</script>", page, re.S)
-    assert scripts and not any("http" in s for s in scripts)  # no CDN
+    assert re.findall(r"<script[^>]*>", page) == ['<script src="/dashboard.js">']  # none inline
+    script = client.get("/dashboard.js")
+    assert script.headers["content-type"].startswith("text/javascript")
+    assert "/fragment/report" in script.text and "http" not in script.text  # no CDN
     assert "<link" not in page and 'src="http' not in page
     store.replace_figures(_plans(58), AS_OF)
     assert "<td>58</td>" in client.get("/fragment/report").text
@@ -54,3 +57,50 @@ def test_small_counts_are_hidden_from_the_board(tmp_path: Path) -> None:
     Store(settings.database).replace_figures(_plans(3), AS_OF)
     text = TestClient(create_dashboard(settings)).get("/fragment/report").text
     assert "<td>3</td>" not in text and '<td class="c">c</td>' in text
+
+
+def test_contacts_are_suppressed_like_every_board_view(tmp_path: Path) -> None:
+    settings = DashboardSettings(home=tmp_path)
+    counts = {("POLICE", "2012-04"): 40, ("POLICE", "2012-05"): 3, ("HEALTH", "2012-04"): 20}
+    counts |= {("HEALTH", "2012-05"): 25}
+    Store(settings.database).upsert_contact_counts(
+        [ContactCount(agency=a, month=m, partition=0, contacts=n) for (a, m), n in counts.items()]
+    )
+    got = {
+        (r["agency"], r["month"]): r["contacts"]
+        for r in TestClient(create_dashboard(settings)).get("/api/contacts").json()
+    }
+    assert got.keys() == counts.keys()
+    assert got[("POLICE", "2012-05")] == "c"
+    # with the totals known, one hidden cell in a row would be given away: more are hidden
+    assert sum(v == "c" for v in got.values()) == 4
+    assert not [v for v in got.values() if v != "c" and 1 <= v <= 5]
+
+
+def test_security_headers_on_every_response_and_no_api_docs(tmp_path: Path) -> None:
+    settings = DashboardSettings(home=tmp_path)
+    Store(settings.database).replace_figures(_plans(57), AS_OF)
+    client = TestClient(create_dashboard(settings))
+    for path in (
+        "/",
+        "/fragment/report",
+        "/report.csv",
+        "/api/contacts",
+        "/dashboard.js",
+        "/healthz",
+        "/openapi.json",
+        "/docs",
+        "/redoc",
+        "/nowhere",
+    ):
+        response = client.get(path)
+        assert response.status_code == (
+            404 if path in {"/openapi.json", "/docs", "/redoc", "/nowhere"} else 200
+        ), path
+        for name, value in SECURITY_HEADERS.items():
+            assert response.headers[name] == value, (path, name)
+    policy = SECURITY_HEADERS["Content-Security-Policy"]
+    assert policy.startswith("default-src 'self';") and "frame-ancestors 'none'" in policy
+    assert "unsafe-inline" not in policy
+    assert SECURITY_HEADERS["X-Content-Type-Options"] == "nosniff"
+    assert SECURITY_HEADERS["Referrer-Policy"] == "no-referrer"

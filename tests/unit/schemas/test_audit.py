@@ -6,7 +6,10 @@ import json
 
 import pytest
 
-from schemas.audit import AuditChain, AuditEntry, Decision, verify
+from plumbing.errors import AuditError
+from schemas.audit import AuditChain, AuditEntry, ChainHead, Decision, admit, verify
+from sinks.audit import sealed_chain, verified_head
+from streams.outputs import trusted_head
 
 KEY = b"k" * 32
 
@@ -145,3 +148,88 @@ def test_audit_blocks_stay_under_the_message_limit_and_keep_every_line_in_order(
     messages = [b"\n".join(b) for b in blocks(lines, 64 * 1024, overhead=1)]
     assert len(messages) > 1 and all(len(m) <= 64 * 1024 for m in messages)
     assert [line for m in messages for line in m.split(b"\n")] == lines
+
+
+def _chain(n: int) -> tuple[AuditChain, list[str], list[ChainHead]]:
+    """A chain of ``n`` records and the head kept after each."""
+    chain = AuditChain(KEY, "hub.intake.p0")
+    lines, heads = [], []
+    for i in range(n):
+        (record,) = chain.append([AuditEntry(Decision.VALIDATED, f"e{i}", "2012-04-01T00:00Z")])
+        lines.append(record.to_json())
+        heads.append(ChainHead.decode(chain.position().encode()))
+    return chain, lines, heads
+
+
+def _export(lines: list[str], head: ChainHead) -> list[str]:
+    """What the export writes for a chain sealed at ``head``."""
+    sealed = AuditChain.resume(KEY, "hub.intake.p0", head)
+    kept, _ = sealed_chain(lines, sealed.seq)
+    return [*kept, sealed.seal().to_json()]
+
+
+def test_a_kept_head_is_signed_for_its_chain_and_the_old_form_is_unverified() -> None:
+    _, _, heads = _chain(3)
+    assert all(h.verified(KEY, "hub.intake.p0") for h in heads)
+    assert not heads[-1].verified(KEY, "hub.intake.p1")  # moved to another chain
+    assert not heads[-1].verified(b"x" * 32, "hub.intake.p0")
+    old = ChainHead.decode(f"{heads[0].seq}|{heads[0].mac}")
+    assert old == ChainHead(1, heads[0].mac) and not old.verified(KEY, "hub.intake.p0")
+    with pytest.raises(ValueError):
+        ChainHead.decode("1|a|b|c")
+
+
+def test_a_forged_head_cannot_shorten_the_exported_chain() -> None:
+    _, lines, heads = _chain(10)
+    # the attack: a head with a MAC copied from the readable audit topic, two records long
+    forged = ChainHead(2, json.loads(lines[1])["mac"])
+    assert verify(_export(lines, heads[-1]), KEY).ok
+    with pytest.raises(AuditError, match=r"hub\.intake\.p0.*does not verify"):
+        verified_head("hub.intake.p0", [*heads, forged], KEY)
+    tagged = ChainHead(2, forged.mac, heads[-1].tag)  # a real head's tag on another position
+    with pytest.raises(AuditError, match=r"hub\.intake\.p0"):
+        verified_head("hub.intake.p0", [*heads, tagged], KEY)
+    with pytest.raises(AuditError, match="does not verify"):
+        trusted_head(KEY, "hub.intake.p0", forged)  # nor does a restarted worker resume it
+
+
+def test_a_replayed_head_cannot_shorten_the_exported_chain() -> None:
+    _, _, heads = _chain(10)
+    assert verified_head("hub.intake.p0", heads, KEY) == heads[-1]
+    with pytest.raises(AuditError, match=r"hub\.intake\.p0.*went back from record 10 to 2"):
+        verified_head("hub.intake.p0", [*heads, heads[1]], KEY)
+
+
+def test_an_unsigned_head_is_resumed_only_when_trusted_for_the_upgrade() -> None:
+    _, _, heads = _chain(2)
+    old = ChainHead(heads[-1].seq, heads[-1].mac)
+    with pytest.raises(AuditError):
+        trusted_head(KEY, "hub.intake.p0", old)
+    assert trusted_head(KEY, "hub.intake.p0", old, trust_unsigned=True) == old
+    assert trusted_head(KEY, "hub.intake.p0", heads[-1]) == heads[-1]
+    with pytest.raises(AuditError, match="unsigned form"):
+        verified_head("hub.intake.p0", [old], KEY)
+
+
+def test_admit_takes_only_records_that_verify_and_follow_their_chain() -> None:
+    _, lines, _ = _chain(4)
+    admitted, refused = admit(lines[:2], {}, KEY)
+    assert [r.seq for r in admitted] == [1, 2] and refused == []
+    stored = {(r.chain, r.seq): r.mac for r in admitted}
+    gap = admit([lines[3]], stored, KEY)  # record 3 never arrived
+    assert gap[0] == [] and gap[1] == [
+        ("hub.intake.p0", 4, "does not follow the stored record before it")
+    ]
+    forged = json.loads(lines[1]) | {"event_id": "someone-else"}
+    _, refused = admit([json.dumps(forged), "not json"], stored, KEY)
+    assert [(c, s) for c, s, _ in refused] == [("hub.intake.p0", 2), ("?", 0)]
+    assert "MAC" in refused[0][2]
+
+
+def test_a_forged_head_stays_evidence_after_a_genuine_one_follows() -> None:
+    _, lines, heads = _chain(4)
+    forged = ChainHead(2, json.loads(lines[1])["mac"])
+    with pytest.raises(AuditError, match=r"record 2\) does not verify"):
+        verified_head("hub.intake.p0", [*heads[:3], forged, heads[3]], KEY)
+    unsigned_then_signed = [ChainHead(1, heads[0].mac), *heads[1:]]  # an upgraded worker
+    assert verified_head("hub.intake.p0", unsigned_then_signed, KEY) == heads[-1]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 from pathlib import Path
 
 import pytest
@@ -76,12 +77,18 @@ def test_unreadable_exports_fail_with_the_reason(
         list(read_export(path, POLICE))
 
 
-def test_the_subject_key_keeps_a_childs_events_together() -> None:
+def test_the_subject_key_keeps_a_childs_events_together_and_reveals_nothing() -> None:
+    secret = b"s" * 32
     record = next(police_notifications(1, 8, START, END, nhs_share=1.0))
-    assert subject_key(record) == f"POLICE:{record.subject.nhs_number}".encode()
+    key = subject_key(record, secret)
+    assert len(key) == 64 and int(key, 16) >= 0  # hex HMAC-SHA256
+    assert record.subject.nhs_number.encode() not in key
+    resent = record.model_copy(update={"event_id": uuid.uuid4()})
+    assert subject_key(resent, secret) == key  # same child, same partition
+    assert subject_key(record, b"t" * 32) != key  # no key without the secret
     anonymous = record.model_copy(
         update={"subject": record.subject.model_copy(update={"nhs_number": None})}
     )
-    assert subject_key(anonymous).startswith(
-        b"POLICE:" + record.subject.family_name.lower().encode()
-    )
+    other_key = subject_key(anonymous, secret)
+    assert other_key != key and record.subject.family_name.lower().encode() not in other_key
+    assert subject_key(anonymous, secret) == other_key

@@ -4,6 +4,7 @@ them with an error naming it (the streams wrote it: a broken deployment, not bad
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -11,10 +12,12 @@ import pytest
 from plumbing.errors import SinkError
 from plumbing.kafka import Record
 from plumbing.settings import WorkerSettings
+from schemas.audit import AuditChain, AuditEntry, Decision
 from schemas.contracts import CONTACT_COUNT, IDENTITIES, POLICE_NOTIFICATION
 from schemas.framing import Codec, encode, pack
 from schemas.metrics import ContactCount
 from schemas.police import PoliceNotification
+from schemas.topics import AUDIT
 from simulation.synthetic import police_notifications
 from sinks.store import Store
 from sinks.worker import Changes, Sinks
@@ -30,7 +33,8 @@ def _record(topic: str, offset: int, value: bytes) -> Record:
 
 @pytest.fixture
 def sinks(tmp_path: Path) -> Sinks:
-    return Sinks(WorkerSettings(), Store(f"sqlite:///{tmp_path / 'hub.db'}"), Codec())
+    settings = WorkerSettings(home=tmp_path, audit_key="k" * 32)
+    return Sinks(settings, Store(f"sqlite:///{tmp_path / 'hub.db'}"), Codec())
 
 
 def test_packed_events_become_facts(sinks: Sinks) -> None:
@@ -69,3 +73,36 @@ def test_figures_wait_for_a_change_and_for_ten_times_their_last_computation() ->
     changes.took(0.5)
     changes.touch()
     assert not changes.due(4.0) and changes.due(5.0)  # 10 x 0.5 s, more than the interval
+
+
+def _audit_lines(key: bytes, n: int, decision: Decision = Decision.LINKED) -> list[str]:
+    chain = AuditChain(key, "hub.linkage.p0")
+    entries = [AuditEntry(decision, f"e{i}", "2012-04-01T00:00:00Z") for i in range(n)]
+    return [r.to_json() for r in chain.append(entries)]
+
+
+def test_a_forged_audit_record_does_not_replace_a_verified_one(sinks: Sinks) -> None:
+    topic = "mash." + AUDIT
+    genuine = _audit_lines(b"k" * 32, 3)
+    sinks._audit([_record(topic, 0, "\n".join(genuine).encode())])
+    assert sinks.store.audit_count() == {"linked": 3}
+    forged = _audit_lines(b"not the key" * 3, 3, Decision.REJECTED)  # same chain, positions
+    copied_mac = json.loads(genuine[1]) | {"decision": "rejected"}  # a MAC from the topic
+    sinks._audit([_record(topic, 1, "\n".join([*forged, json.dumps(copied_mac)]).encode())])
+    assert sinks.store.audit_count() == {"linked": 3}
+    assert sinks.refused_audit == 4
+
+
+def test_a_restarted_worker_supersedes_records_as_the_chain_allows(sinks: Sinks) -> None:
+    topic = "mash." + AUDIT
+    key = b"k" * 32
+    sinks._audit([_record(topic, 0, "\n".join(_audit_lines(key, 3)).encode())])
+    # resumed from the head after record 1: records 2 and 3 written again, differently
+    chain = AuditChain(key, "hub.linkage.p0")
+    chain.append([AuditEntry(Decision.LINKED, "e0", "2012-04-01T00:00:00Z")])
+    again = chain.append(
+        [AuditEntry(Decision.NEW_PERSON, f"f{i}", "2012-04-01T00:00:01Z") for i in range(2)]
+    )
+    sinks._audit([_record(topic, 1, "\n".join(r.to_json() for r in again).encode())])
+    assert sinks.store.audit_count() == {"linked": 1, "new_person": 2}
+    assert sinks.refused_audit == 0

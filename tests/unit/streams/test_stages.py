@@ -8,18 +8,22 @@ import json
 from typing import Any
 
 from schemas.common import ValidationClock
-from schemas.contracts import POLICE_NOTIFICATION
+from schemas.contracts import AGENCY_CONTRACTS, POLICE_NOTIFICATION
 from schemas.framing import Codec, encode
 from simulation.synthetic import police_notifications
+from simulation.year import simulate
 from streams.counting import count_contacts
 from streams.dedupe import dedupe
 from streams.identities import LinkageEntry, identities, summary
 from streams.records import Incoming
-from streams.validate import validate
+from streams.validate import topic_event_types, validate
+
+TYPES = {"t": "police.notification"}
+"""Topic "t" carries police notifications."""
 
 
-def _incoming(values: list[bytes]) -> list[Incoming]:
-    return [Incoming("t", 0, n, None, v) for n, v in enumerate(values)]
+def _incoming(values: list[bytes], topic: str = "t") -> list[Incoming]:
+    return [Incoming(topic, 0, n, None, v) for n, v in enumerate(values)]
 
 
 def _events(n: int) -> list[bytes]:
@@ -32,7 +36,7 @@ def _events(n: int) -> list[bytes]:
 def test_validate_splits_good_from_bad_without_raising() -> None:
     good = _events(3)
     valid, dead = validate(
-        _incoming([good[0], b"junk", good[1], good[2][:-5]]), ValidationClock(), Codec()
+        _incoming([good[0], b"junk", good[1], good[2][:-5]]), ValidationClock(), Codec(), TYPES
     )
     assert [v.source.offset for v in valid] == [0, 2]
     assert [(d.source.offset, d.stage) for d in dead] == [(1, "validate"), (3, "validate")]
@@ -43,7 +47,7 @@ def test_validate_splits_good_from_bad_without_raising() -> None:
 def test_dedupe_drops_ids_seen_before_and_repeated_within_the_batch() -> None:
     events = _events(3)
     valid, _ = validate(
-        _incoming([events[0], events[1], events[0], events[2]]), ValidationClock(), Codec()
+        _incoming([events[0], events[1], events[0], events[2]]), ValidationClock(), Codec(), TYPES
     )
     earlier = {  # events[2] came in an earlier batch, and is stored
         key: entry.encode() for key, entry in dedupe(valid[3:], {}, now_ms=0).records.items()
@@ -54,7 +58,7 @@ def test_dedupe_drops_ids_seen_before_and_repeated_within_the_batch() -> None:
 
 
 def test_count_contacts_adds_to_the_running_count_per_agency_month_and_partition() -> None:
-    valid, _ = validate(_incoming(_events(40)), ValidationClock(), Codec())
+    valid, _ = validate(_incoming(_events(40)), ValidationClock(), Codec(), TYPES)
     months = [f"{v.event.reported_at:%Y-%m}" for v in valid]
     first = months[0]
     counts = {f"POLICE|{first}|0": 100}
@@ -73,3 +77,24 @@ def test_linkage_entries_round_trip_and_older_entries_still_read() -> None:
     older: dict[str, Any] = json.loads(json.dumps(entry.encode()))
     del older["event"]["digest"]  # written before summaries carried the digest
     assert LinkageEntry.decode(older).event == dataclasses.replace(entry.event, digest="")
+
+
+def test_an_event_on_another_types_topic_is_dead_lettered_naming_both() -> None:
+    (contract,) = [c for c in AGENCY_CONTRACTS if c.topic == "childrens_services.contacts"]
+    contact = simulate("havering-2012", seed=3).events["childrens_services.contact"][0]
+    police = _events(1)[0]
+    types = topic_event_types(lambda name: f"mash.{name}")
+    batch = [
+        Incoming("mash.police.notifications", 0, 0, None, encode(contract, contact)),
+        Incoming("mash.police.notifications", 0, 1, None, police),
+        Incoming("mash.childrens_services.contacts", 0, 2, None, encode(contract, contact)),
+        Incoming("mash.elsewhere", 0, 3, None, police),
+    ]
+    valid, dead = validate(batch, ValidationClock(), Codec(), types)
+    assert [v.source.offset for v in valid] == [1, 2]
+    assert [d.source.offset for d in dead] == [0, 3]
+    assert dead[0].reason == (
+        "event type 'childrens_services.contact' does not belong on topic "
+        "'mash.police.notifications', which carries 'police.notification'"
+    )
+    assert "'mash.elsewhere', which carries no events" in dead[1].reason

@@ -1,0 +1,42 @@
+"""Private files: everything the hub writes is readable by its own user only.
+
+The hub's files hold children's names, dates of birth and what agencies saw, so the process
+mask is ``077`` before anything is written (child processes, the broker's JVM and RocksDB
+inherit it) and ``$MASH_HOME`` is ``0700`` with nothing under it open to group or others.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+__all__ = ["PRIVATE_UMASK", "private_home", "private_umask"]
+
+PRIVATE_UMASK = 0o077
+"""New files are 0600 and new directories 0700, whatever the caller's umask was."""
+
+
+def private_umask() -> None:
+    """Make every file this process (and its children) creates private to its user."""
+    os.umask(PRIVATE_UMASK)
+
+
+def private_home(home: Path) -> None:
+    """Create ``home`` as ``0700`` and take group and other access from anything under it
+    (files left by an older version or written under a looser umask)."""
+    home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    _tighten(home)
+    for root, dirs, files in os.walk(home):
+        for name in (*dirs, *files):
+            _tighten(Path(root) / name)
+
+
+def _tighten(path: Path) -> None:
+    try:
+        mode = path.lstat().st_mode
+    except FileNotFoundError:  # removed while we walked (a broker segment, a temp file)
+        return
+    if stat.S_ISLNK(mode) or not mode & 0o077:
+        return
+    path.chmod(stat.S_IMODE(mode) & 0o700)

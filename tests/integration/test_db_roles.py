@@ -1,0 +1,106 @@
+"""`mash db roles` on PostgreSQL: the sinks write, the board reads figures only, the console
+reads what its screens need; nothing else is granted."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import errors
+
+from sinks.store import Store
+
+
+def _run_roles(env: dict[str, str]) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "mash.cli", "db", "roles"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def _as(url: str, role: str, home: Path) -> str:
+    """``url`` with the role's user and kept password."""
+    password = (home / "secrets" / f"db-{role}.password").read_text().strip()
+    rest = url.split("@", 1)[1]
+    return f"postgresql://{role}:{password}@{rest}"
+
+
+def _allowed(url: str, statement: str) -> bool:
+    with psycopg.connect(url) as conn:
+        try:
+            conn.execute(statement)
+        except errors.InsufficientPrivilege:
+            return False
+        finally:
+            conn.rollback()
+    return True
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_each_role_can_do_only_what_its_process_does(database_url: str, tmp_path: Path) -> None:
+    prefix = f"t{uuid.uuid4().hex[:8]}"
+    home = tmp_path / "mash"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MASH_")}
+    env |= {"MASH_HOME": str(home), "MASH_DATABASE_URL": database_url}
+    env |= {"MASH_DB_ROLE_PREFIX": prefix}
+    sinks, board, console = (f"{prefix}_{r}" for r in ("sinks", "board", "console"))
+    try:
+        assert sinks in _run_roles(env)
+        _run_roles(env)  # again: idempotent, same passwords
+        for role in (sinks, board, console):
+            kept = home / "secrets" / f"db-{role}.password"
+            assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+        figure = "INSERT INTO figures VALUES ('x', '2012-13', '', 1, NULL, NULL, '2013-03-31')"
+        expect = {
+            sinks: {"SELECT * FROM audit": True, "SELECT * FROM facts": True, figure: True},
+            board: {
+                "SELECT * FROM figures": True,
+                "SELECT * FROM contact_counts": True,
+                "SELECT * FROM facts": False,
+                "SELECT * FROM links": False,
+                "SELECT * FROM audit": False,
+                figure: False,
+            },
+            console: {
+                "SELECT * FROM links": True,
+                "SELECT * FROM episodes": True,
+                "SELECT * FROM facts": True,
+                "SELECT * FROM audit": False,
+                figure: False,
+                "DELETE FROM links": False,
+            },
+        }
+        for role, statements in expect.items():
+            url = _as(database_url, role, home)
+            got = {s: _allowed(url, s) for s in statements}
+            assert got == statements, role
+        board_store = Store(
+            _as(database_url, board, home).replace("postgresql://", "postgresql+psycopg://", 1)
+        )
+        assert board_store.figures() == (None, [])  # the board's views open the store
+        board_store.engine.dispose()
+    finally:
+        _drop(database_url, (sinks, board, console))
+
+
+def _drop(url: str, roles: tuple[str, ...]) -> None:
+    database = url.rsplit("/", 1)[1]
+    with psycopg.connect(url, autocommit=True) as conn:
+        for role in roles:
+            if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone():
+                conn.execute(f'REVOKE ALL ON ALL TABLES IN SCHEMA public FROM "{role}"')
+                conn.execute(f'REVOKE ALL ON SCHEMA public FROM "{role}"')
+                conn.execute(f'REVOKE ALL ON DATABASE "{database}" FROM "{role}"')
+                conn.execute(f'DROP ROLE "{role}"')

@@ -1,0 +1,66 @@
+"""Whatever the caller's umask, the `mash` command leaves nothing under ``$MASH_HOME`` (or
+anything else it writes) readable by group or others."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+from plumbing.files import private_home
+from tests.private import open_to_others
+
+
+def mash(home: Path, *args: str) -> None:
+    """Run the real `mash` entry point under a permissive umask."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MASH_")}
+    env |= {"MASH_HOME": str(home), "MASH_LOG_FORMAT": "console"}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import os; os.umask(0o022); from mash.cli import main; main()",
+            *args,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_cli_writes_private_files_under_a_permissive_umask(tmp_path: Path) -> None:
+    home = tmp_path / "mash"
+    home.mkdir(mode=0o755)
+    old = home / "left-by-an-older-version.csv"
+    old.write_text("x")
+    old.chmod(0o644)
+    mash(home, "sample", "police", str(home / "samples" / "police.csv"), "--count", "20")
+    mash(home, "schemas", "export", str(home / "schemas"))
+    mash(
+        home,
+        "report",
+        "--csv",
+        str(home / "reports" / "r.csv"),
+        "--html",
+        str(home / "reports" / "r.html"),
+    )
+    written = {p.name for p in home.rglob("*")}
+    assert {"police.csv", "index.json", "mash.db", "r.csv", "r.html"} <= written
+    assert open_to_others(home) == []
+
+
+def test_private_home_tightens_what_is_there(tmp_path: Path) -> None:
+    home = tmp_path / "mash"
+    (home / "broker" / "data").mkdir(parents=True, mode=0o755)
+    (home / "broker" / "data" / "segment.log").write_text("x")
+    (home / "broker" / "data" / "segment.log").chmod(0o644)
+    (home / "run.sh").write_text("x")
+    (home / "run.sh").chmod(0o755)
+    private_home(home)
+    assert open_to_others(home) == []
+    assert stat.S_IMODE((home / "run.sh").stat().st_mode) == 0o700
