@@ -350,7 +350,6 @@ class LocalBroker:
             f"see {self.log_file}"
         )
 
-
     def _admin_credentials(self) -> KafkaCredentials:
         settings = self.settings.model_copy(
             update={
