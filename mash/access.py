@@ -91,6 +91,9 @@ def grants(settings: WorkerSettings) -> list[Grant]:
     out += _topics("console", [settings.topic("analysts.")], read, describe, prefix=True)
     out += _topics("console", [settings.topic("decisions.")], write, describe, prefix=True)
     out.append(_idempotent("console"))
+    registry = (read, write, describe, AclOperation.CREATE, AclOperation.DESCRIBE_CONFIGS)
+    out += _topics("schema_registry", ["_schemas"], *registry)
+    out.append(Grant("schema_registry", ResourceType.GROUP, "schema-registry", group, (read,)))
     return out
 
 
@@ -137,12 +140,13 @@ def set_up(settings: WorkerSettings) -> int:
 def _wait_until_visible(admin: AdminClient, bindings: list[AclBinding]) -> None:
     """Wait until the broker's authorizer holds every new binding (the controller commits
     them first; the broker applies them a moment later)."""
+    # None matches any name, principal and host (librdkafka's filter); the stub says str
     match_all = AclBindingFilter(
         ResourceType.ANY,
-        None,
+        None,  # type: ignore[arg-type]
         ResourcePatternType.ANY,
-        None,
-        None,
+        None,  # type: ignore[arg-type]
+        None,  # type: ignore[arg-type]
         AclOperation.ANY,
         AclPermissionType.ANY,
     )

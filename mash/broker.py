@@ -50,6 +50,7 @@ PRINCIPALS = (
     "community_safety",
     "lado",
     "childrens_services",
+    "schema_registry",
 )
 """Every SCRAM user of the local broker (see `mash.access` for what each may do)."""
 

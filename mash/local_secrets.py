@@ -125,7 +125,11 @@ def _signed(
 ) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
     key = ec.generate_private_key(ec.SECP256R1())
     now = dt.datetime.now(dt.UTC)
-    sans = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+    sans = [
+        x509.DNSName("localhost"),
+        x509.DNSName("kafka"),  # the broker's name in docker-compose.yml
+        x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+    ]
     usages = [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
     cert = (
         x509.CertificateBuilder()

@@ -51,6 +51,21 @@ def credentials_rotate(name: Name) -> None:
     console.print(f"New password for {name} in {settings.secrets_path / (name + '.password')}")
 
 
+@credentials_app.command("init")
+def credentials_init() -> None:
+    """Create, where missing, a CA, a broker certificate (localhost, 127.0.0.1, kafka) and
+    every principal's password in MASH_SECRETS_DIR: the Docker secrets of docker-compose.yml
+    (`mash broker start` makes its own)."""
+    from mash.broker import PRINCIPALS
+    from mash.local_secrets import BrokerTls, ensure_password
+
+    secrets = load_settings(BrokerSettings).secrets_path
+    BrokerTls(secrets).ensure()
+    for name in PRINCIPALS:
+        ensure_password(secrets, name)
+    console.print(f"CA, broker certificate and {len(PRINCIPALS)} passwords in {secrets}")
+
+
 def _known(name: str) -> None:
     from mash.broker import PRINCIPALS
 
