@@ -160,7 +160,7 @@ def ensure_topics(
 
 def missing_topics(settings: CommonSettings, names: Iterable[str]) -> list[str]:
     """Those of ``names`` that do not exist, or that this principal may not see."""
-    consumer = KafkaConsumer(**kafka_python_config(credentials(settings)))
+    consumer = KafkaConsumer(**kafka_python_config(credentials(settings)), enable_auto_commit=False)
     try:
         existing = consumer.topics()
     finally:
