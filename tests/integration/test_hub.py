@@ -138,7 +138,7 @@ def test_audit_chains_export_and_verify_and_links_export(
     events = stream(800)
     run_hub(env, events, 1, tmp_path).close()
     settings = settings_from(env, WorkerSettings)
-    files = export_audit(settings, settings.app_id, audit_key(settings), tmp_path / "audit")
+    files = export_audit(admin(settings), settings.app_id, audit_key(settings), tmp_path / "audit")
     assert {p.stem.split(".")[1] for p in files} == {"intake", "linkage"}
     names = {e.subject.family_name for e in events if hasattr(e, "subject")}
     decisions: dict[str, int] = {}

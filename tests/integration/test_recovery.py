@@ -49,6 +49,6 @@ def test_kill_9_mid_stream_then_restart_gives_the_uninterrupted_result(
     assert episodes(store) == want.snapshots
     store.close()
     key = audit_key(settings)
-    files = export_audit(settings, settings.app_id, key, tmp_path / "audit")
+    files = export_audit(admin(settings), settings.app_id, key, tmp_path / "audit")
     verdicts = {path.name: verify(path.read_bytes().splitlines(), key) for path in files}
     assert all(v.ok for v in verdicts.values()), {n: v for n, v in verdicts.items() if not v.ok}
