@@ -10,7 +10,9 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from mash.access import set_up
 from mash.console import console, progress
+from plumbing.kafka import credentials, kafka_python_config
 from plumbing.settings import PublisherSettings, WorkerSettings
 from producers.publisher import Publisher
 from schemas.adapters import adapter_for
@@ -25,6 +27,7 @@ __all__ = ["bench_hub", "bench_latency", "bench_publish", "settings_env"]
 def bench_publish(settings: PublisherSettings, rows: int) -> dict[str, float]:
     """Publish a ``rows``-row police CSV to fresh topics; print rows/s and event sizes."""
     settings = settings.model_copy(update={"topic_prefix": f"bench-{uuid.uuid4().hex[:8]}"})
+    set_up(WorkerSettings(**settings.model_dump(include=set(WorkerSettings.model_fields))))
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "police.csv"
         with console.status(f"Writing a {rows:,}-row police export…"):
@@ -103,14 +106,14 @@ def _send(settings: WorkerSettings, stream: list[Any], pace_s: float = 0.0) -> d
                 time.sleep(max(0.0, started + n * pace_s - time.perf_counter()))
             contract = by_type[e.event_type]
             sent[str(e.event_id)] = time.perf_counter()
-            publisher.producer.send(
+            publisher.producer_for(contract.topic).send(
                 settings.topic(contract.topic),
                 key=subject_key(e, publisher.key_secret),
                 value=frame(contract, e),
             )
             if pace_s:
-                publisher.producer.flush()
-        publisher.producer.flush(timeout=120)
+                publisher.flush()
+        publisher.flush(timeout=120)
     finally:
         publisher.close()
     return sent
@@ -145,15 +148,17 @@ def bench_hub(
     from mash.demo import wait_until_drained, wait_until_ready, worker_process
 
     settings = _isolated(settings)
+    set_up(settings)
     with console.status("Generating the stream…"):
         stream = _stream(source, events, children)
     with console.status(f"Publishing {len(stream):,} events…"):
         _send(settings, stream)
     env = {**settings_env(settings), "MASH_LOG_LEVEL": "INFO", "MASH_LOG_FORMAT": "json"}
+    admin = settings.as_principal("admin")  # watches the groups' lag
     with worker_process(env, _log(settings)) as w:
-        wait_until_ready(settings, w)
+        wait_until_ready(admin, w)
         started = time.perf_counter()
-        wait_until_drained(settings, len(stream), w)
+        wait_until_drained(admin, len(stream), w)
         seconds = time.perf_counter() - started
         peak_mb = _peak_rss_mb(w.pid)
         sinks_mb = sum(_peak_rss_mb(child) for child in _children(w.pid))
@@ -197,9 +202,9 @@ def bench_latency(settings: WorkerSettings, rate: float, seconds: float) -> dict
     from schemas.contracts import EPISODE
     from schemas.hub import EpisodeSnapshot
     from schemas.registry import codec_for
-    from schemas.topics import ensure_hub_topics
 
     settings = _isolated(settings)
+    admin = settings.as_principal("admin")  # watches the groups and the analysts' topic
     stream = _stream("year", int(rate * seconds))
     seen: dict[str, float] = {}
     stop = threading.Event()
@@ -208,7 +213,7 @@ def bench_latency(settings: WorkerSettings, rate: float, seconds: float) -> dict
         codec = codec_for(settings)
         consumer = KafkaConsumer(
             settings.topic(EPISODE.topic),
-            bootstrap_servers=settings.bootstrap_servers,
+            **kafka_python_config(credentials(admin)),
             auto_offset_reset="earliest",
             enable_auto_commit=False,
         )
@@ -227,11 +232,11 @@ def bench_latency(settings: WorkerSettings, rate: float, seconds: float) -> dict
             consumer.close()
 
     env = settings_env(settings)
-    ensure_hub_topics(settings)
+    set_up(settings)
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
     with worker_process(env, _log(settings)) as w:
-        wait_until_ready(settings, w)
+        wait_until_ready(admin, w)
         with console.status(f"Publishing {len(stream):,} events at {rate:g}/s…"):
             sent = _send(settings, stream, pace_s=1 / rate)
         deadline = time.perf_counter() + 30

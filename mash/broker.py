@@ -3,6 +3,12 @@
 Kafka's jars are resolved from Maven Central with Maven into a cache shared by every clone;
 storage is formatted once; ``kafka.Kafka`` runs on 127.0.0.1 in its own process group so that
 `stop` leaves nothing behind.
+
+Secured from the first start: clients connect over SASL_SSL with SCRAM-SHA-512 only (one SCRAM
+user per principal, created when the storage is formatted, each password a 0600 file in the
+secrets folder); TLS from a local CA created on first start; the controller listener is TLS
+with client certificates, on loopback, never advertised; StandardAuthorizer denies what no ACL
+allows; topics are never created on demand.
 """
 
 from __future__ import annotations
@@ -19,11 +25,36 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from mash.local_secrets import (
+    BROKER_DN,
+    BrokerTls,
+    ensure_password,
+    private_dir,
+    scram_entry,
+    write_private,
+)
 from plumbing.errors import BrokerError
+from plumbing.kafka import KafkaCredentials, credentials, kafka_python_config
 from plumbing.logs import get_logger
 from plumbing.settings import BrokerSettings
 
-__all__ = ["BrokerStatus", "LocalBroker", "resolve_kafka"]
+PRINCIPALS = (
+    "admin",
+    "hub",
+    "sinks",
+    "console",
+    "police",
+    "health",
+    "probation",
+    "education",
+    "community_safety",
+    "lado",
+    "childrens_services",
+    "schema_registry",
+)
+"""Every SCRAM user of the local broker (see `mash.access` for what each may do)."""
+
+__all__ = ["PRINCIPALS", "BrokerStatus", "LocalBroker", "resolve_kafka"]
 
 log = get_logger(__name__)
 
@@ -117,6 +148,8 @@ class LocalBroker:
         self.log_file = self.dir / "broker.log"
         self.pid_file = self.dir / "broker.pid"
         self.config_file = self.dir / "server.properties"
+        self.secured_marker = self.dir / "secured"
+        self.tls = BrokerTls(self.dir / "tls")
         self.bootstrap = f"127.0.0.1:{settings.broker_port}"
 
     def status(self) -> BrokerStatus:
@@ -140,10 +173,18 @@ class LocalBroker:
                 f"port {self.settings.broker_port} is taken by another process; "
                 "set MASH_BROKER_PORT or MASH_KAFKA_BOOTSTRAP"
             )
+        formatted = (self.data_dir / "meta.properties").exists()
+        if formatted and not self.secured_marker.exists():
+            raise BrokerError(
+                f"the broker data in {self.dir} was formatted without security (before "
+                "SASL_SSL and ACLs); remove that folder to start a secured broker (its topics "
+                "are lost), or point MASH_HOME elsewhere"
+            )
         lib = resolve_kafka(self.settings)
-        self.dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.dir)
+        self._ensure_secrets()
         self._write_config()
-        if not (self.data_dir / "meta.properties").exists():
+        if not formatted:
             self._format(lib)
         self._launch(lib)
         self._wait_ready()
@@ -191,20 +232,49 @@ class LocalBroker:
             *args,
         ]
 
+    def _ensure_secrets(self) -> None:
+        """The CA, the broker certificate and every principal's password; the CA's
+        certificate is copied beside the passwords, where clients look for it."""
+        self.tls.ensure()
+        secrets = private_dir(self.settings.secrets_path)
+        for name in PRINCIPALS:
+            ensure_password(secrets, name)
+        ca = secrets / "ca.pem"
+        if not ca.exists() or ca.read_bytes() != self.tls.ca_cert.read_bytes():
+            write_private(ca, self.tls.ca_cert.read_bytes())
+
+    def _password(self, name: str) -> str:
+        return ensure_password(self.settings.secrets_path, name)
+
     def _write_config(self) -> None:
         s = self.settings
         listeners = (
-            f"PLAINTEXT://127.0.0.1:{s.broker_port},CONTROLLER://127.0.0.1:{s.controller_port}"
+            f"SASL_SSL://127.0.0.1:{s.broker_port},CONTROLLER://127.0.0.1:{s.controller_port}"
+        )
+        jaas = (
+            "org.apache.kafka.common.security.scram.ScramLoginModule required "
+            f'username="admin" password="{self._password("admin")}";'
         )
         props = {
             "process.roles": "broker,controller",
             "node.id": "1",
             "controller.quorum.voters": f"1@127.0.0.1:{s.controller_port}",
             "listeners": listeners,
-            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{s.broker_port}",
+            "advertised.listeners": f"SASL_SSL://127.0.0.1:{s.broker_port}",
             "controller.listener.names": "CONTROLLER",
-            "inter.broker.listener.name": "PLAINTEXT",
-            "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+            "inter.broker.listener.name": "SASL_SSL",
+            "listener.security.protocol.map": "CONTROLLER:SSL,SASL_SSL:SASL_SSL",
+            "sasl.enabled.mechanisms": "SCRAM-SHA-512",
+            "sasl.mechanism.inter.broker.protocol": "SCRAM-SHA-512",
+            "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config": jaas,
+            "listener.name.controller.ssl.client.auth": "required",
+            "ssl.keystore.type": "PEM",
+            "ssl.keystore.location": str(self.tls.keystore),
+            "ssl.truststore.type": "PEM",
+            "ssl.truststore.location": str(self.tls.ca_cert),
+            "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+            "allow.everyone.if.no.acl.found": "false",
+            "super.users": f"User:admin;User:{BROKER_DN}",
             "log.dirs": str(self.data_dir),
             "num.partitions": str(s.partitions),
             "offsets.topic.replication.factor": "1",
@@ -214,10 +284,11 @@ class LocalBroker:
             "share.coordinator.state.topic.replication.factor": "1",
             "share.coordinator.state.topic.min.isr": "1",
             "group.initial.rebalance.delay.ms": "0",
-            "auto.create.topics.enable": "true",
+            "auto.create.topics.enable": "false",
         }
-        self.config_file.write_text("".join(f"{k}={v}\n" for k, v in props.items()))
-        (self.dir / "log4j2.properties").write_text(_LOG4J)
+        text = "".join(f"{k}={v}\n" for k, v in props.items())
+        write_private(self.config_file, text.encode())  # it holds the admin password
+        write_private(self.dir / "log4j2.properties", _LOG4J.encode())
 
     def _format(self, lib: Path) -> None:
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
@@ -229,11 +300,17 @@ class LocalBroker:
             "-c",
             str(self.config_file),
             "--ignore-formatted",
+            *(
+                arg
+                for name in PRINCIPALS
+                for arg in ("--add-scram", scram_entry("SCRAM-SHA-512", name, self._password(name)))
+            ),
         )
         done = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             raise BrokerError(f"formatting KRaft storage failed:\n{done.stdout}{done.stderr}")
-        log.info("broker.formatted", data_dir=str(self.data_dir))
+        self.secured_marker.touch(mode=0o600)
+        log.info("broker.formatted", data_dir=str(self.data_dir), users=len(PRINCIPALS))
 
     def _launch(self, lib: Path) -> None:
         with self.log_file.open("ab") as out:
@@ -258,7 +335,7 @@ class LocalBroker:
             if _port_open(self.settings.broker_port):
                 try:
                     admin = KafkaAdminClient(
-                        bootstrap_servers=self.bootstrap, request_timeout_ms=5000
+                        **kafka_python_config(self._admin_credentials()), request_timeout_ms=5000
                     )
                     try:
                         admin.describe_cluster()
@@ -273,6 +350,19 @@ class LocalBroker:
             f"Kafka did not answer within {self.settings.broker_start_timeout_s}s; "
             f"see {self.log_file}"
         )
+
+    def _admin_credentials(self) -> KafkaCredentials:
+        settings = self.settings.model_copy(
+            update={
+                "kafka_bootstrap": self.bootstrap,
+                "kafka_security_protocol": "SASL_SSL",
+                "kafka_username": "admin",
+                "kafka_password": None,
+                "kafka_password_file": None,
+                "kafka_ca_file": self.tls.ca_cert,
+            }
+        )
+        return credentials(settings)
 
 
 def _port_open(port: int) -> bool:

@@ -16,6 +16,7 @@ from mash.commands.audit import audit_app
 from mash.commands.bench import bench_app
 from mash.commands.broker import broker_app
 from mash.commands.db import db_app
+from mash.commands.credentials import credentials_app
 from mash.commands.settings import load_settings as _settings
 from mash.console import board_tables, console
 from plumbing.errors import MashError
@@ -32,6 +33,7 @@ app = typer.Typer(
 app.add_typer(broker_app, name="broker")
 app.add_typer(bench_app, name="bench")
 app.add_typer(db_app, name="db")
+app.add_typer(credentials_app, name="credentials")
 linkage_app = typer.Typer(help="The master person index.", no_args_is_help=True)
 app.add_typer(linkage_app, name="linkage")
 

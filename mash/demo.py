@@ -13,6 +13,7 @@ from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mash.access import set_up
 from mash.console import board_tables, console, progress
 from plumbing.errors import MashError
 from plumbing.kafka import consumer_lag, group_is_stable
@@ -50,14 +51,16 @@ def run_demo(settings: WorkerSettings, preset: str, seed: int, serve: bool) -> N
     with ExitStack() as stack:
         if settings.uses_local_broker:
             stack.enter_context(local_broker(BrokerSettings()))
+        set_up(settings)  # topics and ACLs, as admin; the worker and agencies use their own
+        admin = settings.as_principal("admin")  # watches the groups' lag
         worker = stack.enter_context(worker_process(env, settings.home / "logs" / "worker.log"))
-        console.print(f"Hub worker ready in {wait_until_ready(settings, worker):.1f}s")
+        console.print(f"Hub worker ready in {wait_until_ready(admin, worker):.1f}s")
         with console.status(f"Generating the {preset} year (seed {seed})…"):
             files = write_simulation(simulate(preset, seed), settings.home / "simulate" / preset)
         total = sum(files.values())
         console.print(f"{total:,} agency events in {len(files)} exports")
         published = _publish_all(files)
-        wait_until_drained(settings, published, worker)
+        wait_until_drained(admin, published, worker)
         figures = wait_for_figures(settings, as_of, worker)
         report = _print_report(settings, figures, as_of)
         console.print(
@@ -198,7 +201,9 @@ def worker_process(env: Mapping[str, str], log_file: Path) -> Iterator[subproces
 def wait_until_ready(
     settings: WorkerSettings, worker: subprocess.Popen[bytes], timeout_s: float = 120.0
 ) -> float:
-    """Wait until the worker's consumer group is stable; return the seconds it took."""
+    """Wait until the worker's consumer group is stable; return the seconds it took (watched
+    as admin, who may describe every group)."""
+    settings = settings.as_principal("admin")
     started = time.monotonic()
     with console.status("Starting the hub worker…"):
         while not all(
@@ -225,6 +230,7 @@ def wait_until_drained(
     """
     from streams.app import consumed_topics
 
+    settings = settings.as_principal("admin")  # who may read every group's offsets
     groups = {
         settings.app_id: consumed_topics(settings),
         sink_group(settings): sink_topics(settings),

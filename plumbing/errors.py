@@ -3,6 +3,7 @@
 MashError
 ├── ConfigError              settings that cannot work together
 ├── BrokerError              the local Kafka broker could not be resolved, started or stopped
+├── KafkaAccessError         no usable credentials, or a topic a process needs is missing
 ├── ContractError            (schemas) a record breaks its contract
 │   ├── DecodeError          bytes that are not a framed Avro record we know
 │   └── InvalidRecord        a decoded record that fails validation
@@ -20,6 +21,7 @@ __all__ = [
     "ContractError",
     "DecodeError",
     "InvalidRecord",
+    "KafkaAccessError",
     "MashError",
     "PublishError",
     "SinkError",
@@ -36,6 +38,10 @@ class ConfigError(MashError):
 
 class BrokerError(MashError):
     """The local Kafka broker could not be resolved, started or stopped."""
+
+
+class KafkaAccessError(MashError):
+    """No usable Kafka credentials, or a topic a process needs does not exist."""
 
 
 class ContractError(MashError):

@@ -1,37 +1,150 @@
-"""Small Kafka helpers on kafka-python: topic creation, consumer lag, reading a topic back."""
+"""Small Kafka helpers on kafka-python: each client library's connection settings (TLS and
+SCRAM, from one place), topic creation and checks, consumer lag, reading a topic back."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import ssl
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
+from plumbing.errors import KafkaAccessError
+from plumbing.logs import get_logger
 from plumbing.settings import CommonSettings
 
 __all__ = [
+    "KafkaCredentials",
     "Record",
+    "confluent_config",
     "consumer_lag",
+    "credentials",
     "ensure_topics",
     "group_is_stable",
+    "kafka_python_config",
+    "missing_topics",
     "read_topic",
+    "require_topics",
+    "ssl_context",
 ]
+
+log = get_logger(__name__)
 
 # Faust's group members carry its own assignor's metadata, which kafka-python's admin client
 # cannot decode; it warns (with the whole payload) on every describe. The state is all we read.
 logging.getLogger("kafka.admin._groups").setLevel(logging.ERROR)
 
 
+@dataclass(frozen=True)
+class KafkaCredentials:
+    """How one process connects: the protocol and, over SASL_SSL, who it is and whom it trusts.
+
+    ``repr`` never shows the password."""
+
+    bootstrap: str
+    protocol: str
+    mechanism: str
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    ca_file: Path | None = None
+
+
+def credentials(settings: CommonSettings) -> KafkaCredentials:
+    """The connection ``settings`` describe; `KafkaAccessError` if SASL_SSL lacks a username
+    or a readable password (a process must name its principal: nothing connects by default)."""
+    if settings.kafka_security_protocol == "PLAINTEXT":
+        _warn_plaintext(settings.bootstrap_servers)
+        return KafkaCredentials(settings.bootstrap_servers, "PLAINTEXT", "")
+    user = settings.kafka_username
+    if user is None:
+        raise KafkaAccessError("no Kafka principal: set MASH_KAFKA_USERNAME")
+    ca = settings.kafka_ca_file or settings.secrets_path / "ca.pem"
+    return KafkaCredentials(
+        settings.bootstrap_servers,
+        "SASL_SSL",
+        settings.kafka_sasl_mechanism,
+        user,
+        _password(settings, user),
+        ca if settings.kafka_ca_file or ca.exists() else None,
+    )
+
+
+def _password(settings: CommonSettings, user: str) -> str:
+    if settings.kafka_password is not None:
+        return settings.kafka_password.get_secret_value()
+    path = settings.kafka_password_file or settings.secrets_path / f"{user}.password"
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise KafkaAccessError(
+            f"no password for Kafka principal {user!r}: {path} cannot be read "
+            f"({exc.strerror}); set MASH_KAFKA_PASSWORD_FILE or MASH_SECRETS_DIR"
+        ) from None
+
+
+_warned: set[str] = set()
+
+
+def _warn_plaintext(bootstrap: str) -> None:
+    if bootstrap not in _warned:
+        _warned.add(bootstrap)
+        log.warning(
+            "kafka.plaintext",
+            bootstrap=bootstrap,
+            reason="MASH_KAFKA_SECURITY_PROTOCOL=PLAINTEXT: no TLS, no authentication",
+        )
+
+
+def kafka_python_config(creds: KafkaCredentials) -> dict[str, Any]:
+    """Keyword arguments for kafka-python's clients."""
+    config: dict[str, Any] = {
+        "bootstrap_servers": creds.bootstrap,
+        "security_protocol": creds.protocol,
+    }
+    if creds.protocol == "SASL_SSL":
+        config |= {
+            "sasl_mechanism": creds.mechanism,
+            "sasl_plain_username": creds.username,
+            "sasl_plain_password": creds.password,
+            "ssl_cafile": str(creds.ca_file) if creds.ca_file else None,
+        }
+    return config
+
+
+def confluent_config(creds: KafkaCredentials) -> dict[str, Any]:
+    """Configuration properties for confluent-kafka's (librdkafka's) clients."""
+    config: dict[str, Any] = {
+        "bootstrap.servers": creds.bootstrap,
+        "security.protocol": creds.protocol,
+    }
+    if creds.protocol == "SASL_SSL":
+        config |= {
+            "sasl.mechanisms": creds.mechanism,
+            "sasl.username": creds.username,
+            "sasl.password": creds.password,
+        }
+        if creds.ca_file:
+            config["ssl.ca.location"] = str(creds.ca_file)
+    return config
+
+
+def ssl_context(creds: KafkaCredentials) -> ssl.SSLContext:
+    """A TLS context that verifies the brokers against ``creds``' CA (for aiokafka/Faust)."""
+    return ssl.create_default_context(cafile=str(creds.ca_file) if creds.ca_file else None)
+
+
 def ensure_topics(
     settings: CommonSettings, names: Iterable[str], partitions: int | None = None
 ) -> None:
     """Create the topics that do not exist yet (with the hub's partition count by default)."""
-    admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+    admin = KafkaAdminClient(**kafka_python_config(credentials(settings)))
     try:
         existing = set(admin.list_topics())
         wanted = [
@@ -45,10 +158,32 @@ def ensure_topics(
         admin.close()
 
 
+def missing_topics(settings: CommonSettings, names: Iterable[str]) -> list[str]:
+    """Those of ``names`` that do not exist, or that this principal may not see."""
+    consumer = KafkaConsumer(**kafka_python_config(credentials(settings)), enable_auto_commit=False)
+    try:
+        existing = consumer.topics()
+    finally:
+        consumer.close()
+    return [n for n in names if n not in existing]
+
+
+def require_topics(settings: CommonSettings, names: Iterable[str]) -> None:
+    """`KafkaAccessError` in one line unless every one of ``names`` exists (processes other
+    than the set-up step cannot create topics)."""
+    missing = missing_topics(settings, names)
+    if missing:
+        raise KafkaAccessError(
+            f"topic {missing[0]} does not exist (or {settings.kafka_username} may not see it); "
+            f"an administrator creates the topics with `mash broker setup`"
+            + (f" ({len(missing)} missing)" if len(missing) > 1 else "")
+        )
+
+
 def consumer_lag(settings: CommonSettings, group: str, topics: Iterable[str]) -> int:
     """Messages on ``topics`` that consumer ``group`` has not yet committed past."""
     consumer = KafkaConsumer(
-        bootstrap_servers=settings.bootstrap_servers, group_id=group, enable_auto_commit=False
+        **kafka_python_config(credentials(settings)), group_id=group, enable_auto_commit=False
     )
     try:
         tps = [
@@ -77,7 +212,7 @@ class Record:
 def read_topic(settings: CommonSettings, topic: str, idle_s: float = 2.0) -> list[Record]:
     """Every record now on ``topic``, from the beginning (stops once the end is reached)."""
     consumer = KafkaConsumer(
-        bootstrap_servers=settings.bootstrap_servers,
+        **kafka_python_config(credentials(settings)),
         enable_auto_commit=False,
         auto_offset_reset="earliest",
     )
@@ -105,7 +240,7 @@ def read_topic(settings: CommonSettings, topic: str, idle_s: float = 2.0) -> lis
 
 def group_is_stable(settings: CommonSettings, group: str) -> bool:
     """True once consumer ``group`` has members and has finished rebalancing."""
-    admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+    admin = KafkaAdminClient(**kafka_python_config(credentials(settings)))
     try:
         description = admin.describe_groups([group]).get(group, {})
     except KafkaError as exc:

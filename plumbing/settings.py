@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -29,6 +29,20 @@ class CommonSettings(BaseSettings):
 
     kafka_bootstrap: str | None = None
     """Kafka bootstrap servers; unset means the local broker on 127.0.0.1:``broker_port``."""
+    kafka_security_protocol: Literal["SASL_SSL", "PLAINTEXT"] = "SASL_SSL"
+    """PLAINTEXT (no TLS, no authentication) only when set explicitly; a warning is logged."""
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256"] = "SCRAM-SHA-512"
+    kafka_username: str | None = None
+    """The principal to connect as; unset means each process's own (an agency's publisher its
+    agency, the streams ``hub``, the sinks ``sinks``, set-up commands ``admin``)."""
+    kafka_password: SecretStr | None = None
+    kafka_password_file: Path | None = None
+    """Unset (with no password) means ``<secrets dir>/<username>.password``."""
+    kafka_ca_file: Path | None = None
+    """The CA that signed the brokers' certificates; unset means ``<secrets dir>/ca.pem`` where
+    it exists (the local broker's CA), else the system's CAs."""
+    secrets_dir: Path | None = None
+    """Passwords of the local principals and the local CA; default ``<home>/secrets``."""
     broker_port: int = 9092
     topic_prefix: str = "mash"
     schema_registry_url: str | None = None
@@ -65,6 +79,18 @@ class CommonSettings(BaseSettings):
     def uses_local_broker(self) -> bool:
         """True when no external Kafka was configured."""
         return self.kafka_bootstrap is None
+
+    @property
+    def secrets_path(self) -> Path:
+        """Where the local principals' passwords and the local CA's certificate are."""
+        return self.secrets_dir or self.home / "secrets"
+
+    def as_principal(self, name: str) -> Self:
+        """These settings for a process that connects as ``name``, unless a username was
+        set explicitly (then every process uses that one)."""
+        if self.kafka_username is not None:
+            return self
+        return self.model_copy(update={"kafka_username": name})
 
     def topic(self, name: str) -> str:
         """The full name of one of the hub's topics."""

@@ -16,7 +16,7 @@ from kafka import KafkaProducer
 from pydantic import ValidationError
 
 from plumbing.errors import PublishError
-from plumbing.kafka import ensure_topics
+from plumbing.kafka import credentials, kafka_python_config, require_topics
 from plumbing.keys import key_secret
 from plumbing.logs import get_logger
 from plumbing.settings import PublisherSettings
@@ -30,6 +30,7 @@ __all__ = [
     "PublishReport",
     "Publisher",
     "Rejection",
+    "agency_principal",
     "subject_key",
 ]
 
@@ -81,25 +82,50 @@ def subject_key(record: Any, secret: bytes) -> bytes:
     return hmac.new(secret, strongest.encode(), hashlib.sha256).hexdigest().encode()
 
 
+def agency_principal(topic: str) -> str:
+    """The Kafka principal of the agency that owns a contract topic (``police.notifications``:
+    ``police``): the only one that may write it."""
+    return topic.split(".", 1)[0]
+
+
 class Publisher:
-    """Publishes agency exports with an idempotent, acks=all producer."""
+    """Publishes agency exports with an idempotent, acks=all producer, as the principal of the
+    agency that owns each export's topic (one producer per agency, made when first needed)."""
 
     def __init__(self, settings: PublisherSettings) -> None:
         self.settings = settings
-        self.producer = KafkaProducer(
-            bootstrap_servers=settings.bootstrap_servers,
-            acks="all",
-            enable_idempotence=True,
-            linger_ms=20,
-            batch_size=256 * 1024,
-            max_in_flight_requests_per_connection=5,
-        )
+        self.producers: dict[str, KafkaProducer] = {}
+        self.producer: KafkaProducer | None = None
         self.codec = codec_for(settings)
         self.key_secret = key_secret(settings)
 
     def close(self) -> None:
-        """Flush and close the producer."""
-        self.producer.close(timeout=30)
+        """Flush and close the producers."""
+        for producer in self.producers.values():
+            producer.close(timeout=30)
+
+    def flush(self, timeout: float = 60) -> None:
+        """Wait until every producer's records are acknowledged."""
+        for producer in self.producers.values():
+            producer.flush(timeout=timeout)
+
+    def producer_for(self, contract_topic: str) -> KafkaProducer:
+        """The producer (made when first needed) of the agency that owns ``contract_topic``."""
+        return self._use(self.settings.as_principal(agency_principal(contract_topic)))
+
+    def _use(self, settings: PublisherSettings) -> KafkaProducer:
+        principal = settings.kafka_username or ""
+        if principal not in self.producers:
+            self.producers[principal] = KafkaProducer(
+                **kafka_python_config(credentials(settings)),
+                acks="all",
+                enable_idempotence=True,
+                linger_ms=20,
+                batch_size=256 * 1024,
+                max_in_flight_requests_per_connection=5,
+            )
+        self.producer = self.producers[principal]
+        return self.producer
 
     def publish_file(
         self, agency: str, path: Path, on_row: Callable[[int], None] = lambda _: None
@@ -111,12 +137,14 @@ class Publisher:
         """
         adapter = adapter_for(agency)
         topic = self.settings.topic(adapter.contract.topic)
-        ensure_topics(self.settings, [topic, self.settings.deadletter_topic])
+        settings = self.settings.as_principal(agency_principal(adapter.contract.topic))
+        require_topics(settings, [topic, settings.deadletter_topic])
+        producer = self._use(settings)
         report = PublishReport(agency, path)
         failures: list[BaseException] = []  # this file's: the publisher outlives it
         started = time.perf_counter()
         self._send_rows(report, adapter, topic, on_row, failures)
-        self.producer.flush(timeout=60)
+        producer.flush(timeout=60)
         report.seconds = time.perf_counter() - started
         if failures:
             raise PublishError(
@@ -168,6 +196,7 @@ class Publisher:
         failures: list[BaseException],
         headers: list[tuple[str, bytes]] | None = None,
     ) -> None:
+        assert self.producer is not None, "publish_file chooses the producer"
         future = self.producer.send(topic, key=key, value=value, headers=headers or [])
         future.add_errback(failures.append)
 

@@ -27,6 +27,7 @@ __all__ = [
     "changelog",
     "ensure_hub_topics",
     "heads_table",
+    "hub_topics",
 ]
 
 AUDIT = "audit"
@@ -58,10 +59,17 @@ def changelog(app_id: str, table: str) -> str:
     return f"{app_id}-{table}-changelog"
 
 
-def ensure_hub_topics(settings: CommonSettings) -> None:
-    """Create every topic the hub reads or writes that does not exist yet: the hand-over to
-    linkage with one partition (one index sees every child), the rest with the hub's count."""
+def hub_topics(settings: CommonSettings) -> list[str]:
+    """Every topic the hub reads or writes (its tables' changelogs aside)."""
     contracts = (*AGENCY_CONTRACTS, CONTACT_COUNT, LINK, POSSIBLE_MATCH, EPISODE)
     names = [settings.topic(c.topic) for c in contracts]
-    ensure_topics(settings, [*names, settings.deadletter_topic, settings.topic(AUDIT)])
-    ensure_topics(settings, [settings.topic(IDENTITIES)], partitions=1)
+    return [*names, settings.deadletter_topic, settings.topic(AUDIT), settings.topic(IDENTITIES)]
+
+
+def ensure_hub_topics(settings: CommonSettings) -> None:
+    """Create every topic the hub reads or writes that does not exist yet (the set-up step,
+    as a principal that may): the hand-over to linkage with one partition (one index sees
+    every child), the rest with the hub's count."""
+    *names, identities = hub_topics(settings)
+    ensure_topics(settings, names)
+    ensure_topics(settings, [identities], partitions=1)

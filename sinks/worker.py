@@ -24,7 +24,7 @@ from typing import Any, cast
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message
 
 from plumbing.errors import ContractError, SinkError
-from plumbing.kafka import Record
+from plumbing.kafka import Record, confluent_config, credentials, require_topics
 from plumbing.keys import audit_key
 from plumbing.logs import get_logger
 from plumbing.settings import WorkerSettings
@@ -35,14 +35,25 @@ from schemas.framing import Codec, unpack
 from schemas.hub import EpisodeSnapshot, Link
 from schemas.metrics import ContactCount
 from schemas.registry import codec_for
-from schemas.topics import AUDIT, ensure_hub_topics
+from schemas.topics import AUDIT
 from sinks.facts import fact_of
 from sinks.metrics import refresh_figures
 from sinks.store import EpisodeChange, Store
 
-__all__ = ["PARENT_PID", "Changes", "Sinks", "run_sinks", "sink_group", "sink_topics"]
+__all__ = [
+    "PARENT_PID",
+    "SINKS_PRINCIPAL",
+    "Changes",
+    "Sinks",
+    "run_sinks",
+    "sink_group",
+    "sink_topics",
+]
 
 log = get_logger(__name__)
+
+SINKS_PRINCIPAL = "sinks"
+"""The sinks' Kafka principal: reads what they consume, writes nothing to Kafka."""
 
 
 def sink_group(settings: WorkerSettings) -> str:
@@ -250,13 +261,14 @@ def run_sinks(settings: WorkerSettings, stop: threading.Event | None = None) -> 
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
     _die_with_parent()
-    ensure_hub_topics(settings)
+    settings = settings.as_principal(SINKS_PRINCIPAL)
+    require_topics(settings, sink_topics(settings))
     store = Store(settings.database)
     sinks = Sinks(settings, store, codec_for(settings))
     changes = Changes(settings.metrics_interval_s)
     consumer = Consumer(
         {
-            "bootstrap.servers": settings.bootstrap_servers,
+            **confluent_config(credentials(settings)),
             "group.id": sink_group(settings),
             "enable.auto.commit": False,
             "auto.offset.reset": "earliest",

@@ -13,16 +13,25 @@ from typing import Any
 
 import faust
 
+from plumbing.kafka import credentials, require_topics, ssl_context
 from plumbing.logs import get_logger
 from plumbing.settings import WorkerSettings
 from schemas.contracts import AGENCY_CONTRACTS, IDENTITIES
 from schemas.registry import codec_for
-from schemas.topics import ensure_hub_topics
+from schemas.topics import hub_topics
 from streams.faust_internals import Ownership, batches, check_faust_version, guard_offsets
 from streams.intake import Intake
 from streams.linkage_agent import Linkage, linkage_batch_packs
 
-__all__ = ["WEB_PAGES", "consumed_topics", "create_app", "faust_settings", "run_streams"]
+__all__ = [
+    "HUB_PRINCIPAL",
+    "WEB_PAGES",
+    "broker_credentials",
+    "consumed_topics",
+    "create_app",
+    "faust_settings",
+    "run_streams",
+]
 
 log = get_logger(__name__)
 
@@ -36,11 +45,29 @@ WEB_PAGES = {
 """Which of Faust's web pages a worker serves: health and metrics, never table contents."""
 
 
+HUB_PRINCIPAL = "hub"
+"""The streams' Kafka principal."""
+
+
+def broker_credentials(settings: WorkerSettings) -> faust.SASLCredentials | None:
+    """Faust's (aiokafka's) SCRAM credentials over TLS; None over explicit PLAINTEXT."""
+    creds = credentials(settings)
+    if creds.protocol == "PLAINTEXT":
+        return None
+    return faust.SASLCredentials(
+        username=creds.username,
+        password=creds.password,
+        mechanism=creds.mechanism,
+        ssl_context=ssl_context(creds),
+    )
+
+
 def faust_settings(settings: WorkerSettings) -> dict[str, Any]:
     """Faust's configuration, with timeouts short enough that a worker is ready in seconds, and
     a web server on loopback that serves health and metrics only."""
     return {
         "broker": [f"kafka://{host}" for host in settings.bootstrap_servers.split(",")],
+        "broker_credentials": broker_credentials(settings),
         "store": settings.store,
         "datadir": str(settings.worker_path),
         "web_host": settings.web_host,
@@ -102,8 +129,9 @@ def create_app(settings: WorkerSettings) -> faust.App:
 def run_streams(settings: WorkerSettings) -> None:
     """Run the Faust streams in the foreground until stopped (SIGINT/SIGTERM)."""
     check_faust_version()
+    settings = settings.as_principal(HUB_PRINCIPAL)
     settings.worker_path.mkdir(parents=True, exist_ok=True)
-    ensure_hub_topics(settings)
+    require_topics(settings, hub_topics(settings))
     app = create_app(settings)
     worker = faust.Worker(app, loglevel=settings.log_level, override_logging=False, quiet=True)
     worker.execute_from_commandline()

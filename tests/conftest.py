@@ -14,7 +14,7 @@ import pytest
 __all__ = ["free_port"]
 
 INTEGRATION = Path(__file__).parent / "integration"
-BROKER_FIXTURES = frozenset({"kafka_bootstrap", "hub_env"})
+BROKER_FIXTURES = frozenset({"kafka_broker", "kafka_bootstrap", "hub_env"})
 """Fixtures that start (or name) a real Kafka broker."""
 
 

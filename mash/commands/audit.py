@@ -24,7 +24,8 @@ def audit_export(
     from plumbing.keys import audit_key
     from sinks.audit import export_audit
 
-    settings = load_settings(WorkerSettings)
+    # an operator's command: it reads the audit topic and the heads changelog as admin
+    settings = load_settings(WorkerSettings).as_principal("admin")
     files = export_audit(settings, settings.app_id, audit_key(settings), out)
     for path, count in files.items():
         console.print(f"{path}: {count} records")

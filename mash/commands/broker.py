@@ -6,7 +6,7 @@ import typer
 
 from mash.commands.settings import load_settings
 from mash.console import console
-from plumbing.settings import BrokerSettings
+from plumbing.settings import BrokerSettings, WorkerSettings
 
 __all__ = ["broker_app"]
 
@@ -37,6 +37,24 @@ def broker_start() -> None:
     status = broker.status()
     word = "started" if started else "already running"
     console.print(f"Kafka {status.kafka_version} {word} on {status.bootstrap} (pid {status.pid})")
+    _set_up()
+
+
+@broker_app.command("setup")
+def broker_setup() -> None:
+    """As admin: create the hub's topics and every principal's ACLs for MASH_TOPIC_PREFIX and
+    MASH_APP_ID (idempotent; `start` does it for the current ones)."""
+    _set_up()
+
+
+def _set_up() -> None:
+    from mash.access import set_up
+
+    settings = load_settings(WorkerSettings)
+    count = set_up(settings)
+    console.print(
+        f"Topics of {settings.topic_prefix!r} and {count} ACLs for app {settings.app_id!r} in place"
+    )
 
 
 @broker_app.command("status")

@@ -1,8 +1,9 @@
 """One session broker for every integration test, and a hub environment per test.
 
-The broker is ``MASH_KAFKA_BOOTSTRAP`` if set, else a testcontainers Kafka where a Docker
-engine answers, else the project's own local Apache Kafka (what runs on a machine with no
-Docker). Each test gets its own topic prefix, consumer group and database.
+The broker is secured (SASL_SSL, SCRAM-SHA-512, ACLs): ``MASH_KAFKA_BOOTSTRAP`` if set, with
+``MASH_SECRETS_DIR`` holding its CA and every principal's password, else the project's own
+local Apache Kafka. Each test gets its own topic prefix, consumer group and database, and its
+own topics and ACLs, created by the admin set-up step.
 """
 
 from __future__ import annotations
@@ -11,27 +12,28 @@ import os
 import signal
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from mash.access import set_up
 from mash.broker import LocalBroker
-from plumbing.settings import BrokerSettings
+from plumbing.settings import BrokerSettings, WorkerSettings
 from tests.conftest import free_port
+from tests.integration.hub import settings_from
 
 POSTGRES_URL = os.environ.get(
     "MASH_TEST_POSTGRES_URL", "postgresql://mash:mash@127.0.0.1:5432/mash_test"
 )
 
 
-def _docker_answers() -> bool:
-    try:
-        import docker
+@dataclass(frozen=True)
+class SecuredBroker:
+    """Where the session's broker is, and the folder of its CA and principals' passwords."""
 
-        docker.from_env(timeout=3).ping()
-    except Exception:  # no engine, no socket, no permission: all mean "no Docker here"
-        return False
-    return True
+    bootstrap: str
+    secrets_dir: Path
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -39,29 +41,33 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 @pytest.fixture(scope="session")
-def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The bootstrap address of a real Apache Kafka broker."""
+def kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecuredBroker]:
+    """A real, secured Apache Kafka broker."""
     signal.signal(signal.SIGTERM, _interrupt)  # a killed test run still stops its broker
     if os.environ.get("MASH_KAFKA_BOOTSTRAP"):
-        yield os.environ["MASH_KAFKA_BOOTSTRAP"]
-    elif _docker_answers():
-        from testcontainers.kafka import KafkaContainer
+        secrets = os.environ.get("MASH_SECRETS_DIR")
+        if not secrets:
+            pytest.fail("MASH_KAFKA_BOOTSTRAP is set: set MASH_SECRETS_DIR to its secrets too")
+        yield SecuredBroker(os.environ["MASH_KAFKA_BOOTSTRAP"], Path(secrets))
+        return
+    settings = BrokerSettings(
+        home=tmp_path_factory.mktemp("broker"),
+        broker_port=free_port(),
+        controller_port=free_port(),
+        partitions=4,
+    )
+    broker = LocalBroker(settings)
+    broker.start()
+    try:
+        yield SecuredBroker(broker.bootstrap, settings.secrets_path)
+    finally:
+        broker.stop()
 
-        with KafkaContainer("apache/kafka:4.1.1").with_kraft() as kafka:
-            yield kafka.get_bootstrap_server()
-    else:
-        settings = BrokerSettings(
-            home=tmp_path_factory.mktemp("broker"),
-            broker_port=free_port(),
-            controller_port=free_port(),
-            partitions=4,
-        )
-        broker = LocalBroker(settings)
-        broker.start()
-        try:
-            yield broker.bootstrap
-        finally:
-            broker.stop()
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(kafka_broker: SecuredBroker) -> str:
+    """The bootstrap address of the session's broker."""
+    return kafka_broker.bootstrap
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -89,13 +95,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 @pytest.fixture
-def hub_env(kafka_bootstrap: str, tmp_path: Path) -> dict[str, str]:
-    """Environment for hub processes of one test: its own topics, group, ports and state."""
+def hub_env(kafka_broker: SecuredBroker, tmp_path: Path) -> dict[str, str]:
+    """Environment for hub processes of one test: its own topics, group, ports and state, the
+    broker's secrets (each process picks its own principal), topics and ACLs in place."""
     tag = uuid.uuid4().hex[:8]
     env = {k: v for k, v in os.environ.items() if not k.startswith("MASH_")}
     env.update(
         {
-            "MASH_KAFKA_BOOTSTRAP": kafka_bootstrap,
+            "MASH_KAFKA_BOOTSTRAP": kafka_broker.bootstrap,
+            "MASH_SECRETS_DIR": str(kafka_broker.secrets_dir),
             "MASH_TOPIC_PREFIX": f"t{tag}",
             "MASH_APP_ID": f"hub-{tag}",
             "MASH_HOME": str(tmp_path / "mash"),
@@ -104,4 +112,5 @@ def hub_env(kafka_bootstrap: str, tmp_path: Path) -> dict[str, str]:
             "MASH_LOG_LEVEL": "INFO",
         }
     )
+    set_up(settings_from(env, WorkerSettings))
     return env

@@ -7,6 +7,7 @@ from typing import TypeVar
 
 from kafka import KafkaProducer
 
+from plumbing.kafka import credentials, kafka_python_config
 from plumbing.settings import CommonSettings
 
 S = TypeVar("S", bound=CommonSettings)
@@ -18,12 +19,17 @@ def settings_from(env: Mapping[str, str], cls: type[S]) -> S:
     return cls(**fields)
 
 
+def admin(settings: S) -> S:
+    """The test harness's view: the super user, who reads and writes any topic."""
+    return settings.as_principal("admin")
+
+
 def send_raw(
     settings: CommonSettings, topic: str, messages: Sequence[tuple[bytes | None, bytes]]
 ) -> None:
     """Publish (key, value) pairs as they are, bypassing the publisher's validation."""
     producer = KafkaProducer(
-        bootstrap_servers=settings.bootstrap_servers,
+        **kafka_python_config(credentials(admin(settings))),
         acks="all",
         enable_idempotence=True,
         linger_ms=10,

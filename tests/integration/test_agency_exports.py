@@ -13,7 +13,7 @@ from schemas.common import ValidationClock
 from schemas.exports import read_export
 from schemas.framing import decode
 from simulation.year import simulate, write_simulation
-from tests.integration.hub import settings_from
+from tests.integration.hub import admin, settings_from
 
 
 def test_every_export_kind_round_trips_through_kafka(
@@ -41,7 +41,7 @@ def test_every_export_kind_round_trips_through_kafka(
         sent = Counter(row.build(ValidationClock()) for row in read_export(path, adapter))
         back = Counter(
             decode(r.value or b"")
-            for r in read_topic(settings, settings.topic(adapter.contract.topic))
+            for r in read_topic(admin(settings), settings.topic(adapter.contract.topic))
         )
         assert sum(sent.values()) == rows
         assert back == sent, path.name

@@ -33,7 +33,7 @@ from streams.dedupe import dedupe
 from streams.hub import HubState
 from streams.records import Incoming, Valid
 from tests.conftest import free_port
-from tests.integration.hub import send_raw, settings_from
+from tests.integration.hub import admin, send_raw, settings_from
 
 KINDS = (
     "police.notification",
@@ -138,7 +138,7 @@ def test_audit_chains_export_and_verify_and_links_export(
     events = stream(800)
     run_hub(env, events, 1, tmp_path).close()
     settings = settings_from(env, WorkerSettings)
-    files = export_audit(settings, settings.app_id, audit_key(settings), tmp_path / "audit")
+    files = export_audit(admin(settings), settings.app_id, audit_key(settings), tmp_path / "audit")
     assert {p.stem.split(".")[1] for p in files} == {"intake", "linkage"}
     names = {e.subject.family_name for e in events if hasattr(e, "subject")}
     decisions: dict[str, int] = {}
@@ -226,7 +226,7 @@ def test_dedupe_state_is_bounded_by_the_horizon_and_survives_a_restart(
         send(new)
         wait_until_drained(settings, len(new), worker)
     changelog = f"{settings.app_id}-{Table.SEEN_RECORDS}-changelog"
-    records = _live(read_topic(settings, changelog))
+    records = _live(read_topic(admin(settings), changelog))
     assert records == {record_key(r) for r in new}
     # a new worker restores what is left from the changelogs: re-sends of the recent events
     # are still caught (they are within the horizon on its clock)

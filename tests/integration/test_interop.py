@@ -38,7 +38,7 @@ from schemas.standalone import export_schemas
 from simulation.synthetic import police_notifications
 from simulation.year import simulate
 from sinks.store import Store
-from tests.integration.hub import send_raw, settings_from
+from tests.integration.hub import admin, send_raw, settings_from
 from tests.interop import (
     build_java,
     goldens,
@@ -112,9 +112,9 @@ def _framed_topics(settings: WorkerSettings) -> Iterator[tuple[str, list[bytes]]
     """Every topic whose messages are single-object frames, with its frames (the identities'
     packs unpacked; episode tombstones and sweep markers, which carry no value, left out)."""
     for contract in (*AGENCY_CONTRACTS, CONTACT_COUNT, LINK, POSSIBLE_MATCH, EPISODE):
-        records = read_topic(settings, settings.topic(contract.topic))
+        records = read_topic(admin(settings), settings.topic(contract.topic))
         yield contract.topic, [r.value for r in records if r.value is not None]
-    packs = read_topic(settings, settings.topic(IDENTITIES))
+    packs = read_topic(admin(settings), settings.topic(IDENTITIES))
     yield IDENTITIES, [f for r in packs if r.value is not None for f in unpack(r.value)]
 
 
@@ -162,7 +162,7 @@ def test_the_reference_implementation_and_the_hub_read_each_other(
         wait_until_drained(settings, len(stream) + len(agency), worker)
 
     # the hub took in every event Java encoded, and dead-lettered nothing
-    assert read_topic(settings, settings.deadletter_topic) == []
+    assert read_topic(admin(settings), settings.deadletter_topic) == []
     topics = dict(_framed_topics(settings))
     forwarded = {_event_id(f) for f in topics[IDENTITIES]}
     assert {r.event_id for _, r, _ in agency} <= forwarded
@@ -206,7 +206,7 @@ def test_old_framed_and_new_framed_events_in_one_topic_are_both_processed(
         wait_until_ready(settings, worker)
         _publish(settings, framed)
         wait_until_drained(settings, len(framed), worker)
-    assert read_topic(settings, settings.deadletter_topic) == []
+    assert read_topic(admin(settings), settings.deadletter_topic) == []
     store = Store(settings.database)
     try:
         linked = {row["event_id"] for row in store.links_export()}

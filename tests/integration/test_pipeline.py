@@ -18,7 +18,7 @@ from schemas.contracts import CONTACT_COUNT, POLICE_NOTIFICATION
 from schemas.framing import encode
 from simulation.synthetic import police_notifications
 from sinks.store import Store
-from tests.integration.hub import send_raw, settings_from
+from tests.integration.hub import admin, send_raw, settings_from
 
 Message = tuple[bytes | None, bytes]
 
@@ -64,7 +64,7 @@ def test_1000_events_with_50_invalid_and_20_duplicates_give_exact_counts(
 
     intake = settings.topic(POLICE_NOTIFICATION.topic)
     counts_topic = settings.topic(CONTACT_COUNT.topic)
-    ensure_topics(settings, [intake, counts_topic, settings.deadletter_topic])
+    ensure_topics(admin(settings), [intake, counts_topic, settings.deadletter_topic])
     expected = Counter(f"{r.reported_at:%Y-%m}" for r in records)
 
     with worker_process(env, tmp_path / "worker.log") as worker:
@@ -79,7 +79,7 @@ def test_1000_events_with_50_invalid_and_20_duplicates_give_exact_counts(
             f"{elapsed:.2f}s ({1000 / elapsed:,.0f} events/s)"
         )
 
-        dead = read_topic(settings, settings.deadletter_topic)
+        dead = read_topic(admin(settings), settings.deadletter_topic)
         assert len(dead) == 50
         assert sorted(d.value or b"" for d in dead) == sorted(v for _, v in invalid)
         assert all(

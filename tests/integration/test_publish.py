@@ -15,7 +15,7 @@ from schemas.contracts import POLICE_NOTIFICATION
 from schemas.framing import decode
 from simulation.samples import write_sample
 from simulation.synthetic import police_notifications
-from tests.integration.hub import settings_from
+from tests.integration.hub import admin, settings_from
 
 START, END = dt.date(2012, 4, 1), dt.date(2013, 4, 1)
 
@@ -41,7 +41,7 @@ def test_a_clean_csv_export_publishes_and_reads_back_equal(
     settings = settings_from(hub_env, PublisherSettings)
     back = [
         decode(r.value or b"")
-        for r in read_topic(settings, settings.topic(POLICE_NOTIFICATION.topic))
+        for r in read_topic(admin(settings), settings.topic(POLICE_NOTIFICATION.topic))
     ]
     assert sorted(back, key=lambda r: str(r.event_id)) == sorted(  # type: ignore[attr-defined]
         police_notifications(300, 11, START, END), key=lambda r: str(r.event_id)
@@ -55,7 +55,7 @@ def test_a_jsonl_export_publishes_every_line(hub_env: dict[str, str], tmp_path: 
     done = _publish(hub_env, path)
     assert done.returncode == 0, done.stdout + done.stderr
     settings = settings_from(hub_env, PublisherSettings)
-    back = read_topic(settings, settings.topic(POLICE_NOTIFICATION.topic))
+    back = read_topic(admin(settings), settings.topic(POLICE_NOTIFICATION.topic))
     assert {decode(r.value or b"") for r in back} == set(records)
 
 
@@ -75,7 +75,7 @@ def test_bad_rows_are_reported_by_line_rejected_to_file_and_dead_letters(
     ]
     assert [r["line"] for r in rejects] == export.invalid_lines
     assert all(r["reason"] for r in rejects)
-    dead = read_topic(settings, settings.deadletter_topic)
+    dead = read_topic(admin(settings), settings.deadletter_topic)
     assert sorted(d.headers["mash.source"].decode() for d in dead) == sorted(
         f"police.csv:{n}" for n in export.invalid_lines
     )

@@ -13,7 +13,7 @@ from schemas.audit import verify
 from schemas.contracts import AGENCY_CONTRACTS
 from sinks.audit import export_audit
 from sinks.store import Store
-from tests.integration.hub import settings_from
+from tests.integration.hub import admin, settings_from
 from tests.integration.test_hub import (
     episodes,
     expected,
@@ -34,12 +34,12 @@ def test_kill_9_mid_stream_then_restart_gives_the_uninterrupted_result(
     with worker_process(env, tmp_path / "first.log") as first:
         wait_until_ready(settings, first)
         publish(settings, events)
-        while consumer_lag(settings, settings.app_id, inputs) > 12_000:
+        while consumer_lag(admin(settings), settings.app_id, inputs) > 12_000:
             assert first.poll() is None, "the worker died by itself"
             time.sleep(0.05)
         first.kill()  # SIGKILL: no clean shutdown, no final commit
         first.wait()
-    left = consumer_lag(settings, settings.app_id, inputs)
+    left = consumer_lag(admin(settings), settings.app_id, inputs)
     assert 0 < left < 20_000, "the kill must land mid-stream"
     with worker_process(env, tmp_path / "second.log") as second:  # same store, as in life
         wait_until_drained(settings, len(events), second)
@@ -49,7 +49,7 @@ def test_kill_9_mid_stream_then_restart_gives_the_uninterrupted_result(
     assert episodes(store) == want.snapshots
     store.close()
     key = audit_key(settings)
-    files = export_audit(settings, settings.app_id, key, tmp_path / "audit")
+    files = export_audit(admin(settings), settings.app_id, key, tmp_path / "audit")
     verdicts = {path.name: verify(path.read_bytes().splitlines(), key) for path in files}
     assert all(v.ok for v in verdicts.values()), {n: v for n, v in verdicts.items() if not v.ok}
     for log in ("first.log", "second.log"):  # the restart's superseding records were stored

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from kafka.errors import KafkaTimeoutError
 from kafka.future import Future
+from pydantic import SecretStr
 
 from plumbing.errors import PublishError
 from plumbing.settings import CommonSettings, PublisherSettings
@@ -64,16 +65,18 @@ def producer(monkeypatch: pytest.MonkeyPatch) -> StandInProducer:
     stand_in = StandInProducer()
     created: list[str] = []
 
-    def ensure_topics(settings: CommonSettings, names: Iterable[str]) -> None:
+    def require_topics(settings: CommonSettings, names: Iterable[str]) -> None:
         created.extend(names)
 
     monkeypatch.setattr(publisher_module, "KafkaProducer", lambda **_: stand_in)
-    monkeypatch.setattr(publisher_module, "ensure_topics", ensure_topics)
+    monkeypatch.setattr(publisher_module, "require_topics", require_topics)
     return stand_in
 
 
 def _settings(tmp_path: Path) -> PublisherSettings:
-    return PublisherSettings(home=tmp_path, kafka_bootstrap="stand-in:9092")
+    return PublisherSettings(
+        home=tmp_path, kafka_bootstrap="stand-in:9092", kafka_password=SecretStr("stand-in")
+    )
 
 
 def _exports(tmp_path: Path, count: int, rows: int = 20) -> list[Path]:
