@@ -15,8 +15,8 @@ if TYPE_CHECKING:
 from mash.commands.audit import audit_app
 from mash.commands.bench import bench_app
 from mash.commands.broker import broker_app
-from mash.commands.db import db_app
 from mash.commands.credentials import credentials_app
+from mash.commands.db import db_app
 from mash.commands.settings import load_settings as _settings
 from mash.console import board_tables, console
 from plumbing.errors import MashError

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from mash.demo import wait_until_drained, wait_until_ready, worker_process
 from plumbing.errors import AuditError
-from plumbing.kafka import read_topic
+from plumbing.kafka import credentials, kafka_python_config, read_topic
 from plumbing.keys import audit_key, key_secret
 from plumbing.settings import WorkerSettings
 from producers.publisher import subject_key
@@ -31,7 +31,7 @@ from sinks.audit import export_audit
 from sinks.store import Store
 from sinks.tables import audit
 from tests.conftest import free_port
-from tests.integration.hub import send_raw, settings_from
+from tests.integration.hub import admin, send_raw, settings_from
 from tests.integration.test_hub import publish, stream
 from tests.private import open_to_others
 
@@ -73,13 +73,13 @@ def _forge_heads(settings: WorkerSettings, key: bytes) -> tuple[str, str]:
     its first record, replayed; return the two chains."""
     records = [
         AuditRecord(**json.loads(line))
-        for m in read_topic(settings, settings.topic(AUDIT))
+        for m in read_topic(admin(settings), settings.topic(AUDIT))
         for line in (m.value or b"").decode().splitlines()
     ]
     writes = []
     for stage in (Stage.INTAKE, Stage.LINKAGE):
         topic = changelog(settings.app_id, heads_table(stage))
-        kept = [m for m in read_topic(settings, topic) if m.value is not None]
+        kept = [m for m in read_topic(admin(settings), topic) if m.value is not None]
         last = kept[-1]
         chain = json.loads(last.key or b"")
         mac = {r.seq: r.mac for r in records if r.chain == chain}
@@ -88,7 +88,7 @@ def _forge_heads(settings: WorkerSettings, key: bytes) -> tuple[str, str]:
         else:
             value = ChainHead.signed(key, chain, 1, mac[1]).encode()
         writes.append((topic, last.partition, last.key, json.dumps(value).encode(), chain))
-    producer = KafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all")
+    producer = KafkaProducer(**kafka_python_config(credentials(admin(settings))), acks="all")
     try:
         for topic, partition, key, value, _ in writes:
             producer.send(topic, key=key, value=value, partition=partition).get(timeout=30)
@@ -128,7 +128,7 @@ def test_files_web_event_types_and_audit_attacks_on_a_real_worker(
     assert [(e["chain"], e["seq"]) for e in refused] == [(chain, 1)]
     assert "NOT-AN-EVENT-4711" not in json.dumps(refused)  # positions, never the content
 
-    dead = read_topic(settings, settings.deadletter_topic)
+    dead = read_topic(admin(settings), settings.deadletter_topic)
     reasons = [m.headers["mash.reason"].decode() for m in dead]
     assert any(
         "'childrens_services.contact' does not belong on topic "
@@ -139,10 +139,10 @@ def test_files_web_event_types_and_audit_attacks_on_a_real_worker(
     assert open_to_others(home) == []  # database, tables, logs, secrets
 
     key = audit_key(settings)
-    export_audit(settings, settings.app_id, key, tmp_path / "before")  # intact: exports
+    export_audit(admin(settings), settings.app_id, key, tmp_path / "before")  # intact: exports
     intake, linkage = _forge_heads(settings, key)
     with pytest.raises(AuditError) as error:
-        export_audit(settings, settings.app_id, key, tmp_path / "after")
+        export_audit(admin(settings), settings.app_id, key, tmp_path / "after")
     assert f"audit chain {intake}: a kept head (record 2) does not verify" in str(error.value)
     assert f"audit chain {linkage}: its head went back" in str(error.value)
 
