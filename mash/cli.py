@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, get_args
 
@@ -38,16 +39,33 @@ linkage_app = typer.Typer(help="The master person index.", no_args_is_help=True)
 app.add_typer(linkage_app, name="linkage")
 
 
+class LabelledSet(StrEnum):
+    """The labelled sets ``mash linkage evaluate`` can measure on."""
+
+    HUB = "hub"
+    FEBRL = "febrl"
+
+
 @linkage_app.command("evaluate")
 def linkage_evaluate(
     seed: Annotated[int, typer.Option(help="Seed of the labelled set")] = 7,
-    households: Annotated[int, typer.Option(help="Households in the labelled set")] = 1500,
+    households: Annotated[
+        int, typer.Option(help="Size of the set: households (hub) or children (febrl)")
+    ] = 1500,
+    labelled: Annotated[
+        LabelledSet,
+        typer.Option(
+            "--set",
+            help="hub: the project's own set; febrl: an independent one from the "
+            "literature's corruption models",
+        ),
+    ] = LabelledSet.HUB,
 ) -> None:
     """Pairwise precision and recall of linkage on a generated labelled set (with twins)."""
     from mash.evaluate import evaluate_linkage
 
     with console.status("Linking the labelled set…"):
-        result = evaluate_linkage(seed, households)
+        result = evaluate_linkage(seed, households, labelled.value)
     q = result.quality
     console.print(
         f"{q.records:,} records of {result.persons_true:,} children "
