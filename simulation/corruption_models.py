@@ -43,30 +43,32 @@ _NEAR = _neighbours()
 _SOUNDS = {name: group for group in SOUND_ALIKES for name in group}
 
 
-def _recase(original: str, value: str) -> str:
-    return value[:1].upper() + value[1:] if original[:1].isupper() else value
-
-
 def keyboard_typo(rng: random.Random, name: str) -> str | None:
     """One keystroke error: an adjacent key hit instead, as well, a key missed, or two swapped."""
     letters = [i for i, ch in enumerate(name) if ch.lower() in _NEAR]
     if len(name) < 3 or not letters:
         return None
-    i = rng.choice(letters)
-    low = name.lower()
+    for _ in range(10):  # swapping a double letter changes nothing: draw again
+        out = _keystroke(rng, name, rng.choice(letters))
+        if out != name:
+            return out
+    return None
+
+
+def _keystroke(rng: random.Random, name: str, i: int) -> str:
+    """One keystroke error at position ``i``, keeping the case of the letters around it."""
+    near = rng.choice(_NEAR[name[i].lower()])
     kind = rng.choice(("substitute", "insert", "delete", "transpose"))
     if kind == "substitute":
-        out = low[:i] + rng.choice(_NEAR[low[i]]) + low[i + 1 :]
+        out = name[:i] + (near.upper() if name[i].isupper() else near) + name[i + 1 :]
     elif kind == "insert":
-        out = low[: i + 1] + rng.choice(_NEAR[low[i]]) + low[i + 1 :]
+        out = name[: i + 1] + near + name[i + 1 :]
     elif kind == "delete":
-        out = low[:i] + low[i + 1 :]
+        out = name[:i] + name[i + 1 :]
     else:
-        j = i + 1 if i + 1 < len(low) else i - 1
-        a, b = sorted((i, j))
-        out = low[:a] + low[b] + low[a] + low[b + 1 :]
-    out = _recase(name, out)
-    return out if out != name and out.strip() else None
+        a, b = sorted((i, i + 1 if i + 1 < len(name) else i - 1))
+        out = name[:a] + name[b] + name[a] + name[b + 1 :]
+    return out[:1].upper() + out[1:]
 
 
 def ocr_error(rng: random.Random, name: str) -> str | None:
