@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from itertools import combinations
 
 from simulation.corruption import CorruptedSet, corrupted_records_with_tags
+from simulation.febrl_lookups import TWIN_NAME_PAIRS
 from simulation.labelled import LabelledRecord
 from streams.linkage import Linker, PersonRecord
 
@@ -55,7 +56,8 @@ def _link(records: list[LabelledRecord]) -> dict[str, str]:
 def _merge_cause(data: CorruptedSet, a: str, b: str) -> str:
     one, two = data.originals[a], data.originals[b]
     if one.twin_of == b:
-        return "twins"
+        near = any({one.given, two.given} == {x, y} for x, y, _, _ in TWIN_NAME_PAIRS)
+        return "twins, near-identical names" if near else "twins, different names"
     if one.cousin_of == b:
         return "cousins next door, born the same day"
     if one.home == two.home:

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
 import random
 import re
+import subprocess
+import sys
 from collections import Counter, defaultdict
 from functools import cache
 
@@ -203,3 +206,17 @@ def test_evaluate_and_error_breakdown_run_on_the_set() -> None:
         sum(errors.missed_links.values())
         == result.quality.true_pairs - result.quality.correct_pairs
     )
+
+
+def test_the_cli_measures_on_the_febrl_set_by_children() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "mash.cli", "linkage", "evaluate", "--set", "febrl",
+         "--households", "300", "--seed", "4"],
+        env={**os.environ, "COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "of 300 children" in done.stdout and "precision" in done.stdout
