@@ -13,9 +13,10 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from sinks.linkage_quality import LinkageQuality
 from sinks.report import BoardReport
 
-__all__ = ["board_tables", "console", "progress"]
+__all__ = ["board_tables", "console", "linkage_tables", "progress"]
 
 console = Console()
 
@@ -63,3 +64,36 @@ def board_tables(report: BoardReport) -> list[Table]:
             fixes.add_row(*row)
         tables.append(fixes)
     return tables
+
+
+def linkage_tables(quality: LinkageQuality) -> list[Table]:
+    """The MASH manager's linkage figures (counts only) for the terminal."""
+    waited = quality.oldest_waiting
+    summary = Table(
+        title=f"Linkage quality at {quality.at:%Y-%m-%d %H:%M} UTC",
+        caption=f"{quality.records:,} records in {quality.persons:,} persons",
+        caption_justify="left",
+    )
+    summary.add_column("Review queue")
+    summary.add_column("", justify="right")
+    summary.add_row("Possible matches waiting", f"{quality.queue.size:,}")
+    summary.add_row(
+        "Oldest waiting", "-" if waited is None else f"{waited.total_seconds() / 3600:.1f} h"
+    )
+    daily = Table(title="Merges and splits per day (UTC)")
+    for name in ("Day", "Merges", "Splits"):
+        daily.add_column(name, justify="left" if name == "Day" else "right")
+    for day, (merges, splits) in quality.daily.items():
+        daily.add_row(day, f"{merges:,}", f"{splits:,}")
+    sizes = Table(title="Records per person")
+    sizes.add_column("Records")
+    sizes.add_column("Persons", justify="right")
+    for band, n in quality.per_person.items():
+        sizes.add_row(band, f"{n:,}")
+    linked = sum(quality.linked_by.values())
+    methods = Table(title="How records joined their person")
+    for name in ("Linked by", "Records", "Share"):
+        methods.add_column(name, justify="left" if name == "Linked by" else "right")
+    for method, n in quality.linked_by.items():
+        methods.add_row(method, f"{n:,}", f"{100 * n / linked:.1f}%" if linked else "-")
+    return [summary, daily, sizes, methods]

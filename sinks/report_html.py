@@ -10,9 +10,10 @@ from html import escape
 
 from sinks.board import Good
 from sinks.disclosure import SHOWN_AS
+from sinks.linkage_quality import LinkageQuality
 from sinks.report import BoardReport, BoardTable, Chart
 
-__all__ = ["STYLE", "report_body", "report_page"]
+__all__ = ["STYLE", "linkage_body", "report_body", "report_page"]
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2rem; color: #1d2733; max-width: 70rem; }
@@ -151,4 +152,42 @@ def report_page(report: BoardReport, script: str = "") -> str:
         '<p class="meta">Computed by MASH Hub from the agencies\' events. '
         'Updated <span id="updated">when generated</span>.</p>'
         f'<div id="report">{report_body(report)}</div>{script}</body></html>'
+    )
+
+
+def _rows(cells: list[tuple[str, ...]]) -> str:
+    return "".join(
+        "<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in cells
+    )
+
+
+def linkage_body(quality: LinkageQuality) -> str:
+    """The MASH manager's linkage figures (counts only) as HTML."""
+    waited = quality.oldest_waiting
+    oldest = "none waiting" if waited is None else f"{waited.total_seconds() / 3600:.1f} h"
+    linked = sum(quality.linked_by.values())
+    return (
+        '<h2>Linkage quality</h2><p class="meta">The master person index at '
+        f"{quality.at:%d %B %Y %H:%M} UTC: {quality.records:,} records, "
+        f"{quality.persons:,} persons.</p>"
+        '<table id="linkage-review"><tr><th>Review queue</th><th></th></tr>'
+        + _rows([("Possible matches waiting", f"{quality.queue.size:,}"), ("Oldest", oldest)])
+        + '</table><table id="linkage-daily"><tr><th>Day</th><th>Merges</th><th>Splits</th></tr>'
+        + _rows([(day, f"{m:,}", f"{s:,}") for day, (m, s) in quality.daily.items()])
+        + '</table><table id="linkage-sizes"><tr><th>Records per person</th><th>Persons</th></tr>'
+        + _rows([(band, f"{n:,}") for band, n in quality.per_person.items()])
+        + '</table><table id="linkage-methods"><tr><th>Linked by</th><th>Records</th>'
+        "<th>Share</th></tr>"
+        + _rows(
+            [
+                (method, f"{n:,}", f"{100 * n / linked:.1f}%" if linked else "-")
+                for method, n in quality.linked_by.items()
+            ]
+        )
+        + "</table><details><summary>Definition</summary><ul><li>Linked by: how each record "
+        "that joined an existing person was matched (a record that started a person is not "
+        "counted).</li><li>Merges: two persons found to be one; splits: a person found to be "
+        "two or more (later evidence or a reviewer's decision), per day in UTC.</li>"
+        "<li>Review queue: possible matches between the review and link thresholds, or held "
+        "by the twins guard, with no reviewer's decision yet.</li></ul></details>"
     )

@@ -1,0 +1,92 @@
+"""The manager's linkage figures, from links and audit records stored in a real SQLite store."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from schemas.audit import AuditRecord
+from schemas.hub import Link, LinkOutcomeKind
+from sinks.linkage_quality import ReviewQueue, link_method, linkage_quality, size_band
+from sinks.report_html import linkage_body
+from sinks.store import Store
+
+NOW = dt.datetime(2026, 12, 2, 12, 0, tzinfo=dt.UTC)
+
+
+def _link(record: str, person: str, why: str) -> Link:
+    outcome = LinkOutcomeKind.NEW_PERSON if why.startswith("no candidate") else "LINKED"
+    return Link(
+        record_id=record,
+        event_id=f"e-{record}",
+        event_type="police.notification",
+        person_id=person,
+        outcome=LinkOutcomeKind(outcome),
+        weight=0.0,
+        explanation=why,
+    )
+
+
+def _audit(seq: int, decision: str, at: str) -> AuditRecord:
+    return AuditRecord("linkage", seq, decision, f"e{seq}", at, {}, "", "")
+
+
+def test_figures_count_persons_methods_merges_and_the_queue(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'hub.db'}")
+    alone = "no candidate above the link threshold"
+    store.upsert_links(
+        [
+            _link("a1", "a1", alone),
+            _link("a2", "a1", "same NHS number: "),
+            _link("a3", "a1", "probabilistic: given_name=exact(+5.0)"),
+            _link("b1", "b1", alone),
+            _link("c1", "c1", alone),
+            _link("c2", "c1", "same UPN: "),
+        ]
+    )
+    store.insert_audit(
+        [
+            _audit(1, "merged", "2026-12-02T09:00:00+00:00"),
+            _audit(2, "merged", "2026-12-01T23:59:00+00:00"),
+            _audit(3, "split", "2026-12-02T10:00:00+00:00"),
+            _audit(4, "merged", "2026-11-01T10:00:00+00:00"),  # outside the last 7 days
+            _audit(5, "linked", "2026-12-02T10:00:00+00:00"),
+        ]
+    )
+    oldest = NOW - dt.timedelta(hours=5, minutes=30)
+    quality = linkage_quality(store, ReviewQueue(3, oldest), NOW)
+    store.close()
+
+    assert (quality.records, quality.persons) == (6, 3)
+    assert quality.per_person == {"1": 1, "2": 1, "3-4": 1, "5-9": 0, "10+": 0}
+    assert quality.linked_by == {
+        "NHS number": 1,
+        "other identifier": 1,
+        "mother and due date": 0,
+        "probabilistic": 1,
+    }
+    assert list(quality.daily) == [f"2026-11-{d}" for d in (26, 27, 28, 29, 30)] + [
+        "2026-12-01",
+        "2026-12-02",
+    ]
+    assert quality.daily["2026-12-02"] == (1, 1)
+    assert quality.daily["2026-12-01"] == (1, 0)
+    assert quality.oldest_waiting == dt.timedelta(hours=5, minutes=30)
+    page = linkage_body(quality)
+    assert "5.5 h" in page
+    assert ">3<" in page
+
+
+def test_bands_and_methods() -> None:
+    assert [size_band(n) for n in (1, 2, 3, 4, 5, 9, 10, 250)] == [
+        "1",
+        "2",
+        "3-4",
+        "3-4",
+        "5-9",
+        "5-9",
+        "10+",
+        "10+",
+    ]
+    assert link_method("person changed by later evidence") is None
+    assert link_method("born to the same mother within 6 weeks") == "mother and due date"
