@@ -73,14 +73,19 @@ class Guard:
     limiter: LoginLimiter
 
     def session(self, request: Request) -> Session | None:
-        """The request's live session, from the proxy's header or the cookie."""
-        proxied = self._proxied_user(request)
+        """The request's live session: from the proxy's header where it is trusted and
+        present (authoritative: naming no enabled user, nobody is signed in), else from the
+        cookie."""
         cookie = request.cookies.get(COOKIE)
         session = self.sessions.get(cookie)
-        if proxied is not None:
-            if session is None or session.user is None or session.user.name != proxied.name:
-                new_id, session = self.sessions.start(proxied)
-                request.state.new_session = new_id
+        named = self._proxied_name(request)
+        if named is not None:
+            user = self.users.get(named)
+            if user is None or user.disabled:
+                self.sessions.end(cookie)
+                return None
+            if session is None or session.user is None or session.user.name != user.name:
+                request.state.new_session, session = self.sessions.start(user)
             return session
         if session is None or session.user is None:
             return session
@@ -91,13 +96,12 @@ class Guard:
         session.user = current
         return session
 
-    def _proxied_user(self, request: Request) -> User | None:
+    def _proxied_name(self, request: Request) -> str | None:
         header = self.settings.console_trusted_user_header
         client = request.client.host if request.client else ""
         if header is None or client not in self.settings.trusted_proxies:
             return None
-        user = self.users.get(request.headers.get(header, ""))
-        return None if user is None or user.disabled else user
+        return request.headers.get(header)
 
 
 class Allowed:
