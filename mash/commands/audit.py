@@ -62,11 +62,9 @@ def audit_access(
     settings = load_settings(ConsoleSettings)
     log = AccessLog(Store(settings.database), audit_key(settings))
     for a in log.accesses(person):
-        console.print(
+        typer.echo(  # plain tab-separated lines (for grep), never wrapped
             f"{a.seq}\t{a.at}\t{a.user}\t{a.role}\t{a.page}\t{a.person_id or ''}\t"
-            f"purpose: {a.purpose}\tshown: {a.shown}",
-            markup=False,
-            highlight=False,
+            f"purpose: {a.purpose}\tshown: {a.shown}"
         )
     if export is not None:
         count = log.export(export)

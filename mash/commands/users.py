@@ -52,7 +52,7 @@ def users_list() -> None:
     users = _users()
     for user in users.list():
         state = "disabled" if user.disabled else "enabled"
-        console.print(f"{user.name}\t{user.role.value}\t{state}\t{user.created_at}")
+        typer.echo(f"{user.name}\t{user.role.value}\t{state}\t{user.created_at}")
 
 
 @users_app.command("disable")

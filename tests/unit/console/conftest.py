@@ -102,13 +102,21 @@ def hub(tmp_path: Path, with_users: Path) -> Hub:
     store.upsert_links(
         [
             Link(
-                record_id="POLICE:PN-1", event_id="ev1", event_type="police.notification",
-                person_id="P1", outcome=LinkOutcomeKind.LINKED, weight=11.5,
+                record_id="POLICE:PN-1",
+                event_id="ev1",
+                event_type="police.notification",
+                person_id="P1",
+                outcome=LinkOutcomeKind.LINKED,
+                weight=11.5,
                 explanation="nhs_number exact +9.1; surname jaro-winkler +2.4",
             ),
             Link(
-                record_id="POLICE:X", event_id="ev9", event_type="police.notification",
-                person_id="P9", outcome=LinkOutcomeKind.NEW_PERSON, weight=0.0,
+                record_id="POLICE:X",
+                event_id="ev9",
+                event_type="police.notification",
+                person_id="P9",
+                outcome=LinkOutcomeKind.NEW_PERSON,
+                weight=0.0,
                 explanation=SCRIPT,
             ),
         ]

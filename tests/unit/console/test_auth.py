@@ -9,9 +9,7 @@ from tests.unit.console.conftest import PASSWORD, Hub, csrf_of, sign_in
 def test_sign_in_sets_a_strict_httponly_cookie_and_opens_the_queue(hub: Hub) -> None:
     client = hub.client()
     token = csrf_of(client.get("/login").text)
-    response = client.post(
-        "/login", data={"name": "analyst", "password": PASSWORD, "csrf": token}
-    )
+    response = client.post("/login", data={"name": "analyst", "password": PASSWORD, "csrf": token})
     assert response.status_code == 303 and response.headers["location"] == "/queue"
     cookie = response.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Secure" not in cookie
@@ -21,9 +19,7 @@ def test_sign_in_sets_a_strict_httponly_cookie_and_opens_the_queue(hub: Hub) -> 
 def test_secure_cookies_when_served_over_tls(hub: Hub) -> None:
     client = hub.client(console_secure_cookies=True)
     token = csrf_of(client.get("/login").text)
-    response = client.post(
-        "/login", data={"name": "analyst", "password": PASSWORD, "csrf": token}
-    )
+    response = client.post("/login", data={"name": "analyst", "password": PASSWORD, "csrf": token})
     assert "Secure" in response.headers["set-cookie"]
 
 
