@@ -152,7 +152,7 @@ def test_every_view_of_identifiable_data_is_in_the_access_log(hub: Hub) -> None:
     analyst.get("/search?person=P1&purpose=police enquiry")
     rows = _accesses(auditor)
     assert [r[0] for r in rows] == ["2", "1"]  # latest first
-    (n2, _, user2, role2, page2, why2, person2, shown2) = rows[0]
+    (_, _, user2, role2, page2, why2, person2, shown2) = rows[0]
     assert (user2, role2, page2, why2, person2) == (
         "analyst",
         "analyst",
