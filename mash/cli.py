@@ -19,10 +19,17 @@ from mash.commands.broker import broker_app
 from mash.commands.credentials import credentials_app
 from mash.commands.db import db_app
 from mash.commands.settings import load_settings as _settings
+from mash.commands.users import users_app
 from mash.console import board_tables, console
 from plumbing.errors import MashError
 from plumbing.files import private_umask
-from plumbing.settings import DashboardSettings, PublisherSettings, SinkSettings, WorkerSettings
+from plumbing.settings import (
+    ConsoleSettings,
+    DashboardSettings,
+    PublisherSettings,
+    SinkSettings,
+    WorkerSettings,
+)
 
 __all__ = ["main"]
 
@@ -35,6 +42,7 @@ app.add_typer(broker_app, name="broker")
 app.add_typer(bench_app, name="bench")
 app.add_typer(db_app, name="db")
 app.add_typer(credentials_app, name="credentials")
+app.add_typer(users_app, name="users")
 linkage_app = typer.Typer(help="The master person index.", no_args_is_help=True)
 app.add_typer(linkage_app, name="linkage")
 
@@ -272,6 +280,14 @@ def dashboard() -> None:
         port=settings.dashboard_port,
         log_level="warning",
     )
+
+
+@app.command("console")
+def console_command() -> None:
+    """Serve the analysts' console (sign-in, roles, access log) until interrupted."""
+    from mash.console_server import serve_console
+
+    serve_console(_settings(ConsoleSettings))
 
 
 @app.command()

@@ -9,7 +9,8 @@ MashError
 │   └── InvalidRecord        a decoded record that fails validation
 ├── PublishError             (producers) an export could not be published
 ├── SinkError                (sinks) a store could not be written or read
-└── AuditError               an audit chain's head cannot be verified (forged or replayed)
+├── AuditError               an audit chain's head cannot be verified (forged or replayed)
+└── ConsoleError             (console) a user, session or access-log request that cannot be served
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ __all__ = [
     "AuditError",
     "BrokerError",
     "ConfigError",
+    "ConsoleError",
     "ContractError",
     "DecodeError",
     "InvalidRecord",
@@ -66,3 +68,7 @@ class SinkError(MashError):
 
 class AuditError(MashError):
     """An audit chain's head cannot be verified under the audit key (forged or replayed)."""
+
+
+class ConsoleError(MashError):
+    """The console could not do what was asked (a bad user, role or password; a busy port)."""

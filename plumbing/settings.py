@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 __all__ = [
     "BrokerSettings",
     "CommonSettings",
+    "ConsoleSettings",
     "DashboardSettings",
     "PublisherSettings",
     "SinkSettings",
@@ -170,6 +171,35 @@ class DashboardSettings(SinkSettings):
     dashboard_host: str = "127.0.0.1"
     dashboard_port: int = 8050
     dashboard_refresh_s: float = 2.0
+
+
+class ConsoleSettings(SinkSettings):
+    """The analysts' console (`mash console`), reading the sinks' database."""
+
+    console_bind: str = "127.0.0.1"
+    """The interface the console listens on (a proxy in front of it for anything wider)."""
+    console_port: int = 8090
+    console_idle_timeout_s: float = 900.0
+    """A session unused this long is ended; the user signs in again."""
+    console_secure_cookies: bool = False
+    """Mark the session cookie Secure: set it whenever the console is served over TLS (by
+    itself or behind a TLS-terminating proxy)."""
+    console_login_attempts: int = 5
+    console_login_window_s: float = 60.0
+    """At most ``console_login_attempts`` failed sign-ins per user and per client address in
+    any ``console_login_window_s``; more are refused without checking the password."""
+    console_trusted_user_header: str | None = None
+    """A header naming the signed-in user, set by an authenticating proxy (for example
+    ``X-Forwarded-User`` from an OIDC proxy); unset (the default) trusts no header. The user
+    must exist in the console's users (their role comes from there)."""
+    console_trusted_proxies: str = ""
+    """Comma-separated client addresses whose ``console_trusted_user_header`` is believed;
+    from any other address the header is ignored."""
+
+    @property
+    def trusted_proxies(self) -> frozenset[str]:
+        """The addresses of the authenticating proxies."""
+        return frozenset(a.strip() for a in self.console_trusted_proxies.split(",") if a.strip())
 
 
 class WorkerSettings(SinkSettings):

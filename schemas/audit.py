@@ -49,6 +49,8 @@ class Decision(StrEnum):
     JOINED = "joined"
     DECIDED = "decided"
     CLOCK_BREACHED = "clock_breached"
+    VIEWED = "viewed"
+    """A console user viewed identifiable data (the access log)."""
 
 
 @dataclass(frozen=True)

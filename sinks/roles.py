@@ -6,7 +6,9 @@ Three login roles, each granted only what its process does:
 - ``<prefix>_board``: the board's views (`mash report`, `mash dashboard`); reads the figures
   and the contact counts, aggregates only;
 - ``<prefix>_console``: the analysts' console; reads links, episodes and facts (what its
-  screens show) and the figures; writes nothing.
+  screens show), the figures and its users; appends to its access log.
+
+The console's users are managed with the owner's URL (`mash users`), not by any of these.
 
 Nothing is granted to PUBLIC. Passwords are generated once and kept in
 ``$MASH_HOME/secrets/db-<role>.password`` (0600); running the command again re-applies the
@@ -24,7 +26,16 @@ from sqlalchemy.exc import DBAPIError
 
 from plumbing.errors import SinkError
 from sinks.store import Store
-from sinks.tables import contact_counts, episodes, facts, figures, links, metadata
+from sinks.tables import (
+    console_access,
+    console_users,
+    contact_counts,
+    episodes,
+    facts,
+    figures,
+    links,
+    metadata,
+)
 
 __all__ = ["ROLES", "DbRole", "create_roles"]
 
@@ -36,17 +47,22 @@ class DbRole:
     purpose: str
     reads: tuple[str, ...]
     writes: tuple[str, ...] = ()
+    appends: tuple[str, ...] = ()
+    """Tables it may only insert into (an append-only log)."""
 
 
 _ALL = tuple(t.name for t in metadata.sorted_tables)
+_CONSOLE = (console_users.name, console_access.name)
+_HUB = tuple(t for t in _ALL if t not in _CONSOLE)
 _FIGURES = (figures.name, contact_counts.name)
 
 ROLES: Mapping[str, DbRole] = {
-    "sinks": DbRole("the sinks: write what the streams publish", _ALL, _ALL),
+    "sinks": DbRole("the sinks: write what the streams publish", _HUB, _HUB),
     "board": DbRole("the board's views: figures only", _FIGURES),
     "console": DbRole(
         "the analysts' console: what its screens show",
-        (links.name, episodes.name, facts.name, *_FIGURES),
+        (links.name, episodes.name, facts.name, *_FIGURES, *_CONSOLE),
+        appends=(console_access.name,),
     ),
 }
 """Every role by its name's suffix."""
@@ -106,4 +122,6 @@ def _grants(engine: Engine, name: str, role: DbRole, database: str, secret: str)
         statements.append(
             f"GRANT INSERT, UPDATE, DELETE ON {_tables(engine, role.writes)} TO {role_id}"
         )
+    if role.appends:
+        statements.append(f"GRANT INSERT ON {_tables(engine, role.appends)} TO {role_id}")
     return statements

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Float,
     Integer,
@@ -13,7 +14,17 @@ from sqlalchemy import (
     Text,
 )
 
-__all__ = ["audit", "contact_counts", "episodes", "facts", "figures", "links", "metadata"]
+__all__ = [
+    "audit",
+    "console_access",
+    "console_users",
+    "contact_counts",
+    "episodes",
+    "facts",
+    "figures",
+    "links",
+    "metadata",
+]
 
 metadata = MetaData()
 
@@ -86,3 +97,27 @@ figures = Table(
     Column("denominator", BigInteger),
     Column("as_of", String(10), nullable=False),
 )
+
+console_users = Table(
+    "console_users",
+    metadata,
+    Column("name", String(80), primary_key=True),
+    Column("role", String(20), nullable=False),
+    Column("password_hash", String(200), nullable=False),
+    Column("disabled", Boolean, nullable=False, default=False),
+    Column("created_at", String(40), nullable=False),
+)
+"""The analysts' console's local users: a role each, and an argon2id hash (never a
+password)."""
+
+console_access = Table(
+    "console_access",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("user_name", String(80), nullable=False),
+    Column("person_id", String(80), nullable=True, index=True),
+    Column("at", String(40), nullable=False),
+    Column("record", Text, nullable=False),
+)
+"""The console's access log: every view of identifiable data, one record of the ``console``
+audit chain a row (ids, user, role, purpose; keyed hash chained); ``seq`` is its position."""

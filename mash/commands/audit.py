@@ -9,7 +9,7 @@ import typer
 
 from mash.commands.settings import load_settings
 from mash.console import console
-from plumbing.settings import SinkSettings, WorkerSettings
+from plumbing.settings import ConsoleSettings, SinkSettings, WorkerSettings
 
 __all__ = ["audit_app"]
 
@@ -45,3 +45,27 @@ def audit_verify(
         return
     console.print(f"[red]tampered[/red] at line {verdict.position}: {verdict.reason}")
     raise typer.Exit(1)
+
+
+@audit_app.command("access")
+def audit_access(
+    person: Annotated[str | None, typer.Option(help="Only views of this person's data")] = None,
+    export: Annotated[
+        Path | None, typer.Option(help="Also write the console chain, sealed, for `verify`")
+    ] = None,
+) -> None:
+    """The console's access log: who viewed which child's data, when, and why (latest first)."""
+    from console.access_log import AccessLog
+    from plumbing.keys import audit_key
+    from sinks.store import Store
+
+    settings = load_settings(ConsoleSettings)
+    log = AccessLog(Store(settings.database), audit_key(settings))
+    for a in log.accesses(person):
+        typer.echo(  # plain tab-separated lines (for grep), never wrapped
+            f"{a.seq}\t{a.at}\t{a.user}\t{a.role}\t{a.page}\t{a.person_id or ''}\t"
+            f"purpose: {a.purpose}\tshown: {a.shown}"
+        )
+    if export is not None:
+        count = log.export(export)
+        console.print(f"{export}: {count} records (check it with `mash audit verify`)")

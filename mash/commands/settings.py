@@ -8,6 +8,7 @@ from plumbing.files import private_home
 from plumbing.logs import configure_logging
 from plumbing.settings import (
     BrokerSettings,
+    ConsoleSettings,
     DashboardSettings,
     PublisherSettings,
     SinkSettings,
@@ -16,7 +17,15 @@ from plumbing.settings import (
 
 __all__ = ["load_settings"]
 
-S = TypeVar("S", BrokerSettings, DashboardSettings, PublisherSettings, SinkSettings, WorkerSettings)
+S = TypeVar(
+    "S",
+    BrokerSettings,
+    ConsoleSettings,
+    DashboardSettings,
+    PublisherSettings,
+    SinkSettings,
+    WorkerSettings,
+)
 
 
 def load_settings(cls: type[S]) -> S:

@@ -1,5 +1,5 @@
 """`mash db roles` on PostgreSQL: the sinks write, the board reads figures only, the console
-reads what its screens need; nothing else is granted."""
+reads what its screens need and appends to its access log; nothing else is granted."""
 
 from __future__ import annotations
 
@@ -62,15 +62,23 @@ def test_each_role_can_do_only_what_its_process_does(database_url: str, tmp_path
         for role in (sinks, board, console):
             kept = home / "secrets" / f"db-{role}.password"
             assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+        access = "INSERT INTO console_access VALUES (1, 'u', NULL, 'now', '{}')"
         figure = "INSERT INTO figures VALUES ('x', '2012-13', '', 1, NULL, NULL, '2013-03-31')"
         expect = {
-            sinks: {"SELECT * FROM audit": True, "SELECT * FROM facts": True, figure: True},
+            sinks: {
+                "SELECT * FROM audit": True,
+                "SELECT * FROM facts": True,
+                figure: True,
+                "SELECT * FROM console_users": False,
+                "SELECT * FROM console_access": False,
+            },
             board: {
                 "SELECT * FROM figures": True,
                 "SELECT * FROM contact_counts": True,
                 "SELECT * FROM facts": False,
                 "SELECT * FROM links": False,
                 "SELECT * FROM audit": False,
+                "SELECT * FROM console_users": False,
                 figure: False,
             },
             console: {
@@ -80,6 +88,12 @@ def test_each_role_can_do_only_what_its_process_does(database_url: str, tmp_path
                 "SELECT * FROM audit": False,
                 figure: False,
                 "DELETE FROM links": False,
+                "SELECT * FROM console_users": True,
+                "UPDATE console_users SET role = 'manager'": False,
+                "SELECT * FROM console_access": True,
+                access: True,
+                "UPDATE console_access SET record = ''": False,
+                "DELETE FROM console_access": False,
             },
         }
         for role, statements in expect.items():

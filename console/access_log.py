@@ -1,0 +1,151 @@
+"""The console's access log (DPA 2018 s62-style): every view of identifiable data, as the
+``console`` audit chain kept in the database.
+
+Each view is an `AuditEntry` (decision ``viewed``) with the user, their role, the page, the
+stated purpose and the ids shown, chained and MACed under the hub's audit key exactly as the
+hub's own chains are (`schemas.audit`). `export` writes the chain with a seal, so
+`mash audit verify` checks it like any exported chain: an altered, deleted, inserted or
+reordered record is found. What a database chain cannot show is a truncated tail (the hub's
+chains are sealed by heads kept in Kafka); see the README's Console section.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from console.users import User
+from plumbing.errors import ConsoleError
+from schemas.audit import GENESIS, AuditChain, AuditEntry, Decision, Verdict, verify
+from sinks.store import Store
+from sinks.tables import console_access
+
+__all__ = ["CHAIN", "Access", "AccessLog"]
+
+CHAIN = "console"
+
+
+@dataclass(frozen=True)
+class Access:
+    """One view of identifiable data, as the auditor reads it."""
+
+    seq: int
+    at: str
+    user: str
+    role: str
+    page: str
+    purpose: str
+    person_id: str | None
+    shown: str
+    """The ids shown (space-separated)."""
+
+
+class AccessLog:
+    """Appends views to the console chain and reads them back."""
+
+    def __init__(self, store: Store, key: bytes) -> None:
+        self.engine = store.engine
+        self.key = key
+        self._lock = threading.Lock()
+
+    def record(
+        self,
+        user: User,
+        page: str,
+        purpose: str,
+        shown: Sequence[str],
+        person_id: str | None,
+        now: dt.datetime,
+    ) -> int:
+        """Chain one view; return its position. Another console process appending at the
+        same position makes this one re-read the head and chain again."""
+        facts = {
+            "user": user.name,
+            "role": user.role.value,
+            "page": page,
+            "purpose": purpose,
+            "person_id": person_id,
+            "shown": " ".join(shown),
+        }
+        entry = AuditEntry(Decision.VIEWED, page, now.astimezone(dt.UTC).isoformat(), facts)
+        with self._lock:
+            for _ in range(5):
+                try:
+                    return self._append(entry, user.name, person_id)
+                except IntegrityError:
+                    continue
+        raise ConsoleError("the access log is busy: the view was not shown")
+
+    def _append(self, entry: AuditEntry, user: str, person_id: str | None) -> int:
+        with self.engine.begin() as conn:
+            last = conn.execute(
+                select(console_access.c.seq, console_access.c.record)
+                .order_by(console_access.c.seq.desc())
+                .limit(1)
+            ).first()
+            seq, head = (last.seq, json.loads(last.record)["mac"]) if last else (0, GENESIS)
+            (record,) = AuditChain(self.key, CHAIN, seq, head).append([entry])
+            conn.execute(
+                console_access.insert().values(
+                    seq=record.seq,
+                    user_name=user,
+                    person_id=person_id,
+                    at=record.at,
+                    record=record.to_json(),
+                )
+            )
+        return record.seq
+
+    def lines(self) -> list[str]:
+        """The chain's records in order, one JSON line each."""
+        query = select(console_access.c.record).order_by(console_access.c.seq)
+        with self.engine.connect() as conn:
+            return [r for (r,) in conn.execute(query)]
+
+    def accesses(self, person_id: str | None = None) -> list[Access]:
+        """Every view (of one person's data, if given), latest first."""
+        query = select(console_access.c.record).order_by(console_access.c.seq.desc())
+        if person_id is not None:
+            query = query.where(console_access.c.person_id == person_id)
+        with self.engine.connect() as conn:
+            return [_access(json.loads(r)) for (r,) in conn.execute(query)]
+
+    def export(self, path: Path) -> int:
+        """Write the chain and its seal as JSONL (for `mash audit verify`); the count."""
+        lines = self.lines()
+        chain = self._chain(lines)
+        path.write_text("".join(line + "\n" for line in lines) + chain.seal().to_json() + "\n")
+        return len(lines)
+
+    def verify(self) -> Verdict:
+        """Check the stored chain under the key (the seal made from its own last record)."""
+        lines = self.lines()
+        return verify([*lines, self._chain(lines).seal().to_json()], self.key)
+
+    def _chain(self, lines: Sequence[str]) -> AuditChain:
+        if not lines:
+            return AuditChain(self.key, CHAIN)
+        last = json.loads(lines[-1])
+        return AuditChain(self.key, CHAIN, int(last["seq"]), str(last["mac"]))
+
+
+def _access(record: dict[str, object]) -> Access:
+    facts = record["facts"]
+    assert isinstance(facts, dict)  # a record as chained by `record`
+    return Access(
+        int(str(record["seq"])),
+        str(record["at"]),
+        str(facts["user"]),
+        str(facts["role"]),
+        str(facts["page"]),
+        str(facts["purpose"]),
+        None if facts["person_id"] is None else str(facts["person_id"]),
+        str(facts["shown"]),
+    )

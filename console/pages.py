@@ -1,0 +1,139 @@
+"""The console's screens: the analysts' queue, an episode, a person, a search, the board's
+figures and the auditor's access log. Every view of identifiable data is recorded in the
+access log before the page is returned."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from fastapi import FastAPI, Response
+
+from console.auth import Viewer, allow
+from console.users import Role
+from sinks.report import build_report
+from sinks.report_html import report_body
+
+if TYPE_CHECKING:
+    from console.app import Console
+
+__all__ = ["STAFF", "add_pages"]
+
+STAFF = (Role.ANALYST, Role.REVIEWER, Role.MANAGER)
+"""Who works cases: they may see identifiable data."""
+
+_RAGS = ("RED", "AMBER", "GREEN")
+SCREENING = "screening"
+
+
+def add_pages(app: FastAPI, console: Console) -> None:
+    """Add every screen to the app."""
+    _add_casework(app, console)
+    _add_oversight(app, console)
+
+
+def _add_casework(app: FastAPI, console: Console) -> None:
+    screens = console.screens
+
+    @app.get("/queue")
+    def queue(viewer: Viewer = allow(*STAFF), rag: str = "", agency: str = "") -> Response:
+        now = console.now()
+        rows = screens.queue(now, rag or None, agency or None)
+        return console.page(
+            "queue.html",
+            viewer,
+            rows=rows,
+            now=now,
+            rags=_RAGS,
+            rag=rag,
+            agency=agency,
+            agencies=screens.agencies(),
+        )
+
+    @app.get("/api/queue")
+    def queue_api(viewer: Viewer = allow(*STAFF)) -> list[dict[str, Any]]:
+        return [
+            {
+                "episode_id": r.episode_id,
+                "rag": r.rag,
+                "breached": r.breached,
+                "due_at": r.due_at.isoformat() if r.due_at else None,
+            }
+            for r in screens.queue(console.now())
+        ]
+
+    @app.get("/episodes/{episode_id}")
+    def episode(episode_id: str, viewer: Viewer = allow(*STAFF), purpose: str = "") -> Response:
+        view = screens.episode(episode_id)
+        if view is None:
+            return console.page("error.html", viewer, 404, message="No such episode.")
+        why = purpose.strip() or SCREENING
+        shown = [episode_id, *(c.event_id for c in view.contributions)]
+        shown += [r.record_id for r in view.linked]
+        person = view.snapshot.person_id
+        console.access.record(viewer.user, "episode", why, shown, person, console.now())
+        return console.page("episode.html", viewer, view=view, now=console.now(), purpose=why)
+
+    @app.get("/persons/{person_id}")
+    def person(person_id: str, viewer: Viewer = allow(*STAFF), purpose: str = "") -> Response:
+        if not purpose.strip():
+            return console.page("purpose.html", viewer, 400, person_id=person_id)
+        linked = screens.person(person_id)
+        episodes = screens.person_episodes(person_id)
+        shown = [person_id, *(r.record_id for r in linked), *episodes]
+        console.access.record(
+            viewer.user, "person", purpose.strip(), shown, person_id, console.now()
+        )
+        return console.page(
+            "person.html",
+            viewer,
+            person_id=person_id,
+            linked=linked,
+            episodes=episodes,
+            purpose=purpose.strip(),
+        )
+
+    @app.get("/search")
+    def search(viewer: Viewer = allow(*STAFF), person: str = "", purpose: str = "") -> Response:
+        if not person.strip():
+            return console.page("search.html", viewer, message="", person="", purpose=purpose)
+        if not purpose.strip():
+            message = "State why you are searching: every search is recorded with its purpose."
+            return console.page(
+                "search.html", viewer, 400, message=message, person=person, purpose=""
+            )
+        who, why = person.strip(), purpose.strip()
+        linked, episodes = screens.person(who), screens.person_episodes(who)
+        shown = [who, *(r.record_id for r in linked), *episodes] if linked else []
+        console.access.record(viewer.user, "search", why, shown, who, console.now())
+        if not linked:
+            message = "No person with that id."
+            return console.page("search.html", viewer, message=message, person=who, purpose=why)
+        return console.page(
+            "person.html", viewer, person_id=who, linked=linked, episodes=episodes, purpose=why
+        )
+
+
+def _add_oversight(app: FastAPI, console: Console) -> None:
+    settings = console.settings
+
+    @app.get("/board")
+    def board(viewer: Viewer = allow(Role.BOARD, Role.MANAGER)) -> Response:
+        as_of, figures = console.store.figures()
+        body = None
+        if as_of is not None:
+            report = build_report(
+                figures, as_of, low=settings.suppress_low, high=settings.suppress_high
+            )
+            body = report_body(report)  # codes and suppressed counts only, escaped by sinks
+        return console.page("board.html", viewer, body=body)
+
+    @app.get("/audit/access")
+    def access(viewer: Viewer = allow(Role.AUDITOR), person: str = "") -> Response:
+        entries = console.access.accesses(person.strip() or None)
+        return console.page(
+            "access.html",
+            viewer,
+            entries=entries,
+            person=person,
+            verdict=console.access.verify(),
+        )
