@@ -49,6 +49,9 @@ class Decision(StrEnum):
     JOINED = "joined"
     DECIDED = "decided"
     CLOCK_BREACHED = "clock_breached"
+    REVIEW_DECIDED = "review_decided"
+    """A reviewer's linkage decision: the pair, verdict, reviewer id, applied or not and why
+    (never the reason text)."""
 
 
 @dataclass(frozen=True)
