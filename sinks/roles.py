@@ -6,7 +6,8 @@ Three login roles, each granted only what its process does:
 - ``<prefix>_board``: the board's views (`mash report`, `mash dashboard`); reads the figures
   and the contact counts, aggregates only;
 - ``<prefix>_console``: the analysts' console; reads links, episodes and facts (what its
-  screens show) and the figures; writes nothing.
+  screens show), the review queue (possible matches, decisions) and the figures; writes
+  nothing (a reviewer's decision goes through Kafka, as children's services').
 
 Nothing is granted to PUBLIC. Passwords are generated once and kept in
 ``$MASH_HOME/secrets/db-<role>.password`` (0600); running the command again re-applies the
@@ -24,7 +25,16 @@ from sqlalchemy.exc import DBAPIError
 
 from plumbing.errors import SinkError
 from sinks.store import Store
-from sinks.tables import contact_counts, episodes, facts, figures, links, metadata
+from sinks.tables import (
+    contact_counts,
+    episodes,
+    facts,
+    figures,
+    linkage_decisions,
+    links,
+    metadata,
+    possible_matches,
+)
 
 __all__ = ["ROLES", "DbRole", "create_roles"]
 
@@ -46,7 +56,14 @@ ROLES: Mapping[str, DbRole] = {
     "board": DbRole("the board's views: figures only", _FIGURES),
     "console": DbRole(
         "the analysts' console: what its screens show",
-        (links.name, episodes.name, facts.name, *_FIGURES),
+        (
+            links.name,
+            episodes.name,
+            facts.name,
+            possible_matches.name,
+            linkage_decisions.name,
+            *_FIGURES,
+        ),
     ),
 }
 """Every role by its name's suffix."""
