@@ -24,7 +24,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from schemas.childrens_services import ReviewVerdict
 from streams.comparison import SURE, Comparison, PersonRecord, compare
@@ -99,6 +99,11 @@ class _Part:
 
     nhs: set[str]
     ids: set[str]
+
+
+def _unite(keep: set[str], gone: set[str]) -> set[str]:
+    keep |= gone
+    return keep
 
 
 def _join_parts(keep: _Part, gone: _Part) -> _Part:
@@ -346,20 +351,18 @@ class Linker:
         return list(seen)
 
     def _rebuild(self, root: str) -> list[tuple[str, str, str]]:
-        """Persons of one cluster, from its links strongest first; returns who moved."""
+        """Persons of one cluster, from its must-links, then its links strongest first;
+        returns who moved."""
         ids = sorted(self.clusters.value[root])
-        persons = DisjointSets(_join_parts, ((r, _Part(self._nhs_numbers(r), {r})) for r in ids))
-        apart = [(a, b) for a in ids for b in self._decided_apart(a) if a < b]
-
-        def veto(x: _Part, y: _Part) -> bool:  # never two NHS numbers, nor a cannot-link
-            return _two_nhs_numbers(x.nhs, y.nhs) or any(
-                (a in x.ids and b in y.ids) or (a in y.ids and b in x.ids) for a, b in apart
-            )
-
-        must = [(a, b) for a in ids for b in self._must_links(a) if a < b]
         edges = sorted((-w, a, b) for a in ids for b, w in self.links[a].items() if a < b)
-        for a, b in [*sorted(must), *((a, b) for _, a, b in edges)]:
-            persons.join(a, b, unless=veto)
+        links = [(a, b) for _, a, b in edges]
+        persons: DisjointSets[Any]
+        if any(r in self.decided for r in ids):
+            persons = self._constrained(ids, links)
+        else:  # no decision here: only the NHS veto (the common case, kept fast)
+            persons = DisjointSets(_unite, ((r, self._nhs_numbers(r)) for r in ids))
+            for a, b in links:
+                persons.join(a, b, unless=_two_nhs_numbers)
         moved = []
         for r in ids:
             new = persons.find(r)
@@ -367,6 +370,22 @@ class Linker:
                 moved.append((r, self.person[r], new))
                 self.person[r] = new
         return moved
+
+    def _constrained(self, ids: list[str], links: list[tuple[str, str]]) -> DisjointSets[_Part]:
+        """Persons of a cluster with decisions: must-links first, then ``links``, each vetoed
+        if it would join two NHS numbers or the two records of a cannot-link."""
+        persons = DisjointSets(_join_parts, ((r, _Part(self._nhs_numbers(r), {r})) for r in ids))
+        apart = [(a, b) for a in ids for b in self._decided_apart(a) if a < b]
+
+        def veto(x: _Part, y: _Part) -> bool:
+            return _two_nhs_numbers(x.nhs, y.nhs) or any(
+                (a in x.ids and b in y.ids) or (a in y.ids and b in x.ids) for a, b in apart
+            )
+
+        must = sorted((a, b) for a in ids for b in self._must_links(a) if a < b)
+        for a, b in [*must, *links]:
+            persons.join(a, b, unless=veto)
+        return persons
 
     def _decided_apart(self, rid: str) -> list[str]:
         return [
