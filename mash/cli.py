@@ -18,6 +18,7 @@ from mash.commands.bench import bench_app
 from mash.commands.broker import broker_app
 from mash.commands.credentials import credentials_app
 from mash.commands.db import db_app
+from mash.commands.review import review_app
 from mash.commands.settings import load_settings as _settings
 from mash.commands.users import users_app
 from mash.console import board_tables, console
@@ -43,6 +44,7 @@ app.add_typer(bench_app, name="bench")
 app.add_typer(db_app, name="db")
 app.add_typer(credentials_app, name="credentials")
 app.add_typer(users_app, name="users")
+app.add_typer(review_app, name="review")
 linkage_app = typer.Typer(help="The master person index.", no_args_is_help=True)
 app.add_typer(linkage_app, name="linkage")
 

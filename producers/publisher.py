@@ -127,6 +127,22 @@ class Publisher:
         self.producer = self.producers[principal]
         return self.producer
 
+    def publish_record(self, record: Any) -> None:
+        """Publish one valid model (e.g. a reviewer's decision) as the agency that owns its
+        event type, and wait for Kafka's acknowledgement; raises `PublishError` without it."""
+        adapter = adapter_for(record.event_type)
+        topic = self.settings.topic(adapter.contract.topic)
+        settings = self.settings.as_principal(agency_principal(adapter.contract.topic))
+        require_topics(settings, [topic])
+        producer = self._use(settings)
+        failures: list[BaseException] = []
+        value = self.codec.encode(adapter.contract, record, topic)
+        self._send(topic, subject_key(record, self.key_secret), value, failures)
+        producer.flush(timeout=60)
+        if failures:
+            raise PublishError(f"the record was not acknowledged by Kafka: {failures[0]!r}")
+        log.info("publish.record", event_type=record.event_type, event_id=str(record.event_id))
+
     def publish_file(
         self, agency: str, path: Path, on_row: Callable[[int], None] = lambda _: None
     ) -> PublishReport:

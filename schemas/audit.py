@@ -51,6 +51,9 @@ class Decision(StrEnum):
     CLOCK_BREACHED = "clock_breached"
     VIEWED = "viewed"
     """A console user viewed identifiable data (the access log)."""
+    REVIEW_DECIDED = "review_decided"
+    """A reviewer's linkage decision: the pair, verdict, reviewer id, applied or not and why
+    (never the reason text)."""
 
 
 @dataclass(frozen=True)

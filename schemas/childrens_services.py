@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
 from enum import StrEnum
-from typing import ClassVar
+from typing import ClassVar, Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from schemas.codes import (
     CinFactor,
@@ -17,7 +19,16 @@ from schemas.codes import (
     ReasonCeased,
     ReasonNewEpisode,
 )
-from schemas.common import Agency, ChildEvent, NonBlank, PastDate, Timestamp
+from schemas.common import (
+    Agency,
+    ChildEvent,
+    Envelope,
+    LawfulBasis,
+    NonBlank,
+    PastDate,
+    SpecialCategoryCondition,
+    Timestamp,
+)
 
 __all__ = [
     "Assessment",
@@ -29,6 +40,7 @@ __all__ = [
     "ChildProtectionPlanStarted",
     "Contact",
     "DeathType",
+    "LinkageDecision",
     "LookedAfterEpisodeEnded",
     "LookedAfterEpisodeStarted",
     "MashDecision",
@@ -37,6 +49,7 @@ __all__ = [
     "Referral",
     "ResearchRequest",
     "ResearchResponse",
+    "ReviewVerdict",
 ]
 
 
@@ -215,3 +228,73 @@ class ChildDeathReviewed(ChildEvent):
     death_type: DeathType
     panel_date: PastDate
     co_sleeping: bool
+
+
+class ReviewVerdict(StrEnum):
+    """A reviewer's verdict on a pair of linkage records."""
+
+    SAME_PERSON = "SAME_PERSON"
+    NOT_SAME_PERSON = "NOT_SAME_PERSON"
+    WITHDRAWN = "WITHDRAWN"
+    """Removes an earlier decision on the pair: it is undecided again."""
+
+
+class LinkageDecision(Envelope):
+    """A MASH reviewer's decision on whether two linkage records are one child.
+
+    The records are linkage record ids as on the links and reviews topics; the decision's time
+    is ``occurred_at``, and the latest decision on a pair (by time, then event id) stands.
+    ``reason`` is free text: stored, never logged.
+    """
+
+    EVENT_TYPE: ClassVar[str] = "childrens_services.linkage_decision"
+
+    record_id: NonBlank
+    other_record_id: NonBlank
+    verdict: ReviewVerdict
+    decided_by: NonBlank
+    """The reviewer's user id."""
+    reason: NonBlank
+
+    @classmethod
+    def new(
+        cls,
+        pair: tuple[str, str],
+        verdict: ReviewVerdict,
+        decided_by: str,
+        reason: str,
+        at: dt.datetime,
+        tenant: str,
+        isa_id: str,
+        event_id: uuid.UUID | None = None,
+    ) -> LinkageDecision:
+        """A decision on ``pair`` made ``at`` (UTC, to the millisecond) by ``decided_by``: one
+        agency record per pair (a later decision is a correction of it)."""
+        at = at.astimezone(dt.UTC).replace(microsecond=at.microsecond // 1000 * 1000)
+        return cls(
+            event_id=event_id or uuid.uuid4(),
+            event_type=cls.EVENT_TYPE,
+            source_agency=Agency.CHILDRENS_SERVICES,
+            source_system="mash-review",
+            agency_record_id="linkage-review:" + "|".join(sorted(pair)),
+            occurred_at=at,
+            reported_at=at,
+            tenant=tenant,
+            lawful_basis=LawfulBasis.PUBLIC_TASK,
+            special_category_condition=SpecialCategoryCondition.SCH1_PARA18_SAFEGUARDING,
+            purpose="safeguarding of children (MASH): record linkage review",
+            isa_id=isa_id,
+            reporter_role="reviewer",
+            reporter_team_id="mash-review",
+            record_id=pair[0],
+            other_record_id=pair[1],
+            verdict=verdict,
+            decided_by=decided_by,
+            reason=reason,
+        )
+
+    @model_validator(mode="after")
+    def _two_records(self) -> Self:
+        if self.record_id == self.other_record_id:
+            raise ValueError("record_id and other_record_id are the same record")
+        return self

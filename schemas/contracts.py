@@ -29,6 +29,7 @@ from schemas.childrens_services import (
     ChildProtectionPlanEnded,
     ChildProtectionPlanStarted,
     Contact,
+    LinkageDecision,
     LookedAfterEpisodeEnded,
     LookedAfterEpisodeStarted,
     MashDecision,
@@ -55,6 +56,7 @@ __all__ = [
     "EPISODE_SWEEP",
     "IDENTITIES",
     "LINK",
+    "LINKAGE_DECISION",
     "POLICE_NOTIFICATION",
     "POSSIBLE_MATCH",
     "Contract",
@@ -217,6 +219,10 @@ EPISODE = _contract("analysts.episodes", EpisodeSnapshot, "hub")
 EPISODE_SWEEP = b"__sweep__"
 """Key of the marker on the episodes topic after a republication: older episodes of that
 partition are gone."""
+LINKAGE_DECISION = _contract(
+    "childrens_services.linkage_decisions", LinkageDecision, "childrens_services"
+)
+"""A reviewer's decision on a pair of linkage records (published as children's services)."""
 IDENTITIES = "hub.identities"
 """The validated, de-duplicated agency events as published (linkage's input, the facts' source):
 one partition, so one index sees every child."""
@@ -247,6 +253,7 @@ AGENCY_CONTRACTS: tuple[Contract[Any], ...] = (
     _contract("childrens_services.cafs_completed", CafCompleted, "childrens_services"),
     _contract("childrens_services.child_deaths_reviewed", ChildDeathReviewed, "childrens_services"),
     _contract("lado.allegations", LadoAllegation, "lado"),
+    LINKAGE_DECISION,
 )
 CONTRACTS: tuple[Contract[Any], ...] = (
     *AGENCY_CONTRACTS,

@@ -15,6 +15,7 @@ from schemas.childrens_services import (
     ChildProtectionPlanEnded,
     ChildProtectionPlanStarted,
     Contact,
+    LinkageDecision,
     LookedAfterEpisodeEnded,
     LookedAfterEpisodeStarted,
     MashDecision,
@@ -56,6 +57,7 @@ class EventType(StrEnum):
     CAF_COMPLETED = CafCompleted.EVENT_TYPE
     CHILD_DEATH_REVIEWED = ChildDeathReviewed.EVENT_TYPE
     LADO_ALLEGATION = LadoAllegation.EVENT_TYPE
+    LINKAGE_DECISION = LinkageDecision.EVENT_TYPE
 
 
 PARTNER_NOTIFICATIONS = frozenset(

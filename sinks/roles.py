@@ -6,7 +6,8 @@ Three login roles, each granted only what its process does:
 - ``<prefix>_board``: the board's views (`mash report`, `mash dashboard`); reads the figures
   and the contact counts, aggregates only;
 - ``<prefix>_console``: the analysts' console; reads links, episodes and facts (what its
-  screens show), the figures and its users; appends to its access log.
+  screens show), the review queue (possible matches, decisions), the figures and its users;
+  appends to its access log. A reviewer's decision goes through Kafka, as children's services'.
 
 The console's users are managed with the owner's URL (`mash users`), not by any of these.
 
@@ -33,8 +34,10 @@ from sinks.tables import (
     episodes,
     facts,
     figures,
+    linkage_decisions,
     links,
     metadata,
+    possible_matches,
 )
 
 __all__ = ["ROLES", "DbRole", "create_roles"]
@@ -61,7 +64,15 @@ ROLES: Mapping[str, DbRole] = {
     "board": DbRole("the board's views: figures only", _FIGURES),
     "console": DbRole(
         "the analysts' console: what its screens show",
-        (links.name, episodes.name, facts.name, *_FIGURES, *_CONSOLE),
+        (
+            links.name,
+            episodes.name,
+            facts.name,
+            possible_matches.name,
+            linkage_decisions.name,
+            *_FIGURES,
+            *_CONSOLE,
+        ),
         appends=(console_access.name,),
     ),
 }

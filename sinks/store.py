@@ -101,7 +101,7 @@ class Store:
                 time.sleep(0.5)
 
     @property
-    def _insert(self) -> Any:
+    def insert(self) -> Any:
         """The dialect's INSERT, the one with ON CONFLICT (upserts)."""
         return postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
 
@@ -130,7 +130,7 @@ class Store:
             for r in latest.values()
         ]
         greatest = func.greatest if self.engine.dialect.name == "postgresql" else func.max
-        stmt = self._insert(contact_counts).values(values)
+        stmt = self.insert(contact_counts).values(values)
         stmt = stmt.on_conflict_do_update(
             index_elements=["agency", "month", "source_partition"],
             set_={"contacts": greatest(contact_counts.c.contacts, stmt.excluded.contacts)},
@@ -157,7 +157,7 @@ class Store:
         latest = list(by_key.values())
         # one statement for every row (executemany): compiled once and cached, where a
         # multi-row VALUES would be compiled afresh, a bind parameter per cell, every batch
-        stmt = self._insert(table)
+        stmt = self.insert(table)
         names = columns or [c.name for c in table.columns if c.name != key]
         newer = (
             # a later version replaces an earlier one, never the reverse
@@ -257,7 +257,7 @@ class Store:
             for f in rows
         ]
         keys = ("indicator", "period", "dimension")
-        stmt = self._insert(figures)
+        stmt = self.insert(figures)
         stmt = stmt.on_conflict_do_update(
             index_elements=list(keys),
             set_={c: stmt.excluded[c] for c in ("value", "numerator", "denominator", "as_of")},
@@ -308,7 +308,7 @@ class Store:
         rows = list(latest.values())
         if not rows:
             return
-        stmt = self._insert(audit)
+        stmt = self.insert(audit)
         # a later record at a position supersedes (a restarted worker re-chained from its
         # last persisted head), as in the export; a replay of the topic ends the same way
         stmt = stmt.on_conflict_do_update(

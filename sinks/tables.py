@@ -22,8 +22,10 @@ __all__ = [
     "episodes",
     "facts",
     "figures",
+    "linkage_decisions",
     "links",
     "metadata",
+    "possible_matches",
 ]
 
 metadata = MetaData()
@@ -121,3 +123,27 @@ console_access = Table(
 )
 """The console's access log: every view of identifiable data, one record of the ``console``
 audit chain a row (ids, user, role, purpose; keyed hash chained); ``seq`` is its position."""
+possible_matches = Table(
+    "possible_matches",
+    metadata,
+    Column("record_id", String(80), primary_key=True),
+    Column("other_record_id", String(80), primary_key=True),
+    Column("weight", Float, nullable=False),
+    Column("explanation", Text, nullable=False),
+    Column("first_seen", String(32), nullable=False, index=True),
+)
+"""Pairs of linkage records the hub offered for review (smaller id first), since first seen."""
+
+linkage_decisions = Table(
+    "linkage_decisions",
+    metadata,
+    Column("record_id", String(80), primary_key=True),
+    Column("other_record_id", String(80), primary_key=True),
+    Column("verdict", String(20), nullable=False),
+    Column("decided_by", String(80), nullable=False),
+    Column("decided_at", String(32), nullable=False),
+    Column("event_id", String(40), nullable=False),
+    Column("reason", Text, nullable=False),
+)
+"""The standing decision on each pair (the latest by time, then event id); the reason text is
+stored here and nowhere logged."""

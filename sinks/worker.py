@@ -11,6 +11,7 @@ committed only after the batch's transaction.
 from __future__ import annotations
 
 import ctypes
+import datetime as dt
 import json
 import os
 import signal
@@ -29,15 +30,24 @@ from plumbing.keys import audit_key
 from plumbing.logs import get_logger
 from plumbing.settings import WorkerSettings
 from schemas.audit import admit
+from schemas.childrens_services import LinkageDecision
 from schemas.common import Envelope
-from schemas.contracts import CONTACT_COUNT, EPISODE, EPISODE_SWEEP, IDENTITIES, LINK
+from schemas.contracts import (
+    CONTACT_COUNT,
+    EPISODE,
+    EPISODE_SWEEP,
+    IDENTITIES,
+    LINK,
+    POSSIBLE_MATCH,
+)
 from schemas.framing import Codec, unpack
-from schemas.hub import EpisodeSnapshot, Link
+from schemas.hub import EpisodeSnapshot, Link, PossibleMatch
 from schemas.metrics import ContactCount
 from schemas.registry import codec_for
 from schemas.topics import AUDIT
 from sinks.facts import fact_of
 from sinks.metrics import refresh_figures
+from sinks.reviews import store_decisions, store_possible_matches
 from sinks.store import EpisodeChange, Store
 
 __all__ = [
@@ -66,6 +76,7 @@ def sink_topics(settings: WorkerSettings) -> list[str]:
     return [
         settings.topic(CONTACT_COUNT.topic),
         settings.topic(LINK.topic),
+        settings.topic(POSSIBLE_MATCH.topic),
         settings.topic(EPISODE.topic),
         settings.topic(IDENTITIES),
         settings.topic(AUDIT),
@@ -119,6 +130,7 @@ class Sinks:
         self.writers: dict[str, Callable[[Sequence[Any]], bool]] = {
             t(CONTACT_COUNT.topic): self._counts,
             t(LINK.topic): self._links,
+            t(POSSIBLE_MATCH.topic): self._reviews,
             t(EPISODE.topic): self._episodes,
             t(IDENTITIES): self._facts,
             t(AUDIT): self._audit,
@@ -162,6 +174,11 @@ class Sinks:
         self.store.upsert_links([r for r in self._decoded(batch) if isinstance(r, Link)])
         return True
 
+    def _reviews(self, batch: Sequence[Any]) -> bool:
+        rows = [r for r in self._decoded(batch) if isinstance(r, PossibleMatch)]
+        store_possible_matches(self.store, rows, dt.datetime.now(dt.UTC))
+        return False
+
     def _episodes(self, batch: Sequence[Any]) -> bool:
         changes = []
         for r in batch:
@@ -177,7 +194,8 @@ class Sinks:
     def _facts(self, batch: Sequence[Any]) -> bool:
         events = self._decoded(batch, packed=True)
         facts = [fact_of(e) for e in events if isinstance(e, Envelope)]
-        self.store.upsert_facts(facts)
+        self.store.upsert_facts(facts)  # a decision's fact is counted by no figure
+        store_decisions(self.store, (e for e in events if isinstance(e, LinkageDecision)))
         return True
 
     def _audit(self, batch: Sequence[Any]) -> bool:

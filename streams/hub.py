@@ -12,11 +12,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from schemas.audit import AuditEntry, Decision
+from schemas.childrens_services import LinkageDecision
 from schemas.common import Envelope
 from schemas.hub import EpisodeSnapshot, Link, LinkOutcomeKind, PossibleMatch
 from streams.episodes import EventSummary, RagPolicy, build_episodes
 from streams.identities import identities, summary
-from streams.linkage import Linker, LinkOutcome, Outcome, PersonRecord
+from streams.linkage import Linker, LinkOutcome, Outcome, PairDecision, PersonRecord, pair_of
 
 __all__ = ["HubOutput", "HubState"]
 
@@ -34,6 +35,8 @@ class HubOutput:
     audit: list[AuditEntry] = field(default_factory=list)
     records: dict[str, tuple[PersonRecord, EventSummary]] = field(default_factory=dict)
     """New state: record id -> its identity and event summary."""
+    decisions: dict[tuple[str, str], PairDecision] = field(default_factory=dict)
+    """New state: pair -> its standing decision."""
 
 
 @dataclass
@@ -51,13 +54,20 @@ class HubState:
     contents: dict[tuple[str, str, str], str] = field(default_factory=dict)
     """(agency, agency record id, content digest) -> the event id that brought it first."""
 
-    def restore(self, records: Sequence[tuple[PersonRecord, EventSummary]]) -> None:
-        """Rebuild the index and episodes from stored records (order does not matter)."""
+    def restore(
+        self,
+        records: Sequence[tuple[PersonRecord, EventSummary]],
+        decisions: Sequence[PairDecision] = (),
+    ) -> None:
+        """Rebuild the index and episodes from stored records and standing decisions (order
+        does not matter)."""
         for record, event in records:
             self.linker.add(record)
             self.summaries[record.record_id] = event
             self._first_with(event)
             self.watermark = max(self.watermark, event.occurred_at)
+        for decision in decisions:
+            self.linker.decide(decision)
         persons = {self.linker.person_of(r.record_id) for r, _ in records}
         self._rebuild(persons, HubOutput())
 
@@ -66,6 +76,9 @@ class HubState:
         out = HubOutput()
         touched: set[str] = set()
         for event in events:
+            if isinstance(event, LinkageDecision):  # not a child: a constraint on persons
+                touched |= self._decide(event, at, out)
+                continue
             event_summary = summary(event)
             if self._first_with(event_summary) != event_summary.event_id:
                 # a re-submission the intake could not tell (its mark was lost in a crash)
@@ -80,6 +93,32 @@ class HubState:
                 touched |= {p for _, old, new in result.moved for p in (old, new)}
         self._rebuild(touched | self._overdue(), out)
         return out
+
+    def _decide(self, event: LinkageDecision, at: str, out: HubOutput) -> set[str]:
+        """Apply a reviewer's decision; re-issue the links of records that moved, audit it
+        (ids only: never the reason), and return the persons whose episodes change. Decisions
+        do not move the watermark (restored state has none to move it with)."""
+        decision = PairDecision(
+            pair_of(event.record_id, event.other_record_id),
+            event.verdict,
+            event.occurred_at,
+            str(event.event_id),
+        )
+        result = self.linker.decide(decision)
+        if self.linker.decisions[decision.pair] == decision:
+            out.decisions[decision.pair] = decision
+        for record_id, _, _ in result.moved:
+            out.links.append(self.reissue(record_id))
+        facts = {
+            "record_id": decision.pair[0],
+            "other_record_id": decision.pair[1],
+            "verdict": decision.verdict.value,
+            "decided_by": event.decided_by,
+            "applied": result.applied,
+            "why": result.why,
+        }
+        out.audit.append(AuditEntry(Decision.REVIEW_DECIDED, decision.event_id, at, facts))
+        return {p for _, old, new in result.moved for p in (old, new)}
 
     def _first_with(self, event: EventSummary) -> str:
         """The event that first brought this record with this content."""

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from schemas.childrens_services import ReviewVerdict
 from schemas.common import (
     ChildEvent,
     Envelope,
@@ -16,9 +17,19 @@ from schemas.common import (
 )
 from schemas.community_safety import MaracCase
 from streams.episodes import EventSummary
-from streams.linkage import PersonRecord
+from streams.linkage import PairDecision, PersonRecord
 
-__all__ = ["LinkageEntry", "identities", "summary"]
+__all__ = [
+    "LinkageEntry",
+    "decision_key",
+    "decode_decision",
+    "encode_decision",
+    "identities",
+    "summary",
+]
+
+_DECISION = "decision:"
+"""Key prefix of a standing decision in the linkage table (a record's key is its record id)."""
 
 
 def summary(event: Envelope) -> EventSummary:
@@ -104,3 +115,34 @@ class LinkageEntry:
         r["mother"] = (mother[0], mother[1], date_from_iso(mother[2])) if mother else None
         e["occurred_at"] = dt.datetime.fromisoformat(e["occurred_at"])
         return cls(PersonRecord(**r), EventSummary(**e))
+
+
+def decision_key(decision: PairDecision) -> str:
+    """The linkage table's key of a pair's standing decision (one entry per pair)."""
+    return f"{_DECISION}{decision.pair[0]}|{decision.pair[1]}"
+
+
+def encode_decision(decision: PairDecision) -> dict[str, object]:
+    """A standing decision as stored in the linkage table beside the records: ids, verdict
+    and time only (the reason stays with the event)."""
+    return {
+        "decision": {
+            "pair": list(decision.pair),
+            "verdict": decision.verdict.value,
+            "at": decision.at.isoformat(),
+            "event_id": decision.event_id,
+        }
+    }
+
+
+def decode_decision(state: dict[str, Any]) -> PairDecision | None:
+    """The decision of a linkage table entry, or None if the entry is a record's."""
+    if "decision" not in state:
+        return None
+    d = state["decision"]
+    return PairDecision(
+        (d["pair"][0], d["pair"][1]),
+        ReviewVerdict(d["verdict"]),
+        dt.datetime.fromisoformat(d["at"]),
+        d["event_id"],
+    )

@@ -4,26 +4,41 @@ A new record is compared (``streams.comparison``) only with the records that sha
 key with it. Persons are the connected components of "match" links between records, and a
 person's id is the smallest record id in it. Both are functions of the set of records, not of
 their order, so one worker or two, any partitioning, gives the same persons.
+
+Reviewers' decisions (``decide``) constrain them. The standing decision on a pair of records
+is the latest by (time, event id), whatever order decisions arrive in; a withdrawal leaves the
+pair undecided. SAME_PERSON is a must-link: an edge that joins the two records' clusters and
+is taken before every match link. NOT_SAME_PERSON is a cannot-link: no person may hold both
+records, even through a third. Neither overrides the NHS veto: a SAME_PERSON decision on
+records whose persons carry two different NHS numbers is not applied (an NHS number is a
+verified national identifier, a reviewer's judgement is made on what the review shows; two
+numbers in one person would also break the invariant every consumer of persons relies on), and
+the hub audits it as not applied, saying why, so the review can be taken up again. Persons
+remain a function of the records and the standing decisions.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
+from schemas.childrens_services import ReviewVerdict
 from streams.comparison import SURE, Comparison, PersonRecord, compare
 
 __all__ = [
     "Candidate",
     "Comparison",
+    "DecideOutcome",
     "DisjointSets",
     "LinkOutcome",
     "LinkPolicy",
     "Linker",
     "Outcome",
+    "PairDecision",
     "PersonRecord",
     "compare",
 ]
@@ -74,13 +89,58 @@ def _extend(keep: list[str], gone: list[str]) -> list[str]:
     return keep
 
 
+def _two_nhs_numbers(a: set[str], b: set[str]) -> bool:
+    return bool(a and b and a != b)
+
+
+@dataclass
+class _Part:
+    """A person being built: its NHS numbers and record ids."""
+
+    nhs: set[str]
+    ids: set[str]
+
+
 def _unite(keep: set[str], gone: set[str]) -> set[str]:
     keep |= gone
     return keep
 
 
-def _two_nhs_numbers(a: set[str], b: set[str]) -> bool:
-    return bool(a and b and a != b)
+def _join_parts(keep: _Part, gone: _Part) -> _Part:
+    keep.nhs |= gone.nhs
+    keep.ids |= gone.ids
+    return keep
+
+
+def pair_of(a: str, b: str) -> tuple[str, str]:
+    """The unordered pair of two record ids, as a key."""
+    return (a, b) if a < b else (b, a)
+
+
+@dataclass(frozen=True)
+class PairDecision:
+    """A reviewer's decision on a pair of records, ranked by (time, event id)."""
+
+    pair: tuple[str, str]
+    """The two record ids, smaller first."""
+    verdict: ReviewVerdict
+    at: dt.datetime
+    event_id: str
+
+    @property
+    def rank(self) -> tuple[dt.datetime, str]:
+        """The later decision on a pair stands (ties: the greater event id)."""
+        return (self.at, self.event_id)
+
+
+@dataclass(frozen=True)
+class DecideOutcome:
+    """What became of a decision: whether it holds now, why, and who moved."""
+
+    applied: bool
+    why: str
+    moved: tuple[tuple[str, str, str], ...] = ()
+    """(record id, old person, new person) for records whose person changed."""
 
 
 @dataclass(frozen=True)
@@ -128,10 +188,13 @@ class LinkOutcome:
 class Linker:
     """The index: records, blocking keys, match links, and persons.
 
-    Records joined by match links form clusters (order cannot change a cluster). Within a
-    cluster, persons are rebuilt whenever the cluster changes: links are taken strongest
-    first (ties by record id) and a link is skipped when it would put two different NHS
-    numbers in one person. So persons depend only on the records, never on their order.
+    Records joined by match links and must-links form clusters (order cannot change a
+    cluster). Within a cluster, persons are rebuilt whenever the cluster changes: must-links
+    first (by record ids), then links strongest first (ties by record id), and an edge is
+    skipped when it would put two different NHS numbers, or the two records of a cannot-link,
+    in one person. So persons depend only on the records and the standing decisions, never on
+    their order. (A withdrawn must-link leaves its clusters joined: a cluster only bounds
+    where persons are rebuilt, persons come from the edges alone.)
     """
 
     policy: LinkPolicy = field(default_factory=LinkPolicy)
@@ -142,6 +205,61 @@ class Linker:
     """Records joined by match links; each cluster's value is its record ids."""
     person: dict[str, str] = field(default_factory=dict)
     """record id -> person id (the smallest record id of its person)."""
+    decisions: dict[tuple[str, str], PairDecision] = field(default_factory=dict)
+    """The standing decision on each decided pair (a withdrawal stands too, as the latest)."""
+    decided: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    """record id -> the records it has a decision with."""
+
+    def verdict(self, a: str, b: str) -> ReviewVerdict | None:
+        """The standing verdict on a pair: None if undecided or withdrawn."""
+        known = self.decisions.get(pair_of(a, b))
+        if known is None or known.verdict is ReviewVerdict.WITHDRAWN:
+            return None
+        return known.verdict
+
+    def decide(self, decision: PairDecision) -> DecideOutcome:
+        """Record a decision; if it is now the latest on its pair, rebuild the persons it
+        touches. Says whether it holds and who moved."""
+        known = self.decisions.get(decision.pair)
+        if known is not None and known.rank > decision.rank:
+            return DecideOutcome(False, "superseded by a later decision on the pair")
+        self.decisions[decision.pair] = decision
+        a, b = decision.pair
+        self.decided[a].add(b)
+        self.decided[b].add(a)
+        if a not in self.records or b not in self.records:
+            return DecideOutcome(False, "waiting for a record not yet linked")
+        if decision.verdict is ReviewVerdict.SAME_PERSON:
+            self.clusters.join(a, b)
+        moved = self._rebuild(self.clusters.find(a))
+        if self.clusters.find(b) != self.clusters.find(a):
+            moved += self._rebuild(self.clusters.find(b))
+        return DecideOutcome(*self._holds(decision), tuple(moved))
+
+    def _holds(self, decision: PairDecision) -> tuple[bool, str]:
+        """Whether a standing decision holds in the persons now, and why."""
+        a, b = decision.pair
+        if decision.verdict is ReviewVerdict.WITHDRAWN:
+            return True, "withdrawn: the pair is undecided"
+        if decision.verdict is ReviewVerdict.NOT_SAME_PERSON:
+            return True, "the records are in different persons"
+        if self.person[a] == self.person[b]:
+            return True, "the records are one person"
+        numbers = [
+            {n for r in self.records_of(self.person[x]) for n in self._nhs_numbers(r)}
+            for x in (a, b)
+        ]
+        if _two_nhs_numbers(*numbers):
+            return False, "not applied: the persons have different NHS numbers (NHS veto)"
+        return False, "not applied: a not-same-person decision keeps them apart"
+
+    def _must_links(self, rid: str) -> list[str]:
+        """The indexed records a standing SAME_PERSON decision joins ``rid`` with."""
+        return [
+            o
+            for o in self.decided.get(rid, ())
+            if o in self.records and self.verdict(rid, o) is ReviewVerdict.SAME_PERSON
+        ]
 
     def person_of(self, record_id: str) -> str:
         """The person a record belongs to."""
@@ -168,14 +286,17 @@ class Linker:
         for key in record.blocking_keys():
             self.blocks[key].append(rid)
         matches = [c for c in candidates if c.comparison.weight >= self.policy.link]
-        before = {c.record_id: c.person_id for c in matches}
+        partners = self._must_links(rid)
+        before = {c.record_id: c.person_id for c in matches} | {o: self.person[o] for o in partners}
         moved: list[tuple[str, str, str]] = []
         for match in matches:
             self.links[rid][match.record_id] = self.links[match.record_id][rid] = (
                 match.comparison.weight
             )
             self.clusters.join(rid, match.record_id)
-        if matches:
+        for other in partners:
+            self.clusters.join(rid, other)
+        if before:
             moved = [m for m in self._rebuild(self.clusters.find(rid)) if m[0] != rid]
         mine = self.person[rid]
         united = {p for r, p in before.items() if self.person[r] == mine}
@@ -191,6 +312,10 @@ class Linker:
             key=lambda c: c.comparison.weight,
             default=None,
         )
+        if best is None and any(self.person[o] == mine for o in partners):
+            return LinkOutcome(
+                rid, mine, Outcome.LINKED, 0.0, "one person by a reviewer's decision", merged
+            )
         if best is None:
             return LinkOutcome(
                 rid,
@@ -226,12 +351,18 @@ class Linker:
         return list(seen)
 
     def _rebuild(self, root: str) -> list[tuple[str, str, str]]:
-        """Persons of one cluster, from its links strongest first; returns who moved."""
+        """Persons of one cluster, from its must-links, then its links strongest first;
+        returns who moved."""
         ids = sorted(self.clusters.value[root])
-        persons = DisjointSets(_unite, ((r, self._nhs_numbers(r)) for r in ids))
         edges = sorted((-w, a, b) for a in ids for b, w in self.links[a].items() if a < b)
-        for _, a, b in edges:
-            persons.join(a, b, unless=_two_nhs_numbers)  # never two NHS numbers in one person
+        links = [(a, b) for _, a, b in edges]
+        persons: DisjointSets[Any]
+        if any(r in self.decided for r in ids):
+            persons = self._constrained(ids, links)
+        else:  # no decision here: only the NHS veto (the common case, kept fast)
+            persons = DisjointSets(_unite, ((r, self._nhs_numbers(r)) for r in ids))
+            for a, b in links:
+                persons.join(a, b, unless=_two_nhs_numbers)
         moved = []
         for r in ids:
             new = persons.find(r)
@@ -239,6 +370,29 @@ class Linker:
                 moved.append((r, self.person[r], new))
                 self.person[r] = new
         return moved
+
+    def _constrained(self, ids: list[str], links: list[tuple[str, str]]) -> DisjointSets[_Part]:
+        """Persons of a cluster with decisions: must-links first, then ``links``, each vetoed
+        if it would join two NHS numbers or the two records of a cannot-link."""
+        persons = DisjointSets(_join_parts, ((r, _Part(self._nhs_numbers(r), {r})) for r in ids))
+        apart = [(a, b) for a in ids for b in self._decided_apart(a) if a < b]
+
+        def veto(x: _Part, y: _Part) -> bool:
+            return _two_nhs_numbers(x.nhs, y.nhs) or any(
+                (a in x.ids and b in y.ids) or (a in y.ids and b in x.ids) for a, b in apart
+            )
+
+        must = sorted((a, b) for a in ids for b in self._must_links(a) if a < b)
+        for a, b in [*must, *links]:
+            persons.join(a, b, unless=veto)
+        return persons
+
+    def _decided_apart(self, rid: str) -> list[str]:
+        return [
+            o
+            for o in self.decided.get(rid, ())
+            if self.verdict(rid, o) is ReviewVerdict.NOT_SAME_PERSON
+        ]
 
     def _nhs_numbers(self, rid: str) -> set[str]:
         number = self.records[rid].nhs_number

@@ -22,7 +22,7 @@ from schemas.topics import Stage, Table
 from streams.episodes import Hours, RagPolicy
 from streams.faust_internals import as_current
 from streams.hub import HubState
-from streams.identities import LinkageEntry
+from streams.identities import LinkageEntry, decision_key, decode_decision, encode_decision
 from streams.outputs import AuditLog, Output, incoming
 from streams.records import DeadLetter
 
@@ -87,14 +87,16 @@ class Linkage:
     def _state(self) -> HubState:
         if self.state is None:
             self.state = HubState(policy=self.policy)
-            stored = [LinkageEntry.decode(v) for v in self.records.values()]
-            self.state.restore([(entry.record, entry.event) for entry in stored])
+            values = list(self.records.values())
+            decisions = [d for d in map(decode_decision, values) if d is not None]
+            stored = [LinkageEntry.decode(v) for v in values if "decision" not in v]
+            self.state.restore([(entry.record, entry.event) for entry in stored], decisions)
             # versions: the restore time, then a batch counter. A worker that restores later
             # outranks anything an earlier owner sent, even messages still in flight.
             self.epoch = time.time_ns() // 1_000_000 * 1_000_000
             self.batches = 0
             self.republish = True
-            log.info("linkage.restored", records=len(stored))
+            log.info("linkage.restored", records=len(stored), decisions=len(decisions))
         return self.state
 
     async def process(self, events: Sequence[faust.types.EventT[Any]]) -> None:
@@ -121,6 +123,8 @@ class Linkage:
         with as_current(events[-1]):
             for record_id, (record, summary) in out.records.items():
                 self.records[record_id] = LinkageEntry(record, summary).encode()
+            for decision in out.decisions.values():
+                self.records[decision_key(decision)] = encode_decision(decision)
         version = self._version()
         for link in out.links:
             await self._send_link(link, version)

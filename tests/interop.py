@@ -3,6 +3,7 @@ build it, run it, and hand it records and messages; and the golden messages it m
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import shutil
@@ -15,7 +16,7 @@ import fastavro
 from pydantic import BaseModel
 
 from plumbing.settings import BrokerSettings
-from schemas.contracts import CONTRACTS, Contract
+from schemas.contracts import CONTRACTS, LINKAGE_DECISION, Contract
 from schemas.framing import pack
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -142,7 +143,9 @@ def goldens() -> list[Golden]:
 def golden_records() -> list[tuple[Contract[Any], BaseModel]]:
     """One record per contract from the project's generators (seed 11): per agency kind, the
     fullest of its first 200 events (the longest body: most optional fields set); per hub
-    output, the fullest the pure stages make of the year's first 3,000 events."""
+    output, the fullest the pure stages make of the year's first 3,000 events; for linkage
+    decisions, the fullest of decisions on the first 20 possible matches."""
+    from simulation.decisions import linkage_decisions
     from simulation.year import simulate
     from streams.counting import count_contacts
     from streams.hub import HubState
@@ -164,6 +167,9 @@ def golden_records() -> list[tuple[Contract[Any], BaseModel]]:
         "analysts.episodes": [s for s in out.episodes.values() if s is not None],
     }
     picked += [(c, _fullest(c, hub[c.topic])) for c in CONTRACTS if c.topic in hub]
+    pairs = [(r.record_id, r.candidate_record_id) for r in out.reviews[:20]]
+    decisions = list(linkage_decisions(pairs, 11, dt.datetime(2013, 4, 1, tzinfo=dt.UTC)))
+    picked.append((LINKAGE_DECISION, _fullest(LINKAGE_DECISION, decisions)))
     return picked
 
 

@@ -46,6 +46,7 @@ _BY_NAME: dict[str, st.SearchStrategy[Any]] = {
     "attendance_percent": st.none() | st.floats(0, 100),
     "date_of_birth": st.none() | BIRTH_DATES,
     "month": st.from_regex(r"20[0-9]{2}-(0[1-9]|1[0-2])", fullmatch=True),
+    "other_record_id": st.uuids().map(str),  # never the (short) record_id it is paired with
 }
 
 

@@ -85,6 +85,8 @@ def test_each_role_can_do_only_what_its_process_does(database_url: str, tmp_path
                 "SELECT * FROM links": True,
                 "SELECT * FROM episodes": True,
                 "SELECT * FROM facts": True,
+                "SELECT * FROM possible_matches": True,
+                "SELECT * FROM linkage_decisions": True,
                 "SELECT * FROM audit": False,
                 figure: False,
                 "DELETE FROM links": False,
@@ -94,6 +96,7 @@ def test_each_role_can_do_only_what_its_process_does(database_url: str, tmp_path
                 access: True,
                 "UPDATE console_access SET record = ''": False,
                 "DELETE FROM console_access": False,
+                "DELETE FROM linkage_decisions": False,
             },
         }
         for role, statements in expect.items():

@@ -54,3 +54,20 @@ def test_grants_use_the_enums_the_broker_knows() -> None:
     for g in grants(settings):
         assert isinstance(g.resource, ResourceType) and isinstance(g.pattern, ResourcePatternType)
         assert all(isinstance(op, AclOperation) for op in g.operations)
+
+
+def test_only_childrens_services_writes_linkage_decisions() -> None:
+    topic = "p.childrens_services.linkage_decisions"
+    writers = {
+        g.principal
+        for g in grants(WorkerSettings(topic_prefix="p", app_id="app"))
+        if g.resource is ResourceType.TOPIC
+        and AclOperation.WRITE in g.operations
+        and (
+            g.name == topic
+            or (g.pattern is ResourcePatternType.PREFIXED and topic.startswith(g.name))
+        )
+    }
+    assert writers == {"childrens_services"}
+    hub = _of("hub")
+    assert ("TOPIC", topic, "LITERAL", {"READ", "DESCRIBE"}) in hub

@@ -1,0 +1,130 @@
+"""`mash review`: the queue of possible matches waiting for a reviewer, and decisions on them.
+
+A decision is published as children's services' `LinkageDecision` event; the hub applies it
+(see README, "Reviewers' decisions"). Only ids are printed or logged, never a reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import typer
+
+from mash.commands.settings import load_settings
+from mash.console import console
+from plumbing.settings import PublisherSettings, SinkSettings
+
+__all__ = ["BAD_INPUT", "review_app"]
+
+review_app = typer.Typer(help="Possible matches for a reviewer to decide.", no_args_is_help=True)
+
+BAD_INPUT = 3
+"""`mash review decide`'s exit code for input it refuses (unknown records, no reason, no
+verdict): nothing was published."""
+
+
+def _age(since: dt.datetime, now: dt.datetime) -> str:
+    hours = (now - since).total_seconds() / 3600
+    return f"{hours / 24:.1f} d" if hours >= 48 else f"{hours:.1f} h"
+
+
+@review_app.command("list")
+def review_list(
+    limit: Annotated[int, typer.Option(min=1, help="Most pairs to show")] = 20,
+) -> None:
+    """The review queue, oldest first: pairs of record ids the hub offered as possible
+    matches, with no standing decision, whose records are in different persons now."""
+    from rich.table import Table
+
+    from sinks.reviews import review_queue
+    from sinks.store import Store
+
+    store = Store(load_settings(SinkSettings).database)
+    try:
+        queue = review_queue(store, limit)
+    finally:
+        store.close()
+    now = dt.datetime.now(dt.UTC)
+    table = Table(title=f"Review queue: {queue.size} pairs")
+    for column in ("record", "other record", "weight", "explanation", "age"):
+        table.add_column(column, overflow="fold")
+    for item in queue.items:
+        table.add_row(
+            item.record_id,
+            item.other_record_id,
+            f"{item.weight:.2f}",
+            item.explanation,
+            _age(item.first_seen, now),
+        )
+    console.print(table)
+    oldest = _age(queue.oldest, now) if queue.oldest else "-"
+    console.print(f"{queue.size} pairs waiting; the oldest for {oldest}")
+
+
+def _refuse(message: str) -> typer.Exit:
+    console.print(f"[red]error:[/red] {message}")
+    return typer.Exit(BAD_INPUT)
+
+
+@review_app.command("decide")
+def review_decide(
+    record: Annotated[str, typer.Argument(help="A linkage record id")],
+    other: Annotated[str, typer.Argument(help="The other linkage record id")],
+    same: Annotated[bool, typer.Option("--same", help="They are one child")] = False,
+    not_same: Annotated[bool, typer.Option("--not-same", help="They are two children")] = False,
+    withdraw: Annotated[
+        bool, typer.Option("--withdraw", help="Withdraw the standing decision on the pair")
+    ] = False,
+    reason: Annotated[str, typer.Option(help="Why (stored with the decision, never logged)")] = "",
+    by: Annotated[str | None, typer.Option(help="The reviewer's user id (default: $USER)")] = None,
+) -> None:
+    """Publish a reviewer's decision on a pair of records, as children's services."""
+    import getpass
+
+    from schemas.childrens_services import LinkageDecision, ReviewVerdict
+    from simulation.havering import ISA_ID, TENANT
+
+    chosen = [v for v, on in zip(ReviewVerdict, (same, not_same, withdraw), strict=True) if on]
+    if len(chosen) != 1:
+        raise _refuse("give exactly one of --same, --not-same, --withdraw")
+    if not reason.strip():
+        raise _refuse("--reason is required (why the records are or are not one child)")
+    if record == other:
+        raise _refuse("the two record ids are the same record")
+    unknown = _unknown_records(record, other)
+    if unknown:
+        raise _refuse(f"no linked record {', '.join(unknown)} (ids as in `mash review list`)")
+    decision = LinkageDecision.new(
+        (record, other),
+        chosen[0],
+        by or getpass.getuser(),
+        reason,
+        dt.datetime.now(dt.UTC),
+        TENANT,
+        ISA_ID,
+    )
+    _publish(decision)
+    console.print(f"published decision {decision.event_id}: {record} {other} {chosen[0].value}")
+
+
+def _unknown_records(*ids: str) -> list[str]:
+    from sinks.reviews import known_records
+    from sinks.store import Store
+
+    store = Store(load_settings(SinkSettings).database)
+    try:
+        known = known_records(store, ids)
+    finally:
+        store.close()
+    return [i for i in ids if i not in known]
+
+
+def _publish(record: object) -> None:
+    from producers.publisher import Publisher
+
+    publisher = Publisher(load_settings(PublisherSettings))
+    try:
+        publisher.publish_record(record)
+    finally:
+        publisher.close()
