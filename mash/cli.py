@@ -21,7 +21,7 @@ from mash.commands.db import db_app
 from mash.commands.review import review_app
 from mash.commands.settings import load_settings as _settings
 from mash.commands.users import users_app
-from mash.console import board_tables, console
+from mash.console import board_tables, console, linkage_tables
 from plumbing.errors import MashError
 from plumbing.files import private_umask
 from plumbing.settings import (
@@ -228,6 +228,7 @@ def report(
     csv: Annotated[Path | None, typer.Option(help="Also write every cell as CSV")] = None,
 ) -> None:
     """Print the board report (and export it): every figure, computed from the events."""
+    from sinks.linkage_quality import stored_linkage_quality
     from sinks.report import build_report, report_csv
     from sinks.report_html import report_page
     from sinks.store import Store
@@ -243,9 +244,11 @@ def report(
             low=settings.suppress_low,
             high=settings.suppress_high,
         )
+        quality = stored_linkage_quality(store)
     finally:
         store.close()
-    for table in board_tables(shown):
+    linkage = [] if quality is None else linkage_tables(quality, dt.datetime.now(dt.UTC))
+    for table in [*board_tables(shown), *linkage]:
         console.print(table)
     for path, text in ((html, report_page(shown) if html else ""), (csv, report_csv(shown))):
         if path is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -66,9 +68,10 @@ def board_tables(report: BoardReport) -> list[Table]:
     return tables
 
 
-def linkage_tables(quality: LinkageQuality) -> list[Table]:
-    """The MASH manager's linkage figures (counts only) for the terminal."""
-    waited = quality.oldest_waiting
+def linkage_tables(quality: LinkageQuality, now: dt.datetime | None = None) -> list[Table]:
+    """The MASH manager's linkage figures (counts only) for the terminal; the oldest item's
+    age at ``now`` (default: when the figures were computed)."""
+    waited = quality.oldest_waiting(now)
     summary = Table(
         title=f"Linkage quality at {quality.at:%Y-%m-%d %H:%M} UTC",
         caption=f"{quality.records:,} records in {quality.persons:,} persons",

@@ -8,6 +8,7 @@ after the event that changed it was published. The board's view is always suppre
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -17,8 +18,9 @@ from fastapi.responses import HTMLResponse, PlainTextResponse
 
 from plumbing.settings import DashboardSettings
 from sinks.disclosure import SHOWN_AS, suppress
+from sinks.linkage_quality import stored_linkage_quality
 from sinks.report import BoardReport, build_report, report_csv
-from sinks.report_html import STYLE, report_body, report_page
+from sinks.report_html import STYLE, linkage_body, report_body, report_page
 from sinks.store import ContactTotal, Store
 
 __all__ = ["SECURITY_HEADERS", "create_dashboard", "suppressed_contacts"]
@@ -88,7 +90,7 @@ def create_dashboard(settings: DashboardSettings) -> FastAPI:
                 '<h1>Safeguarding board report</h1><span id="updated"></span>'
                 f'<div id="report">{_WAITING}</div>{_SCRIPT_TAG}</body></html>'
             )
-        return report_page(report, _SCRIPT_TAG)
+        return report_page(report, _SCRIPT_TAG, after=linkage())
 
     @app.get("/dashboard.js")
     def refresh_script() -> Response:
@@ -97,7 +99,12 @@ def create_dashboard(settings: DashboardSettings) -> FastAPI:
     @app.get("/fragment/report", response_class=HTMLResponse)
     def fragment() -> str:
         report = current()
-        return _WAITING if report is None else report_body(report)
+        return _WAITING if report is None else report_body(report) + linkage()
+
+    def linkage() -> str:
+        """The linkage quality panel as the sinks last computed it (counts only)."""
+        quality = stored_linkage_quality(store)
+        return "" if quality is None else linkage_body(quality, dt.datetime.now(dt.UTC))
 
     @app.get("/report.csv", response_class=PlainTextResponse)
     def csv_export() -> str:

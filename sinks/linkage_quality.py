@@ -1,32 +1,36 @@
 """Live linkage quality for the MASH manager, as counts only (board-safe).
 
-How the master person index is doing now: how many records wait for a human and for how long,
+How the master person index is doing: how many records wait for a human and for how long,
 merges and splits per day, how many records each person has, and how records were linked (by
-NHS number, by another identifier, probabilistically, by a reviewer). Read from the sinks'
-database when asked (the dashboard's panel, ``mash report``), so it is as current as the links,
-audit and review tables. Nothing here names or describes a child.
+NHS number, by another identifier, probabilistically, by a reviewer). Computed by the sinks
+whenever they refresh the board's figures, from the links, audit and review tables, and stored
+as one row (``linkage_summary``), so the board's views read aggregates only. Nothing here names
+or describes a child.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import Select, func, select
 
+from sinks.reviews import ReviewQueue, review_queue
 from sinks.store import Store
-from sinks.tables import audit, links
+from sinks.tables import audit, linkage_summary, links
 
 __all__ = [
     "METHODS",
     "PERSON_SIZES",
     "LinkageQuality",
-    "ReviewQueue",
     "link_method",
     "linkage_quality",
+    "refresh_linkage_quality",
     "size_band",
+    "stored_linkage_quality",
 ]
 
 PERSON_SIZES = ("1", "2", "3-4", "5-9", "10+")
@@ -37,18 +41,16 @@ _METHODS = (
     ("same UPN", "other identifier"),
     ("same agency person id", "other identifier"),
     ("born to the same mother", "mother and due date"),
-    ("review", "reviewer's decision"),
+    ("one person by a reviewer", "reviewer's decision"),
     ("probabilistic", "probabilistic"),
 )
-METHODS = ("NHS number", "other identifier", "mother and due date", "probabilistic")
-
-
-@dataclass(frozen=True)
-class ReviewQueue:
-    """Possible matches waiting for a human: how many, and since when the oldest."""
-
-    size: int = 0
-    oldest: dt.datetime | None = None
+METHODS = (
+    "NHS number",
+    "other identifier",
+    "mother and due date",
+    "probabilistic",
+    "reviewer's decision",
+)
 
 
 @dataclass(frozen=True)
@@ -66,10 +68,38 @@ class LinkageQuality:
     """day (ISO date, UTC) -> (merges, splits), for the last days, oldest first"""
     queue: ReviewQueue
 
-    @property
-    def oldest_waiting(self) -> dt.timedelta | None:
-        """How long the oldest possible match has waited."""
-        return None if self.queue.oldest is None else self.at - self.queue.oldest
+    def oldest_waiting(self, now: dt.datetime | None = None) -> dt.timedelta | None:
+        """How long the oldest possible match has waited (by ``now``: default when computed)."""
+        return None if self.queue.oldest is None else (now or self.at) - self.queue.oldest
+
+    def to_json(self) -> str:
+        """The stored form."""
+        return json.dumps(
+            {
+                "at": self.at.isoformat(),
+                "records": self.records,
+                "persons": self.persons,
+                "per_person": self.per_person,
+                "linked_by": self.linked_by,
+                "daily": self.daily,
+                "queue": [self.queue.size, self.queue.oldest and self.queue.oldest.isoformat()],
+            }
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> LinkageQuality:
+        """The inverse of ``to_json``."""
+        data = json.loads(text)
+        size, oldest = data["queue"]
+        return cls(
+            at=dt.datetime.fromisoformat(data["at"]),
+            records=data["records"],
+            persons=data["persons"],
+            per_person=data["per_person"],
+            linked_by=data["linked_by"],
+            daily={day: (m, s) for day, (m, s) in data["daily"].items()},
+            queue=ReviewQueue([], size, dt.datetime.fromisoformat(oldest) if oldest else None),
+        )
 
 
 def size_band(records: int) -> str:
@@ -91,10 +121,8 @@ def link_method(explanation: str) -> str | None:
     return None
 
 
-def linkage_quality(
-    store: Store, queue: ReviewQueue, now: dt.datetime, days: int = 7
-) -> LinkageQuality:
-    """The figures from the stored links and audit records, with the review queue given."""
+def linkage_quality(store: Store, now: dt.datetime, days: int = 7) -> LinkageQuality:
+    """The figures from the stored links, audit records and review queue."""
     with store.engine.connect() as conn:
         sizes = [int(n) for (n,) in conn.execute(_person_sizes())]
         explanations = Counter(e for (e,) in conn.execute(select(links.c.explanation)))
@@ -111,7 +139,7 @@ def linkage_quality(
         per_person=_bands(sizes),
         linked_by=_methods(explanations),
         daily=_daily(((str(d), str(day), int(n)) for d, day, n in per_day), now, days),
-        queue=queue,
+        queue=review_queue(store, limit=0),
     )
 
 
@@ -142,3 +170,23 @@ def _daily(
         day = (now.date() - dt.timedelta(days=back)).isoformat()
         out[day] = (counts.get(("merged", day), 0), counts.get(("split", day), 0))
     return out
+
+
+def refresh_linkage_quality(store: Store, now: dt.datetime) -> LinkageQuality:
+    """Compute the figures and store them as the one summary row."""
+    quality = linkage_quality(store, now)
+    row = {"id": 1, "computed_at": now.isoformat(), "data": quality.to_json()}
+    stmt = store.insert(linkage_summary).values(row)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["id"], set_={"computed_at": row["computed_at"], "data": row["data"]}
+    )
+    with store.engine.begin() as conn:
+        conn.execute(stmt)
+    return quality
+
+
+def stored_linkage_quality(store: Store) -> LinkageQuality | None:
+    """The figures as the sinks last stored them (None: not yet)."""
+    with store.engine.connect() as conn:
+        data = conn.execute(select(linkage_summary.c.data)).scalar()
+    return None if data is None else LinkageQuality.from_json(data)

@@ -6,6 +6,7 @@ it to a standalone file.
 
 from __future__ import annotations
 
+import datetime as dt
 from html import escape
 
 from sinks.board import Good
@@ -142,8 +143,9 @@ def report_body(report: BoardReport) -> str:
     )
 
 
-def report_page(report: BoardReport, script: str = "") -> str:
-    """A standalone page (the export; the dashboard adds its refresh script)."""
+def report_page(report: BoardReport, script: str = "", after: str = "") -> str:
+    """A standalone page (the export; the dashboard adds its refresh script and, ``after``
+    the report, the linkage panel)."""
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         "<title>MASH Hub: safeguarding board report</title>"
@@ -151,7 +153,7 @@ def report_page(report: BoardReport, script: str = "") -> str:
         "<h1>Safeguarding board report</h1>"
         '<p class="meta">Computed by MASH Hub from the agencies\' events. '
         'Updated <span id="updated">when generated</span>.</p>'
-        f'<div id="report">{report_body(report)}</div>{script}</body></html>'
+        f'<div id="report">{report_body(report)}{after}</div>{script}</body></html>'
     )
 
 
@@ -161,9 +163,10 @@ def _rows(cells: list[tuple[str, ...]]) -> str:
     )
 
 
-def linkage_body(quality: LinkageQuality) -> str:
-    """The MASH manager's linkage figures (counts only) as HTML."""
-    waited = quality.oldest_waiting
+def linkage_body(quality: LinkageQuality, now: dt.datetime | None = None) -> str:
+    """The MASH manager's linkage figures (counts only) as HTML; the oldest item's age at
+    ``now`` (default: when the figures were computed)."""
+    waited = quality.oldest_waiting(now)
     oldest = "none waiting" if waited is None else f"{waited.total_seconds() / 3600:.1f} h"
     linked = sum(quality.linked_by.values())
     return (

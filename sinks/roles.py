@@ -3,8 +3,8 @@
 Three login roles, each granted only what its process does:
 
 - ``<prefix>_sinks``: the sinks process; reads and writes every hub table;
-- ``<prefix>_board``: the board's views (`mash report`, `mash dashboard`); reads the figures
-  and the contact counts, aggregates only;
+- ``<prefix>_board``: the board's views (`mash report`, `mash dashboard`); reads the figures,
+  the contact counts and the linkage summary, aggregates only;
 - ``<prefix>_console``: the analysts' console; reads links, episodes and facts (what its
   screens show), the review queue (possible matches, decisions), the figures and its users;
   appends to its access log. A reviewer's decision goes through Kafka, as children's services'.
@@ -35,6 +35,7 @@ from sinks.tables import (
     facts,
     figures,
     linkage_decisions,
+    linkage_summary,
     links,
     metadata,
     possible_matches,
@@ -57,7 +58,7 @@ class DbRole:
 _ALL = tuple(t.name for t in metadata.sorted_tables)
 _CONSOLE = (console_users.name, console_access.name)
 _HUB = tuple(t for t in _ALL if t not in _CONSOLE)
-_FIGURES = (figures.name, contact_counts.name)
+_FIGURES = (figures.name, contact_counts.name, linkage_summary.name)
 
 ROLES: Mapping[str, DbRole] = {
     "sinks": DbRole("the sinks: write what the streams publish", _HUB, _HUB),

@@ -23,6 +23,7 @@ __all__ = [
     "facts",
     "figures",
     "linkage_decisions",
+    "linkage_summary",
     "links",
     "metadata",
     "possible_matches",
@@ -147,3 +148,13 @@ linkage_decisions = Table(
 )
 """The standing decision on each pair (the latest by time, then event id); the reason text is
 stored here and nowhere logged."""
+
+linkage_summary = Table(
+    "linkage_summary",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("computed_at", String(40), nullable=False),
+    Column("data", Text, nullable=False),
+)
+"""One row: the linkage quality figures (counts only) as the sinks last computed them, so the
+board's views read aggregates and never the links or audit tables."""

@@ -46,6 +46,7 @@ from schemas.metrics import ContactCount
 from schemas.registry import codec_for
 from schemas.topics import AUDIT
 from sinks.facts import fact_of
+from sinks.linkage_quality import refresh_linkage_quality
 from sinks.metrics import refresh_figures
 from sinks.reviews import store_decisions, store_possible_matches
 from sinks.store import EpisodeChange, Store
@@ -311,6 +312,7 @@ def run_sinks(settings: WorkerSettings, stop: threading.Event | None = None) -> 
             if changes.due(time.monotonic()):
                 started = time.monotonic()
                 refresh_figures(store, settings.as_of)
+                refresh_linkage_quality(store, dt.datetime.now(dt.UTC))
                 changes.took(time.monotonic() - started)
     except SinkError as exc:  # the worker restarts the sinks, which read the batch again
         log.error("sinks.failed", reason=str(exc))

@@ -6,9 +6,16 @@ import datetime as dt
 from pathlib import Path
 
 from schemas.audit import AuditRecord
-from schemas.hub import Link, LinkOutcomeKind
-from sinks.linkage_quality import ReviewQueue, link_method, linkage_quality, size_band
+from schemas.hub import Link, LinkOutcomeKind, PossibleMatch
+from sinks.linkage_quality import (
+    link_method,
+    linkage_quality,
+    refresh_linkage_quality,
+    size_band,
+    stored_linkage_quality,
+)
 from sinks.report_html import linkage_body
+from sinks.reviews import store_possible_matches
 from sinks.store import Store
 
 NOW = dt.datetime(2026, 12, 2, 12, 0, tzinfo=dt.UTC)
@@ -24,6 +31,16 @@ def _link(record: str, person: str, why: str) -> Link:
         outcome=LinkOutcomeKind(outcome),
         weight=0.0,
         explanation=why,
+    )
+
+
+def _possible(record: str, other: str) -> PossibleMatch:
+    return PossibleMatch(
+        record_id=record,
+        candidate_record_id=other,
+        candidate_person_id=other,
+        weight=9.0,
+        explanation="probabilistic: given_name=close(+3.0)",
     )
 
 
@@ -54,8 +71,15 @@ def test_figures_count_persons_methods_merges_and_the_queue(tmp_path: Path) -> N
         ]
     )
     oldest = NOW - dt.timedelta(hours=5, minutes=30)
-    quality = linkage_quality(store, ReviewQueue(3, oldest), NOW)
+    waiting = [("a1", "b1", oldest), ("b1", "c1", NOW), ("a2", "c2", NOW)]
+    for record, other, seen in waiting:
+        store_possible_matches(store, [_possible(record, other)], seen)
+    store_possible_matches(store, [_possible("a1", "a3")], oldest)  # one person now: not waiting
+    quality = linkage_quality(store, NOW)
+    refresh_linkage_quality(store, NOW)
+    stored = stored_linkage_quality(store)
     store.close()
+    assert stored == quality  # what the board's views read is what was computed
 
     assert (quality.records, quality.persons) == (6, 3)
     assert quality.per_person == {"1": 1, "2": 1, "3-4": 1, "5-9": 0, "10+": 0}
@@ -64,6 +88,7 @@ def test_figures_count_persons_methods_merges_and_the_queue(tmp_path: Path) -> N
         "other identifier": 1,
         "mother and due date": 0,
         "probabilistic": 1,
+        "reviewer's decision": 0,
     }
     assert list(quality.daily) == [f"2026-11-{d}" for d in (26, 27, 28, 29, 30)] + [
         "2026-12-01",
@@ -71,10 +96,17 @@ def test_figures_count_persons_methods_merges_and_the_queue(tmp_path: Path) -> N
     ]
     assert quality.daily["2026-12-02"] == (1, 1)
     assert quality.daily["2026-12-01"] == (1, 0)
-    assert quality.oldest_waiting == dt.timedelta(hours=5, minutes=30)
+    assert (quality.queue.size, quality.oldest_waiting()) == (3, dt.timedelta(hours=5, minutes=30))
+    assert quality.oldest_waiting(NOW + dt.timedelta(hours=1)) == dt.timedelta(hours=6, minutes=30)
     page = linkage_body(quality)
     assert "5.5 h" in page
     assert ">3<" in page
+
+
+def test_nothing_stored_yet(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'hub.db'}")
+    assert stored_linkage_quality(store) is None
+    store.close()
 
 
 def test_bands_and_methods() -> None:
