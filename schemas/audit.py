@@ -45,6 +45,8 @@ class Decision(StrEnum):
     NEW_PERSON = "new_person"
     POSSIBLE_MATCH = "possible_match"
     MERGED = "merged"
+    SPLIT = "split"
+    """A person whose records now lie in two or more persons (later evidence, a decision)."""
     EPISODE_OPENED = "episode_opened"
     JOINED = "joined"
     DECIDED = "decided"

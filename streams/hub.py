@@ -118,7 +118,23 @@ class HubState:
             "why": result.why,
         }
         out.audit.append(AuditEntry(Decision.REVIEW_DECIDED, decision.event_id, at, facts))
+        self._audit_splits(result.moved, decision.event_id, at, out)
         return {p for _, old, new in result.moved for p in (old, new)}
+
+    def _audit_splits(
+        self, moved: Sequence[tuple[str, str, str]], event_id: str, at: str, out: HubOutput
+    ) -> None:
+        """Audit each person whose records now lie in two or more persons. (A person whose
+        records all moved to one other person was merged or renamed, not split.)"""
+        into: dict[str, set[str]] = {}
+        for _, old, new in moved:
+            into.setdefault(old, set()).add(new)
+        for old, persons in sorted(into.items()):
+            if self.linker.person.get(old) == old:  # the old person still exists
+                persons = persons | {old}
+            if len(persons) > 1:
+                facts = {"person_id": old, "into": ",".join(sorted(persons))}
+                out.audit.append(AuditEntry(Decision.SPLIT, event_id, at, facts))
 
     def _first_with(self, event: EventSummary) -> str:
         """The event that first brought this record with this content."""
@@ -153,6 +169,7 @@ class HubState:
             )
         for record_id, _, _ in result.moved:
             out.links.append(self._link(record_id, self.summaries[record_id], None))
+        self._audit_splits(result.moved, event.event_id, at, out)
         for c in result.possible:
             out.reviews.append(
                 PossibleMatch(
