@@ -22,6 +22,7 @@ from schemas.contracts import (
 
 __all__ = [
     "AUDIT",
+    "QUARANTINE",
     "Stage",
     "Table",
     "changelog",
@@ -32,6 +33,10 @@ __all__ = [
 
 AUDIT = "audit"
 """The audit chains: one key per chain, records as JSON lines."""
+
+
+QUARANTINE = "sinks.quarantine"
+"""Records of the internal topics that the sinks could not decode or store (dead letters)."""
 
 
 class Stage(StrEnum):
@@ -63,7 +68,13 @@ def hub_topics(settings: CommonSettings) -> list[str]:
     """Every topic the hub reads or writes (its tables' changelogs aside)."""
     contracts = (*AGENCY_CONTRACTS, CONTACT_COUNT, LINK, POSSIBLE_MATCH, EPISODE)
     names = [settings.topic(c.topic) for c in contracts]
-    return [*names, settings.deadletter_topic, settings.topic(AUDIT), settings.topic(IDENTITIES)]
+    return [
+        *names,
+        settings.deadletter_topic,
+        settings.topic(QUARANTINE),
+        settings.topic(AUDIT),
+        settings.topic(IDENTITIES),
+    ]
 
 
 def ensure_hub_topics(settings: CommonSettings) -> None:
