@@ -68,13 +68,7 @@ def hub_topics(settings: CommonSettings) -> list[str]:
     """Every topic the hub reads or writes (its tables' changelogs aside)."""
     contracts = (*AGENCY_CONTRACTS, CONTACT_COUNT, LINK, POSSIBLE_MATCH, EPISODE)
     names = [settings.topic(c.topic) for c in contracts]
-    return [
-        *names,
-        settings.deadletter_topic,
-        settings.topic(QUARANTINE),
-        settings.topic(AUDIT),
-        settings.topic(IDENTITIES),
-    ]
+    return [*names, settings.deadletter_topic, settings.topic(AUDIT), settings.topic(IDENTITIES)]
 
 
 def ensure_hub_topics(settings: CommonSettings) -> None:
@@ -82,5 +76,5 @@ def ensure_hub_topics(settings: CommonSettings) -> None:
     as a principal that may): the hand-over to linkage with one partition (one index sees
     every child), the rest with the hub's count."""
     *names, identities = hub_topics(settings)
-    ensure_topics(settings, names)
+    ensure_topics(settings, [*names, settings.topic(QUARANTINE)])  # the sinks' dead letters
     ensure_topics(settings, [identities], partitions=1)
