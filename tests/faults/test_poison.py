@@ -13,6 +13,7 @@ from mash.demo import wait_until_drained, wait_until_ready, worker_process
 from plumbing.keys import audit_key
 from plumbing.settings import WorkerSettings
 from schemas.audit import Decision, verify
+from schemas.common import record_key
 from schemas.contracts import AGENCY_CONTRACTS, CONTACT_COUNT, EPISODE, IDENTITIES, LINK
 from schemas.framing import encode
 from schemas.topics import AUDIT
@@ -56,8 +57,8 @@ def test_pills_on_every_topic_a_thousand_resends_and_a_clock_ahead_lose_nothing(
     store = Store(settings.database)
     want = expected(events)
     assert persons(store) == want.linker.person  # every event, each child once
-    fact_ids = sorted(f.event_id for f in store.facts())
-    assert len(fact_ids) == len(set(fact_ids)) == len({e.event_id for e in events})
+    keys = sorted(f.record_key for f in store.facts())  # one fact per agency record
+    assert len(keys) == len(set(keys)) == len({record_key(e) for e in events})
     decisions = store.audit_count()
     store.close()
     assert decisions[Decision.DEDUPLICATED.value] >= 999  # the re-sends, each decided once
