@@ -30,7 +30,7 @@ from plumbing.kafka import confluent_config, credentials
 from plumbing.logs import get_logger
 from plumbing.settings import CommonSettings, WorkerSettings
 from schemas.contracts import AGENCY_CONTRACTS
-from schemas.topics import AUDIT, ensure_hub_topics
+from schemas.topics import AUDIT, QUARANTINE, ensure_hub_topics
 from sinks.worker import sink_group, sink_topics
 
 __all__ = ["AGENCIES", "Grant", "acl_bindings", "grants", "rotate_password", "set_up"]
@@ -86,6 +86,8 @@ def grants(settings: WorkerSettings) -> list[Grant]:
     )
     out.append(_idempotent("hub"))
     out += _topics("sinks", sink_topics(settings), read, describe)
+    out += _topics("sinks", [settings.topic(QUARANTINE)], write, describe)
+    out.append(_idempotent("sinks"))
     group = ResourcePatternType.LITERAL
     out.append(Grant("sinks", ResourceType.GROUP, sink_group(settings), group, (read,)))
     out += _topics("console", [settings.topic("analysts.")], read, describe, prefix=True)

@@ -18,6 +18,7 @@ from mash.commands.bench import bench_app
 from mash.commands.broker import broker_app
 from mash.commands.credentials import credentials_app
 from mash.commands.db import db_app
+from mash.commands.deadletter import deadletter_app
 from mash.commands.review import review_app
 from mash.commands.settings import load_settings as _settings
 from mash.commands.users import users_app
@@ -42,6 +43,7 @@ app = typer.Typer(
 app.add_typer(broker_app, name="broker")
 app.add_typer(bench_app, name="bench")
 app.add_typer(db_app, name="db")
+app.add_typer(deadletter_app, name="deadletter")
 app.add_typer(credentials_app, name="credentials")
 app.add_typer(users_app, name="users")
 app.add_typer(review_app, name="review")

@@ -20,6 +20,7 @@ from pydantic import (
 )
 
 from schemas.identifiers import check_nhs_number, check_postcode, check_upn
+from schemas.limits import RECORD_KEY_CHARS, UNBORN_DUE_WITHIN_DAYS
 
 __all__ = [
     "Agency",
@@ -119,6 +120,13 @@ def _not_future(value: dt.date, info: ValidationInfo) -> dt.date:
     return value
 
 
+def _due_within_months(value: dt.date | None, info: ValidationInfo) -> dt.date | None:
+    clock = ValidationClock.of(info)
+    if value is not None and value > clock.now.date() + dt.timedelta(UNBORN_DUE_WITHIN_DAYS):
+        raise ValueError(f"is more than {UNBORN_DUE_WITHIN_DAYS} days ahead")
+    return value
+
+
 def _utc_millis(value: dt.datetime) -> dt.datetime:
     if value.tzinfo is None:
         raise ValueError("timestamp must carry a time zone (UTC)")
@@ -145,7 +153,7 @@ class Child(BaseModel):
     given_name: NonBlank
     family_name: NonBlank
     date_of_birth: dt.date | None = None
-    expected_delivery_date: dt.date | None = None
+    expected_delivery_date: Annotated[dt.date | None, AfterValidator(_due_within_months)] = None
     sex: Sex
     nhs_number: NhsNumber | None = None
     upn: Upn | None = None
@@ -185,7 +193,7 @@ class RelatedPerson(BaseModel):
     person_id: str | None = None
     given_name: NonBlank
     family_name: NonBlank
-    date_of_birth: dt.date | None = None
+    date_of_birth: PastDate | None = None
     nhs_number: NhsNumber | None = None
     postcode: Postcode | None = None
 
@@ -225,6 +233,9 @@ class Envelope(BaseModel):
             raise ValueError(f"event_type must be {self.EVENT_TYPE!r}")
         if self.reported_at < self.occurred_at:
             raise ValueError("reported_at is before occurred_at")
+        if len(record_key(self)) > RECORD_KEY_CHARS:
+            longest = RECORD_KEY_CHARS - len(record_key(self)) + len(self.agency_record_id)
+            raise ValueError(f"agency_record_id is longer than {longest} characters")
         return self
 
 

@@ -22,6 +22,7 @@ from schemas.contracts import (
 
 __all__ = [
     "AUDIT",
+    "QUARANTINE",
     "Stage",
     "Table",
     "changelog",
@@ -32,6 +33,10 @@ __all__ = [
 
 AUDIT = "audit"
 """The audit chains: one key per chain, records as JSON lines."""
+
+
+QUARANTINE = "sinks.quarantine"
+"""Records of the internal topics that the sinks could not decode or store (dead letters)."""
 
 
 class Stage(StrEnum):
@@ -71,5 +76,5 @@ def ensure_hub_topics(settings: CommonSettings) -> None:
     as a principal that may): the hand-over to linkage with one partition (one index sees
     every child), the rest with the hub's count."""
     *names, identities = hub_topics(settings)
-    ensure_topics(settings, names)
+    ensure_topics(settings, [*names, settings.topic(QUARANTINE)])  # the sinks' dead letters
     ensure_topics(settings, [identities], partitions=1)

@@ -29,12 +29,14 @@ __all__ = [
     "possible_matches",
 ]
 
+from schemas.limits import AGENCY_CHARS, EVENT_TYPE_CHARS, RECORD_KEY_CHARS
+
 metadata = MetaData()
 
 contact_counts = Table(
     "contact_counts",
     metadata,
-    Column("agency", String(32), primary_key=True),
+    Column("agency", String(AGENCY_CHARS), primary_key=True),
     Column("month", String(7), primary_key=True),
     Column("source_partition", Integer, primary_key=True),
     Column("contacts", BigInteger, nullable=False),
@@ -45,7 +47,7 @@ links = Table(
     metadata,
     Column("record_id", String(80), primary_key=True),
     Column("event_id", String(40), nullable=False, index=True),
-    Column("event_type", String(64), nullable=False),
+    Column("event_type", String(EVENT_TYPE_CHARS), nullable=False),
     Column("person_id", String(80), nullable=False, index=True),
     Column("weight", Float, nullable=False),
     Column("explanation", Text, nullable=False),
@@ -66,10 +68,10 @@ episodes = Table(
 facts = Table(
     "facts",
     metadata,
-    Column("record_key", String(120), primary_key=True),
+    Column("record_key", String(RECORD_KEY_CHARS), primary_key=True),
     Column("event_id", String(40), nullable=False),
-    Column("event_type", String(64), nullable=False, index=True),
-    Column("agency", String(32), nullable=False),
+    Column("event_type", String(EVENT_TYPE_CHARS), nullable=False, index=True),
+    Column("agency", String(AGENCY_CHARS), nullable=False),
     Column("occurred_on", String(10), nullable=False),
     Column("reported_at", String(32), nullable=False),
     Column("digest", String(32), nullable=False),

@@ -48,6 +48,7 @@ from schemas.topics import AUDIT
 from sinks.facts import fact_of
 from sinks.linkage_quality import refresh_linkage_quality
 from sinks.metrics import refresh_figures
+from sinks.quarantine import Quarantine, Quarantines, isolate
 from sinks.reviews import store_decisions, store_possible_matches
 from sinks.store import EpisodeChange, Store
 
@@ -121,8 +122,11 @@ def episode_change(record: Record, snapshot: EpisodeSnapshot | None) -> EpisodeC
 class Sinks:
     """Applies batches of the streams' output topics to the store."""
 
-    def __init__(self, settings: WorkerSettings, store: Store, codec: Codec) -> None:
+    def __init__(
+        self, settings: WorkerSettings, store: Store, codec: Codec, quarantine: Quarantines
+    ) -> None:
         self.codec = codec
+        self.quarantine = quarantine
         self.store = store
         self.audit_key = audit_key(settings)
         self.refused_audit = 0
@@ -138,19 +142,19 @@ class Sinks:
         }
 
     def apply(self, records: Mapping[str, Sequence[Any]]) -> bool:
-        """Write each topic's records (in partition order); True if the figures' inputs moved."""
+        """Write each topic's records (in partition order); True if the figures' inputs moved.
+        A record that cannot be decoded or stored is quarantined, and the rest are written."""
         moved = False
         for topic, batch in records.items():
-            moved |= self.writers[topic](batch)
+            moved |= isolate(self.writers[topic], batch, self.quarantine)
         return moved
 
     def _decoded(self, batch: Sequence[Record], packed: bool = False) -> list[Any]:
         """Each record's value decoded (a packed one: each of its events).
 
         The streams wrote these records after validating them, so one that does not decode is
-        not an agency's bad data but a broken deployment (a registry down, a worker of another
-        version): the sinks stop with an error naming it, nothing of the batch is committed,
-        and the worker restarts them to read it again.
+        junk written by someone else, or a broken deployment (a worker of another version):
+        `SinkError` naming it, and ``isolate`` quarantines it (to replay once fixed).
         """
         decoded = []
         for r in batch:
@@ -203,6 +207,8 @@ class Sinks:
         lines = [line for r in batch for line in (r.value or b"").decode().splitlines() if line]
         previous = self.store.audit_macs(_predecessors(lines))
         admitted, refused = admit(lines, previous, self.audit_key)
+        if any(chain == "?" for chain, _, _ in refused):  # junk, not a refused record
+            raise SinkError(f"{len(refused)} lines of the audit batch are not audit records")
         for chain, seq, reason in refused:
             self.refused_audit += 1
             log.error(
@@ -283,7 +289,8 @@ def run_sinks(settings: WorkerSettings, stop: threading.Event | None = None) -> 
     settings = settings.as_principal(SINKS_PRINCIPAL)
     require_topics(settings, sink_topics(settings))
     store = Store(settings.database)
-    sinks = Sinks(settings, store, codec_for(settings))
+    quarantine = Quarantine(settings)
+    sinks = Sinks(settings, store, codec_for(settings), quarantine)
     changes = Changes(settings.metrics_interval_s)
     consumer = Consumer(
         {
@@ -305,6 +312,7 @@ def run_sinks(settings: WorkerSettings, stop: threading.Event | None = None) -> 
             if messages:
                 if sinks.apply(_by_topic(messages)):
                     changes.touch()
+                quarantine.flush()  # delivered before the offsets pass them
                 try:
                     consumer.commit(asynchronous=False)  # what was consumed is what was written
                 except KafkaException as exc:  # e.g. a rebalance: the new owner re-applies them
@@ -320,4 +328,4 @@ def run_sinks(settings: WorkerSettings, stop: threading.Event | None = None) -> 
     finally:
         consumer.close()
         store.close()
-        log.info("sinks.stopped")
+        log.info("sinks.stopped", quarantined=quarantine.summary())

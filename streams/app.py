@@ -19,7 +19,13 @@ from plumbing.settings import WorkerSettings
 from schemas.contracts import AGENCY_CONTRACTS, IDENTITIES
 from schemas.registry import codec_for
 from schemas.topics import hub_topics
-from streams.faust_internals import Ownership, batches, check_faust_version, guard_offsets
+from streams.faust_internals import (
+    Ownership,
+    batches,
+    check_faust_version,
+    guard_offsets,
+    processed_or_reread,
+)
 from streams.intake import Intake
 from streams.linkage_agent import Linkage, linkage_batch_packs
 
@@ -103,12 +109,12 @@ def create_app(settings: WorkerSettings) -> faust.App:
 
     async def intake_agent(stream: faust.StreamT[bytes]) -> None:
         async for events in batches(app, stream, settings, owner, settings.batch_size):
-            await intake.process(events)
+            await processed_or_reread(app, owner, events, intake.process)
 
     async def linkage_agent(stream: faust.StreamT[bytes]) -> None:
         packs = linkage_batch_packs(settings)
         async for events in batches(app, stream, settings, owner, packs):
-            await linkage.process(events)
+            await processed_or_reread(app, owner, events, linkage.process)
 
     async def forget(sender: Any, *_: Any, **__: Any) -> None:
         # state kept in memory is only valid while this worker owns the partitions it came

@@ -11,7 +11,7 @@ this module (and of ``tests/unit/streams/test_faust_internals.py``), not a silen
 from __future__ import annotations
 
 import weakref
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from importlib.metadata import version
 from typing import Any, cast
@@ -30,6 +30,7 @@ __all__ = [
     "batches",
     "check_faust_version",
     "guard_offsets",
+    "processed_or_reread",
 ]
 
 log = get_logger(__name__)
@@ -147,6 +148,41 @@ async def batches(
             log.info("batch.overtaken_by_rebalance", events=len(events))
         for event in events if overtaken else (e for e in events if e.message.tp not in owned):
             event.message.acked = True  # never commit past an event this worker did not finish
+
+
+async def processed_or_reread(
+    app: faust.App,
+    owner: Ownership,
+    events: Sequence[faust.types.EventT[Any]],
+    process: Callable[[Sequence[faust.types.EventT[Any]]], Awaitable[None]],
+) -> None:
+    """Process a batch; if that fails, none of it is acknowledged and each of its partitions
+    is read again from the batch's first offset, then the error goes on (the agent restarts).
+
+    Without this, Faust's ``take_events`` acknowledges the whole buffer as the failed batch's
+    generator is closed, and the commit passes events that were neither processed nor
+    dead-lettered (issue 15: the valid events behind an oversized dead letter were lost).
+    """
+    try:
+        await process(events)
+    except Exception as exc:
+        first: dict[Any, int] = {}
+        for event in events:
+            event.message.acked = True  # makes Faust skip it: never committed as done
+            tp, offset = event.message.tp, event.message.offset
+            first[tp] = min(offset, first.get(tp, offset))
+        for tp, offset in first.items():
+            log.error(
+                "batch.failed",
+                topic=tp.topic,
+                partition=tp.partition,
+                offset=offset,
+                events=len(events),
+                error=type(exc).__name__,
+            )
+            owner.next_offset[tp] = offset
+            await app.consumer.seek(tp, offset)
+        raise
 
 
 def _commit_only_what_was_processed(app: faust.App) -> None:

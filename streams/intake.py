@@ -83,8 +83,9 @@ class Intake:
                     offset=letter.source.offset,
                     reason=letter.reason,
                 )
+                message = letter.message(self.settings.home)
                 await self.dead_letters.send(
-                    key=letter.source.key, value=letter.source.value, headers=letter.headers()
+                    key=message.key, value=message.value, headers=message.headers
                 )
             for count in updated:
                 await self.contact_counts.send(

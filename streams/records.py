@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from schemas.common import Envelope
+from schemas.deadletters import DeadLetterMessage, Origin, dead_letter
 
 __all__ = ["DeadLetter", "Incoming", "Valid"]
 
@@ -36,13 +38,16 @@ class DeadLetter:
     stage: str
     reason: str
 
+    def origin(self) -> Origin:
+        """Where it came from, the stage and the reason."""
+        s = self.source
+        return Origin(s.topic, s.partition, s.offset, self.stage, self.reason)
+
+    def message(self, home: Path) -> DeadLetterMessage:
+        """The dead letter to send (an oversized original is stored under ``home``)."""
+        return dead_letter(self.origin(), self.source.key, self.source.value, home)
+
     def headers(self) -> list[tuple[str, bytes]]:
-        """Kafka headers for the dead-letter topic (the value stays the original bytes)."""
-        return [
-            ("mash.reason", self.reason.encode()),
-            ("mash.stage", self.stage.encode()),
-            (
-                "mash.source",
-                f"{self.source.topic}/{self.source.partition}/{self.source.offset}".encode(),
-            ),
-        ]
+        """Kafka headers for the dead-letter topic (the value stays the original bytes; for
+        originals that may be large, ``message``)."""
+        return dead_letter(self.origin(), None, b"", Path()).headers

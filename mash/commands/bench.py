@@ -50,6 +50,28 @@ def bench_hub(
         run(settings, events, source, children)
 
 
+@bench_app.command("fuzz")
+def bench_fuzz(
+    inputs: Annotated[int, typer.Option(help="Generated inputs to decode")] = 1_000_000,
+    seed: Annotated[int, typer.Option(help="Seed of the generator")] = 0,
+) -> None:
+    """Decoder fuzzing: time, inputs/s, and every exception other than the contract error
+    (by type; the figure should be zero). Exits 1 if there was any."""
+    from mash.console import console
+    from mash.fuzz import fuzz
+
+    result = fuzz(inputs, seed)
+    console.print(
+        f"{result.inputs:,} inputs in {result.seconds:.1f} s ({result.rate:,.0f} inputs/s): "
+        f"{result.accepted:,} accepted, {result.refused:,} refused with the contract error, "
+        f"{sum(result.unexpected.values())} other exceptions"
+    )
+    for name, count in result.unexpected.most_common():
+        console.print(f"  {name}: {count} (first input, hex: {result.examples[name][:200]})")
+    if result.unexpected:
+        raise typer.Exit(1)
+
+
 @bench_app.command("latency")
 def bench_latency(
     rate: Annotated[float, typer.Option(help="Events per second, steady")] = 100.0,

@@ -39,9 +39,15 @@ def test_an_agency_writes_its_own_topics_and_reads_none() -> None:
             assert resource == "BROKER" or name.startswith((f"p.{agency}.", "p.deadletter"))
 
 
-def test_the_sinks_read_only_and_the_hub_creates_only_its_own_internal_topics() -> None:
-    for _, _, _, ops in _of("sinks"):
-        assert ops <= {"READ", "DESCRIBE"}
+def test_sinks_write_only_their_quarantine_and_the_hub_creates_only_its_own_topics() -> None:
+    for resource, name, _, ops in _of("sinks"):
+        if "WRITE" in ops or "IDEMPOTENT_WRITE" in ops:
+            assert (name, frozenset(ops)) in {
+                ("p.sinks.quarantine", frozenset({"WRITE", "DESCRIBE"})),
+                ("kafka-cluster", frozenset({"IDEMPOTENT_WRITE"})),
+            }
+        else:
+            assert ops <= {"READ", "DESCRIBE"} and resource != "BROKER"
     creating = [(n, p) for _, n, p, ops in _of("hub") if "CREATE" in ops]
     assert creating == [("app-", "PREFIXED")]
     assert ("GROUP", "app", "LITERAL", {"READ"}) in _of("hub")

@@ -112,6 +112,30 @@ def _error(kind: str, changes: dict[str, Any]) -> str:
             "event_type must be 'police.notification'",
         ),
         ("police.notification", {"subject.upn": "A801200005001"}, "subject.upn: UPN fails"),
+        (
+            "police.notification",
+            {"subject.date_of_birth": None, "subject.expected_delivery_date": dt.date(2090, 1, 1)},
+            "subject.expected_delivery_date: is more than 305 days ahead",
+        ),
+        (
+            "police.notification",
+            {
+                "related_persons": [
+                    {
+                        "role": "MOTHER",
+                        "given_name": "A",
+                        "family_name": "B",
+                        "date_of_birth": dt.date(2099, 1, 1),
+                    }
+                ]
+            },
+            "related_persons.0.date_of_birth: is in the future",
+        ),
+        (
+            "police.notification",
+            {"agency_record_id": "R" * 150},
+            "agency_record_id is longer than 113 characters",
+        ),
     ],
 )
 def test_a_bad_value_is_rejected_naming_the_field(

@@ -1,5 +1,5 @@
-"""The sinks apply each topic's records to the store; a record that does not decode stops
-them with an error naming it (the streams wrote it: a broken deployment, not bad data)."""
+"""The sinks apply each topic's records to the store; a record that cannot be decoded or
+stored is quarantined (and the rest of its batch written once), never a stop."""
 
 from __future__ import annotations
 
@@ -31,10 +31,26 @@ def _record(topic: str, offset: int, value: bytes) -> Record:
     return Record(topic, 0, offset, b"k", value, {})
 
 
+class Kept:
+    """The quarantine's place in a unit test: the records sent to it (Kafka in the fault
+    suite, ``tests/faults``)."""
+
+    def __init__(self) -> None:
+        self.records: list[tuple[Record, Exception]] = []
+
+    def send(self, record: Record, exc: Exception) -> None:
+        self.records.append((record, exc))
+
+
 @pytest.fixture
 def sinks(tmp_path: Path) -> Sinks:
     settings = WorkerSettings(home=tmp_path, audit_key="k" * 32)
-    return Sinks(settings, Store(f"sqlite:///{tmp_path / 'hub.db'}"), Codec())
+    return Sinks(settings, Store(f"sqlite:///{tmp_path / 'hub.db'}"), Codec(), Kept())
+
+
+def _kept(sinks: Sinks) -> list[tuple[Record, Exception]]:
+    assert isinstance(sinks.quarantine, Kept)
+    return sinks.quarantine.records
 
 
 def test_packed_events_become_facts(sinks: Sinks) -> None:
@@ -46,13 +62,45 @@ def test_packed_events_become_facts(sinks: Sinks) -> None:
     assert sinks.apply(batch) and len(sinks.store.facts()) == 30  # a replay adds nothing
 
 
-def test_a_record_that_does_not_decode_stops_the_batch_naming_it(sinks: Sinks) -> None:
-    frames = [encode(POLICE_NOTIFICATION, e) for e in _events(10)]
+def test_a_record_that_does_not_decode_is_quarantined_and_the_rest_written(
+    sinks: Sinks,
+) -> None:
+    frames = [encode(POLICE_NOTIFICATION, e) for e in _events(12)]
     topic = WorkerSettings().topic(IDENTITIES)
-    batch = {topic: [_record(topic, 0, pack(frames)), _record(topic, 1, b"\x00\x01broken")]}
-    with pytest.raises(SinkError, match=f"{topic} partition 0 offset 1"):
-        sinks.apply(batch)
-    assert sinks.store.facts() == []  # nothing of the batch written, nothing committed
+    batch = {
+        topic: [
+            _record(topic, 0, pack(frames[:10])),
+            _record(topic, 1, b"\x00\x01broken"),
+            _record(topic, 2, pack(frames[10:])),
+        ]
+    }
+    assert sinks.apply(batch)
+    assert len(sinks.store.facts()) == 12  # both good records, around the bad one
+    ((record, exc),) = _kept(sinks)
+    assert (record.topic, record.offset) == (topic, 1)
+    assert isinstance(exc, SinkError) and f"{topic} partition 0 offset 1" in str(exc)
+
+
+def test_junk_on_the_audit_topic_is_quarantined_and_the_chain_goes_on(sinks: Sinks) -> None:
+    chain = AuditChain.resume(b"k" * 32, "hub.intake.p0", None)
+    at = dt.datetime(2013, 1, 1, tzinfo=dt.UTC).isoformat()
+    first, second = (
+        chain.append([AuditEntry(Decision.VALIDATED, f"e{n}", at, {})])[0].to_json().encode()
+        for n in range(2)
+    )
+    topic = WorkerSettings().topic(AUDIT)
+    batch = [
+        _record(topic, 0, first),
+        _record(topic, 1, b"{not json"),
+        _record(topic, 2, b"\xff\xfe"),
+        _record(topic, 3, second),
+    ]
+    sinks.apply({topic: batch})
+    assert sinks.store.audit_count() == {Decision.VALIDATED.value: 2}
+    assert [(r.offset, type(e).__name__) for r, e in _kept(sinks)] == [
+        (1, "SinkError"),
+        (2, "UnicodeDecodeError"),
+    ]
 
 
 def test_contact_counts_are_upserted_and_do_not_move_the_figures(sinks: Sinks) -> None:

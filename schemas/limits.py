@@ -1,0 +1,20 @@
+"""Lengths the contracts and the database share, defined once: the pydantic models refuse
+at the edge what a column could not hold (``sinks.tables`` sizes its columns from here)."""
+
+from __future__ import annotations
+
+__all__ = ["AGENCY_CHARS", "EVENT_TYPE_CHARS", "RECORD_KEY_CHARS", "UNBORN_DUE_WITHIN_DAYS"]
+
+AGENCY_CHARS = 32
+"""An agency's name (``facts.agency``, ``contact_counts.agency``)."""
+
+EVENT_TYPE_CHARS = 64
+"""An event type (``facts.event_type``, ``links.event_type``)."""
+
+RECORD_KEY_CHARS = 120
+"""An agency's record key, ``<AGENCY>:<agency_record_id>`` (``facts.record_key``): the
+contract refuses an ``agency_record_id`` that would make it longer."""
+
+UNBORN_DUE_WITHIN_DAYS = 305
+"""An expected date of delivery further ahead than this (about ten months: a pregnancy is
+forty weeks) is refused as a mistake."""
