@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from sinks.board import Figure
     from sinks.store import Store
 
+from mash.cli_support import FLAGS, readable, run
 from mash.commands.audit import audit_app
 from mash.commands.bench import bench_app
 from mash.commands.broker import broker_app
@@ -21,7 +22,7 @@ from mash.commands.db import db_app
 from mash.commands.settings import load_settings as _settings
 from mash.commands.users import users_app
 from mash.console import board_tables, console
-from plumbing.errors import MashError
+from plumbing.errors import EXIT_REJECTED
 from plumbing.files import private_umask
 from plumbing.settings import (
     ConsoleSettings,
@@ -38,6 +39,31 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+
+def _version(shown: bool) -> None:
+    if shown:
+        from importlib.metadata import version
+
+        console.print(f"mash {version('mash-hub')}")
+        raise typer.Exit
+
+
+@app.callback()
+def _options(
+    debug: Annotated[bool, typer.Option("--debug", help="Show the traceback of an error")] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version"),
+    ] = False,
+) -> None:
+    """MASH Hub: multi-agency safeguarding events, linked and counted.
+
+    Exit status: 0 done, 1 rows rejected or a check failed, 2 usage, 3 cannot connect or
+    configuration, 4 nothing to show yet, 5 other failure (README: Exit codes)."""
+    FLAGS.debug = debug
+
+
 app.add_typer(broker_app, name="broker")
 app.add_typer(bench_app, name="bench")
 app.add_typer(db_app, name="db")
@@ -151,19 +177,13 @@ def publish(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV or JSONL export")],
 ) -> None:
     """Publish an agency export; exit 1 if any row was rejected (see the rejects file)."""
-    from mash.publishing import publish_files
+    from mash.publishing import print_report, publish_files
     from schemas.exports import count_rows
 
     settings = _settings(PublisherSettings)
     (report,) = publish_files(settings, {file: count_rows(file)}, f"Publishing {file.name}", agency)
-    for rejection in report.rejected:
-        console.print(f"[red]line {rejection.line}[/red]: {rejection.reason}")
-    console.print(
-        f"{report.published} published, {len(report.rejected)} rejected "
-        f"({report.rows_per_s:,.0f} rows/s)"
-        + (f"; rejects in {report.rejects_file}" if report.rejects_file else "")
-    )
-    raise typer.Exit(1 if report.rejected else 0)
+    print_report(report)
+    raise typer.Exit(EXIT_REJECTED if report.rejected else 0)
 
 
 @app.command()
@@ -347,16 +367,13 @@ def demo(
 
 
 def main() -> None:
-    """Entry point: run the CLI, turning expected errors into one clear line and exit 2.
+    """Entry point: run the CLI, an expected error one clear line and its exit status
+    (`plumbing.errors.EXIT_CODES`).
 
     Files are private before anything is written (the broker, the worker's sinks and RocksDB
     inherit the mask)."""
     private_umask()
-    try:
-        app()
-    except MashError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise SystemExit(2) from None
+    raise SystemExit(run(readable(typer.main.get_group(app))))
 
 
 if __name__ == "__main__":

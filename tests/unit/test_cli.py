@@ -1,4 +1,5 @@
-"""The CLI turns a bad setting into one line naming the variable, exit status 2."""
+"""The `mash` command: errors in one line with an exit status per kind, rejects a terminal
+and an agency can act on, readable help."""
 
 from __future__ import annotations
 
@@ -26,5 +27,5 @@ def test_a_bad_setting_is_one_clear_line(variable: str, value: str, says: str) -
         check=False,
         timeout=60,
     )
-    assert done.returncode == 2
+    assert done.returncode == 3  # configuration
     assert says in done.stdout and "Traceback" not in done.stdout + done.stderr
