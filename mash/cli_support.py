@@ -19,7 +19,7 @@ __all__ = ["EXAMPLES", "FLAGS", "Flags", "command_paths", "readable", "run"]
 EXAMPLES: dict[str, str] = {
     "publish": "mash publish police police.csv",
     "worker": "mash worker --role sinks",
-    "report": "COLUMNS=80 mash report --definitions --csv board.csv",
+    "report": "mash report --definitions --csv board.csv",
     "dashboard": "mash dashboard --host 0.0.0.0 --port 8050",
     "console": "mash console --port 8090",
     "sample": "mash sample police police.csv --count 1000",
