@@ -11,8 +11,10 @@ import typer
 
 if TYPE_CHECKING:
     from sinks.board import Figure
+    from sinks.figures import Provenance
     from sinks.store import Store
 
+from mash.cli_support import FLAGS, readable, run
 from mash.commands.audit import audit_app
 from mash.commands.bench import bench_app
 from mash.commands.broker import broker_app
@@ -20,10 +22,11 @@ from mash.commands.credentials import credentials_app
 from mash.commands.db import db_app
 from mash.commands.deadletter import deadletter_app
 from mash.commands.review import review_app
+from mash.commands.schemas import schemas_app
 from mash.commands.settings import load_settings as _settings
 from mash.commands.users import users_app
 from mash.console import board_tables, console, linkage_tables
-from plumbing.errors import MashError
+from plumbing.errors import EXIT_REJECTED, NoFigures
 from plumbing.files import private_umask
 from plumbing.settings import (
     ConsoleSettings,
@@ -40,6 +43,31 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+
+def _version(shown: bool) -> None:
+    if shown:
+        from importlib.metadata import version
+
+        console.print(f"mash {version('mash-hub')}")
+        raise typer.Exit
+
+
+@app.callback()
+def _options(
+    debug: Annotated[bool, typer.Option("--debug", help="Show the traceback of an error")] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version"),
+    ] = False,
+) -> None:
+    """MASH Hub: multi-agency safeguarding events, linked and counted.
+
+    Exit status: 0 done, 1 rows rejected or a check failed, 2 usage, 3 cannot connect or
+    configuration, 4 nothing to show yet, 5 other failure (README: Exit codes)."""
+    FLAGS.debug = debug
+
+
 app.add_typer(broker_app, name="broker")
 app.add_typer(bench_app, name="bench")
 app.add_typer(db_app, name="db")
@@ -89,64 +117,7 @@ def linkage_evaluate(
 
 
 app.add_typer(audit_app, name="audit")
-
-
-schemas_app = typer.Typer(help="The agency contracts (Avro schemas).", no_args_is_help=True)
 app.add_typer(schemas_app, name="schemas")
-
-
-@schemas_app.command("list")
-def schemas_list() -> None:
-    """Every export kind: its topic, schema versions and CSV columns (JSON cells marked)."""
-    from rich.table import Table
-
-    from schemas.adapters import ADAPTERS
-
-    table = Table(title="Export kinds (`mash publish KIND FILE`)")
-    for column in ("kind", "topic", "schema", "CSV columns ({} = a JSON cell)"):
-        table.add_column(column, overflow="fold")
-    for kind, adapter in ADAPTERS.items():
-        contract = adapter.contract
-        columns = [f"{{{c}}}" if c in adapter.json_columns else c for c in adapter.csv_columns]
-        table.add_row(
-            kind,
-            contract.topic,
-            f"{contract.fullname} v{contract.latest.version}",
-            ", ".join(columns),
-        )
-    console.print(table)
-
-
-@schemas_app.command("check")
-def schemas_check() -> None:
-    """Check every schema version can read all earlier ones (BACKWARD_TRANSITIVE)."""
-    from schemas.contracts import CONTRACTS
-    from schemas.evolution import check_contracts
-
-    problems = check_contracts()
-    for contract in CONTRACTS:
-        versions = ", ".join(f"v{v.version}" for v in contract.versions)
-        bad = any(p.fullname == contract.fullname for p in problems)
-        console.print(
-            f"{'[red]✗[/red]' if bad else '[green]✓[/green]'} {contract.fullname} "
-            f"({versions}) on {contract.topic}"
-        )
-    for problem in problems:
-        console.print(f"[red]incompatible:[/red] {problem}")
-    raise typer.Exit(1 if problems else 0)
-
-
-@schemas_app.command("export")
-def schemas_export(
-    directory: Annotated[Path, typer.Argument(help="where to write the schema files")],
-) -> None:
-    """Write one self-contained .avsc per topic and version, its fingerprint, and index.json."""
-    from schemas.standalone import export_schemas
-
-    exported = export_schemas(directory, _settings(PublisherSettings))
-    for entry in exported:
-        console.print(f"{entry.topic}  v{entry.version}  {entry.file}  {entry.fingerprint}")
-    console.print(f"{len(exported)} schemas and index.json in {directory}")
 
 
 @app.command()
@@ -155,19 +126,13 @@ def publish(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV or JSONL export")],
 ) -> None:
     """Publish an agency export; exit 1 if any row was rejected (see the rejects file)."""
-    from mash.publishing import publish_files
+    from mash.publishing import print_report, publish_files
     from schemas.exports import count_rows
 
     settings = _settings(PublisherSettings)
     (report,) = publish_files(settings, {file: count_rows(file)}, f"Publishing {file.name}", agency)
-    for rejection in report.rejected:
-        console.print(f"[red]line {rejection.line}[/red]: {rejection.reason}")
-    console.print(
-        f"{report.published} published, {len(report.rejected)} rejected "
-        f"({report.rows_per_s:,.0f} rows/s)"
-        + (f"; rejects in {report.rejects_file}" if report.rejects_file else "")
-    )
-    raise typer.Exit(1 if report.rejected else 0)
+    print_report(report)
+    raise typer.Exit(EXIT_REJECTED if report.rejected else 0)
 
 
 @app.command()
@@ -226,10 +191,12 @@ def report(
         typer.Option(formats=["%Y-%m-%d"], help="Reporting date (default: the stored figures')"),
     ] = None,
     analyst: Annotated[bool, typer.Option(help="Show every count (no suppression)")] = False,
+    definitions: Annotated[bool, typer.Option(help="Show each figure's definition")] = False,
     html: Annotated[Path | None, typer.Option(help="Also write the report as HTML")] = None,
     csv: Annotated[Path | None, typer.Option(help="Also write every cell as CSV")] = None,
 ) -> None:
-    """Print the board report (and export it): every figure, computed from the events."""
+    """Print the board report (and export it): every figure, computed from the events, and
+    when and from how many; exit 4 if there are no figures yet."""
     from sinks.linkage_quality import stored_linkage_quality
     from sinks.report import build_report, report_csv
     from sinks.report_html import report_page
@@ -238,19 +205,15 @@ def report(
     settings = _settings(SinkSettings)
     store = Store(settings.database)
     try:
-        board = _board(store, settings, as_of.date() if as_of else None)
-        shown = build_report(
-            board[1],
-            board[0],
-            hide=not analyst,
-            low=settings.suppress_low,
-            high=settings.suppress_high,
-        )
+        day, figures, provenance = _board(store, settings, as_of.date() if as_of else None)
         quality = stored_linkage_quality(store)
     finally:
         store.close()
+    low, high = settings.suppress_low, settings.suppress_high
+    shown = build_report(figures, day, hide=not analyst, low=low, high=high)
+    console.print(_provenance_line(day, provenance), highlight=False)
     linkage = [] if quality is None else linkage_tables(quality, dt.datetime.now(dt.UTC))
-    for table in [*board_tables(shown), *linkage]:
+    for table in [*board_tables(shown, definitions), *linkage]:
         console.print(table)
     for path, text in ((html, report_page(shown) if html else ""), (csv, report_csv(shown))):
         if path is not None:
@@ -261,40 +224,67 @@ def report(
 
 def _board(
     store: Store, settings: SinkSettings, as_of: dt.date | None
-) -> tuple[dt.date, list[Figure]]:
-    """The stored figures, or figures computed afresh for another reporting date."""
-    from sinks.metrics import board_figures
+) -> tuple[dt.date, list[Figure], Provenance | None]:
+    """The stored figures, or figures computed afresh for another reporting date;
+    `NoFigures` if no event has reached the store."""
+    from sinks.metrics import figures_from_events
 
     stored_as_of, stored = store.figures()
     if as_of is None and stored_as_of is not None:
-        return stored_as_of, stored
-    day = as_of or settings.as_of
-    return day, board_figures(store, day)
+        day, figures, provenance = stored_as_of, stored, store.figures_provenance()
+    else:
+        day = as_of or settings.as_of
+        figures, provenance = figures_from_events(store, day)
+    if provenance is not None and not provenance.events:
+        raise NoFigures(
+            "no figures yet: no event has reached the database — run `mash worker` and "
+            "`mash publish`, or `mash demo`"
+        )
+    return day, figures, provenance
 
 
-@app.command()
-def dashboard() -> None:
-    """Serve the board's dashboard (live figures from the database) until interrupted."""
-    import uvicorn
-
-    from sinks.dashboard import create_dashboard
-
-    settings = _settings(DashboardSettings)
-    console.print(f"Dashboard on http://{settings.dashboard_host}:{settings.dashboard_port}/")
-    uvicorn.run(
-        create_dashboard(settings),
-        host=settings.dashboard_host,
-        port=settings.dashboard_port,
-        log_level="warning",
+def _provenance_line(day: dt.date, provenance: Provenance | None) -> str:
+    if provenance is None:
+        return f"Reporting date {day:%d %B %Y}; when these figures were computed is not stored."
+    latest = provenance.latest_event
+    upto = f", reported up to {latest:%d %B %Y %H:%M} UTC" if latest else ""
+    computed = f"{provenance.computed_at:%d %B %Y %H:%M}"
+    return (
+        f"Reporting date {day:%d %B %Y}. Figures computed {computed} UTC "
+        f"from {provenance.events:,} events{upto}."
     )
 
 
+Host = Annotated[str | None, typer.Option(help="Interface to listen on (default: the setting)")]
+Port = Annotated[int | None, typer.Option(help="Port to listen on (default: the setting)")]
+
+
+@app.command()
+def dashboard(host: Host = None, port: Port = None) -> None:
+    """Serve the board's dashboard (live figures from the database) until interrupted."""
+    import uvicorn
+
+    from plumbing.ports import require_free_port
+    from sinks.dashboard import create_dashboard
+
+    settings = _settings(DashboardSettings)
+    host, port = host or settings.dashboard_host, port or settings.dashboard_port
+    require_free_port(host, port, "MASH_DASHBOARD_PORT (or --port)")
+    app_ = create_dashboard(settings)
+    console.print(f"Dashboard on http://{host}:{port}/")
+    uvicorn.run(app_, host=host, port=port, log_level="warning")
+
+
 @app.command("console")
-def console_command() -> None:
+def console_command(host: Host = None, port: Port = None) -> None:
     """Serve the analysts' console (sign-in, roles, access log) until interrupted."""
     from mash.console_server import serve_console
 
-    serve_console(_settings(ConsoleSettings))
+    settings = _settings(ConsoleSettings)
+    update = {"console_bind": host or settings.console_bind}
+    serve_console(
+        settings.model_copy(update=update | {"console_port": port or settings.console_port})
+    )
 
 
 @app.command()
@@ -354,16 +344,13 @@ def demo(
 
 
 def main() -> None:
-    """Entry point: run the CLI, turning expected errors into one clear line and exit 2.
+    """Entry point: run the CLI, an expected error one clear line and its exit status
+    (`plumbing.errors.EXIT_CODES`).
 
     Files are private before anything is written (the broker, the worker's sinks and RocksDB
     inherit the mask)."""
     private_umask()
-    try:
-        app()
-    except MashError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise SystemExit(2) from None
+    raise SystemExit(run(readable(typer.main.get_group(app))))
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from rich.console import Console
+from rich.console import Console, RenderableType
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -14,9 +15,10 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from sinks.linkage_quality import LinkageQuality
-from sinks.report import BoardReport
+from sinks.report import BoardReport, BoardTable
 
 __all__ = ["board_tables", "console", "linkage_tables", "progress"]
 
@@ -39,33 +41,91 @@ def progress() -> Progress:
 _RAG_STYLE = {"RED": "bold red", "GREEN": "bold green", "AMBER": "bold yellow"}
 
 
-def board_tables(report: BoardReport) -> list[Table]:
-    """The board report's tables for the terminal, definitions as captions."""
-    tables = []
+def board_tables(
+    report: BoardReport, definitions: bool = False, width: int | None = None
+) -> list[RenderableType]:
+    """The board report for a terminal of ``width`` columns (the console's by default): a
+    table too wide for it is shown as its rows, each a line of its name and a line of its
+    figures; definitions as captions when asked for; the "c" legend and what is not
+    computed at the end."""
+    shown: list[RenderableType] = []
     for board in report.tables:
-        table = Table(
-            title=board.title,
-            caption="; ".join(
-                f"{d.title}: {d.counts}" + (f" / {d.denominator}" if d.denominator else "")
-                for d in board.definitions
-            ),
-            caption_justify="left",
-        )
-        for n, name in enumerate(board.header):
-            table.add_column(name, justify="left" if n == 0 else "right")
-        for n, row in enumerate(board.rows):
-            total = n >= len(board.rows) - board.totals
-            cells = [f"[{_RAG_STYLE[v]}]{v}[/]" if v in _RAG_STYLE else v for v in row]
-            table.add_row(*cells, style="bold" if total else None)
-        tables.append(table)
+        wide = _natural_width(board) > (width or console.width)
+        shown.append(_as_rows(board, definitions) if wide else _as_table(board, definitions))
     if report.corrections:
         fixes = Table(title="Corrections to the published 2012-13 report")
         for name in ("Figure", "Published", "From the events"):
             fixes.add_column(name)
         for row in report.corrections:
             fixes.add_row(*row)
-        tables.append(fixes)
-    return tables
+        shown.append(fixes)
+    shown.append(_legend(report, definitions))
+    return shown
+
+
+def _caption(board: BoardTable, definitions: bool) -> str | None:
+    if not definitions:
+        return None
+    return "; ".join(
+        f"{d.title}: {d.counts}" + (f" / {d.denominator}" if d.denominator else "")
+        for d in board.definitions
+    )
+
+
+def _cell(value: str) -> str:
+    return f"[{_RAG_STYLE[value]}]{value}[/]" if value in _RAG_STYLE else escape(value)
+
+
+def _as_table(board: BoardTable, definitions: bool) -> Table:
+    table = Table(title=board.title, caption=_caption(board, definitions), caption_justify="left")
+    for n, name in enumerate(board.header):
+        table.add_column(name, justify="left" if n == 0 else "right")
+    for n, row in enumerate(board.rows):
+        total = n >= len(board.rows) - board.totals
+        table.add_row(*map(_cell, row), style="bold" if total else None)
+    return table
+
+
+def _as_rows(board: BoardTable, definitions: bool) -> Table:
+    """One indicator (row) to a line of its name and a line of its figures."""
+    table = Table(
+        title=board.title,
+        caption=_caption(board, definitions),
+        caption_justify="left",
+        show_header=False,
+        expand=True,
+    )
+    table.add_column(board.header[0])
+    for row in board.rows:
+        figures = "  ".join(
+            f"[dim]{escape(h)}[/] {_cell(v)}"
+            for h, v in zip(board.header[1:], row[1:], strict=True)
+        )
+        table.add_row(f"[bold]{escape(row[0])}[/]\n  {figures}")
+    return table
+
+
+def _natural_width(board: BoardTable) -> int:
+    """Columns the table needs with no cell wrapped (borders and padding included)."""
+    widths = [
+        max([len(h), *(len(row[n]) for row in board.rows)]) for n, h in enumerate(board.header)
+    ]
+    return sum(widths) + 3 * len(widths) + 1
+
+
+def _legend(report: BoardReport, definitions: bool) -> Text:
+    low, high = report.threshold
+    lines = [
+        f"c: a count from {low} to {high}, or a cell that would give one away, is hidden "
+        "(`mash report --analyst` shows every count)"
+        if report.suppressed
+        else "Analysts' view: no counts are hidden.",
+        "Not computed from the events (no feed):",
+        *(f"  - {m}" for m in report.not_from_events),
+    ]
+    if not definitions:
+        lines.append("Definitions of every figure: `mash report --definitions`")
+    return Text("\n".join(lines))
 
 
 def linkage_tables(quality: LinkageQuality, now: dt.datetime | None = None) -> list[Table]:

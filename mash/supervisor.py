@@ -9,6 +9,7 @@ import sys
 import threading
 
 from plumbing.logs import get_logger
+from plumbing.ports import require_free_port
 from plumbing.settings import WorkerSettings
 from sinks.worker import PARENT_PID, run_sinks
 from streams.app import run_streams
@@ -19,10 +20,12 @@ log = get_logger(__name__)
 
 
 def run_worker(settings: WorkerSettings) -> None:
-    """Run the worker's role in the foreground until stopped (SIGINT/SIGTERM)."""
+    """Run the worker's role in the foreground until stopped (SIGINT/SIGTERM); `PortInUse`
+    before anything starts if the streams' web port is taken."""
     if settings.role == "sinks":
         run_sinks(settings)
         return
+    require_free_port(settings.web_bind, settings.web_port, "MASH_WEB_PORT")
     sinks = _Sinks() if settings.role == "all" else None
     try:
         run_streams(settings)

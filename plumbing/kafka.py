@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import socket
 import ssl
 import time
 from collections.abc import Iterable
@@ -16,7 +17,7 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
-from plumbing.errors import KafkaAccessError
+from plumbing.errors import KafkaAccessError, KafkaUnreachable
 from plumbing.logs import get_logger
 from plumbing.settings import CommonSettings
 
@@ -33,6 +34,7 @@ __all__ = [
     "read_topic",
     "require_topics",
     "ssl_context",
+    "wait_for_kafka",
 ]
 
 log = get_logger(__name__)
@@ -158,8 +160,29 @@ def ensure_topics(
         admin.close()
 
 
+def wait_for_kafka(settings: CommonSettings) -> None:
+    """Return once a bootstrap server accepts a connection; `KafkaUnreachable` in one line
+    after ``connect_timeout_s`` (the clients would otherwise retry for half a minute)."""
+    servers = [s.strip().rpartition(":") for s in settings.bootstrap_servers.split(",")]
+    deadline = time.monotonic() + settings.connect_timeout_s
+    while True:
+        for host, _, port in servers:
+            left = deadline - time.monotonic()
+            with contextlib.suppress(OSError, ValueError):
+                socket.create_connection((host.strip("[]"), int(port)), max(left, 0.1)).close()
+                return
+        if time.monotonic() >= deadline:
+            raise KafkaUnreachable(
+                f"no Kafka at {settings.bootstrap_servers} — run 'mash broker start' "
+                "or set MASH_KAFKA_BOOTSTRAP"
+            )
+        time.sleep(0.25)
+
+
 def missing_topics(settings: CommonSettings, names: Iterable[str]) -> list[str]:
-    """Those of ``names`` that do not exist, or that this principal may not see."""
+    """Those of ``names`` that do not exist, or that this principal may not see
+    (`KafkaUnreachable` if no Kafka answers within the connect timeout)."""
+    wait_for_kafka(settings)
     consumer = KafkaConsumer(**kafka_python_config(credentials(settings)), enable_auto_commit=False)
     try:
         existing = consumer.topics()

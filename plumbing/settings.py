@@ -45,6 +45,8 @@ class CommonSettings(BaseSettings):
     secrets_dir: Path | None = None
     """Passwords of the local principals and the local CA; default ``<home>/secrets``."""
     broker_port: int = 9092
+    connect_timeout_s: float = 5.0
+    """How long a command waits for Kafka to answer before it gives up in one line."""
     topic_prefix: str = "mash"
     schema_registry_url: str | None = None
     """A Confluent-compatible schema registry; set, producers use the Confluent wire format."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,10 +19,10 @@ from plumbing.kafka import credentials, kafka_python_config, require_topics
 from plumbing.keys import key_secret
 from plumbing.logs import get_logger
 from plumbing.settings import PublisherSettings
+from producers.rejects import Rejection, problems_of, write_rejects
 from schemas.adapters import AgencyAdapter, adapter_for
 from schemas.common import ValidationClock
-from schemas.contracts import describe_errors
-from schemas.exports import read_export
+from schemas.exports import check_export, read_export
 from schemas.registry import codec_for
 
 __all__ = [
@@ -37,15 +36,6 @@ __all__ = [
 log = get_logger(__name__)
 
 
-@dataclass(frozen=True)
-class Rejection:
-    """A row that was not published: where it was, why, and its original text."""
-
-    line: int
-    reason: str
-    raw: bytes
-
-
 @dataclass
 class PublishReport:
     """What one `mash publish` did."""
@@ -56,6 +46,9 @@ class PublishReport:
     rejected: list[Rejection] = field(default_factory=list)
     rejects_file: Path | None = None
     seconds: float = 0.0
+    lines: tuple[int, int] | None = None
+    """The first and last line of the rows read; every row between them that was not
+    rejected was published."""
 
     @property
     def rows_per_s(self) -> float:
@@ -148,10 +141,12 @@ class Publisher:
     ) -> PublishReport:
         """Publish every valid row of ``path``; reject the rest to a file and the dead letters.
 
+        The kind, the file and its header are checked before connecting (`UsageError`).
         Raises `PublishError` if Kafka did not acknowledge every record of this file (records
         of files published before by this publisher play no part).
         """
         adapter = adapter_for(agency)
+        check_export(path, adapter)
         topic = self.settings.topic(adapter.contract.topic)
         settings = self.settings.as_principal(agency_principal(adapter.contract.topic))
         require_topics(settings, [topic, settings.deadletter_topic])
@@ -166,7 +161,8 @@ class Publisher:
             raise PublishError(
                 f"{len(failures)} records were not acknowledged by Kafka: {failures[0]!r}"
             )
-        report.rejects_file = self._write_rejects(report)
+        if report.rejected:
+            report.rejects_file = write_rejects(report.rejected, path, self.settings.rejects_path)
         log.info(
             "publish.done",
             agency=agency,
@@ -188,12 +184,13 @@ class Publisher:
         clock = ValidationClock(skew=dt.timedelta(seconds=self.settings.clock_skew_s))
         pending = 0
         for row in read_export(report.path, adapter):
+            report.lines = (report.lines[0] if report.lines else row.line, row.line)
             try:
                 record = row.build(clock)
-            except ValidationError as exc:
-                self._reject(report, Rejection(row.line, describe_errors(exc), row.raw), failures)
-            except ValueError as exc:
-                self._reject(report, Rejection(row.line, str(exc), row.raw), failures)
+            except (ValidationError, ValueError) as exc:
+                cells = row.cells if isinstance(row.cells, dict) else None
+                rejection = Rejection(row.line, problems_of(exc), row.raw, cells)
+                self._reject(report, rejection, failures)
             else:
                 value = self.codec.encode(adapter.contract, record, topic)
                 self._send(topic, subject_key(record, self.key_secret), value, failures)
@@ -220,7 +217,7 @@ class Publisher:
         self, report: PublishReport, rejection: Rejection, failures: list[BaseException]
     ) -> None:
         report.rejected.append(rejection)
-        log.warning(
+        log.debug(  # the terminal and the rejects file tell the user; the log would repeat it
             "publish.rejected",
             agency=report.agency,
             file=report.path.name,
@@ -239,22 +236,3 @@ class Publisher:
                 ("mash.source", f"{report.path.name}:{rejection.line}".encode()),
             ],
         )
-
-    def _write_rejects(self, report: PublishReport) -> Path | None:
-        if not report.rejected:
-            return None
-        self.settings.rejects_path.mkdir(parents=True, exist_ok=True)
-        out = self.settings.rejects_path / f"{report.path.name}.rejects.jsonl"
-        with out.open("w", encoding="utf-8") as handle:
-            for r in report.rejected:
-                handle.write(
-                    json.dumps(
-                        {
-                            "line": r.line,
-                            "reason": r.reason,
-                            "row": r.raw.decode("utf-8", "replace"),
-                        }
-                    )
-                    + "\n"
-                )
-        return out

@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from plumbing.errors import UsageError
 from schemas.common import Agency, ValidationClock
 from schemas.contracts import AGENCY_CONTRACTS, Contract
 
@@ -148,13 +149,14 @@ ADAPTERS: dict[str, AgencyAdapter] = {a.name: a for a in map(_adapter, AGENCY_CO
 
 
 def adapter_for(kind: str) -> AgencyAdapter:
-    """The adapter for an event type, or for an agency that publishes only one type."""
+    """The adapter for an event type, or for an agency that publishes only one type;
+    `UsageError` naming the valid kinds otherwise."""
     if kind in ADAPTERS:
         return ADAPTERS[kind]
     single = [a for a in ADAPTERS.values() if a.source_agency.value.lower() == kind.lower()]
     if len(single) == 1:
         return single[0]
-    raise KeyError(
-        f"no export kind {kind!r}; known: police, health, probation, education, "
-        f"community_safety, lado, or an event type: {', '.join(ADAPTERS)}"
+    raise UsageError(
+        f"no export kind {kind!r}: use one of police, health, probation, education, "
+        f"community_safety, lado, or an event type (`mash schemas list`)"
     )

@@ -1,4 +1,11 @@
-"""Agency export files: read them row by row (with line numbers), and write them."""
+"""Agency export files: check them, read them row by row (with line numbers), and write them.
+
+A row whose text is not UTF-8, or with a cell (a JSONL line) over `MAX_CELL_CHARS`, is a bad
+row like any other: `ExportRow.build` raises `RowError` naming the column. A file that is not
+text at all (a NUL byte), of an unknown type or without the documented header is refused by
+`check_export` before anything is sent. A rejects file (the columns plus ``line`` and
+``reason``) can be published again once fixed: those two columns are ignored.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +18,36 @@ from typing import IO
 
 from pydantic import BaseModel
 
-from plumbing.errors import PublishError
+from plumbing.errors import UsageError
 from schemas.adapters import AgencyAdapter
 from schemas.common import ValidationClock
 
-__all__ = ["ExportRow", "count_rows", "read_export", "write_export"]
+__all__ = [
+    "MAX_CELL_CHARS",
+    "REJECT_COLUMNS",
+    "ExportRow",
+    "RowError",
+    "check_export",
+    "count_rows",
+    "read_export",
+    "write_export",
+]
+
+MAX_CELL_CHARS = 64 * 1024
+"""The longest CSV cell (or JSONL line) a row may have; longer, the row is rejected."""
+REJECT_COLUMNS = ("line", "reason")
+"""The columns a rejects file adds to the export's own (ignored when it is published again)."""
+_SUFFIXES = {".csv", ".jsonl", ".ndjson"}
+_SNIFF_BYTES = 64 * 1024
+
+
+class RowError(ValueError):
+    """A row that cannot be read: which column (or ``record``) and what is wrong."""
+
+    def __init__(self, column: str, problem: str) -> None:
+        super().__init__(f"{column}: {problem}")
+        self.column = column
+        self.problem = problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,31 +60,62 @@ class ExportRow:
     adapter: AgencyAdapter
 
     def build(self, clock: ValidationClock) -> BaseModel:
-        """The validated model; raises pydantic's ValidationError or ValueError."""
+        """The validated model; raises pydantic's ValidationError, `RowError` or ValueError."""
         if isinstance(self.cells, dict):
+            for column, text in self.cells.items():
+                _check_text(column or "record", text)
             return self.adapter.from_csv_row(self.cells, clock)
+        _check_text("record", self.cells)
         try:
             obj = json.loads(self.cells)
         except json.JSONDecodeError as exc:
-            raise ValueError(f"not JSON: {exc.msg} at column {exc.colno}") from None
+            raise RowError("record", f"not JSON: {exc.msg} at column {exc.colno}") from None
         if not isinstance(obj, dict):
-            raise ValueError("a JSONL line must be a JSON object")
+            raise RowError("record", "a JSONL line must be a JSON object")
         return self.adapter.from_dict(obj, clock)
 
     @property
     def raw(self) -> bytes:
-        """The row as it was read (a CSV row as a JSON object), for rejects and dead letters."""
+        """The row's bytes as read (a CSV row as a JSON object), for the dead letters."""
         if isinstance(self.cells, dict):
             return json.dumps(self.cells, separators=(",", ":")).encode()
-        return self.cells.encode()
+        return self.cells.encode("utf-8", "surrogateescape")
+
+
+def _check_text(column: str, text: str | list[str] | None) -> None:
+    """`RowError` if a cell is over the limit or holds bytes that are not UTF-8."""
+    if not isinstance(text, str):
+        return  # a short row's missing cells (None); the contract names them
+    if len(text) > MAX_CELL_CHARS:
+        raise RowError(column, f"cell longer than {MAX_CELL_CHARS:,} characters")
+    bad = next((c for c in text if "\udc80" <= c <= "\udcff"), None)
+    if bad is not None:
+        raise RowError(column, f"not UTF-8 text (byte 0x{ord(bad) - 0xDC00:02x})")
+
+
+def check_export(path: Path, adapter: AgencyAdapter) -> None:
+    """`UsageError` in one line unless ``path`` is a readable CSV or JSONL text export (with
+    every documented column, for a CSV): checked before anything is sent."""
+    suffix = path.suffix.lower()
+    if suffix not in _SUFFIXES:
+        raise UsageError(f"{path}: unknown export type {suffix!r}; use .csv or .jsonl")
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(_SNIFF_BYTES)
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot be read ({exc.strerror})") from None
+    if b"\0" in head:
+        raise UsageError(f"{path}: not a text file (a NUL byte at offset {head.index(0)})")
+    if suffix == ".csv":
+        with path.open(newline="", encoding="utf-8", errors="surrogateescape") as handle:
+            _header(csv.DictReader(handle), adapter, path)
 
 
 def read_export(path: Path, adapter: AgencyAdapter) -> Iterator[ExportRow]:
     """Each row of a CSV or JSONL export, with its line number."""
+    check_export(path, adapter)
     suffix = path.suffix.lower()
-    if suffix not in {".csv", ".jsonl", ".ndjson"}:
-        raise PublishError(f"{path}: unknown export type {suffix!r} (expected .csv or .jsonl)")
-    with path.open(newline="", encoding="utf-8") as handle:
+    with path.open(newline="", encoding="utf-8", errors="surrogateescape") as handle:
         yield from (
             _csv_rows(handle, adapter) if suffix == ".csv" else _jsonl_rows(handle, adapter)
         )
@@ -65,13 +128,31 @@ def count_rows(path: Path) -> int:
     return lines - 1 if path.suffix.lower() == ".csv" else lines
 
 
-def _csv_rows(handle: IO[str], adapter: AgencyAdapter) -> Iterator[ExportRow]:
-    reader = csv.DictReader(handle)
-    missing = set(adapter.csv_columns) - set(reader.fieldnames or ())
+def _header(reader: csv.DictReader[str], adapter: AgencyAdapter, path: Path) -> list[str]:
+    """The CSV's columns; `UsageError` naming those the header lacks."""
+    try:
+        fields = list(reader.fieldnames or ())
+    except csv.Error as exc:
+        raise UsageError(f"{path}: the header is not CSV ({exc})") from None
+    missing = [c for c in adapter.csv_columns if c not in fields]
     if missing:
-        raise PublishError(f"CSV header lacks columns: {', '.join(sorted(missing))}")
+        named = ", ".join(missing[:4]) + (f" and {len(missing) - 4} more" if missing[4:] else "")
+        raise UsageError(
+            f"{path}: the CSV header lacks {named} "
+            f"(`mash schemas template {adapter.name} FILE` writes the header)"
+        )
+    return fields
+
+
+def _csv_rows(handle: IO[str], adapter: AgencyAdapter) -> Iterator[ExportRow]:
+    csv.field_size_limit(max(csv.field_size_limit(), 1 << 28))  # a long cell rejects its row
+    reader = csv.DictReader(handle)
+    ignored = [c for c in REJECT_COLUMNS if c not in adapter.csv_columns]
+    reader.fieldnames  # noqa: B018 (reads the header: line numbers count from it)
     line = reader.line_num
     for row in reader:
+        for column in ignored:
+            row.pop(column, None)
         yield ExportRow(line + 1, row, adapter)
         line = reader.line_num
 

@@ -9,10 +9,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from plumbing.errors import UsageError
 from schemas.adapters import adapter_for
 from simulation.synthetic import INVALIDATIONS, police_notifications
 
-__all__ = ["SampleExport", "write_sample"]
+__all__ = ["SAMPLE_KINDS", "SampleExport", "write_sample"]
+
+SAMPLE_KINDS = ("police",)
+"""The export kinds `write_sample` can generate."""
 
 
 @dataclass(frozen=True)
@@ -37,8 +41,10 @@ def write_sample(
     duplicates: int = 0,
 ) -> SampleExport:
     """Write ``count`` rows: ``invalid`` bad ones, ``duplicates`` exact re-sends, the rest new."""
-    if agency != "police":
-        raise KeyError(f"no sample generator for agency {agency!r} yet; known: police")
+    if agency not in SAMPLE_KINDS:
+        raise UsageError(
+            f"no sample generator for kind {agency!r}: use one of {', '.join(SAMPLE_KINDS)}"
+        )
     if invalid + duplicates > count:
         raise ValueError("invalid + duplicates cannot exceed count")
     adapter = adapter_for(agency)

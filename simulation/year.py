@@ -17,6 +17,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+from plumbing.errors import UsageError
 from schemas.adapters import adapter_for
 from schemas.exports import write_export
 from simulation.builder import Simulation, YearBuilder, add_noise
@@ -43,7 +44,7 @@ def simulate(preset: str, seed: int = 2012) -> Simulation:
     try:
         generate = PRESETS[preset]
     except KeyError:
-        raise KeyError(f"no preset {preset!r}; known: {', '.join(PRESETS)}") from None
+        raise UsageError(f"no preset {preset!r}: use one of {', '.join(PRESETS)}") from None
     return generate(seed)
 
 

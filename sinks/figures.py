@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from schemas.event_types import EventType
 from sinks.facts import Fact
 
-__all__ = ["FactIndex", "Figure", "Figures"]
+__all__ = ["FactIndex", "Figure", "Figures", "Provenance", "provenance_of"]
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """When the board's figures were computed and from what (every report states it)."""
+
+    computed_at: dt.datetime
+    events: int
+    """The agency records (facts) they were computed from."""
+    latest_event: dt.datetime | None
+    """When the latest of them was reported (None: no events)."""
+
+
+def provenance_of(facts: Iterable[Fact], computed_at: dt.datetime) -> Provenance:
+    """The provenance of figures computed at ``computed_at`` from ``facts``."""
+    reported = [f.reported_at for f in facts]
+    return Provenance(computed_at, len(reported), max(reported, default=None))
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,23 +7,33 @@ import time
 
 from plumbing.logs import get_logger
 from sinks.board import Figure, compute
+from sinks.figures import Provenance, provenance_of
 from sinks.store import Store
 
-__all__ = ["board_figures", "refresh_figures"]
+__all__ = ["board_figures", "figures_from_events", "refresh_figures"]
 
 log = get_logger(__name__)
 
 
 def board_figures(store: Store, as_of: dt.date) -> list[Figure]:
     """Every indicator at ``as_of``, from the stored facts, persons and episodes."""
-    return compute(store.facts(), as_of, store.persons(), store.episode_snapshots())
+    return figures_from_events(store, as_of)[0]
+
+
+def figures_from_events(store: Store, as_of: dt.date) -> tuple[list[Figure], Provenance]:
+    """Every indicator at ``as_of``, and when and from how many events it was computed."""
+    facts = store.facts()
+    computed_at = dt.datetime.now(dt.UTC)
+    figures = compute(facts, as_of, store.persons(), store.episode_snapshots())
+    return figures, provenance_of(facts, computed_at)
 
 
 def refresh_figures(store: Store, as_of: dt.date) -> list[Figure]:
-    """Recompute and store the board's figures (the same facts give the same rows)."""
+    """Recompute and store the board's figures (the same facts give the same rows), with
+    their provenance."""
     started = time.perf_counter()
-    figures = board_figures(store, as_of)
-    store.replace_figures(figures, as_of)
+    figures, provenance = figures_from_events(store, as_of)
+    store.replace_figures(figures, as_of, provenance)
     log.info(
         "metrics.refreshed",
         as_of=as_of.isoformat(),

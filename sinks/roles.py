@@ -34,6 +34,7 @@ from sinks.tables import (
     episodes,
     facts,
     figures,
+    figures_provenance,
     linkage_decisions,
     linkage_summary,
     links,
@@ -58,7 +59,7 @@ class DbRole:
 _ALL = tuple(t.name for t in metadata.sorted_tables)
 _CONSOLE = (console_users.name, console_access.name)
 _HUB = tuple(t for t in _ALL if t not in _CONSOLE)
-_FIGURES = (figures.name, contact_counts.name, linkage_summary.name)
+_FIGURES = (figures.name, figures_provenance.name, contact_counts.name, linkage_summary.name)
 
 ROLES: Mapping[str, DbRole] = {
     "sinks": DbRole("the sinks: write what the streams publish", _HUB, _HUB),

@@ -32,7 +32,17 @@ from schemas.hub import EpisodeSnapshot, Link, LinkOutcomeKind
 from schemas.metrics import ContactCount
 from sinks.board import Figure
 from sinks.facts import Fact
-from sinks.tables import audit, contact_counts, episodes, facts, figures, links, metadata
+from sinks.figures import Provenance
+from sinks.tables import (
+    audit,
+    contact_counts,
+    episodes,
+    facts,
+    figures,
+    figures_provenance,
+    links,
+    metadata,
+)
 
 __all__ = ["ContactTotal", "EpisodeChange", "Store"]
 
@@ -241,9 +251,12 @@ class Store:
         with self.engine.connect() as conn:
             return dict(conn.execute(select(links.c.record_id, links.c.person_id)).all())
 
-    def replace_figures(self, rows: Sequence[Figure], as_of: dt.date) -> None:
+    def replace_figures(
+        self, rows: Sequence[Figure], as_of: dt.date, provenance: Provenance | None = None
+    ) -> None:
         """The board's figures for ``as_of``, in one transaction: each upserted, keyed by
-        indicator, period and dimension, and any figure no longer computed removed."""
+        indicator, period and dimension, and any figure no longer computed removed; with
+        ``provenance``, when and from what they were computed."""
         values = [
             {
                 "indicator": f.indicator,
@@ -266,6 +279,9 @@ class Store:
         with self.engine.begin() as conn:
             if values:
                 conn.execute(stmt, values)
+            if provenance is not None:
+                conn.execute(figures_provenance.delete())
+                conn.execute(figures_provenance.insert(), _provenance_row(provenance))
             stale = [
                 dict(zip(("i", "p", "d"), key, strict=True))
                 for key in conn.execute(select(*(figures.c[k] for k in keys)))
@@ -291,6 +307,16 @@ class Store:
             Figure(r.indicator, r.period, r.dimension, r.value, r.numerator, r.denominator)
             for r in rows
         ]
+
+    def figures_provenance(self) -> Provenance | None:
+        """When the stored figures were computed, from how many events reported up to when
+        (None: no figures, or figures stored before their provenance was)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(figures_provenance)).first()
+        if row is None:
+            return None
+        latest = dt.datetime.fromisoformat(row.latest_event) if row.latest_event else None
+        return Provenance(dt.datetime.fromisoformat(row.computed_at), row.events, latest)
 
     def insert_audit(self, records: Sequence[AuditRecord]) -> None:
         """Store audit records (admitted by ``schemas.audit.admit``), keyed by chain and
@@ -404,3 +430,13 @@ class Store:
         )
         with self.engine.connect() as conn:
             return [ContactTotal(a, m, int(n)) for a, m, n in conn.execute(query)]
+
+
+def _provenance_row(provenance: Provenance) -> dict[str, Any]:
+    latest = provenance.latest_event
+    return {
+        "id": 1,
+        "computed_at": provenance.computed_at.isoformat(),
+        "events": provenance.events,
+        "latest_event": latest.isoformat() if latest else None,
+    }

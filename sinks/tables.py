@@ -22,6 +22,7 @@ __all__ = [
     "episodes",
     "facts",
     "figures",
+    "figures_provenance",
     "linkage_decisions",
     "linkage_summary",
     "links",
@@ -102,6 +103,17 @@ figures = Table(
     Column("denominator", BigInteger),
     Column("as_of", String(10), nullable=False),
 )
+
+figures_provenance = Table(
+    "figures_provenance",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("computed_at", String(40), nullable=False),
+    Column("events", BigInteger, nullable=False),
+    Column("latest_event", String(40)),
+)
+"""When the stored figures were computed and from what: how many events, reported up to when
+(one row, replaced with the figures)."""
 
 console_users = Table(
     "console_users",

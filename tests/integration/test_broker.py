@@ -97,6 +97,6 @@ def test_secrets_are_private_and_an_unsecured_broker_dir_is_refused(tmp_path: Pa
         assert _mash(env, "broker", "stop").returncode == 0
     (tmp_path / "broker" / "secured").unlink()  # as a broker formatted before issue 12
     refused = _mash(env, "broker", "start")
-    assert refused.returncode == 2
+    assert refused.returncode == 3  # the broker cannot start: configuration
     assert "formatted without security" in refused.stdout
     assert _java_processes(str(tmp_path)) == []

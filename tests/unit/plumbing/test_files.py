@@ -3,6 +3,7 @@ anything else it writes) readable by group or others."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import stat
 import subprocess
@@ -10,6 +11,9 @@ import sys
 from pathlib import Path
 
 from plumbing.files import private_home
+from sinks.board import Figure
+from sinks.figures import Provenance
+from sinks.store import Store
 from tests.private import open_to_others
 
 
@@ -41,6 +45,11 @@ def test_the_cli_writes_private_files_under_a_permissive_umask(tmp_path: Path) -
     old.chmod(0o644)
     mash(home, "sample", "police", str(home / "samples" / "police.csv"), "--count", "20")
     mash(home, "schemas", "export", str(home / "schemas"))
+    store = Store(f"sqlite:///{home / 'mash.db'}")  # `mash report` needs figures to export
+    computed = dt.datetime(2013, 4, 2, tzinfo=dt.UTC)
+    figures = [Figure("dv_offences", "2012-13", "", 1283.0)]
+    store.replace_figures(figures, dt.date(2013, 3, 31), Provenance(computed, 1283, computed))
+    store.close()
     mash(
         home,
         "report",

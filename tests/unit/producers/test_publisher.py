@@ -7,6 +7,7 @@ set-up (an admin client). Everything else (reading, validating, encoding, reject
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 from collections.abc import Iterable
 from pathlib import Path
@@ -21,6 +22,8 @@ from plumbing.errors import PublishError
 from plumbing.settings import CommonSettings, PublisherSettings
 from producers import publisher as publisher_module
 from producers.publisher import Publisher
+from producers.rejects import FIRST_LINES, summarise
+from schemas.exports import MAX_CELL_CHARS
 from simulation.samples import write_sample
 
 START, END = dt.date(2012, 4, 1), dt.date(2013, 4, 1)
@@ -112,3 +115,60 @@ def test_rejected_rows_are_counted_per_file(producer: StandInProducer, tmp_path:
     assert (second.published, second.rejected, second.rejects_file) == (20, [], None)
     dead = [topic for topic, _ in producer.sent if topic.endswith(".deadletter")]
     assert len(dead) == 3
+
+
+def test_a_bad_byte_and_an_oversized_cell_reject_their_rows_and_the_rejects_republish(
+    producer: StandInProducer, tmp_path: Path
+) -> None:
+    export = write_sample("police", tmp_path / "police.csv", 12, 9, START, END)
+    rows = _read(export.path)
+    header = list(rows[0])
+    rows[2]["reporter_team_id"] += "\udcff"  # written back as the byte 0xff, on line 4
+    rows[6]["cris_ref"] = "x" * (MAX_CELL_CHARS + 1)  # line 8
+    _write(export.path, rows)
+    assert b"\xff" in export.path.read_bytes()
+    report = Publisher(_settings(tmp_path)).publish_file("police", export.path)
+    assert [(r.line, r.problems[0][0]) for r in report.rejected] == [
+        (4, "reporter_team_id"),
+        (8, "cris_ref"),
+    ]
+    assert "not UTF-8" in report.rejected[0].reason
+    assert f"{MAX_CELL_CHARS:,} characters" in report.rejected[1].reason
+    assert (report.published, report.lines) == (10, (2, 13))
+    assert report.rejects_file is not None
+    assert report.rejects_file.stat().st_mode & 0o777 == 0o600
+    rows = _read(report.rejects_file)
+    assert list(rows[0]) == [*header, "line", "reason"]
+    assert [r["line"] for r in rows] == ["4", "8"]
+    for row in rows:  # as an agency fixes them
+        row["reporter_team_id"] = row["reporter_team_id"].replace("\udcff", "")
+        row["cris_ref"] = row["cris_ref"][:20]
+    fixed = tmp_path / "fixed.csv"
+    _write(fixed, rows)
+    again = Publisher(_settings(tmp_path)).publish_file("police", fixed)
+    assert (again.published, again.rejected) == (2, [])
+
+
+def test_the_summary_counts_rows_per_field_and_reason_with_the_first_lines(
+    producer: StandInProducer, tmp_path: Path
+) -> None:
+    bad = write_sample("police", tmp_path / "bad.csv", 60, 7, START, END, invalid=14)
+    report = Publisher(_settings(tmp_path)).publish_file("police", bad.path)
+    summary = summarise(report.rejected)
+    assert sum(c.rows for c in summary) >= len(bad.invalid_lines)
+    for count in summary:
+        hit = [r.line for r in report.rejected if count.column in dict(r.problems)]
+        assert count.rows == len(hit) and count.lines == hit[:FIRST_LINES]
+    assert [c.rows for c in summary] == sorted((c.rows for c in summary), reverse=True)
+
+
+def _read(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8", errors="surrogateescape") as f:
+        return list(csv.DictReader(f))
+
+
+def _write(path: Path, rows: list[dict[str, str]]) -> None:
+    with path.open("w", newline="", encoding="utf-8", errors="surrogateescape") as f:
+        writer = csv.DictWriter(f, list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)

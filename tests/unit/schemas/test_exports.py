@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from plumbing.errors import PublishError
+from plumbing.errors import UsageError
 from producers.publisher import subject_key
 from schemas.adapters import adapter_for
 from schemas.common import ValidationClock
@@ -65,7 +65,8 @@ def test_an_agency_cannot_publish_under_another_agencys_name(tmp_path: Path) -> 
     ("name", "text", "reason"),
     [
         ("p.xlsx", "", "unknown export type"),
-        ("p.csv", "event_id,merlin_ref\n", "CSV header lacks columns"),
+        ("p.csv", "event_id,merlin_ref\n", "CSV header lacks source_system, "),
+        ("p.csv", "event_id\0\n", "not a text file"),
     ],
 )
 def test_unreadable_exports_fail_with_the_reason(
@@ -73,7 +74,7 @@ def test_unreadable_exports_fail_with_the_reason(
 ) -> None:
     path = tmp_path / name
     path.write_text(text)
-    with pytest.raises(PublishError, match=reason):
+    with pytest.raises(UsageError, match=reason):
         list(read_export(path, POLICE))
 
 
