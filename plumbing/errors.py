@@ -9,7 +9,8 @@ MashError
 │   └── InvalidRecord        a decoded record that fails validation
 ├── PublishError             (producers) an export could not be published
 ├── SinkError                (sinks) a store could not be written or read
-└── AuditError               an audit chain's head cannot be verified (forged or replayed)
+├── AuditError               an audit chain's head cannot be verified (forged or replayed)
+└── LinkageModelError        (streams) a linkage model file is unreadable or inconsistent
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ __all__ = [
     "DecodeError",
     "InvalidRecord",
     "KafkaAccessError",
+    "LinkageModelError",
     "MashError",
     "PublishError",
     "SinkError",
@@ -66,3 +68,7 @@ class SinkError(MashError):
 
 class AuditError(MashError):
     """An audit chain's head cannot be verified under the audit key (forged or replayed)."""
+
+
+class LinkageModelError(MashError):
+    """A linkage model file is unreadable or inconsistent (its message is one line)."""

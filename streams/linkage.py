@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Generic, TypeVar
 
 from streams.comparison import SURE, Comparison, PersonRecord, compare
+from streams.model import LinkageModel, default_model
 
 __all__ = [
     "Candidate",
@@ -74,21 +75,31 @@ def _extend(keep: list[str], gone: list[str]) -> list[str]:
     return keep
 
 
-def _unite(keep: set[str], gone: set[str]) -> set[str]:
-    keep |= gone
+@dataclass
+class _Members:
+    """A person being rebuilt: its records and their NHS numbers."""
+
+    ids: set[str]
+    nhs: set[str]
+
+
+def _unite(keep: _Members, gone: _Members) -> _Members:
+    keep.ids |= gone.ids
+    keep.nhs |= gone.nhs
     return keep
-
-
-def _two_nhs_numbers(a: set[str], b: set[str]) -> bool:
-    return bool(a and b and a != b)
 
 
 @dataclass(frozen=True)
 class LinkPolicy:
-    """Thresholds on the total match weight."""
+    """Thresholds on the total match weight (by default the model's)."""
 
-    link: float = 14.0
-    review: float = 8.0
+    link: float
+    review: float
+
+    @classmethod
+    def of(cls, model: LinkageModel) -> LinkPolicy:
+        """The thresholds a model carries."""
+        return cls(model.link, model.review)
 
 
 class Outcome(StrEnum):
@@ -131,10 +142,13 @@ class Linker:
     Records joined by match links form clusters (order cannot change a cluster). Within a
     cluster, persons are rebuilt whenever the cluster changes: links are taken strongest
     first (ties by record id) and a link is skipped when it would put two different NHS
-    numbers in one person. So persons depend only on the records, never on their order.
+    numbers, or two records the twins guard holds apart, in one person (so no third record
+    can bridge twins). So persons depend only on the records, never on their order.
     """
 
-    policy: LinkPolicy = field(default_factory=LinkPolicy)
+    model: LinkageModel = field(default_factory=default_model)
+    policy: LinkPolicy | None = None
+    """Thresholds; None: the model's."""
     records: dict[str, PersonRecord] = field(default_factory=dict)
     blocks: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     links: dict[str, dict[str, float]] = field(default_factory=lambda: defaultdict(dict))
@@ -142,6 +156,11 @@ class Linker:
     """Records joined by match links; each cluster's value is its record ids."""
     person: dict[str, str] = field(default_factory=dict)
     """record id -> person id (the smallest record id of its person)."""
+    apart: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    """record id -> records the twins guard keeps out of its person."""
+
+    def __post_init__(self) -> None:
+        self.thresholds = self.policy or LinkPolicy.of(self.model)
 
     def person_of(self, record_id: str) -> str:
         """The person a record belongs to."""
@@ -159,15 +178,22 @@ class Linker:
             )
         rid = record.record_id
         candidates = [
-            Candidate(c, self.person[c], compare(record, self.records[c]))
+            Candidate(c, self.person[c], compare(record, self.records[c], self.model))
             for c in self._candidates(record)
         ]
+        for c in candidates:
+            if c.comparison.apart:
+                self.apart[rid].add(c.record_id)
+                self.apart[c.record_id].add(rid)
         self.records[rid] = record
         self.clusters.add(rid, [rid])
         self.person[rid] = rid
         for key in record.blocking_keys():
             self.blocks[key].append(rid)
-        matches = [c for c in candidates if c.comparison.weight >= self.policy.link]
+        policy = self.thresholds
+        matches = [
+            c for c in candidates if c.comparison.weight >= policy.link and not c.comparison.apart
+        ]
         before = {c.record_id: c.person_id for c in matches}
         moved: list[tuple[str, str, str]] = []
         for match in matches:
@@ -183,7 +209,8 @@ class Linker:
         possible = tuple(
             c
             for c in candidates
-            if self.policy.review <= c.comparison.weight < self.policy.link
+            if policy.review <= c.comparison.weight
+            and (c.comparison.weight < policy.link or c.comparison.apart)
             and self.person[c.record_id] != mine
         )
         best = max(
@@ -228,10 +255,10 @@ class Linker:
     def _rebuild(self, root: str) -> list[tuple[str, str, str]]:
         """Persons of one cluster, from its links strongest first; returns who moved."""
         ids = sorted(self.clusters.value[root])
-        persons = DisjointSets(_unite, ((r, self._nhs_numbers(r)) for r in ids))
+        persons = DisjointSets(_unite, ((r, _Members({r}, self._nhs_numbers(r))) for r in ids))
         edges = sorted((-w, a, b) for a in ids for b, w in self.links[a].items() if a < b)
         for _, a, b in edges:
-            persons.join(a, b, unless=_two_nhs_numbers)  # never two NHS numbers in one person
+            persons.join(a, b, unless=self._kept_apart)
         moved = []
         for r in ids:
             new = persons.find(r)
@@ -239,6 +266,13 @@ class Linker:
                 moved.append((r, self.person[r], new))
                 self.person[r] = new
         return moved
+
+    def _kept_apart(self, a: _Members, b: _Members) -> bool:
+        """Never two NHS numbers in one person, nor two records the twins guard holds apart."""
+        if a.nhs and b.nhs and a.nhs != b.nhs:
+            return True
+        small, large = sorted((a, b), key=lambda m: len(m.ids))
+        return any(not self.apart[r].isdisjoint(large.ids) for r in small.ids if r in self.apart)
 
     def _nhs_numbers(self, rid: str) -> set[str]:
         number = self.records[rid].nhs_number
