@@ -9,7 +9,7 @@ import pytest
 
 from mash.evaluate import evaluate_linkage
 from simulation.labelled import labelled_records
-from streams.linkage import Linker, Outcome, PersonRecord, compare
+from streams.linkage import Linker, LinkPolicy, Outcome, PersonRecord, compare
 
 
 def _child(
@@ -136,11 +136,12 @@ def test_a_bridging_record_merges_two_persons_and_says_so() -> None:
 
 
 def test_a_possible_match_is_offered_for_review() -> None:
-    linker = Linker()
-    linker.add(_child("r1", family="Smith", postcode="RM1 3BB"))
-    outcome = linker.add(
-        _child("r2", family="Smith", given="Olivr", dob=dt.date(2005, 3, 5), postcode="RM9 9ZZ")
-    )
+    r1 = _child("r1", family="Smith", postcode="RM1 3BB")
+    r2 = _child("r2", family="Smith", given="Olivr", dob=dt.date(2005, 3, 5), postcode="RM9 9ZZ")
+    weight = compare(r1, r2).weight
+    linker = Linker(policy=LinkPolicy(link=weight + 1, review=weight - 1))
+    linker.add(r1)
+    outcome = linker.add(r2)
     assert outcome.outcome is Outcome.NEW_PERSON
     assert [c.record_id for c in outcome.possible] == ["r1"]
 
