@@ -81,6 +81,11 @@ class HubState:
         self._rebuild(touched | self._overdue(), out)
         return out
 
+    @property
+    def model_version(self) -> str:
+        """The version of the linkage model that makes this index's decisions."""
+        return self.linker.model.version
+
     def _first_with(self, event: EventSummary) -> str:
         """The event that first brought this record with this content."""
         return self.contents.setdefault(
@@ -100,6 +105,7 @@ class HubState:
                     "person_id": result.person_id,
                     "weight": round(result.weight, 3),
                     "why": result.explanation,
+                    "model": self.model_version,
                 },
             )
         )
@@ -109,7 +115,7 @@ class HubState:
                     Decision.MERGED,
                     event.event_id,
                     at,
-                    {"person_id": result.person_id, "merged": gone},
+                    {"person_id": result.person_id, "merged": gone, "model": self.model_version},
                 )
             )
         for record_id, _, _ in result.moved:
@@ -122,6 +128,7 @@ class HubState:
                     candidate_person_id=c.person_id,
                     weight=c.comparison.weight,
                     explanation=c.comparison.explain(),
+                    model_version=self.model_version,
                 )
             )
             out.audit.append(
@@ -133,6 +140,7 @@ class HubState:
                         "record_id": result.record_id,
                         "candidate": c.record_id,
                         "weight": round(c.comparison.weight, 3),
+                        "model": self.model_version,
                     },
                 )
             )
@@ -150,6 +158,7 @@ class HubState:
             weight=result.weight,
             explanation=result.explanation,
             merged=result.merged,
+            model_version=self.model_version,
         )
 
     def reissue(self, record_id: str) -> Link:
@@ -163,6 +172,7 @@ class HubState:
             outcome=LinkOutcomeKind.REISSUED,
             weight=0.0,
             explanation="person changed by later evidence",
+            model_version=self.model_version,
         )
 
     def _overdue(self) -> set[str]:
