@@ -17,6 +17,7 @@ from mash.commands.bench import bench_app
 from mash.commands.broker import broker_app
 from mash.commands.credentials import credentials_app
 from mash.commands.db import db_app
+from mash.commands.linkage import linkage_app
 from mash.commands.settings import load_settings as _settings
 from mash.console import board_tables, console
 from plumbing.errors import MashError
@@ -34,28 +35,7 @@ app.add_typer(broker_app, name="broker")
 app.add_typer(bench_app, name="bench")
 app.add_typer(db_app, name="db")
 app.add_typer(credentials_app, name="credentials")
-linkage_app = typer.Typer(help="The master person index.", no_args_is_help=True)
 app.add_typer(linkage_app, name="linkage")
-
-
-@linkage_app.command("evaluate")
-def linkage_evaluate(
-    seed: Annotated[int, typer.Option(help="Seed of the labelled set")] = 7,
-    households: Annotated[int, typer.Option(help="Households in the labelled set")] = 1500,
-) -> None:
-    """Pairwise precision and recall of linkage on a generated labelled set (with twins)."""
-    from mash.evaluate import evaluate_linkage
-
-    with console.status("Linking the labelled set…"):
-        result = evaluate_linkage(seed, households)
-    q = result.quality
-    console.print(
-        f"{q.records:,} records of {result.persons_true:,} children "
-        f"({result.persons_found:,} persons found), {result.records_per_s:,.0f} "
-        f"records/s\npairwise precision [bold]{q.precision:.4f}[/bold], recall "
-        f"[bold]{q.recall:.4f}[/bold] ({q.correct_pairs:,} of {q.predicted_pairs:,} "
-        f"predicted pairs correct, {q.true_pairs:,} true pairs)"
-    )
 
 
 app.add_typer(audit_app, name="audit")

@@ -59,7 +59,7 @@ FIELDS: dict[str, tuple[tuple[Level, str], ...]] = {
     "family_name": (
         (Level.EXACT, "the same family name (weighed by how common it is)"),
         (Level.CLOSE, "Jaro-Winkler similarity at least 0.92 (a typo)"),
-        (Level.PART, "a whole part of a double-barrelled name is the other name or one of its"),
+        (Level.PART, "a whole part of a double-barrelled name is the other name or one of its parts"),
         (Level.FAIR, "Jaro-Winkler similarity at least 0.85"),
         (Level.DIFFERENT, "none of the above"),
     ),
