@@ -111,7 +111,8 @@ def em(
     m = {f: v.copy() for f, v in m0.items()}
     known_patterns, known_counts = known if known is not None else _patterns(Counter())
     done = 0
-    for done in range(1, iterations + 1):
+    for step in range(1, iterations + 1):
+        done = step
         p = _posterior(patterns, m, u, prior, estimate)
         new_prior = float((p * counts).sum() / counts.sum())
         change = abs(new_prior - prior)
@@ -133,7 +134,8 @@ def _mass(
     levels: NDArray[np.int64], weights: NDArray[np.float64], size: int
 ) -> NDArray[np.float64]:
     present = levels >= 0
-    return np.bincount(levels[present], weights=weights[present], minlength=size)
+    found = np.bincount(levels[present], weights=weights[present], minlength=size)
+    return found.astype(np.float64)
 
 
 def _posterior(
@@ -152,7 +154,8 @@ def _posterior(
         present = levels >= 0
         ratio = np.log(m[f]) - np.log(u[f])
         log_odds[present] += ratio[levels[present]]
-    return 1.0 / (1.0 + np.exp(-np.clip(log_odds, -700, 700)))
+    posterior: NDArray[np.float64] = 1.0 / (1.0 + np.exp(-np.clip(log_odds, -700, 700)))
+    return posterior
 
 
 def level_shares(vectors: Iterable[tuple[int, ...]]) -> dict[str, NDArray[np.float64]]:
@@ -190,7 +193,9 @@ def _different_nhs(a: PersonRecord, b: PersonRecord) -> bool:
     return bool(a.nhs_number and b.nhs_number and a.nhs_number != b.nhs_number)
 
 
-def blocked_pairs(records: Sequence[PersonRecord], kind: str, max_block: int) -> set[tuple[int, int]]:
+def blocked_pairs(
+    records: Sequence[PersonRecord], kind: str, max_block: int
+) -> set[tuple[int, int]]:
     """Pairs of record positions sharing a blocking key of ``kind`` (born children only)."""
     blocks: dict[str, list[int]] = defaultdict(list)
     for i, r in enumerate(records):
@@ -265,7 +270,9 @@ def train(
         }
         progress(f"EM on {kind} blocks", 1)
     m = {f: np.mean(fitted[f], axis=0) if fitted[f] else seed_m[f] for f in NAMES}
-    return _model(m, u, records, options, {**metadata, "em_sessions": report, "rule_pairs": len(sure)})
+    return _model(
+        m, u, records, options, {**metadata, "em_sessions": report, "rule_pairs": len(sure)}
+    )
 
 
 def _sig(value: float) -> float:

@@ -27,7 +27,7 @@ from streams.levels import (
 from streams.model import LinkageModel, default_model
 from streams.names import is_known_name, one_name
 
-__all__ = ["NEVER", "SURE", "Comparison", "Level", "PersonRecord", "compare"]
+__all__ = ["NEVER", "SURE", "Comparison", "Level", "PersonRecord", "Scorer", "compare", "identity"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,19 +152,70 @@ _ID_RULES = (
 )
 SURE = 40.0
 NEVER = -40.0
+_SAME = tuple(Comparison(SURE, (), rule) for _, rule in _ID_RULES)
+_DIFFERENT_NHS = Comparison(NEVER, (), "different NHS numbers")
 
 
 def compare(a: PersonRecord, b: PersonRecord, model: LinkageModel | None = None) -> Comparison:
     """Compare two records: strong identifiers decide; otherwise add up field weights."""
+    decided = _by_rule(a, b)
+    if decided is not None:
+        return decided
+    return _probabilistic(a, b, model or default_model())
+
+
+class Scorer:
+    """``compare`` under one model, remembering what it found: records with the same
+    identity fields (most of one child's records) compare alike, so each distinct pair of
+    identities is weighed once."""
+
+    def __init__(self, model: LinkageModel, memory: int = 1 << 20) -> None:
+        self.model = model
+        self.memory = memory
+        self._seen: dict[tuple[object, object], Comparison] = {}
+
+    def compare(
+        self, a: PersonRecord, b: PersonRecord, keys: tuple[object, object] | None = None
+    ) -> Comparison:
+        """As ``compare(a, b, model)``; ``keys``: the records' ``identity`` if known."""
+        decided = _by_rule(a, b)
+        if decided is not None:
+            return decided
+        key = keys or (identity(a), identity(b))
+        found = self._seen.get(key)
+        if found is None:
+            found = _probabilistic(a, b, self.model)
+            if len(self._seen) >= self.memory:
+                self._seen.clear()  # bounded: forgetting costs time, never a different answer
+            self._seen[key] = found
+        return found
+
+
+def identity(r: PersonRecord) -> tuple[object, ...]:
+    """The fields probabilistic comparison reads (records alike in them compare alike)."""
+    return (
+        r.given_name,
+        r.family_name,
+        r.date_of_birth,
+        r.expected_delivery_date,
+        r.sex,
+        r.postcode,
+    )
+
+
+def _by_rule(a: PersonRecord, b: PersonRecord) -> Comparison | None:
+    """Strong identifiers, and unborn with born children: decided by rule, or None."""
     if a.nhs_number and b.nhs_number and a.nhs_number != b.nhs_number:
-        return Comparison(NEVER, (), "different NHS numbers")
-    for attribute, rule in _ID_RULES:
-        value = getattr(a, attribute)
-        if value and value == getattr(b, attribute):
-            return Comparison(SURE, (), rule)
+        return _DIFFERENT_NHS
+    if a.nhs_number and a.nhs_number == b.nhs_number:
+        return _SAME[0]
+    if a.upn and a.upn == b.upn:
+        return _SAME[1]
+    if a.agency_person_id and a.agency_person_id == b.agency_person_id:
+        return _SAME[2]
     if (a.date_of_birth is None) != (b.date_of_birth is None):
         return _unborn_and_born(a, b)
-    return _probabilistic(a, b, model or default_model())
+    return None
 
 
 def _probabilistic(a: PersonRecord, b: PersonRecord, model: LinkageModel) -> Comparison:
@@ -174,25 +225,32 @@ def _probabilistic(a: PersonRecord, b: PersonRecord, model: LinkageModel) -> Com
         a.date_of_birth or a.expected_delivery_date, b.date_of_birth or b.expected_delivery_date
     )
     postcode = postcode_level(a.postcode, b.postcode)
+    sex = sex_level(a.sex, b.sex)
+    w = model.weights
     levels = (
-        _named("given_name", given, a.given_name, model),
-        _named("family_name", family, a.family_name, model),
-        ("date_of_birth", dob, model.weight("date_of_birth", dob)),
-        ("sex", (sex := sex_level(a.sex, b.sex)), model.weight("sex", sex)),
-        ("postcode", postcode, model.weight("postcode", postcode)),
+        ("given_name", given, _exact(model, "given_name", a.given_name, given)),
+        ("family_name", family, _exact(model, "family_name", a.family_name, family)),
+        ("date_of_birth", dob, w["date_of_birth"][dob]),
+        ("sex", sex, w["sex"][sex]),
+        ("postcode", postcode, w["postcode"][postcode]),
     )
-    weight = sum(w for _, _, w in levels)
+    weight = levels[0][2] + levels[1][2] + levels[2][2] + levels[3][2] + levels[4][2]
     rule = "probabilistic"
-    for level, why in ((given, "given names"), (dob, "birth dates")):
-        if level is Level.DIFFERENT:
-            # siblings and cousins share surname and postcode, twins the birth date too:
-            # without a strong identifier such records are never one child
-            weight, rule = min(weight, 0.0), f"{why} differ"
-            break
-    if dob is Level.EXACT and postcode is Level.EXACT and family in _SAME_FAMILY:
-        if _two_given_names(a.given_name, b.given_name, given, model):
-            return Comparison(weight, levels, _GUARD, apart=True)
+    if given is Level.DIFFERENT or dob is Level.DIFFERENT:
+        # siblings and cousins share surname and postcode, twins the birth date too:
+        # without a strong identifier such records are never one child
+        weight = min(weight, 0.0)
+        rule = "given names differ" if given is Level.DIFFERENT else "birth dates differ"
+    same_home = dob is Level.EXACT and postcode is Level.EXACT and family in _SAME_FAMILY
+    if same_home and _two_given_names(a.given_name, b.given_name, given, model):
+        return Comparison(weight, levels, _GUARD, apart=True)
     return Comparison(weight, levels, rule)
+
+
+def _exact(model: LinkageModel, field_name: str, value: str, level: Level) -> float:
+    if level is Level.EXACT:  # term frequency: a common name agrees by chance more often
+        return model.exact_weight(field_name, value)
+    return model.weights[field_name][level]
 
 
 _GUARD = (
@@ -212,12 +270,6 @@ def _two_given_names(a: str, b: str, level: Level, model: LinkageModel) -> bool:
     if not all(is_known_name(n) or model.is_common_given_name(n) for n in (a, b)):
         return False
     return not model.is_variant(a, b)
-
-
-def _named(field_name: str, level: Level, value: str, model: LinkageModel) -> tuple[str, str, float]:
-    if level is Level.EXACT:  # term frequency: a common name agrees by chance more often
-        return field_name, level, model.exact_weight(field_name, value)
-    return field_name, level, model.weight(field_name, level)
 
 
 def _unborn_and_born(a: PersonRecord, b: PersonRecord) -> Comparison:

@@ -59,7 +59,10 @@ FIELDS: dict[str, tuple[tuple[Level, str], ...]] = {
     "family_name": (
         (Level.EXACT, "the same family name (weighed by how common it is)"),
         (Level.CLOSE, "Jaro-Winkler similarity at least 0.92 (a typo)"),
-        (Level.PART, "a whole part of a double-barrelled name is the other name or one of its parts"),
+        (
+            Level.PART,
+            "a whole part of a double-barrelled name is the other name or one of its parts",
+        ),
         (Level.FAIR, "Jaro-Winkler similarity at least 0.85"),
         (Level.DIFFERENT, "none of the above"),
     ),
@@ -129,6 +132,7 @@ def family_level(a: str, b: str) -> Level:
     return Level.FAIR if similarity >= 0.85 else Level.DIFFERENT
 
 
+@lru_cache(maxsize=1 << 16)
 def dob_level(a: dt.date | None, b: dt.date | None) -> Level:
     """Birth (or due) dates: equal, day and month swapped, one digit off, different."""
     if a is None or b is None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Generic, TypeVar
 
-from streams.comparison import SURE, Comparison, PersonRecord, compare
+from streams.comparison import SURE, Comparison, PersonRecord, Scorer, compare, identity
 from streams.model import LinkageModel, default_model
 
 __all__ = [
@@ -156,11 +156,14 @@ class Linker:
     """Records joined by match links; each cluster's value is its record ids."""
     person: dict[str, str] = field(default_factory=dict)
     """record id -> person id (the smallest record id of its person)."""
+    ids: dict[str, tuple[object, ...]] = field(default_factory=dict)
+    """record id -> the identity fields it is compared on."""
     apart: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     """record id -> records the twins guard keeps out of its person."""
 
     def __post_init__(self) -> None:
         self.thresholds = self.policy or LinkPolicy.of(self.model)
+        self.scorer = Scorer(self.model)
 
     def person_of(self, record_id: str) -> str:
         """The person a record belongs to."""
@@ -177,9 +180,12 @@ class Linker:
                 "already indexed",
             )
         rid = record.record_id
+        keys = list(record.blocking_keys())
+        score, records, person, ids = self.scorer.compare, self.records, self.person, self.ids
+        ident = ids[rid] = identity(record)
         candidates = [
-            Candidate(c, self.person[c], compare(record, self.records[c], self.model))
-            for c in self._candidates(record)
+            Candidate(c, person[c], score(record, records[c], (ident, ids[c])))
+            for c in self._candidates(keys)
         ]
         for c in candidates:
             if c.comparison.apart:
@@ -188,7 +194,7 @@ class Linker:
         self.records[rid] = record
         self.clusters.add(rid, [rid])
         self.person[rid] = rid
-        for key in record.blocking_keys():
+        for key in keys:
             self.blocks[key].append(rid)
         policy = self.thresholds
         matches = [
@@ -245,9 +251,9 @@ class Linker:
         members = self.clusters.value[self.clusters.find(person_id)]
         return [r for r in members if self.person[r] == person_id]
 
-    def _candidates(self, record: PersonRecord) -> list[str]:
+    def _candidates(self, keys: list[str]) -> list[str]:
         seen: dict[str, None] = {}
-        for key in record.blocking_keys():
+        for key in keys:
             for rid in self.blocks.get(key, ()):
                 seen.setdefault(rid)
         return list(seen)

@@ -6,9 +6,11 @@ is a hash of its content, checked on load, so a model cannot change without its 
 changing, and every link, possible match and audit entry names the version that made it.
 
     {"version": "lm-…", "thresholds": {"link": 14.0, "review": 8.0},
-     "comparisons": {"given_name": [{"level": "exact", "description": "…", "m": …, "u": …}, …], …},
+     "comparisons": {"given_name": [{"level": "exact", "description": "…", "m": …,
+                                     "u": …}, …], …},
      "term_frequencies": {"given_name": {"default": …, "values": {"oliver": …}}, …},
-     "known_name_share": 0.0005, "variant_ratio": 5.0, "metadata": {"command": "mash linkage train …", …}}
+     "known_name_share": 0.0005, "variant_ratio": 5.0,
+     "metadata": {"command": "mash linkage train …", …}}
 """
 
 from __future__ import annotations
@@ -81,22 +83,34 @@ class LinkageModel:
     known_name_share: float
     variant_ratio: float
     metadata: Mapping[str, Any] = field(default_factory=dict)
-    _weights: dict[tuple[str, Level], float] = field(init=False, repr=False, compare=False)
+    weights: dict[str, dict[Level, float]] = field(init=False, repr=False, compare=False)
+    """field -> level -> weight (0 for a missing value), computed once."""
+    _exact: dict[tuple[str, str], float] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         _validate(self)
-        weights = {(f, p.level): p.weight for f, ps in self.comparisons.items() for p in ps}
-        object.__setattr__(self, "_weights", weights)
+        weights = {
+            f: {Level.MISSING: 0.0, **{p.level: p.weight for p in ps}}
+            for f, ps in self.comparisons.items()
+        }
+        object.__setattr__(self, "weights", weights)
+        object.__setattr__(self, "_exact", {})
 
     def weight(self, field_name: str, level: Level) -> float:
         """The weight of a level (0 for a missing value)."""
-        return 0.0 if level is Level.MISSING else self._weights[field_name, level]
+        return self.weights[field_name][level]
 
     def exact_weight(self, field_name: str, value: str) -> float:
         """The weight of an exact agreement on ``value``: log2(m / share of the value), so a
         common name counts for less than a rare one (Splink's term-frequency adjustment)."""
-        m = self.comparisons[field_name][0].m
-        return math.log2(m / self.term_frequencies[field_name].share(value))
+        key = (field_name, value)
+        found = self._exact.get(key)
+        if found is None:
+            m = self.comparisons[field_name][0].m
+            found = math.log2(m / self.term_frequencies[field_name].share(value))
+            if len(self._exact) < 1 << 16:  # a bounded memo of a pure function
+                self._exact[key] = found
+        return found
 
     def is_common_given_name(self, name: str) -> bool:
         """A given name carried by at least ``known_name_share`` of records."""

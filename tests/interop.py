@@ -142,7 +142,8 @@ def goldens() -> list[Golden]:
 def golden_records() -> list[tuple[Contract[Any], BaseModel]]:
     """One record per contract from the project's generators (seed 11): per agency kind, the
     fullest of its first 200 events (the longest body: most optional fields set); per hub
-    output, the fullest the pure stages make of the year's first 6,000 events (a possible match among them)."""
+    output, the fullest the pure stages make of the year's first 6,000 events (a possible
+    match among them)."""
     from simulation.year import simulate
     from streams.counting import count_contacts
     from streams.hub import HubState

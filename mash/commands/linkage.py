@@ -102,13 +102,17 @@ def model_show(model_file: ModelFile = None) -> None:
     for name, levels in model.comparisons.items():
         table = Table("level", "m", "u", "weight log2(m/u)", "meaning", title=name)
         for p in levels:
-            table.add_row(p.level.value, f"{p.m:.5f}", f"{p.u:.6f}", f"{p.weight:+.2f}", p.description)
+            table.add_row(
+                p.level.value, f"{p.m:.5f}", f"{p.u:.6f}", f"{p.weight:+.2f}", p.description
+            )
         console.print(table)
     _show_frequencies(model)
 
 
 def _show_frequencies(model: LinkageModel) -> None:
-    table = Table("field", "names", "default share", "most common (share)", title="term frequencies")
+    table = Table(
+        "field", "names", "default share", "most common (share)", title="term frequencies"
+    )
     for name, tf in model.term_frequencies.items():
         top = sorted(tf.values.items(), key=lambda kv: -kv[1])[:5]
         table.add_row(
@@ -150,7 +154,8 @@ def linkage_evaluate(
     with console.status("Making the labelled set…"):
         records = SETS[labelled_set](seed, households)
     curves = {}
-    for path in models or [None]:
+    paths: list[Path | None] = list(models) if models else [None]
+    for path in paths:
         model = load_model(path)
         with console.status(f"Linking {len(records):,} records with {model.version}…"):
             results = sweep(model, records, steps)
@@ -166,7 +171,13 @@ def linkage_evaluate(
 def _print_results(name: str, results: list[Evaluation], link: float) -> None:
     first = results[0]
     table = Table(
-        "link at", "precision", "recall", "F1", "sent to review", "records/s", "persons found",
+        "link at",
+        "precision",
+        "recall",
+        "F1",
+        "sent to review",
+        "records/s",
+        "persons found",
         title=f"{name}: {first.quality.records:,} records of {first.persons_true:,} children",
     )
     for e in results:
