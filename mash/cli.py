@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, get_args
 
@@ -21,6 +20,7 @@ from mash.commands.broker import broker_app
 from mash.commands.credentials import credentials_app
 from mash.commands.db import db_app
 from mash.commands.deadletter import deadletter_app
+from mash.commands.linkage import linkage_app
 from mash.commands.review import review_app
 from mash.commands.schemas import schemas_app
 from mash.commands.settings import load_settings as _settings
@@ -75,47 +75,7 @@ app.add_typer(deadletter_app, name="deadletter")
 app.add_typer(credentials_app, name="credentials")
 app.add_typer(users_app, name="users")
 app.add_typer(review_app, name="review")
-linkage_app = typer.Typer(help="The master person index.", no_args_is_help=True)
 app.add_typer(linkage_app, name="linkage")
-
-
-class LabelledSet(StrEnum):
-    """The labelled sets ``mash linkage evaluate`` can measure on."""
-
-    HUB = "hub"
-    FEBRL = "febrl"
-
-
-@linkage_app.command("evaluate")
-def linkage_evaluate(
-    seed: Annotated[int, typer.Option(help="Seed of the labelled set")] = 7,
-    households: Annotated[
-        int, typer.Option(help="Size of the set: households (hub) or children (febrl)")
-    ] = 1500,
-    labelled: Annotated[
-        LabelledSet,
-        typer.Option(
-            "--set",
-            help="hub: the project's own set; febrl: an independent one from the "
-            "literature's corruption models",
-        ),
-    ] = LabelledSet.HUB,
-) -> None:
-    """Pairwise precision and recall of linkage on a generated labelled set (with twins)."""
-    from mash.evaluate import evaluate_linkage
-
-    with console.status("Linking the labelled set…"):
-        result = evaluate_linkage(seed, households, labelled.value)
-    q = result.quality
-    console.print(
-        f"{q.records:,} records of {result.persons_true:,} children "
-        f"({result.persons_found:,} persons found), {result.records_per_s:,.0f} "
-        f"records/s\npairwise precision [bold]{q.precision:.4f}[/bold], recall "
-        f"[bold]{q.recall:.4f}[/bold] ({q.correct_pairs:,} of {q.predicted_pairs:,} "
-        f"predicted pairs correct, {q.true_pairs:,} true pairs)"
-    )
-
-
 app.add_typer(audit_app, name="audit")
 app.add_typer(schemas_app, name="schemas")
 

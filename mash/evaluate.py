@@ -1,4 +1,5 @@
-"""Measure linkage on a labelled set: pairwise precision, recall and speed.
+"""Measure linkage on a labelled set: pairwise precision, recall and F1 at several link
+thresholds, the share of records sent to review, and speed.
 
 Two sets: ``hub``, the project's own (``simulation.labelled``, size = households), and ``febrl``,
 an independent one built from the literature's corruption models (``simulation.corruption``,
@@ -8,45 +9,89 @@ size = children).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from mash.quality import Quality, pairwise_quality
 from simulation.corruption import corrupted_records
 from simulation.labelled import LabelledRecord, labelled_records
-from streams.linkage import Linker, PersonRecord
+from streams.linkage import Linker, LinkPolicy, PersonRecord
+from streams.model import LinkageModel
 
-__all__ = ["LABELLED_SETS", "Evaluation", "evaluate_linkage"]
+__all__ = ["SETS", "Evaluation", "Point", "evaluate_linkage", "sweep"]
 
-LABELLED_SETS: dict[str, Callable[[int, int], list[LabelledRecord]]] = {
+SETS: dict[str, Callable[[int, int], list[LabelledRecord]]] = {
     "hub": labelled_records,  # size = households
     "febrl": corrupted_records,  # size = children
 }
+"""Labelled set name -> function(seed, size) -> its records."""
 
 
 @dataclass(frozen=True)
 class Evaluation:
-    """Linkage quality and speed on one labelled set."""
+    """Linkage quality and speed on one labelled set at one pair of thresholds."""
 
     quality: Quality
     persons_true: int
     persons_found: int
     records_per_s: float
+    reviewed: int
+    """Records whose arrival raised a possible match (each waits for a person to decide)."""
+    link: float = 0.0
+
+    @property
+    def review_share(self) -> float:
+        """Share of records sent to review."""
+        return self.reviewed / self.quality.records if self.quality.records else 0.0
+
+    @property
+    def f1(self) -> float:
+        """The harmonic mean of pairwise precision and recall."""
+        p, r = self.quality.precision, self.quality.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
 
 
-def evaluate_linkage(seed: int = 7, households: int = 1500, labelled: str = "hub") -> Evaluation:
+Point = Evaluation
+
+
+def evaluate_linkage(
+    model: LinkageModel | None = None,
+    seed: int = 7,
+    households: int = 1500,
+    *,
+    records: Sequence[LabelledRecord] | None = None,
+    link: float | None = None,
+) -> Evaluation:
     """Link a labelled set in its (shuffled) order and score it against the truth."""
-    records = LABELLED_SETS[labelled](seed, households)
-    linker = Linker()
+    labelled = records if records is not None else labelled_records(seed, households)
+    linker = Linker() if model is None else Linker(model=model)
+    if link is not None:
+        review = min(linker.thresholds.review, link)
+        linker = Linker(model=linker.model, policy=LinkPolicy(link, review))
+    person_records = [
+        PersonRecord.from_child(r.record_id, r.child, r.agency.value) for r in labelled
+    ]
+    reviewed = 0
     started = time.perf_counter()
-    for r in records:
-        linker.add(PersonRecord.from_child(r.record_id, r.child, r.agency.value))
+    for record in person_records:
+        reviewed += bool(linker.add(record).possible)
     seconds = time.perf_counter() - started
-    predicted = {r.record_id: linker.person_of(r.record_id) for r in records}
-    truth = {r.record_id: r.truth for r in records}
+    predicted = {r.record_id: linker.person_of(r.record_id) for r in labelled}
+    truth = {r.record_id: r.truth for r in labelled}
     return Evaluation(
         pairwise_quality(predicted, truth),
         len(set(truth.values())),
         len(set(predicted.values())),
-        len(records) / seconds,
+        len(labelled) / seconds,
+        reviewed,
+        linker.thresholds.link,
     )
+
+
+def sweep(
+    model: LinkageModel, records: Sequence[LabelledRecord], offsets: Sequence[float]
+) -> list[Evaluation]:
+    """Evaluations at the model's link threshold moved by each offset."""
+    return [
+        evaluate_linkage(model, records=records, link=model.link + offset) for offset in offsets
+    ]

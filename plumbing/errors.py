@@ -14,7 +14,8 @@ MashError
 ├── SinkError                (sinks) a store could not be written or read
 │   └── NoFigures            the store holds no board figures yet
 ├── AuditError               an audit chain's head cannot be verified (forged or replayed)
-└── ConsoleError             (console) a user, session or access-log request that cannot be served
+├── ConsoleError             (console) a user, session or access-log request that cannot be served
+└── LinkageModelError        (streams) a linkage model file is unreadable or inconsistent
 
 Exit statuses of the `mash` command, one per kind of failure (``EXIT_CODES``, `exit_code`):
 0 done; 1 some rows rejected or a check failed; 2 usage (a bad argument, kind, file or
@@ -41,6 +42,7 @@ __all__ = [
     "InvalidRecord",
     "KafkaAccessError",
     "KafkaUnreachable",
+    "LinkageModelError",
     "MashError",
     "NoFigures",
     "PortInUse",
@@ -114,6 +116,10 @@ class AuditError(MashError):
     """An audit chain's head cannot be verified under the audit key (forged or replayed)."""
 
 
+class LinkageModelError(MashError):
+    """A linkage model file is unreadable or inconsistent (its message is one line)."""
+
+
 class ConsoleError(MashError):
     """The console could not do what was asked (a bad user, role or password; a busy port)."""
 
@@ -122,6 +128,7 @@ EXIT_CODES: dict[type[MashError], int] = {
     UsageError: EXIT_USAGE,
     ConsoleError: EXIT_USAGE,
     ConfigError: EXIT_UNAVAILABLE,
+    LinkageModelError: EXIT_UNAVAILABLE,
     BrokerError: EXIT_UNAVAILABLE,
     KafkaAccessError: EXIT_UNAVAILABLE,
     NoFigures: EXIT_NO_DATA,

@@ -236,6 +236,8 @@ class WorkerSettings(SinkSettings):
     """How often the board's figures are recomputed when new facts have arrived."""
     web_bind: str = "127.0.0.1"
     """The interface Faust's web server (health and metrics only) listens on."""
+    linkage_model: Path | None = None
+    """The linkage model file (``mash linkage train`` writes one); default: the packaged one."""
 
     @property
     def worker_path(self) -> Path:

@@ -33,6 +33,7 @@ class Link(BaseModel):
     explanation: str
     merged: tuple[str, ...] = ()
     version: int = 0
+    model_version: str = ""
 
 
 class PossibleMatch(BaseModel):
@@ -45,6 +46,7 @@ class PossibleMatch(BaseModel):
     candidate_person_id: str
     weight: float
     explanation: str
+    model_version: str = ""
 
 
 class EpisodeEvent(BaseModel):

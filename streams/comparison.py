@@ -10,18 +10,24 @@ child's record is compared with a born child's through the mother.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from enum import StrEnum
 
 import jellyfish
-from rapidfuzz.distance import JaroWinkler, Levenshtein
 
 from schemas.common import Child, RelatedPerson
-from streams.names import NICKNAMES, surname_frequency
+from streams.levels import (
+    Level,
+    dob_level,
+    family_level,
+    given_level,
+    postcode_level,
+    sex_level,
+)
+from streams.model import LinkageModel, default_model
+from streams.names import is_known_name, one_name
 
-__all__ = ["NEVER", "SURE", "Comparison", "Level", "PersonRecord", "compare"]
+__all__ = ["NEVER", "SURE", "Comparison", "Level", "PersonRecord", "Scorer", "compare", "identity"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,44 +128,6 @@ def _phonetic(name: str) -> str:
     return jellyfish.metaphone(name.split(" ")[0]) if name else ""
 
 
-class Level(StrEnum):
-    """How far two values agree."""
-
-    EXACT = "exact"
-    CLOSE = "close"
-    FAIR = "fair"
-    DIFFERENT = "different"
-    MISSING = "missing"
-
-
-# (m, u) per field and agreement level: m = P(level | same child), u = P(level | not).
-_MU: dict[str, dict[Level, tuple[float, float]]] = {
-    "given_name": {
-        Level.EXACT: (0.88, 0.02),
-        Level.CLOSE: (0.09, 0.003),
-        Level.FAIR: (0.02, 0.01),
-        Level.DIFFERENT: (0.01, 0.967),
-    },
-    "family_name": {
-        Level.EXACT: (0.93, 0.03),
-        Level.CLOSE: (0.05, 0.004),
-        Level.DIFFERENT: (0.02, 0.966),
-    },
-    "date_of_birth": {
-        Level.EXACT: (0.94, 0.00017),
-        Level.CLOSE: (0.03, 0.00017),
-        Level.FAIR: (0.02, 0.007),
-        Level.DIFFERENT: (0.01, 0.99266),
-    },
-    "sex": {Level.EXACT: (0.98, 0.5), Level.DIFFERENT: (0.02, 0.5)},
-    "postcode": {
-        Level.EXACT: (0.80, 0.0005),
-        Level.CLOSE: (0.10, 0.02),
-        Level.DIFFERENT: (0.10, 0.9795),
-    },
-}
-
-
 @dataclass(frozen=True, slots=True)
 class Comparison:
     """The comparison of two records: each field's level and weight, and the total."""
@@ -168,6 +136,8 @@ class Comparison:
     levels: tuple[tuple[str, str, float], ...]
     """(field, level, weight) for every compared field."""
     rule: str = "probabilistic"
+    apart: bool = False
+    """Possibly related (twins or siblings): never linked without a strong identifier."""
 
     def explain(self) -> str:
         """Which fields agreed, how far, and what each was worth."""
@@ -182,102 +152,124 @@ _ID_RULES = (
 )
 SURE = 40.0
 NEVER = -40.0
+_SAME = tuple(Comparison(SURE, (), rule) for _, rule in _ID_RULES)
+_DIFFERENT_NHS = Comparison(NEVER, (), "different NHS numbers")
 
 
-def compare(a: PersonRecord, b: PersonRecord) -> Comparison:
+def compare(a: PersonRecord, b: PersonRecord, model: LinkageModel | None = None) -> Comparison:
     """Compare two records: strong identifiers decide; otherwise add up field weights."""
+    decided = _by_rule(a, b)
+    if decided is not None:
+        return decided
+    return _probabilistic(a, b, model or default_model())
+
+
+class Scorer:
+    """``compare`` under one model, remembering what it found: records with the same
+    identity fields (most of one child's records) compare alike, so each distinct pair of
+    identities is weighed once."""
+
+    def __init__(self, model: LinkageModel, memory: int = 1 << 20) -> None:
+        self.model = model
+        self.memory = memory
+        self._seen: dict[tuple[object, object], Comparison] = {}
+
+    def compare(
+        self, a: PersonRecord, b: PersonRecord, keys: tuple[object, object] | None = None
+    ) -> Comparison:
+        """As ``compare(a, b, model)``; ``keys``: the records' ``identity`` if known."""
+        decided = _by_rule(a, b)
+        if decided is not None:
+            return decided
+        key = keys or (identity(a), identity(b))
+        found = self._seen.get(key)
+        if found is None:
+            found = _probabilistic(a, b, self.model)
+            if len(self._seen) >= self.memory:
+                self._seen.clear()  # bounded: forgetting costs time, never a different answer
+            self._seen[key] = found
+        return found
+
+
+def identity(r: PersonRecord) -> tuple[object, ...]:
+    """The fields probabilistic comparison reads (records alike in them compare alike)."""
+    return (
+        r.given_name,
+        r.family_name,
+        r.date_of_birth,
+        r.expected_delivery_date,
+        r.sex,
+        r.postcode,
+    )
+
+
+def _by_rule(a: PersonRecord, b: PersonRecord) -> Comparison | None:
+    """Strong identifiers, and unborn with born children: decided by rule, or None."""
     if a.nhs_number and b.nhs_number and a.nhs_number != b.nhs_number:
-        return Comparison(NEVER, (), "different NHS numbers")
-    for attribute, rule in _ID_RULES:
-        value = getattr(a, attribute)
-        if value and value == getattr(b, attribute):
-            return Comparison(SURE, (), rule)
+        return _DIFFERENT_NHS
+    if a.nhs_number and a.nhs_number == b.nhs_number:
+        return _SAME[0]
+    if a.upn and a.upn == b.upn:
+        return _SAME[1]
+    if a.agency_person_id and a.agency_person_id == b.agency_person_id:
+        return _SAME[2]
     if (a.date_of_birth is None) != (b.date_of_birth is None):
         return _unborn_and_born(a, b)
+    return None
+
+
+def _probabilistic(a: PersonRecord, b: PersonRecord, model: LinkageModel) -> Comparison:
+    given = given_level(a.given_name, b.given_name)
+    family = family_level(a.family_name, b.family_name)
+    dob = dob_level(
+        a.date_of_birth or a.expected_delivery_date, b.date_of_birth or b.expected_delivery_date
+    )
+    postcode = postcode_level(a.postcode, b.postcode)
+    sex = sex_level(a.sex, b.sex)
+    w = model.weights
     levels = (
-        _weigh("given_name", _given_level(a.given_name, b.given_name)),
-        _surname(a.family_name, b.family_name),
-        _weigh(
-            "date_of_birth",
-            _dob_level(
-                a.date_of_birth or a.expected_delivery_date,
-                b.date_of_birth or b.expected_delivery_date,
-            ),
-        ),
-        _weigh(
-            "sex",
-            Level.MISSING
-            if "UNKNOWN" in (a.sex, b.sex)
-            else Level.EXACT
-            if a.sex == b.sex
-            else Level.DIFFERENT,
-        ),
-        _weigh("postcode", _postcode_level(a.postcode, b.postcode)),
+        ("given_name", given, _exact(model, "given_name", a.given_name, given)),
+        ("family_name", family, _exact(model, "family_name", a.family_name, family)),
+        ("date_of_birth", dob, w["date_of_birth"][dob]),
+        ("sex", sex, w["sex"][sex]),
+        ("postcode", postcode, w["postcode"][postcode]),
     )
-    weight = sum(w for _, _, w in levels)
-    for (_, level, _), why in zip(levels[:3:2], ("given names", "birth dates"), strict=True):
-        if level == Level.DIFFERENT:
-            # twins and cousins share surname, birth date and postcode, siblings all but the
-            # birth date: without a strong identifier such records are never one child
-            return Comparison(min(weight, 0.0), levels, f"{why} differ")
-    return Comparison(weight, levels)
+    weight = levels[0][2] + levels[1][2] + levels[2][2] + levels[3][2] + levels[4][2]
+    rule = "probabilistic"
+    if given is Level.DIFFERENT or dob is Level.DIFFERENT:
+        # siblings and cousins share surname and postcode, twins the birth date too:
+        # without a strong identifier such records are never one child
+        weight = min(weight, 0.0)
+        rule = "given names differ" if given is Level.DIFFERENT else "birth dates differ"
+    same_home = dob is Level.EXACT and postcode is Level.EXACT and family in _SAME_FAMILY
+    if same_home and _two_given_names(a.given_name, b.given_name, given, model):
+        return Comparison(weight, levels, _GUARD, apart=True)
+    return Comparison(weight, levels, rule)
 
 
-def _weigh(name: str, level: Level) -> tuple[str, str, float]:
-    if level is Level.MISSING:
-        return name, level, 0.0
-    m, u = _MU[name][level]
-    return name, level, math.log2(m / u)
+def _exact(model: LinkageModel, field_name: str, value: str, level: Level) -> float:
+    if level is Level.EXACT:  # term frequency: a common name agrees by chance more often
+        return model.exact_weight(field_name, value)
+    return model.weights[field_name][level]
 
 
-def _surname(a: str, b: str) -> tuple[str, str, float]:
-    level = (
-        Level.EXACT
-        if a == b
-        else Level.CLOSE
-        if JaroWinkler.similarity(a, b) >= 0.92
-        else Level.DIFFERENT
-    )
-    name, level_name, weight = _weigh("family_name", level)
-    if level is Level.EXACT:  # term frequency: a common surname agrees by chance more often
-        m, _ = _MU["family_name"][Level.EXACT]
-        weight = math.log2(m / max(surname_frequency(a), 1e-4))
-    return name, level_name, weight
+_GUARD = (
+    "possibly related (twins or siblings guard: same birth date, family name and postcode, "
+    "two given names)"
+)
+_SAME_FAMILY = frozenset({Level.EXACT, Level.CLOSE, Level.PART})
 
 
-def _given_level(a: str, b: str) -> Level:
-    if a == b:
-        return Level.EXACT
-    if _one_name(a, b):
-        return Level.CLOSE
-    similarity = JaroWinkler.similarity(a, b)
-    if similarity >= 0.92:
-        return Level.CLOSE
-    return Level.FAIR if similarity >= 0.85 else Level.DIFFERENT
-
-
-def _one_name(a: str, b: str) -> bool:
-    """The same given name, or names for one full name (nickname or not, whichever side)."""
-    return a == b or NICKNAMES.get(a, a) == NICKNAMES.get(b, b)
-
-
-def _dob_level(a: dt.date | None, b: dt.date | None) -> Level:
-    if a is None or b is None:
-        return Level.MISSING
-    if a == b:
-        return Level.EXACT
-    if a.day <= 12 and a.replace(month=a.day, day=a.month) == b:
-        return Level.CLOSE  # day and month swapped
-    one_edit = Levenshtein.distance(f"{a:%Y%m%d}", f"{b:%Y%m%d}") == 1
-    return Level.FAIR if one_edit else Level.DIFFERENT
-
-
-def _postcode_level(a: str | None, b: str | None) -> Level:
-    if not a or not b:
-        return Level.MISSING
-    if a == b:
-        return Level.EXACT
-    return Level.CLOSE if a[:-2] == b[:-2] else Level.DIFFERENT  # same postcode sector
+def _two_given_names(a: str, b: str, level: Level, model: LinkageModel) -> bool:
+    """Two different given names, each a name in its own right: in the nickname lexicon or
+    common among the records the model was trained on, and neither far rarer than the other
+    (a much rarer spelling near a common name is a variant of it, a typo or a diminutive,
+    not a second child)."""
+    if level in (Level.EXACT, Level.NICKNAME, Level.MISSING):
+        return False
+    if not all(is_known_name(n) or model.is_common_given_name(n) for n in (a, b)):
+        return False
+    return not model.is_variant(a, b)
 
 
 def _unborn_and_born(a: PersonRecord, b: PersonRecord) -> Comparison:
@@ -286,7 +278,7 @@ def _unborn_and_born(a: PersonRecord, b: PersonRecord) -> Comparison:
     due, birth = unborn.expected_delivery_date, born.date_of_birth
     if not (unborn.mother and born.mother and due and birth):
         return Comparison(NEVER, (), "unborn and born with no mother to compare")
-    same_mother = unborn.mother[1] == born.mother[1] and _one_name(unborn.mother[0], born.mother[0])
+    same_mother = unborn.mother[1] == born.mother[1] and one_name(unborn.mother[0], born.mother[0])
     if same_mother and unborn.mother[2] == born.mother[2] and abs((birth - due).days) <= 42:
         return Comparison(SURE / 2, (), "born to the same mother within 6 weeks of the due date")
     return Comparison(NEVER, (), "unborn and born to a different mother or far from the due date")

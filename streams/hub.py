@@ -94,6 +94,11 @@ class HubState:
         self._rebuild(touched | self._overdue(), out)
         return out
 
+    @property
+    def model_version(self) -> str:
+        """The version of the linkage model that makes this index's decisions."""
+        return self.linker.model.version
+
     def _decide(self, event: LinkageDecision, at: str, out: HubOutput) -> set[str]:
         """Apply a reviewer's decision; re-issue the links of records that moved, audit it
         (ids only: never the reason), and return the persons whose episodes change. Decisions
@@ -116,6 +121,7 @@ class HubState:
             "decided_by": event.decided_by,
             "applied": result.applied,
             "why": result.why,
+            "model": self.model_version,
         }
         out.audit.append(AuditEntry(Decision.REVIEW_DECIDED, decision.event_id, at, facts))
         self._audit_splits(result.moved, decision.event_id, at, out)
@@ -133,7 +139,8 @@ class HubState:
             if self.linker.person.get(old) == old:  # the old person still exists
                 persons = persons | {old}
             if len(persons) > 1:
-                facts = {"person_id": old, "into": ",".join(sorted(persons))}
+                parts = ",".join(sorted(persons))
+                facts = {"person_id": old, "into": parts, "model": self.model_version}
                 out.audit.append(AuditEntry(Decision.SPLIT, event_id, at, facts))
 
     def _first_with(self, event: EventSummary) -> str:
@@ -155,6 +162,7 @@ class HubState:
                     "person_id": result.person_id,
                     "weight": round(result.weight, 3),
                     "why": result.explanation,
+                    "model": self.model_version,
                 },
             )
         )
@@ -164,7 +172,7 @@ class HubState:
                     Decision.MERGED,
                     event.event_id,
                     at,
-                    {"person_id": result.person_id, "merged": gone},
+                    {"person_id": result.person_id, "merged": gone, "model": self.model_version},
                 )
             )
         for record_id, _, _ in result.moved:
@@ -178,6 +186,7 @@ class HubState:
                     candidate_person_id=c.person_id,
                     weight=c.comparison.weight,
                     explanation=c.comparison.explain(),
+                    model_version=self.model_version,
                 )
             )
             out.audit.append(
@@ -189,6 +198,7 @@ class HubState:
                         "record_id": result.record_id,
                         "candidate": c.record_id,
                         "weight": round(c.comparison.weight, 3),
+                        "model": self.model_version,
                     },
                 )
             )
@@ -206,6 +216,7 @@ class HubState:
             weight=result.weight,
             explanation=result.explanation,
             merged=result.merged,
+            model_version=self.model_version,
         )
 
     def reissue(self, record_id: str) -> Link:
@@ -219,6 +230,7 @@ class HubState:
             outcome=LinkOutcomeKind.REISSUED,
             weight=0.0,
             explanation="person changed by later evidence",
+            model_version=self.model_version,
         )
 
     def _overdue(self) -> set[str]:

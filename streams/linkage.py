@@ -24,10 +24,11 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from schemas.childrens_services import ReviewVerdict
-from streams.comparison import SURE, Comparison, PersonRecord, compare
+from streams.comparison import SURE, Comparison, PersonRecord, Scorer, compare, identity
+from streams.model import LinkageModel, default_model
 
 __all__ = [
     "Candidate",
@@ -94,21 +95,16 @@ def _two_nhs_numbers(a: set[str], b: set[str]) -> bool:
 
 
 @dataclass
-class _Part:
-    """A person being built: its NHS numbers and record ids."""
+class _Members:
+    """A person being rebuilt: its records and their NHS numbers."""
 
-    nhs: set[str]
     ids: set[str]
+    nhs: set[str]
 
 
-def _unite(keep: set[str], gone: set[str]) -> set[str]:
-    keep |= gone
-    return keep
-
-
-def _join_parts(keep: _Part, gone: _Part) -> _Part:
-    keep.nhs |= gone.nhs
+def _unite(keep: _Members, gone: _Members) -> _Members:
     keep.ids |= gone.ids
+    keep.nhs |= gone.nhs
     return keep
 
 
@@ -145,10 +141,15 @@ class DecideOutcome:
 
 @dataclass(frozen=True)
 class LinkPolicy:
-    """Thresholds on the total match weight."""
+    """Thresholds on the total match weight (by default the model's)."""
 
-    link: float = 14.0
-    review: float = 8.0
+    link: float
+    review: float
+
+    @classmethod
+    def of(cls, model: LinkageModel) -> LinkPolicy:
+        """The thresholds a model carries."""
+        return cls(model.link, model.review)
 
 
 class Outcome(StrEnum):
@@ -191,13 +192,16 @@ class Linker:
     Records joined by match links and must-links form clusters (order cannot change a
     cluster). Within a cluster, persons are rebuilt whenever the cluster changes: must-links
     first (by record ids), then links strongest first (ties by record id), and an edge is
-    skipped when it would put two different NHS numbers, or the two records of a cannot-link,
-    in one person. So persons depend only on the records and the standing decisions, never on
-    their order. (A withdrawn must-link leaves its clusters joined: a cluster only bounds
-    where persons are rebuilt, persons come from the edges alone.)
+    skipped when it would put two different NHS numbers, two records the twins guard holds
+    apart, or the two records of a cannot-link, in one person (so no third record can bridge
+    them). So persons depend only on the records and the standing decisions, never on their
+    order. (A withdrawn must-link leaves its clusters joined: a cluster only bounds where
+    persons are rebuilt, persons come from the edges alone.)
     """
 
-    policy: LinkPolicy = field(default_factory=LinkPolicy)
+    model: LinkageModel = field(default_factory=default_model)
+    policy: LinkPolicy | None = None
+    """Thresholds; None: the model's."""
     records: dict[str, PersonRecord] = field(default_factory=dict)
     blocks: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     links: dict[str, dict[str, float]] = field(default_factory=lambda: defaultdict(dict))
@@ -209,6 +213,14 @@ class Linker:
     """The standing decision on each decided pair (a withdrawal stands too, as the latest)."""
     decided: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     """record id -> the records it has a decision with."""
+    ids: dict[str, tuple[object, ...]] = field(default_factory=dict)
+    """record id -> the identity fields it is compared on."""
+    apart: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    """record id -> records the twins guard keeps out of its person."""
+
+    def __post_init__(self) -> None:
+        self.thresholds = self.policy or LinkPolicy.of(self.model)
+        self.scorer = Scorer(self.model)
 
     def verdict(self, a: str, b: str) -> ReviewVerdict | None:
         """The standing verdict on a pair: None if undecided or withdrawn."""
@@ -276,16 +288,26 @@ class Linker:
                 "already indexed",
             )
         rid = record.record_id
+        keys = list(record.blocking_keys())
+        score, records, person, ids = self.scorer.compare, self.records, self.person, self.ids
+        ident = ids[rid] = identity(record)
         candidates = [
-            Candidate(c, self.person[c], compare(record, self.records[c]))
-            for c in self._candidates(record)
+            Candidate(c, person[c], score(record, records[c], (ident, ids[c])))
+            for c in self._candidates(keys)
         ]
+        for c in candidates:
+            if c.comparison.apart:
+                self.apart[rid].add(c.record_id)
+                self.apart[c.record_id].add(rid)
         self.records[rid] = record
         self.clusters.add(rid, [rid])
         self.person[rid] = rid
-        for key in record.blocking_keys():
+        for key in keys:
             self.blocks[key].append(rid)
-        matches = [c for c in candidates if c.comparison.weight >= self.policy.link]
+        policy = self.thresholds
+        matches = [
+            c for c in candidates if c.comparison.weight >= policy.link and not c.comparison.apart
+        ]
         partners = self._must_links(rid)
         before = {c.record_id: c.person_id for c in matches} | {o: self.person[o] for o in partners}
         moved: list[tuple[str, str, str]] = []
@@ -304,7 +326,8 @@ class Linker:
         possible = tuple(
             c
             for c in candidates
-            if self.policy.review <= c.comparison.weight < self.policy.link
+            if policy.review <= c.comparison.weight
+            and (c.comparison.weight < policy.link or c.comparison.apart)
             and self.person[c.record_id] != mine
         )
         best = max(
@@ -343,9 +366,9 @@ class Linker:
         members = self.clusters.value[self.clusters.find(person_id)]
         return [r for r in members if self.person[r] == person_id]
 
-    def _candidates(self, record: PersonRecord) -> list[str]:
+    def _candidates(self, keys: list[str]) -> list[str]:
         seen: dict[str, None] = {}
-        for key in record.blocking_keys():
+        for key in keys:
             for rid in self.blocks.get(key, ()):
                 seen.setdefault(rid)
         return list(seen)
@@ -354,15 +377,15 @@ class Linker:
         """Persons of one cluster, from its must-links, then its links strongest first;
         returns who moved."""
         ids = sorted(self.clusters.value[root])
+        persons = DisjointSets(_unite, ((r, _Members({r}, self._nhs_numbers(r))) for r in ids))
         edges = sorted((-w, a, b) for a in ids for b, w in self.links[a].items() if a < b)
-        links = [(a, b) for _, a, b in edges]
-        persons: DisjointSets[Any]
-        if any(r in self.decided for r in ids):
-            persons = self._constrained(ids, links)
-        else:  # no decision here: only the NHS veto (the common case, kept fast)
-            persons = DisjointSets(_unite, ((r, self._nhs_numbers(r)) for r in ids))
-            for a, b in links:
-                persons.join(a, b, unless=_two_nhs_numbers)
+        must = sorted(
+            (a, b) for a in ids if a in self.decided for b in self._must_links(a) if a < b
+        )
+        for a, b in must:  # a reviewer's "same person" overrides the twins guard
+            persons.join(a, b, unless=self._decided_apart_or_nhs)
+        for _, a, b in edges:
+            persons.join(a, b, unless=self._kept_apart)
         moved = []
         for r in ids:
             new = persons.find(r)
@@ -371,21 +394,22 @@ class Linker:
                 self.person[r] = new
         return moved
 
-    def _constrained(self, ids: list[str], links: list[tuple[str, str]]) -> DisjointSets[_Part]:
-        """Persons of a cluster with decisions: must-links first, then ``links``, each vetoed
-        if it would join two NHS numbers or the two records of a cannot-link."""
-        persons = DisjointSets(_join_parts, ((r, _Part(self._nhs_numbers(r), {r})) for r in ids))
-        apart = [(a, b) for a in ids for b in self._decided_apart(a) if a < b]
+    def _kept_apart(self, a: _Members, b: _Members) -> bool:
+        """Never two NHS numbers in one person, nor two records the twins guard holds apart,
+        nor the two records of a standing cannot-link."""
+        if self._decided_apart_or_nhs(a, b):
+            return True
+        small, large = sorted((a, b), key=lambda m: len(m.ids))
+        return any(not self.apart[r].isdisjoint(large.ids) for r in small.ids if r in self.apart)
 
-        def veto(x: _Part, y: _Part) -> bool:
-            return _two_nhs_numbers(x.nhs, y.nhs) or any(
-                (a in x.ids and b in y.ids) or (a in y.ids and b in x.ids) for a, b in apart
-            )
-
-        must = sorted((a, b) for a in ids for b in self._must_links(a) if a < b)
-        for a, b in [*must, *links]:
-            persons.join(a, b, unless=veto)
-        return persons
+    def _decided_apart_or_nhs(self, a: _Members, b: _Members) -> bool:
+        """Never two NHS numbers in one person, nor the two records of a cannot-link."""
+        if _two_nhs_numbers(a.nhs, b.nhs):
+            return True
+        small, large = sorted((a, b), key=lambda m: len(m.ids))
+        return any(
+            o in large.ids for r in small.ids if r in self.decided for o in self._decided_apart(r)
+        )
 
     def _decided_apart(self, rid: str) -> list[str]:
         return [

@@ -23,6 +23,8 @@ from streams.episodes import Hours, RagPolicy
 from streams.faust_internals import as_current
 from streams.hub import HubState
 from streams.identities import LinkageEntry, decision_key, decode_decision, encode_decision
+from streams.linkage import Linker
+from streams.model import load_model
 from streams.outputs import AuditLog, Output, incoming
 from streams.records import DeadLetter
 
@@ -75,6 +77,7 @@ class Linkage:
             counting=Hours(settings.rag_hours),
             window=dt.timedelta(hours=settings.episode_window_h),
         )
+        self.model = load_model(settings.linkage_model)
         self.state: HubState | None = None
         self.app = app
         self.partitions = settings.partitions
@@ -86,7 +89,7 @@ class Linkage:
 
     def _state(self) -> HubState:
         if self.state is None:
-            self.state = HubState(policy=self.policy)
+            self.state = HubState(policy=self.policy, linker=Linker(model=self.model))
             values = list(self.records.values())
             decisions = [d for d in map(decode_decision, values) if d is not None]
             stored = [LinkageEntry.decode(v) for v in values if "decision" not in v]
@@ -96,7 +99,12 @@ class Linkage:
             self.epoch = time.time_ns() // 1_000_000 * 1_000_000
             self.batches = 0
             self.republish = True
-            log.info("linkage.restored", records=len(stored), decisions=len(decisions))
+            log.info(
+                "linkage.restored",
+                records=len(stored),
+                decisions=len(decisions),
+                model=self.model.version,
+            )
         return self.state
 
     async def process(self, events: Sequence[faust.types.EventT[Any]]) -> None:

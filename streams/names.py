@@ -1,80 +1,50 @@
-"""Name knowledge for linkage: nicknames and how common a surname is."""
+"""Name knowledge for linkage: nicknames and diminutives, both ways, from maintained data.
+
+The lexicon is the `nicknames` package (hand-curated English names and their nicknames,
+Old Dominion University's list): a name -> its nicknames, and a nickname -> the names it can
+stand for (several: "sam" is Samuel's and Samantha's). Two given names are one name when
+they are equal, one is a nickname of the other, or both are nicknames of one name ("bill" and
+"will"). Two names that merely share a nickname ("amelia" and "emily", both "millie") are not.
+"""
 
 from __future__ import annotations
 
-__all__ = ["NICKNAMES", "surname_frequency"]
+from functools import cache
 
-_PAIRS = {
-    "ollie": "oliver",
-    "alf": "alfie",
-    "billy": "william",
-    "will": "william",
-    "tom": "thomas",
-    "tommy": "thomas",
-    "joe": "joseph",
-    "danny": "daniel",
-    "dan": "daniel",
-    "matt": "matthew",
-    "ben": "benjamin",
-    "jake": "jacob",
-    "jess": "jessica",
-    "lizzie": "elizabeth",
-    "beth": "elizabeth",
-    "liz": "elizabeth",
-    "katie": "katherine",
-    "kate": "katherine",
-    "abbie": "abigail",
-    "sam": "samantha",
-    "becky": "rebecca",
-    "bella": "isabella",
-    "izzy": "isabella",
-    "sophie": "sophia",
-    "alex": "alexander",
-    "freddie": "frederick",
-    "fred": "frederick",
-    "archie": "archibald",
-    "theo": "theodore",
-}
-NICKNAMES: dict[str, str] = {**_PAIRS, **{full: full for full in _PAIRS.values()}}
-"""A nickname (or full name) -> the full name it stands for."""
+from nicknames import NickNamer
 
-# Share of people in England and Wales with each surname (approximate, ONS-derived); the
-# default is the share of a surname outside this list.
-_SURNAMES = {
-    "smith": 0.0126,
-    "jones": 0.0075,
-    "williams": 0.0061,
-    "taylor": 0.0059,
-    "brown": 0.0058,
-    "davies": 0.0049,
-    "evans": 0.0040,
-    "wilson": 0.0038,
-    "thomas": 0.0036,
-    "johnson": 0.0035,
-    "roberts": 0.0034,
-    "robinson": 0.0030,
-    "thompson": 0.0029,
-    "wright": 0.0029,
-    "walker": 0.0028,
-    "white": 0.0027,
-    "edwards": 0.0026,
-    "hughes": 0.0025,
-    "green": 0.0025,
-    "hall": 0.0024,
-    "lewis": 0.0024,
-    "harris": 0.0023,
-    "clarke": 0.0023,
-    "patel": 0.0022,
-    "jackson": 0.0021,
-    "khan": 0.0015,
-    "ahmed": 0.0011,
-    "hussain": 0.0010,
-    "begum": 0.0010,
-    "murphy": 0.0012,
-}
-_DEFAULT = 0.0004
+__all__ = ["canonicals_of", "is_known_name", "nicknames_of", "one_name"]
 
 
-def surname_frequency(surname: str) -> float:
-    """The share of people with this surname (fixed, so linkage does not depend on order)."""
-    return _SURNAMES.get(surname, _DEFAULT)
+@cache
+def _namer() -> NickNamer:
+    return NickNamer()  # reads the package's CSV once
+
+
+@cache
+def _keys(name: str) -> frozenset[str]:
+    """The name itself and every full name it can be a nickname of."""
+    return frozenset({name, *_namer().canonicals_of(name)})
+
+
+def nicknames_of(name: str) -> set[str]:
+    """The nicknames and diminutives of a (lower-case) full name."""
+    return _namer().nicknames_of(name)
+
+
+def canonicals_of(name: str) -> set[str]:
+    """The full names a (lower-case) nickname can stand for."""
+    return _namer().canonicals_of(name)
+
+
+@cache
+def one_name(a: str, b: str) -> bool:
+    """The same given name, or names for one full name (nickname or not, whichever side)."""
+    return a == b or not _keys(a).isdisjoint(_keys(b))
+
+
+@cache
+def is_known_name(name: str) -> bool:
+    """A name the lexicon knows, as a full name or as a nickname."""
+    namer = _namer()
+    return bool(namer.nicknames_of(name) or namer.canonicals_of(name))

@@ -143,8 +143,9 @@ def goldens() -> list[Golden]:
 def golden_records() -> list[tuple[Contract[Any], BaseModel]]:
     """One record per contract from the project's generators (seed 11): per agency kind, the
     fullest of its first 200 events (the longest body: most optional fields set); per hub
-    output, the fullest the pure stages make of the year's first 3,000 events; for linkage
-    decisions, the fullest of decisions on the first 20 possible matches."""
+    output, the fullest the pure stages make of the year's first 6,000 events (a possible
+    match among them); for linkage decisions, the fullest of decisions on the first 20
+    possible matches."""
     from simulation.decisions import linkage_decisions
     from simulation.year import simulate
     from streams.counting import count_contacts
@@ -158,8 +159,8 @@ def golden_records() -> list[tuple[Contract[Any], BaseModel]]:
         kind = getattr(contract.model, "EVENT_TYPE", None)
         if kind in sim.events:
             picked.append((contract, _fullest(contract, sim.events[kind][:200])))
-    out = HubState().process(stream[:3000], "2013-04-01T00:00:00+00:00")
-    valid = [Valid(Incoming("t", 0, n, None, b""), e) for n, e in enumerate(stream[:3000])]
+    out = HubState().process(stream[:6000], "2013-04-01T00:00:00+00:00")
+    valid = [Valid(Incoming("t", 0, n, None, b""), e) for n, e in enumerate(stream[:6000])]
     hub = {
         "metrics.contacts": count_contacts(valid, 0, {}),
         "hub.links": out.links,

@@ -183,5 +183,6 @@ def test_the_hub_applies_decisions_re_issues_links_audits_ids_only_and_restores(
     assert all(persons[r] == b for r in b_records)
     assert {link.record_id for link in undo.links} == b_records
     splits = [e.facts for e in undo.audit if e.decision is Decision.SPLIT]
-    assert splits == [{"person_id": a, "into": ",".join(sorted((a, b)))}]
+    model = state.model_version
+    assert splits == [{"person_id": a, "into": ",".join(sorted((a, b))), "model": model}]
     assert not [e for e in out.audit if e.decision is Decision.SPLIT]  # a merge is no split

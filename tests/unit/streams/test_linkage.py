@@ -9,7 +9,7 @@ import pytest
 
 from mash.evaluate import evaluate_linkage
 from simulation.labelled import labelled_records
-from streams.linkage import Linker, Outcome, PersonRecord, compare
+from streams.linkage import Linker, LinkPolicy, Outcome, PersonRecord, compare
 
 
 def _child(
@@ -60,7 +60,7 @@ def test_noisy_records_of_one_child_link(change: dict[str, object], why: str) ->
 
 def test_twins_and_cousins_do_not_link_on_shared_surname_birth_date_and_postcode() -> None:
     twin = compare(_child("a"), _child("b", given="Noah"))
-    assert twin.weight < 8 and twin.rule == "given names differ"
+    assert twin.weight < 8 and twin.apart and "twins or siblings guard" in twin.rule
     sibling = compare(_child("a"), _child("b", dob=dt.date(2007, 9, 1)))
     assert sibling.weight < 8
 
@@ -73,7 +73,7 @@ def test_a_common_surname_counts_for_less() -> None:
 
 def test_the_explanation_names_the_fields_and_their_weights() -> None:
     text = compare(_child("a"), _child("b", given="Ollie")).explain()
-    assert "given_name=close" in text and "date_of_birth=exact" in text and "(+" in text
+    assert "given_name=nickname" in text and "date_of_birth=exact" in text and "(+" in text
 
 
 def test_an_unborn_childs_records_join_the_born_child() -> None:
@@ -119,7 +119,7 @@ def test_nickname_comparisons_are_symmetric() -> None:
     for given in ("Liz", "Beth", "Lizzie"):
         one_way = compare(_child("a", given=given), _child("b", given="Elizabeth"))
         other_way = compare(_child("a", given="Elizabeth"), _child("b", given=given))
-        assert one_way.levels == other_way.levels and one_way.levels[0][1] == "close"
+        assert one_way.levels == other_way.levels and one_way.levels[0][1] == "nickname"
 
 
 def test_a_bridging_record_merges_two_persons_and_says_so() -> None:
@@ -136,11 +136,12 @@ def test_a_bridging_record_merges_two_persons_and_says_so() -> None:
 
 
 def test_a_possible_match_is_offered_for_review() -> None:
-    linker = Linker()
-    linker.add(_child("r1", family="Smith", postcode="RM1 3BB"))
-    outcome = linker.add(
-        _child("r2", family="Smith", given="Olivr", dob=dt.date(2005, 3, 5), postcode="RM9 9ZZ")
-    )
+    r1 = _child("r1", family="Smith", postcode="RM1 3BB")
+    r2 = _child("r2", family="Smith", given="Olivr", dob=dt.date(2005, 3, 5), postcode="RM9 9ZZ")
+    weight = compare(r1, r2).weight
+    linker = Linker(policy=LinkPolicy(link=weight + 1, review=weight - 1))
+    linker.add(r1)
+    outcome = linker.add(r2)
     assert outcome.outcome is Outcome.NEW_PERSON
     assert [c.record_id for c in outcome.possible] == ["r1"]
 
@@ -159,5 +160,6 @@ def test_persons_do_not_depend_on_the_order_of_records() -> None:
 def test_quality_on_the_labelled_set_meets_the_targets() -> None:
     result = evaluate_linkage(seed=7, households=1500)
     assert result.quality.true_pairs > 5000  # twins, cousins, siblings and noise included
-    assert result.quality.precision >= 0.995
-    assert result.quality.recall >= 0.98
+    assert result.quality.precision >= 0.999
+    assert result.quality.recall >= 0.99
+    assert result.review_share <= 0.03

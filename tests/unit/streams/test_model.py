@@ -1,0 +1,193 @@
+"""The linkage model as data: loading and its errors, nicknames both ways, the twins guard,
+EM recovering known m and u, and the model version on every decision."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mash.training import NAMES, em
+from plumbing.errors import LinkageModelError
+from schemas.audit import Decision
+from streams.hub import HubState
+from streams.levels import FIELDS, Level, family_level, given_level
+from streams.linkage import Linker, PersonRecord, compare
+from streams.model import LinkageModel, default_model, load_model
+from streams.names import canonicals_of, nicknames_of, one_name
+
+
+def _child(rid: str, given: str = "Oliver", nhs: str | None = None, **kw: object) -> PersonRecord:
+    fields: dict[str, object] = {
+        "given_name": given,
+        "family_name": "Okafor",
+        "date_of_birth": dt.date(2005, 3, 4),
+        "expected_delivery_date": None,
+        "sex": "MALE",
+        "postcode": "RM1 3BB",
+        "nhs_number": nhs,
+    }
+    return PersonRecord.of(rid, **{**fields, **kw})  # type: ignore[arg-type]
+
+
+def _write(tmp_path: Path, doc: dict[str, object]) -> Path:
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def test_the_packaged_model_loads_and_names_its_training_command() -> None:
+    model = default_model()
+    assert model.version.startswith("lm-")
+    assert str(model.metadata["command"]).startswith("mash linkage train")
+    assert [p.level for p in model.comparisons["given_name"]] == [
+        level for level, _ in FIELDS["given_name"]
+    ]
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        (lambda d: d["thresholds"].update(link=1.0, review=5.0), "review threshold"),
+        (lambda d: d["comparisons"]["sex"][0].update(m=0.5), "sex m sums"),
+        (lambda d: d["comparisons"].pop("postcode"), "comparisons"),
+        (lambda d: d["comparisons"]["sex"].pop(), "sex levels"),
+        (lambda d: d["term_frequencies"]["given_name"].update(default=0.0), "frequencies"),
+        (lambda d: d.pop("thresholds"), "malformed"),
+        (lambda d: d["thresholds"].update(link=20.0), "does not match its content"),
+    ],
+)
+def test_a_wrong_model_file_is_refused_in_one_line(
+    tmp_path: Path, change: object, says: str
+) -> None:
+    doc = default_model().to_json()
+    change(doc)  # type: ignore[operator]
+    with pytest.raises(LinkageModelError) as raised:
+        load_model(_write(tmp_path, doc))
+    assert says in str(raised.value) and "\n" not in str(raised.value)
+
+
+def test_an_unreadable_model_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "model.json"
+    path.write_text("{not json")
+    with pytest.raises(LinkageModelError, match="cannot read"):
+        load_model(path)
+
+
+def test_a_changed_model_has_a_new_version(tmp_path: Path) -> None:
+    model = default_model()
+    fields = {k: v for k, v in vars(model).items() if k not in ("version", "weights", "_exact")}
+    changed = LinkageModel.build(**{**fields, "link": model.link + 1})
+    assert changed.version != model.version
+    assert load_model(_write(tmp_path, changed.to_json())).link == model.link + 1
+
+
+def test_nicknames_both_ways_from_the_lexicon() -> None:
+    assert "jim" in nicknames_of("james") and "james" in canonicals_of("jim")
+    assert {"amelia", "emily"} <= canonicals_of("millie")  # a nickname of several names
+    for a, b in (("jim", "james"), ("millie", "amelia"), ("bill", "will")):
+        assert one_name(a, b) and one_name(b, a)
+        assert given_level(a, b) is given_level(b, a) is Level.NICKNAME
+    assert not one_name("oliver", "noah")
+
+
+def test_diminutives_and_double_barrelled_names_have_their_own_levels() -> None:
+    assert given_level("liv", "olivia") is Level.PART
+    assert given_level("katie", "katherine") is Level.PART
+    assert family_level("green obrien", "green") is Level.PART
+
+
+def test_the_nickname_lexicon_serves_the_unborn_childs_mother() -> None:
+    due = dt.date(2013, 1, 10)
+    unborn = _child(
+        "u",
+        date_of_birth=None,
+        expected_delivery_date=due,
+        sex="UNKNOWN",
+        mother=("Elizabeth", "Okafor", dt.date(1988, 2, 2)),
+    )
+    born = _child("b", date_of_birth=due, mother=("Betsy", "Okafor", dt.date(1988, 2, 2)))
+    assert compare(unborn, born).weight > 0
+
+
+def test_twins_with_near_names_are_held_apart_and_offered_for_review() -> None:
+    linker = Linker()
+    linker.add(_child("a", given="Oliver"))
+    outcome = linker.add(_child("b", given="Olivia", sex="FEMALE"))
+    assert linker.person_of("a") != linker.person_of("b")
+    assert [c.record_id for c in outcome.possible] == ["a"]
+    assert "twins or siblings guard" in outcome.possible[0].comparison.explain()
+
+
+def test_an_nhs_number_overrides_the_twins_guard() -> None:
+    linker = Linker()
+    linker.add(_child("a", given="Oliver", nhs="9990000026"))
+    linker.add(_child("b", given="Olivia", nhs="9990000026"))
+    assert linker.person_of("a") == linker.person_of("b")
+
+
+def test_no_third_record_brings_twins_into_one_person() -> None:
+    # c shares an NHS number with a and a UPN with b: sure links to both twins
+    records = [
+        _child("a", given="Oliver", nhs="9990000026"),
+        _child("b", given="Olivia", upn="A123456789012"),
+        _child("c", given="Oliver", nhs="9990000026", upn="A123456789012"),
+    ]
+    persons = []
+    for order in ((0, 1, 2), (2, 0, 1), (1, 2, 0)):
+        linker = Linker()
+        for i in order:
+            linker.add(records[i])
+        assert linker.person_of("a") != linker.person_of("b")
+        persons.append({r: linker.person_of(r) for r in "abc"})
+    assert persons[0] == persons[1] == persons[2]
+
+
+def test_em_recovers_known_m_and_u_from_level_vectors() -> None:
+    rng = np.random.default_rng(3)
+    sizes = [len(FIELDS[f]) for f in NAMES]
+    m_true = {
+        f: rng.dirichlet(np.r_[20.0, np.ones(n - 1)]) for f, n in zip(NAMES, sizes, strict=True)
+    }
+    u_true = {
+        f: rng.dirichlet(np.r_[np.ones(n - 1), 20.0]) for f, n in zip(NAMES, sizes, strict=True)
+    }
+    n, prior = 60_000, 0.3
+    match = rng.random(n) < prior
+    columns = [
+        np.where(
+            match,
+            rng.choice(len(m_true[f]), n, p=m_true[f]),
+            rng.choice(len(u_true[f]), n, p=u_true[f]),
+        )
+        for f in NAMES
+    ]
+    patterns = np.stack(columns, axis=1).astype(np.int64)
+    flat = {f: np.full(len(m_true[f]), 1 / len(m_true[f])) for f in NAMES}
+    start = {f: np.r_[0.5, np.full(len(v) - 1, 0.5 / (len(v) - 1))] for f, v in flat.items()}
+    result = em(patterns, np.ones(n), start, u_true, NAMES, prior=0.1, iterations=200)
+    assert abs(result.prior - prior) < 0.01
+    for f in NAMES:
+        assert np.abs(result.m[f] - m_true[f]).max() < 0.02, f
+
+
+def test_the_model_version_is_on_every_link_review_and_audit_entry() -> None:
+    from simulation.year import simulate
+
+    sim = simulate("havering-2012", seed=11)
+    stream = sorted((e for es in sim.events.values() for e in es), key=lambda e: e.reported_at)
+    state = HubState()
+    out = state.process(stream[:6000], "2013-04-01T00:00:00+00:00")
+    version = default_model().version
+    assert out.links and all(link.model_version == version for link in out.links)
+    assert out.reviews and all(r.model_version == version for r in out.reviews)
+    linkage = [
+        a
+        for a in out.audit
+        if a.decision in (Decision.LINKED, Decision.NEW_PERSON, Decision.POSSIBLE_MATCH)
+    ]
+    assert linkage and all(a.facts["model"] == version for a in linkage)
+    assert state.reissue(out.links[0].record_id).model_version == version
