@@ -18,7 +18,7 @@ from functools import cache
 
 import pytest
 
-from mash.evaluate import evaluate_linkage
+from mash.evaluate import SETS, evaluate_linkage
 from mash.linkage_errors import linkage_errors
 from schemas.common import Agency, Child, Sex
 from schemas.identifiers import check_nhs_number, check_postcode, check_upn
@@ -197,7 +197,7 @@ def test_ocr_errors_and_dates() -> None:
 
 
 def test_evaluate_and_error_breakdown_run_on_the_set() -> None:
-    result = evaluate_linkage(seed=3, households=400, labelled="febrl")
+    result = evaluate_linkage(records=SETS["febrl"](3, 400))
     assert result.persons_true == 400 and result.quality.true_pairs > 500
     errors = linkage_errors(seed=3, children=400)
     wrong = result.quality.predicted_pairs - result.quality.correct_pairs
