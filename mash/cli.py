@@ -226,6 +226,7 @@ def report(
     csv: Annotated[Path | None, typer.Option(help="Also write every cell as CSV")] = None,
 ) -> None:
     """Print the board report (and export it): every figure, computed from the events."""
+    from sinks.provenance import figures_provenance, provenance_of
     from sinks.report import build_report, report_csv
     from sinks.report_html import report_page
     from sinks.store import Store
@@ -233,6 +234,8 @@ def report(
     settings = _settings(SinkSettings)
     store = Store(settings.database)
     try:
+        fresh = as_of is not None or store.figures()[0] is None
+        now = dt.datetime.now(dt.UTC)
         board = _board(store, settings, as_of.date() if as_of else None)
         shown = build_report(
             board[1],
@@ -240,12 +243,14 @@ def report(
             hide=not analyst,
             low=settings.suppress_low,
             high=settings.suppress_high,
+            provenance=provenance_of(store.facts(), now) if fresh else figures_provenance(store),
         )
     finally:
         store.close()
     for table in board_tables(shown):
         console.print(table)
-    for path, text in ((html, report_page(shown) if html else ""), (csv, report_csv(shown))):
+    page = report_page(shown, csv_href=csv.name if csv else None) if html else ""
+    for path, text in ((html, page), (csv, report_csv(shown))):
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
