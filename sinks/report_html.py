@@ -92,7 +92,7 @@ def _table(table: BoardTable) -> str:
 def _tile(tile: Tile) -> str:
     d = tile.indicator
     value = "-" if tile.value is None else f"{tile.value:.1f}%"
-    before = "no figure" if tile.before is None else f"{tile.before:.1f}%"
+    before = "" if tile.before is None else f": {tile.before:.1f}% a year before"
     rag = f"{_ICON[tile.rag]} {tile.rag}" if tile.rag else "no rating"
     arrow = {"improving": "▲ ", "worsening": "▼ "}.get(tile.direction, "")
     return (
@@ -101,8 +101,8 @@ def _tile(tile: Tile) -> str:
         f'<p><span class="value">{value}</span> against a target of {d.target:g}% '
         f"({escape(str(d.good))} is better)</p>"
         f'<p class="rag">{rag}</p>'
-        f"<p>{arrow}{escape(tile.direction)}: {before} a year before "
-        f"({escape(tile.period)}, year to date)</p></section>"
+        f"<p>{arrow}{escape(tile.direction)}{before} ({escape(tile.period)}, year to date)"
+        "</p></section>"
     )
 
 

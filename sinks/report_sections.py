@@ -128,7 +128,9 @@ def _looked_after(layout: Layout, year: str, before: str, as_of: dt.date) -> Non
     for tile in layout.tiles:
         indicator = tile.indicator
         values = [layout.value(indicator.id, f"{year} {q}") for q in quarters]
-        earlier = [layout.figures.get((indicator.id, f"{before} {q}", "")) for q in quarters]
+        earlier = [
+            rate_of(layout.figures.get((indicator.id, f"{before} {q}", ""))) for q in quarters
+        ]
         rows.append(
             [
                 indicator.title,
@@ -148,7 +150,7 @@ def _looked_after(layout: Layout, year: str, before: str, as_of: dt.date) -> Non
                 "%",
                 indicator.target,
                 indicator.good,
-                before=tuple(rate_of(f) for f in earlier) if any(earlier) else (),
+                before=tuple(earlier) if None not in earlier else (),
                 years=(year, before),
             )
         )
@@ -333,7 +335,7 @@ def _monthly(layout: Layout, year: Period) -> None:
     for key, unit in _MONTHLY_UNITS.items():
         months = months_of(year)
         keys = [[(key, year.label, m) for m in months]]
-        known = bool(layout.dimensions(key, before.label))
+        known = any(layout.count(key, before.label, m) for m in months_of(before))
         if known:  # the year before beside this year, only where the hub has it
             keys.append([(key, before.label, m) for m in months_of(before)])
         shown = layout.grid(keys, column_totals=False)

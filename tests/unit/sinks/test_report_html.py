@@ -88,7 +88,7 @@ def test_a_tile_per_indicator_with_a_target_with_rag_in_words_and_direction() ->
         tile = _tile(html, indicator)
         assert f'<span class="value">{value}</span>' in tile
         assert f"{rag}</p>" in tile and f'class="tile {rag}"' in tile  # the word, not colour only
-        assert f"{direction}: {before} a year before" in tile
+        assert f"{direction}: {before} a year before (2012-13 Q4" in tile
     assert html.index('id="tile-') < html.index("<svg")  # at the top, before the charts
     assert html.count('class="tile ') == 3  # only the indicators with a target
 
