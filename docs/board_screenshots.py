@@ -22,6 +22,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
 from plumbing.settings import DashboardSettings
+from schemas.common import Envelope
 from simulation.year import simulate
 from sinks.dashboard import create_dashboard
 from sinks.facts import Fact, fact_of
@@ -39,8 +40,9 @@ def _facts() -> list[Fact]:
     facts: dict[str, Fact] = {}
     for events in simulate("havering-2012", seed=2012).events.values():
         for event in events:
-            fact = fact_of(event)
-            facts.setdefault(fact.record_key, fact)
+            if isinstance(event, Envelope):  # every agency event is one
+                fact = fact_of(event)
+                facts.setdefault(fact.record_key, fact)
     return list(facts.values())
 
 
