@@ -170,12 +170,13 @@ def report(
     finally:
         store.close()
     low, high = settings.suppress_low, settings.suppress_high
-    shown = build_report(figures, day, hide=not analyst, low=low, high=high)
+    shown = build_report(figures, day, hide=not analyst, low=low, high=high, provenance=provenance)
     console.print(_provenance_line(day, provenance), highlight=False)
     linkage = [] if quality is None else linkage_tables(quality, dt.datetime.now(dt.UTC))
     for table in [*board_tables(shown, definitions), *linkage]:
         console.print(table)
-    for path, text in ((html, report_page(shown) if html else ""), (csv, report_csv(shown))):
+    page = report_page(shown, csv_href=csv.name if csv else None) if html else ""
+    for path, text in ((html, page), (csv, report_csv(shown))):
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)

@@ -120,16 +120,29 @@ def _key(figure: Figure) -> tuple[str, str, str]:
 def _print_report(
     settings: WorkerSettings, figures: list[Figure], as_of: dt.date
 ) -> tuple[Path, Path]:
+    from sinks.provenance import figures_provenance
     from sinks.report import build_report, report_csv
     from sinks.report_html import report_page
+    from sinks.store import Store
 
-    report = build_report(figures, as_of, low=settings.suppress_low, high=settings.suppress_high)
+    store = Store(settings.database)
+    try:
+        provenance = figures_provenance(store)
+    finally:
+        store.close()
+    report = build_report(
+        figures,
+        as_of,
+        low=settings.suppress_low,
+        high=settings.suppress_high,
+        provenance=provenance,
+    )
     for table in board_tables(report):
         console.print(table)
     html = settings.home / "reports" / f"board-report-{as_of}.html"
     csv = html.with_suffix(".csv")
     html.parent.mkdir(parents=True, exist_ok=True)
-    html.write_text(report_page(report))
+    html.write_text(report_page(report, csv_href=csv.name))
     csv.write_text(report_csv(report))
     return html, csv
 

@@ -23,9 +23,10 @@ def mash_flow(
     out.count(
         "contacts_by_source", year.label, Counter(f.data["referral_source"] for f in contacts)
     )
-    out.count(
-        "contacts_by_month", year.label, count_by_month(year, (f.occurred_on for f in contacts))
-    )
+    every = known.of(EventType.CONTACT)
+    for period in (year, year.year_before()):
+        days = (f.occurred_on for f in every)
+        out.count("contacts_by_month", period.label, count_by_month(period, days))
     rag = Counter(dict.fromkeys(("RED", "AMBER", "GREEN"), 0))
     rag.update(f.data["rag_rating"] for f in contacts)
     out.count("contacts_by_rag", year.label, rag)

@@ -1,9 +1,9 @@
 """The board report: the annual report's tables and charts laid out from the stored figures.
 
 One layout (``build_report``) feeds every view: the terminal (rich), the dashboard and the
-HTML export, and the CSV export. The board's view applies disclosure control
-(``sinks.disclosure``); the analysts' view (``hide=False``) shows every count. The
-sections are laid out by ``sinks.report_sections``, on the building blocks of
+HTML export, and the CSV export (one row per figure, numbers as numbers). The board's view
+applies disclosure control (``sinks.disclosure``); the analysts' view (``hide=False``) shows
+every count. The sections are laid out by ``sinks.report_sections``, on the building blocks of
 ``sinks.report_layout``; ``sinks.report_corrections`` says what the published 2012-13 report
 got wrong.
 """
@@ -16,12 +16,23 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sinks.board import Figure, financial_year
+from sinks.board import INDICATORS, Figure, financial_year
+from sinks.provenance import Provenance
 from sinks.report_corrections import corrections
-from sinks.report_layout import BoardTable, Chart, Layout
+from sinks.report_layout import BoardTable, Chart, Key, Layout
 from sinks.report_sections import lay_out
+from sinks.report_tiles import Tile
 
-__all__ = ["BoardReport", "BoardTable", "Chart", "build_report", "report_csv"]
+__all__ = [
+    "CSV_COLUMNS",
+    "BoardReport",
+    "BoardTable",
+    "Chart",
+    "Provenance",
+    "Tile",
+    "build_report",
+    "report_csv",
+]
 
 NOT_FROM_EVENTS = (
     "Sanctioned detection rate for domestic abuse (no police outcome feed)",
@@ -46,6 +57,14 @@ class BoardReport:
     not_from_events: tuple[str, ...] = NOT_FROM_EVENTS
     suppressed: bool = True
     threshold: tuple[int, int] = (1, 5)
+    tiles: tuple[Tile, ...] = ()
+    provenance: Provenance | None = None
+    """When and from what the figures were computed (None: not recorded)."""
+    figures: tuple[Figure, ...] = ()
+    hidden: frozenset[Key] = frozenset()
+    """Figures the board's view shows as "c"."""
+    shown: frozenset[Key] = frozenset()
+    """Counts the board's view shows, having passed disclosure control."""
 
 
 def build_report(
@@ -55,8 +74,10 @@ def build_report(
     hide: bool = True,
     low: int = 1,
     high: int = 5,
+    provenance: Provenance | None = None,
 ) -> BoardReport:
-    """The report for ``as_of`` from its figures; ``hide``: apply disclosure control."""
+    """The report for ``as_of`` from its figures; ``hide``: apply disclosure control;
+    ``provenance``: when and from what they were computed."""
     layout = Layout({f.key: f for f in figures}, hide, low, high)
     lay_out(layout, as_of)
     return BoardReport(
@@ -67,30 +88,77 @@ def build_report(
         corrections(layout, as_of),
         suppressed=hide,
         threshold=(low, high),
+        tiles=tuple(layout.tiles),
+        provenance=provenance,
+        figures=tuple(figures),
+        hidden=frozenset(layout.hidden),
+        shown=frozenset(layout.shown_keys),
     )
 
 
+CSV_COLUMNS = (
+    "indicator_id",
+    "indicator",
+    "period",
+    "dimension",
+    "value",
+    "unit",
+    "numerator",
+    "denominator",
+    "suppressed",
+    "reporting_date",
+    "computed_at",
+    "events",
+    "events_reported_to",
+)
+"""The CSV's header: one row per figure, numbers as numbers."""
+
+
+def _withheld(report: BoardReport, figure: Figure) -> bool:
+    """Whether the board's view withholds the figure's count (or a rate's small parts)."""
+    if not report.suppressed or not INDICATORS[figure.indicator].suppress:
+        return False
+    if figure.denominator is not None:  # a rate: its value is shown, its parts unless small
+        low, high = report.threshold
+        return any(low <= n <= high for n in (figure.numerator or 0, figure.denominator))
+    return figure.key not in report.shown or figure.key in report.hidden
+
+
+def _csv_row(report: BoardReport, figure: Figure) -> list[object]:
+    withheld = _withheld(report, figure)
+    rate = figure.denominator is not None
+    value = "" if withheld and not rate else f"{figure.value:g}"
+    parts = ("", "") if withheld or not rate else (figure.numerator, figure.denominator)
+    known = report.provenance
+    return [
+        figure.indicator,
+        INDICATORS[figure.indicator].title,
+        figure.period,
+        figure.dimension,
+        value,
+        "percent" if rate else "count",
+        *parts,
+        str(withheld).lower(),
+        report.as_of.isoformat(),
+        known.computed_at.astimezone(dt.UTC).isoformat(timespec="seconds") if known else "",
+        known.events if known else "",
+        known.latest_event.astimezone(dt.UTC).isoformat(timespec="seconds")
+        if known and known.latest_event
+        else "",
+    ]
+
+
 def report_csv(report: BoardReport) -> str:
-    """Every table cell as a row: table, row, column, value as shown."""
+    """One row per figure: indicator id, period, dimension, the numeric value (a count, or a
+    percentage with its numerator and denominator), whether disclosure control withheld it,
+    and when and from what the figures were computed."""
+    order = {key: n for n, key in enumerate(INDICATORS)}
     out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["reporting_date", "table", "row", "column", "value"])
-    for table in report.tables:
-        for row in table.rows:
-            for column, value in zip(table.header[1:], row[1:], strict=False):
-                writer.writerow([report.as_of.isoformat(), table.title, row[0], column, value])
-    for table in report.tables:
-        for d in table.definitions:
-            text = f"counts {d.counts}" + (f"; out of {d.denominator}" if d.denominator else "")
-            writer.writerow([report.as_of.isoformat(), "Definitions", d.title, d.period, text])
-    for what, published, ours in report.corrections:
-        writer.writerow(
-            [
-                report.as_of.isoformat(),
-                "Corrections to the published 2012-13 report",
-                what,
-                published,
-                ours,
-            ]
-        )
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for figure in sorted(
+        report.figures, key=lambda f: (order.get(f.indicator, len(order)), f.period, f.dimension)
+    ):
+        if figure.indicator in INDICATORS:
+            writer.writerow(_csv_row(report, figure))
     return out.getvalue()

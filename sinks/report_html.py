@@ -1,7 +1,9 @@
-"""The board report as HTML: tables, inline SVG charts and definitions; no scripts, no CDN.
+"""The board report as HTML: summary tiles, inline SVG charts with a legend
+(``sinks.report_charts``), accessible tables (thead, scope, caption) and definitions; no
+scripts, no CDN.
 
-The dashboard serves the same body and swaps it in place as figures change; the export writes
-it to a standalone file.
+The dashboard serves the same body and replaces it in place when the figures change; the export
+writes it to a standalone file. Both say when and from what the figures were computed.
 """
 
 from __future__ import annotations
@@ -9,43 +11,57 @@ from __future__ import annotations
 import datetime as dt
 from html import escape
 
-from sinks.board import Good
 from sinks.disclosure import SHOWN_AS
 from sinks.linkage_quality import LinkageQuality
-from sinks.report import BoardReport, BoardTable, Chart
+from sinks.provenance import Provenance, sentence
+from sinks.report import BoardReport, BoardTable, Tile
+from sinks.report_charts import MET, MISSED, chart_svg, legend
 
-__all__ = ["STYLE", "linkage_body", "report_body", "report_page"]
+__all__ = ["STYLE", "linkage_body", "provenance_text", "report_body", "report_page"]
 
 STYLE = """
-body { font-family: system-ui, sans-serif; margin: 2rem; color: #1d2733; max-width: 70rem; }
-h1 { margin-bottom: .2rem; } h2 { margin-top: 2.2rem; font-size: 1.15rem; }
+body { font-family: system-ui, sans-serif; margin: 1rem auto; padding: 0 1rem; color: #1d2733;
+  max-width: 72rem; }
+h1 { margin-bottom: .2rem; } h2, caption { margin-top: 2rem; font-size: 1.15rem; }
+caption { text-align: left; font-weight: 700; padding-bottom: .3rem; }
+.scroll { overflow-x: auto; }
 table { border-collapse: collapse; margin: .5rem 0; }
 th, td { padding: .25rem .7rem; border-bottom: 1px solid #d0d7de; text-align: right; }
-th:first-child, td:first-child { text-align: left; }
-tr.total td { font-weight: 700; } td.c { color: #8a5300; }
-td.RED { background: #f8d7da; } td.GREEN { background: #d1e7dd; } td.AMBER { background: #fff3cd; }
+thead th { border-bottom: 2px solid #1d2733; }
+th[scope=row] { text-align: left; font-weight: 400; } thead th:first-child { text-align: left; }
+tr.total th, tr.total td { font-weight: 700; } td.c { color: #8a5300; }
+td.RED, .tile.RED { background: #fbe3d6; } td.GREEN, .tile.GREEN { background: #d5efe6; }
 details { margin: .3rem 0 1rem; font-size: .9rem; color: #444; }
+.tiles { display: grid; grid-template-columns: repeat(auto-fit, minmax(14rem, 1fr));
+  gap: .8rem; margin: 1rem 0; }
+.tile { border: 1px solid #d0d7de; border-radius: 6px; padding: .6rem .8rem; }
+.tile h3 { font-size: .9rem; margin: 0 0 .4rem; font-weight: 600; }
+.tile .value { font-size: 1.8rem; font-weight: 700; }
+.tile p { margin: .2rem 0; font-size: .9rem; }
+.rag { font-weight: 700; }
 .charts { display: flex; flex-wrap: wrap; gap: 1.5rem; }
-figure { margin: 0; } figcaption { font-size: .9rem; font-weight: 600; }
+figure { margin: 0; max-width: 100%; } figcaption { font-size: .9rem; font-weight: 600; }
+svg { max-width: 100%; height: auto; }
+.legend { list-style: none; padding: 0; display: flex; flex-wrap: wrap; gap: 1rem;
+  font-size: .85rem; }
+.met { color: #007a5a; } .missed { color: #b34700; }
 .meta { color: #555; }
 """
 
+_ICON = {"GREEN": MET, "RED": MISSED, "AMBER": "!"}
+_MARKED = frozenset({*_ICON, SHOWN_AS})
 
-_MARKED = frozenset({"RED", "GREEN", "AMBER", SHOWN_AS})
+
+def _cell(value: str) -> str:
+    if value in _ICON:
+        return f'<td class="{value}">{_ICON[value]} {value}</td>'
+    if value in _MARKED:
+        return f'<td class="{value}">{escape(value)}</td>'
+    return f"<td>{escape(value)}</td>"
 
 
-def _table(table: BoardTable) -> str:
-    head = "".join(f"<th>{escape(h)}</th>" for h in table.header)
-    body = []
-    for n, row in enumerate(table.rows):
-        total = n >= len(table.rows) - table.totals
-        cells = "".join(
-            f'<td class="{v}">{escape(v)}</td>' if v in _MARKED else f"<td>{escape(v)}</td>"
-            for v in row[1:]
-        )
-        tr = '<tr class="total">' if total else "<tr>"
-        body.append(f"{tr}<td>{escape(row[0])}</td>{cells}</tr>")
-    definitions = "".join(
+def _definitions(table: BoardTable) -> str:
+    items = "".join(
         f"<li><b>{escape(d.title)}</b>: counts {escape(d.counts)}"
         + (f"; out of {escape(d.denominator)}" if d.denominator else "")
         + f"; period: {escape(d.period)}"
@@ -54,66 +70,60 @@ def _table(table: BoardTable) -> str:
         + "</li>"
         for d in table.definitions
     )
+    key = escape(table.key)
+    return f'<details id="def-{key}"><summary>Definition</summary><ul>{items}</ul></details>'
+
+
+def _table(table: BoardTable) -> str:
+    head = "".join(f'<th scope="col">{escape(h)}</th>' for h in table.header)
+    body = []
+    for n, row in enumerate(table.rows):
+        total = n >= len(table.rows) - table.totals
+        tr = '<tr class="total">' if total else "<tr>"
+        cells = "".join(_cell(v) for v in row[1:])
+        body.append(f'{tr}<th scope="row">{escape(row[0])}</th>{cells}</tr>')
     return (
-        f'<h2>{escape(table.title)}</h2><table id="{escape(table.key)}">'
-        f"<tr>{head}</tr>{''.join(body)}</table>"
-        f"<details><summary>Definition</summary><ul>{definitions}</ul></details>"
+        f'<div class="scroll"><table id="{escape(table.key)}">'
+        f"<caption>{escape(table.title)}</caption>"
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
+        + _definitions(table)
     )
 
 
-def _chart(chart: Chart, width: int = 460, height: int = 200) -> str:
-    """Bars with their values, and a dashed target line where there is one."""
-    present = [v for v in chart.values if v is not None]
-    top = max([*present, chart.target or 0, 1]) * 1.15
-    left, bottom = 34, 26
-    step = (width - left) / max(len(chart.values), 1)
-    parts = [
-        f'<line x1="{left}" y1="{height - bottom}" x2="{width}" y2="{height - bottom}" '
-        'stroke="#888"/>'
-    ]
-    for n, (label, value) in enumerate(zip(chart.labels, chart.values, strict=True)):
-        x = left + n * step + step * 0.15
-        w = step * 0.7
-        parts.append(
-            f'<text x="{x + w / 2:.1f}" y="{height - 8}" font-size="10" '
-            f'text-anchor="middle">{escape(label)}</text>'
-        )
-        if value is None:
-            parts.append(
-                f'<text x="{x + w / 2:.1f}" y="{height - bottom - 4}" font-size="10" '
-                f'text-anchor="middle">{SHOWN_AS}</text>'
-            )
-            continue
-        h = (height - bottom - 10) * value / top
-        colour = "#3b6ea8"
-        if chart.target is not None and chart.good is not None:
-            met = value <= chart.target if chart.good is Good.LOWER else value >= chart.target
-            colour = "#2e7d4f" if met else "#b3261e"
-        parts.append(
-            f'<rect x="{x:.1f}" y="{height - bottom - h:.1f}" width="{w:.1f}" height="{h:.1f}" '
-            f'fill="{colour}"><title>{escape(label)}: {value:g}{chart.unit}</title></rect>'
-        )
-        parts.append(
-            f'<text x="{x + w / 2:.1f}" y="{height - bottom - h - 3:.1f}" font-size="10" '
-            f'text-anchor="middle">{value:g}</text>'
-        )
-    if chart.target is not None:
-        y = height - bottom - (height - bottom - 10) * chart.target / top
-        parts.append(
-            f'<line x1="{left}" y1="{y:.1f}" x2="{width}" y2="{y:.1f}" stroke="#333" '
-            f'stroke-dasharray="5 4"/><text x="2" y="{y + 3:.1f}" font-size="10">'
-            f"{chart.target:g}{chart.unit}</text>"
-        )
+def _tile(tile: Tile) -> str:
+    d = tile.indicator
+    value = "-" if tile.value is None else f"{tile.value:.1f}%"
+    before = "" if tile.before is None else f": {tile.before:.1f}% a year before"
+    rag = f"{_ICON[tile.rag]} {tile.rag}" if tile.rag else "no rating"
+    arrow = {"improving": "▲ ", "worsening": "▼ "}.get(tile.direction, "")
     return (
-        f"<figure><figcaption>{escape(chart.title)}</figcaption>"
-        f'<svg id="chart-{escape(chart.key)}" role="img" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" aria-label="{escape(chart.title)}">'
-        f"{''.join(parts)}</svg></figure>"
+        f'<section class="tile {tile.rag}" id="tile-{escape(d.id)}">'
+        f"<h3>{escape(d.title)}</h3>"
+        f'<p><span class="value">{value}</span> against a target of {d.target:g}% '
+        f"({escape(str(d.good))} is better)</p>"
+        f'<p class="rag">{rag}</p>'
+        f"<p>{arrow}{escape(tile.direction)}{before} ({escape(tile.period)}, year to date)"
+        "</p></section>"
+    )
+
+
+def _corrections(report: BoardReport) -> str:
+    if not report.corrections:
+        return ""
+    head = "".join(f'<th scope="col">{h}</th>' for h in ("Figure", "Published", "From the events"))
+    rows = "".join(
+        f'<tr><th scope="row">{escape(a)}</th><td>{escape(b)}</td><td>{escape(c)}</td></tr>'
+        for a, b, c in report.corrections
+    )
+    return (
+        '<div class="scroll"><table id="corrections">'
+        "<caption>Corrections to the published 2012-13 report</caption>"
+        f"<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>"
     )
 
 
 def report_body(report: BoardReport) -> str:
-    """The report's content (what the dashboard refreshes in place)."""
+    """The report's content (what the dashboard replaces in place when the figures change)."""
     low, high = report.threshold
     disclosure = (
         f"Counts from {low} to {high} are shown as “{SHOWN_AS}”, and further cells are hidden "
@@ -121,39 +131,53 @@ def report_body(report: BoardReport) -> str:
         if report.suppressed
         else "Analysts' view: no counts are hidden."
     )
-    corrections = ""
-    if report.corrections:
-        rows = "".join(
-            f"<tr><td>{escape(a)}</td><td>{escape(b)}</td><td>{escape(c)}</td></tr>"
-            for a, b, c in report.corrections
-        )
-        corrections = (
-            '<h2>Corrections to the published 2012-13 report</h2><table id="corrections">'
-            "<tr><th>Figure</th><th>Published</th><th>From the events</th></tr>"
-            f"{rows}</table>"
-        )
     missing = "".join(f"<li>{escape(m)}</li>" for m in report.not_from_events)
     return (
         f'<p class="meta">Reporting date <b id="as-of">{report.as_of:%d %B %Y}</b>, '
         f"year {escape(report.year)}. {escape(disclosure)}</p>"
-        f'<div class="charts">{"".join(_chart(c) for c in report.charts)}</div>'
+        '<h2 id="where">Where the board stands against its targets</h2>'
+        f'<div class="tiles">{"".join(_tile(t) for t in report.tiles)}</div>'
+        f'<h2>Charts</h2>{legend()}<div class="charts">'
+        f"{''.join(chart_svg(c) for c in report.charts)}</div>"
         + "".join(_table(t) for t in report.tables)
-        + corrections
+        + _corrections(report)
         + f"<h2>Not computed from events</h2><ul>{missing}</ul>"
     )
 
 
-def report_page(report: BoardReport, script: str = "", after: str = "") -> str:
-    """A standalone page (the export; the dashboard adds its refresh script and, ``after``
-    the report, the linkage panel)."""
+def provenance_text(provenance: Provenance | None) -> str:
+    """When and from what the figures were computed, as every view says it."""
+    if provenance is None:
+        return "When these figures were computed is not recorded."
+    return sentence(provenance)
+
+
+def report_page(
+    report: BoardReport,
+    script: str = "",
+    *,
+    csv_href: str | None = None,
+    version: str = "",
+    after: str = "",
+) -> str:
+    """A standalone page (the export; the dashboard adds its refresh script, the CSV's address,
+    the figures' version and, ``after`` the report, the linkage panel)."""
+    csv_link = (
+        f' <a id="csv" href="{escape(csv_href)}" download>Download every figure as CSV</a>.'
+        if csv_href
+        else ""
+    )
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
         "<title>MASH Hub: safeguarding board report</title>"
         f"<style>{STYLE}</style></head><body>"
         "<h1>Safeguarding board report</h1>"
         '<p class="meta">Computed by MASH Hub from the agencies\' events. '
-        'Updated <span id="updated">when generated</span>.</p>'
-        f'<div id="report">{report_body(report)}{after}</div>{script}</body></html>'
+        f'<span id="provenance">{escape(provenance_text(report.provenance))}</span>'
+        f"{csv_link}</p>"
+        f'<div id="report" data-version="{escape(version)}">{report_body(report)}{after}</div>'
+        f"{script}</body></html>"
     )
 
 

@@ -11,8 +11,12 @@ from dataclasses import dataclass, field
 
 from sinks.board import INDICATORS, Figure, Good, Indicator
 from sinks.disclosure import SHOWN_AS, suppress
+from sinks.report_tiles import Tile
 
-__all__ = ["BoardTable", "Chart", "Layout", "number", "percent"]
+__all__ = ["BoardTable", "Chart", "Key", "Layout", "number", "percent"]
+
+Key = tuple[str, str, str]
+"""A figure's key: indicator, period, dimension."""
 
 
 @dataclass(frozen=True)
@@ -30,7 +34,8 @@ class BoardTable:
 
 @dataclass(frozen=True)
 class Chart:
-    """A series to draw: bars by month or quarter, with a target line where there is one."""
+    """A series to draw: bars by month or quarter, with a target line where there is one, and
+    the same span of the year before beside them where it is known."""
 
     key: str
     title: str
@@ -40,18 +45,28 @@ class Chart:
     unit: str = ""
     target: float | None = None
     good: Good | None = None
+    before: tuple[float | None, ...] = ()
+    """The year before, label by label (empty: not shown)."""
+    years: tuple[str, str] = ("", "")
+    """(this year, the year before) as the legend names them."""
 
 
 @dataclass
 class Layout:
     """The figures by key and the disclosure policy; the tables and charts laid out so far."""
 
-    figures: Mapping[tuple[str, str, str], Figure]
+    figures: Mapping[Key, Figure]
     hide: bool
     low: int
     high: int
     tables: list[BoardTable] = field(default_factory=list)
     charts: list[Chart] = field(default_factory=list)
+    hidden: set[Key] = field(default_factory=set)
+    """Figures laid out as "c" (disclosure control)."""
+    shown_keys: set[Key] = field(default_factory=set)
+    """Figures laid out as counts, through disclosure control."""
+    tiles: list[Tile] = field(default_factory=list)
+    """The summary tiles, one per indicator with a target."""
 
     def value(self, indicator: str, period: str, dimension: str = "") -> float:
         figure = self.figures.get((indicator, period, dimension))
@@ -65,13 +80,15 @@ class Layout:
 
     def grid(
         self,
-        cells: Sequence[Sequence[int]],
+        keys: Sequence[Sequence[Key]],
         *,
         row_totals: bool = True,
         column_totals: bool = True,
         protect: bool = True,
     ) -> list[list[str]]:
-        """Cells with their totals as shown (suppressed where the board must not see them)."""
+        """The counts of the figures ``keys``, with their totals, as shown (suppressed where the
+        board must not see them); notes which figures were hidden and which shown."""
+        cells = [[self.count(*k) for k in row] for row in keys]
         shown = suppress(
             cells,
             low=self.low,
@@ -79,6 +96,9 @@ class Layout:
             row_totals=row_totals,
             column_totals=column_totals,
         )
+        for i, row in enumerate(keys):
+            for j, key in enumerate(row):
+                (self.hidden if shown.shown(i, j) is None else self.shown_keys).add(key)
         rows = len(cells) + (1 if column_totals else 0)
         columns = len(cells[0]) + (1 if row_totals else 0)
         return [[number(shown.shown(i, j)) for j in range(columns)] for i in range(rows)]

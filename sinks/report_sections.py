@@ -15,8 +15,6 @@ from sinks.board import (
     DURATION_BANDS,
     INDICATORS,
     Figure,
-    Good,
-    Indicator,
     Period,
     financial_year,
     months_of,
@@ -24,6 +22,7 @@ from sinks.board import (
 )
 from sinks.disclosure import SHOWN_AS
 from sinks.report_layout import Chart, Layout, percent
+from sinks.report_tiles import rate_of, tiles
 
 __all__ = ["BAND_NAMES", "CATEGORY_NAMES", "OUTCOME_NAMES", "REFERRAL_SOURCES", "lay_out"]
 
@@ -80,7 +79,7 @@ def lay_out(layout: Layout, as_of: dt.date) -> None:
     year = financial_year(as_of)
     before = year.year_before().label
     _child_protection(layout, year.label, before, as_of)
-    _looked_after(layout, year.label, as_of)
+    _looked_after(layout, year.label, before, as_of)
     _early_help_and_deaths(layout, year.label)
     _community_safety(layout, year.label, before, str(year.start.year))
     _mash_flow(layout, year.label)
@@ -89,9 +88,7 @@ def lay_out(layout: Layout, as_of: dt.date) -> None:
 
 def _child_protection(layout: Layout, year: str, before: str, as_of: dt.date) -> None:
     at = as_of.isoformat()
-    cells = [
-        [layout.count("cp_open", at, f"{c}|{b}") for b in DURATION_BANDS] for c in CP_CATEGORIES
-    ]
+    cells = [[("cp_open", at, f"{c}|{b}") for b in DURATION_BANDS] for c in CP_CATEGORIES]
     shown = layout.grid(cells)
     rows = [[CATEGORY_NAMES[c], *shown[n]] for n, c in enumerate(CP_CATEGORIES)]
     totals = shown[-1]
@@ -105,7 +102,7 @@ def _child_protection(layout: Layout, year: str, before: str, as_of: dt.date) ->
         "cp_open",
         title=f"Children subject of a child protection plan at {as_of:%d %B %Y}",
     )
-    new = [[layout.count("cp_new", p, c) for p in (before, year)] for c in CP_CATEGORIES]
+    new = [[("cp_new", p, c) for p in (before, year)] for c in CP_CATEGORIES]
     shown = layout.grid(new, row_totals=False)
     rows = [
         [
@@ -119,42 +116,47 @@ def _child_protection(layout: Layout, year: str, before: str, as_of: dt.date) ->
     ]
     rows.append(["Total", shown[-1][0], "100%", shown[-1][1], "100%"])
     months = len(months_of(financial_year(as_of)))
-    this_year = sum(r[1] for r in new)
+    this_year = sum(layout.count(*r[1]) for r in new)
     rows.append(["Average a month", "", "", f"{this_year / months:.1f}", ""])
     layout.add("cp_new", ["Category", before, "%", year, "%"], rows, 2, "cp_new", "repeat_cp_plans")
 
 
-def _looked_after(layout: Layout, year: str, as_of: dt.date) -> None:
+def _looked_after(layout: Layout, year: str, before: str, as_of: dt.date) -> None:
     quarters = [q for q, _ in quarter_ends(financial_year(as_of))]
+    layout.tiles.extend(tiles(layout.figures, year, before, quarters[-1]))
     rows = []
-    for key in ("lac_moves", "lac_stability", "lac_adoption"):
-        indicator = INDICATORS[key]
-        values = [layout.value(key, f"{year} {q}") for q in quarters]
-        latest = values[-1]
+    for tile in layout.tiles:
+        indicator = tile.indicator
+        values = [layout.value(indicator.id, f"{year} {q}") for q in quarters]
+        earlier = [
+            rate_of(layout.figures.get((indicator.id, f"{before} {q}", ""))) for q in quarters
+        ]
         rows.append(
             [
                 indicator.title,
                 str(indicator.good),
                 f"{indicator.target:.0f}%",
                 *(f"{v:.1f}%" for v in values),
-                _rag(latest, indicator),
-                _direction(values, indicator),
+                tile.rag,
+                tile.direction,
             ]
         )
         layout.charts.append(
             Chart(
-                key,
+                indicator.id,
                 indicator.title,
                 tuple(quarters),
                 tuple(values),
                 "%",
                 indicator.target,
                 indicator.good,
+                before=tuple(earlier) if None not in earlier else (),
+                years=(year, before),
             )
         )
     layout.add(
         "lac",
-        ["Indicator", "Good is", "Target", *quarters, "RAG", "Direction"],
+        ["Indicator", "Good is", "Target", *quarters, "RAG", "Against last year"],
         rows,
         0,
         "lac_moves",
@@ -163,12 +165,7 @@ def _looked_after(layout: Layout, year: str, as_of: dt.date) -> None:
         title="Looked-after children (year to date, quarterly)",
     )
     shown = layout.grid(
-        [
-            [
-                layout.count("lac_adoption_orders", year),
-                layout.count("lac_awaiting_adoption", as_of.isoformat()),
-            ]
-        ],
+        [[("lac_adoption_orders", year, ""), ("lac_awaiting_adoption", as_of.isoformat(), "")]],
         row_totals=False,
         column_totals=False,
     )
@@ -186,21 +183,6 @@ def _looked_after(layout: Layout, year: str, as_of: dt.date) -> None:
     )
 
 
-def _rag(value: float, indicator: Indicator) -> str:
-    if indicator.target is None or indicator.good is None:
-        return ""
-    met = value <= indicator.target if indicator.good is Good.LOWER else value >= indicator.target
-    return "GREEN" if met else "RED"
-
-
-def _direction(values: Sequence[float], indicator: Indicator) -> str:
-    if len(values) < 2 or values[-1] == values[-2]:
-        return "no change"
-    up = values[-1] > values[-2]
-    better = up if indicator.good is Good.HIGHER else not up
-    return "improving" if better else "worsening"
-
-
 def _one_way(
     layout: Layout,
     key: str,
@@ -212,8 +194,8 @@ def _one_way(
 ) -> None:
     """A count by one dimension, with its total."""
     dims = layout.dimensions(key, period)
-    counts = [layout.count(key, period, d) for d in dims]
-    shown = layout.grid([counts], column_totals=False, protect=protect) if dims else [["0"]]
+    keys = [(key, period, d) for d in dims]
+    shown = layout.grid([keys], column_totals=False, protect=protect) if dims else [["0"]]
     rows = [
         [(labels or {}).get(d, d.replace("_", " ").title()), shown[0][n]]
         for n, d in enumerate(dims)
@@ -224,8 +206,8 @@ def _one_way(
 
 def _early_help_and_deaths(layout: Layout, year: str) -> None:
     settings = ("CHILDRENS_CENTRE", "SCHOOL", "HEALTH", "OTHER")
-    counts = [layout.count("caf_completed", year, s) for s in settings]
-    shown = layout.grid([counts], column_totals=False)[0]
+    keys = [("caf_completed", year, s) for s in settings]
+    shown = layout.grid([keys], column_totals=False)[0]
     rows = [
         [
             s.replace("_", " ").title().replace("Childrens", "Children's"),
@@ -244,13 +226,11 @@ def _early_help_and_deaths(layout: Layout, year: str) -> None:
     layout.add(
         "caf", ["Setting", "CAFs", "%"], rows, 3, "caf_completed", "caf_needs_met", "caf_need"
     )
-    types = [layout.count("cdop_reviewed", year, t) for t in ("EXPECTED", "UNEXPECTED")]
+    types = [("cdop_reviewed", year, t) for t in ("EXPECTED", "UNEXPECTED")]
     shown = layout.grid([types], column_totals=False)[0]
     rows = [["Expected", shown[0]], ["Unexpected", shown[1]], ["Deaths reviewed", shown[2]]]
     rows.append(["Panel meetings", str(layout.count("cdop_panels", year))])
-    co = layout.grid(
-        [[layout.count("cdop_co_sleeping", year)]], row_totals=False, column_totals=False
-    )
+    co = layout.grid([[("cdop_co_sleeping", year, "")]], row_totals=False, column_totals=False)
     rows.append(["Deaths linked to co-sleeping", co[0][0]])
     layout.add("cdop", ["", "Count"], rows, 0, "cdop_reviewed", "cdop_panels", "cdop_co_sleeping")
     _one_way(layout, "lado_referrals", year)
@@ -279,7 +259,7 @@ def _community_safety(layout: Layout, year: str, before: str, calendar: str) -> 
         title="Domestic abuse",
     )
     shown = layout.grid(
-        [[layout.count("marac_cases", calendar, d) for d in ("cases", "children", "unborn")]],
+        [[("marac_cases", calendar, d) for d in ("cases", "children", "unborn")]],
         row_totals=False,
         column_totals=False,
     )[0]
@@ -301,8 +281,8 @@ def _mash_flow(layout: Layout, year: str) -> None:
         title="Contacts to the MASH by source (CIN code)",
     )
     ratings = ("RED", "AMBER", "GREEN")
-    counts = [layout.count("contacts_by_rag", year, r) for r in ratings]
-    shown = layout.grid([counts], column_totals=False)[0]
+    keys = [("contacts_by_rag", year, r) for r in ratings]
+    shown = layout.grid([keys], column_totals=False)[0]
     rows = [
         [r.title(), shown[n], _rate(layout.figures.get(("rag_timeliness", year, r)))]
         for n, r in enumerate(ratings)
@@ -347,22 +327,35 @@ def _rate(figure: Figure | None) -> str:
     return f"{figure.value:.1f}% ({figure.numerator:,} of {figure.denominator:,})"
 
 
+_MONTHLY_UNITS = {"contacts_by_month": "contacts a month", "cp_new_by_month": "new plans a month"}
+
+
 def _monthly(layout: Layout, year: Period) -> None:
-    for key in ("contacts_by_month", "cp_new_by_month"):
-        label = year.label
-        months = layout.dimensions(key, label)
-        counts = [layout.count(key, label, m) for m in months]
-        shown = layout.grid([counts], column_totals=False)[0][:-1] if months else []
-        values = tuple(None if s == SHOWN_AS else float(s.replace(",", "")) for s in shown)
+    before = year.year_before()
+    for key, unit in _MONTHLY_UNITS.items():
+        months = months_of(year)
+        keys = [[(key, year.label, m) for m in months]]
+        known = any(layout.count(key, before.label, m) for m in months_of(before))
+        if known:  # the year before beside this year, only where the hub has it
+            keys.append([(key, before.label, m) for m in months_of(before)])
+        shown = layout.grid(keys, column_totals=False)
+        values = [tuple(_float(s) for s in row[:-1]) for row in shown]
         layout.charts.insert(
             0,
             Chart(
                 key,
                 INDICATORS[key].title,
                 tuple(_month_label(m, n) for n, m in enumerate(months)),
-                values,
+                values[0],
+                unit,
+                before=values[1] if known else (),
+                years=(year.label, before.label),
             ),
         )
+
+
+def _float(shown: str) -> float | None:
+    return None if shown == SHOWN_AS else float(shown.replace(",", ""))
 
 
 def _month_label(month: str, n: int) -> str:

@@ -47,9 +47,8 @@ def child_protection(known: FactIndex, year: Period, out: Figures) -> None:
         new = Counter(dict.fromkeys(CP_CATEGORIES, 0))
         new.update(p.data["category"] for p in started if p.day("start_date") in period)
         out.count("cp_new", period.label, new)
-    out.count(
-        "cp_new_by_month", year.label, count_by_month(year, (p.day("start_date") for p in started))
-    )
+        days = (p.day("start_date") for p in started)
+        out.count("cp_new_by_month", period.label, count_by_month(period, days))
     # repeat plans: a new plan for a child with an earlier plan
     plans_of: dict[str, list[dt.date]] = defaultdict(list)
     for p in started:
@@ -94,12 +93,24 @@ def looked_after(known: FactIndex, year: Period, out: Figures) -> None:
     """NI62, NI63 and adoption at each quarter end; adoption orders; children awaiting one."""
     periods = _care_periods(known)
 
-    def in_care(day: dt.date) -> list[_Care]:
-        return [p for p in periods if p.start <= day and not (p.end and p.end <= day)]
+    for period in (year, year.year_before()):
+        _quarterly(periods, period, out)
+    orders = sum(c.reason in ADOPTION_ORDER for c in periods if c.end in year)
+    in_care = _in_care(periods, year.end)
+    out.count("lac_adoption_orders", year.label, {"": orders})
+    awaiting = sum(max(c.placements)[1] in PLACED_FOR_ADOPTION for c in in_care if c.placements)
+    out.count("lac_awaiting_adoption", year.end.isoformat(), {"": awaiting})
 
+
+def _in_care(periods: list[_Care], day: dt.date) -> list[_Care]:
+    return [p for p in periods if p.start <= day and not (p.end and p.end <= day)]
+
+
+def _quarterly(periods: list[_Care], year: Period, out: Figures) -> None:
+    """NI62, NI63 and adoption at each quarter end of ``year`` (this year or the one before)."""
     for quarter, day in quarter_ends(year):
         label = f"{year.label} {quarter}"
-        now = in_care(day)
+        now = _in_care(periods, day)
         moves = 0
         for care in now:
             days = sorted(d for d, _ in care.placements if d <= day)
@@ -122,9 +133,3 @@ def looked_after(known: FactIndex, year: Period, out: Figures) -> None:
         ceased = [c for c in periods if c.end and year.start <= c.end <= day]
         adopted = sum(c.reason in ADOPTION_OR_SGO for c in ceased)
         out.rate("lac_adoption", label, "", adopted, len(ceased))
-    orders = sum(c.reason in ADOPTION_ORDER for c in periods if c.end in year)
-    out.count("lac_adoption_orders", year.label, {"": orders})
-    awaiting = sum(
-        max(c.placements)[1] in PLACED_FOR_ADOPTION for c in in_care(year.end) if c.placements
-    )
-    out.count("lac_awaiting_adoption", year.end.isoformat(), {"": awaiting})

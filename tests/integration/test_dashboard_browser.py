@@ -1,6 +1,7 @@
 """The board's dashboard in headless Chromium (Debian's chromium and chromedriver): the page
-shows the figures and its charts, loads nothing from outside, and a figure on the page changes
-after new events are published. Prints the publish-to-screen latency."""
+shows the figures and its charts, loads nothing from outside, leaves its content alone (an
+opened definition stays open, the scroll position stays) while the figures do not change, and
+replaces it when new events change a figure. Prints the publish-to-screen latency."""
 
 from __future__ import annotations
 
@@ -79,7 +80,7 @@ def _incidents(driver: webdriver.Chrome) -> int:
     """Domestic abuse incidents in 2012-13 as the page shows them (read in one step: the
     page swaps its report in place)."""
     text = driver.execute_script(
-        "const c = document.querySelector('table#dv tr:nth-child(3) td:nth-child(3)');"
+        "const c = document.querySelector('table#dv tbody tr:nth-child(2) td:nth-child(3)');"
         "return c ? c.textContent : '';"
     )
     return int(str(text).replace(",", "") or -1)
@@ -121,6 +122,8 @@ def test_the_page_shows_the_figures_and_follows_new_events(
             )
             assert all(r.startswith(url) for r in resources), resources  # no CDN, nothing outside
 
+            _kept_while_unchanged(browser, refresh_s=0.25)
+
             latencies = []
             shown = len(first)
             for n in range(5):
@@ -133,6 +136,11 @@ def test_the_page_shows_the_figures_and_follows_new_events(
                     assert time.monotonic() < deadline, "the page did not show the new events"
                     time.sleep(0.05)
                 latencies.append(time.monotonic() - published)
+            replaced = browser.execute_script(
+                "return document.querySelector('#report table').dataset.marker === undefined"
+                " && document.getElementById('def-dv').open"
+            )
+            assert replaced  # new figures: the content was replaced, the definition reopened
             print(
                 f"\npublish -> dashboard: median {statistics.median(latencies):.2f}s, "
                 f"max {max(latencies):.2f}s over {len(latencies)} rounds"
@@ -140,6 +148,26 @@ def test_the_page_shows_the_figures_and_follows_new_events(
         finally:
             dashboard.terminate()
             dashboard.wait(timeout=30)
+
+
+def _kept_while_unchanged(driver: webdriver.Chrome, refresh_s: float) -> None:
+    """Open a definition, scroll, mark a node; over several refreshes with no new figures the
+    node is the same one (not replaced), the definition open and the page where it was."""
+    driver.set_window_size(1280, 700)
+    driver.find_element(By.CSS_SELECTOR, "details#def-dv summary").click()
+    driver.execute_script(
+        "document.querySelector('#report table').dataset.marker = 'kept';window.scrollTo(0, 600);"
+    )
+    version = driver.find_element(By.ID, "report").get_attribute("data-version")
+    time.sleep(refresh_s * 8)
+    state = driver.execute_script(
+        "return [document.querySelector('#report table').dataset.marker,"
+        " document.getElementById('def-dv').open, window.scrollY,"
+        " document.getElementById('provenance').textContent]"
+    )
+    assert state[:3] == ["kept", True, 600], state
+    assert str(state[3]).startswith("Figures computed ") and " events" in str(state[3])
+    assert driver.find_element(By.ID, "report").get_attribute("data-version") == version
 
 
 def _open(driver: webdriver.Chrome, url: str) -> None:

@@ -14,6 +14,7 @@ from plumbing.settings import DashboardSettings
 from schemas.metrics import ContactCount
 from sinks.board import Figure
 from sinks.dashboard import SECURITY_HEADERS, create_dashboard
+from sinks.provenance import Provenance, record_provenance
 from sinks.store import Store
 
 AS_OF = dt.date(2013, 3, 31)
@@ -42,14 +43,56 @@ def test_page_fragment_and_csv_show_the_stored_figures(tmp_path: Path) -> None:
     assert "<link" not in page and 'src="http' not in page
     store.replace_figures(_plans(58), AS_OF)
     assert "<td>58</td>" in client.get("/fragment/report").text
-    rows = list(csv.reader(io.StringIO(client.get("/report.csv").text)))
-    assert [
-        "2013-03-31",
-        "New child protection plans, by category",
-        "Neglect",
-        "2012-13",
-        "58",
-    ] in rows
+    exported = client.get("/report.csv")
+    assert exported.headers["content-type"].startswith("text/csv")
+    assert "attachment" in exported.headers["content-disposition"]
+    rows = {
+        (r["indicator_id"], r["period"], r["dimension"]): r
+        for r in csv.DictReader(io.StringIO(exported.text))
+    }
+    assert rows["cp_new", "2012-13", "NEG"]["value"] == "58"
+    assert rows["cp_new", "2012-13", "NEG"]["suppressed"] == "false"
+    assert 'href="/report.csv"' in page
+
+
+def test_the_fragment_is_unchanged_until_the_figures_change(tmp_path: Path) -> None:
+    settings = DashboardSettings(home=tmp_path)
+    store = Store(settings.database)
+    store.replace_figures(_plans(57), AS_OF)
+    client = TestClient(create_dashboard(settings))
+    held = re.search(r'<div id="report" data-version="([0-9a-f]+)">', client.get("/").text)
+    assert held
+    first = client.get("/fragment/report")
+    assert first.status_code == 200 and first.headers["etag"] == f'"{held.group(1)}"'
+    again = client.get("/fragment/report", headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""
+    store.replace_figures(_plans(57), AS_OF)  # recomputed, the same figures: still unchanged
+    same = client.get("/fragment/report", headers={"If-None-Match": first.headers["etag"]})
+    assert same.status_code == 304
+    store.replace_figures(_plans(58), AS_OF)
+    changed = client.get("/fragment/report", headers={"If-None-Match": first.headers["etag"]})
+    assert changed.status_code == 200 and "<td>58</td>" in changed.text
+    assert changed.headers["etag"] != first.headers["etag"]
+
+
+def test_every_view_says_when_and_from_what_the_figures_were_computed(tmp_path: Path) -> None:
+    settings = DashboardSettings(home=tmp_path)
+    store = Store(settings.database)
+    client = TestClient(create_dashboard(settings))
+    assert client.get("/fragment/provenance").text == ""  # no figures: nothing to say yet
+    store.replace_figures(_plans(57), AS_OF)
+    computed = dt.datetime(2013, 4, 2, 8, 15, tzinfo=dt.UTC)
+    record_provenance(store, Provenance(computed, 1_372, computed - dt.timedelta(minutes=3)))
+    said = (
+        "Figures computed 02 Apr 2013 08:15 UTC from 1,372 events, "
+        "reported up to 02 Apr 2013 08:12 UTC."
+    )
+    assert client.get("/fragment/provenance").text == said
+    page = client.get("/").text
+    assert f'<span id="provenance">{said}</span>' in page and "when generated" not in page
+    row = next(csv.DictReader(io.StringIO(client.get("/report.csv").text)))
+    assert (row["computed_at"], row["events"]) == ("2013-04-02T08:15:00+00:00", "1372")
+    assert row["events_reported_to"] == "2013-04-02T08:12:00+00:00"
 
 
 def test_small_counts_are_hidden_from_the_board(tmp_path: Path) -> None:
@@ -84,6 +127,7 @@ def test_security_headers_on_every_response_and_no_api_docs(tmp_path: Path) -> N
     for path in (
         "/",
         "/fragment/report",
+        "/fragment/provenance",
         "/report.csv",
         "/api/contacts",
         "/dashboard.js",
