@@ -79,6 +79,7 @@ def _add_casework(app: FastAPI, console: Console) -> None:
             return console.page("purpose.html", viewer, 400, person_id=person_id)
         linked = screens.person(person_id)
         episodes = screens.person_episodes(person_id)
+        identities = screens.identities(linked)
         shown = [person_id, *(r.record_id for r in linked), *episodes]
         console.access.record(
             viewer.user, "person", purpose.strip(), shown, person_id, console.now()
@@ -88,6 +89,7 @@ def _add_casework(app: FastAPI, console: Console) -> None:
             viewer,
             person_id=person_id,
             linked=linked,
+            identities=identities,
             episodes=episodes,
             purpose=purpose.strip(),
         )
@@ -109,7 +111,13 @@ def _add_casework(app: FastAPI, console: Console) -> None:
             message = "No person with that id."
             return console.page("search.html", viewer, message=message, person=who, purpose=why)
         return console.page(
-            "person.html", viewer, person_id=who, linked=linked, episodes=episodes, purpose=why
+            "person.html",
+            viewer,
+            person_id=who,
+            linked=linked,
+            identities=screens.identities(linked),
+            episodes=episodes,
+            purpose=why,
         )
 
 

@@ -2,11 +2,15 @@
 
 Three login roles, each granted only what its process does:
 
-- ``<prefix>_sinks``: the sinks process; reads and writes every hub table;
+- ``<prefix>_sinks``: the sinks process; reads and writes every hub table (the children's
+  identities included: it writes them from the events it consumes);
 - ``<prefix>_board``: the board's views (`mash report`, `mash dashboard`); reads the figures
   and the contact counts, aggregates only;
-- ``<prefix>_console``: the analysts' console; reads links, episodes and facts (what its
-  screens show), the figures and its users; appends to its access log.
+- ``<prefix>_console``: the analysts' console; reads links, episodes, facts and the
+  children's identities (what its screens show), the figures and its users; appends to its
+  access log.
+
+No other role reads ``child_identities`` (names, dates of birth, NHS numbers, addresses).
 
 The console's users are managed with the owner's URL (`mash users`), not by any of these.
 
@@ -27,6 +31,7 @@ from sqlalchemy.exc import DBAPIError
 from plumbing.errors import SinkError
 from sinks.store import Store
 from sinks.tables import (
+    child_identities,
     console_access,
     console_users,
     contact_counts,
@@ -61,7 +66,7 @@ ROLES: Mapping[str, DbRole] = {
     "board": DbRole("the board's views: figures only", _FIGURES),
     "console": DbRole(
         "the analysts' console: what its screens show",
-        (links.name, episodes.name, facts.name, *_FIGURES, *_CONSOLE),
+        (links.name, episodes.name, facts.name, child_identities.name, *_FIGURES, *_CONSOLE),
         appends=(console_access.name,),
     ),
 }

@@ -37,6 +37,7 @@ from schemas.metrics import ContactCount
 from schemas.registry import codec_for
 from schemas.topics import AUDIT
 from sinks.facts import fact_of
+from sinks.identities import identities_of, upsert_identities
 from sinks.metrics import refresh_figures
 from sinks.store import EpisodeChange, Store
 
@@ -176,8 +177,9 @@ class Sinks:
 
     def _facts(self, batch: Sequence[Any]) -> bool:
         events = self._decoded(batch, packed=True)
-        facts = [fact_of(e) for e in events if isinstance(e, Envelope)]
-        self.store.upsert_facts(facts)
+        events = [e for e in events if isinstance(e, Envelope)]
+        self.store.upsert_facts([fact_of(e) for e in events])
+        upsert_identities(self.store, [row for e in events for row in identities_of(e)])
         return True
 
     def _audit(self, batch: Sequence[Any]) -> bool:

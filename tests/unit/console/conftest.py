@@ -16,6 +16,7 @@ from console.app import create_console
 from console.users import Role, UserStore
 from plumbing.settings import ConsoleSettings
 from schemas.hub import EpisodeEvent, EpisodeSnapshot, Link, LinkOutcomeKind
+from sinks.identities import upsert_identities
 from sinks.store import EpisodeChange, Store
 
 NOW = dt.datetime(2013, 1, 10, 12, 0, tzinfo=dt.UTC)
@@ -121,7 +122,31 @@ def hub(tmp_path: Path, with_users: Path) -> Hub:
             ),
         ]
     )
+    upsert_identities(
+        store, [identity("POLICE:PN-1", "Amelia", "9434765919"), identity("POLICE:X", SCRIPT, None)]
+    )
     return Hub(settings, store)
+
+
+def identity(record_id: str, given: str, nhs: str | None) -> dict[str, object]:
+    """A child as an agency record gives it (what the sinks write from a validated event)."""
+    return {
+        "record_id": record_id,
+        "event_id": "ev",
+        "agency": "POLICE",
+        "agency_record_id": record_id.split(":")[1],
+        "reported_at": NOW.isoformat(),
+        "digest": "d",
+        "given_name": given,
+        "family_name": "Whitfield",
+        "date_of_birth": "2008-02-29",
+        "expected_delivery_date": None,
+        "sex": "female",
+        "nhs_number": nhs,
+        "upn": None,
+        "postcode": "LS1 4AP",
+        "address": "12 Mill Lane",
+    }
 
 
 def csrf_of(page: str) -> str:
