@@ -27,10 +27,12 @@ from console.auth import (
     allow,
     check_routes,
 )
+from console.kafka_out import Out
 from console.pages import add_pages
 from console.screens import Screens
 from console.sessions import Clock, LoginLimiter, Sessions
 from console.users import Role, UserStore
+from plumbing.errors import ConsoleUnavailable
 from plumbing.logs import get_logger
 from plumbing.settings import ConsoleSettings
 from sinks.store import Store
@@ -59,6 +61,7 @@ class Console:
     """What the routes share: settings, store readers, templates, clocks."""
 
     settings: ConsoleSettings
+    out: Out
     guard: Guard
     screens: Screens
     access: AccessLog
@@ -78,12 +81,14 @@ class Console:
 def create_console(
     settings: ConsoleSettings,
     audit_key: bytes,
+    out: Out,
     *,
     clock: Clock = time.monotonic,
     now: Callable[[], dt.datetime] | None = None,
 ) -> FastAPI:
-    """The console over the database named by the settings; ``clock`` times sessions and
-    sign-in attempts, ``now`` the RAG clocks and the access log (both injectable)."""
+    """The console over the database named by the settings, writing its access records and
+    actions to ``out`` (Kafka); ``clock`` times sessions and sign-in attempts, ``now`` the RAG
+    clocks, the access log and the actions (both injectable)."""
     app = FastAPI(title="MASH Hub console", docs_url=None, redoc_url=None, openapi_url=None)
     store = Store(settings.database)
     users = UserStore(store)
@@ -100,9 +105,10 @@ def create_console(
     )
     console = Console(
         settings,
+        out,
         guard,
         Screens(store),
-        AccessLog(store, audit_key),
+        AccessLog(store, audit_key, out),
         templates,
         store,
         now or settings.clock,
@@ -139,6 +145,12 @@ def _add_security(app: FastAPI, console: Console) -> None:
     @app.exception_handler(Forbidden)
     def forbidden(request: Request, _: Forbidden) -> Response:
         return console.page("error.html", None, 403, message="Your role may not see this page.")
+
+    @app.exception_handler(ConsoleUnavailable)
+    def unavailable(request: Request, exc: ConsoleUnavailable) -> Response:
+        log.error("console.kafka_unavailable", path=request.url.path)
+        message = "The access log (Kafka) is not answering: nothing is shown. Try again soon."
+        return console.page("error.html", None, 503, message=message)
 
     @app.exception_handler(BadForm)
     def bad_form(request: Request, _: BadForm) -> Response:

@@ -11,6 +11,7 @@ MashError
 ├── SinkError                (sinks) a store could not be written or read
 ├── AuditError               an audit chain's head cannot be verified (forged or replayed)
 └── ConsoleError             (console) a user, session or access-log request that cannot be served
+    └── ConsoleUnavailable   Kafka did not acknowledge an access record or an action in time
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ __all__ = [
     "BrokerError",
     "ConfigError",
     "ConsoleError",
+    "ConsoleUnavailable",
     "ContractError",
     "DecodeError",
     "InvalidRecord",
@@ -72,3 +74,7 @@ class AuditError(MashError):
 
 class ConsoleError(MashError):
     """The console could not do what was asked (a bad user, role or password; a busy port)."""
+
+
+class ConsoleUnavailable(ConsoleError):
+    """Kafka did not acknowledge an access record or an action in time: nothing is shown."""

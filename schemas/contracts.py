@@ -49,6 +49,7 @@ from schemas.probation import ProbationNotification
 
 __all__ = [
     "AGENCY_CONTRACTS",
+    "CONSOLE_ACTIONS",
     "CONTACT_COUNT",
     "CONTRACTS",
     "EPISODE",
@@ -248,6 +249,11 @@ AGENCY_CONTRACTS: tuple[Contract[Any], ...] = (
     _contract("childrens_services.child_deaths_reviewed", ChildDeathReviewed, "childrens_services"),
     _contract("lado.allegations", LadoAllegation, "lado"),
 )
+CONSOLE_ACTIONS: tuple[Contract[Any], ...] = tuple(
+    c for c in AGENCY_CONTRACTS if c.model in (Contact, ResearchRequest, MashDecision)
+)
+"""What an analyst does in the console, as children's services events: set or change the RAG
+rating (a contact), request partner research, record the MASH decision."""
 CONTRACTS: tuple[Contract[Any], ...] = (
     *AGENCY_CONTRACTS,
     CONTACT_COUNT,
