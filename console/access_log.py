@@ -72,9 +72,11 @@ class AccessLog:
         shown: Sequence[str],
         person_id: str | None,
         now: dt.datetime,
+        decision: Decision = Decision.VIEWED,
     ) -> int:
-        """Chain one view; return its position. Another console process appending at the
-        same position makes this one re-read the head and chain again."""
+        """Chain one view (or, ``acted``, an action with its reason as the purpose); return its
+        position. Another console process appending at the same position makes this one
+        re-read the head and chain again."""
         facts = {
             "user": user.name,
             "role": user.role.value,
@@ -83,7 +85,7 @@ class AccessLog:
             "person_id": person_id,
             "shown": " ".join(shown),
         }
-        entry = AuditEntry(Decision.VIEWED, page, now.astimezone(dt.UTC).isoformat(), facts)
+        entry = AuditEntry(decision, page, now.astimezone(dt.UTC).isoformat(), facts)
         if self.out is None:
             raise ConsoleError("this access log is a reader: it records no views")
         with self._lock:

@@ -17,6 +17,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from console.access_log import AccessLog
+from console.action_pages import add_actions
+from console.actions import OUTCOMES, RATINGS, Actions
 from console.auth import (
     COOKIE,
     BadForm,
@@ -29,12 +31,15 @@ from console.auth import (
 )
 from console.kafka_out import Out
 from console.pages import add_pages
-from console.screens import Screens
+from console.screens import EpisodeView, Screens
 from console.sessions import Clock, LoginLimiter, Sessions
 from console.users import Role, UserStore
 from plumbing.errors import ConsoleUnavailable
+from plumbing.keys import key_secret
 from plumbing.logs import get_logger
 from plumbing.settings import ConsoleSettings
+from schemas.common import Agency
+from schemas.registry import codec_for
 from sinks.store import Store
 
 __all__ = ["SECURITY_HEADERS", "Console", "create_console"]
@@ -68,6 +73,7 @@ class Console:
     templates: Environment
     store: Store
     now: Callable[[], dt.datetime]
+    actions: Actions
 
     def page(self, name: str, viewer: Viewer | None, status: int = 200, **data: object) -> Response:
         """A rendered page (autoescaped)."""
@@ -76,6 +82,29 @@ class Console:
             user=session.user if session else None, csrf=session.csrf if session else "", **data
         )
         return HTMLResponse(html, status_code=status)
+
+    def episode_page(
+        self, viewer: Viewer, view: EpisodeView, purpose: str, status: int = 200, **data: object
+    ) -> Response:
+        """An episode's page, its view recorded in the access log first (write-ahead)."""
+        now = self.now()
+        shown = [view.snapshot.episode_id, *(c.event_id for c in view.contributions)]
+        shown += [r.record_id for r in view.linked]
+        person = view.snapshot.person_id
+        self.access.record(viewer.user, "episode", purpose, shown, person, now)
+        return self.page(
+            "episode.html",
+            viewer,
+            status,
+            view=view,
+            now=now,
+            purpose=purpose,
+            ratings=RATINGS,
+            outcomes=OUTCOMES,
+            agencies=[a.value for a in Agency if a is not Agency.CHILDRENS_SERVICES],
+            analyst=viewer.user.role is Role.ANALYST,
+            **data,
+        )
 
 
 def create_console(
@@ -112,10 +141,12 @@ def create_console(
         templates,
         store,
         now or settings.clock,
+        Actions(settings, out, codec_for(settings), key_secret(settings)),
     )
     _add_security(app, console)
     _add_sign_in(app, console)
     add_pages(app, console)
+    add_actions(app, console)
     check_routes(app)
     return app
 

@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING, Any
 from fastapi import FastAPI, Response
 
 from console.auth import Viewer, allow
+from console.manager import queue_health
 from console.users import Role
+from sinks.linkage_quality import ReviewQueue, linkage_quality
 from sinks.report import build_report
-from sinks.report_html import report_body
+from sinks.report_html import linkage_body, report_body
 
 if TYPE_CHECKING:
     from console.app import Console
@@ -62,16 +64,13 @@ def _add_casework(app: FastAPI, console: Console) -> None:
         ]
 
     @app.get("/episodes/{episode_id}")
-    def episode(episode_id: str, viewer: Viewer = allow(*STAFF), purpose: str = "") -> Response:
+    def episode(
+        episode_id: str, viewer: Viewer = allow(*STAFF), purpose: str = "", done: str = ""
+    ) -> Response:
         view = screens.episode(episode_id)
         if view is None:
             return console.page("error.html", viewer, 404, message="No such episode.")
-        why = purpose.strip() or SCREENING
-        shown = [episode_id, *(c.event_id for c in view.contributions)]
-        shown += [r.record_id for r in view.linked]
-        person = view.snapshot.person_id
-        console.access.record(viewer.user, "episode", why, shown, person, console.now())
-        return console.page("episode.html", viewer, view=view, now=console.now(), purpose=why)
+        return console.episode_page(viewer, view, purpose.strip() or SCREENING, done=done)
 
     @app.get("/persons/{person_id}")
     def person(person_id: str, viewer: Viewer = allow(*STAFF), purpose: str = "") -> Response:
@@ -134,6 +133,24 @@ def _add_oversight(app: FastAPI, console: Console) -> None:
             )
             body = report_body(report)  # codes and suppressed counts only, escaped by sinks
         return console.page("board.html", viewer, body=body)
+
+    @app.get("/manager")
+    def manager(viewer: Viewer = allow(Role.MANAGER)) -> Response:
+        now = console.now()
+        health = queue_health(console.store.episode_snapshots(), console.store.facts(), now)
+        # the review queue (possible matches awaiting a reviewer) is not kept by the sinks yet
+        quality = linkage_quality(console.store, ReviewQueue(), now)
+        note = (
+            "The review queue's size and age are not shown: this deployment's sinks do not "
+            "keep the possible matches awaiting review yet."
+        )
+        return console.page(
+            "manager.html",
+            viewer,
+            health=health,
+            linkage=linkage_body(quality),  # counts only, escaped by sinks
+            review_note=note,
+        )
 
     @app.get("/audit/access")
     def access(viewer: Viewer = allow(Role.AUDITOR), person: str = "") -> Response:

@@ -51,6 +51,8 @@ class Decision(StrEnum):
     CLOCK_BREACHED = "clock_breached"
     VIEWED = "viewed"
     """A console user viewed identifiable data (the access log)."""
+    ACTED = "acted"
+    """A console user acted on an episode (an event published, with the reason given)."""
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ Three login roles, each granted only what its process does:
 - ``<prefix>_board``: the board's views (`mash report`, `mash dashboard`); reads the figures
   and the contact counts, aggregates only;
 - ``<prefix>_console``: the analysts' console; reads links, episodes, facts and the
-  children's identities (what its screens show), the figures and its users; appends to its
-  access log.
+  children's identities (what its screens show), the audit records (ids and hashes: the
+  manager's linkage figures), the figures and its users; appends to its access log.
 
 No other role reads ``child_identities`` (names, dates of birth, NHS numbers, addresses).
 
@@ -31,6 +31,7 @@ from sqlalchemy.exc import DBAPIError
 from plumbing.errors import SinkError
 from sinks.store import Store
 from sinks.tables import (
+    audit,
     child_identities,
     console_access,
     console_users,
@@ -66,7 +67,15 @@ ROLES: Mapping[str, DbRole] = {
     "board": DbRole("the board's views: figures only", _FIGURES),
     "console": DbRole(
         "the analysts' console: what its screens show",
-        (links.name, episodes.name, facts.name, child_identities.name, *_FIGURES, *_CONSOLE),
+        (
+            links.name,
+            episodes.name,
+            facts.name,
+            child_identities.name,
+            audit.name,  # ids and hashes: the manager's merges and splits per day
+            *_FIGURES,
+            *_CONSOLE,
+        ),
         appends=(console_access.name,),
     ),
 }

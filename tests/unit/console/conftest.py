@@ -167,7 +167,7 @@ def identity(record_id: str, given: str, nhs: str | None) -> dict[str, object]:
         "family_name": "Whitfield",
         "date_of_birth": "2008-02-29",
         "expected_delivery_date": None,
-        "sex": "female",
+        "sex": "FEMALE",
         "nhs_number": nhs,
         "upn": None,
         "postcode": "LS1 4AP",

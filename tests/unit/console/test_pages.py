@@ -21,6 +21,7 @@ PAGES = {
     "/persons/P1?purpose=checking": STAFF,
     "/search?person=P1&purpose=checking": STAFF,
     "/board": {Role.BOARD, Role.MANAGER},
+    "/manager": {Role.MANAGER},
     "/audit/access": {Role.AUDITOR},
 }
 PUBLIC = {"/login", "/static/console.css", "/healthz"}
