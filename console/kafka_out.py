@@ -69,8 +69,9 @@ class KafkaOut:
         self._send(topic, key, value)
 
     def close(self) -> None:
-        """Deliver what is pending (bounded by the timeout)."""
+        """Deliver what is pending (bounded by the timeout), then disconnect."""
         self.producer.flush(self.timeout_s)
+        self.producer.close()
 
     def _send(self, topic: str, key: bytes, value: bytes) -> None:
         outcome: list[KafkaError | None] = []
