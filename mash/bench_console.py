@@ -56,18 +56,19 @@ def _served(settings: ConsoleSettings) -> Iterator[str]:
         out.close()
 
 
-def _analyst(url: str, settings: ConsoleSettings) -> httpx.Client:
+@contextmanager
+def _analyst(url: str, settings: ConsoleSettings) -> Iterator[httpx.Client]:
     """A signed-in analyst's HTTP client."""
     from console.users import UserStore
     from sinks.store import Store
 
-    password = secrets.token_urlsafe(18)
-    UserStore(Store(settings.database)).add("bench", "analyst", password, dt.datetime.now(dt.UTC))
-    client = httpx.Client(base_url=url)
-    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text)
-    assert token is not None
-    client.post("/login", data={"name": "bench", "password": password, "csrf": token[1]})
-    return client
+    name, password = f"bench-{secrets.token_hex(4)}", secrets.token_urlsafe(18)
+    UserStore(Store(settings.database)).add(name, "analyst", password, dt.datetime.now(dt.UTC))
+    with httpx.Client(base_url=url) as client:
+        token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text)
+        assert token is not None
+        client.post("/login", data={"name": name, "password": password, "csrf": token[1]})
+        yield client
 
 
 @contextmanager

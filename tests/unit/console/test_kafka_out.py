@@ -24,6 +24,6 @@ def test_an_unreachable_broker_refuses_the_access_record_within_the_timeout(
     )
     out = KafkaOut(settings, timeout_s=1.0)
     started = time.monotonic()
-    with pytest.raises(ConsoleUnavailable, match="did not take the write to mash.audit"):
+    with pytest.raises(ConsoleUnavailable, match=r"did not take the write to mash\.audit"):
         out.audit("console", '{"seq": 1}')
     assert time.monotonic() - started < 5
