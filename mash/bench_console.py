@@ -4,6 +4,7 @@ page, one at a time, through the real stack (broker, worker, sinks, console over
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 import secrets
 import statistics
@@ -64,6 +65,7 @@ def _analyst(url: str, settings: ConsoleSettings) -> Iterator[httpx.Client]:
 
     name, password = f"bench-{secrets.token_hex(4)}", secrets.token_urlsafe(18)
     UserStore(Store(settings.database)).add(name, "analyst", password, dt.datetime.now(dt.UTC))
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per poll otherwise
     with httpx.Client(base_url=url) as client:
         token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text)
         assert token is not None
