@@ -1,12 +1,18 @@
 """The console's access log (DPA 2018 s62-style): every view of identifiable data, as the
-``console`` audit chain kept in the database.
+``console`` audit chain on the hub's audit topic, with a copy in the database to query.
 
 Each view is an `AuditEntry` (decision ``viewed``) with the user, their role, the page, the
 stated purpose and the ids shown, chained and MACed under the hub's audit key exactly as the
-hub's own chains are (`schemas.audit`). `export` writes the chain with a seal, so
-`mash audit verify` checks it like any exported chain: an altered, deleted, inserted or
-reordered record is found. What a database chain cannot show is a truncated tail (the hub's
-chains are sealed by heads kept in Kafka); see the README's Console section.
+hub's own chains are (`schemas.audit`). Write-ahead: the record goes to Kafka first and the
+page is shown only once the broker has acknowledged it; then the database copy is written,
+then the chain's signed head (the audit heads topic), as a worker keeps its heads. So
+`mash audit export` seals the console chain like the workers' and `mash audit verify` finds an
+altered, deleted, inserted or reordered record, and a truncated tail. Kafka unreachable: the
+page is refused (`ConsoleUnavailable`), never shown unlogged.
+
+The chain resumes from the database copy's last record: a record the broker took whose copy
+was not written (a crash between the two) is re-chained at the same position, and on the topic
+the later record of a position supersedes, as for a restarted worker (`sinks.audit`).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from console.kafka_out import Out
 from console.users import User
 from plumbing.errors import ConsoleError
 from schemas.audit import GENESIS, AuditChain, AuditEntry, Decision, Verdict, verify
@@ -50,9 +57,11 @@ class Access:
 class AccessLog:
     """Appends views to the console chain and reads them back."""
 
-    def __init__(self, store: Store, key: bytes) -> None:
+    def __init__(self, store: Store, key: bytes, out: Out | None = None) -> None:
+        """``out`` None: a reader only (`mash audit access`), which cannot record."""
         self.engine = store.engine
         self.key = key
+        self.out = out
         self._lock = threading.Lock()
 
     def record(
@@ -63,9 +72,11 @@ class AccessLog:
         shown: Sequence[str],
         person_id: str | None,
         now: dt.datetime,
+        decision: Decision = Decision.VIEWED,
     ) -> int:
-        """Chain one view; return its position. Another console process appending at the
-        same position makes this one re-read the head and chain again."""
+        """Chain one view (or, ``acted``, an action with its reason as the purpose); return its
+        position. Another console process appending at the same position makes this one
+        re-read the head and chain again."""
         facts = {
             "user": user.name,
             "role": user.role.value,
@@ -74,7 +85,9 @@ class AccessLog:
             "person_id": person_id,
             "shown": " ".join(shown),
         }
-        entry = AuditEntry(Decision.VIEWED, page, now.astimezone(dt.UTC).isoformat(), facts)
+        entry = AuditEntry(decision, page, now.astimezone(dt.UTC).isoformat(), facts)
+        if self.out is None:
+            raise ConsoleError("this access log is a reader: it records no views")
         with self._lock:
             for _ in range(5):
                 try:
@@ -84,6 +97,7 @@ class AccessLog:
         raise ConsoleError("the access log is busy: the view was not shown")
 
     def _append(self, entry: AuditEntry, user: str, person_id: str | None) -> int:
+        assert self.out is not None  # checked by `record`
         with self.engine.begin() as conn:
             last = conn.execute(
                 select(console_access.c.seq, console_access.c.record)
@@ -91,7 +105,9 @@ class AccessLog:
                 .limit(1)
             ).first()
             seq, head = (last.seq, json.loads(last.record)["mac"]) if last else (0, GENESIS)
-            (record,) = AuditChain(self.key, CHAIN, seq, head).append([entry])
+            chain = AuditChain(self.key, CHAIN, seq, head)
+            (record,) = chain.append([entry])
+            self.out.audit(CHAIN, record.to_json())  # acknowledged before anything is shown
             conn.execute(
                 console_access.insert().values(
                     seq=record.seq,
@@ -101,6 +117,7 @@ class AccessLog:
                     record=record.to_json(),
                 )
             )
+        self.out.head(CHAIN, chain.position())
         return record.seq
 
     def lines(self) -> list[str]:

@@ -17,6 +17,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from console.access_log import AccessLog
+from console.action_pages import add_actions
+from console.actions import OUTCOMES, RATINGS, Actions
 from console.auth import (
     COOKIE,
     BadForm,
@@ -27,12 +29,17 @@ from console.auth import (
     allow,
     check_routes,
 )
+from console.kafka_out import Out
 from console.pages import add_pages
-from console.screens import Screens
+from console.screens import EpisodeView, Screens
 from console.sessions import Clock, LoginLimiter, Sessions
 from console.users import Role, UserStore
+from plumbing.errors import ConsoleUnavailable
+from plumbing.keys import key_secret
 from plumbing.logs import get_logger
 from plumbing.settings import ConsoleSettings
+from schemas.common import Agency
+from schemas.registry import codec_for
 from sinks.store import Store
 
 __all__ = ["SECURITY_HEADERS", "Console", "create_console"]
@@ -59,12 +66,14 @@ class Console:
     """What the routes share: settings, store readers, templates, clocks."""
 
     settings: ConsoleSettings
+    out: Out
     guard: Guard
     screens: Screens
     access: AccessLog
     templates: Environment
     store: Store
     now: Callable[[], dt.datetime]
+    actions: Actions
 
     def page(self, name: str, viewer: Viewer | None, status: int = 200, **data: object) -> Response:
         """A rendered page (autoescaped)."""
@@ -74,16 +83,41 @@ class Console:
         )
         return HTMLResponse(html, status_code=status)
 
+    def episode_page(
+        self, viewer: Viewer, view: EpisodeView, purpose: str, status: int = 200, **data: object
+    ) -> Response:
+        """An episode's page, its view recorded in the access log first (write-ahead)."""
+        now = self.now()
+        shown = [view.snapshot.episode_id, *(c.event_id for c in view.contributions)]
+        shown += [r.record_id for r in view.linked]
+        person = view.snapshot.person_id
+        self.access.record(viewer.user, "episode", purpose, shown, person, now)
+        return self.page(
+            "episode.html",
+            viewer,
+            status,
+            view=view,
+            now=now,
+            purpose=purpose,
+            ratings=RATINGS,
+            outcomes=OUTCOMES,
+            agencies=[a.value for a in Agency if a is not Agency.CHILDRENS_SERVICES],
+            analyst=viewer.user.role is Role.ANALYST,
+            **data,
+        )
+
 
 def create_console(
     settings: ConsoleSettings,
     audit_key: bytes,
+    out: Out,
     *,
     clock: Clock = time.monotonic,
     now: Callable[[], dt.datetime] | None = None,
 ) -> FastAPI:
-    """The console over the database named by the settings; ``clock`` times sessions and
-    sign-in attempts, ``now`` the RAG clocks and the access log (both injectable)."""
+    """The console over the database named by the settings, writing its access records and
+    actions to ``out`` (Kafka); ``clock`` times sessions and sign-in attempts, ``now`` the RAG
+    clocks, the access log and the actions (both injectable)."""
     app = FastAPI(title="MASH Hub console", docs_url=None, redoc_url=None, openapi_url=None)
     store = Store(settings.database)
     users = UserStore(store)
@@ -100,16 +134,19 @@ def create_console(
     )
     console = Console(
         settings,
+        out,
         guard,
         Screens(store),
-        AccessLog(store, audit_key),
+        AccessLog(store, audit_key, out),
         templates,
         store,
         now or settings.clock,
+        Actions(settings, out, codec_for(settings), key_secret(settings)),
     )
     _add_security(app, console)
     _add_sign_in(app, console)
     add_pages(app, console)
+    add_actions(app, console)
     check_routes(app)
     return app
 
@@ -139,6 +176,12 @@ def _add_security(app: FastAPI, console: Console) -> None:
     @app.exception_handler(Forbidden)
     def forbidden(request: Request, _: Forbidden) -> Response:
         return console.page("error.html", None, 403, message="Your role may not see this page.")
+
+    @app.exception_handler(ConsoleUnavailable)
+    def unavailable(request: Request, exc: ConsoleUnavailable) -> Response:
+        log.error("console.kafka_unavailable", path=request.url.path)
+        message = "The access log (Kafka) is not answering: nothing is shown. Try again soon."
+        return console.page("error.html", None, 503, message=message)
 
     @app.exception_handler(BadForm)
     def bad_form(request: Request, _: BadForm) -> Response:

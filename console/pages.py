@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING, Any
 from fastapi import FastAPI, Response
 
 from console.auth import Viewer, allow
+from console.manager import queue_health
 from console.users import Role
+from sinks.linkage_quality import stored_linkage_quality
 from sinks.report import build_report
-from sinks.report_html import report_body
+from sinks.report_html import linkage_body, report_body
 
 if TYPE_CHECKING:
     from console.app import Console
@@ -62,16 +64,13 @@ def _add_casework(app: FastAPI, console: Console) -> None:
         ]
 
     @app.get("/episodes/{episode_id}")
-    def episode(episode_id: str, viewer: Viewer = allow(*STAFF), purpose: str = "") -> Response:
+    def episode(
+        episode_id: str, viewer: Viewer = allow(*STAFF), purpose: str = "", done: str = ""
+    ) -> Response:
         view = screens.episode(episode_id)
         if view is None:
             return console.page("error.html", viewer, 404, message="No such episode.")
-        why = purpose.strip() or SCREENING
-        shown = [episode_id, *(c.event_id for c in view.contributions)]
-        shown += [r.record_id for r in view.linked]
-        person = view.snapshot.person_id
-        console.access.record(viewer.user, "episode", why, shown, person, console.now())
-        return console.page("episode.html", viewer, view=view, now=console.now(), purpose=why)
+        return console.episode_page(viewer, view, purpose.strip() or SCREENING, done=done)
 
     @app.get("/persons/{person_id}")
     def person(person_id: str, viewer: Viewer = allow(*STAFF), purpose: str = "") -> Response:
@@ -79,6 +78,7 @@ def _add_casework(app: FastAPI, console: Console) -> None:
             return console.page("purpose.html", viewer, 400, person_id=person_id)
         linked = screens.person(person_id)
         episodes = screens.person_episodes(person_id)
+        identities = screens.identities(linked)
         shown = [person_id, *(r.record_id for r in linked), *episodes]
         console.access.record(
             viewer.user, "person", purpose.strip(), shown, person_id, console.now()
@@ -88,6 +88,7 @@ def _add_casework(app: FastAPI, console: Console) -> None:
             viewer,
             person_id=person_id,
             linked=linked,
+            identities=identities,
             episodes=episodes,
             purpose=purpose.strip(),
         )
@@ -109,7 +110,13 @@ def _add_casework(app: FastAPI, console: Console) -> None:
             message = "No person with that id."
             return console.page("search.html", viewer, message=message, person=who, purpose=why)
         return console.page(
-            "person.html", viewer, person_id=who, linked=linked, episodes=episodes, purpose=why
+            "person.html",
+            viewer,
+            person_id=who,
+            linked=linked,
+            identities=screens.identities(linked),
+            episodes=episodes,
+            purpose=why,
         )
 
 
@@ -126,6 +133,20 @@ def _add_oversight(app: FastAPI, console: Console) -> None:
             )
             body = report_body(report)  # codes and suppressed counts only, escaped by sinks
         return console.page("board.html", viewer, body=body)
+
+    @app.get("/manager")
+    def manager(viewer: Viewer = allow(Role.MANAGER)) -> Response:
+        now = console.now()
+        health = queue_health(console.store.episode_snapshots(), console.store.facts(), now)
+        quality = stored_linkage_quality(console.store)  # as the sinks last computed it
+        note = "" if quality is not None else "No linkage figures yet: the sinks compute them."
+        return console.page(
+            "manager.html",
+            viewer,
+            health=health,
+            linkage="" if quality is None else linkage_body(quality, now),  # counts, escaped
+            review_note=note,
+        )
 
     @app.get("/audit/access")
     def access(viewer: Viewer = allow(Role.AUDITOR), person: str = "") -> Response:

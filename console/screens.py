@@ -1,6 +1,7 @@
 """What the analysts' screens show, read from the sinks' store: the queue, an episode, a
-person. Ids, codes and times only: the sinks keep no names, dates of birth or addresses (the
-facts hold codes and ids), so the console shows the agencies' record ids instead."""
+person. The queue shows ids, codes and times only; an episode and a person show who each
+linked agency record says the child is (the sinks' ``child_identities``), for the analyst to
+compare field by field."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from schemas.hub import EpisodeSnapshot
+from sinks.identities import Identity, read_identities
 from sinks.store import Store
 from sinks.tables import episodes, facts, links
 
-__all__ = ["Contribution", "EpisodeView", "LinkedRecord", "QueueRow", "Screens"]
+__all__ = ["Contribution", "EpisodeView", "Identity", "LinkedRecord", "QueueRow", "Screens"]
 
 
 @dataclass(frozen=True)
@@ -69,12 +71,14 @@ class EpisodeView:
     snapshot: EpisodeSnapshot
     contributions: list[Contribution]
     linked: list[LinkedRecord]
+    identities: list[Identity]
 
 
 class Screens:
     """Reads the store for the console's screens."""
 
     def __init__(self, store: Store) -> None:
+        self.store = store
         self.engine = store.engine
 
     def queue(
@@ -119,7 +123,8 @@ class Screens:
             )
             for e in snapshot.events
         ]
-        return EpisodeView(snapshot, contributions, self.person(snapshot.person_id))
+        linked = self.person(snapshot.person_id)
+        return EpisodeView(snapshot, contributions, linked, self.identities(linked))
 
     def person(self, person_id: str) -> list[LinkedRecord]:
         """Every record linked to a person (empty if none)."""
@@ -129,6 +134,12 @@ class Screens:
                 LinkedRecord(r.record_id, r.event_id, r.event_type, r.weight, r.explanation)
                 for r in conn.execute(query)
             ]
+
+    def identities(self, linked: Sequence[LinkedRecord]) -> list[Identity]:
+        """Who each linked record says the child is (records the sinks hold no identity of,
+        e.g. written before identities were kept, are left out), in the records' order."""
+        found = read_identities(self.store, [r.record_id for r in linked])
+        return [found[r.record_id] for r in linked if r.record_id in found]
 
     def person_episodes(self, person_id: str) -> list[str]:
         """The ids of a person's episodes."""

@@ -29,11 +29,19 @@ from plumbing.errors import KafkaAccessError
 from plumbing.kafka import confluent_config, credentials
 from plumbing.logs import get_logger
 from plumbing.settings import CommonSettings, WorkerSettings
-from schemas.contracts import AGENCY_CONTRACTS
-from schemas.topics import AUDIT, QUARANTINE, ensure_hub_topics
+from schemas.contracts import AGENCY_CONTRACTS, CONSOLE_ACTIONS
+from schemas.topics import AUDIT, AUDIT_HEADS, QUARANTINE, ensure_hub_topics
 from sinks.worker import sink_group, sink_topics
 
-__all__ = ["AGENCIES", "Grant", "acl_bindings", "grants", "rotate_password", "set_up"]
+__all__ = [
+    "AGENCIES",
+    "Grant",
+    "acl_bindings",
+    "console_topics",
+    "grants",
+    "rotate_password",
+    "set_up",
+]
 
 log = get_logger(__name__)
 
@@ -65,6 +73,13 @@ def _idempotent(principal: str) -> Grant:
     return Grant(principal, *_CLUSTER, (AclOperation.IDEMPOTENT_WRITE,))
 
 
+def console_topics(settings: CommonSettings) -> list[str]:
+    """What the console writes, and all it may touch: its access records (the audit topic,
+    chain ``console``), its chain's head, and the analysts' actions. It reads no topic."""
+    actions = [settings.topic(c.topic) for c in CONSOLE_ACTIONS]
+    return [settings.topic(AUDIT), settings.topic(AUDIT_HEADS), *actions]
+
+
 def grants(settings: WorkerSettings) -> list[Grant]:
     """Every principal's grants for the topics of ``settings.topic_prefix`` and the groups and
     internal topics of ``settings.app_id`` (``admin`` is a super user and needs none)."""
@@ -90,8 +105,7 @@ def grants(settings: WorkerSettings) -> list[Grant]:
     out.append(_idempotent("sinks"))
     group = ResourcePatternType.LITERAL
     out.append(Grant("sinks", ResourceType.GROUP, sink_group(settings), group, (read,)))
-    out += _topics("console", [settings.topic("analysts.")], read, describe, prefix=True)
-    out += _topics("console", [settings.topic("decisions.")], write, describe, prefix=True)
+    out += _topics("console", console_topics(settings), write, describe)
     out.append(_idempotent("console"))
     registry = (read, write, describe, AclOperation.CREATE, AclOperation.DESCRIBE_CONFIGS)
     out += _topics("schema_registry", ["_schemas"], *registry)

@@ -16,6 +16,9 @@ def serve_console(settings: ConsoleSettings) -> None:
     import uvicorn
 
     from console.app import create_console
+    from console.kafka_out import CONSOLE_PRINCIPAL, KafkaOut
+    from mash.access import console_topics
+    from plumbing.kafka import require_topics
     from plumbing.keys import audit_key
 
     host, port = settings.console_bind, settings.console_port
@@ -26,8 +29,13 @@ def serve_console(settings: ConsoleSettings) -> None:
             raise ConsoleError(
                 f"cannot listen on {host}:{port} ({exc.strerror}): set MASH_CONSOLE_PORT"
             ) from None
-    app = create_console(settings, audit_key(settings))
+    require_topics(settings.as_principal(CONSOLE_PRINCIPAL), console_topics(settings))
+    out = KafkaOut(settings)
+    app = create_console(settings, audit_key(settings), out)
     scheme = "https" if settings.console_secure_cookies else "http"
     console.print(f"Console on {scheme}://{host}:{port}/")
     # no access log: a request line may carry a search's stated purpose
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    finally:
+        out.close()

@@ -17,7 +17,13 @@ from mash.access import set_up
 from mash.console import board_tables, console, progress
 from plumbing.errors import MashError
 from plumbing.kafka import consumer_lag, group_is_stable
-from plumbing.settings import BrokerSettings, DashboardSettings, PublisherSettings, WorkerSettings
+from plumbing.settings import (
+    BrokerSettings,
+    ConsoleSettings,
+    DashboardSettings,
+    PublisherSettings,
+    WorkerSettings,
+)
 from schemas.contracts import AGENCY_CONTRACTS
 from sinks.board import Figure
 from sinks.worker import sink_group, sink_topics
@@ -67,8 +73,25 @@ def run_demo(settings: WorkerSettings, preset: str, seed: int, serve: bool) -> N
             f"{published:,} events to the board report in {time.monotonic() - started:.1f}s; "
             f"exported {report[0]} and {report[1]}"
         )
+        console_settings = _console_users()
         if serve:
-            _serve(settings)
+            _serve(settings, console_settings)
+
+
+def _console_users() -> ConsoleSettings:
+    """One console user per role, new passwords printed once (and kept 0600); the URL."""
+    from mash.demo_users import create_demo_users, demo_users_path
+
+    settings = ConsoleSettings()
+    made = create_demo_users(settings, dt.datetime.now(dt.UTC))
+    for name, password in made.items():
+        console.print(f"Console user {name}: {password}")
+    where = demo_users_path(settings)
+    console.print(
+        f"Console users' passwords {'kept' if made else 'were kept'} in {where} (0600); console on "
+        f"http://{settings.console_bind}:{settings.console_port}/"
+    )
+    return settings
 
 
 def _publish_all(files: Mapping[Path, int]) -> int:
@@ -147,11 +170,15 @@ def _print_report(
     return html, csv
 
 
-def _serve(settings: WorkerSettings) -> None:
+def _serve(settings: WorkerSettings, console_settings: ConsoleSettings) -> None:
+    import threading
+
     import uvicorn
 
+    from mash.console_server import serve_console
     from sinks.dashboard import create_dashboard
 
+    threading.Thread(target=serve_console, args=(console_settings,), daemon=True).start()
     dashboard = DashboardSettings()
     console.print(
         f"Dashboard on http://{dashboard.dashboard_host}:{dashboard.dashboard_port}/ "

@@ -15,6 +15,7 @@ MashError
 │   └── NoFigures            the store holds no board figures yet
 ├── AuditError               an audit chain's head cannot be verified (forged or replayed)
 ├── ConsoleError             (console) a user, session or access-log request that cannot be served
+│   └── ConsoleUnavailable   Kafka did not acknowledge an access record or an action in time
 └── LinkageModelError        (streams) a linkage model file is unreadable or inconsistent
 
 Exit statuses of the `mash` command, one per kind of failure (``EXIT_CODES``, `exit_code`):
@@ -37,6 +38,7 @@ __all__ = [
     "BrokerError",
     "ConfigError",
     "ConsoleError",
+    "ConsoleUnavailable",
     "ContractError",
     "DecodeError",
     "InvalidRecord",
@@ -122,6 +124,10 @@ class LinkageModelError(MashError):
 
 class ConsoleError(MashError):
     """The console could not do what was asked (a bad user, role or password; a busy port)."""
+
+
+class ConsoleUnavailable(ConsoleError):
+    """Kafka did not acknowledge an access record or an action in time: nothing is shown."""
 
 
 EXIT_CODES: dict[type[MashError], int] = {

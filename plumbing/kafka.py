@@ -143,14 +143,20 @@ def ssl_context(creds: KafkaCredentials) -> ssl.SSLContext:
 
 
 def ensure_topics(
-    settings: CommonSettings, names: Iterable[str], partitions: int | None = None
+    settings: CommonSettings,
+    names: Iterable[str],
+    partitions: int | None = None,
+    configs: dict[str, str] | None = None,
 ) -> None:
-    """Create the topics that do not exist yet (with the hub's partition count by default)."""
+    """Create the topics that do not exist yet (with the hub's partition count by default,
+    and ``configs``, e.g. ``cleanup.policy=compact``)."""
     admin = KafkaAdminClient(**kafka_python_config(credentials(settings)))
     try:
         existing = set(admin.list_topics())
         wanted = [
-            NewTopic(n, partitions or settings.partitions, 1) for n in names if n not in existing
+            NewTopic(n, partitions or settings.partitions, 1, topic_configs=configs or {})
+            for n in names
+            if n not in existing
         ]
         if wanted:
             # another process may create one between our look and our create

@@ -194,6 +194,10 @@ class ConsoleSettings(SinkSettings):
     """A header naming the signed-in user, set by an authenticating proxy (for example
     ``X-Forwarded-User`` from an OIDC proxy); unset (the default) trusts no header. The user
     must exist in the console's users (their role comes from there)."""
+    console_tenant: str = "E09000016"
+    console_isa_id: str = "ISA-HAVERING-MASH-2012"
+    """The tenant (local authority code) and information sharing agreement the console's
+    actions are published under (children's services events carry both)."""
     console_trusted_proxies: str = ""
     """Comma-separated client addresses whose ``console_trusted_user_header`` is believed;
     from any other address the header is ignored."""

@@ -56,6 +56,8 @@ class Decision(StrEnum):
     REVIEW_DECIDED = "review_decided"
     """A reviewer's linkage decision: the pair, verdict, reviewer id, applied or not and why
     (never the reason text)."""
+    ACTED = "acted"
+    """A console user acted on an episode (an event published, with the reason given)."""
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,7 @@ from schemas.probation import ProbationNotification
 
 __all__ = [
     "AGENCY_CONTRACTS",
+    "CONSOLE_ACTIONS",
     "CONTACT_COUNT",
     "CONTRACTS",
     "EPISODE",
@@ -255,6 +256,11 @@ AGENCY_CONTRACTS: tuple[Contract[Any], ...] = (
     _contract("lado.allegations", LadoAllegation, "lado"),
     LINKAGE_DECISION,
 )
+CONSOLE_ACTIONS: tuple[Contract[Any], ...] = tuple(
+    c for c in AGENCY_CONTRACTS if c.model in (Contact, ResearchRequest, MashDecision)
+)
+"""What an analyst does in the console, as children's services events: set or change the RAG
+rating (a contact), request partner research, record the MASH decision."""
 CONTRACTS: tuple[Contract[Any], ...] = (
     *AGENCY_CONTRACTS,
     CONTACT_COUNT,

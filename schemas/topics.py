@@ -22,6 +22,7 @@ from schemas.contracts import (
 
 __all__ = [
     "AUDIT",
+    "AUDIT_HEADS",
     "QUARANTINE",
     "Stage",
     "Table",
@@ -33,6 +34,10 @@ __all__ = [
 
 AUDIT = "audit"
 """The audit chains: one key per chain, records as JSON lines."""
+
+AUDIT_HEADS = "audit.heads"
+"""The signed heads of the chains kept outside a Faust app (the console's): compacted, keyed
+by chain, in the form of the workers' heads tables' changelogs (JSON key and value)."""
 
 
 QUARANTINE = "sinks.quarantine"
@@ -78,3 +83,5 @@ def ensure_hub_topics(settings: CommonSettings) -> None:
     *names, identities = hub_topics(settings)
     ensure_topics(settings, [*names, settings.topic(QUARANTINE)])  # the sinks' dead letters
     ensure_topics(settings, [identities], partitions=1)
+    heads = [settings.topic(AUDIT_HEADS)]
+    ensure_topics(settings, heads, partitions=1, configs={"cleanup.policy": "compact"})

@@ -19,7 +19,7 @@ from plumbing.kafka import read_topic
 from plumbing.logs import get_logger
 from plumbing.settings import CommonSettings
 from schemas.audit import AuditChain, ChainHead
-from schemas.topics import AUDIT, Stage, changelog, heads_table
+from schemas.topics import AUDIT, AUDIT_HEADS, Stage, changelog, heads_table
 
 __all__ = ["export_audit", "sealed_chain", "verified_head"]
 
@@ -67,10 +67,11 @@ def sealed_chain(lines: Sequence[str], count: int) -> tuple[list[str], int]:
 
 
 def _heads(settings: CommonSettings, app_id: str, key: bytes) -> dict[str, ChainHead]:
-    """The latest head of each chain, from the heads tables' changelogs, each verified."""
+    """The latest head of each chain, from the heads tables' changelogs and the heads topic
+    of the chains kept outside a Faust app (the console's), each verified."""
     history: dict[str, list[ChainHead]] = defaultdict(list)
-    for stage in Stage:
-        topic = changelog(app_id, heads_table(stage))
+    topics = [changelog(app_id, heads_table(stage)) for stage in Stage]
+    for topic in [*topics, settings.topic(AUDIT_HEADS)]:
         for message in read_topic(settings, topic):
             if message.key is None or message.value is None:
                 continue

@@ -25,6 +25,8 @@ from schemas.childrens_services import (
     MashDecision,
     PlacementChanged,
     Referral,
+    ResearchRequest,
+    ResearchResponse,
 )
 from schemas.common import Envelope, content_digest, date_from_iso, iso_date, record_key
 from schemas.community_safety import MaracCase
@@ -65,6 +67,15 @@ _FIELDS: dict[type[Envelope], Callable[[Any], dict[str, Any]]] = {
         "rag_rating": e.rag_rating.value,
     },
     MashDecision: lambda e: {"contact_id": e.contact_id, "decision": e.decision.value},
+    ResearchRequest: lambda e: {
+        "contact_id": e.contact_id,
+        "requested_agencies": [a.value for a in e.requested_agencies],
+        "due_at": e.due_at.isoformat(),
+    },
+    ResearchResponse: lambda e: {
+        "contact_id": e.contact_id,
+        "responding_agency": e.responding_agency.value,
+    },
     Referral: lambda e: {
         "referral_id": e.referral_id,
         "contact_id": e.contact_id,

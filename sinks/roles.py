@@ -2,12 +2,16 @@
 
 Three login roles, each granted only what its process does:
 
-- ``<prefix>_sinks``: the sinks process; reads and writes every hub table;
+- ``<prefix>_sinks``: the sinks process; reads and writes every hub table (the children's
+  identities included: it writes them from the events it consumes);
 - ``<prefix>_board``: the board's views (`mash report`, `mash dashboard`); reads the figures,
   the contact counts and the linkage summary, aggregates only;
-- ``<prefix>_console``: the analysts' console; reads links, episodes and facts (what its
-  screens show), the review queue (possible matches, decisions), the figures and its users;
-  appends to its access log. A reviewer's decision goes through Kafka, as children's services'.
+- ``<prefix>_console``: the analysts' console; reads links, episodes, facts and the
+  children's identities (what its screens show), the review queue (possible matches,
+  decisions), the figures and the linkage summary, and its users; appends to its access
+  log. A reviewer's decision goes through Kafka, as children's services'.
+
+No other role reads ``child_identities`` (names, dates of birth, NHS numbers, addresses).
 
 The console's users are managed with the owner's URL (`mash users`), not by any of these.
 
@@ -28,6 +32,7 @@ from sqlalchemy.exc import DBAPIError
 from plumbing.errors import SinkError
 from sinks.store import Store
 from sinks.tables import (
+    child_identities,
     console_access,
     console_users,
     contact_counts,
@@ -72,6 +77,7 @@ ROLES: Mapping[str, DbRole] = {
             facts.name,
             possible_matches.name,
             linkage_decisions.name,
+            child_identities.name,
             *_FIGURES,
             *_CONSOLE,
         ),

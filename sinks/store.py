@@ -186,6 +186,11 @@ class Store:
         with self.engine.begin() as own:
             own.execute(stmt, latest)
 
+    def upsert_rows(self, table: Table, key: str, rows: Sequence[dict[str, Any]]) -> None:
+        """Upsert rows of a table keyed by ``key`` (a versioned table: the later version
+        wins; else a correction, new content reported later, replaces)."""
+        self._upsert(table, key, rows)
+
     def upsert_links(self, rows: Sequence[Link]) -> None:
         """The latest link of each record; a re-issue changes only the person."""
         for reissued in (False, True):

@@ -16,6 +16,7 @@ from sqlalchemy import (
 
 __all__ = [
     "audit",
+    "child_identities",
     "console_access",
     "console_users",
     "contact_counts",
@@ -172,3 +173,26 @@ linkage_summary = Table(
 )
 """One row: the linkage quality figures (counts only) as the sinks last computed them, so the
 board's views read aggregates and never the links or audit tables."""
+
+child_identities = Table(
+    "child_identities",
+    metadata,
+    Column("record_id", String(80), primary_key=True),
+    Column("event_id", String(40), nullable=False, index=True),
+    Column("agency", String(32), nullable=False),
+    Column("agency_record_id", String(120), nullable=False),
+    Column("reported_at", String(32), nullable=False),
+    Column("digest", String(32), nullable=False),
+    Column("given_name", Text, nullable=False),
+    Column("family_name", Text, nullable=False),
+    Column("date_of_birth", String(10)),
+    Column("expected_delivery_date", String(10)),
+    Column("sex", String(16), nullable=False),
+    Column("nhs_number", String(16)),
+    Column("upn", String(16)),
+    Column("postcode", String(16)),
+    Column("address", Text),
+)
+"""Who each agency record says the child is (names, dates of birth, NHS number, address), by
+the linkage record id (``event_id``, or ``event_id#n`` for the n-th child of a MARAC case):
+identifiable, so only the sinks write it and only the console reads it (`sinks.roles`)."""

@@ -46,6 +46,7 @@ from schemas.metrics import ContactCount
 from schemas.registry import codec_for
 from schemas.topics import AUDIT
 from sinks.facts import fact_of
+from sinks.identities import identities_of, upsert_identities
 from sinks.linkage_quality import refresh_linkage_quality
 from sinks.metrics import refresh_figures
 from sinks.quarantine import Quarantine, Quarantines, isolate
@@ -198,8 +199,9 @@ class Sinks:
 
     def _facts(self, batch: Sequence[Any]) -> bool:
         events = self._decoded(batch, packed=True)
-        facts = [fact_of(e) for e in events if isinstance(e, Envelope)]
-        self.store.upsert_facts(facts)  # a decision's fact is counted by no figure
+        events = [e for e in events if isinstance(e, Envelope)]
+        self.store.upsert_facts([fact_of(e) for e in events])  # a decision's: in no figure
+        upsert_identities(self.store, [row for e in events for row in identities_of(e)])
         store_decisions(self.store, (e for e in events if isinstance(e, LinkageDecision)))
         return True
 

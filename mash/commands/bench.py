@@ -85,6 +85,18 @@ def bench_latency(
         run(settings, rate, seconds)
 
 
+@bench_app.command("console")
+def bench_console(
+    events: Annotated[int, typer.Option(help="Police notifications, one at a time")] = 100,
+) -> None:
+    """A police notification published until it is on the analyst's queue page (median, p99)."""
+    from mash.bench_console import bench_console as run
+
+    settings = load_settings(WorkerSettings)
+    with _broker_if_local(settings):
+        run(settings, events)
+
+
 @contextmanager
 def _broker_if_local(settings: PublisherSettings | WorkerSettings) -> Iterator[None]:
     """Start the local broker for the duration when no external Kafka is configured."""

@@ -26,7 +26,7 @@ from tests.unit.console.conftest import KEY, NOW, PASSWORD, Hub, hub, with_users
 @pytest.fixture
 def console_url(hub: Hub) -> Iterator[str]:  # noqa: F811  (the fixture above)
     port = free_port()
-    app = create_console(hub.settings, KEY, now=lambda: NOW)
+    app = create_console(hub.settings, KEY, hub.out, now=lambda: NOW)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -64,8 +64,15 @@ def test_each_role_can_do_only_what_its_process_does(database_url: str, tmp_path
             assert stat.S_IMODE(kept.stat().st_mode) == 0o600
         access = "INSERT INTO console_access VALUES (1, 'u', NULL, 'now', '{}')"
         figure = "INSERT INTO figures VALUES ('x', '2012-13', '', 1, NULL, NULL, '2013-03-31')"
+        identity = (
+            "INSERT INTO child_identities (record_id, event_id, agency, agency_record_id,"
+            " reported_at, digest, given_name, family_name, sex)"
+            " VALUES ('r', 'e', 'police', 'p', 'now', 'd', 'g', 'f', 'female')"
+        )
         expect = {
             sinks: {
+                "SELECT * FROM child_identities": True,
+                identity: True,
                 "SELECT * FROM audit": True,
                 "SELECT * FROM facts": True,
                 figure: True,
@@ -75,7 +82,9 @@ def test_each_role_can_do_only_what_its_process_does(database_url: str, tmp_path
             board: {
                 "SELECT * FROM figures": True,
                 "SELECT * FROM contact_counts": True,
+                "SELECT * FROM linkage_summary": True,
                 "SELECT * FROM facts": False,
+                "SELECT * FROM child_identities": False,
                 "SELECT * FROM links": False,
                 "SELECT * FROM audit": False,
                 "SELECT * FROM console_users": False,
@@ -88,6 +97,11 @@ def test_each_role_can_do_only_what_its_process_does(database_url: str, tmp_path
                 "SELECT * FROM possible_matches": True,
                 "SELECT * FROM linkage_decisions": True,
                 "SELECT * FROM audit": False,
+                "SELECT * FROM child_identities": True,
+                identity: False,
+                "DELETE FROM child_identities": False,
+                "SELECT * FROM linkage_summary": True,  # the manager's linkage figures
+                "DELETE FROM audit": False,
                 figure: False,
                 "DELETE FROM links": False,
                 "SELECT * FROM console_users": True,

@@ -39,6 +39,7 @@ def test_the_year_gives_every_published_figure_and_a_replay_changes_none(
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert open_to_others(Path(hub_env["MASH_HOME"])) == []  # database, tables, logs, reports
+    assert "Console user demo-analyst: " in done.stdout and "console on http://" in done.stdout
     for title in (
         "Children subject of a child protection plan at 31 March 2013",
         "Looked-after children (year to date, quarterly)",

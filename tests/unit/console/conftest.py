@@ -14,8 +14,11 @@ from fastapi.testclient import TestClient
 
 from console.app import create_console
 from console.users import Role, UserStore
+from plumbing.errors import ConsoleUnavailable
 from plumbing.settings import ConsoleSettings
+from schemas.audit import ChainHead
 from schemas.hub import EpisodeEvent, EpisodeSnapshot, Link, LinkOutcomeKind
+from sinks.identities import upsert_identities
 from sinks.store import EpisodeChange, Store
 
 NOW = dt.datetime(2013, 1, 10, 12, 0, tzinfo=dt.UTC)
@@ -35,12 +38,36 @@ class Clock:
 
 
 @dataclass
+class Recorded:
+    """What the console wrote, in order, as the broker would have acknowledged it; ``down``
+    makes every write fail as an unreachable broker does."""
+
+    writes: list[tuple[str, str, bytes]] = field(default_factory=list)
+    down: bool = False
+
+    def _take(self, kind: str, key: str, value: bytes) -> None:
+        if self.down:
+            raise ConsoleUnavailable("Kafka did not take the write: no acknowledgement in time")
+        self.writes.append((kind, key, value))
+
+    def audit(self, chain: str, record: str) -> None:
+        self._take("audit", chain, record.encode())
+
+    def head(self, chain: str, head: ChainHead) -> None:
+        self._take("head", chain, head.encode().encode())
+
+    def event(self, topic: str, key: bytes, value: bytes) -> None:
+        self._take("event", topic, value)
+
+
+@dataclass
 class Hub:
     """The console under test and what it reads."""
 
     settings: ConsoleSettings
     store: Store
     clock: Clock = field(default_factory=Clock)
+    out: Recorded = field(default_factory=Recorded)
 
     def client(self, address: str = "10.0.0.9", **overrides: object) -> TestClient:
         return self.clients(address, **overrides)[0]
@@ -48,7 +75,7 @@ class Hub:
     def clients(self, *addresses: str, **overrides: object) -> list[TestClient]:
         """Browsers at these addresses, sharing one console."""
         settings = self.settings.model_copy(update=overrides)
-        app = create_console(settings, KEY, clock=self.clock, now=lambda: NOW)
+        app = create_console(settings, KEY, self.out, clock=self.clock, now=lambda: NOW)
         scheme = "https" if settings.console_secure_cookies else "http"
         return [
             TestClient(
@@ -121,7 +148,31 @@ def hub(tmp_path: Path, with_users: Path) -> Hub:
             ),
         ]
     )
+    upsert_identities(
+        store, [identity("POLICE:PN-1", "Amelia", "9434765919"), identity("POLICE:X", SCRIPT, None)]
+    )
     return Hub(settings, store)
+
+
+def identity(record_id: str, given: str, nhs: str | None) -> dict[str, object]:
+    """A child as an agency record gives it (what the sinks write from a validated event)."""
+    return {
+        "record_id": record_id,
+        "event_id": "ev",
+        "agency": "POLICE",
+        "agency_record_id": record_id.split(":")[1],
+        "reported_at": NOW.isoformat(),
+        "digest": "d",
+        "given_name": given,
+        "family_name": "Whitfield",
+        "date_of_birth": "2008-02-29",
+        "expected_delivery_date": None,
+        "sex": "FEMALE",
+        "nhs_number": nhs,
+        "upn": None,
+        "postcode": "LS1 4AP",
+        "address": "12 Mill Lane",
+    }
 
 
 def csrf_of(page: str) -> str:

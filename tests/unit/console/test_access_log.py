@@ -18,7 +18,7 @@ from tests.unit.console.conftest import KEY, NOW, PASSWORD, Hub
 
 
 def _log(hub: Hub, views: int) -> AccessLog:
-    log = AccessLog(hub.store, KEY)
+    log = AccessLog(hub.store, KEY, hub.out)
     user = UserStore(hub.store).get("analyst")
     assert user is not None
     for n in range(views):
@@ -103,3 +103,29 @@ def test_mash_users_reads_the_password_from_stdin_only(tmp_path: Path) -> None:
     assert "ann\tauditor\tenabled" in listed and PASSWORD not in listed and "argon2" not in listed
     db = (tmp_path / "mash.db").read_bytes()
     assert PASSWORD.encode() not in db and b"$argon2id$" in db
+
+
+def test_each_record_is_acknowledged_before_its_copy_then_its_head(hub: Hub) -> None:
+    log = _log(hub, 3)
+    kinds = [(kind, key) for kind, key, _ in hub.out.writes]
+    assert kinds == [("audit", "console"), ("head", "console")] * 3
+    sent = [v.decode() for kind, _, v in hub.out.writes if kind == "audit"]
+    assert sent == log.lines()  # the database holds the very records the broker took
+    seq, mac, _ = hub.out.writes[-1][2].decode().split("|")
+    assert (int(seq), mac) == (3, json.loads(log.lines()[-1])["mac"])
+
+
+def test_kafka_unreachable_refuses_the_page_and_records_nothing(hub: Hub) -> None:
+    from tests.unit.console.conftest import sign_in
+
+    client = hub.client()
+    sign_in(client, "analyst")
+    hub.out.down = True
+    response = client.get("/episodes/E1")
+    assert response.status_code == 503
+    assert "E1" not in response.text and "Amelia" not in response.text
+    assert "The access log (Kafka) is not answering" in response.text
+    assert AccessLog(hub.store, KEY).lines() == []
+    hub.out.down = False
+    assert client.get("/episodes/E1").status_code == 200
+    assert len(AccessLog(hub.store, KEY).lines()) == 1

@@ -21,6 +21,7 @@ PAGES = {
     "/persons/P1?purpose=checking": STAFF,
     "/search?person=P1&purpose=checking": STAFF,
     "/board": {Role.BOARD, Role.MANAGER},
+    "/manager": {Role.MANAGER},
     "/audit/access": {Role.AUDITOR},
 }
 PUBLIC = {"/login", "/static/console.css", "/healthz"}
@@ -81,7 +82,8 @@ def test_board_users_never_see_an_identifier_on_any_page(hub: Hub) -> None:
     client = hub.client()
     sign_in(client, "board")
     seen = "".join(client.get(p).text for p in [*PAGES, *PUBLIC])
-    for identifying in ("P1", "E1", "PN-1", "POLICE:PN-1", "nhs_number", "surname"):
+    names = ("Amelia", "Whitfield", "2008-02-29", "9434765919", "LS1 4AP", "Mill Lane")
+    for identifying in ("P1", "E1", "PN-1", "POLICE:PN-1", "nhs_number", "surname", *names):
         assert identifying not in seen, identifying
 
 
@@ -122,6 +124,16 @@ def test_episode_shows_provenance_and_the_childs_links(hub: Hub) -> None:
         "GREEN",
     ):
         assert shown in page, shown
+    person = client.get("/persons/P1?purpose=checking").text
+    for identifying in (
+        "Amelia",
+        "Whitfield",
+        "2008-02-29",
+        "9434765919",
+        "LS1 4AP",
+        "12 Mill Lane",
+    ):
+        assert identifying in page and identifying in person, identifying
     assert client.get("/episodes/NOPE").status_code == 404
 
 
@@ -131,7 +143,10 @@ def test_free_text_is_escaped_and_inert(hub: Hub) -> None:
     for path in ("/episodes/E9", "/persons/P9?purpose=x", "/queue", "/search?person=P9&purpose=x"):
         page = client.get(path).text
         assert "<script" not in page, path
-    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in client.get("/episodes/E9").text
+    escaped = "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;"
+    assert escaped in client.get("/episodes/E9").text
+    # the contracts let a name hold any non-blank text: a given name of `<script>...` too
+    assert f'<td class="name">{escaped}</td>' in client.get("/persons/P9?purpose=x").text
     assert SCRIPT not in client.get("/persons/P9?purpose=" + SCRIPT).text
 
 
