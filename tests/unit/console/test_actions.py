@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from console.access_log import AccessLog
 from schemas.childrens_services import Contact, MashDecision, ResearchRequest
 from schemas.framing import decode
+from sinks.linkage_quality import refresh_linkage_quality
 from tests.unit.console.conftest import KEY, NOW, Hub, csrf_of, sign_in
 
 
@@ -91,7 +92,7 @@ def test_only_analysts_act_and_only_with_the_forms_token(hub: Hub) -> None:
     assert response.status_code == 403 and _events(hub) == []
 
 
-def test_the_manager_sees_queue_health_counts_and_an_honest_review_queue_label(hub: Hub) -> None:
+def test_the_manager_sees_queue_health_and_the_linkage_figures_once_computed(hub: Hub) -> None:
     client = hub.client()
     sign_in(client, "manager")
     page = client.get("/manager").text
@@ -100,5 +101,8 @@ def test_the_manager_sees_queue_health_counts_and_an_honest_review_queue_label(h
         assert f'<td class="rag rag-{rag}">{rag}</td><td>{n}</td>' in page
     assert '<dd id="breaches-today">1</dd>' in page
     assert "no decisions yet" in page and "None overdue." in page
-    assert "do not keep the possible matches awaiting review yet" in page
-    assert "Linkage quality" in page and "Amelia" not in page
+    assert "No linkage figures yet" in page
+    refresh_linkage_quality(hub.store, dt.datetime.now(dt.UTC))  # as the sinks do
+    page = client.get("/manager").text
+    assert "Linkage quality" in page and "Possible matches waiting" in page
+    assert "No linkage figures yet" not in page and "Amelia" not in page

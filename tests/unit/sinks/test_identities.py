@@ -17,6 +17,7 @@ from simulation.synthetic import police_notifications
 from sinks.identities import identities_of, read_identities
 from sinks.store import Store
 from sinks.worker import Sinks
+from tests.unit.sinks.test_sinks import Kept
 
 
 def _events(n: int) -> list[PoliceNotification]:
@@ -31,7 +32,7 @@ def _apply(sinks: Sinks, events: list[PoliceNotification]) -> None:
 
 def test_the_sinks_keep_each_records_child_as_the_agency_gave_it(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path / 'hub.db'}")
-    sinks = Sinks(WorkerSettings(home=tmp_path, audit_key="k" * 32), store, Codec())
+    sinks = Sinks(WorkerSettings(home=tmp_path, audit_key="k" * 32), store, Codec(), Kept())
     events = _events(5)
     _apply(sinks, events)
     held = read_identities(store, [str(e.event_id) for e in events] + ["unknown"])
@@ -50,7 +51,7 @@ def test_the_sinks_keep_each_records_child_as_the_agency_gave_it(tmp_path: Path)
 
 def test_a_correction_replaces_and_an_older_resend_does_not(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path / 'hub.db'}")
-    sinks = Sinks(WorkerSettings(home=tmp_path, audit_key="k" * 32), store, Codec())
+    sinks = Sinks(WorkerSettings(home=tmp_path, audit_key="k" * 32), store, Codec(), Kept())
     (event,) = _events(1)
     later = event.reported_at + dt.timedelta(hours=1)
     fixed = event.model_copy(
