@@ -46,6 +46,8 @@ __all__ = [
 
 T = TypeVar("T")
 
+_BY_DECISION = "one person by a reviewer's decision"
+
 
 class DisjointSets(Generic[T]):
     """Union-find over record ids: each set is named by its smallest id and carries a value.
@@ -335,18 +337,15 @@ class Linker:
             key=lambda c: c.comparison.weight,
             default=None,
         )
-        if best is None and any(self.person[o] == mine for o in partners):
-            return LinkOutcome(
-                rid, mine, Outcome.LINKED, 0.0, "one person by a reviewer's decision", merged
-            )
-        if best is None:
+        if best is None:  # a must-link may still join it (and move the records it joins)
+            joined = any(self.person[o] == mine for o in partners)
             return LinkOutcome(
                 rid,
                 mine,
-                Outcome.NEW_PERSON,
+                Outcome.LINKED if joined else Outcome.NEW_PERSON,
                 0.0,
-                "no candidate above the link threshold",
-                (),
+                _BY_DECISION if joined else "no candidate above the link threshold",
+                merged,
                 possible,
                 tuple(moved),
             )

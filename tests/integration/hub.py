@@ -1,7 +1,10 @@
-"""Helpers for integration tests: settings from a test's environment, publishing raw bytes."""
+"""Helpers for integration tests: settings from a test's environment, publishing raw bytes, a
+pair of records linkage leaves to a reviewer."""
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
 from collections.abc import Mapping, Sequence
 from typing import TypeVar
 
@@ -9,6 +12,8 @@ from kafka import KafkaProducer
 
 from plumbing.kafka import credentials, kafka_python_config
 from plumbing.settings import CommonSettings
+from schemas.police import PoliceNotification
+from simulation.synthetic import police_notifications
 
 S = TypeVar("S", bound=CommonSettings)
 
@@ -41,3 +46,21 @@ def send_raw(
             future.get(timeout=30)
     finally:
         producer.close()
+
+
+def undecided_pair() -> list[PoliceNotification]:
+    """Two police notifications linkage leaves to a human (a review): the same first name,
+    birth date and sex, but another family name and postcode, and no NHS number."""
+    first = next(police_notifications(1, 31, dt.date(2012, 4, 1), dt.date(2013, 4, 1)))
+    first = first.model_copy(update={"related_persons": ()})
+    child = first.subject.model_copy(
+        update={"family_name": "Okonkwo", "postcode": "RM7 0AA", "nhs_number": None}
+    )
+    second = first.model_copy(
+        update={
+            "event_id": uuid.UUID(int=first.event_id.int ^ 1),
+            "agency_record_id": f"{first.agency_record_id}-B",
+            "subject": child,
+        }
+    )
+    return [first, second]

@@ -1,10 +1,12 @@
 """The hub on the real broker: links, persons and episodes match the pure stages, with one
-worker or two; the audit chains export and verify; links export for outside checking."""
+worker or two, reviewers' decisions included; the audit chains export and verify; links export
+for outside checking."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import random
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -21,16 +23,20 @@ from plumbing.keys import audit_key, key_secret
 from plumbing.settings import WorkerSettings
 from producers.publisher import subject_key
 from schemas.audit import verify
+from schemas.childrens_services import ReviewVerdict
 from schemas.common import record_key
 from schemas.contracts import AGENCY_CONTRACTS, POLICE_NOTIFICATION
 from schemas.framing import encode
 from schemas.topics import Table
+from simulation.decisions import corrected_decisions
 from simulation.synthetic import police_notifications
 from simulation.year import simulate
 from sinks.audit import export_audit
 from sinks.store import Store
+from sinks.tables import linkage_decisions
 from streams.dedupe import dedupe
 from streams.hub import HubState
+from streams.linkage import Linker, pair_of
 from streams.records import Incoming, Valid
 from tests.conftest import free_port
 from tests.integration.hub import admin, send_raw, settings_from
@@ -68,6 +74,46 @@ def expected(events: tuple[Any, ...]) -> HubState:
     state = HubState()
     state.process([v.event for v in dedupe(valid, {}, now_ms=0).fresh], "t")
     return state
+
+
+def review_pairs(linker: Linker, seed: int, count: int) -> tuple[list[Any], list[Any]]:
+    """Pairs a reviewer might be asked about: records of two persons that share a family name
+    and birth month (one child, the reviewer says), and records linked into one person (two)."""
+    rng = random.Random(seed)
+    near = set()
+    for key in sorted(k for k in linker.blocks if k.startswith("fam-ym:")):
+        first, *rest = linker.blocks[key]
+        other = next((r for r in rest if linker.person[r] != linker.person[first]), None)
+        if other is not None:
+            near.add(pair_of(first, other))
+    linked = sorted((a, b) for a, bs in linker.links.items() for b in bs if a < b)
+    return rng.sample(sorted(near), count), rng.sample(linked, count)
+
+
+@cache
+def decided(limit: int) -> tuple[tuple[Any, ...], HubState]:
+    """The stream's events and reviewers' decisions on pairs of their records (half of them
+    undone by a later decision), in a shuffled order (an undoing decision may come first);
+    and what the pure stages make of the events, then the decisions."""
+    events = stream(limit)
+    state = expected(events)
+    same, apart = review_pairs(state.linker, seed=limit, count=8)
+    start = dt.datetime(2012, 6, 1, tzinfo=dt.UTC)
+    decisions = list(corrected_decisions(same, apart, limit, start))
+    before = dict(state.linker.person)
+    state.process(decisions, "t")
+    moved = sum(before[r] != p for r, p in state.linker.person.items())
+    assert moved >= 5, "the decisions must change persons for the test to mean anything"
+    random.Random(limit).shuffle(decisions)
+    return (*events, *decisions), state
+
+
+def standing(store: Store) -> dict[tuple[str, str], ReviewVerdict]:
+    """The standing decision on each pair, as the sinks stored it."""
+    t = linkage_decisions
+    with store.engine.connect() as conn:
+        rows = conn.execute(t.select()).mappings().all()
+    return {(r["record_id"], r["other_record_id"]): ReviewVerdict(r["verdict"]) for r in rows}
 
 
 def publish(settings: WorkerSettings, events: tuple[Any, ...]) -> None:
@@ -121,13 +167,14 @@ def test_persons_and_episodes_are_those_of_the_pure_stages(
     hub_env: dict[str, str], tmp_path: Path, count: int
 ) -> None:
     env = {**hub_env, "MASH_DATABASE_URL": f"sqlite:///{tmp_path / 'hub.db'}"}
-    store = run_hub(env, stream(), count, tmp_path)
-    want = expected(stream())
+    published, want = decided(3000)
+    store = run_hub(env, published, count, tmp_path)
     got_persons = persons(store)
     assert got_persons == want.linker.person, _differences(got_persons, want.linker.person)
     got = episodes(store)
     assert got == want.snapshots, _differences(got, want.snapshots)
     assert sum(len(s.agencies) > 1 for s in got.values()) > 10  # multi-agency episodes
+    assert standing(store) == {p: d.verdict for p, d in want.linker.decisions.items()}
     store.close()
 
 

@@ -10,7 +10,6 @@ import datetime as dt
 import io
 import json
 import random
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -38,7 +37,7 @@ from schemas.standalone import export_schemas
 from simulation.synthetic import police_notifications
 from simulation.year import simulate
 from sinks.store import Store
-from tests.integration.hub import admin, send_raw, settings_from
+from tests.integration.hub import admin, send_raw, settings_from, undecided_pair
 from tests.interop import (
     build_java,
     goldens,
@@ -66,24 +65,6 @@ def _stream() -> list[Any]:
     start = dt.datetime(2012, 4, 1, tzinfo=dt.UTC)
     events = [e for es in sim.events.values() for e in es if e.occurred_at >= start]
     return sorted(events, key=lambda e: e.reported_at)[:EVENTS]
-
-
-def _undecided_pair() -> list[Any]:
-    """Two police notifications linkage leaves to a human (a review): the same first name,
-    birth date and sex, but another family name and postcode, and no NHS number."""
-    first = next(police_notifications(1, 31, dt.date(2012, 4, 1), dt.date(2013, 4, 1)))
-    first = first.model_copy(update={"related_persons": ()})
-    child = first.subject.model_copy(
-        update={"family_name": "Okonkwo", "postcode": "RM7 0AA", "nhs_number": None}
-    )
-    second = first.model_copy(
-        update={
-            "event_id": uuid.UUID(int=first.event_id.int ^ 1),
-            "agency_record_id": f"{first.agency_record_id}-B",
-            "subject": child,
-        }
-    )
-    return [first, second]
 
 
 def _police_v1(count: int) -> list[tuple[Contract[Any], Any, bytes]]:
@@ -152,7 +133,7 @@ def test_the_reference_implementation_and_the_hub_read_each_other(
 
     # a short real hub run: the year's first events, and the agency records Java encoded
     by_type = {c.model.EVENT_TYPE: c for c in AGENCY_CONTRACTS}
-    events = [*_stream(), *_undecided_pair()]
+    events = [*_stream(), *undecided_pair()]
     stream = [(by_type[e.event_type], e, encode(by_type[e.event_type], e)) for e in events]
     agency = [(c, decode(v), v) for c, v in from_java if c in AGENCY_CONTRACTS]
     stream += _police_v1(5)  # an older schema version on the same topic

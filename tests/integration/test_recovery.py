@@ -1,4 +1,5 @@
-"""kill -9 a worker in the middle of 20,000 events, restart it: nothing lost, nothing twice."""
+"""kill -9 a worker in the middle of 20,000 events and reviewers' decisions, restart it: nothing
+lost, nothing twice, the decisions standing."""
 
 from __future__ import annotations
 
@@ -14,20 +15,14 @@ from schemas.contracts import AGENCY_CONTRACTS
 from sinks.audit import export_audit
 from sinks.store import Store
 from tests.integration.hub import admin, settings_from
-from tests.integration.test_hub import (
-    episodes,
-    expected,
-    persons,
-    publish,
-    stream,
-)
+from tests.integration.test_hub import decided, episodes, persons, publish, standing
 
 
 def test_kill_9_mid_stream_then_restart_gives_the_uninterrupted_result(
     hub_env: dict[str, str], tmp_path: Path
 ) -> None:
-    events = stream(20_000)
-    assert len(events) == 20_000
+    events, want = decided(20_000)
+    assert len(events) > 20_000
     env = {**hub_env, "MASH_DATABASE_URL": f"sqlite:///{tmp_path / 'hub.db'}"}
     settings = settings_from(env, WorkerSettings)
     inputs = [settings.topic(c.topic) for c in AGENCY_CONTRACTS]
@@ -44,9 +39,9 @@ def test_kill_9_mid_stream_then_restart_gives_the_uninterrupted_result(
     with worker_process(env, tmp_path / "second.log") as second:  # same store, as in life
         wait_until_drained(settings, len(events), second)
     store = Store(settings.database)
-    want = expected(events)
     assert persons(store) == want.linker.person  # every event, each child once, same ids
     assert episodes(store) == want.snapshots
+    assert standing(store) == {p: d.verdict for p, d in want.linker.decisions.items()}
     store.close()
     key = audit_key(settings)
     files = export_audit(admin(settings), settings.app_id, key, tmp_path / "audit")

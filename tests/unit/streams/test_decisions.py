@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import uuid
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -24,15 +25,21 @@ SAME, APART, WITHDRAWN = (
 T0 = dt.datetime(2013, 1, 1, tzinfo=dt.UTC)
 
 
-def _child(rid: str, given: str = "Oliver", nhs: str | None = None) -> PersonRecord:
+def _child(
+    rid: str,
+    given: str = "Oliver",
+    nhs: str | None = None,
+    family: str = "Okafor",
+    postcode: str = "RM1 3BB",
+) -> PersonRecord:
     return PersonRecord.of(
         rid,
         given_name=given,
-        family_name="Okafor",
+        family_name=family,
         date_of_birth=dt.date(2005, 3, 4),
         expected_delivery_date=None,
         sex="MALE",
-        postcode="RM1 3BB",
+        postcode=postcode,
         nhs_number=nhs,
     )
 
@@ -86,6 +93,41 @@ def test_a_decision_about_a_record_not_yet_linked_waits_for_it() -> None:
     assert "reviewer" in outcome.explanation
 
 
+def test_a_record_a_standing_must_link_joins_says_who_moved_and_what_to_review() -> None:
+    linker = Linker()
+    linker.add(_child("c"))
+    linker.add(_child("d", given="Olly", family="Okonkwo", postcode="RM7 0AA"))  # b's cousin?
+    linker.decide(_decision("b", "c", SAME, 1))
+    outcome = linker.add(_child("b", given="Olly"))  # no link: joined by the decision only
+    assert linker.person_of("c") == "b" and "reviewer" in outcome.explanation
+    assert outcome.moved == (("c", "c", "b"),)  # c's link and episodes must be re-issued
+    assert [c.record_id for c in outcome.possible] == ["d"]
+
+
+def test_the_hub_re_issues_the_links_and_episodes_a_waiting_must_link_moves() -> None:
+    (one,) = police_notifications(1, 5, dt.date(2012, 4, 1), dt.date(2013, 4, 1))
+    other = one.model_copy(
+        update={
+            "event_id": uuid.UUID(int=one.event_id.int ^ 1),
+            "agency_record_id": f"{one.agency_record_id}-B",
+            "subject": one.subject.model_copy(
+                update={"given_name": "Zebedee", "family_name": "Okonkwo", "nhs_number": None}
+            ),
+        }
+    )
+    small, big = sorted((one, other), key=lambda e: str(e.event_id))
+    state = HubState()
+    decision = _hub_decision(str(small.event_id), str(big.event_id), SAME, 1)
+    first = state.process([big, decision], "t")  # the decision waits for the smaller id
+    (old_episode,) = [k for k, s in first.episodes.items() if s is not None]
+    out = state.process([small], "t")
+    assert {(link.record_id, link.person_id) for link in out.links} == {
+        (str(e.event_id), str(small.event_id)) for e in (small, big)
+    }
+    assert out.episodes[old_episode] is None  # the bigger id's person and episode are gone
+    assert set(state.snapshots) == {k for k, s in out.episodes.items() if s is not None}
+
+
 def test_a_must_link_between_two_nhs_numbers_is_not_applied() -> None:
     linker = Linker()
     linker.add(_child("a", nhs="9990000026"))
@@ -113,12 +155,18 @@ DECISIONS = st.lists(
 )
 
 
-def _feed(linker: Linker, ops: list[PersonRecord | PairDecision]) -> None:
+def _feed(linker: Linker, ops: list[PersonRecord | PairDecision]) -> dict[str, str]:
+    """Feed ``ops``; return record id -> person as told by the outcomes (what links say)."""
+    told: dict[str, str] = {}
     for op in ops:
         if isinstance(op, PersonRecord):
-            linker.add(op)
+            added = linker.add(op)
+            told[added.record_id] = added.person_id
+            moved = added.moved
         else:
-            linker.decide(op)
+            moved = linker.decide(op).moved
+        told |= {record: new for record, _, new in moved}
+    return told
 
 
 @settings(max_examples=40, deadline=None)
@@ -136,11 +184,12 @@ def test_persons_are_a_function_of_records_and_decisions(
     _feed(before, ops[:cut])
     restored = Linker()
     stored = [*before.records.values(), *before.decisions.values()]
-    _feed(restored, stored[::-1])
-    _feed(restored, ops[cut:])
+    told = _feed(restored, stored[::-1])
+    told |= _feed(restored, ops[cut:])
     reference = Linker()
     _feed(reference, [*RECORDS, *sorted(decisions, key=lambda d: d.rank)])
     assert restored.person == reference.person
+    assert told == restored.person  # every move was told (links re-issued, episodes rebuilt)
     for (a, b), decision in reference.decisions.items():  # every cannot-link holds
         if decision.verdict is APART:
             assert reference.person_of(a) != reference.person_of(b)
