@@ -146,6 +146,7 @@ def _add_oversight(app: FastAPI, console: Console) -> None:
             health=health,
             linkage="" if quality is None else linkage_body(quality, now),  # counts, escaped
             review_note=note,
+            reviews=console.reviews.queue(limit=1),
         )
 
     @app.get("/audit/access")

@@ -100,5 +100,5 @@ def test_the_manager_sees_queue_health_counts_and_an_honest_review_queue_label(h
         assert f'<td class="rag rag-{rag}">{rag}</td><td>{n}</td>' in page
     assert '<dd id="breaches-today">1</dd>' in page
     assert "no decisions yet" in page and "None overdue." in page
-    assert "do not keep the possible matches awaiting review yet" in page
-    assert "Linkage quality" in page and "Amelia" not in page
+    assert "0 possible matches awaiting review" in page
+    assert "No linkage figures yet" in page and "Amelia" not in page
