@@ -18,6 +18,7 @@ from sqlalchemy import (
 )
 
 __all__ = [
+    "alerts",
     "audit",
     "child_identities",
     "console_access",
@@ -203,6 +204,18 @@ child_identities = Table(
 """Who each agency record says the child is (names, dates of birth, NHS number, address), by
 the linkage record id (``event_id``, or ``event_id#n`` for the n-th child of a MARAC case):
 identifiable, so only the sinks write it and only the console reads it (`sinks.roles`)."""
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("alert_id", String(120), primary_key=True),
+    Column("episode_id", String(40), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),
+    Column("rag_rating", String(16), nullable=False),
+    Column("due_at", String(32), nullable=False),
+    Column("raised_at", String(32), nullable=False),
+)
+"""The hub's wall-clock RAG alerts, once each (a repeat is the same row): ids and times."""
 
 
 def upgrade(engine: Engine) -> None:

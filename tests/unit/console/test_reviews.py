@@ -74,6 +74,7 @@ def test_only_reviewers_and_managers_see_the_queue_oldest_first(hub: Hub) -> Non
     for name, status in (("analyst", 403), ("board", 403), ("reviewer", 200), ("manager", 200)):
         client = hub.client()
         sign_in(client, name)
+        assert client.get(PAIR).status_code == status, name
         response = client.get("/reviews")
         assert response.status_code == status, name
     assert "1 pairs waiting" in response.text and "3.0 h" in response.text
