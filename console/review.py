@@ -30,6 +30,7 @@ from sinks.tables import links, possible_matches
 __all__ = ["Agreement", "Pair", "ReviewRefused", "Reviews", "agreements", "is_twins_guard"]
 
 _PART = re.compile(r"(?P<field>[a-z_]+)=(?P<level>[A-Za-z_.]+)\((?P<weight>[+-]?[0-9.]+)\)")
+_RULE_END = re.compile(r":\s+(?=[a-z_]+=)")
 VERDICTS = {"same": ReviewVerdict.SAME_PERSON, "not_same": ReviewVerdict.NOT_SAME_PERSON}
 
 
@@ -61,8 +62,8 @@ class Pair:
 
     @property
     def rule(self) -> str:
-        """The rule that scored the pair (the explanation before its colon)."""
-        return self.explanation.split(":", 1)[0]
+        """The rule that scored the pair (the explanation before its field weights)."""
+        return _RULE_END.split(self.explanation, maxsplit=1)[0]
 
     @property
     def agreements(self) -> list[Agreement]:

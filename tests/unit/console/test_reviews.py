@@ -89,6 +89,7 @@ def test_a_pair_page_is_escaped_shows_the_weights_and_the_twins_warning(hub: Hub
     assert SCRIPT not in page and "&lt;script&gt;" in page and "Amelia" in page
     assert 'id="twins"' in page and "model-2026-11" in page and "8.70" in page
     assert "<td>given_name</td><td>DIFFERENT</td><td>-4.5</td>" in page
+    assert "two given names)</span>" in page  # the rule, whole
     viewed = AccessLog(hub.store, KEY).accesses()[0]
     assert (viewed.page, viewed.purpose) == ("review pair", "linkage review")
     assert viewed.shown.split()[:2] == ["POLICE:PN-1", "POLICE:PN-7"]
