@@ -31,6 +31,8 @@ from console.auth import (
 )
 from console.kafka_out import Out
 from console.pages import add_pages
+from console.review import Reviews
+from console.review_pages import add_reviews
 from console.screens import EpisodeView, Screens
 from console.sessions import Clock, LoginLimiter, Sessions
 from console.users import Role, UserStore
@@ -74,6 +76,7 @@ class Console:
     store: Store
     now: Callable[[], dt.datetime]
     actions: Actions
+    reviews: Reviews
 
     def page(self, name: str, viewer: Viewer | None, status: int = 200, **data: object) -> Response:
         """A rendered page (autoescaped)."""
@@ -142,11 +145,13 @@ def create_console(
         store,
         now or settings.clock,
         Actions(settings, out, codec_for(settings), key_secret(settings)),
+        Reviews(settings, store, out, codec_for(settings)),
     )
     _add_security(app, console)
     _add_sign_in(app, console)
     add_pages(app, console)
     add_actions(app, console)
+    add_reviews(app, console)
     check_routes(app)
     return app
 

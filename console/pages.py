@@ -11,6 +11,7 @@ from fastapi import FastAPI, Response
 from console.auth import Viewer, allow
 from console.manager import queue_health
 from console.users import Role
+from sinks.alerts import read_alerts
 from sinks.linkage_quality import stored_linkage_quality
 from sinks.report import build_report
 from sinks.report_html import linkage_body, report_body
@@ -40,10 +41,18 @@ def _add_casework(app: FastAPI, console: Console) -> None:
     def queue(viewer: Viewer = allow(*STAFF), rag: str = "", agency: str = "") -> Response:
         now = console.now()
         rows = screens.queue(now, rag or None, agency or None)
+        alerts = read_alerts(console.store, [r.episode_id for r in rows])  # open episodes'
+        alerted: dict[str, str] = {}
+        for a in alerts:  # latest first: a breach outranks the warning before it
+            alerted[a.episode_id] = (
+                "BREACH" if "BREACH" in (a.kind, alerted.get(a.episode_id)) else a.kind
+            )
         return console.page(
             "queue.html",
             viewer,
             rows=rows,
+            alerts=alerts,
+            alerted=alerted,
             now=now,
             rags=_RAGS,
             rag=rag,
@@ -146,6 +155,7 @@ def _add_oversight(app: FastAPI, console: Console) -> None:
             health=health,
             linkage="" if quality is None else linkage_body(quality, now),  # counts, escaped
             review_note=note,
+            reviews=console.reviews.queue(limit=1),
         )
 
     @app.get("/audit/access")

@@ -29,7 +29,7 @@ from plumbing.errors import KafkaAccessError
 from plumbing.kafka import confluent_config, credentials
 from plumbing.logs import get_logger
 from plumbing.settings import CommonSettings, WorkerSettings
-from schemas.contracts import AGENCY_CONTRACTS, CONSOLE_ACTIONS
+from schemas.contracts import AGENCY_CONTRACTS, CONSOLE_ACTIONS, LINKAGE_DECISION
 from schemas.topics import AUDIT, AUDIT_HEADS, QUARANTINE, ensure_hub_topics
 from sinks.worker import sink_group, sink_topics
 
@@ -75,8 +75,9 @@ def _idempotent(principal: str) -> Grant:
 
 def console_topics(settings: CommonSettings) -> list[str]:
     """What the console writes, and all it may touch: its access records (the audit topic,
-    chain ``console``), its chain's head, and the analysts' actions. It reads no topic."""
-    actions = [settings.topic(c.topic) for c in CONSOLE_ACTIONS]
+    chain ``console``), its chain's head, the analysts' actions and the reviewers' linkage
+    decisions. It reads no topic."""
+    actions = [settings.topic(c.topic) for c in (*CONSOLE_ACTIONS, LINKAGE_DECISION)]
     return [settings.topic(AUDIT), settings.topic(AUDIT_HEADS), *actions]
 
 

@@ -236,6 +236,10 @@ class WorkerSettings(SinkSettings):
     rag_amber_h: float = 24.0
     rag_green_h: float = 72.0
     rag_hours: Literal["calendar", "working"] = "calendar"
+    rag_warning_min: float = 30.0
+    """An alert this long before a decision is due (counted as ``rag_hours``); 0: none."""
+    rag_alert_interval_s: float = 5.0
+    """How often the linkage worker checks its open episodes against the clock for alerts."""
     metrics_interval_s: float = 2.0
     """How often the board's figures are recomputed when new facts have arrived."""
     web_bind: str = "127.0.0.1"

@@ -22,6 +22,7 @@ from fastavro.schema import fingerprint, parse_schema, to_parsing_canonical_form
 from pydantic import BaseModel, ValidationError
 
 from plumbing.errors import DecodeError, InvalidRecord
+from schemas.alerts import Alert
 from schemas.childrens_services import (
     Assessment,
     CafCompleted,
@@ -50,6 +51,7 @@ from schemas.probation import ProbationNotification
 
 __all__ = [
     "AGENCY_CONTRACTS",
+    "ALERT",
     "CONSOLE_ACTIONS",
     "CONTACT_COUNT",
     "CONTRACTS",
@@ -217,6 +219,8 @@ CONTACT_COUNT = _contract("metrics.contacts", ContactCount, "metrics")
 LINK = _contract("hub.links", Link, "hub")
 POSSIBLE_MATCH = _contract("hub.reviews", PossibleMatch, "hub")
 EPISODE = _contract("analysts.episodes", EpisodeSnapshot, "hub")
+ALERT = _contract("hub.alerts", Alert, "hub")
+"""The hub's wall-clock RAG alerts (warning, breach) on open episodes."""
 EPISODE_SWEEP = b"__sweep__"
 """Key of the marker on the episodes topic after a republication: older episodes of that
 partition are gone."""
@@ -267,6 +271,7 @@ CONTRACTS: tuple[Contract[Any], ...] = (
     LINK,
     POSSIBLE_MATCH,
     EPISODE,
+    ALERT,
 )
 
 

@@ -13,6 +13,7 @@ from plumbing.kafka import ensure_topics
 from plumbing.settings import CommonSettings
 from schemas.contracts import (
     AGENCY_CONTRACTS,
+    ALERT,
     CONTACT_COUNT,
     EPISODE,
     IDENTITIES,
@@ -71,7 +72,7 @@ def changelog(app_id: str, table: str) -> str:
 
 def hub_topics(settings: CommonSettings) -> list[str]:
     """Every topic the hub reads or writes (its tables' changelogs aside)."""
-    contracts = (*AGENCY_CONTRACTS, CONTACT_COUNT, LINK, POSSIBLE_MATCH, EPISODE)
+    contracts = (*AGENCY_CONTRACTS, CONTACT_COUNT, LINK, POSSIBLE_MATCH, EPISODE, ALERT)
     names = [settings.topic(c.topic) for c in contracts]
     return [*names, settings.deadletter_topic, settings.topic(AUDIT), settings.topic(IDENTITIES)]
 

@@ -61,13 +61,14 @@ def store_possible_matches(store: Store, rows: Sequence[PossibleMatch], now: dt.
             "weight": r.weight,
             "explanation": r.explanation,
             "first_seen": _utc(now),
+            "model_version": r.model_version,
         }
     if not by_pair:
         return
     stmt = store.insert(possible_matches)
     stmt = stmt.on_conflict_do_update(
         index_elements=["record_id", "other_record_id"],
-        set_={c: stmt.excluded[c] for c in ("weight", "explanation")},
+        set_={c: stmt.excluded[c] for c in ("weight", "explanation", "model_version")},
     )
     with store.engine.begin() as conn:
         conn.execute(stmt, list(by_pair.values()))

@@ -42,6 +42,7 @@ from sinks.tables import (
     figures_provenance,
     links,
     metadata,
+    upgrade,
 )
 
 __all__ = ["ContactTotal", "EpisodeChange", "Store"]
@@ -104,6 +105,7 @@ class Store:
         for attempt in range(3):  # workers starting together race to create the tables
             try:
                 metadata.create_all(self.engine)
+                upgrade(self.engine)
                 break
             except SQLAlchemyError as exc:
                 if attempt == 2:

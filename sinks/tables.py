@@ -6,15 +6,19 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Engine,
     Float,
     Integer,
     MetaData,
     String,
     Table,
     Text,
+    inspect,
+    text,
 )
 
 __all__ = [
+    "alerts",
     "audit",
     "child_identities",
     "console_access",
@@ -29,6 +33,7 @@ __all__ = [
     "links",
     "metadata",
     "possible_matches",
+    "upgrade",
 ]
 
 from schemas.limits import AGENCY_CHARS, EVENT_TYPE_CHARS, RECORD_KEY_CHARS
@@ -147,8 +152,11 @@ possible_matches = Table(
     Column("weight", Float, nullable=False),
     Column("explanation", Text, nullable=False),
     Column("first_seen", String(32), nullable=False, index=True),
+    Column("model_version", String(80), nullable=True),
 )
-"""Pairs of linkage records the hub offered for review (smaller id first), since first seen."""
+"""Pairs of linkage records the hub offered for review (smaller id first), since first seen,
+with the version of the linkage model that scored them (a database made before the column
+was added gets it when a store opens it, `sinks.store`)."""
 
 linkage_decisions = Table(
     "linkage_decisions",
@@ -196,3 +204,24 @@ child_identities = Table(
 """Who each agency record says the child is (names, dates of birth, NHS number, address), by
 the linkage record id (``event_id``, or ``event_id#n`` for the n-th child of a MARAC case):
 identifiable, so only the sinks write it and only the console reads it (`sinks.roles`)."""
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("alert_id", String(120), primary_key=True),
+    Column("episode_id", String(40), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),
+    Column("rag_rating", String(16), nullable=False),
+    Column("due_at", String(32), nullable=False),
+    Column("raised_at", String(32), nullable=False),
+)
+"""The hub's wall-clock RAG alerts, once each (a repeat is the same row): ids and times."""
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring a database made by an earlier version up to these tables: columns added since
+    (``possible_matches.model_version``)."""
+    columns = {c["name"] for c in inspect(engine).get_columns("possible_matches")}
+    if "model_version" not in columns:
+        with engine.begin() as conn:
+            conn.execute(text("ALTER TABLE possible_matches ADD COLUMN model_version VARCHAR(80)"))

@@ -29,10 +29,12 @@ from plumbing.kafka import Record, confluent_config, credentials, require_topics
 from plumbing.keys import audit_key
 from plumbing.logs import get_logger
 from plumbing.settings import WorkerSettings
+from schemas.alerts import Alert
 from schemas.audit import admit
 from schemas.childrens_services import LinkageDecision
 from schemas.common import Envelope
 from schemas.contracts import (
+    ALERT,
     CONTACT_COUNT,
     EPISODE,
     EPISODE_SWEEP,
@@ -45,6 +47,7 @@ from schemas.hub import EpisodeSnapshot, Link, PossibleMatch
 from schemas.metrics import ContactCount
 from schemas.registry import codec_for
 from schemas.topics import AUDIT
+from sinks.alerts import store_alerts
 from sinks.facts import fact_of
 from sinks.identities import identities_of, upsert_identities
 from sinks.linkage_quality import refresh_linkage_quality
@@ -81,6 +84,7 @@ def sink_topics(settings: WorkerSettings) -> list[str]:
         settings.topic(LINK.topic),
         settings.topic(POSSIBLE_MATCH.topic),
         settings.topic(EPISODE.topic),
+        settings.topic(ALERT.topic),
         settings.topic(IDENTITIES),
         settings.topic(AUDIT),
     ]
@@ -138,6 +142,7 @@ class Sinks:
             t(LINK.topic): self._links,
             t(POSSIBLE_MATCH.topic): self._reviews,
             t(EPISODE.topic): self._episodes,
+            t(ALERT.topic): self._alerts,
             t(IDENTITIES): self._facts,
             t(AUDIT): self._audit,
         }
@@ -183,6 +188,10 @@ class Sinks:
     def _reviews(self, batch: Sequence[Any]) -> bool:
         rows = [r for r in self._decoded(batch) if isinstance(r, PossibleMatch)]
         store_possible_matches(self.store, rows, dt.datetime.now(dt.UTC))
+        return False
+
+    def _alerts(self, batch: Sequence[Any]) -> bool:
+        store_alerts(self.store, [r for r in self._decoded(batch) if isinstance(r, Alert)])
         return False
 
     def _episodes(self, batch: Sequence[Any]) -> bool:

@@ -19,6 +19,7 @@ from plumbing.settings import WorkerSettings
 from schemas.contracts import AGENCY_CONTRACTS, IDENTITIES
 from schemas.registry import codec_for
 from schemas.topics import hub_topics
+from streams.alert_timer import add_alert_timer
 from streams.faust_internals import (
     Ownership,
     batches,
@@ -129,6 +130,7 @@ def create_app(settings: WorkerSettings) -> faust.App:
     app.on_partitions_revoked.connect(forget)  # type: ignore[arg-type]  # mode's stub wants a signal kwarg
     app.agent(intake.topic, name="intake", concurrency=1)(intake_agent)
     app.agent(intake.identities.topic, name="linkage", concurrency=1)(linkage_agent)
+    add_alert_timer(app, settings, linkage)
     return app
 
 

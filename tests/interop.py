@@ -148,7 +148,9 @@ def golden_records() -> list[tuple[Contract[Any], BaseModel]]:
     possible matches."""
     from simulation.decisions import linkage_decisions
     from simulation.year import simulate
+    from streams.alerts import due_alerts
     from streams.counting import count_contacts
+    from streams.episodes import RagPolicy
     from streams.hub import HubState
     from streams.records import Incoming, Valid
 
@@ -166,6 +168,12 @@ def golden_records() -> list[tuple[Contract[Any], BaseModel]]:
         "hub.links": out.links,
         "hub.reviews": out.reviews,
         "analysts.episodes": [s for s in out.episodes.values() if s is not None],
+        "hub.alerts": due_alerts(
+            [s for s in out.episodes.values() if s is not None],
+            dt.datetime(2013, 4, 1, tzinfo=dt.UTC),
+            RagPolicy(),
+            dt.timedelta(minutes=30),
+        ),
     }
     picked += [(c, _fullest(c, hub[c.topic])) for c in CONTRACTS if c.topic in hub]
     pairs = [(r.record_id, r.candidate_record_id) for r in out.reviews[:20]]

@@ -62,7 +62,7 @@ def test_grants_use_the_enums_the_broker_knows() -> None:
         assert all(isinstance(op, AclOperation) for op in g.operations)
 
 
-def test_only_childrens_services_writes_linkage_decisions() -> None:
+def test_only_childrens_services_and_the_console_write_linkage_decisions() -> None:
     topic = "p.childrens_services.linkage_decisions"
     writers = {
         g.principal
@@ -74,6 +74,8 @@ def test_only_childrens_services_writes_linkage_decisions() -> None:
             or (g.pattern is ResourcePatternType.PREFIXED and topic.startswith(g.name))
         )
     }
-    assert writers == {"childrens_services"}
+    assert writers == {"childrens_services", "console"}  # `mash review decide`, the reviewers
+    console = _of("console")
+    assert ("TOPIC", topic, "LITERAL", {"WRITE", "DESCRIBE"}) in console
     hub = _of("hub")
     assert ("TOPIC", topic, "LITERAL", {"READ", "DESCRIBE"}) in hub

@@ -101,6 +101,7 @@ def test_the_manager_sees_queue_health_and_the_linkage_figures_once_computed(hub
         assert f'<td class="rag rag-{rag}">{rag}</td><td>{n}</td>' in page
     assert '<dd id="breaches-today">1</dd>' in page
     assert "no decisions yet" in page and "None overdue." in page
+    assert "0 possible matches awaiting review" in page
     assert "No linkage figures yet" in page
     refresh_linkage_quality(hub.store, dt.datetime.now(dt.UTC))  # as the sinks do
     page = client.get("/manager").text

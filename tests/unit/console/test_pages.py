@@ -22,9 +22,11 @@ PAGES = {
     "/search?person=P1&purpose=checking": STAFF,
     "/board": {Role.BOARD, Role.MANAGER},
     "/manager": {Role.MANAGER},
+    "/reviews": {Role.REVIEWER, Role.MANAGER},
     "/audit/access": {Role.AUDITOR},
 }
 PUBLIC = {"/login", "/static/console.css", "/healthz"}
+PAIR = "/reviews/{record_id}/{other_record_id}"  # who may open it: tests/unit/console/test_reviews
 
 
 def _templated(path: str) -> str:
@@ -40,7 +42,7 @@ def test_every_route_names_its_roles_once_and_the_table_covers_them(hub: Hub) ->
     routes = [r for r in app.routes if isinstance(r, APIRoute)]
     assert all(len(guards(r)) == 1 for r in routes)
     gets = {r.path for r in routes if "GET" in r.methods}
-    assert gets == {_templated(p) for p in PAGES} | PUBLIC | {"/"}
+    assert gets == {_templated(p) for p in PAGES} | PUBLIC | {"/", PAIR}
 
 
 def test_an_unguarded_route_is_refused_when_the_app_is_built(hub: Hub) -> None:

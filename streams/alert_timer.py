@@ -1,0 +1,60 @@
+"""Alert wiring: a Faust timer on the linkage worker that checks the open episodes it holds
+against the hub's clock (``settings.clock()``) and publishes each new alert (`streams.alerts`)
+on ``hub.alerts``, keyed by its alert id."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import faust
+
+from plumbing.logs import get_logger
+from plumbing.settings import WorkerSettings
+from schemas.contracts import ALERT
+from schemas.framing import encode
+from streams.alerts import due_alerts
+from streams.linkage_agent import Linkage
+from streams.outputs import Output
+
+__all__ = ["AlertTimer", "add_alert_timer"]
+
+log = get_logger(__name__)
+
+
+class AlertTimer:
+    """Raises the alerts due on the episodes the linkage stage holds (none while it holds
+    no state: another worker owns linkage, or it is restoring)."""
+
+    def __init__(self, app: faust.App, settings: WorkerSettings, linkage: Linkage) -> None:
+        self.settings = settings
+        self.linkage = linkage
+        self.alerts = Output(app, settings.topic(ALERT.topic))
+        self.warning = dt.timedelta(minutes=settings.rag_warning_min)
+        self.raised: set[str] = set()
+        """Alert ids sent by this worker (after a restart some are sent again: same key)."""
+
+    async def tick(self) -> int:
+        """Publish the alerts due now; how many."""
+        state = self.linkage.state
+        if state is None:
+            return 0
+        now = self.settings.clock()
+        found = due_alerts(
+            state.snapshots.values(), now, self.linkage.policy, self.warning, self.raised
+        )
+        for alert in found:
+            await self.alerts.send(alert.alert_id.encode(), encode(ALERT, alert))
+            self.raised.add(alert.alert_id)
+            log.info("alert.raised", alert_id=alert.alert_id, kind=alert.kind.value)
+        return len(found)
+
+
+def add_alert_timer(app: faust.App, settings: WorkerSettings, linkage: Linkage) -> AlertTimer:
+    """Check for alerts every ``settings.rag_alert_interval_s`` seconds."""
+    timer = AlertTimer(app, settings, linkage)
+
+    async def check() -> None:
+        await timer.tick()
+
+    app.timer(interval=settings.rag_alert_interval_s, name="rag_alerts")(check)
+    return timer
