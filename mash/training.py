@@ -26,8 +26,7 @@ from streams.levels import (
     FIELDS,
     Level,
     dob_level,
-    family_level,
-    given_level,
+    name_levels,
     postcode_level,
     sex_level,
 )
@@ -80,8 +79,7 @@ class EmResult:
 def gamma(a: PersonRecord, b: PersonRecord) -> tuple[int, ...]:
     """The level index of each field for a pair (-1 where a value is missing)."""
     levels = (
-        given_level(a.given_name, b.given_name),
-        family_level(a.family_name, b.family_name),
+        *name_levels(a.given_name, a.family_name, b.given_name, b.family_name),
         dob_level(
             a.date_of_birth or a.expected_delivery_date,
             b.date_of_birth or b.expected_delivery_date,

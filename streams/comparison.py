@@ -19,8 +19,7 @@ from schemas.common import Child, RelatedPerson
 from streams.levels import (
     Level,
     dob_level,
-    family_level,
-    given_level,
+    name_levels,
     postcode_level,
     sex_level,
 )
@@ -116,6 +115,7 @@ class PersonRecord:
                 yield f"dob:{dob.replace(month=dob.day, day=dob.month).isoformat()}"
             yield f"fam-ym:{fam}:{dob:%Y-%m}"
             yield f"names-y:{fam}:{giv}:{dob.year}"
+            yield f"names-md:{fam}:{giv}:{dob:%m-%d}"  # a mistyped year
         if self.mother:  # an unborn child, or a child whose mother is named
             yield f"mother:{_phonetic(self.mother[1])}:{self.mother[2]}"
 
@@ -219,8 +219,7 @@ def _by_rule(a: PersonRecord, b: PersonRecord) -> Comparison | None:
 
 
 def _probabilistic(a: PersonRecord, b: PersonRecord, model: LinkageModel) -> Comparison:
-    given = given_level(a.given_name, b.given_name)
-    family = family_level(a.family_name, b.family_name)
+    given, family = name_levels(a.given_name, a.family_name, b.given_name, b.family_name)
     dob = dob_level(
         a.date_of_birth or a.expected_delivery_date, b.date_of_birth or b.expected_delivery_date
     )

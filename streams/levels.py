@@ -9,9 +9,11 @@ model file.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from enum import StrEnum
 from functools import lru_cache
 
+import jellyfish
 from rapidfuzz.distance import JaroWinkler, Levenshtein
 
 from streams.names import one_name
@@ -22,8 +24,10 @@ __all__ = [
     "dob_level",
     "family_level",
     "given_level",
+    "name_levels",
     "postcode_level",
     "sex_level",
+    "sounds_alike",
 ]
 
 
@@ -34,35 +38,50 @@ class Level(StrEnum):
     NICKNAME = "nickname"
     CLOSE = "close"
     PART = "part"
+    PHONETIC = "phonetic"
     FAIR = "fair"
     SWAPPED = "swapped"
     ONE_EDIT = "one_edit"
+    NEAR = "near"
     SECTOR = "sector"
     DISTRICT = "district"
     DIFFERENT = "different"
     MISSING = "missing"
 
 
+NEAR_DAYS = 3
+_SWAPPED = (
+    "given and family names exchanged: each name agrees with the other record's other name "
+    "(equal, typo or nickname), and the names compared in place do not"
+)
+_PHONETIC = "the same NYSIIS or Metaphone code (a sound-alike spelling: Kathryn, Catherine)"
+
 FIELDS: dict[str, tuple[tuple[Level, str], ...]] = {
     "given_name": (
         (Level.EXACT, "the same given name (weighed by how common it is)"),
+        (Level.SWAPPED, _SWAPPED),
         (Level.NICKNAME, "one is a nickname of the other, or both of one name (lexicon)"),
         (Level.CLOSE, "Jaro-Winkler similarity at least 0.92 (a typo)"),
         (
             Level.PART,
-            "one name (3 letters or more) is inside the other (Liv, Olivia), or is the start "
-            "of the other with -ie, -y or -i added (Katie, Katherine)",
+            "one name (3 letters or more) is inside the other (Liv, Olivia), a two-letter "
+            "clipping of it (Mo, Mohammed), or a diminutive by truncation: a stem that begins "
+            "the other (or its second syllable after a first vowel), last consonant maybe "
+            "doubled, -ie, -ey, -y or -i added (Katie, Olly, Livvy, Danny)",
         ),
+        (Level.PHONETIC, _PHONETIC),
         (Level.FAIR, "Jaro-Winkler similarity at least 0.85"),
         (Level.DIFFERENT, "none of the above"),
     ),
     "family_name": (
         (Level.EXACT, "the same family name (weighed by how common it is)"),
+        (Level.SWAPPED, _SWAPPED),
         (Level.CLOSE, "Jaro-Winkler similarity at least 0.92 (a typo)"),
         (
             Level.PART,
             "a whole part of a double-barrelled name is the other name or one of its parts",
         ),
+        (Level.PHONETIC, _PHONETIC),
         (Level.FAIR, "Jaro-Winkler similarity at least 0.85"),
         (Level.DIFFERENT, "none of the above"),
     ),
@@ -70,6 +89,7 @@ FIELDS: dict[str, tuple[tuple[Level, str], ...]] = {
         (Level.EXACT, "the same date (due date for an unborn child)"),
         (Level.SWAPPED, "day and month swapped"),
         (Level.ONE_EDIT, "one digit of YYYYMMDD different, or two adjacent digits swapped"),
+        (Level.NEAR, f"at most {NEAR_DAYS} days apart (none of the above)"),
         (Level.DIFFERENT, "none of the above"),
     ),
     "sex": (
@@ -100,19 +120,75 @@ def given_level(a: str, b: str) -> Level:
         return Level.CLOSE
     if _part(a, b):
         return Level.PART
+    return _fair_or_sound(a, b, similarity)
+
+
+def _fair_or_sound(a: str, b: str, similarity: float) -> Level:
+    if sounds_alike(a, b):
+        return Level.PHONETIC
     return Level.FAIR if similarity >= 0.85 else Level.DIFFERENT
 
 
+@lru_cache(maxsize=1 << 16)
+def sounds_alike(a: str, b: str) -> bool:
+    """The same NYSIIS or Metaphone code (names of 3 letters or more, whole strings)."""
+    if len(a) < 3 or len(b) < 3:
+        return False
+    a, b = a.replace(" ", ""), b.replace(" ", "")
+    return jellyfish.nysiis(a) == jellyfish.nysiis(b) or (
+        jellyfish.metaphone(a) == jellyfish.metaphone(b)
+    )
+
+
+_AGREE_GIVEN = frozenset({Level.EXACT, Level.NICKNAME, Level.CLOSE})
+_AGREE_FAMILY = frozenset({Level.EXACT, Level.CLOSE})
+
+
+def name_levels(given_a: str, family_a: str, given_b: str, family_b: str) -> tuple[Level, Level]:
+    """Given and family name levels, with SWAPPED for both where the names were exchanged."""
+    given = given_level(given_a, given_b)
+    family = family_level(family_a, family_b)
+    if given in _AGREE_GIVEN or family is Level.EXACT:
+        return given, family
+    crossed = (given_level(given_a, family_b), family_level(family_a, given_b))
+    if crossed[0] in _AGREE_GIVEN and crossed[1] in _AGREE_FAMILY:
+        return Level.SWAPPED, Level.SWAPPED
+    return given, family
+
+
 def _part(a: str, b: str) -> bool:
-    """One name inside the other, or a diminutive by truncation (stem + -ie, -y, -i)."""
+    """One name inside the other, a clipping (Mo, Mohammed), or a diminutive by truncation."""
     short, long = sorted((a, b), key=len)
     if len(short) >= 3 and short in long:
         return True
+    if len(short) == 2 and long.startswith(short):  # a two-letter clipping: Mo, Jo, Al
+        return True
+    return any(_hypocoristic(stem, long) for stem in _stems(short))
+
+
+_VOWELS = frozenset("aeiou")
+
+
+def _stems(short: str) -> Iterator[str]:
+    """Stems of a possible diminutive: -ie, -ey, -y, -i taken off, and a doubled last
+    consonant made single (Olly -> ol, Livvy -> liv, Danny -> dan)."""
     for suffix in ("ie", "ey", "y", "i"):
         stem = short.removesuffix(suffix)
-        if stem != short and len(stem) >= 3 and long.startswith(stem):
-            return True
-    return False
+        if stem == short or len(stem) < 2:
+            continue
+        yield stem
+        if len(stem) >= 3 and stem[-1] == stem[-2] and stem[-1] not in _VOWELS:
+            yield stem[:-1]
+
+
+def _hypocoristic(stem: str, long: str) -> bool:
+    """The stem begins the full name (3 letters, or 2 as a first syllable: Ol-iver), or,
+    after a first vowel, is its next syllable of 3 letters or more (o-Liv-ia)."""
+    if len(long) <= len(stem) + 1:
+        return False
+    if long.startswith(stem) and (len(stem) >= 3 or stem[-1] not in _VOWELS):
+        return True
+    return len(stem) >= 3 and long[0] in _VOWELS and long[1:].startswith(stem)
 
 
 @lru_cache(maxsize=1 << 16)
@@ -129,7 +205,7 @@ def family_level(a: str, b: str) -> Level:
         parts_a, parts_b = set(a.split(" ")), set(b.split(" "))
         if not parts_a.isdisjoint(parts_b):
             return Level.PART
-    return Level.FAIR if similarity >= 0.85 else Level.DIFFERENT
+    return _fair_or_sound(a, b, similarity)
 
 
 @lru_cache(maxsize=1 << 16)
@@ -141,7 +217,10 @@ def dob_level(a: dt.date | None, b: dt.date | None) -> Level:
         return Level.EXACT
     if a.day <= 12 and a.replace(month=a.day, day=a.month) == b:
         return Level.SWAPPED
-    return _digits_level(f"{a:%Y%m%d}", f"{b:%Y%m%d}")
+    level = _digits_level(f"{a:%Y%m%d}", f"{b:%Y%m%d}")
+    if level is Level.DIFFERENT and abs((a - b).days) <= NEAR_DAYS:
+        return Level.NEAR
+    return level
 
 
 @lru_cache(maxsize=1 << 16)

@@ -1,0 +1,71 @@
+"""The comparison levels added for names and birth dates: swaps, sound-alikes, diminutives,
+near dates, and the blocking key that finds a mistyped year."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from streams.comparison import PersonRecord, compare
+from streams.levels import Level, dob_level, family_level, given_level, name_levels
+
+
+def _record(
+    rid: str, given: str, family: str, born: dt.date, postcode: str = "LS1 4AP"
+) -> PersonRecord:
+    return PersonRecord.of(
+        rid,
+        given_name=given,
+        family_name=family,
+        date_of_birth=born,
+        expected_delivery_date=None,
+        sex="FEMALE",
+        postcode=postcode,
+    )
+
+
+def test_given_and_family_names_exchanged_are_swapped_both_ways() -> None:
+    assert name_levels("kaur", "amelia", "amelia", "kaur") == (Level.SWAPPED, Level.SWAPPED)
+    assert name_levels("amelia", "kaur", "kaur", "amelia") == (Level.SWAPPED, Level.SWAPPED)
+
+
+def test_a_swap_with_a_typo_is_still_a_swap_but_unrelated_names_are_not() -> None:
+    assert name_levels("kaur", "amelia", "amelia", "kuar") == (Level.SWAPPED, Level.SWAPPED)
+    assert name_levels("jones", "amelia", "amelia", "kaur")[0] is not Level.SWAPPED
+
+
+def test_names_compared_in_place_win_over_a_swap() -> None:
+    assert name_levels("lee", "lee", "lee", "lee") == (Level.EXACT, Level.EXACT)
+
+
+def test_a_swapped_record_links() -> None:
+    born = dt.date(2017, 2, 15)
+    a, b = _record("a", "Amelia", "Kaur", born), _record("b", "Kaur", "Amelia", born)
+    assert compare(a, b).weight >= 14.0
+
+
+def test_sound_alike_spellings_are_phonetic() -> None:
+    assert given_level("kathryn", "catherine") is Level.PHONETIC
+    assert family_level("thompson", "tomson") in (Level.CLOSE, Level.PHONETIC)
+    assert given_level("olivia", "george") is Level.DIFFERENT
+
+
+def test_diminutives_by_truncation_and_clipping_are_part() -> None:
+    for short, full in (("olly", "oliver"), ("livvy", "olivia"), ("mo", "mohammed")):
+        assert given_level(short, full) is Level.PART, short
+        assert given_level(full, short) is Level.PART, short
+
+
+def test_an_ending_that_is_not_a_truncation_is_not_part() -> None:
+    assert given_level("olly", "carol") is Level.DIFFERENT
+    assert given_level("mo", "amir") is Level.DIFFERENT
+
+
+def test_birth_dates_a_few_days_apart_across_a_month_are_near() -> None:
+    assert dob_level(dt.date(2020, 1, 31), dt.date(2020, 2, 1)) is Level.NEAR
+    assert dob_level(dt.date(2020, 1, 31), dt.date(2020, 2, 10)) is Level.DIFFERENT
+
+
+def test_a_mistyped_year_shares_a_blocking_key() -> None:
+    a = _record("a", "Ava", "White", dt.date(2021, 12, 27))
+    b = _record("b", "Ava", "White", dt.date(2011, 12, 27))
+    assert set(a.blocking_keys()) & set(b.blocking_keys())
