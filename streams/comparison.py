@@ -110,9 +110,14 @@ class PersonRecord:
         fam, giv = _phonetic(self.family_name), _phonetic(self.given_name)
         if self.date_of_birth:
             dob = self.date_of_birth
-            yield f"dob:{dob.isoformat()}"
+            days = [dob.isoformat()]
             if dob.day <= 12 and dob.day != dob.month:
-                yield f"dob:{dob.replace(month=dob.day, day=dob.month).isoformat()}"
+                days.append(dob.replace(month=dob.day, day=dob.month).isoformat())
+            for day in days:  # a birth date alone is too coarse a block: ~N/6,500 records
+                yield f"dob-giv:{day}:{giv}"  # family name changed
+                yield f"dob-init:{day}:{self.given_name[:1]}{self.family_name[:1]}"  # typos
+                if self.postcode:  # both names changed, same home
+                    yield f"dob-pc:{day}:{self.postcode}"
             yield f"fam-ym:{fam}:{dob:%Y-%m}"
             yield f"names-y:{fam}:{giv}:{dob.year}"
             yield f"names-md:{fam}:{giv}:{dob:%m-%d}"  # a mistyped year

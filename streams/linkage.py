@@ -293,9 +293,12 @@ class Linker:
         keys = list(record.blocking_keys())
         score, records, person, ids = self.scorer.compare, self.records, self.person, self.ids
         ident = ids[rid] = identity(record)
-        candidates = [
-            Candidate(c, person[c], score(record, records[c], (ident, ids[c])))
-            for c in self._candidates(keys)
+        floor = self.thresholds.review
+        compared = ((c, score(record, records[c], (ident, ids[c]))) for c in self._candidates(keys))
+        candidates = [  # only those that can link, go to review or be held apart matter
+            Candidate(c, person[c], found)
+            for c, found in compared
+            if found.weight >= floor or found.apart
         ]
         for c in candidates:
             if c.comparison.apart:
