@@ -115,7 +115,8 @@ class PersonRecord:
                 days.append(dob.replace(month=dob.day, day=dob.month).isoformat())
             for day in days:  # a birth date alone is too coarse a block: ~N/6,500 records
                 yield f"dob-giv:{day}:{giv}"  # family name changed
-                yield f"dob-init:{day}:{self.given_name[:1]}{self.family_name[:1]}"  # typos
+                initials = "".join(sorted(self.given_name[:1] + self.family_name[:1]))
+                yield f"dob-init:{day}:{initials}"  # typos; names swapped
                 if self.postcode:  # both names changed, same home
                     yield f"dob-pc:{day}:{self.postcode}"
             yield f"fam-ym:{fam}:{dob:%Y-%m}"
