@@ -34,8 +34,9 @@ def export_audit(settings: CommonSettings, app_id: str, key: bytes, out: Path) -
     """
     chains: dict[str, list[str]] = defaultdict(list)
     for message in read_topic(settings, settings.topic(AUDIT)):
-        chain = (message.key or b"").decode()
-        chains[chain] += (message.value or b"").decode().splitlines()
+        # junk on the topic is exported as it is (undecodable bytes replaced): verify names it
+        chain = (message.key or b"").decode(errors="replace")
+        chains[chain] += (message.value or b"").decode(errors="replace").splitlines()
     heads = _heads(settings, app_id, key)
     out.mkdir(parents=True, exist_ok=True)
     written = {}
