@@ -89,7 +89,7 @@ def publish(
     from mash.publishing import print_report, publish_files
     from schemas.exports import count_rows
 
-    settings = _settings(PublisherSettings)
+    settings = _settings(PublisherSettings, log_to="publish")
     (report,) = publish_files(settings, {file: count_rows(file)}, f"Publishing {file.name}", agency)
     print_report(report)
     raise typer.Exit(EXIT_REJECTED if report.rejected else 0)
@@ -113,6 +113,10 @@ def worker(
                 f"{role!r} is not one of {', '.join(roles)}", param_hint="--role"
             )
         settings = settings.model_copy(update={"role": role})
+    if settings.log_file is not None:
+        console.print(
+            f"Worker log: {settings.log_file} (rotated at {settings.log_max_bytes:,} bytes)"
+        )
     run_worker(settings)
 
 
@@ -273,7 +277,7 @@ def simulate(
     from simulation.year import simulate as generate
     from simulation.year import write_simulation
 
-    settings = _settings(PublisherSettings)
+    settings = _settings(PublisherSettings, log_to="simulate")
     directory = out or settings.home / "simulate" / preset
     with console.status(f"Generating {preset} (seed {seed})…"):
         files = write_simulation(generate(preset, seed), directory)
@@ -301,7 +305,7 @@ def demo(
     board report printed and exported, the dashboard served."""
     from mash.demo import run_demo
 
-    run_demo(_settings(WorkerSettings), preset, seed, serve)
+    run_demo(_settings(WorkerSettings, log_to="demo"), preset, seed, serve)
 
 
 def main() -> None:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from mash.access import set_up
 from mash.console import board_tables, console, progress
+from mash.demo_summary import repeats_line, snapshot
 from plumbing.errors import MashError
 from plumbing.kafka import consumer_lag, group_is_stable
 from plumbing.settings import (
@@ -59,8 +60,13 @@ def run_demo(settings: WorkerSettings, preset: str, seed: int, serve: bool) -> N
             stack.enter_context(local_broker(BrokerSettings()))
         set_up(settings)  # topics and ACLs, as admin; the worker and agencies use their own
         admin = settings.as_principal("admin")  # watches the groups' lag
-        worker = stack.enter_context(worker_process(env, settings.home / "logs" / "worker.log"))
+        logs = settings.home / "logs"
+        worker = stack.enter_context(worker_process(env, logs / "worker.log"))
         console.print(f"Hub worker ready in {wait_until_ready(admin, worker):.1f}s")
+        console.print(
+            f"Logs (rotated at {settings.log_max_bytes:,} bytes): {logs}/", soft_wrap=True
+        )
+        before = snapshot(settings)
         with console.status(f"Generating the {preset} year (seed {seed})…"):
             files = write_simulation(simulate(preset, seed), settings.home / "simulate" / preset)
         total = sum(files.values())
@@ -69,6 +75,8 @@ def run_demo(settings: WorkerSettings, preset: str, seed: int, serve: bool) -> N
         wait_until_drained(admin, published, worker)
         figures = wait_for_figures(settings, as_of, worker)
         report = _print_report(settings, figures, as_of)
+        if (repeats := repeats_line(before, snapshot(settings))) is not None:
+            console.print(repeats)
         console.print(
             f"{published:,} events to the board report in {time.monotonic() - started:.1f}s; "
             f"exported {report[0]} and {report[1]}"
@@ -214,11 +222,14 @@ def local_broker(settings: BrokerSettings) -> Iterator[None]:
 
 @contextmanager
 def worker_process(env: Mapping[str, str], log_file: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """A `mash worker` in a child process configured by ``env``, stopped on exit."""
+    """A `mash worker` in a child process configured by ``env``, stopped on exit; it logs to
+    ``log_file`` (rotated; its sinks beside it), and anything it prints (a crash's
+    traceback) goes to ``<log_file>.out``, this run's only."""
     log_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    env = {**env, "MASH_LOG_FORMAT": "json"}
+    env = {**env, "MASH_LOG_FORMAT": "json", "MASH_LOG_FILE": str(log_file)}
     # the log names ids, never children; private all the same, whatever the caller's umask
-    fd = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    out_file = log_file.with_name(log_file.name + ".out")
+    fd = os.open(out_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with open(fd, "ab") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "mash.cli", "worker"],

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import threading
 
-from plumbing.logs import get_logger
+from plumbing.logs import forward_lines, get_logger
 from plumbing.ports import require_free_port
 from plumbing.settings import WorkerSettings
 from sinks.worker import PARENT_PID, run_sinks
@@ -26,7 +26,7 @@ def run_worker(settings: WorkerSettings) -> None:
         run_sinks(settings)
         return
     require_free_port(settings.web_bind, settings.web_port, "MASH_WEB_PORT")
-    sinks = _Sinks() if settings.role == "all" else None
+    sinks = _Sinks(settings.log_file is not None) if settings.role == "all" else None
     try:
         run_streams(settings)
     finally:
@@ -36,21 +36,36 @@ def run_worker(settings: WorkerSettings) -> None:
 
 class _Sinks:
     """The sinks' process beside the streams: `mash worker` with the sinks' role, sharing
-    this process's settings and output, restarted (with a growing pause) if it exits."""
+    this process's settings and output, restarted (with a growing pause) if it exits.
 
-    def __init__(self) -> None:
+    When the worker logs to a file, the sinks' lines are forwarded into it, so that one
+    process writes and rotates it."""
+
+    def __init__(self, forward: bool) -> None:
+        self.env = {**os.environ, "MASH_ROLE": "sinks", PARENT_PID: str(os.getpid())}
+        self.forward = forward
+        if forward:
+            self.env.pop("MASH_LOG_FILE", None)
+            self.env["MASH_LOG_FORMAT"] = "json"
         self.pause_s = 1.0
         self.stopped = threading.Event()
         self.process = self._start()
         threading.Thread(target=self._watch, name="sinks-watch", daemon=True).start()
 
-    @staticmethod
-    def _start() -> subprocess.Popen[bytes]:
-        return subprocess.Popen(
+    def _start(self) -> subprocess.Popen[bytes]:
+        output = subprocess.PIPE if self.forward else None
+        process = subprocess.Popen(
             [sys.executable, "-m", "mash.cli", "worker"],
-            env={**os.environ, "MASH_ROLE": "sinks", PARENT_PID: str(os.getpid())},
+            env=self.env,
             stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT if self.forward else None,
         )
+        if process.stdout is not None:
+            threading.Thread(
+                target=forward_lines, args=(process.stdout,), name="sinks-log", daemon=True
+            ).start()
+        return process
 
     def _watch(self) -> None:
         """Never a worker without its sinks: restart them if they exited."""

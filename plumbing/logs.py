@@ -1,25 +1,62 @@
-"""structlog set-up: JSON in production, key-value in a terminal. Log ids, never personal data."""
+"""structlog set-up: JSON in production, key-value in a terminal, or JSON to a private file
+rotated at a size cap. Log ids, never personal data.
+
+A command that draws progress on the terminal (`mash publish`, `mash demo`) logs to a file,
+so that neither our lines nor the libraries' (kafka-python, aiokafka, Faust, confluent-kafka,
+Python warnings) break into its bars.
+"""
 
 from __future__ import annotations
 
+import atexit
+import io
 import logging
+import logging.handlers
+import os
 import sys
+from pathlib import Path
+from typing import IO
 
 import structlog
 
 from plumbing.settings import CommonSettings
 
-__all__ = ["audit_line", "configure_logging", "get_logger", "write_lines"]
+__all__ = [
+    "LIBRARY_LOGGERS",
+    "Summarised",
+    "audit_line",
+    "configure_logging",
+    "forward_lines",
+    "get_logger",
+    "log_file_for",
+    "write_lines",
+]
+
+LIBRARY_LOGGERS = ("kafka", "aiokafka", "faust", "mode", "confluent_kafka", "py.warnings")
+"""The libraries whose lines go wherever ours go (never past a progress bar)."""
+
+SUMMARISED = {
+    "producer buffer full": "faust.producer_waits",
+    "producer flush took": "faust.producer_waits",
+}
+"""Faust's per-wait lines (its flow control working: the conductor waits while the table
+changelog buffer drains), counted and logged once as a summary instead."""
 
 
-def configure_logging(settings: CommonSettings) -> None:
-    """Route structlog and the standard library (Faust, aiokafka) through one renderer."""
-    json = settings.log_format == "json" or (
-        settings.log_format == "auto" and not sys.stderr.isatty()
-    )
-    renderer: structlog.types.Processor = (
-        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
-    )
+class _Sink:
+    """Where the log goes: the handler in use (standard error or a rotating file)."""
+
+    handler: logging.Handler | None = None
+
+
+_SINK = _Sink()
+
+
+def configure_logging(settings: CommonSettings, log_file: Path | None = None) -> Path | None:
+    """Route structlog and the standard library through one renderer, to ``settings.log_file``
+    (or else ``log_file``) rotated at the size cap, or to standard error if neither is set;
+    return the file logged to."""
+    path = settings.log_file or log_file
     shared: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
@@ -31,21 +68,100 @@ def configure_logging(settings: CommonSettings) -> None:
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _handler(settings, path)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=shared,
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                renderer,
+                _renderer(settings, json=path is not None),
             ],
         )
     )
+    summarised = Summarised()
+    handler.addFilter(summarised)
+    atexit.register(summarised.log_summary)
+    if _SINK.handler is not None:
+        _SINK.handler.close()
+    _SINK.handler = handler
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level)
-    # kafka-python is chatty at INFO about every connection; its warnings still show.
+    logging.captureWarnings(True)  # a library's DeprecationWarning is a log line too
+    # kafka-python is chatty at INFO about every connection; its warnings are kept.
     logging.getLogger("kafka").setLevel(max(logging.WARNING, root.level))
+    return path
+
+
+def log_file_for(settings: CommonSettings, command: str) -> Path:
+    """The file a command logs to unless ``MASH_LOG_FILE`` says otherwise."""
+    return settings.log_file or settings.home / "logs" / f"{command}.log"
+
+
+def _renderer(settings: CommonSettings, json: bool) -> structlog.types.Processor:
+    json = json or settings.log_format == "json"
+    if settings.log_format == "auto" and not sys.stderr.isatty():
+        json = True
+    return structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
+
+
+def _handler(settings: CommonSettings, path: Path | None) -> logging.Handler:
+    if path is None:
+        return logging.StreamHandler(sys.stderr)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return _PrivateRotatingFile(
+        path, maxBytes=settings.log_max_bytes, backupCount=settings.log_backups, encoding="utf-8"
+    )
+
+
+class _PrivateRotatingFile(logging.handlers.RotatingFileHandler):
+    """A size-capped log file, 0600 whatever the process's umask (a log names ids, never
+    children; private all the same). Rotated files keep the mode (a rename)."""
+
+    def _open(self) -> io.TextIOWrapper:
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        return open(fd, "a", encoding=self.encoding, errors=self.errors)
+
+    def write_raw(self, lines: str) -> None:
+        """Ready-made lines, with the same rotation as records."""
+        self.acquire()
+        try:
+            stream = self.stream or self._open()
+            self.stream = stream
+            if self.maxBytes and stream.tell() + len(lines) >= self.maxBytes:
+                self.doRollover()  # opens the new file as self.stream
+                stream = self.stream or self._open()
+                self.stream = stream
+            stream.write(lines)
+            stream.flush()
+        finally:
+            self.release()
+
+
+class Summarised(logging.Filter):
+    """Drops the lines of `SUMMARISED`, counting them: the first is logged as it comes, the
+    rest once, as a count, when the process ends."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.counts: dict[str, int] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not isinstance(record.msg, str):
+            return True
+        event = next((e for p, e in SUMMARISED.items() if record.msg.startswith(p)), None)
+        if event is None:
+            return True
+        self.counts[event] = self.counts.get(event, 0) + 1
+        if self.counts[event] == 1:
+            record.msg = f"{event} (first of its kind; later ones counted, logged at exit)"
+            return True
+        return False
+
+    def log_summary(self) -> None:
+        """One line per kind summarised (at exit)."""
+        for event, count in self.counts.items():
+            get_logger("mash.logs").info(event, count=count, note="lines of this kind")
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:
@@ -56,13 +172,29 @@ def get_logger(name: str) -> structlog.stdlib.BoundLogger:
 def audit_line(decision: str, record_json: str) -> str:
     """An audit record as a JSON log line in the shape structlog's JSON renderer writes.
 
-    The audit trail logs one line per decision; building the line from the record's own
-    canonical JSON (which it already has) keeps that affordable on the hot path.
+    The audit chain records each decision; its lines are in the log only at DEBUG, and
+    building them from the record's own canonical JSON keeps that affordable.
     """
-    return f'{{"event":"audit.{decision}","level":"info",{record_json[1:]}'
+    return f'{{"event":"audit.{decision}","level":"debug",{record_json[1:]}'
+
+
+def forward_lines(stream: IO[bytes]) -> None:
+    """Copy another process's log lines (JSON, one a line) into this process's log until
+    ``stream`` ends: one process writes (and rotates) a log file, never two."""
+    for line in stream:
+        text = line.decode("utf-8", "replace")
+        if isinstance(_SINK.handler, _PrivateRotatingFile):
+            _SINK.handler.write_raw(text)
+        else:
+            sys.stderr.write(text)
 
 
 def write_lines(lines: str) -> None:
-    """Write ready-made JSON log lines to the log stream, if INFO is enabled."""
-    if logging.getLogger("mash.audit").isEnabledFor(logging.INFO):
+    """Write ready-made JSON log lines of the audit's decisions to the log, at DEBUG (the
+    per-decision record is the audit chain; the INFO log keeps lifecycle and summaries)."""
+    if not logging.getLogger("mash.audit").isEnabledFor(logging.DEBUG):
+        return
+    if isinstance(_SINK.handler, _PrivateRotatingFile):
+        _SINK.handler.write_raw(lines)
+    else:
         sys.stderr.write(lines)

@@ -9,7 +9,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = [
@@ -62,6 +62,14 @@ class CommonSettings(BaseSettings):
     RAG clocks): for drills and tests in which days must pass; 0 in production."""
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_file: Path | None = None
+    """Write the log (JSON) to this file, rotated at ``log_max_bytes``, instead of standard
+    error; `mash publish`, `mash simulate` and `mash demo` always log to a file (default
+    ``<home>/logs/<command>.log``), so that their terminal shows progress, not log lines."""
+    log_max_bytes: int = Field(default=10_000_000, ge=10_000)
+    """A log file is rotated when it would grow past this size."""
+    log_backups: int = Field(default=3, ge=0)
+    """Rotated log files kept (``worker.log.1`` ...); the oldest is deleted."""
     audit_trust_unsigned_heads: bool = False
     """Let a worker resume an audit chain from a head kept in the untagged form written
     before heads were signed (once, on upgrade); otherwise such a head stops the worker."""

@@ -40,6 +40,13 @@ def test_the_year_gives_every_published_figure_and_a_replay_changes_none(
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert open_to_others(Path(hub_env["MASH_HOME"])) == []  # database, tables, logs, reports
     assert "Console user demo-analyst: " in done.stdout and "console on http://" in done.stdout
+    # a quiet console: progress and tables, the logs' place named, no log line
+    logs = Path(hub_env["MASH_HOME"]) / "logs"
+    assert f"Logs (rotated at 10,000,000 bytes): {logs}/" in done.stdout
+    terminal = (done.stdout + done.stderr).splitlines()
+    assert [line for line in terminal if line.lstrip().startswith("{")] == []
+    assert "metrics.refreshed" in (logs / "worker.log").read_text()  # the sinks' lines too
+    assert '"event": "publish.done"' in (logs / "demo.log").read_text()
     for title in (
         "Children subject of a child protection plan at 31 March 2013",
         "Looked-after children (year to date, quarterly)",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -81,3 +83,17 @@ def test_bad_rows_are_reported_by_line_rejected_to_file_and_dead_letters(
         f"police.csv:{n}" for n in export.invalid_lines
     )
     assert all(d.headers["mash.stage"] == b"publish" and d.headers["mash.reason"] for d in dead)
+
+
+def test_a_publish_keeps_its_log_lines_off_the_terminal(
+    hub_env: dict[str, str], tmp_path: Path
+) -> None:
+    export = write_sample("police", tmp_path / "police.csv", 20, 5, START, END)
+    done = _publish({**hub_env, "MASH_LOG_LEVEL": "DEBUG"}, export.path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    terminal = (done.stdout + done.stderr).splitlines()
+    assert not [line for line in terminal if line.lstrip().startswith("{")]
+    log = Path(hub_env["MASH_HOME"]) / "logs" / "publish.log"
+    assert stat.S_IMODE(log.stat().st_mode) == 0o600
+    events = [json.loads(line)["event"] for line in log.read_text().splitlines()]
+    assert "publish.done" in events

@@ -237,3 +237,13 @@ def test_review_decide_refuses_bad_input_before_publishing(
     )
     assert done.returncode == 3, done.stdout + done.stderr
     assert says in done.stdout and len(done.stdout.strip().splitlines()) == 1
+
+
+def test_the_worker_names_its_log_file(tmp_path: Path, busy_port: int) -> None:
+    log = tmp_path / "logs" / "worker.log"
+    done = _mash(
+        tmp_path, "worker", MASH_WEB_PORT=str(busy_port), MASH_LOG_FILE=str(log), COLUMNS="200"
+    )
+    assert done.returncode == EXIT_UNAVAILABLE
+    assert done.stdout.splitlines()[0] == f"Worker log: {log} (rotated at 10,000,000 bytes)"
+    assert "MASH_WEB_PORT" in done.stdout and done.stderr == ""

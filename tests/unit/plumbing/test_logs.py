@@ -1,0 +1,91 @@
+"""Logs to a private file rotated at its cap; the audit's per-decision lines only at DEBUG;
+Faust's per-wait warnings counted into one line."""
+
+from __future__ import annotations
+
+import json
+import logging
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from plumbing.logs import Summarised, configure_logging, get_logger, write_lines
+from plumbing.settings import CommonSettings
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    for handler in root.handlers:
+        if handler not in handlers:
+            handler.close()
+    root.handlers[:], root.level = handlers, level
+
+
+def _settings(tmp_path: Path, **values: object) -> CommonSettings:
+    return CommonSettings.model_validate(
+        {"home": tmp_path, "log_max_bytes": 10_000, "log_backups": 2, **values}
+    )
+
+
+def _lines(path: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_the_log_file_rotates_at_its_cap_and_stays_private(tmp_path: Path) -> None:
+    path = tmp_path / "logs" / "worker.log"
+    assert configure_logging(_settings(tmp_path), path) == path
+    log = get_logger("test.rotation")
+    for n in range(600):  # ~60 kB of lines: more than cap x (backups + 1)
+        log.info("batch.done", n=n)
+        write_lines(f'{{"event":"audit.linked","n":{n}}}\n')  # at INFO: not written
+    files = sorted(path.parent.iterdir())
+    assert [f.name for f in files] == ["worker.log", "worker.log.1", "worker.log.2"]
+    for file in files:
+        assert file.stat().st_size <= 10_000
+        assert stat.S_IMODE(file.stat().st_mode) == 0o600
+    last = _lines(path)
+    assert last[-1]["event"] == "batch.done" and last[-1]["n"] == 599
+    assert all(line["event"] != "audit.linked" for f in files for line in _lines(f))
+
+
+def test_the_audit_lines_are_debug_and_rotate_too(tmp_path: Path) -> None:
+    path = tmp_path / "hub.log"
+    configure_logging(_settings(tmp_path, log_level="DEBUG"), path)
+    for n in range(300):
+        write_lines(f'{{"event":"audit.linked","level":"debug","n":{n}}}\n' * 2)
+    assert (tmp_path / "hub.log.1").exists()
+    assert path.stat().st_size <= 10_000
+    assert _lines(path)[-1] == {"event": "audit.linked", "level": "debug", "n": 299}
+
+
+def test_mash_log_file_wins_over_the_commands_default(tmp_path: Path) -> None:
+    chosen = tmp_path / "elsewhere.log"
+    settings = _settings(tmp_path, log_file=chosen)
+    assert configure_logging(settings, tmp_path / "publish.log") == chosen
+    logging.getLogger("kafka.conn").warning("connect attempt failed")
+    assert [line["event"] for line in _lines(chosen)] == ["connect attempt failed"]
+    assert not (tmp_path / "publish.log").exists()
+
+
+def test_faust_producer_waits_are_one_line_and_a_count(tmp_path: Path) -> None:
+    path = tmp_path / "worker.log"
+    configure_logging(_settings(tmp_path, log_max_bytes=1_000_000), path)
+    faust = logging.getLogger("faust.transport.producer")
+    for n in range(460):
+        faust.warning(f"producer buffer full size {101 + n % 7}")
+        faust.info(f"producer flush took {0.01 * n}")
+    summary = Summarised()
+    root_filter = logging.getLogger().handlers[0].filters[0]
+    assert isinstance(root_filter, Summarised)
+    summary.counts = root_filter.counts
+    summary.log_summary()
+    events = [str(line["event"]) for line in _lines(path)]
+    assert len(events) == 2
+    assert events[0].startswith("faust.producer_waits (first")
+    assert events[1] == "faust.producer_waits"
+    assert _lines(path)[1]["count"] == 920
