@@ -96,7 +96,7 @@ def test_a_decision_about_a_record_not_yet_linked_waits_for_it() -> None:
 def test_a_record_a_standing_must_link_joins_says_who_moved_and_what_to_review() -> None:
     # thresholds high enough that b matches neither c nor d, whatever the model's weights: the
     # test is about what a record joined only by a decision reports
-    linker = Linker(policy=LinkPolicy(link=30.0, review=8.0))
+    linker = Linker(policy=LinkPolicy(link=39.0, review=8.0))
     linker.add(_child("c"))
     linker.add(_child("d", given="Olly", postcode="RM7 0AA"))  # moved, or a cousin?
     linker.decide(_decision("b", "c", SAME, 1))
