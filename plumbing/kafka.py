@@ -239,7 +239,8 @@ class Record:
 
 
 def read_topic(settings: CommonSettings, topic: str, idle_s: float = 2.0) -> list[Record]:
-    """Every record now on ``topic``, from the beginning (stops once the end is reached)."""
+    """Every record now on ``topic``, from the beginning (stops once the end is reached; gives
+    up after half a minute without progress)."""
     consumer = KafkaConsumer(
         **kafka_python_config(credentials(settings)),
         enable_auto_commit=False,
@@ -256,6 +257,7 @@ def read_topic(settings: CommonSettings, topic: str, idle_s: float = 2.0) -> lis
             if time.monotonic() > deadline:
                 raise TimeoutError(f"could not read {topic} to its end")
             for batch in consumer.poll(timeout_ms=500).values():
+                deadline = time.monotonic() + idle_s + 30  # progress: a loaded broker is slow
                 records += [
                     Record(
                         m.topic, m.partition, m.offset, m.key, m.value, {k: v for k, v in m.headers}
