@@ -49,13 +49,15 @@ def send_raw(
 
 
 def undecided_pair() -> list[PoliceNotification]:
-    """Two police notifications linkage leaves to a human (a review): the same first name,
-    birth date and sex, but another family name and postcode, and no NHS number."""
+    """Two police notifications linkage leaves to a human (a review): the same first name, sex
+    and postcode, but another family name, the birth date's day and month swapped, and no NHS
+    number (a match weight in the middle of the review band of the packaged model)."""
     first = next(police_notifications(1, 31, dt.date(2012, 4, 1), dt.date(2013, 4, 1)))
-    first = first.model_copy(update={"related_persons": ()})
-    child = first.subject.model_copy(
-        update={"family_name": "Okonkwo", "postcode": "RM7 0AA", "nhs_number": None}
+    born = first.subject.model_copy(
+        update={"date_of_birth": dt.date(2008, 3, 4), "nhs_number": None}
     )
+    first = first.model_copy(update={"related_persons": (), "subject": born})
+    child = born.model_copy(update={"family_name": "Okonkwo", "date_of_birth": dt.date(2008, 4, 3)})
     second = first.model_copy(
         update={
             "event_id": uuid.UUID(int=first.event_id.int ^ 1),
