@@ -47,6 +47,10 @@ def _sign_in(driver: webdriver.Chrome, url: str, name: str) -> None:
     driver.find_element(By.ID, "name").send_keys(name)
     driver.find_element(By.ID, "password").send_keys(PASSWORD)
     driver.find_element(By.ID, "signin").click()
+    deadline = time.monotonic() + 20  # the click submits; the next page may take a moment
+    while driver.current_url.endswith("/login"):
+        assert time.monotonic() < deadline, "signing in did not leave the sign-in page"
+        time.sleep(0.05)
 
 
 def test_analyst_works_the_queue_and_board_is_refused(
