@@ -151,14 +151,13 @@ def _key(figure: Figure) -> tuple[str, str, str]:
 def _print_report(
     settings: WorkerSettings, figures: list[Figure], as_of: dt.date
 ) -> tuple[Path, Path]:
-    from sinks.provenance import figures_provenance
     from sinks.report import build_report, report_csv
     from sinks.report_html import report_page
     from sinks.store import Store
 
     store = Store(settings.database)
     try:
-        provenance = figures_provenance(store)
+        provenance = store.figures_provenance()
     finally:
         store.close()
     report = build_report(

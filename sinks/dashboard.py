@@ -21,7 +21,6 @@ from fastapi.responses import HTMLResponse, PlainTextResponse
 from plumbing.settings import DashboardSettings
 from sinks.disclosure import SHOWN_AS, suppress
 from sinks.linkage_quality import stored_linkage_quality
-from sinks.provenance import figures_provenance
 from sinks.report import BoardReport, build_report, report_csv
 from sinks.report_html import STYLE, linkage_body, provenance_text, report_body, report_page
 from sinks.store import ContactTotal, Store
@@ -108,7 +107,7 @@ def create_dashboard(settings: DashboardSettings) -> FastAPI:
             as_of,
             low=settings.suppress_low,
             high=settings.suppress_high,
-            provenance=figures_provenance(store),
+            provenance=store.figures_provenance(),
         )
 
     @app.get("/", response_class=HTMLResponse)
@@ -143,7 +142,7 @@ def create_dashboard(settings: DashboardSettings) -> FastAPI:
 
     @app.get("/fragment/provenance", response_class=PlainTextResponse)
     def provenance() -> str:
-        return provenance_text(figures_provenance(store)) if store.figures()[0] else ""
+        return provenance_text(store.figures_provenance()) if store.figures()[0] else ""
 
     @app.get("/report.csv")
     def csv_export() -> Response:

@@ -287,8 +287,7 @@ class Store:
             if values:
                 conn.execute(stmt, values)
             if provenance is not None:
-                conn.execute(figures_provenance.delete())
-                conn.execute(figures_provenance.insert(), _provenance_row(provenance))
+                _write_provenance(conn, provenance)
             stale = [
                 dict(zip(("i", "p", "d"), key, strict=True))
                 for key in conn.execute(select(*(figures.c[k] for k in keys)))
@@ -314,6 +313,11 @@ class Store:
             Figure(r.indicator, r.period, r.dimension, r.value, r.numerator, r.denominator)
             for r in rows
         ]
+
+    def record_provenance(self, provenance: Provenance) -> None:
+        """Replace the stored provenance alone (``replace_figures`` stores it with them)."""
+        with self.engine.begin() as conn:
+            _write_provenance(conn, provenance)
 
     def figures_provenance(self) -> Provenance | None:
         """When the stored figures were computed, from how many events reported up to when
@@ -439,11 +443,14 @@ class Store:
             return [ContactTotal(a, m, int(n)) for a, m, n in conn.execute(query)]
 
 
-def _provenance_row(provenance: Provenance) -> dict[str, Any]:
+def _write_provenance(conn: Connection, provenance: Provenance) -> None:
+    """The one stored provenance row, replaced within ``conn``'s transaction."""
     latest = provenance.latest_event
-    return {
+    row = {
         "id": 1,
         "computed_at": provenance.computed_at.isoformat(),
         "events": provenance.events,
         "latest_event": latest.isoformat() if latest else None,
     }
+    conn.execute(figures_provenance.delete())
+    conn.execute(figures_provenance.insert(), [row])

@@ -14,7 +14,7 @@ from plumbing.settings import DashboardSettings
 from schemas.metrics import ContactCount
 from sinks.board import Figure
 from sinks.dashboard import SECURITY_HEADERS, create_dashboard
-from sinks.provenance import Provenance, record_provenance
+from sinks.provenance import Provenance
 from sinks.store import Store
 
 AS_OF = dt.date(2013, 3, 31)
@@ -82,7 +82,7 @@ def test_every_view_says_when_and_from_what_the_figures_were_computed(tmp_path: 
     assert client.get("/fragment/provenance").text == ""  # no figures: nothing to say yet
     store.replace_figures(_plans(57), AS_OF)
     computed = dt.datetime(2013, 4, 2, 8, 15, tzinfo=dt.UTC)
-    record_provenance(store, Provenance(computed, 1_372, computed - dt.timedelta(minutes=3)))
+    store.record_provenance(Provenance(computed, 1_372, computed - dt.timedelta(minutes=3)))
     said = (
         "Figures computed 02 Apr 2013 08:15 UTC from 1,372 events, "
         "reported up to 02 Apr 2013 08:12 UTC."
