@@ -13,6 +13,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from console.kafka_out import Out
@@ -20,7 +21,7 @@ from plumbing.errors import ConsoleError
 from plumbing.settings import ConsoleSettings
 from producers.publisher import subject_key
 from schemas.childrens_services import LinkageDecision, ReviewVerdict
-from schemas.contracts import LINKAGE_DECISION
+from schemas.contracts import LINKAGE_DECISION, describe_errors
 from schemas.framing import Codec
 from sinks.identities import Identity, read_identities
 from sinks.reviews import ReviewQueue, review_queue
@@ -137,15 +138,18 @@ class Reviews:
             raise ReviewRefused("choose same person or not the same person")
         if not reason.strip():
             raise ReviewRefused("a reason is required: why the records are or are not one child")
-        return LinkageDecision.new(
-            (pair.record_id, pair.other_record_id),
-            VERDICTS[verdict],
-            user,
-            reason.strip(),
-            now,
-            self.settings.console_tenant,
-            self.settings.console_isa_id,
-        )
+        try:
+            return LinkageDecision.new(
+                (pair.record_id, pair.other_record_id),
+                VERDICTS[verdict],
+                user,
+                reason.strip(),
+                now,
+                self.settings.console_tenant,
+                self.settings.console_isa_id,
+            )
+        except ValidationError as exc:  # e.g. a reason longer than the contract allows
+            raise ReviewRefused(describe_errors(exc)) from None
 
     def publish(self, decision: LinkageDecision, secret: bytes) -> None:
         """Publish the decision on its topic (acknowledged)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from enum import StrEnum
-from typing import ClassVar, Self
+from typing import Annotated, ClassVar, Self
 
 from pydantic import Field, model_validator
 
@@ -29,6 +29,7 @@ from schemas.common import (
     SpecialCategoryCondition,
     Timestamp,
 )
+from schemas.limits import REASON_CHARS
 
 __all__ = [
     "Assessment",
@@ -254,7 +255,8 @@ class LinkageDecision(Envelope):
     verdict: ReviewVerdict
     decided_by: NonBlank
     """The reviewer's user id."""
-    reason: NonBlank
+    reason: Annotated[NonBlank, Field(max_length=REASON_CHARS)]
+    """At most ``schemas.limits.REASON_CHARS`` characters."""
 
     @classmethod
     def new(

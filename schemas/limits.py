@@ -3,7 +3,13 @@ at the edge what a column could not hold (``sinks.tables`` sizes its columns fro
 
 from __future__ import annotations
 
-__all__ = ["AGENCY_CHARS", "EVENT_TYPE_CHARS", "RECORD_KEY_CHARS", "UNBORN_DUE_WITHIN_DAYS"]
+__all__ = [
+    "AGENCY_CHARS",
+    "EVENT_TYPE_CHARS",
+    "REASON_CHARS",
+    "RECORD_KEY_CHARS",
+    "UNBORN_DUE_WITHIN_DAYS",
+]
 
 AGENCY_CHARS = 32
 """An agency's name (``facts.agency``, ``contact_counts.agency``)."""
@@ -14,6 +20,10 @@ EVENT_TYPE_CHARS = 64
 RECORD_KEY_CHARS = 120
 """An agency's record key, ``<AGENCY>:<agency_record_id>`` (``facts.record_key``): the
 contract refuses an ``agency_record_id`` that would make it longer."""
+
+REASON_CHARS = 2_000
+"""A reviewer's stated reason (``LinkageDecision.reason``, ``linkage_decisions.reason``): a few
+sentences, not a case file; anything longer is refused rather than stored."""
 
 UNBORN_DUE_WITHIN_DAYS = 305
 """An expected date of delivery further ahead than this (about ten months: a pregnancy is

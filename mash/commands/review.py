@@ -13,15 +13,13 @@ import typer
 
 from mash.commands.settings import load_settings
 from mash.console import console
-from plumbing.settings import PublisherSettings, SinkSettings
+from plumbing.errors import UsageError
+from plumbing.settings import ConsoleSettings, PublisherSettings, SinkSettings
+from schemas.limits import REASON_CHARS
 
-__all__ = ["BAD_INPUT", "review_app"]
+__all__ = ["review_app"]
 
 review_app = typer.Typer(help="Possible matches for a reviewer to decide.", no_args_is_help=True)
-
-BAD_INPUT = 3
-"""`mash review decide`'s exit code for input it refuses (unknown records, no reason, no
-verdict): nothing was published."""
 
 
 def _age(since: dt.datetime, now: dt.datetime) -> str:
@@ -62,11 +60,6 @@ def review_list(
     console.print(f"{queue.size} pairs waiting; the oldest for {oldest}")
 
 
-def _refuse(message: str) -> typer.Exit:
-    console.print(f"[red]error:[/red] {message}")
-    return typer.Exit(BAD_INPUT)
-
-
 @review_app.command("decide")
 def review_decide(
     record: Annotated[str, typer.Argument(help="A linkage record id")],
@@ -79,40 +72,50 @@ def review_decide(
     reason: Annotated[str, typer.Option(help="Why (stored with the decision, never logged)")] = "",
     by: Annotated[str | None, typer.Option(help="The reviewer's user id (default: $USER)")] = None,
 ) -> None:
-    """Publish a reviewer's decision on a pair of records, as children's services."""
+    """Publish a reviewer's decision on a pair of records, as children's services (the
+    console's tenant and information sharing agreement); refused input exits 2, nothing sent."""
     import getpass
 
     from schemas.childrens_services import LinkageDecision, ReviewVerdict
-    from simulation.havering import ISA_ID, TENANT
 
     chosen = [v for v, on in zip(ReviewVerdict, (same, not_same, withdraw), strict=True) if on]
     if len(chosen) != 1:
-        raise _refuse("give exactly one of --same, --not-same, --withdraw")
-    if not reason.strip():
-        raise _refuse("--reason is required (why the records are or are not one child)")
+        raise UsageError("give exactly one of --same, --not-same, --withdraw")
+    _check_reason(reason)
     if record == other:
-        raise _refuse("the two record ids are the same record")
-    unknown = _unknown_records(record, other)
+        raise UsageError("the two record ids are the same record")
+    settings = load_settings(ConsoleSettings)
+    unknown = _unknown_records(settings, record, other)
     if unknown:
-        raise _refuse(f"no linked record {', '.join(unknown)} (ids as in `mash review list`)")
+        raise UsageError(f"no linked record {', '.join(unknown)} (ids as in `mash review list`)")
     decision = LinkageDecision.new(
         (record, other),
         chosen[0],
         by or getpass.getuser(),
-        reason,
+        reason.strip(),
         dt.datetime.now(dt.UTC),
-        TENANT,
-        ISA_ID,
+        settings.console_tenant,
+        settings.console_isa_id,
     )
     _publish(decision)
     console.print(f"published decision {decision.event_id}: {record} {other} {chosen[0].value}")
 
 
-def _unknown_records(*ids: str) -> list[str]:
+def _check_reason(reason: str) -> None:
+    if not reason.strip():
+        raise UsageError("--reason is required (why the records are or are not one child)")
+    if len(reason.strip()) > REASON_CHARS:
+        raise UsageError(
+            f"--reason is {len(reason.strip()):,} characters; at most {REASON_CHARS:,} "
+            "(a few sentences: the case notes stay in the case system)"
+        )
+
+
+def _unknown_records(settings: SinkSettings, *ids: str) -> list[str]:
     from sinks.reviews import known_records
     from sinks.store import Store
 
-    store = Store(load_settings(SinkSettings).database)
+    store = Store(settings.database)
     try:
         known = known_records(store, ids)
     finally:

@@ -213,6 +213,7 @@ def test_every_command_has_an_example_and_readable_placeholders(
         (["a", "b", "--same"], "--reason is required"),
         (["a", "b", "--same", "--not-same", "--reason", "r"], "exactly one of"),
         (["a", "zz", "--withdraw", "--reason", "r"], "no linked record zz"),
+        (["a", "b", "--same", "--reason", "x" * 2_001], "--reason is 2,001 characters"),
     ],
 )
 def test_review_decide_refuses_bad_input_before_publishing(
@@ -235,8 +236,9 @@ def test_review_decide_refuses_bad_input_before_publishing(
         check=False,
         timeout=60,
     )
-    assert done.returncode == 3, done.stdout + done.stderr
-    assert says in done.stdout and len(done.stdout.strip().splitlines()) == 1
+    assert done.returncode == 2, done.stdout + done.stderr  # usage: nothing was published
+    said = (done.stdout + done.stderr).strip().splitlines()
+    assert len(said) == 1 and says in said[0], said
 
 
 def test_the_worker_names_its_log_file(tmp_path: Path, busy_port: int) -> None:

@@ -12,6 +12,7 @@ from console.review import agreements, is_twins_guard
 from schemas.childrens_services import LinkageDecision, ReviewVerdict
 from schemas.framing import decode
 from schemas.hub import Link, LinkOutcomeKind, PossibleMatch
+from schemas.limits import REASON_CHARS
 from sinks.identities import upsert_identities
 from sinks.reviews import store_decisions, store_possible_matches
 from tests.unit.console.conftest import KEY, NOW, SCRIPT, Hub, csrf_of, identity, sign_in
@@ -105,6 +106,9 @@ def test_a_verdict_needs_a_reason_and_the_token_and_is_published(hub: Hub) -> No
     token = csrf_of(client.get(PAIR).text)
     response = client.post(PAIR, data={"csrf": token, "verdict": "same", "reason": " "})
     assert response.status_code == 400 and "a reason is required" in response.text
+    too_long = {"csrf": token, "verdict": "same", "reason": "x" * (REASON_CHARS + 1)}
+    response = client.post(PAIR, data=too_long)
+    assert response.status_code == 400 and "reason" in response.text
     response = client.post(PAIR, data={"verdict": "same", "reason": "same NHS letter"})
     assert response.status_code == 403
     assert _decisions(hub) == []
