@@ -217,28 +217,36 @@ def test_every_command_has_an_example_and_readable_placeholders(
     ],
 )
 def test_review_decide_refuses_bad_input_before_publishing(
-    args: list[str], says: str, tmp_path: os.PathLike[str]
+    args: list[str], says: str, tmp_path: Path
 ) -> None:
+    done = _mash(tmp_path, "review", "decide", *args, **_two_linked_records(tmp_path))
+    assert done.returncode == 2, done.stdout + done.stderr  # usage: nothing was published
+    said = (done.stdout + done.stderr).strip().splitlines()
+    assert len(said) == 1 and says in said[0], said
+
+
+def test_review_decide_with_no_broker_says_so_in_one_line(tmp_path: Path, free_port: int) -> None:
+    env = {
+        **_two_linked_records(tmp_path),
+        "MASH_KAFKA_BOOTSTRAP": f"127.0.0.1:{free_port}",
+        "MASH_CONNECT_TIMEOUT_S": "1",
+    }
+    done = _mash(tmp_path, "review", "decide", "a", "b", "--same", "--reason", "GP letter", **env)
+    assert done.returncode == EXIT_UNAVAILABLE, done.stdout + done.stderr
+    said = (done.stdout + done.stderr).strip().splitlines()
+    assert len(said) == 1 and f"no Kafka at 127.0.0.1:{free_port}" in said[0], said
+
+
+def _two_linked_records(tmp_path: Path) -> dict[str, str]:
+    """A database whose links table knows records ``a`` and ``b``; its URL as the env."""
     from schemas.hub import Link, LinkOutcomeKind
-    from sinks.store import Store
 
     url = f"sqlite:///{tmp_path}/hub.db"
     store = Store(url)
     link = dict(event_id="e", event_type="t", outcome=LinkOutcomeKind.NEW_PERSON, weight=0.0)
     store.upsert_links([Link(record_id=r, person_id=r, explanation="", **link) for r in "ab"])  # type: ignore[arg-type]
     store.close()
-    env = {**os.environ, "MASH_HOME": str(tmp_path), "MASH_DATABASE_URL": url, "COLUMNS": "200"}
-    done = subprocess.run(
-        [sys.executable, "-m", "mash.cli", "review", "decide", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
-    assert done.returncode == 2, done.stdout + done.stderr  # usage: nothing was published
-    said = (done.stdout + done.stderr).strip().splitlines()
-    assert len(said) == 1 and says in said[0], said
+    return {"MASH_DATABASE_URL": url, "COLUMNS": "200"}
 
 
 def test_the_worker_names_its_log_file(tmp_path: Path, busy_port: int) -> None:
