@@ -50,6 +50,22 @@ def test_disabling_a_user_ends_their_session(hub: Hub) -> None:
     assert client.get("/queue").status_code == 303
 
 
+def test_a_role_changed_mid_session_applies_at_the_next_request(hub: Hub) -> None:
+    from sqlalchemy import update
+
+    from sinks.tables import console_users
+
+    client = hub.client()
+    sign_in(client, "analyst")
+    assert client.get("/queue").status_code == 200
+    with hub.store.engine.begin() as conn:  # an administrator makes the analyst a board user
+        conn.execute(
+            update(console_users).where(console_users.c.name == "analyst").values(role="board")
+        )
+    assert client.get("/queue").status_code == 403
+    assert client.get("/board").status_code == 200
+
+
 def test_a_post_without_the_sessions_csrf_token_is_refused(hub: Hub) -> None:
     client = hub.client()
     sign_in(client, "analyst")
