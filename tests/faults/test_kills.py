@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -18,9 +16,15 @@ from plumbing.kafka import consumer_lag
 from plumbing.settings import WorkerSettings
 from schemas.common import record_key
 from schemas.contracts import AGENCY_CONTRACTS
-from sinks.store import Store
 from tests.conftest import SecuredBroker
-from tests.faults.checks import BOUND_S, EVENTS, nothing_lost_nothing_twice
+from tests.faults.checks import (
+    BOUND_S,
+    EVENTS,
+    facts,
+    fault_env,
+    nothing_lost_nothing_twice,
+    wait_for,
+)
 from tests.integration.hub import admin, settings_from
 from tests.integration.test_hub import publish, stream
 
@@ -33,29 +37,10 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def _wait(condition: Any, worker: subprocess.Popen[bytes], what: str) -> None:
-    deadline = time.monotonic() + BOUND_S
-    while not condition():
-        assert worker.poll() is None, f"the worker died waiting for {what}"
-        assert time.monotonic() < deadline, f"no {what} within {BOUND_S:.0f} s"
-        time.sleep(0.02)
-
-
-def _facts(settings: WorkerSettings) -> int:
-    """How many facts the sinks have committed to the database (0 before its tables)."""
-    store = Store(settings.database)
-    try:
-        return len(store.facts())
-    except Exception:  # the tables are not there yet
-        return 0
-    finally:
-        store.close()
-
-
 def test_kill_9_of_the_sinks_mid_transaction_is_restarted_and_the_database_ends_complete(
     hub_env: dict[str, str], tmp_path: Path
 ) -> None:
-    env = {**hub_env, "MASH_DATABASE_URL": f"sqlite:///{tmp_path / 'hub.db'}"}
+    env = fault_env(hub_env, f"sqlite:///{tmp_path / 'hub.db'}")
     settings = settings_from(env, WorkerSettings)
     events = stream(EVENTS)
     with worker_process(env, tmp_path / "worker.log") as worker:
@@ -63,11 +48,11 @@ def test_kill_9_of_the_sinks_mid_transaction_is_restarted_and_the_database_ends_
         (sinks,) = _children(worker.pid)
         publish(settings, events)
         # mid-transaction: the sinks have written some batches and have more to write
-        _wait(lambda: _facts(settings) > 0, worker, "a first batch stored")
-        stored = _facts(settings)
+        wait_for(lambda: facts(settings) > 0, worker, "a first batch stored")
+        stored = facts(settings)
         os.kill(sinks, signal.SIGKILL)
         killed = time.monotonic()
-        _wait(lambda: _children(worker.pid) not in ([], [sinks]), worker, "the sinks restarted")
+        wait_for(lambda: _children(worker.pid) not in ([], [sinks]), worker, "the sinks restarted")
         restarted = time.monotonic() - killed
         wait_until_drained(settings, len(events), worker, timeout_s=BOUND_S)
         print(
@@ -85,14 +70,14 @@ def test_sigkill_of_the_broker_mid_stream_started_10_s_later_loses_nothing(
     broker = kafka_broker.local
     if broker is None:
         pytest.skip("MASH_KAFKA_BOOTSTRAP names an external broker, which this test cannot kill")
-    env = {**hub_env, "MASH_DATABASE_URL": f"sqlite:///{tmp_path / 'hub.db'}"}
+    env = fault_env(hub_env, f"sqlite:///{tmp_path / 'hub.db'}")
     settings = settings_from(env, WorkerSettings)
     events = stream(EVENTS)
     inputs = [settings.topic(c.topic) for c in AGENCY_CONTRACTS]
     with worker_process(env, tmp_path / "worker.log") as worker:
         wait_until_ready(settings, worker)
         publish(settings, events)
-        _wait(
+        wait_for(
             lambda: consumer_lag(admin(settings), settings.app_id, inputs) < EVENTS * 0.9,
             worker,
             "a tenth of the events taken in",
