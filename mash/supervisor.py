@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 
 from plumbing.logs import forward_lines, get_logger
 from plumbing.ports import require_free_port
@@ -17,6 +18,9 @@ from streams.app import run_streams
 __all__ = ["run_worker"]
 
 log = get_logger(__name__)
+
+HEALTHY_S = 60.0
+"""Sinks that ran this long before they exited are restarted after the shortest pause."""
 
 
 def run_worker(settings: WorkerSettings) -> None:
@@ -48,11 +52,13 @@ class _Sinks:
             self.env.pop("MASH_LOG_FILE", None)
             self.env["MASH_LOG_FORMAT"] = "json"
         self.pause_s = 1.0
+        self.started = time.monotonic()
         self.stopped = threading.Event()
         self.process = self._start()
         threading.Thread(target=self._watch, name="sinks-watch", daemon=True).start()
 
     def _start(self) -> subprocess.Popen[bytes]:
+        self.started = time.monotonic()
         output = subprocess.PIPE if self.forward else None
         process = subprocess.Popen(
             [sys.executable, "-m", "mash.cli", "worker"],
@@ -72,6 +78,8 @@ class _Sinks:
         while not self.stopped.wait(1.0):
             if self.process.poll() is None:
                 continue
+            if time.monotonic() - self.started > HEALTHY_S:  # a new failure, not the same one
+                self.pause_s = 1.0
             log.error("sinks.exited", status=self.process.returncode, restart_in_s=self.pause_s)
             if self.stopped.wait(self.pause_s):
                 return

@@ -137,6 +137,9 @@ class PublisherSettings(CommonSettings):
     rejects_dir: Path | None = None
     """Where rejected rows are written; default ``<home>/rejects``."""
     clock_skew_s: float = 300.0
+    publish_wait_s: float = 180.0
+    """How long a record may wait for Kafka (lost mid-file) before the publish gives up and
+    names the lines that were not sent."""
 
     @property
     def rejects_path(self) -> Path:
@@ -154,6 +157,9 @@ class SinkSettings(CommonSettings):
     suppress_low: int = 1
     suppress_high: int = 5
     """Counts from ``suppress_low`` to ``suppress_high`` are shown to the board as "c"."""
+    database_wait_s: float = 120.0
+    """How long the sinks wait for an unavailable database, writing the same batch again,
+    before they stop (and their worker starts them again)."""
     db_role_prefix: str = "mash"
     """Names of the database roles `mash db roles` creates: ``<prefix>_sinks``,
     ``<prefix>_board``, ``<prefix>_console``."""

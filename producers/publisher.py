@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from kafka import KafkaProducer
+from kafka.errors import KafkaTimeoutError
 from pydantic import ValidationError
 
 from plumbing.errors import PublishError
@@ -34,6 +35,25 @@ __all__ = [
 ]
 
 log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Unsent:
+    """A record Kafka did not acknowledge: the line of its row (None: a dead letter)."""
+
+    line: int | None
+    error: BaseException
+
+
+def _ranges(*lines: int) -> str:
+    """Line numbers as ranges: ``3-5, 9``."""
+    spans: list[list[int]] = []
+    for line in lines:
+        if spans and line == spans[-1][1] + 1:
+            spans[-1][1] = line
+        else:
+            spans.append([line, line])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
 
 
 @dataclass
@@ -116,6 +136,11 @@ class Publisher:
                 linger_ms=20,
                 batch_size=256 * 1024,
                 max_in_flight_requests_per_connection=5,
+                # Kafka lost mid-file: wait and retry (reconnecting every 5 s at most) within
+                # a bound, then fail the records still waiting, which the report names
+                delivery_timeout_ms=int(settings.publish_wait_s * 1000),
+                max_block_ms=int(settings.publish_wait_s * 1000),
+                reconnect_backoff_max_ms=5000,
             )
         self.producer = self.producers[principal]
         return self.producer
@@ -128,12 +153,12 @@ class Publisher:
         settings = self.settings.as_principal(agency_principal(adapter.contract.topic))
         require_topics(settings, [topic])
         producer = self._use(settings)
-        failures: list[BaseException] = []
+        failures: list[Unsent] = []
         value = self.codec.encode(adapter.contract, record, topic)
         self._send(topic, subject_key(record, self.key_secret), value, failures)
-        producer.flush(timeout=60)
+        producer.flush(timeout=self.settings.publish_wait_s + 30)
         if failures:
-            raise PublishError(f"the record was not acknowledged by Kafka: {failures[0]!r}")
+            raise PublishError(f"the record was not acknowledged by Kafka: {failures[0].error!r}")
         log.info("publish.record", event_type=record.event_type, event_id=str(record.event_id))
 
     def publish_file(
@@ -152,15 +177,11 @@ class Publisher:
         require_topics(settings, [topic, settings.deadletter_topic])
         producer = self._use(settings)
         report = PublishReport(agency, path)
-        failures: list[BaseException] = []  # this file's: the publisher outlives it
+        failures: list[Unsent] = []  # this file's: the publisher outlives it
         started = time.perf_counter()
         self._send_rows(report, adapter, topic, on_row, failures)
-        producer.flush(timeout=60)
+        self._flush(producer, report, failures)
         report.seconds = time.perf_counter() - started
-        if failures:
-            raise PublishError(
-                f"{len(failures)} records were not acknowledged by Kafka: {failures[0]!r}"
-            )
         if report.rejected:
             report.rejects_file = write_rejects(report.rejected, path, self.settings.rejects_path)
         log.info(
@@ -173,13 +194,34 @@ class Publisher:
         )
         return report
 
+    def _flush(
+        self, producer: KafkaProducer, report: PublishReport, failures: list[Unsent]
+    ) -> None:
+        """Wait for Kafka to take every record (each waits at most ``publish_wait_s``); raise
+        `PublishError` naming the lines it did not take, if any."""
+        try:
+            producer.flush(timeout=self.settings.publish_wait_s + 30)
+        except KafkaTimeoutError as exc:
+            first, last = report.lines or (0, 0)
+            raise PublishError(
+                f"Kafka did not answer within {self.settings.publish_wait_s + 30:.0f} s: "
+                f"lines {first}-{last} may not have been sent"
+            ) from exc
+        if failures:
+            lines = sorted({f.line for f in failures if f.line is not None})
+            raise PublishError(
+                f"{len(failures)} records were not acknowledged by Kafka "
+                f"({failures[0].error!r}): lines not sent: {_ranges(*lines) or 'none'}; "
+                "every other line was sent"
+            )
+
     def _send_rows(
         self,
         report: PublishReport,
         adapter: AgencyAdapter,
         topic: str,
         on_row: Callable[[int], None],
-        failures: list[BaseException],
+        failures: list[Unsent],
     ) -> None:
         clock = ValidationClock(skew=dt.timedelta(seconds=self.settings.clock_skew_s))
         pending = 0
@@ -193,7 +235,8 @@ class Publisher:
                 self._reject(report, rejection, failures)
             else:
                 value = self.codec.encode(adapter.contract, record, topic)
-                self._send(topic, subject_key(record, self.key_secret), value, failures)
+                key = subject_key(record, self.key_secret)
+                self._send(topic, key, value, failures, line=row.line)
                 report.published += 1
             pending += 1
             if pending == 256:  # progress in steps: a callback per row costs more than the row
@@ -206,16 +249,15 @@ class Publisher:
         topic: str,
         key: bytes | None,
         value: bytes,
-        failures: list[BaseException],
+        failures: list[Unsent],
         headers: list[tuple[str, bytes]] | None = None,
+        line: int | None = None,
     ) -> None:
         assert self.producer is not None, "publish_file chooses the producer"
         future = self.producer.send(topic, key=key, value=value, headers=headers or [])
-        future.add_errback(failures.append)
+        future.add_errback(lambda error: failures.append(Unsent(line, error)))
 
-    def _reject(
-        self, report: PublishReport, rejection: Rejection, failures: list[BaseException]
-    ) -> None:
+    def _reject(self, report: PublishReport, rejection: Rejection, failures: list[Unsent]) -> None:
         report.rejected.append(rejection)
         log.debug(  # the terminal and the rejects file tell the user; the log would repeat it
             "publish.rejected",

@@ -127,10 +127,11 @@ def linkage_quality(store: Store, now: dt.datetime, days: int = 7) -> LinkageQua
         sizes = [int(n) for (n,) in conn.execute(_person_sizes())]
         explanations = Counter(e for (e,) in conn.execute(select(links.c.explanation)))
         since = (now.date() - dt.timedelta(days=days - 1)).isoformat()
-        per_day = conn.execute(
-            select(audit.c.decision, func.substr(audit.c.at, 1, 10), func.count())
+        day = func.substr(audit.c.at, 1, 10).label("day")  # grouped by its label: PostgreSQL
+        per_day = conn.execute(  # does not take two bound substr() calls for one expression
+            select(audit.c.decision, day, func.count())
             .where(audit.c.decision.in_(("merged", "split")), audit.c.at >= since)
-            .group_by(audit.c.decision, func.substr(audit.c.at, 1, 10))
+            .group_by(audit.c.decision, day)
         ).all()
     return LinkageQuality(
         at=now,

@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message
+from sqlalchemy.exc import DBAPIError
 
 from plumbing.errors import ContractError, SinkError
 from plumbing.kafka import Record, confluent_config, credentials, require_topics
@@ -55,6 +56,7 @@ from sinks.metrics import refresh_figures
 from sinks.quarantine import Quarantine, Quarantines, isolate
 from sinks.reviews import store_decisions, store_possible_matches
 from sinks.store import EpisodeChange, Store
+from sinks.waiting import patiently
 
 __all__ = [
     "PARENT_PID",
@@ -133,6 +135,7 @@ class Sinks:
         self.codec = codec
         self.quarantine = quarantine
         self.store = store
+        self.wait_s = settings.database_wait_s
         self.audit_key = audit_key(settings)
         self.refused_audit = 0
         """Audit records refused by ``admit`` (forged, or out of their chain's order)."""
@@ -152,8 +155,15 @@ class Sinks:
         A record that cannot be decoded or stored is quarantined, and the rest are written."""
         moved = False
         for topic, batch in records.items():
-            moved |= isolate(self.writers[topic], batch, self.quarantine)
+            moved |= isolate(self._waiting(self.writers[topic], topic), batch, self.quarantine)
         return moved
+
+    def _waiting(
+        self, write: Callable[[Sequence[Any]], bool], topic: str
+    ) -> Callable[[Sequence[Any]], bool]:
+        """``write``, waiting for the database while it is unavailable (the same records
+        written again: every write is an idempotent upsert)."""
+        return lambda batch: patiently(lambda: write(batch), self.wait_s, topic)
 
     def _decoded(self, batch: Sequence[Record], packed: bool = False) -> list[Any]:
         """Each record's value decoded (a packed one: each of its events).
@@ -289,6 +299,12 @@ def _die_with_parent() -> None:
         raise SystemExit(0)
 
 
+def _refresh(store: Store, settings: WorkerSettings) -> None:
+    """Recompute the board's figures and the linkage quality summary."""
+    refresh_figures(store, settings.as_of)
+    refresh_linkage_quality(store, dt.datetime.now(dt.UTC))
+
+
 def run_sinks(settings: WorkerSettings, stop: threading.Event | None = None) -> None:
     """Consume the streams' outputs into the database until stopped (SIGTERM/SIGINT or
     ``stop``); the figures are recomputed after changes, within a tenth of the time."""
@@ -330,11 +346,11 @@ def run_sinks(settings: WorkerSettings, stop: threading.Event | None = None) -> 
                     log.warning("sinks.commit_failed", reason=str(exc))
             if changes.due(time.monotonic()):
                 started = time.monotonic()
-                refresh_figures(store, settings.as_of)
-                refresh_linkage_quality(store, dt.datetime.now(dt.UTC))
+                patiently(lambda: _refresh(store, settings), settings.database_wait_s, "figures")
                 changes.took(time.monotonic() - started)
-    except SinkError as exc:  # the worker restarts the sinks, which read the batch again
-        log.error("sinks.failed", reason=str(exc))
+    except (SinkError, DBAPIError) as exc:  # the worker restarts them; they read it again
+        reason = type(exc.orig).__name__ if isinstance(exc, DBAPIError) else str(exc)
+        log.error("sinks.failed", reason=reason)  # a database error's text holds data
         raise SystemExit(1) from None
     finally:
         consumer.close()

@@ -105,6 +105,15 @@ def test_an_unacknowledged_record_fails_its_own_file_not_the_next(
     assert len(producer.sent) == 60
 
 
+def test_rows_kafka_did_not_take_are_named_by_line(
+    producer: StandInProducer, tmp_path: Path
+) -> None:
+    (export,) = _exports(tmp_path, 1)
+    producer.unacknowledged = 3  # the first three rows: lines 2 to 4 (line 1 is the header)
+    with pytest.raises(PublishError, match=r"lines not sent: 2-4; every other line was sent$"):
+        Publisher(_settings(tmp_path)).publish_file("police", export)
+
+
 def test_rejected_rows_are_counted_per_file(producer: StandInProducer, tmp_path: Path) -> None:
     bad = write_sample("police", tmp_path / "bad.csv", 20, 7, START, END, invalid=3).path
     (good,) = _exports(tmp_path, 1)

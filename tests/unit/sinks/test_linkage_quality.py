@@ -1,4 +1,4 @@
-"""The manager's linkage figures, from links and audit records stored in a real SQLite store."""
+"""The manager's linkage figures, from links and audit records stored in a real database."""
 
 from __future__ import annotations
 
@@ -48,8 +48,10 @@ def _audit(seq: int, decision: str, at: str) -> AuditRecord:
     return AuditRecord("linkage", seq, decision, f"e{seq}", at, {}, "", "")
 
 
-def test_figures_count_persons_methods_merges_and_the_queue(tmp_path: Path) -> None:
-    store = Store(f"sqlite:///{tmp_path / 'hub.db'}")
+def test_figures_count_persons_methods_merges_and_the_queue(database_url: str) -> None:
+    """On SQLite and on PostgreSQL (which refused the per-day query once: a fault case found
+    the sinks stopping on it)."""
+    store = Store(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
     alone = "no candidate above the link threshold"
     store.upsert_links(
         [
