@@ -115,7 +115,7 @@ class Stack:
 
 @pytest.fixture
 def stack(hub_env: dict[str, str]) -> Iterator[Stack]:
-    """The worker with the events processed, the console served, users of every role."""
+    """The worker with the events processed, the console served, an analyst and a reviewer."""
     settings = settings_from(hub_env, WorkerSettings)
     events = _events(dt.datetime.now(dt.UTC))
     home = Path(hub_env["MASH_HOME"])
