@@ -11,7 +11,8 @@ altered, deleted, inserted or reordered record, and a truncated tail. Kafka unre
 page is refused (`ConsoleUnavailable`), never shown unlogged.
 
 The chain resumes from the database copy's last record: a record the broker took whose copy
-was not written (a crash between the two) is re-chained at the same position, and on the topic
+was not written (a crash between the two, or SQLite locked by a sinks write for longer than
+its timeout, which the console retries) is re-chained at the same position, and on the topic
 the later record of a position supersedes, as for a restarted worker (`sinks.audit`).
 """
 
@@ -25,16 +26,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from console.kafka_out import Out
 from console.users import User
 from plumbing.errors import ConsoleError
+from plumbing.logs import get_logger
 from schemas.audit import GENESIS, AuditChain, AuditEntry, Decision, Verdict, verify
 from sinks.store import Store
 from sinks.tables import console_access
 
 __all__ = ["CHAIN", "Access", "AccessLog"]
+
+log = get_logger(__name__)
 
 CHAIN = "console"
 
@@ -93,6 +97,9 @@ class AccessLog:
                 try:
                     return self._append(entry, user.name, person_id)
                 except IntegrityError:
+                    continue
+                except OperationalError as exc:  # SQLite: a sinks write held the lock too long
+                    log.warning("console.access_log_busy", error=type(exc.orig).__name__)
                     continue
         raise ConsoleError("the access log is busy: the view was not shown")
 

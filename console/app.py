@@ -1,7 +1,8 @@
 """The console's web app: security headers, sign-in and sign-out, and the error pages.
 
-Pages are rendered by Jinja2 with autoescaping; the stylesheet is a static file, there is no
-script, and the CSP allows nothing but the console itself.
+Pages are rendered by Jinja2 with autoescaping; the stylesheet and the one script (the queue's
+refresh) are static files, nothing is inline, and the CSP allows nothing but the console
+itself.
 """
 
 from __future__ import annotations
@@ -238,6 +239,11 @@ def _add_sign_in(app: FastAPI, console: Console) -> None:
     @app.get("/static/console.css")
     def stylesheet(viewer: Viewer = allow(public=True)) -> Response:
         return Response((_HERE / "static" / "console.css").read_text(), media_type="text/css")
+
+    @app.get("/static/queue.js")
+    def queue_script(viewer: Viewer = allow(public=True)) -> Response:
+        script = (_HERE / "static" / "queue.js").read_text()
+        return Response(script, media_type="text/javascript")
 
     @app.get("/healthz")
     def health(viewer: Viewer = allow(public=True)) -> dict[str, str]:

@@ -24,6 +24,7 @@ from plumbing.settings import ConsoleSettings
 
 __all__ = [
     "COOKIE",
+    "REFRESH",
     "Allowed",
     "BadForm",
     "Forbidden",
@@ -35,6 +36,8 @@ __all__ = [
 ]
 
 COOKIE = "mash_console"
+REFRESH = "X-Console-Refresh"
+"""Header of a page's own refresh (``static/queue.js``): it does not keep the session alive."""
 
 
 class NotSignedIn(Exception):
@@ -77,7 +80,7 @@ class Guard:
         present (authoritative: naming no enabled user, nobody is signed in), else from the
         cookie."""
         cookie = request.cookies.get(COOKIE)
-        session = self.sessions.get(cookie)
+        session = self.sessions.get(cookie, touch=REFRESH not in request.headers)
         named = self._proxied_name(request)
         if named is not None:
             user = self.users.get(named)

@@ -38,9 +38,11 @@ def _add_casework(app: FastAPI, console: Console) -> None:
     screens = console.screens
 
     @app.get("/queue")
-    def queue(viewer: Viewer = allow(*STAFF), rag: str = "", agency: str = "") -> Response:
+    def queue(
+        viewer: Viewer = allow(*STAFF), rag: str = "", agency: str = "", tenant: str = ""
+    ) -> Response:
         now = console.now()
-        rows = screens.queue(now, rag or None, agency or None)
+        rows = screens.queue(now, rag or None, agency or None, tenant or None)
         alerts = read_alerts(console.store, [r.episode_id for r in rows])  # open episodes'
         alerted: dict[str, str] = {}
         for a in alerts:  # latest first: a breach outranks the warning before it
@@ -58,6 +60,9 @@ def _add_casework(app: FastAPI, console: Console) -> None:
             rag=rag,
             agency=agency,
             agencies=screens.agencies(),
+            tenant=tenant,
+            tenants=screens.tenants(),
+            refresh_s=console.settings.console_queue_refresh_s,
         )
 
     @app.get("/api/queue")

@@ -30,6 +30,7 @@ class QueueRow:
     breached: bool
     agencies: tuple[str, ...]
     opened_at: dt.datetime
+    tenants: tuple[str, ...] = ()
 
     def left(self, now: dt.datetime) -> str:
         """Time left on the RAG clock, or how long ago it breached."""
@@ -82,9 +83,14 @@ class Screens:
         self.engine = store.engine
 
     def queue(
-        self, now: dt.datetime, rag: str | None = None, agency: str | None = None
+        self,
+        now: dt.datetime,
+        rag: str | None = None,
+        agency: str | None = None,
+        tenant: str | None = None,
     ) -> list[QueueRow]:
-        """Open (undecided) episodes, breached first, then by time left; filtered."""
+        """Open (undecided) episodes, breached first, then by time left; filtered by RAG
+        rating, notifying agency and tenant (an episode's records' tenants)."""
         rows = [
             QueueRow(
                 s.episode_id,
@@ -94,11 +100,13 @@ class Screens:
                 s.breached or (s.due_at is not None and s.due_at <= now),
                 s.agencies,
                 s.opened_at,
+                s.tenants,
             )
             for s in self._snapshots()
             if s.decided_at is None
             and (rag is None or s.rag_rating == rag)
             and (agency is None or agency in s.agencies)
+            and (tenant is None or tenant in s.tenants)
         ]
         far = dt.datetime.max.replace(tzinfo=dt.UTC)
         return sorted(rows, key=lambda r: (not r.breached, r.due_at or far, r.episode_id))
@@ -150,6 +158,10 @@ class Screens:
     def agencies(self) -> list[str]:
         """Every agency on an open episode (the queue's filter)."""
         return sorted({a for s in self._snapshots() if s.decided_at is None for a in s.agencies})
+
+    def tenants(self) -> list[str]:
+        """Every tenant on an open episode (the queue's filter)."""
+        return sorted({t for s in self._snapshots() if s.decided_at is None for t in s.tenants})
 
     def _snapshots(self) -> list[EpisodeSnapshot]:
         with self.engine.connect() as conn:

@@ -61,14 +61,15 @@ class Sessions:
             self._live[_digest(session_id)] = session
         return session_id, session
 
-    def get(self, session_id: str | None) -> Session | None:
-        """The live session of that id, touched; None if unknown or idle too long."""
+    def get(self, session_id: str | None, touch: bool = True) -> Session | None:
+        """The live session of that id, touched unless ``touch`` is false (a page refreshing
+        itself is no use of the console); None if unknown or idle too long."""
         if not session_id:
             return None
         with self._lock:
             self._expire()
             session = self._live.get(_digest(session_id))
-            if session is not None:
+            if session is not None and touch:
                 session.seen = self.clock()
             return session
 

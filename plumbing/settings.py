@@ -197,6 +197,9 @@ class ConsoleSettings(SinkSettings):
     console_port: int = 8090
     console_idle_timeout_s: float = 900.0
     """A session unused this long is ended; the user signs in again."""
+    console_queue_refresh_s: float = 10.0
+    """How often the analysts' queue page fetches itself again (keeping its filters); its
+    fetches do not count as use of the session, so an idle console still signs out."""
     console_secure_cookies: bool = False
     """Mark the session cookie Secure: set it whenever the console is served over TLS (by
     itself or behind a TLS-terminating proxy)."""

@@ -80,3 +80,5 @@ class EpisodeSnapshot(BaseModel):
     research_responses: int = 0
     breached: bool = False
     version: int = 0
+    tenants: tuple[str, ...] = ()
+    """The tenants of the episode's records (each agency event names its tenant), sorted."""

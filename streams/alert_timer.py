@@ -10,9 +10,10 @@ import faust
 
 from plumbing.logs import get_logger
 from plumbing.settings import WorkerSettings
-from schemas.contracts import ALERT
+from schemas.contracts import ALERT, IDENTITIES
 from schemas.framing import encode
 from streams.alerts import due_alerts
+from streams.faust_internals import owns_restored
 from streams.linkage_agent import Linkage
 from streams.outputs import Output
 
@@ -22,11 +23,14 @@ log = get_logger(__name__)
 
 
 class AlertTimer:
-    """Raises the alerts due on the episodes the linkage stage holds (none while it holds
-    no state: another worker owns linkage, or it is restoring)."""
+    """Raises the alerts due on the episodes the linkage stage holds (none while another
+    worker owns linkage, or while it is restoring)."""
 
     def __init__(self, app: faust.App, settings: WorkerSettings, linkage: Linkage) -> None:
+        self.app = app
         self.settings = settings
+        self.topic = settings.topic(IDENTITIES)
+        """Linkage's input topic: the worker holding its partition holds the linkage state."""
         self.linkage = linkage
         self.alerts = Output(app, settings.topic(ALERT.topic))
         self.warning = dt.timedelta(minutes=settings.rag_warning_min)
@@ -34,8 +38,11 @@ class AlertTimer:
         """Alert ids sent by this worker (after a restart some are sent again: same key)."""
 
     async def tick(self) -> int:
-        """Publish the alerts due now; how many."""
+        """Publish the alerts due now; how many. A worker that owns linkage but has had no
+        event since it started restores the state here: no event may ever come."""
         state = self.linkage.state
+        if state is None and owns_restored(self.app, self.topic):
+            state = self.linkage.restored()
         if state is None:
             return 0
         now = self.settings.clock()

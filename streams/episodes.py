@@ -50,6 +50,8 @@ class EventSummary:
     decision: str | None = None
     digest: str = ""
     """What the record says (``dedupe.content_digest``): tells a re-submission from news."""
+    tenant: str | None = None
+    """The event's tenant (None in linkage state stored before tenants were kept)."""
 
 
 class Hours(StrEnum):
@@ -167,4 +169,5 @@ def _snapshot(
         decision=decision.decision if decision else None,
         research_responses=sum(e.event_type == EventType.RESEARCH_RESPONSE for e in group),
         breached=breached,
+        tenants=tuple(sorted({e.tenant for e in group if e.tenant})),
     )

@@ -30,6 +30,7 @@ __all__ = [
     "batches",
     "check_faust_version",
     "guard_offsets",
+    "owns_restored",
     "processed_or_reread",
 ]
 
@@ -54,6 +55,16 @@ def guard_offsets(app: faust.App) -> None:
     acknowledge a message of an older generation."""
     _ack_only_the_current_generation(app)
     _commit_only_what_was_processed(app)
+
+
+def owns_restored(app: faust.App, topic: str) -> bool:
+    """Whether this worker holds ``topic``'s partition 0 with its tables restored and no
+    rebalance under way: state read from those tables now is whole (a timer, which has no
+    event to wait for, asks before it restores state that no event has restored yet)."""
+    recovery = cast(Any, app.tables).recovery  # TableManager has it; its protocol does not
+    if app.rebalancing or recovery.in_recovery or not recovery.completed.is_set():
+        return False
+    return any(tp.topic == topic and tp.partition == 0 for tp in app.consumer.assignment())
 
 
 @contextmanager

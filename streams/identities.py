@@ -46,6 +46,7 @@ def summary(event: Envelope) -> EventSummary:
         rag_rating=rag.value if rag is not None else None,
         decision=decision.value if decision is not None else None,
         digest=content_digest(event),
+        tenant=event.tenant,
     )
 
 
@@ -102,6 +103,7 @@ class LinkageEntry:
                 "rag_rating": e.rag_rating,
                 "decision": e.decision,
                 "digest": e.digest,
+                "tenant": e.tenant,
             },
         }
 

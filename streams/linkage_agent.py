@@ -87,7 +87,8 @@ class Linkage:
         self.batch_packs = linkage_batch_packs(settings)
         self.report = Throttle(interval_s=2.0)
 
-    def _state(self) -> HubState:
+    def restored(self) -> HubState:
+        """The linkage state: held, or restored now from the changelogged table."""
         if self.state is None:
             self.state = HubState(policy=self.policy, linker=Linker(model=self.model))
             values = list(self.records.values())
@@ -109,7 +110,7 @@ class Linkage:
 
     async def process(self, events: Sequence[faust.types.EventT[Any]]) -> None:
         """Link a batch and publish what changed."""
-        state = self._state()
+        state = self.restored()
         decoded = []
         for event in events:
             try:

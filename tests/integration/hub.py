@@ -48,11 +48,12 @@ def send_raw(
         producer.close()
 
 
-def undecided_pair() -> list[PoliceNotification]:
+def undecided_pair(seed: int = 31) -> list[PoliceNotification]:
     """Two police notifications linkage leaves to a human (a review): the same first name, sex
     and postcode, but another family name, the birth date's day and month swapped, and no NHS
-    number (a match weight in the middle of the review band of the packaged model)."""
-    first = next(police_notifications(1, 31, dt.date(2012, 4, 1), dt.date(2013, 4, 1)))
+    number (a match weight in the middle of the review band of the packaged model: 10.1 of
+    8 to 14 for seeds 31 and 32, whose pairs score -9 against each other)."""
+    first = next(police_notifications(1, seed, dt.date(2012, 4, 1), dt.date(2013, 4, 1)))
     born = first.subject.model_copy(
         update={"date_of_birth": dt.date(2008, 3, 4), "nhs_number": None}
     )

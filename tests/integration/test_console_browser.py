@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 import uvicorn
@@ -17,16 +18,26 @@ from selenium.webdriver.common.by import By
 
 from console.access_log import AccessLog
 from console.app import create_console
-from sinks.store import Store
+from sinks.store import EpisodeChange, Store
 from tests.conftest import free_port
 from tests.integration.test_dashboard_browser import browser  # noqa: F401  (a fixture)
-from tests.unit.console.conftest import KEY, NOW, PASSWORD, Hub, hub, with_users  # noqa: F401
+from tests.unit.console.conftest import (  # noqa: F401  (fixtures)
+    KEY,
+    NOW,
+    PASSWORD,
+    Hub,
+    episode,
+    hub,
+    with_users,
+)
 
 
-@pytest.fixture
-def console_url(hub: Hub) -> Iterator[str]:  # noqa: F811  (the fixture above)
+@contextmanager
+def _served(hub: Hub, **overrides: object) -> Iterator[str]:  # noqa: F811
+    """The console over the hub's store, served by uvicorn: its URL."""
     port = free_port()
-    app = create_console(hub.settings, KEY, hub.out, now=lambda: NOW)
+    settings = hub.settings.model_copy(update=overrides)
+    app = create_console(settings, KEY, hub.out, now=lambda: NOW)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -39,6 +50,12 @@ def console_url(hub: Hub) -> Iterator[str]:  # noqa: F811  (the fixture above)
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+@pytest.fixture
+def console_url(hub: Hub) -> Iterator[str]:  # noqa: F811  (the fixture above)
+    with _served(hub) as url:
+        yield url
 
 
 def _sign_in(driver: webdriver.Chrome, url: str, name: str) -> None:
@@ -81,3 +98,28 @@ def test_analyst_works_the_queue_and_board_is_refused(
         ("analyst", "episode", "P1"),
     ]
     assert log.verify().ok
+
+
+def test_the_queue_shows_a_new_episode_without_a_reload_and_keeps_its_filter(
+    browser: webdriver.Chrome,  # noqa: F811
+    hub: Hub,  # noqa: F811
+) -> None:
+    with _served(hub, console_queue_refresh_s=0.5) as url:
+        _sign_in(browser, url, "analyst")
+        browser.get(f"{url}/queue?rag=AMBER")
+        browser.execute_script("window.notReloaded = true;")
+        news = [episode(5, "AMBER", 1, person="P5"), episode(6, "RED", -2, person="P6")]
+        hub.store.apply_episodes([EpisodeChange(s.episode_id, s, 2, 0) for s in news])
+        deadline = time.monotonic() + 30
+        while "E5" not in _listed(browser):
+            assert time.monotonic() < deadline, "the new episode did not appear"
+            time.sleep(0.2)
+        assert browser.execute_script("return window.notReloaded === true;")
+        assert browser.current_url.endswith("/queue?rag=AMBER")
+        assert _listed(browser) == ["E5", "E3", "E9"]  # AMBER only: the RED E6 filtered out
+
+
+def _listed(driver: webdriver.Chrome) -> list[str]:
+    """The queue's episode ids, read at once (the table may be swapped between two reads)."""
+    script = "return [...document.querySelectorAll('#queue a.episode')].map(a => a.textContent);"
+    return [str(t) for t in driver.execute_script(script)]

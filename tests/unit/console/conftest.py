@@ -85,7 +85,9 @@ class Hub:
         ]
 
 
-def episode(n: int, rag: str, due_h: float, person: str = "P1") -> EpisodeSnapshot:
+def episode(
+    n: int, rag: str, due_h: float, person: str = "P1", tenant: str = "LBH"
+) -> EpisodeSnapshot:
     opened = NOW - dt.timedelta(hours=5)
     return EpisodeSnapshot(
         episode_id=f"E{n}",
@@ -103,6 +105,7 @@ def episode(n: int, rag: str, due_h: float, person: str = "P1") -> EpisodeSnapsh
         agencies=("POLICE",),
         rag_rating=rag,
         due_at=NOW + dt.timedelta(hours=due_h),
+        tenants=(tenant,),
     )
 
 
@@ -124,7 +127,7 @@ def hub(tmp_path: Path, with_users: Path) -> Hub:
     shutil.copy(with_users, tmp_path / "mash.db")
     store = Store(settings.database)
     snapshots = [episode(1, "GREEN", 50), episode(2, "RED", -1), episode(3, "AMBER", 3)]
-    snapshots.append(episode(9, "AMBER", 10, person="P9"))
+    snapshots.append(episode(9, "AMBER", 10, person="P9", tenant="LBB"))
     store.apply_episodes([EpisodeChange(s.episode_id, s, 1, 0) for s in snapshots])
     store.upsert_links(
         [

@@ -179,3 +179,14 @@ def test_partner_notifications_and_the_contact_open_episodes() -> None:
     [episode] = build_episodes("p", events, RagPolicy(), now=T0 + dt.timedelta(days=40))
     assert [e.event_id for e in episode.events] == ["e2", "e3", "e4"]
     assert episode.agencies == ("PROBATION",)
+
+
+def test_an_episode_carries_its_records_tenants_sorted_without_the_unknown() -> None:
+    events = [
+        _e(1, EventType.POLICE_NOTIFICATION, "POLICE", 0, tenant="LBH"),
+        _e(2, EventType.HEALTH_NOTIFICATION, "HEALTH", 1, tenant="LBB"),
+        _e(3, EventType.EDUCATION_CONCERN, "EDUCATION", 2),  # stored before tenants were kept
+        _e(4, EventType.POLICE_NOTIFICATION, "POLICE", 200, tenant="LBH"),  # a later episode
+    ]
+    first, later = build_episodes("P1", events, RagPolicy(), T0)
+    assert first.tenants == ("LBB", "LBH") and later.tenants == ("LBH",)

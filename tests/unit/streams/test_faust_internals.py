@@ -1,16 +1,21 @@
 """The hub's guards on Faust's offset bookkeeping (at the seam: a stand-in consumer with
-Faust's own fields and its real ``_new_offset``), and the detector of skipped offsets."""
+Faust's own fields and its real ``_new_offset``), the detector of skipped offsets, and when a
+timer may restore state (Faust's recovery fields)."""
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 from collections import defaultdict
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
+import faust
+from faust.tables.recovery import Recovery
 from faust.transport.consumer import Consumer
 from faust.types import TP
 
-from streams.faust_internals import Ownership, _commit_only_what_was_processed
+from streams.faust_internals import Ownership, _commit_only_what_was_processed, owns_restored
 
 PART = TP("police", 1)
 
@@ -55,3 +60,27 @@ def test_a_skipped_offset_is_found_and_fits_in_when_read_again() -> None:
     assert owner.holes([_event(71)], {PART: 70}) == {PART: 70}  # past the committed offset
     owner.revoked()
     assert owner.holes([_event(70)], {}) == {}  # nothing committed yet: starts where it is
+
+
+def test_a_timer_restores_state_only_when_recovered_and_the_partition_is_assigned() -> None:
+    # the fields read, as Faust has them (a stand-in app below carries the same)
+    assert Recovery.in_recovery is False and faust.App.rebalancing is False
+    assert "self.completed = Event()" in inspect.getsource(Recovery.__init__)
+    recovery = SimpleNamespace(in_recovery=False, completed=asyncio.Event())
+    assigned = {TP("police", 0), TP("identities", 0)}
+    app = SimpleNamespace(
+        rebalancing=False,
+        tables=SimpleNamespace(recovery=recovery),
+        consumer=SimpleNamespace(assignment=lambda: assigned),
+    )
+    assert not owns_restored(cast(Any, app), "identities")  # recovery has not finished
+    recovery.completed.set()
+    assert owns_restored(cast(Any, app), "identities")
+    assert not owns_restored(cast(Any, app), "health")  # another worker holds it
+    app.rebalancing = True
+    assert not owns_restored(cast(Any, app), "identities")
+    app.rebalancing, recovery.in_recovery = False, True
+    assert not owns_restored(cast(Any, app), "identities")
+    recovery.in_recovery = False
+    assigned.discard(TP("identities", 0))
+    assert not owns_restored(cast(Any, app), "identities")

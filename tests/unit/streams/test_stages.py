@@ -77,6 +77,9 @@ def test_linkage_entries_round_trip_and_older_entries_still_read() -> None:
     older: dict[str, Any] = json.loads(json.dumps(entry.encode()))
     del older["event"]["digest"]  # written before summaries carried the digest
     assert LinkageEntry.decode(older).event == dataclasses.replace(entry.event, digest="")
+    assert entry.event.tenant == event.tenant  # the episodes' tenant comes from here
+    del older["event"]["tenant"]  # written before summaries carried the tenant
+    assert LinkageEntry.decode(older).event.tenant is None
 
 
 def test_an_event_on_another_types_topic_is_dead_lettered_naming_both() -> None:
