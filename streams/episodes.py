@@ -20,7 +20,7 @@ import holidays
 from schemas.event_types import PARTNER_NOTIFICATIONS, EventType
 from schemas.hub import EpisodeEvent, EpisodeSnapshot
 
-__all__ = ["EventSummary", "RagPolicy", "build_episodes", "due_at"]
+__all__ = ["EventSummary", "RagPolicy", "build_episodes", "due_at", "episode_id"]
 
 JOINS_BY_WINDOW = frozenset({*PARTNER_NOTIFICATIONS, EventType.CONTACT})
 """What opens an episode, or joins it within the window of its first: the partners'
@@ -130,6 +130,12 @@ def build_episodes(
     return [_snapshot(person_id, group, policy, now) for group in groups]
 
 
+def episode_id(person_id: str, first_event_id: str) -> str:
+    """The id of a person's episode opened by an event (stable while both stand)."""
+    digest = hashlib.sha256(f"{person_id}|{first_event_id}".encode()).hexdigest()[:20]
+    return f"E{digest}"
+
+
 def _snapshot(
     person_id: str, group: Sequence[EventSummary], policy: RagPolicy, now: dt.datetime
 ) -> EpisodeSnapshot:
@@ -143,9 +149,8 @@ def _snapshot(
     )
     decided = decision.occurred_at if decision else None
     breached = due is not None and (decided > due if decided else now > due)
-    digest = hashlib.sha256(f"{person_id}|{first.event_id}".encode()).hexdigest()[:20]
     return EpisodeSnapshot(
-        episode_id=f"E{digest}",
+        episode_id=episode_id(person_id, first.event_id),
         person_id=person_id,
         opened_at=first.occurred_at,
         events=tuple(

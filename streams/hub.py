@@ -8,15 +8,16 @@ records (in any order, with the same result).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from schemas.audit import AuditEntry, Decision
 from schemas.childrens_services import LinkageDecision
 from schemas.common import Envelope
 from schemas.hub import EpisodeSnapshot, Link, LinkOutcomeKind, PossibleMatch
+from streams import episodes as ep
 from streams.episodes import EventSummary, RagPolicy, build_episodes
-from streams.identities import identities, summary
+from streams.identities import StoredRecord, identities, summary
 from streams.linkage import Linker, LinkOutcome, Outcome, PairDecision, PersonRecord, pair_of
 
 __all__ = ["HubOutput", "HubState"]
@@ -33,7 +34,7 @@ class HubOutput:
     episodes: dict[str, EpisodeSnapshot | None] = field(default_factory=dict)
     """episode id -> its new snapshot, or None where the episode no longer exists."""
     audit: list[AuditEntry] = field(default_factory=list)
-    records: dict[str, tuple[PersonRecord, EventSummary]] = field(default_factory=dict)
+    records: dict[str, StoredRecord] = field(default_factory=dict)
     """New state: record id -> its identity and event summary."""
     decisions: dict[tuple[str, str], PairDecision] = field(default_factory=dict)
     """New state: pair -> its standing decision."""
@@ -56,20 +57,44 @@ class HubState:
 
     def restore(
         self,
-        records: Sequence[tuple[PersonRecord, EventSummary]],
+        records: Sequence[StoredRecord | tuple[PersonRecord, EventSummary]],
         decisions: Sequence[PairDecision] = (),
     ) -> None:
         """Rebuild the index and episodes from stored records and standing decisions (order
-        does not matter)."""
-        for record, event in records:
-            self.linker.add(record)
-            self.summaries[record.record_id] = event
-            self._first_with(event)
-            self.watermark = max(self.watermark, event.occurred_at)
-        for decision in decisions:
-            self.linker.decide(decision)
-        persons = {self.linker.person_of(r.record_id) for r, _ in records}
-        self._rebuild(persons, HubOutput())
+        does not matter). Records kept with their links are indexed without comparing; the
+        others (stored before links were kept) are compared as when they came."""
+        entries = [StoredRecord(*r) for r in records]
+        known = [(e.record, e.links, e.apart) for e in entries if e.links is not None]
+        self.linker.restore(known, decisions)
+        for entry in entries:
+            if entry.links is None:
+                self.linker.add(entry.record)
+            self.summaries[entry.record.record_id] = entry.event
+            self._first_with(entry.event)
+            self.watermark = max(self.watermark, entry.event.occurred_at)
+        self._rebuild(set(self.linker.person.values()), HubOutput())
+
+    def republish(self, records: Iterable[str], since: dt.datetime) -> HubOutput:
+        """What may have been lost with outputs sent after a durable point: the links of
+        every record in the clusters of ``records`` (a change moves records only within its
+        cluster), their persons' episodes, a tombstone for every episode id those persons
+        may have had and have no more, and the episodes whose clock ran out after ``since``
+        (the watermark at the durable point)."""
+        out = HubOutput()
+        clusters = self.linker.clusters
+        roots = {clusters.find(r) for r in records if r in self.linker.records}
+        members = [r for root in sorted(roots) for r in clusters.value[root]]
+        persons = {self.linker.person[r] for r in members}
+        out.links = [self.reissue(r) for r in members]
+        current = {e for p in persons for e in self.episodes_of.get(p, ())}
+        current |= {s.episode_id for s in self.snapshots.values() if s.due_at and s.due_at > since}
+        out.episodes = {e: self.snapshots[e] for e in sorted(current)}
+        for root in roots:
+            ids = clusters.value[root]
+            events = {self.summaries[r].event_id for r in ids}
+            for gone in {ep.episode_id(p, e) for p in ids for e in events} - current:
+                out.episodes[gone] = None
+        return out
 
     def process(self, events: Sequence[Envelope], at: str) -> HubOutput:
         """Link every child of every event; return links, reviews, episodes and audit."""
@@ -87,7 +112,9 @@ class HubState:
             for record in identities(event):
                 result = self.linker.add(record)
                 self.summaries[record.record_id] = event_summary
-                out.records[record.record_id] = (record, event_summary)
+                out.records[record.record_id] = StoredRecord(
+                    record, event_summary, *self.linker.edges(record.record_id)
+                )
                 self._report(result, event_summary, at, out)
                 touched |= {result.person_id, *result.merged}
                 touched |= {p for _, old, new in result.moved for p in (old, new)}

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from schemas.childrens_services import ReviewVerdict
 from schemas.common import (
@@ -21,10 +22,13 @@ from streams.linkage import PairDecision, PersonRecord
 
 __all__ = [
     "LinkageEntry",
+    "LinkageTable",
+    "StoredRecord",
     "decision_key",
     "decode_decision",
     "encode_decision",
     "identities",
+    "linkage_records",
     "summary",
 ]
 
@@ -63,16 +67,39 @@ def identities(event: Envelope) -> list[PersonRecord]:
     return []
 
 
+class StoredRecord(NamedTuple):
+    """A record as the linkage table keeps it: its identity, its event's summary, and the
+    match links (other record, weight) and twins-guard partners found when it was indexed,
+    so that a restore needs no comparison (``links`` None: not kept, compare again)."""
+
+    record: PersonRecord
+    event: EventSummary
+    links: tuple[tuple[str, float], ...] | None = None
+    apart: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True)
 class LinkageEntry:
-    """One record of the linkage table: the person record and the summary of its event.
+    """One record of the linkage table: the person record, the summary of its event, the
+    links and twins-guard partners found when it was indexed, and the version of the batch
+    that wrote it (what was sent after the last durable point is sent again on a restore).
 
-    Stored as JSON, ``{"record": {...}, "event": {...}}`` (dates as ISO text); entries
-    written before summaries carried the content digest decode with an empty one.
+    Stored as JSON, ``{"record": {...}, "event": {...}, "links": [[id, weight], ...],
+    "apart": [id, ...], "version": n}`` (dates as ISO text); entries written before summaries
+    carried the content digest decode with an empty one, entries written before links were
+    kept decode with ``links`` None (compared again on a restore) and version 0.
     """
 
     record: PersonRecord
     event: EventSummary
+    links: tuple[tuple[str, float], ...] | None = None
+    apart: tuple[str, ...] = ()
+    version: int = 0
+
+    @property
+    def stored(self) -> StoredRecord:
+        """The entry as the hub restores it."""
+        return StoredRecord(self.record, self.event, self.links, self.apart)
 
     def encode(self) -> dict[str, object]:
         """The stored form (hand-built: ``dataclasses.asdict`` deep-copies, too slow here)."""
@@ -103,6 +130,9 @@ class LinkageEntry:
                 "decision": e.decision,
                 "digest": e.digest,
             },
+            "links": None if self.links is None else [list(link) for link in self.links],
+            "apart": list(self.apart),
+            "version": self.version,
         }
 
     @classmethod
@@ -114,7 +144,14 @@ class LinkageEntry:
         mother = r["mother"]
         r["mother"] = (mother[0], mother[1], date_from_iso(mother[2])) if mother else None
         e["occurred_at"] = dt.datetime.fromisoformat(e["occurred_at"])
-        return cls(PersonRecord(**r), EventSummary(**e))
+        links = state.get("links")
+        return cls(
+            PersonRecord(**r),
+            EventSummary(**e),
+            None if links is None else tuple((str(o), float(w)) for o, w in links),
+            tuple(state.get("apart", ())),
+            int(state.get("version", 0)),
+        )
 
 
 def decision_key(decision: PairDecision) -> str:
@@ -122,16 +159,17 @@ def decision_key(decision: PairDecision) -> str:
     return f"{_DECISION}{decision.pair[0]}|{decision.pair[1]}"
 
 
-def encode_decision(decision: PairDecision) -> dict[str, object]:
+def encode_decision(decision: PairDecision, version: int = 0) -> dict[str, object]:
     """A standing decision as stored in the linkage table beside the records: ids, verdict
-    and time only (the reason stays with the event)."""
+    and time only (the reason stays with the event), and the version of its batch."""
     return {
         "decision": {
             "pair": list(decision.pair),
             "verdict": decision.verdict.value,
             "at": decision.at.isoformat(),
             "event_id": decision.event_id,
-        }
+        },
+        "version": version,
     }
 
 
@@ -145,4 +183,45 @@ def decode_decision(state: dict[str, Any]) -> PairDecision | None:
         ReviewVerdict(d["verdict"]),
         dt.datetime.fromisoformat(d["at"]),
         d["event_id"],
+    )
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+@dataclass
+class LinkageTable:
+    """What a restore reads of the linkage table."""
+
+    entries: list[LinkageEntry]
+    decisions: list[PairDecision]
+    durable: int | None
+    """The version of the last batch whose outputs the broker had (None: none kept)."""
+    durable_watermark: dt.datetime
+    after_durable: list[str]
+    """Records written, or in a decision decided, after the durable point."""
+
+
+def linkage_records(items: Sequence[tuple[str, dict[str, Any]]], durable_key: str) -> LinkageTable:
+    """Read the linkage table's entries: records, standing decisions and the durable point."""
+    entries: list[LinkageEntry] = []
+    decisions: list[tuple[PairDecision, int]] = []
+    mark: dict[str, Any] | None = None
+    for key, value in items:
+        if key == durable_key:
+            mark = value["durable"]
+        elif (decision := decode_decision(value)) is not None:
+            decisions.append((decision, int(value.get("version", 0))))
+        else:
+            entries.append(LinkageEntry.decode(value))
+    durable = None if mark is None else int(mark["version"])
+    after = [] if durable is None else [e.record.record_id for e in entries if e.version > durable]
+    if durable is not None:
+        after += [r for d, v in decisions if v > durable for r in d.pair]
+    return LinkageTable(
+        entries,
+        [d for d, _ in decisions],
+        durable,
+        _EPOCH if mark is None else dt.datetime.fromisoformat(mark["watermark"]),
+        after,
     )
