@@ -8,7 +8,7 @@ records (in any order, with the same result).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from schemas.audit import AuditEntry, Decision
@@ -16,7 +16,7 @@ from schemas.childrens_services import LinkageDecision
 from schemas.common import Envelope
 from schemas.hub import EpisodeSnapshot, Link, LinkOutcomeKind, PossibleMatch
 from streams import episodes as ep
-from streams.episodes import EventSummary, RagPolicy, build_episodes
+from streams.episodes import Episode, EventSummary, RagPolicy, group_episodes
 from streams.identities import StoredRecord, identities, summary
 from streams.linkage import Linker, LinkOutcome, Outcome, PairDecision, PersonRecord, pair_of
 
@@ -40,6 +40,23 @@ class HubOutput:
     """New state: pair -> its standing decision."""
 
 
+class Snapshots(Mapping[str, EpisodeSnapshot]):
+    """The hub's episodes as the analysts' model, each built when read (kept as
+    ``Episode``: a tenth of the memory)."""
+
+    def __init__(self, episodes: Mapping[str, Episode]) -> None:
+        self._episodes = episodes
+
+    def __getitem__(self, episode_id: str) -> EpisodeSnapshot:
+        return self._episodes[episode_id].snapshot()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._episodes)
+
+    def __len__(self) -> int:
+        return len(self._episodes)
+
+
 @dataclass
 class HubState:
     """The master person index and the episodes it implies."""
@@ -47,9 +64,10 @@ class HubState:
     policy: RagPolicy = field(default_factory=RagPolicy)
     linker: Linker = field(default_factory=Linker)
     summaries: dict[str, EventSummary] = field(default_factory=dict)
-    episodes_of: dict[str, set[str]] = field(default_factory=dict)
+    episodes_of: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """person id -> its current episode ids."""
-    snapshots: dict[str, EpisodeSnapshot] = field(default_factory=dict)
+    episodes: dict[str, Episode] = field(default_factory=dict)
+    """episode id -> the episode (``snapshots`` shows them as the analysts' model)."""
     watermark: dt.datetime = _EPOCH
     """The latest event time seen (RAG clocks run on event time, so replays agree)."""
     contents: dict[tuple[str, str, str], str] = field(default_factory=dict)
@@ -72,7 +90,7 @@ class HubState:
             self.summaries[entry.record.record_id] = entry.event
             self._first_with(entry.event)
             self.watermark = max(self.watermark, entry.event.occurred_at)
-        self._rebuild(set(self.linker.person.values()), HubOutput())
+        self._rebuild(set(self.linker.person.values()), None)
 
     def republish(self, records: Iterable[str], since: dt.datetime) -> HubOutput:
         """What may have been lost with outputs sent after a durable point: the links of
@@ -87,8 +105,8 @@ class HubState:
         persons = {self.linker.person[r] for r in members}
         out.links = [self.reissue(r) for r in members]
         current = {e for p in persons for e in self.episodes_of.get(p, ())}
-        current |= {s.episode_id for s in self.snapshots.values() if s.due_at and s.due_at > since}
-        out.episodes = {e: self.snapshots[e] for e in sorted(current)}
+        current |= {s.episode_id for s in self.episodes.values() if s.due_at and s.due_at > since}
+        out.episodes = {e: self.episodes[e].snapshot() for e in sorted(current)}
         for root in roots:
             ids = clusters.value[root]
             events = {self.summaries[r].event_id for r in ids}
@@ -264,32 +282,37 @@ class HubState:
         """Persons with an undecided episode whose RAG clock ran out before the watermark."""
         return {
             s.person_id
-            for s in self.snapshots.values()
+            for s in self.episodes.values()
             if s.due_at and not s.breached and s.decided_at is None and s.due_at < self.watermark
         }
 
-    def _rebuild(self, persons: set[str], out: HubOutput) -> None:
+    @property
+    def snapshots(self) -> Mapping[str, EpisodeSnapshot]:
+        """Every current episode as the analysts' model (built on reading)."""
+        return Snapshots(self.episodes)
+
+    def _rebuild(self, persons: set[str], out: HubOutput | None) -> None:
+        """Rebuild the episodes of ``persons``; into ``out``, those that changed (with their
+        audit) and those that exist no more. ``out`` None: a restore, nothing to tell."""
         current = {p for p in persons if p in self.linker.person and self.linker.person[p] == p}
-        old: dict[str, EpisodeSnapshot] = {}
+        old: dict[str, Episode] = {}
         for person in persons:
-            for episode_id in self.episodes_of.pop(person, set()):
-                old[episode_id] = self.snapshots.pop(episode_id)
+            for episode_id in self.episodes_of.pop(person, ()):
+                old[episode_id] = self.episodes.pop(episode_id)
         for person in current:
             events = [self.summaries[r] for r in self.linker.records_of(person)]
-            snapshots = build_episodes(person, events, self.policy, self.watermark)
-            self.episodes_of[person] = {s.episode_id for s in snapshots}
-            for snapshot in snapshots:
-                self.snapshots[snapshot.episode_id] = snapshot
-                previous = old.pop(snapshot.episode_id, None)
-                if snapshot != previous:  # only what changed goes out
-                    out.episodes[snapshot.episode_id] = snapshot
-                    self._audit_episode(previous, snapshot, out)
-        for episode_id in old:  # episodes that no longer exist (their events moved)
-            out.episodes[episode_id] = None
+            episodes = group_episodes(person, events, self.policy, self.watermark)
+            self.episodes_of[person] = tuple(e.episode_id for e in episodes)
+            for episode in episodes:
+                self.episodes[episode.episode_id] = episode
+                previous = old.pop(episode.episode_id, None)
+                if out is not None and episode != previous:  # only what changed goes out
+                    out.episodes[episode.episode_id] = episode.snapshot()
+                    self._audit_episode(previous, episode, out)
+        if out is not None:
+            out.episodes |= dict.fromkeys(old)  # episodes that exist no more
 
-    def _audit_episode(
-        self, previous: EpisodeSnapshot | None, now: EpisodeSnapshot, out: HubOutput
-    ) -> None:
+    def _audit_episode(self, previous: Episode | None, now: Episode, out: HubOutput) -> None:
         at = self.watermark.isoformat()
         facts = {"episode_id": now.episode_id, "person_id": now.person_id}
         first = now.events[0].event_id

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar, cast
 
 from schemas.childrens_services import ReviewVerdict
 from schemas.common import (
@@ -31,6 +31,8 @@ __all__ = [
     "linkage_records",
     "summary",
 ]
+
+T = TypeVar("T")
 
 _DECISION = "decision:"
 """Key prefix of a standing decision in the linkage table (a record's key is its record id)."""
@@ -136,18 +138,48 @@ class LinkageEntry:
         }
 
     @classmethod
-    def decode(cls, state: dict[str, Any]) -> LinkageEntry:
-        """The inverse of ``encode``, for every format ever stored."""
-        r, e = dict(state["record"]), dict(state["event"])
-        for name in ("date_of_birth", "expected_delivery_date"):
-            r[name] = date_from_iso(r[name])
+    def decode(cls, state: dict[str, Any], shared: dict[Any, Any] | None = None) -> LinkageEntry:
+        """The inverse of ``encode``, for every format ever stored. With ``shared`` (kept
+        across the entries of one restore), equal names, codes and dates are one object, and
+        an event id equal to the record id is that string: a large index holds far less."""
+        pool: dict[Any, Any] = {} if shared is None else shared
+
+        def one(value: T) -> T:
+            return cast(T, pool.setdefault(value, value))
+
+        r, e = state["record"], state["event"]
         mother = r["mother"]
-        r["mother"] = (mother[0], mother[1], date_from_iso(mother[2])) if mother else None
-        e["occurred_at"] = dt.datetime.fromisoformat(e["occurred_at"])
+        record = PersonRecord(
+            r["record_id"],
+            one(r["given_name"]),
+            one(r["family_name"]),
+            one(date_from_iso(r["date_of_birth"])),
+            one(date_from_iso(r["expected_delivery_date"])),
+            one(r["sex"]),
+            one(r["postcode"]),
+            r["nhs_number"],
+            r["upn"],
+            r["agency_person_id"],
+            one((one(mother[0]), one(mother[1]), one(date_from_iso(mother[2]))))
+            if mother
+            else None,
+        )
+        event_id = record.record_id if e["event_id"] == record.record_id else e["event_id"]
+        event = EventSummary(
+            event_id,
+            one(e["event_type"]),
+            one(e["agency"]),
+            e["agency_record_id"],
+            dt.datetime.fromisoformat(e["occurred_at"]),
+            e.get("contact_id"),
+            one(e.get("rag_rating")),
+            one(e.get("decision")),
+            e.get("digest", ""),
+        )
         links = state.get("links")
         return cls(
-            PersonRecord(**r),
-            EventSummary(**e),
+            record,
+            event,
             None if links is None else tuple((str(o), float(w)) for o, w in links),
             tuple(state.get("apart", ())),
             int(state.get("version", 0)),
@@ -207,13 +239,14 @@ def linkage_records(items: Sequence[tuple[str, dict[str, Any]]], durable_key: st
     entries: list[LinkageEntry] = []
     decisions: list[tuple[PairDecision, int]] = []
     mark: dict[str, Any] | None = None
+    shared: dict[Any, Any] = {}
     for key, value in items:
         if key == durable_key:
             mark = value["durable"]
         elif (decision := decode_decision(value)) is not None:
             decisions.append((decision, int(value.get("version", 0))))
         else:
-            entries.append(LinkageEntry.decode(value))
+            entries.append(LinkageEntry.decode(value, shared))
     durable = None if mark is None else int(mark["version"])
     after = [] if durable is None else [e.record.record_id for e in entries if e.version > durable]
     if durable is not None:

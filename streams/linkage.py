@@ -399,10 +399,12 @@ class Linker:
     def _connect(self, rid: str, links: Iterable[tuple[str, float]], apart: Iterable[str]) -> None:
         for other, weight in links:
             if other in self.records:
+                other = self.records[other].record_id  # the indexed string, not a copy
                 self.links[rid][other] = self.links[other][rid] = weight
                 self.clusters.join(rid, other)
         for other in apart:
             if other in self.records:
+                other = self.records[other].record_id
                 self.apart[rid].add(other)
                 self.apart[other].add(rid)
 
