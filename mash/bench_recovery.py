@@ -21,7 +21,7 @@ from typing import Any
 from mash.console import console
 from schemas.contracts import EPISODE, LINK
 from schemas.framing import encode
-from streams.hub import HubState
+from streams.hub import HubState, collection_paused
 from streams.identities import (
     LinkageEntry,
     LinkageTable,
@@ -46,8 +46,12 @@ class RecoveryFigures:
     restore_s: float
     first_event_s: float
     """From the start of the restore to the new event linked (republish encoded on the way)."""
+    first_event_cpu_s: float
+    """The same in CPU time of this process (less dependent on the machine's load)."""
     republished_links: int
     republished_episodes: int
+    tombstones: int
+    """Ids an episode of those clusters may have had and has no more, deleted again."""
     bytes_per_record: float
 
 
@@ -70,9 +74,10 @@ def build_table(events: list[Any]) -> dict[str, bytes]:
 
 def restore(table: dict[str, bytes]) -> tuple[HubState, LinkageTable]:
     """A worker's restore from its table's stored bytes."""
-    read = linkage_records([(k, json.loads(v)) for k, v in table.items()], DURABLE_KEY)
-    state = HubState()
-    state.restore([e.stored for e in read.entries], read.decisions)
+    with collection_paused():
+        read = linkage_records([(k, json.loads(v)) for k, v in table.items()], DURABLE_KEY)
+        state = HubState()
+        state.restore([e.stored for e in read.entries], read.decisions)
     return state, read
 
 
@@ -80,15 +85,13 @@ def bench_recovery(records: int, seed: int = 11) -> RecoveryFigures:
     """Build, restore, and time the first new event; print and return the figures."""
     from simulation.synthetic import police_notifications
 
-    events = list(
-        police_notifications(records + 1, seed, dt.date(2012, 4, 1), dt.date(2013, 4, 1))
-    )
+    events = list(police_notifications(records + 1, seed, dt.date(2012, 4, 1), dt.date(2013, 4, 1)))
     started = time.perf_counter()
     table = build_table(events[:-1])
     built = time.perf_counter() - started
     console.print(f"built the linkage table of {records:,} records in {built:.1f} s")
     gc.collect()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     state, read = restore(table)
     restored = time.perf_counter() - started
     again = state.republish(read.after_durable, read.durable_watermark)
@@ -99,6 +102,7 @@ def bench_recovery(records: int, seed: int = 11) -> RecoveryFigures:
             encode(EPISODE, snapshot)
     state.process(events[-1:], "bench")
     first = time.perf_counter() - started
+    first_cpu = time.process_time() - cpu
     persons = len(set(state.linker.person.values()))
     del state, read
     figures = RecoveryFigures(
@@ -107,12 +111,23 @@ def bench_recovery(records: int, seed: int = 11) -> RecoveryFigures:
         built,
         restored,
         first,
+        first_cpu,
         len(again.links),
-        len(again.episodes),
+        sum(s is not None for s in again.episodes.values()),
+        sum(s is None for s in again.episodes.values()),
         _bytes_per_record(table, records),
     )
     _print(figures)
+    console.print(f"(reference loop on this machine now: {_reference_ms():.0f} ms)")
     return figures
+
+
+def _reference_ms() -> float:
+    """``sum(range(10**6))``, best of 5, in ms: tells how loaded the machine was (about
+    10-15 ms on an idle modern core)."""
+    import timeit
+
+    return min(timeit.repeat("sum(range(10**6))", number=1, repeat=5)) * 1000
 
 
 def _bytes_per_record(table: dict[str, bytes], records: int) -> float:
@@ -132,7 +147,9 @@ def _bytes_per_record(table: dict[str, bytes], records: int) -> float:
 def _print(f: RecoveryFigures) -> None:
     console.print(
         f"{f.records:,} records ({f.persons:,} persons): restore {f.restore_s:.2f} s; first new "
-        f"event linked {f.first_event_s:.2f} s after the restore began (republished "
-        f"{f.republished_links:,} links and {f.republished_episodes:,} episodes, the "
+        f"event linked {f.first_event_s:.2f} s after the restore began "
+        f"({f.first_event_cpu_s:.2f} s of CPU; republished "
+        f"{f.republished_links:,} links and {f.republished_episodes:,} episodes, "
+        f"{f.tombstones:,} tombstones: the "
         f"last batch's clusters); state {f.bytes_per_record:,.0f} bytes per record"
     )

@@ -8,7 +8,9 @@ records (in any order, with the same result).
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from schemas.audit import AuditEntry, Decision
@@ -20,7 +22,7 @@ from streams.episodes import Episode, EventSummary, RagPolicy, group_episodes
 from streams.identities import StoredRecord, identities, summary
 from streams.linkage import Linker, LinkOutcome, Outcome, PairDecision, PersonRecord, pair_of
 
-__all__ = ["HubOutput", "HubState"]
+__all__ = ["HubOutput", "HubState", "Snapshots", "collection_paused"]
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
@@ -38,6 +40,22 @@ class HubOutput:
     """New state: record id -> its identity and event summary."""
     decisions: dict[tuple[str, str], PairDecision] = field(default_factory=dict)
     """New state: pair -> its standing decision."""
+
+
+@contextmanager
+def collection_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a restore makes millions of long-lived
+    objects (each collection would walk them all again: a third of a restore's time), then
+    move what is alive out of its reach (``gc.freeze``): the index is kept for the life of
+    the worker, and later collections need not walk it either."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if was:
+            gc.enable()
 
 
 class Snapshots(Mapping[str, EpisodeSnapshot]):

@@ -22,7 +22,7 @@ from schemas.hub import EpisodeSnapshot, Link
 from schemas.topics import Stage, Table
 from streams.episodes import Hours, RagPolicy
 from streams.faust_internals import as_current
-from streams.hub import HubOutput, HubState
+from streams.hub import HubOutput, HubState, collection_paused
 from streams.identities import (
     LinkageEntry,
     decision_key,
@@ -103,8 +103,9 @@ class Linkage:
         if self.state is None:
             started = time.perf_counter()
             self.state = HubState(policy=self.policy, linker=Linker(model=self.model))
-            table = linkage_records(list(self.records.items()), DURABLE_KEY)
-            self.state.restore([e.stored for e in table.entries], table.decisions)
+            with collection_paused():
+                table = linkage_records(list(self.records.items()), DURABLE_KEY)
+                self.state.restore([e.stored for e in table.entries], table.decisions)
             # versions: the restore time, then a batch counter. A worker that restores later
             # outranks anything an earlier owner sent, even messages still in flight.
             self.epoch = time.time_ns() // 1_000_000 * 1_000_000
