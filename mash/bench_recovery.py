@@ -75,7 +75,7 @@ def build_table(events: list[Any]) -> dict[str, bytes]:
 def restore(table: dict[str, bytes]) -> tuple[HubState, LinkageTable]:
     """A worker's restore from its table's stored bytes."""
     with collection_paused():
-        read = linkage_records([(k, json.loads(v)) for k, v in table.items()], DURABLE_KEY)
+        read = linkage_records(((k, json.loads(v)) for k, v in table.items()), DURABLE_KEY)
         state = HubState()
         state.restore([e.stored for e in read.entries], read.decisions)
     return state, read

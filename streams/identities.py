@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, NamedTuple, TypeVar, cast
 
@@ -234,8 +234,9 @@ class LinkageTable:
     """Records written, or in a decision decided, after the durable point."""
 
 
-def linkage_records(items: Sequence[tuple[str, dict[str, Any]]], durable_key: str) -> LinkageTable:
-    """Read the linkage table's entries: records, standing decisions and the durable point."""
+def linkage_records(items: Iterable[tuple[str, dict[str, Any]]], durable_key: str) -> LinkageTable:
+    """Read the linkage table's entries (one at a time: a large table is never held twice):
+    records, standing decisions and the durable point."""
     entries: list[LinkageEntry] = []
     decisions: list[tuple[PairDecision, int]] = []
     mark: dict[str, Any] | None = None

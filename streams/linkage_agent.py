@@ -104,7 +104,7 @@ class Linkage:
             started = time.perf_counter()
             self.state = HubState(policy=self.policy, linker=Linker(model=self.model))
             with collection_paused():
-                table = linkage_records(list(self.records.items()), DURABLE_KEY)
+                table = linkage_records(self.records.items(), DURABLE_KEY)
                 self.state.restore([e.stored for e in table.entries], table.decisions)
             # versions: the restore time, then a batch counter. A worker that restores later
             # outranks anything an earlier owner sent, even messages still in flight.
