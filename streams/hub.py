@@ -1,8 +1,8 @@
 """The linkage stage over a batch: link each child, rebuild the episodes that changed.
 
-State is the set of linkage records with their event summaries; the index, the persons and
-the episodes are all derived from it, so a restarted worker rebuilds them by replaying its
-records (in any order, with the same result).
+State is the set of linkage records with their event summaries and the links found when each
+was indexed; the index, the persons and the episodes are all derived from it, so a restarted
+worker rebuilds them from its records without comparing (in any order, with the same result).
 """
 
 from __future__ import annotations
