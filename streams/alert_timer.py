@@ -46,9 +46,8 @@ class AlertTimer:
         if state is None:
             return 0
         now = self.settings.clock()
-        found = due_alerts(
-            state.snapshots.values(), now, self.linkage.policy, self.warning, self.raised
-        )
+        running = (e.snapshot() for e in state.episodes.values() if e.due_at and not e.decision)
+        found = due_alerts(running, now, self.linkage.policy, self.warning, self.raised)
         for alert in found:
             await self.alerts.send(alert.alert_id.encode(), encode(ALERT, alert))
             self.raised.add(alert.alert_id)

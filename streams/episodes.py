@@ -20,7 +20,15 @@ import holidays
 from schemas.event_types import PARTNER_NOTIFICATIONS, EventType
 from schemas.hub import EpisodeEvent, EpisodeSnapshot
 
-__all__ = ["EventSummary", "RagPolicy", "build_episodes", "due_at"]
+__all__ = [
+    "Episode",
+    "EventSummary",
+    "RagPolicy",
+    "build_episodes",
+    "due_at",
+    "episode_id",
+    "group_episodes",
+]
 
 JOINS_BY_WINDOW = frozenset({*PARTNER_NOTIFICATIONS, EventType.CONTACT})
 """What opens an episode, or joins it within the window of its first: the partners'
@@ -113,6 +121,13 @@ def build_episodes(
     person_id: str, events: Iterable[EventSummary], policy: RagPolicy, now: dt.datetime
 ) -> list[EpisodeSnapshot]:
     """Every episode of one child, as of event time ``now`` (for clocks still running)."""
+    return [e.snapshot() for e in group_episodes(person_id, events, policy, now)]
+
+
+def group_episodes(
+    person_id: str, events: Iterable[EventSummary], policy: RagPolicy, now: dt.datetime
+) -> list[Episode]:
+    """Every episode of one child as the hub keeps it (``Episode.snapshot`` for the model)."""
     ordered = sorted(events, key=lambda e: (e.occurred_at, e.event_id))
     groups: list[list[EventSummary]] = []
     for event in (e for e in ordered if e.event_type in JOINS_BY_WINDOW):
@@ -129,12 +144,69 @@ def build_episodes(
     for event in ordered:
         if event.event_type in JOINS_BY_CONTACT and event.contact_id in by_contact:
             groups[by_contact[event.contact_id]].append(event)
-    return [_snapshot(person_id, group, policy, now) for group in groups]
+    return [_episode(person_id, group, policy, now) for group in groups]
 
 
-def _snapshot(
+def episode_id(person_id: str, first_event_id: str) -> str:
+    """The id of a person's episode opened by an event (stable while both stand)."""
+    digest = hashlib.sha256(f"{person_id}|{first_event_id}".encode()).hexdigest()[:20]
+    return f"E{digest}"
+
+
+@dataclass(frozen=True, slots=True)
+class Episode:
+    """An episode as the hub keeps it in memory: its events (the summaries the hub holds
+    anyway) and its clock, a few hundred bytes; equal exactly when the snapshots are."""
+
+    episode_id: str
+    person_id: str
+    events: tuple[EventSummary, ...]
+    """In episode order: by time, then event id."""
+    contact: EventSummary | None
+    decision: EventSummary | None
+    due_at: dt.datetime | None
+    breached: bool
+
+    @property
+    def decided_at(self) -> dt.datetime | None:
+        """When the MASH decision was made, if it was."""
+        return self.decision.occurred_at if self.decision else None
+
+    def snapshot(self) -> EpisodeSnapshot:
+        """The episode as the analysts see it."""
+        contact, decision, group = self.contact, self.decision, self.events
+        return EpisodeSnapshot(
+            episode_id=self.episode_id,
+            person_id=self.person_id,
+            opened_at=group[0].occurred_at,
+            events=tuple(
+                EpisodeEvent(
+                    event_id=e.event_id,
+                    event_type=e.event_type,
+                    agency=e.agency,
+                    agency_record_id=e.agency_record_id,
+                    occurred_at=e.occurred_at,
+                )
+                for e in group
+            ),
+            agencies=tuple(
+                sorted({e.agency for e in group if e.event_type in PARTNER_NOTIFICATIONS})
+            ),
+            contact_id=contact.contact_id if contact else None,
+            rag_rating=contact.rag_rating if contact else None,
+            received_at=contact.occurred_at if contact else None,
+            due_at=self.due_at,
+            decided_at=self.decided_at,
+            decision=decision.decision if decision else None,
+            research_responses=sum(e.event_type == EventType.RESEARCH_RESPONSE for e in group),
+            breached=self.breached,
+            tenants=tuple(sorted({e.tenant for e in group if e.tenant})),
+        )
+
+
+def _episode(
     person_id: str, group: Sequence[EventSummary], policy: RagPolicy, now: dt.datetime
-) -> EpisodeSnapshot:
+) -> Episode:
     first = group[0]
     contact = next((e for e in group if e.event_type == EventType.CONTACT), None)
     decision = next((e for e in group if e.event_type == EventType.MASH_DECISION), None)
@@ -145,29 +217,12 @@ def _snapshot(
     )
     decided = decision.occurred_at if decision else None
     breached = due is not None and (decided > due if decided else now > due)
-    digest = hashlib.sha256(f"{person_id}|{first.event_id}".encode()).hexdigest()[:20]
-    return EpisodeSnapshot(
-        episode_id=f"E{digest}",
-        person_id=person_id,
-        opened_at=first.occurred_at,
-        events=tuple(
-            EpisodeEvent(
-                event_id=e.event_id,
-                event_type=e.event_type,
-                agency=e.agency,
-                agency_record_id=e.agency_record_id,
-                occurred_at=e.occurred_at,
-            )
-            for e in sorted(group, key=lambda e: (e.occurred_at, e.event_id))
-        ),
-        agencies=tuple(sorted({e.agency for e in group if e.event_type in PARTNER_NOTIFICATIONS})),
-        contact_id=contact.contact_id if contact else None,
-        rag_rating=contact.rag_rating if contact else None,
-        received_at=contact.occurred_at if contact else None,
-        due_at=due,
-        decided_at=decided,
-        decision=decision.decision if decision else None,
-        research_responses=sum(e.event_type == EventType.RESEARCH_RESPONSE for e in group),
-        breached=breached,
-        tenants=tuple(sorted({e.tenant for e in group if e.tenant})),
+    return Episode(
+        episode_id(person_id, first.event_id),
+        person_id,
+        tuple(sorted(group, key=lambda e: (e.occurred_at, e.event_id))),
+        contact,
+        decision,
+        due,
+        breached,
     )

@@ -1,25 +1,28 @@
 """The linkage stage over a batch: link each child, rebuild the episodes that changed.
 
-State is the set of linkage records with their event summaries; the index, the persons and
-the episodes are all derived from it, so a restarted worker rebuilds them by replaying its
-records (in any order, with the same result).
+State is the set of linkage records with their event summaries and the links found when each
+was indexed; the index, the persons and the episodes are all derived from it, so a restarted
+worker rebuilds them from its records without comparing (in any order, with the same result).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import gc
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from schemas.audit import AuditEntry, Decision
 from schemas.childrens_services import LinkageDecision
 from schemas.common import Envelope
 from schemas.hub import EpisodeSnapshot, Link, LinkOutcomeKind, PossibleMatch
-from streams.episodes import EventSummary, RagPolicy, build_episodes
-from streams.identities import identities, summary
+from streams import episodes as ep
+from streams.episodes import Episode, EventSummary, RagPolicy, group_episodes
+from streams.identities import StoredRecord, identities, summary
 from streams.linkage import Linker, LinkOutcome, Outcome, PairDecision, PersonRecord, pair_of
 
-__all__ = ["HubOutput", "HubState"]
+__all__ = ["HubOutput", "HubState", "Snapshots", "collection_paused"]
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
@@ -33,10 +36,43 @@ class HubOutput:
     episodes: dict[str, EpisodeSnapshot | None] = field(default_factory=dict)
     """episode id -> its new snapshot, or None where the episode no longer exists."""
     audit: list[AuditEntry] = field(default_factory=list)
-    records: dict[str, tuple[PersonRecord, EventSummary]] = field(default_factory=dict)
+    records: dict[str, StoredRecord] = field(default_factory=dict)
     """New state: record id -> its identity and event summary."""
     decisions: dict[tuple[str, str], PairDecision] = field(default_factory=dict)
     """New state: pair -> its standing decision."""
+
+
+@contextmanager
+def collection_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a restore makes millions of long-lived
+    objects (each collection would walk them all again: a third of a restore's time), then
+    move what is alive out of its reach (``gc.freeze``): the index is kept for the life of
+    the worker, and later collections need not walk it either."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if was:
+            gc.enable()
+
+
+class Snapshots(Mapping[str, EpisodeSnapshot]):
+    """The hub's episodes as the analysts' model, each built when read (kept as
+    ``Episode``: a tenth of the memory)."""
+
+    def __init__(self, episodes: Mapping[str, Episode]) -> None:
+        self._episodes = episodes
+
+    def __getitem__(self, episode_id: str) -> EpisodeSnapshot:
+        return self._episodes[episode_id].snapshot()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._episodes)
+
+    def __len__(self) -> int:
+        return len(self._episodes)
 
 
 @dataclass
@@ -46,9 +82,10 @@ class HubState:
     policy: RagPolicy = field(default_factory=RagPolicy)
     linker: Linker = field(default_factory=Linker)
     summaries: dict[str, EventSummary] = field(default_factory=dict)
-    episodes_of: dict[str, set[str]] = field(default_factory=dict)
+    episodes_of: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """person id -> its current episode ids."""
-    snapshots: dict[str, EpisodeSnapshot] = field(default_factory=dict)
+    episodes: dict[str, Episode] = field(default_factory=dict)
+    """episode id -> the episode (``snapshots`` shows them as the analysts' model)."""
     watermark: dt.datetime = _EPOCH
     """The latest event time seen (RAG clocks run on event time, so replays agree)."""
     contents: dict[tuple[str, str, str], str] = field(default_factory=dict)
@@ -56,20 +93,44 @@ class HubState:
 
     def restore(
         self,
-        records: Sequence[tuple[PersonRecord, EventSummary]],
+        records: Sequence[StoredRecord | tuple[PersonRecord, EventSummary]],
         decisions: Sequence[PairDecision] = (),
     ) -> None:
         """Rebuild the index and episodes from stored records and standing decisions (order
-        does not matter)."""
-        for record, event in records:
-            self.linker.add(record)
-            self.summaries[record.record_id] = event
-            self._first_with(event)
-            self.watermark = max(self.watermark, event.occurred_at)
-        for decision in decisions:
-            self.linker.decide(decision)
-        persons = {self.linker.person_of(r.record_id) for r, _ in records}
-        self._rebuild(persons, HubOutput())
+        does not matter). Records kept with their links are indexed without comparing; the
+        others (stored before links were kept) are compared as when they came."""
+        entries = [StoredRecord(*r) for r in records]
+        known = [(e.record, e.links, e.apart) for e in entries if e.links is not None]
+        self.linker.restore(known, decisions)
+        for entry in entries:
+            if entry.links is None:
+                self.linker.add(entry.record)
+            self.summaries[entry.record.record_id] = entry.event
+            self._first_with(entry.event)
+            self.watermark = max(self.watermark, entry.event.occurred_at)
+        self._rebuild(set(self.linker.person.values()), None)
+
+    def republish(self, records: Iterable[str], since: dt.datetime) -> HubOutput:
+        """What may have been lost with outputs sent after a durable point: the links of
+        every record in the clusters of ``records`` (a change moves records only within its
+        cluster), their persons' episodes, a tombstone for every episode id those persons
+        may have had and have no more, and the episodes whose clock ran out after ``since``
+        (the watermark at the durable point)."""
+        out = HubOutput()
+        clusters = self.linker.clusters
+        roots = {clusters.find(r) for r in records if r in self.linker.records}
+        members = [r for root in sorted(roots) for r in clusters.value[root]]
+        persons = {self.linker.person[r] for r in members}
+        out.links = [self.reissue(r) for r in members]
+        current = {e for p in persons for e in self.episodes_of.get(p, ())}
+        current |= {s.episode_id for s in self.episodes.values() if s.due_at and s.due_at > since}
+        out.episodes = {e: self.episodes[e].snapshot() for e in sorted(current)}
+        for root in roots:
+            ids = clusters.value[root]
+            events = {self.summaries[r].event_id for r in ids}
+            for gone in {ep.episode_id(p, e) for p in ids for e in events} - current:
+                out.episodes[gone] = None
+        return out
 
     def process(self, events: Sequence[Envelope], at: str) -> HubOutput:
         """Link every child of every event; return links, reviews, episodes and audit."""
@@ -87,7 +148,9 @@ class HubState:
             for record in identities(event):
                 result = self.linker.add(record)
                 self.summaries[record.record_id] = event_summary
-                out.records[record.record_id] = (record, event_summary)
+                out.records[record.record_id] = StoredRecord(
+                    record, event_summary, *self.linker.edges(record.record_id)
+                )
                 self._report(result, event_summary, at, out)
                 touched |= {result.person_id, *result.merged}
                 touched |= {p for _, old, new in result.moved for p in (old, new)}
@@ -237,32 +300,37 @@ class HubState:
         """Persons with an undecided episode whose RAG clock ran out before the watermark."""
         return {
             s.person_id
-            for s in self.snapshots.values()
+            for s in self.episodes.values()
             if s.due_at and not s.breached and s.decided_at is None and s.due_at < self.watermark
         }
 
-    def _rebuild(self, persons: set[str], out: HubOutput) -> None:
+    @property
+    def snapshots(self) -> Mapping[str, EpisodeSnapshot]:
+        """Every current episode as the analysts' model (built on reading)."""
+        return Snapshots(self.episodes)
+
+    def _rebuild(self, persons: set[str], out: HubOutput | None) -> None:
+        """Rebuild the episodes of ``persons``; into ``out``, those that changed (with their
+        audit) and those that exist no more. ``out`` None: a restore, nothing to tell."""
         current = {p for p in persons if p in self.linker.person and self.linker.person[p] == p}
-        old: dict[str, EpisodeSnapshot] = {}
+        old: dict[str, Episode] = {}
         for person in persons:
-            for episode_id in self.episodes_of.pop(person, set()):
-                old[episode_id] = self.snapshots.pop(episode_id)
+            for episode_id in self.episodes_of.pop(person, ()):
+                old[episode_id] = self.episodes.pop(episode_id)
         for person in current:
             events = [self.summaries[r] for r in self.linker.records_of(person)]
-            snapshots = build_episodes(person, events, self.policy, self.watermark)
-            self.episodes_of[person] = {s.episode_id for s in snapshots}
-            for snapshot in snapshots:
-                self.snapshots[snapshot.episode_id] = snapshot
-                previous = old.pop(snapshot.episode_id, None)
-                if snapshot != previous:  # only what changed goes out
-                    out.episodes[snapshot.episode_id] = snapshot
-                    self._audit_episode(previous, snapshot, out)
-        for episode_id in old:  # episodes that no longer exist (their events moved)
-            out.episodes[episode_id] = None
+            episodes = group_episodes(person, events, self.policy, self.watermark)
+            self.episodes_of[person] = tuple(e.episode_id for e in episodes)
+            for episode in episodes:
+                self.episodes[episode.episode_id] = episode
+                previous = old.pop(episode.episode_id, None)
+                if out is not None and episode != previous:  # only what changed goes out
+                    out.episodes[episode.episode_id] = episode.snapshot()
+                    self._audit_episode(previous, episode, out)
+        if out is not None:
+            out.episodes |= dict.fromkeys(old)  # episodes that exist no more
 
-    def _audit_episode(
-        self, previous: EpisodeSnapshot | None, now: EpisodeSnapshot, out: HubOutput
-    ) -> None:
+    def _audit_episode(self, previous: Episode | None, now: Episode, out: HubOutput) -> None:
         at = self.watermark.isoformat()
         facts = {"episode_id": now.episode_id, "person_id": now.person_id}
         first = now.events[0].event_id

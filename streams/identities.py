@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple, TypeVar, cast
 
 from schemas.childrens_services import ReviewVerdict
 from schemas.common import (
@@ -21,12 +22,17 @@ from streams.linkage import PairDecision, PersonRecord
 
 __all__ = [
     "LinkageEntry",
+    "LinkageTable",
+    "StoredRecord",
     "decision_key",
     "decode_decision",
     "encode_decision",
     "identities",
+    "linkage_records",
     "summary",
 ]
+
+T = TypeVar("T")
 
 _DECISION = "decision:"
 """Key prefix of a standing decision in the linkage table (a record's key is its record id)."""
@@ -64,16 +70,39 @@ def identities(event: Envelope) -> list[PersonRecord]:
     return []
 
 
+class StoredRecord(NamedTuple):
+    """A record as the linkage table keeps it: its identity, its event's summary, and the
+    match links (other record, weight) and twins-guard partners found when it was indexed,
+    so that a restore needs no comparison (``links`` None: not kept, compare again)."""
+
+    record: PersonRecord
+    event: EventSummary
+    links: tuple[tuple[str, float], ...] | None = None
+    apart: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True)
 class LinkageEntry:
-    """One record of the linkage table: the person record and the summary of its event.
+    """One record of the linkage table: the person record, the summary of its event, the
+    links and twins-guard partners found when it was indexed, and the version of the batch
+    that wrote it (what was sent after the last durable point is sent again on a restore).
 
-    Stored as JSON, ``{"record": {...}, "event": {...}}`` (dates as ISO text); entries
-    written before summaries carried the content digest decode with an empty one.
+    Stored as JSON, ``{"record": {...}, "event": {...}, "links": [[id, weight], ...],
+    "apart": [id, ...], "version": n}`` (dates as ISO text); entries written before summaries
+    carried the content digest decode with an empty one, entries written before links were
+    kept decode with ``links`` None (compared again on a restore) and version 0.
     """
 
     record: PersonRecord
     event: EventSummary
+    links: tuple[tuple[str, float], ...] | None = None
+    apart: tuple[str, ...] = ()
+    version: int = 0
+
+    @property
+    def stored(self) -> StoredRecord:
+        """The entry as the hub restores it."""
+        return StoredRecord(self.record, self.event, self.links, self.apart)
 
     def encode(self) -> dict[str, object]:
         """The stored form (hand-built: ``dataclasses.asdict`` deep-copies, too slow here)."""
@@ -105,18 +134,59 @@ class LinkageEntry:
                 "digest": e.digest,
                 "tenant": e.tenant,
             },
+            "links": None if self.links is None else [list(link) for link in self.links],
+            "apart": list(self.apart),
+            "version": self.version,
         }
 
     @classmethod
-    def decode(cls, state: dict[str, Any]) -> LinkageEntry:
-        """The inverse of ``encode``, for every format ever stored."""
-        r, e = dict(state["record"]), dict(state["event"])
-        for name in ("date_of_birth", "expected_delivery_date"):
-            r[name] = date_from_iso(r[name])
+    def decode(cls, state: dict[str, Any], shared: dict[Any, Any] | None = None) -> LinkageEntry:
+        """The inverse of ``encode``, for every format ever stored. With ``shared`` (kept
+        across the entries of one restore), equal names, codes and dates are one object, and
+        an event id equal to the record id is that string: a large index holds far less."""
+        pool: dict[Any, Any] = {} if shared is None else shared
+
+        def one(value: T) -> T:
+            return cast(T, pool.setdefault(value, value))
+
+        r, e = state["record"], state["event"]
         mother = r["mother"]
-        r["mother"] = (mother[0], mother[1], date_from_iso(mother[2])) if mother else None
-        e["occurred_at"] = dt.datetime.fromisoformat(e["occurred_at"])
-        return cls(PersonRecord(**r), EventSummary(**e))
+        record = PersonRecord(
+            r["record_id"],
+            one(r["given_name"]),
+            one(r["family_name"]),
+            one(date_from_iso(r["date_of_birth"])),
+            one(date_from_iso(r["expected_delivery_date"])),
+            one(r["sex"]),
+            one(r["postcode"]),
+            r["nhs_number"],
+            r["upn"],
+            r["agency_person_id"],
+            one((one(mother[0]), one(mother[1]), one(date_from_iso(mother[2]))))
+            if mother
+            else None,
+        )
+        event_id = record.record_id if e["event_id"] == record.record_id else e["event_id"]
+        event = EventSummary(
+            event_id,
+            one(e["event_type"]),
+            one(e["agency"]),
+            e["agency_record_id"],
+            dt.datetime.fromisoformat(e["occurred_at"]),
+            e.get("contact_id"),
+            one(e.get("rag_rating")),
+            one(e.get("decision")),
+            e.get("digest", ""),
+            one(e.get("tenant")),
+        )
+        links = state.get("links")
+        return cls(
+            record,
+            event,
+            None if links is None else tuple((str(o), float(w)) for o, w in links),
+            tuple(state.get("apart", ())),
+            int(state.get("version", 0)),
+        )
 
 
 def decision_key(decision: PairDecision) -> str:
@@ -124,16 +194,17 @@ def decision_key(decision: PairDecision) -> str:
     return f"{_DECISION}{decision.pair[0]}|{decision.pair[1]}"
 
 
-def encode_decision(decision: PairDecision) -> dict[str, object]:
+def encode_decision(decision: PairDecision, version: int = 0) -> dict[str, object]:
     """A standing decision as stored in the linkage table beside the records: ids, verdict
-    and time only (the reason stays with the event)."""
+    and time only (the reason stays with the event), and the version of its batch."""
     return {
         "decision": {
             "pair": list(decision.pair),
             "verdict": decision.verdict.value,
             "at": decision.at.isoformat(),
             "event_id": decision.event_id,
-        }
+        },
+        "version": version,
     }
 
 
@@ -147,4 +218,47 @@ def decode_decision(state: dict[str, Any]) -> PairDecision | None:
         ReviewVerdict(d["verdict"]),
         dt.datetime.fromisoformat(d["at"]),
         d["event_id"],
+    )
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+@dataclass
+class LinkageTable:
+    """What a restore reads of the linkage table."""
+
+    entries: list[LinkageEntry]
+    decisions: list[PairDecision]
+    durable: int | None
+    """The version of the last batch whose outputs the broker had (None: none kept)."""
+    durable_watermark: dt.datetime
+    after_durable: list[str]
+    """Records written, or in a decision decided, after the durable point."""
+
+
+def linkage_records(items: Iterable[tuple[str, dict[str, Any]]], durable_key: str) -> LinkageTable:
+    """Read the linkage table's entries (one at a time: a large table is never held twice):
+    records, standing decisions and the durable point."""
+    entries: list[LinkageEntry] = []
+    decisions: list[tuple[PairDecision, int]] = []
+    mark: dict[str, Any] | None = None
+    shared: dict[Any, Any] = {}
+    for key, value in items:
+        if key == durable_key:
+            mark = value["durable"]
+        elif (decision := decode_decision(value)) is not None:
+            decisions.append((decision, int(value.get("version", 0))))
+        else:
+            entries.append(LinkageEntry.decode(value, shared))
+    durable = None if mark is None else int(mark["version"])
+    after = [] if durable is None else [e.record.record_id for e in entries if e.version > durable]
+    if durable is not None:
+        after += [r for d, v in decisions if v > durable for r in d.pair]
+    return LinkageTable(
+        entries,
+        [d for d, _ in decisions],
+        durable,
+        _EPOCH if mark is None else dt.datetime.fromisoformat(mark["watermark"]),
+        after,
     )

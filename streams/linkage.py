@@ -41,12 +41,16 @@ __all__ = [
     "Outcome",
     "PairDecision",
     "PersonRecord",
+    "Stored",
     "compare",
 ]
 
 T = TypeVar("T")
 
 _BY_DECISION = "one person by a reviewer's decision"
+
+Stored = tuple[PersonRecord, Iterable[tuple[str, float]], Iterable[str]]
+"""A record as restored: with its match links (other record, weight) and twins-guard partners."""
 
 
 class DisjointSets(Generic[T]):
@@ -362,6 +366,64 @@ class Linker:
             possible,
             tuple(moved),
         )
+
+    def edges(self, rid: str) -> tuple[tuple[tuple[str, float], ...], tuple[str, ...]]:
+        """A record's match links (other record, weight) and the records the twins guard
+        holds apart from it: what ``restore`` needs to index it again without comparing."""
+        return tuple(self.links.get(rid, {}).items()), tuple(self.apart.get(rid, ()))
+
+    def restore(self, stored: Iterable[Stored], decisions: Iterable[PairDecision]) -> None:
+        """Index records again with the links and guards found when they were added, apply
+        the standing decisions, and rebuild every person: no comparison, the same persons
+        (they are a function of the edges and decisions). An edge to a record not given is
+        dropped: that record, indexed later, is compared and finds it again."""
+        kept = list(stored)
+        for record, _, _ in kept:
+            self._index(record)
+        for record, links, apart in kept:
+            self._connect(record.record_id, links, apart)
+        for decision in decisions:
+            self._standing(decision)
+        for root in list(self.clusters.value):
+            self._rebuild(root)
+
+    def _index(self, record: PersonRecord) -> None:
+        rid = record.record_id
+        self.records[rid] = record
+        self.ids[rid] = identity(record)
+        self.clusters.add(rid, [rid])
+        self.person[rid] = rid
+        for key in record.blocking_keys():
+            self.blocks[key].append(rid)
+
+    def _connect(self, rid: str, links: Iterable[tuple[str, float]], apart: Iterable[str]) -> None:
+        for other, weight in links:
+            if other in self.records:
+                other = self.records[other].record_id  # the indexed string, not a copy
+                self.links[rid][other] = self.links[other][rid] = weight
+                self.clusters.join(rid, other)
+        for other in apart:
+            if other in self.records:
+                other = self.records[other].record_id
+                self.apart[rid].add(other)
+                self.apart[other].add(rid)
+
+    def _standing(self, decision: PairDecision) -> None:
+        """Keep a decision if it is the latest on its pair, joining the clusters of a
+        must-link (persons are rebuilt by the caller)."""
+        known = self.decisions.get(decision.pair)
+        if known is not None and known.rank > decision.rank:
+            return
+        self.decisions[decision.pair] = decision
+        a, b = decision.pair
+        self.decided[a].add(b)
+        self.decided[b].add(a)
+        if (
+            a in self.records
+            and b in self.records
+            and self.verdict(a, b) is ReviewVerdict.SAME_PERSON
+        ):
+            self.clusters.join(a, b)
 
     def records_of(self, person_id: str) -> list[str]:
         """The records of one person."""

@@ -3,10 +3,11 @@ episode join, publishing links, possible matches and episode snapshots."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from typing import Any
 
 import faust
@@ -21,16 +22,25 @@ from schemas.hub import EpisodeSnapshot, Link
 from schemas.topics import Stage, Table
 from streams.episodes import Hours, RagPolicy
 from streams.faust_internals import as_current
-from streams.hub import HubState
-from streams.identities import LinkageEntry, decision_key, decode_decision, encode_decision
+from streams.hub import HubOutput, HubState, collection_paused
+from streams.identities import (
+    LinkageEntry,
+    decision_key,
+    encode_decision,
+    linkage_records,
+)
 from streams.linkage import Linker
 from streams.model import load_model
 from streams.outputs import AuditLog, Output, incoming
 from streams.records import DeadLetter
 
-__all__ = ["Linkage", "Throttle", "linkage_batch_packs"]
+__all__ = ["DURABLE_KEY", "Linkage", "Throttle", "linkage_batch_packs"]
 
 log = get_logger(__name__)
+
+DURABLE_KEY = "mark:durable"
+"""The linkage table's key of the durable point: the version of the last batch whose every
+output the broker acknowledged, and the watermark then (written only after the acks)."""
 
 
 def linkage_batch_packs(settings: WorkerSettings) -> int:
@@ -83,29 +93,40 @@ class Linkage:
         self.partitions = settings.partitions
         self.epoch = 0
         self.batches = 0
-        self.republish = False
+        self.republish: HubOutput | None = None
+        """After a restore: what to send again (None: everything)."""
+        self.republish_due = False
+        """A restore happened: its republish goes out with the next batch."""
         self.batch_packs = linkage_batch_packs(settings)
         self.report = Throttle(interval_s=2.0)
 
     def restored(self) -> HubState:
         """The linkage state: held, or restored now from the changelogged table."""
         if self.state is None:
+            started = time.perf_counter()
             self.state = HubState(policy=self.policy, linker=Linker(model=self.model))
-            values = list(self.records.values())
-            decisions = [d for d in map(decode_decision, values) if d is not None]
-            stored = [LinkageEntry.decode(v) for v in values if "decision" not in v]
-            self.state.restore([(entry.record, entry.event) for entry in stored], decisions)
+            with collection_paused():
+                table = linkage_records(self.records.items(), DURABLE_KEY)
+                self.state.restore([e.stored for e in table.entries], table.decisions)
             # versions: the restore time, then a batch counter. A worker that restores later
             # outranks anything an earlier owner sent, even messages still in flight.
             self.epoch = time.time_ns() // 1_000_000 * 1_000_000
             self.batches = 0
-            self.republish = True
+            self.republish = (
+                None
+                if table.durable is None
+                else self.state.republish(table.after_durable, table.durable_watermark)
+            )
             log.info(
                 "linkage.restored",
-                records=len(stored),
-                decisions=len(decisions),
+                records=len(table.entries),
+                decisions=len(table.decisions),
+                after_durable=len(table.after_durable),
+                durable=table.durable,
+                seconds=round(time.perf_counter() - started, 2),
                 model=self.model.version,
             )
+            self.republish_due = True
         return self.state
 
     async def process(self, events: Sequence[faust.types.EventT[Any]]) -> None:
@@ -126,24 +147,31 @@ class Linkage:
                     continue
                 if isinstance(model, Envelope):
                     decoded.append(model)
-        if self.republish:
-            await self._republish(state)
+        sent: list[Awaitable[Any]] = []
+        if self.republish_due:
+            sent += await self._republish(state)
         out = state.process(decoded, dt.datetime.now(dt.UTC).isoformat())
-        with as_current(events[-1]):
-            for record_id, (record, summary) in out.records.items():
-                self.records[record_id] = LinkageEntry(record, summary).encode()
-            for decision in out.decisions.values():
-                self.records[decision_key(decision)] = encode_decision(decision)
         version = self._version()
-        for link in out.links:
-            await self._send_link(link, version)
+        with as_current(events[-1]):
+            for record_id, stored in out.records.items():
+                self.records[record_id] = LinkageEntry(*stored, version=version).encode()
+            for decision in out.decisions.values():
+                self.records[decision_key(decision)] = encode_decision(decision, version)
+        sent += [await self._send_link(link, version) for link in out.links]
         for review in out.reviews:
-            await self.reviews.send(
-                key=review.record_id.encode(), value=encode(POSSIBLE_MATCH, review)
+            sent.append(
+                await self.reviews.send(
+                    key=review.record_id.encode(), value=encode(POSSIBLE_MATCH, review)
+                )
             )
         for episode_id, snapshot in out.episodes.items():
-            await self._send_episode(episode_id, snapshot, version)
+            sent.append(await self._send_episode(episode_id, snapshot, version))
         await self.audit.write(0, out.audit, events[-1])
+        await asyncio.gather(*sent)  # the broker has every output: a durable point
+        with as_current(events[-1]):
+            self.records[DURABLE_KEY] = {
+                "durable": {"version": version, "watermark": state.watermark.isoformat()}
+            }
         if self.report.due(time.monotonic(), caught_up=len(events) < self.batch_packs):
             persons = len(set(state.linker.person.values()))
             log.info("linkage.index", records=len(state.linker.records), persons=persons)
@@ -159,38 +187,51 @@ class Linkage:
         self.batches += 1
         return self.epoch + self.batches
 
-    async def _send_link(self, link: Link, version: int) -> None:
+    async def _send_link(self, link: Link, version: int) -> Awaitable[Any]:
         stamped = link.model_copy(update={"version": version})
-        await self.links.send(key=link.record_id.encode(), value=encode(LINK, stamped))
+        return await self.links.send(key=link.record_id.encode(), value=encode(LINK, stamped))
 
     async def _send_episode(
         self, episode_id: str, snapshot: EpisodeSnapshot | None, version: int
-    ) -> None:
+    ) -> Awaitable[Any]:
         value = (
             None
             if snapshot is None
             else encode(EPISODE, snapshot.model_copy(update={"version": version}))
         )
-        await self.episodes.send(
+        return await self.episodes.send(
             key=episode_id.encode(), value=value, headers=[("mash.version", str(version).encode())]
         )
 
-    async def _republish(self, state: HubState) -> None:
-        """After a restore, state every link and episode again, then sweep older episodes.
+    async def _republish(self, state: HubState) -> list[Awaitable[Any]]:
+        """After a restore, send again what may have been lost with the previous owner.
 
-        What the previous owner sent last may have been lost with it; the sweep removes
-        episodes that exist no more (their tombstone may have been lost too).
+        With a durable point: the links and episodes of the clusters changed after it (and
+        tombstones of their episodes that exist no more). Without one (a table written before
+        durable points were kept): every link and episode, then a sweep of older episodes
+        (their tombstones may have been lost too).
         """
         version = self._version()
-        for record_id in state.linker.records:
-            await self._send_link(state.reissue(record_id), version)
-        for episode_id, snapshot in state.snapshots.items():
-            await self._send_episode(episode_id, snapshot, version)
-        for partition in range(self.partitions):
-            await self.episodes.send(
-                EPISODE_SWEEP, None, [("mash.version", str(version).encode())], partition
-            )
-        self.republish = False
-        log.info(
-            "linkage.republished", records=len(state.linker.records), episodes=len(state.snapshots)
+        self.republish_due = False
+        scoped = self.republish
+        out = scoped or HubOutput(
+            links=[state.reissue(r) for r in state.linker.records],
+            episodes=dict(state.snapshots),
         )
+        sent = [await self._send_link(link, version) for link in out.links]
+        for episode_id, snapshot in out.episodes.items():
+            sent.append(await self._send_episode(episode_id, snapshot, version))
+        for partition in range(self.partitions if scoped is None else 0):
+            sent.append(
+                await self.episodes.send(
+                    EPISODE_SWEEP, None, [("mash.version", str(version).encode())], partition
+                )
+            )
+        self.republish = None
+        log.info(
+            "linkage.republished",
+            links=len(out.links),
+            episodes=len(out.episodes),
+            scoped=scoped is not None,
+        )
+        return sent

@@ -97,6 +97,17 @@ def bench_console(
         run(settings, events)
 
 
+@bench_app.command("recovery")
+def bench_recovery(
+    records: Annotated[int, typer.Option(help="Records in the linkage index")] = 100_000,
+) -> None:
+    """A linkage worker's restart: restore seconds, time to the first new event linked, and
+    the restored state's bytes per record (in process, on the pure state: no broker)."""
+    from mash.bench_recovery import bench_recovery as run
+
+    run(records)
+
+
 @contextmanager
 def _broker_if_local(settings: PublisherSettings | WorkerSettings) -> Iterator[None]:
     """Start the local broker for the duration when no external Kafka is configured."""

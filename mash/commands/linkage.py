@@ -87,7 +87,9 @@ def _from_topic() -> list[PersonRecord]:
     for message in read_topic(settings, changelog(settings.app_id, Tables.HUB_RECORDS)):
         if message.key is not None:
             latest[message.key] = message.value
-    return [LinkageEntry.decode(json.loads(v)).record for v in latest.values() if v is not None]
+    values = [json.loads(v) for v in latest.values() if v is not None]
+    # the table also keeps standing decisions and the durable point beside the records
+    return [LinkageEntry.decode(v).record for v in values if "record" in v]
 
 
 @model_app.command("show")
