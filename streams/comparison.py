@@ -173,12 +173,19 @@ def compare(a: PersonRecord, b: PersonRecord, model: LinkageModel | None = None)
 class Scorer:
     """``compare`` under one model, remembering what it found: records with the same
     identity fields (most of one child's records) compare alike, so each distinct pair of
-    identities is weighed once."""
+    identities met recently is weighed once.
 
-    def __init__(self, model: LinkageModel, memory: int = 1 << 20) -> None:
+    The memory is bounded, whatever the size of the index: two generations of at most
+    ``memory`` comparisons each; when the newer is full it becomes the older and the older
+    is forgotten (forgetting costs time, never a different answer). A comparison found in
+    the older generation moves to the newer, so pairs met again and again stay.
+    """
+
+    def __init__(self, model: LinkageModel, memory: int = 1 << 14) -> None:
         self.model = model
         self.memory = memory
         self._seen: dict[tuple[object, object], Comparison] = {}
+        self._older: dict[tuple[object, object], Comparison] = {}
 
     def compare(
         self, a: PersonRecord, b: PersonRecord, keys: tuple[object, object] | None = None
@@ -190,11 +197,15 @@ class Scorer:
         key = keys or (identity(a), identity(b))
         found = self._seen.get(key)
         if found is None:
-            found = _probabilistic(a, b, self.model)
+            found = self._older.get(key) or _probabilistic(a, b, self.model)
             if len(self._seen) >= self.memory:
-                self._seen.clear()  # bounded: forgetting costs time, never a different answer
+                self._older, self._seen = self._seen, {}
             self._seen[key] = found
         return found
+
+    def __len__(self) -> int:
+        """Comparisons remembered now (at most twice ``memory``)."""
+        return len(self._seen) + len(self._older)
 
 
 def identity(r: PersonRecord) -> tuple[object, ...]:
