@@ -10,8 +10,10 @@ child's record is compared with a born child's through the mother.
 from __future__ import annotations
 
 import datetime as dt
+import string
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 import jellyfish
 
@@ -24,7 +26,7 @@ from streams.levels import (
     sex_level,
 )
 from streams.model import LinkageModel, default_model
-from streams.names import is_known_name, one_name
+from streams.names import is_known_name, name_keys, one_name
 
 __all__ = ["NEVER", "SURE", "Comparison", "Level", "PersonRecord", "Scorer", "compare", "identity"]
 
@@ -110,24 +112,42 @@ class PersonRecord:
         fam, giv = _phonetic(self.family_name), _phonetic(self.given_name)
         if self.date_of_birth:
             dob = self.date_of_birth
-            days = [dob.isoformat()]
+            iso = dob.isoformat()
+            days = [iso]
             if dob.day <= 12 and dob.day != dob.month:
                 days.append(dob.replace(month=dob.day, day=dob.month).isoformat())
+            initials = "".join(sorted(self.given_name[:1] + self.family_name[:1]))
             for day in days:  # a birth date alone is too coarse a block: ~N/6,500 records
                 yield f"dob-giv:{day}:{giv}"  # family name changed
-                initials = "".join(sorted(self.given_name[:1] + self.family_name[:1]))
                 yield f"dob-init:{day}:{initials}"  # typos; names swapped
                 if self.postcode:  # both names changed, same home
                     yield f"dob-pc:{day}:{self.postcode}"
-            yield f"fam-ym:{fam}:{dob:%Y-%m}"
+            for letter in _given_letters(self.given_name):  # a nickname, a day mistyped
+                yield f"fam-ym:{fam}:{iso[:7]}:{letter}"
             yield f"names-y:{fam}:{giv}:{dob.year}"
-            yield f"names-md:{fam}:{giv}:{dob:%m-%d}"  # a mistyped year
+            yield f"names-md:{fam}:{giv}:{iso[5:]}"  # a mistyped year
         if self.mother:  # an unborn child, or a child whose mother is named
             yield f"mother:{_phonetic(self.mother[1])}:{self.mother[2]}"
 
 
 def _norm(name: str) -> str:
     return " ".join(name.lower().replace("-", " ").replace("'", "").split())
+
+
+@lru_cache(maxsize=1 << 14)
+def _given_letters(name: str) -> str:
+    """Letters given names close to this one begin with: its first and second (a typo in
+    the first letter; a diminutive from the second syllable: o-Liv-ia, Livvy) and the first
+    of every full name it can be a nickname of (Bill, William). Two given names at the
+    nickname or diminutive level share one, and so do most typos; so the block on family
+    name and birth month need not hold every child of that family name born that month (a
+    record with no given name is in every letter's)."""
+    if not name:  # no given name: any child of the family born that month
+        return string.ascii_lowercase
+    letters = {key[0] for key in name_keys(name) if key}
+    if len(name) > 1 and name[1] != " ":  # and a typo in the first letter
+        letters.add(name[1])
+    return "".join(sorted(letters))
 
 
 def _phonetic(name: str) -> str:
