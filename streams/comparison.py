@@ -10,8 +10,10 @@ child's record is compared with a born child's through the mother.
 from __future__ import annotations
 
 import datetime as dt
+import string
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 import jellyfish
 
@@ -24,7 +26,7 @@ from streams.levels import (
     sex_level,
 )
 from streams.model import LinkageModel, default_model
-from streams.names import is_known_name, one_name
+from streams.names import is_known_name, name_keys, one_name
 
 __all__ = ["NEVER", "SURE", "Comparison", "Level", "PersonRecord", "Scorer", "compare", "identity"]
 
@@ -110,24 +112,42 @@ class PersonRecord:
         fam, giv = _phonetic(self.family_name), _phonetic(self.given_name)
         if self.date_of_birth:
             dob = self.date_of_birth
-            days = [dob.isoformat()]
+            iso = dob.isoformat()
+            days = [iso]
             if dob.day <= 12 and dob.day != dob.month:
                 days.append(dob.replace(month=dob.day, day=dob.month).isoformat())
+            initials = "".join(sorted(self.given_name[:1] + self.family_name[:1]))
             for day in days:  # a birth date alone is too coarse a block: ~N/6,500 records
                 yield f"dob-giv:{day}:{giv}"  # family name changed
-                initials = "".join(sorted(self.given_name[:1] + self.family_name[:1]))
                 yield f"dob-init:{day}:{initials}"  # typos; names swapped
                 if self.postcode:  # both names changed, same home
                     yield f"dob-pc:{day}:{self.postcode}"
-            yield f"fam-ym:{fam}:{dob:%Y-%m}"
+            for letter in _given_letters(self.given_name):  # a nickname, a day mistyped
+                yield f"fam-ym:{fam}:{iso[:7]}:{letter}"
             yield f"names-y:{fam}:{giv}:{dob.year}"
-            yield f"names-md:{fam}:{giv}:{dob:%m-%d}"  # a mistyped year
+            yield f"names-md:{fam}:{giv}:{iso[5:]}"  # a mistyped year
         if self.mother:  # an unborn child, or a child whose mother is named
             yield f"mother:{_phonetic(self.mother[1])}:{self.mother[2]}"
 
 
 def _norm(name: str) -> str:
     return " ".join(name.lower().replace("-", " ").replace("'", "").split())
+
+
+@lru_cache(maxsize=1 << 14)
+def _given_letters(name: str) -> str:
+    """Letters given names close to this one begin with: its first and second (a typo in
+    the first letter; a diminutive from the second syllable: o-Liv-ia, Livvy) and the first
+    of every full name it can be a nickname of (Bill, William). Two given names at the
+    nickname or diminutive level share one, and so do most typos; so the block on family
+    name and birth month need not hold every child of that family name born that month (a
+    record with no given name is in every letter's)."""
+    if not name:  # no given name: any child of the family born that month
+        return string.ascii_lowercase
+    letters = {key[0] for key in name_keys(name) if key}
+    if len(name) > 1 and name[1] != " ":  # and a typo in the first letter
+        letters.add(name[1])
+    return "".join(sorted(letters))
 
 
 def _phonetic(name: str) -> str:
@@ -173,12 +193,19 @@ def compare(a: PersonRecord, b: PersonRecord, model: LinkageModel | None = None)
 class Scorer:
     """``compare`` under one model, remembering what it found: records with the same
     identity fields (most of one child's records) compare alike, so each distinct pair of
-    identities is weighed once."""
+    identities met recently is weighed once.
 
-    def __init__(self, model: LinkageModel, memory: int = 1 << 20) -> None:
+    The memory is bounded, whatever the size of the index: two generations of at most
+    ``memory`` comparisons each; when the newer is full it becomes the older and the older
+    is forgotten (forgetting costs time, never a different answer). A comparison found in
+    the older generation moves to the newer, so pairs met again and again stay.
+    """
+
+    def __init__(self, model: LinkageModel, memory: int = 1 << 14) -> None:
         self.model = model
         self.memory = memory
         self._seen: dict[tuple[object, object], Comparison] = {}
+        self._older: dict[tuple[object, object], Comparison] = {}
 
     def compare(
         self, a: PersonRecord, b: PersonRecord, keys: tuple[object, object] | None = None
@@ -190,11 +217,15 @@ class Scorer:
         key = keys or (identity(a), identity(b))
         found = self._seen.get(key)
         if found is None:
-            found = _probabilistic(a, b, self.model)
+            found = self._older.get(key) or _probabilistic(a, b, self.model)
             if len(self._seen) >= self.memory:
-                self._seen.clear()  # bounded: forgetting costs time, never a different answer
+                self._older, self._seen = self._seen, {}
             self._seen[key] = found
         return found
+
+    def __len__(self) -> int:
+        """Comparisons remembered now (at most twice ``memory``)."""
+        return len(self._seen) + len(self._older)
 
 
 def identity(r: PersonRecord) -> tuple[object, ...]:

@@ -295,15 +295,7 @@ class Linker:
             )
         rid = record.record_id
         keys = list(record.blocking_keys())
-        score, records, person, ids = self.scorer.compare, self.records, self.person, self.ids
-        ident = ids[rid] = identity(record)
-        floor = self.thresholds.review
-        compared = ((c, score(record, records[c], (ident, ids[c]))) for c in self._candidates(keys))
-        candidates = [  # only those that can link, go to review or be held apart matter
-            Candidate(c, person[c], found)
-            for c, found in compared
-            if found.weight >= floor or found.apart
-        ]
+        candidates = self._compared(record, keys)
         for c in candidates:
             if c.comparison.apart:
                 self.apart[rid].add(c.record_id)
@@ -430,16 +422,34 @@ class Linker:
         members = self.clusters.value[self.clusters.find(person_id)]
         return [r for r in members if self.person[r] == person_id]
 
-    def _candidates(self, keys: list[str]) -> list[str]:
+    def _compared(self, record: PersonRecord, keys: list[str]) -> list[Candidate]:
+        """The indexed records sharing a blocking key with a new one that can link, go to
+        review or be held apart from it (the others do not matter), in block order."""
+        score, records, person, ids = self.scorer.compare, self.records, self.person, self.ids
+        ident = ids[record.record_id] = identity(record)
+        floor = self.thresholds.review
+        found = []
+        for c in self._candidates(keys):
+            comparison = score(record, records[c], (ident, ids[c]))
+            if comparison.weight >= floor or comparison.apart:
+                found.append(Candidate(c, person[c], comparison))
+        return found
+
+    def _candidates(self, keys: list[str]) -> dict[str, None]:
+        """The records in the blocks of ``keys``, each once, in block order."""
         seen: dict[str, None] = {}
+        blocks = self.blocks
         for key in keys:
-            for rid in self.blocks.get(key, ()):
-                seen.setdefault(rid)
-        return list(seen)
+            block = blocks.get(key)
+            if block:
+                seen.update(dict.fromkeys(block))
+        return seen
 
     def _rebuild(self, root: str) -> list[tuple[str, str, str]]:
         """Persons of one cluster, from its must-links, then its links strongest first;
         returns who moved."""
+        if self._unconstrained(self.clusters.value[root]):
+            return self._one_person(root)
         ids = sorted(self.clusters.value[root])
         persons = DisjointSets(_unite, ((r, _Members({r}, self._nhs_numbers(r))) for r in ids))
         edges = sorted((-w, a, b) for a in ids for b, w in self.links[a].items() if a < b)
@@ -456,6 +466,28 @@ class Linker:
             if self.person[r] != new:
                 moved.append((r, self.person[r], new))
                 self.person[r] = new
+        return moved
+
+    def _unconstrained(self, ids: list[str]) -> bool:
+        """No veto can apply in a cluster: no twins-guard pair, no decision and at most one
+        NHS number. Then no edge is skipped and its one person is the cluster itself."""
+        apart, decided, records = self.apart, self.decided, self.records
+        numbers: set[str | None] = set()
+        for r in ids:
+            if apart.get(r) or decided.get(r):
+                return False
+            numbers.add(records[r].nhs_number)
+        numbers.discard(None)
+        return len(numbers) <= 1
+
+    def _one_person(self, root: str) -> list[tuple[str, str, str]]:
+        """The cluster named ``root`` (its smallest record id) as one person; who moved."""
+        person, moved = self.person, []
+        for r in self.clusters.value[root]:
+            if person[r] != root:
+                moved.append((r, person[r], root))
+                person[r] = root
+        moved.sort()  # in record id order, as a rebuild reports it
         return moved
 
     def _kept_apart(self, a: _Members, b: _Members) -> bool:

@@ -13,7 +13,7 @@ from functools import cache
 
 from nicknames import NickNamer
 
-__all__ = ["canonicals_of", "is_known_name", "nicknames_of", "one_name"]
+__all__ = ["canonicals_of", "is_known_name", "name_keys", "nicknames_of", "one_name"]
 
 
 @cache
@@ -22,7 +22,7 @@ def _namer() -> NickNamer:
 
 
 @cache
-def _keys(name: str) -> frozenset[str]:
+def name_keys(name: str) -> frozenset[str]:
     """The name itself and every full name it can be a nickname of."""
     return frozenset({name, *_namer().canonicals_of(name)})
 
@@ -40,7 +40,7 @@ def canonicals_of(name: str) -> set[str]:
 @cache
 def one_name(a: str, b: str) -> bool:
     """The same given name, or names for one full name (nickname or not, whichever side)."""
-    return a == b or not _keys(a).isdisjoint(_keys(b))
+    return a == b or not name_keys(a).isdisjoint(name_keys(b))
 
 
 @cache

@@ -138,7 +138,9 @@ def linkage_evaluate(
     ] = None,
     labelled_set: Annotated[str, typer.Option("--set", help="Labelled set")] = "hub",
     seed: Annotated[int, typer.Option(help="Seed of the labelled set")] = 7,
-    households: Annotated[int, typer.Option(help="Households in the labelled set")] = 1500,
+    households: Annotated[
+        int, typer.Option(help="Households in the labelled set (hub); children (febrl)")
+    ] = 1500,
     offsets: Annotated[
         str, typer.Option(help="Link thresholds to try, as offsets from the model's")
     ] = "-4,-2,0,2,4",
@@ -178,7 +180,7 @@ def _print_results(name: str, results: list[Evaluation], link: float) -> None:
         "recall",
         "F1",
         "sent to review",
-        "records/s",
+        "records/CPU-s",
         "persons found",
         title=f"{name}: {first.quality.records:,} records of {first.persons_true:,} children",
     )

@@ -1,0 +1,96 @@
+"""The linkage hot path's shortcuts give the answers of the long way round."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import pytest
+
+from simulation.corruption import corrupted_records
+from simulation.labelled import LabelledRecord, labelled_records
+from streams.comparison import PersonRecord, Scorer, compare, identity
+from streams.linkage import Linker
+from streams.model import default_model
+
+
+def _record(
+    rid: str, given: str, born: dt.date, postcode: str, family: str = "White"
+) -> PersonRecord:
+    return PersonRecord.of(
+        rid,
+        given_name=given,
+        family_name=family,
+        date_of_birth=born,
+        expected_delivery_date=None,
+        sex="FEMALE",
+        postcode=postcode,
+    )
+
+
+def _shared(a: PersonRecord, b: PersonRecord) -> set[str]:
+    return set(a.blocking_keys()) & set(b.blocking_keys())
+
+
+def test_a_nickname_with_another_initial_and_a_mistyped_day_shares_a_block() -> None:
+    olivia = _record("a", "Olivia", dt.date(2015, 3, 14), "LS1 4AP")
+    liv = _record("b", "Liv", dt.date(2015, 3, 17), "M1 1AA")
+    bill = _record("c", "Bill", dt.date(2015, 3, 24), "M1 1AA")
+    william = _record("d", "William", dt.date(2015, 3, 27), "LS1 4AP")
+    assert _shared(olivia, liv)
+    assert _shared(bill, william)
+
+
+def test_a_typo_in_the_first_letter_shares_a_block() -> None:
+    a = _record("a", "Aidan", dt.date(2015, 3, 14), "LS1 4AP")
+    b = _record("b", "Sidan", dt.date(2015, 3, 17), "M1 1AA")
+    assert _shared(a, b)
+
+
+def test_unrelated_given_names_of_one_family_and_month_no_longer_share_a_block() -> None:
+    a = _record("a", "Olivia", dt.date(2015, 3, 14), "LS1 4AP")
+    b = _record("b", "Harry", dt.date(2015, 3, 27), "M1 1AA")
+    assert not _shared(a, b)
+
+
+def test_a_record_without_a_given_name_meets_the_family_born_that_month() -> None:
+    a = _record("a", "", dt.date(2015, 3, 14), "LS1 4AP")
+    for given in ("Olivia", "Harry", "Zara"):
+        assert _shared(a, _record("b", given, dt.date(2015, 3, 27), "M1 1AA"))
+
+
+def test_the_scorers_memory_is_bounded_and_forgetting_changes_no_answer() -> None:
+    records = [
+        PersonRecord.from_child(r.record_id, r.child, r.agency.value)
+        for r in labelled_records(5, 40)
+    ]
+    model = default_model()
+    scorer = Scorer(model, memory=16)
+    for a in records[:60]:
+        for b in records[:60]:
+            assert scorer.compare(a, b, (identity(a), identity(b))) == compare(a, b, model)
+            assert len(scorer) <= 32
+
+
+_SETS: list[Callable[[], list[LabelledRecord]]] = [
+    lambda: labelled_records(3, 300),
+    lambda: corrupted_records(5, 600),
+]
+
+
+@pytest.mark.parametrize("make", _SETS)
+def test_persons_and_moves_are_those_of_the_full_rebuild(
+    make: Callable[[], list[LabelledRecord]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    records = [PersonRecord.from_child(r.record_id, r.child, r.agency.value) for r in make()]
+    fast = Linker()
+    quick = [fast.add(record) for record in records]
+    monkeypatch.setattr(Linker, "_unconstrained", lambda self, ids: False)
+    slow = Linker()
+    full = [slow.add(record) for record in records]
+    assert fast.person == slow.person
+    assert [(o.person_id, o.merged, o.moved) for o in quick] == [
+        (o.person_id, o.merged, o.moved) for o in full
+    ]
+    assert any(o.moved for o in full)  # the rebuild had persons to move
+    assert len(set(fast.person.values())) < len(records)
