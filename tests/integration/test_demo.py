@@ -1,5 +1,6 @@
 """`mash demo` (README command 1): the calibrated year through the real broker gives every
-figure the board published; a replay changes none; a correction moves exactly its own."""
+figure the board published; running it again says every event was a repeat and changes no
+figure; a replay changes none; a correction moves exactly its own."""
 
 from __future__ import annotations
 
@@ -29,14 +30,7 @@ AS_OF = dt.date(2013, 3, 31)
 def test_the_year_gives_every_published_figure_and_a_replay_changes_none(
     hub_env: dict[str, str], tmp_path: Path
 ) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "mash.cli", "demo", "--no-serve"],
-        env={**hub_env, "COLUMNS": "200"},
-        text=True,
-        capture_output=True,
-        timeout=900,
-        check=False,
-    )
+    done = _demo(hub_env)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert open_to_others(Path(hub_env["MASH_HOME"])) == []  # database, tables, logs, reports
     assert "Console user demo-analyst: " in done.stdout and "console on http://" in done.stdout
@@ -64,9 +58,15 @@ def test_the_year_gives_every_published_figure_and_a_replay_changes_none(
     assert first[("contacts_by_rag", "2012-13", "RED")] > 0
     assert first[("merged_notifications", "2012-13", "multi-agency episodes")] > 10
 
+    events = [e for kind in simulate("havering-2012", seed=2012).events.values() for e in kind]
+    # the same command again, as a newcomer would: every event is a repeat, no figure moves
+    again = _demo(hub_env)
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert f"{len(events):,} events recognised as repeats; no figure changed" in again.stdout
+    assert _figures(store) == first
+
     # a replay of every event, and one correction: a neglect plan open at the year end in its
     # first six months was emotional abuse
-    events = [e for kind in simulate("havering-2012", seed=2012).events.values() for e in kind]
     plan = _open_neglect_plan(events)
     corrected = plan.model_copy(
         update={
@@ -102,6 +102,18 @@ def test_the_year_gives_every_published_figure_and_a_replay_changes_none(
         )
     }
     store.close()
+
+
+def _demo(hub_env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`mash demo --no-serve` through the real entry point, as README command 1 runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "mash.cli", "demo", "--no-serve"],
+        env={**hub_env, "COLUMNS": "200"},
+        text=True,
+        capture_output=True,
+        timeout=900,
+        check=False,
+    )
 
 
 def _figures(store: Store) -> dict[tuple[str, str, str], float]:
