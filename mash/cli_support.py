@@ -49,6 +49,7 @@ EXAMPLES: dict[str, str] = {
     "deadletter replay": "mash deadletter replay --stage sinks --reason 'too long'",
     "bench fuzz": "mash bench fuzz --inputs 1000000",
     "bench console": "mash bench console --events 100",
+    "bench recovery": "mash bench recovery --records 100000",
     "audit export": "mash audit export audit/",
     "audit verify": "mash audit verify audit/hub.jsonl",
     "audit access": "mash audit access --out console.jsonl",
