@@ -251,7 +251,15 @@ def _review(driver: webdriver.Chrome, url: str, pair: tuple[str, str], verdict: 
     assert "Okonkwo" in driver.find_element(By.ID, "pair").text  # the two records, by field
     driver.find_element(By.NAME, "reason").send_keys("seen by the duty social worker")
     driver.find_element(By.ID, verdict).click()
+    _wait("the decision page did not come back", lambda: bool(driver.find_elements(By.ID, "done")))
     assert "Decision published" in driver.find_element(By.ID, "done").text
+
+
+def _queued(driver: webdriver.Chrome, url: str, records: tuple[str, ...]) -> bool:
+    """Whether the review queue lists every one of ``records`` (the queue is not logged)."""
+    driver.get(f"{url}/reviews")
+    listed = driver.find_element(By.ID, "review-queue").text
+    return all(r in listed for r in records)
 
 
 def _linked(driver: webdriver.Chrome, url: str, person_id: str) -> str:
@@ -269,9 +277,7 @@ def test_a_reviewer_joins_one_possible_match_and_parts_another_across_a_restart(
     stack.publish(a, b, c, d)
     ab, cd = pair_of(str(a.event_id), str(b.event_id)), pair_of(str(c.event_id), str(d.event_id))
     _sign_in(browser, stack.url, "rev")
-    browser.get(f"{stack.url}/reviews")
-    listed = browser.find_element(By.ID, "review-queue").text
-    assert all(i in listed for i in (*ab, *cd)), "both pairs wait for a reviewer"
+    _wait("both pairs wait for a reviewer", lambda: _queued(browser, stack.url, (*ab, *cd)))
     _review(browser, stack.url, ab, "same")
     _review(browser, stack.url, cd, "not-same")
     stack.published += 2  # the console's two decisions, on the children's services topic
@@ -287,6 +293,7 @@ def test_a_reviewer_joins_one_possible_match_and_parts_another_across_a_restart(
     stack.restart()  # a new worker, restored from the changelogs; then new evidence on c's child
     again = c.model_copy(update={"event_id": uuid.uuid4(), "agency_record_id": "MER-AGAIN"})
     stack.publish(again)
+    _wait("the new record was not linked", lambda: str(again.event_id) in _persons(stack.settings))
     found = _persons(stack.settings)
     assert found[str(again.event_id)] == found[str(c.event_id)] != found[str(d.event_id)]
     assert found[ab[0]] == found[ab[1]]
