@@ -5,22 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from streams.comparison import PersonRecord, compare
+from streams.comparison import compare
 from streams.levels import Level, dob_level, family_level, given_level, name_levels
-
-
-def _record(
-    rid: str, given: str, family: str, born: dt.date, postcode: str = "LS1 4AP"
-) -> PersonRecord:
-    return PersonRecord.of(
-        rid,
-        given_name=given,
-        family_name=family,
-        date_of_birth=born,
-        expected_delivery_date=None,
-        sex="FEMALE",
-        postcode=postcode,
-    )
+from tests.unit.streams.people import girl
 
 
 def test_given_and_family_names_exchanged_are_swapped_both_ways() -> None:
@@ -39,7 +26,7 @@ def test_names_compared_in_place_win_over_a_swap() -> None:
 
 def test_a_swapped_record_links() -> None:
     born = dt.date(2017, 2, 15)
-    a, b = _record("a", "Amelia", "Kaur", born), _record("b", "Kaur", "Amelia", born)
+    a, b = girl("a", "Amelia", "Kaur", born), girl("b", "Kaur", "Amelia", born)
     assert compare(a, b).weight >= 14.0
 
 
@@ -66,6 +53,6 @@ def test_birth_dates_a_few_days_apart_across_a_month_are_near() -> None:
 
 
 def test_a_mistyped_year_shares_a_blocking_key() -> None:
-    a = _record("a", "Ava", "White", dt.date(2021, 12, 27))
-    b = _record("b", "Ava", "White", dt.date(2011, 12, 27))
+    a = girl("a", "Ava", "White", dt.date(2021, 12, 27))
+    b = girl("b", "Ava", "White", dt.date(2011, 12, 27))
     assert set(a.blocking_keys()) & set(b.blocking_keys())

@@ -12,20 +12,7 @@ from simulation.labelled import LabelledRecord, labelled_records
 from streams.comparison import PersonRecord, Scorer, compare, identity
 from streams.linkage import Linker
 from streams.model import default_model
-
-
-def _record(
-    rid: str, given: str, born: dt.date, postcode: str, family: str = "White"
-) -> PersonRecord:
-    return PersonRecord.of(
-        rid,
-        given_name=given,
-        family_name=family,
-        date_of_birth=born,
-        expected_delivery_date=None,
-        sex="FEMALE",
-        postcode=postcode,
-    )
+from tests.unit.streams.people import girl
 
 
 def _shared(a: PersonRecord, b: PersonRecord) -> set[str]:
@@ -33,30 +20,30 @@ def _shared(a: PersonRecord, b: PersonRecord) -> set[str]:
 
 
 def test_a_nickname_with_another_initial_and_a_mistyped_day_shares_a_block() -> None:
-    olivia = _record("a", "Olivia", dt.date(2015, 3, 14), "LS1 4AP")
-    liv = _record("b", "Liv", dt.date(2015, 3, 17), "M1 1AA")
-    bill = _record("c", "Bill", dt.date(2015, 3, 24), "M1 1AA")
-    william = _record("d", "William", dt.date(2015, 3, 27), "LS1 4AP")
+    olivia = girl("a", "Olivia", "White", dt.date(2015, 3, 14), "LS1 4AP")
+    liv = girl("b", "Liv", "White", dt.date(2015, 3, 17), "M1 1AA")
+    bill = girl("c", "Bill", "White", dt.date(2015, 3, 24), "M1 1AA")
+    william = girl("d", "William", "White", dt.date(2015, 3, 27), "LS1 4AP")
     assert _shared(olivia, liv)
     assert _shared(bill, william)
 
 
 def test_a_typo_in_the_first_letter_shares_a_block() -> None:
-    a = _record("a", "Aidan", dt.date(2015, 3, 14), "LS1 4AP")
-    b = _record("b", "Sidan", dt.date(2015, 3, 17), "M1 1AA")
+    a = girl("a", "Aidan", "White", dt.date(2015, 3, 14), "LS1 4AP")
+    b = girl("b", "Sidan", "White", dt.date(2015, 3, 17), "M1 1AA")
     assert _shared(a, b)
 
 
 def test_unrelated_given_names_of_one_family_and_month_no_longer_share_a_block() -> None:
-    a = _record("a", "Olivia", dt.date(2015, 3, 14), "LS1 4AP")
-    b = _record("b", "Harry", dt.date(2015, 3, 27), "M1 1AA")
+    a = girl("a", "Olivia", "White", dt.date(2015, 3, 14), "LS1 4AP")
+    b = girl("b", "Harry", "White", dt.date(2015, 3, 27), "M1 1AA")
     assert not _shared(a, b)
 
 
 def test_a_record_without_a_given_name_meets_the_family_born_that_month() -> None:
-    a = _record("a", "", dt.date(2015, 3, 14), "LS1 4AP")
+    a = girl("a", "", "White", dt.date(2015, 3, 14), "LS1 4AP")
     for given in ("Olivia", "Harry", "Zara"):
-        assert _shared(a, _record("b", given, dt.date(2015, 3, 27), "M1 1AA"))
+        assert _shared(a, girl("b", given, "White", dt.date(2015, 3, 27), "M1 1AA"))
 
 
 def test_the_scorers_memory_is_bounded_and_forgetting_changes_no_answer() -> None:
