@@ -117,8 +117,12 @@ class LinkageModel:
         return self.term_frequencies["given_name"].share(name) >= self.known_name_share
 
     def is_variant(self, a: str, b: str) -> bool:
-        """One given name at least ``variant_ratio`` times rarer than the other."""
+        """One given name at least ``variant_ratio`` times rarer than the other, both counted
+        in the training records (a name they never show has no frequency to compare: being
+        unseen says the training records were small, not that it is rare)."""
         shares = self.term_frequencies["given_name"]
+        if a not in shares.values or b not in shares.values:
+            return False
         low, high = sorted((shares.share(a), shares.share(b)))
         return high >= self.variant_ratio * low
 

@@ -37,9 +37,18 @@ def test_sound_alike_spellings_are_phonetic() -> None:
 
 
 def test_diminutives_by_truncation_and_clipping_are_part() -> None:
-    for short, full in (("olly", "oliver"), ("livvy", "olivia"), ("mo", "mohammed")):
+    # names the lexicon and its supplement do not pair, so only the rule can find them
+    for short, full in (("olly", "olivander"), ("livvy", "livinia"), ("mo", "moritz")):
         assert given_level(short, full) is Level.PART, short
         assert given_level(full, short) is Level.PART, short
+
+
+def test_the_supplement_adds_british_diminutives_both_ways() -> None:
+    for short, full in (("mia", "amelia"), ("izzy", "isabella"), ("mo", "muhammad")):
+        assert given_level(short, full) is Level.NICKNAME, short
+        assert given_level(full, short) is Level.NICKNAME, short
+    assert given_level("millie", "mia") is Level.NICKNAME  # both stand for Amelia
+    assert given_level("isabella", "isobel") is not Level.NICKNAME  # they only share Izzy
 
 
 def test_an_ending_that_is_not_a_truncation_is_not_part() -> None:
