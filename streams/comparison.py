@@ -24,6 +24,7 @@ from streams.levels import (
     name_levels,
     postcode_level,
     sex_level,
+    spelled_alike,
 )
 from streams.model import LinkageModel, default_model
 from streams.names import is_known_name, name_keys, one_name
@@ -321,8 +322,9 @@ def _two_given_names(a: str, b: str, level: Level, model: LinkageModel) -> bool:
     """Two different given names, each a name in its own right: in the nickname lexicon or
     common among the records the model was trained on, and neither far rarer than the other
     (a much rarer spelling near a common name is a variant of it, a typo or a diminutive,
-    not a second child)."""
-    if level in (Level.EXACT, Level.NICKNAME, Level.MISSING):
+    not a second child), nor two spellings of one sound (Mohammad and Muhammad, Lea and
+    Leah: parents do not give twins one name spelled two ways)."""
+    if level in (Level.EXACT, Level.NICKNAME, Level.MISSING) or spelled_alike(a, b):
         return False
     if not all(is_known_name(n) or model.is_common_given_name(n) for n in (a, b)):
         return False

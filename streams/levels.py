@@ -28,6 +28,7 @@ __all__ = [
     "postcode_level",
     "sex_level",
     "sounds_alike",
+    "spelled_alike",
 ]
 
 
@@ -137,6 +138,15 @@ def sounds_alike(a: str, b: str) -> bool:
     a, b = a.replace(" ", ""), b.replace(" ", "")
     return jellyfish.nysiis(a) == jellyfish.nysiis(b) or (
         jellyfish.metaphone(a) == jellyfish.metaphone(b)
+    )
+
+
+@lru_cache(maxsize=1 << 16)
+def spelled_alike(a: str, b: str) -> bool:
+    """Two spellings of one sound: the same NYSIIS code (Mohammad, Muhammad; Lea, Leah).
+    Stricter than ``sounds_alike``: Metaphone drops vowels, so Lily and Lola share a code."""
+    return bool(a and b) and jellyfish.nysiis(a.replace(" ", "")) == jellyfish.nysiis(
+        b.replace(" ", "")
     )
 
 
