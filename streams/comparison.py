@@ -131,8 +131,11 @@ class PersonRecord:
             yield f"mother:{_phonetic(self.mother[1])}:{self.mother[2]}"
 
 
+_OCR_DIGITS = str.maketrans("0158", "olsb")  # a name has no digits: a scanner misread a letter
+
+
 def _norm(name: str) -> str:
-    return " ".join(name.lower().replace("-", " ").replace("'", "").split())
+    return " ".join(name.lower().translate(_OCR_DIGITS).replace("-", " ").replace("'", "").split())
 
 
 @lru_cache(maxsize=1 << 14)

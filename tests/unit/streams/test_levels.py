@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from streams.comparison import compare
+from streams.comparison import PersonRecord, compare
 from streams.levels import Level, dob_level, family_level, given_level, name_levels
 from tests.unit.streams.people import girl
 
@@ -65,3 +65,35 @@ def test_a_mistyped_year_shares_a_blocking_key() -> None:
     a = girl("a", "Ava", "White", dt.date(2021, 12, 27))
     b = girl("b", "Ava", "White", dt.date(2011, 12, 27))
     assert set(a.blocking_keys()) & set(b.blocking_keys())
+
+
+def test_one_keystroke_is_close_even_at_the_start_of_a_short_name() -> None:
+    assert given_level("etephen", "stephen") is Level.CLOSE  # Jaro-Winkler 0.85
+    assert given_level("vaa", "ava") is Level.CLOSE  # two letters swapped
+    assert given_level("al", "el") is not Level.CLOSE  # too short to tell
+
+
+def test_digits_in_a_name_are_read_as_the_letters_a_scanner_mistook() -> None:
+    born = dt.date(2014, 3, 29)
+    scanned = girl("a", "O1ivia", "Sc0tt", born)
+    assert (scanned.given_name, scanned.family_name) == ("olivia", "scott")
+
+
+def test_twins_of_two_sexes_with_near_names_are_held_apart() -> None:
+    born = dt.date(2015, 8, 22)
+    sister = girl("a", "Danielle", "Owusu", born)
+    brother = PersonRecord.of(
+        "b", given_name="Daniel", family_name="Owusu", date_of_birth=born,
+        expected_delivery_date=None, sex="MALE", postcode=None,
+    )  # fmt: skip
+    assert compare(sister, brother).apart
+    same_girl = girl("c", "Danielle", "Owusu", born)
+    assert not compare(sister, same_girl).apart
+
+
+def test_two_spellings_of_one_sound_at_one_home_are_one_child() -> None:
+    born = dt.date(2020, 1, 1)
+    comparison = compare(girl("a", "Lea", "Jones", born), girl("b", "Leah", "Jones", born))
+    assert not comparison.apart and comparison.weight >= 14.0
+    twins = compare(girl("a", "Ellie", "Jones", born), girl("b", "Elsie", "Jones", born))
+    assert twins.apart
