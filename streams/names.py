@@ -4,7 +4,9 @@ The lexicon is the `nicknames` package (hand-curated English names and their nic
 Old Dominion University's list): a name -> its nicknames, and a nickname -> the names it can
 stand for (several: "sam" is Samuel's and Samantha's), with a supplement of diminutives in
 common British use that the list lacks ("mia" for Amelia, "izzy" for Isabella, "mo" for each
-spelling of Muhammad), kept as data in ``streams/models/diminutives.csv``. Two given names are
+spelling of Muhammad), kept as data in ``streams/models/diminutives.csv``, and a list of
+given names common in England and Wales (``streams/models/given-names.txt``), so that the
+twins guard knows Harvey and Amelie as names in their own right, not typos of Harry and Amelia. Two given names are
 one name when they are equal, one is a nickname of the other, or both are nicknames of one
 name ("bill" and "will"). Two names that merely share a nickname ("amelia" and "emily", both
 "millie") are not.
@@ -23,6 +25,8 @@ __all__ = ["canonicals_of", "is_known_name", "name_keys", "nicknames_of", "one_n
 
 SUPPLEMENT = "diminutives.csv"
 """The supplement's file name under ``streams/models``: name, then its diminutives."""
+GIVEN_NAMES = "given-names.txt"
+"""Common given names (``streams/models``): names in their own right, not typos."""
 
 
 @cache
@@ -45,6 +49,13 @@ def _supplement() -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]
         {k: frozenset(v) for k, v in nicks.items()},
         {k: frozenset(v) for k, v in fulls.items()},
     )
+
+
+@cache
+def _given_names() -> frozenset[str]:
+    text = resources.files("streams").joinpath("models", GIVEN_NAMES).read_text()
+    lines = (line for line in text.splitlines() if not line.startswith("#"))
+    return frozenset(name for line in lines for name in line.split())
 
 
 @cache
@@ -71,5 +82,5 @@ def one_name(a: str, b: str) -> bool:
 
 @cache
 def is_known_name(name: str) -> bool:
-    """A name the lexicon knows, as a full name or as a nickname."""
-    return bool(nicknames_of(name) or canonicals_of(name))
+    """A name the lexicon knows, as a full name or as a nickname, or a common given name."""
+    return name in _given_names() or bool(nicknames_of(name) or canonicals_of(name))
