@@ -6,9 +6,9 @@ stand for (several: "sam" is Samuel's and Samantha's), with a supplement of dimi
 common British use that the list lacks ("mia" for Amelia, "izzy" for Isabella, "mo" for each
 spelling of Muhammad), kept as data in ``streams/models/diminutives.csv``, and a list of
 given names common in England and Wales (``streams/models/given-names.txt``), so that the
-twins guard knows Harvey and Amelie as names in their own right, not typos of Harry and Amelia. Two given names are
-one name when they are equal, one is a nickname of the other, or both are nicknames of one
-name ("bill" and "will"). Two names that merely share a nickname ("amelia" and "emily", both
+twins guard knows Harvey and Amelie as names in their own right, not typos of Harry and
+Amelia. Two given names are one name when they are equal, one is a nickname of the other, or
+both are nicknames of one name ("bill" and "will"). Two names that merely share a nickname ("amelia" and "emily", both
 "millie") are not.
 """
 

@@ -97,3 +97,11 @@ def test_two_spellings_of_one_sound_at_one_home_are_one_child() -> None:
     assert not comparison.apart and comparison.weight >= 14.0
     twins = compare(girl("a", "Ellie", "Jones", born), girl("b", "Elsie", "Jones", born))
     assert twins.apart
+
+
+def test_a_common_given_name_near_another_is_a_twin_not_a_typo() -> None:
+    born = dt.date(2024, 3, 1)
+    twins = compare(girl("a", "Amelia", "Nowak", born), girl("b", "Amelie", "Nowak", born))
+    assert twins.apart  # both in the list of common given names
+    typo = compare(girl("a", "Amelia", "Nowak", born), girl("b", "Amelua", "Nowak", born))
+    assert not typo.apart and typo.weight >= 14.0
