@@ -8,8 +8,8 @@ spelling of Muhammad), kept as data in ``streams/models/diminutives.csv``, and a
 given names common in England and Wales (``streams/models/given-names.txt``), so that the
 twins guard knows Harvey and Amelie as names in their own right, not typos of Harry and
 Amelia. Two given names are one name when they are equal, one is a nickname of the other, or
-both are nicknames of one name ("bill" and "will"). Two names that merely share a nickname ("amelia" and "emily", both
-"millie") are not.
+both are nicknames of one name ("bill" and "will"). Two names that merely share a nickname
+("amelia" and "emily", both "millie") are not.
 """
 
 from __future__ import annotations
