@@ -180,7 +180,7 @@ def test_the_model_version_is_on_every_link_review_and_audit_entry() -> None:
     sim = simulate("havering-2012", seed=11)
     stream = sorted((e for es in sim.events.values() for e in es), key=lambda e: e.reported_at)
     state = HubState()
-    out = state.process(stream[:10000], "2013-04-01T00:00:00+00:00")  # with a review
+    out = state.process(stream[:18000], "2013-04-01T00:00:00+00:00")  # with reviews
     version = default_model().version
     assert out.links and all(link.model_version == version for link in out.links)
     assert out.reviews and all(r.model_version == version for r in out.reviews)
