@@ -236,6 +236,8 @@ class DurableMark(NamedTuple):
     epoch: int
     version: int
     watermark: dt.datetime
+    seen: int | None = None
+    """The highest version in the table when this owner restored (None: not kept)."""
 
     @classmethod
     def decode(cls, key: str, durable_key: str, value: dict[str, Any]) -> DurableMark | None:
@@ -244,7 +246,13 @@ class DurableMark(NamedTuple):
             return None
         mark = value["durable"]
         watermark = dt.datetime.fromisoformat(mark["watermark"])
-        return cls(int(mark.get("epoch", 0)), int(mark["version"]), watermark)
+        seen = mark.get("seen")
+        return cls(
+            int(mark.get("epoch", 0)),
+            int(mark["version"]),
+            watermark,
+            None if seen is None else int(seen),
+        )
 
 
 @dataclass
@@ -260,6 +268,13 @@ class LinkageTable:
     """Records written, or in a decision decided, in a batch no owner's mark covers."""
     late_decisions: list[PairDecision] = field(default_factory=list)
     """The decisions among them (``after_durable`` holds their records)."""
+    latest: int = 0
+    """The highest version in the table (entries, decisions and marks)."""
+    overtaken: bool = False
+    """An older owner wrote after the latest owner that marked had restored: it went on with
+    a batch in flight after the group had dropped it. Its outputs (sent after the newer
+    owner's restore, from a state that owner never had) may name episodes the newer owner
+    never tombstones, so a restore sends everything again and sweeps."""
 
 
 class Marks:
@@ -279,6 +294,16 @@ class Marks:
         epoch (the latest at or before it) reaches it. A later owner's mark never does."""
         mark = self.last_at(version)
         return mark is not None and mark.version >= version
+
+    def overtaken(self, versions: Iterable[int]) -> bool:
+        """Whether an older owner wrote any of ``versions`` after the latest owner that
+        marked had restored (versions between what that owner saw and its epoch)."""
+        last = self.marks[-1]
+        if last.seen is None:
+            return False
+        seen, epoch = last.seen, last.epoch
+        older = (m.version for m in self.marks[:-1])
+        return any(seen < v < epoch for v in (*versions, *older))
 
     def since(self, late: Iterable[int]) -> dt.datetime:
         """The watermark from which episode clocks may have run out unsent: the latest
@@ -305,10 +330,11 @@ def linkage_records(items: Iterable[tuple[str, dict[str, Any]]], durable_key: st
             decisions.append((decision, int(value.get("version", 0))))
         else:
             entries.append(LinkageEntry.decode(value, shared))
-    if not marks:
-        return LinkageTable(entries, [d for d, _ in decisions], None, _EPOCH, [])
-    kept = Marks(marks)
     versions = {e.version for e in entries} | {v for _, v in decisions}
+    latest = max([*versions, *(m.version for m in marks), 0])
+    if not marks:
+        return LinkageTable(entries, [d for d, _ in decisions], None, _EPOCH, [], latest=latest)
+    kept = Marks(marks)
     late_versions = {v for v in versions if not kept.covers(v)}
     late = [d for d, v in decisions if v in late_versions]
     return LinkageTable(
@@ -319,4 +345,6 @@ def linkage_records(items: Iterable[tuple[str, dict[str, Any]]], durable_key: st
         [e.record.record_id for e in entries if e.version in late_versions]
         + [r for d in late for r in d.pair],
         late,
+        latest,
+        kept.overtaken(versions),
     )

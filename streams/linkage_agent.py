@@ -111,6 +111,8 @@ class Linkage:
         self.partitions = settings.partitions
         self.epoch = 0
         self.batches = 0
+        self.seen = 0
+        """The highest version in the table at the restore (kept in the durable marks)."""
         self.pending = Pending(None)
         """After a restore: what to send again (None: everything)."""
         self.republish_due = False
@@ -133,10 +135,11 @@ class Linkage:
             # outranks anything an earlier owner sent, even messages still in flight.
             self.epoch = time.time_ns() // 1_000_000 * 1_000_000
             self.batches = 0
+            self.seen = table.latest
             late = set(table.after_durable)
             self.pending = Pending(
                 None
-                if table.durable is None
+                if table.durable is None or table.overtaken
                 else self.state.republish(table.after_durable, table.durable_watermark),
                 [e for e in table.entries if e.record.record_id in late],
                 table.late_decisions,
@@ -148,6 +151,7 @@ class Linkage:
                 decisions=len(table.decisions),
                 after_durable=len(table.after_durable),
                 durable=table.durable,
+                overtaken=table.overtaken,
                 seconds=round(time.perf_counter() - started, 2),
                 model=self.model.version,
             )
@@ -254,6 +258,7 @@ class Linkage:
                 "epoch": self.epoch,
                 "version": version,
                 "watermark": state.watermark.isoformat(),
+                "seen": self.seen,
             }
         }
 
@@ -262,7 +267,8 @@ class Linkage:
 
         With durable marks: the links and episodes of the clusters changed in a batch no
         owner's mark covers (and tombstones of their episodes that exist no more). Without
-        any (a table written before durable points were kept): every link and episode, then
+        any (a table written before durable points were kept), or when an older owner wrote
+        after a newer one restored (``LinkageTable.overtaken``): every link and episode, then
         a sweep of older episodes (their tombstones may have been lost too). Once the broker
         has it all, the entries it covered are written again with the next mark.
         """

@@ -36,9 +36,11 @@ def _written(out: HubOutput, version: int) -> Table:
     ]
 
 
-def _mark(epoch: int, version: int, state: HubState) -> tuple[str, dict[str, Any]]:
+def _mark(
+    epoch: int, version: int, state: HubState, seen: int | None = None
+) -> tuple[str, dict[str, Any]]:
     durable = {"epoch": epoch, "version": version, "watermark": state.watermark.isoformat()}
-    return mark_key(epoch), {"durable": durable}
+    return mark_key(epoch), {"durable": durable if seen is None else {**durable, "seen": seen}}
 
 
 def _handover() -> tuple[Table, HubOutput, HubState]:
@@ -105,3 +107,17 @@ def test_a_mark_of_the_single_older_kind_still_covers_every_version_up_to_its_ow
     assert read.durable == _A + 3
     assert set(read.after_durable) == {k for k, v in table if v.get("version", 0) > _A + 3}
     assert not set(read.after_durable) & set(in_flight.records)
+
+
+def test_an_older_owner_that_wrote_after_a_newer_one_restored_makes_the_restore_send_all() -> None:
+    # B restored when A's batch 2 was the latest (seen); A, dropped by the group but still
+    # running, then wrote batch 3 and marked it: its outputs came from a state B never had
+    table, _, state = _handover()
+    b_mark = _mark(_B, _B + 1, state, seen=_A + 2)
+    a_marked = _mark(_A, _A + 3, state)
+    kept = dict([*table, a_marked, b_mark])
+    read = linkage_records(kept.items(), DURABLE_KEY)
+    assert read.after_durable == [] and read.overtaken
+    kept[mark_key(_B)] = _mark(_B, _B + 1, state, seen=_A + 3)[1]  # B saw A's batch 3
+    assert not linkage_records(kept.items(), DURABLE_KEY).overtaken
+    assert linkage_records(kept.items(), DURABLE_KEY).latest == _B + 1
