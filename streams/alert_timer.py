@@ -39,10 +39,12 @@ class AlertTimer:
 
     async def tick(self) -> int:
         """Publish the alerts due now; how many. A worker that owns linkage but has had no
-        event since it started restores the state here: no event may ever come."""
+        event since it started restores the state here, and sends its republish: no event
+        may ever come."""
         state = self.linkage.state
         if state is None and owns_restored(self.app, self.topic):
             state = self.linkage.restored()
+            await self._republish()
         if state is None:
             return 0
         now = self.settings.clock()
@@ -53,6 +55,14 @@ class AlertTimer:
             self.raised.add(alert.alert_id)
             log.info("alert.raised", alert_id=alert.alert_id, kind=alert.kind.value)
         return len(found)
+
+    async def _republish(self) -> None:
+        """Send the restore's republish now, not with the next event (none may come); if
+        the broker refuses it, the next batch sends it again."""
+        try:
+            await self.linkage.republish_now()
+        except Exception as exc:
+            log.error("linkage.republish_failed", error=type(exc).__name__)
 
 
 def add_alert_timer(app: faust.App, settings: WorkerSettings, linkage: Linkage) -> AlertTimer:

@@ -26,6 +26,7 @@ from streams.faust_internals import (
     check_faust_version,
     guard_offsets,
     processed_or_reread,
+    recover_whole_changelog,
 )
 from streams.intake import Intake
 from streams.linkage_agent import Linkage, linkage_batch_packs
@@ -122,6 +123,7 @@ def create_app(settings: WorkerSettings) -> faust.App:
         # from; after a rebalance it is rebuilt from the changelogged tables
         owner.revoked()
         linkage.state = None
+        recover_whole_changelog(linkage.records)  # another worker may have written it last
         intake.audit.chains.clear()
         intake.horizon = None
         linkage.audit.chains.clear()

@@ -18,6 +18,7 @@ from typing import Any, cast
 
 import faust
 from faust.streams import _current_event  # the context var Faust's tables partition by
+from faust.types import TP
 
 from plumbing.errors import ConfigError
 from plumbing.logs import get_logger
@@ -32,6 +33,7 @@ __all__ = [
     "guard_offsets",
     "owns_restored",
     "processed_or_reread",
+    "recover_whole_changelog",
 ]
 
 log = get_logger(__name__)
@@ -65,6 +67,23 @@ def owns_restored(app: faust.App, topic: str) -> bool:
     if app.rebalancing or recovery.in_recovery or not recovery.completed.is_set():
         return False
     return any(tp.topic == topic and tp.partition == 0 for tp in app.consumer.assignment())
+
+
+def recover_whole_changelog(table: faust.types.TableT[Any, Any]) -> None:
+    """Make this worker's next recovery of ``table`` read its whole changelog.
+
+    Faust's RocksDB store remembers the offset of the last changelog record this worker
+    wrote, and a recovery reads only what follows it. When two workers wrote one partition's
+    changelog in turn (one dropped by the group went on with a batch in flight while the
+    other had taken its partitions), records of the other worker lie before that offset and
+    are never read: a linkage restore would miss records and durable marks (seen with a
+    worker frozen past its session, then resumed). Called as partitions are revoked, before
+    the next recovery; costs a full read of the changelog when the partition comes back.
+    """
+    data: Any = table.data  # the Store: persisted offsets are not in its protocol
+    topic = table.changelog_topic.get_topic_name()
+    for partition in range(table.partitions or 1):
+        data.set_persisted_offset(TP(topic, partition), -1)  # -1: read from the start
 
 
 @contextmanager

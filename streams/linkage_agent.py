@@ -8,6 +8,7 @@ import dataclasses
 import datetime as dt
 import time
 from collections.abc import Awaitable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import faust
@@ -29,18 +30,35 @@ from streams.identities import (
     encode_decision,
     linkage_records,
 )
-from streams.linkage import Linker
+from streams.linkage import Linker, PairDecision
 from streams.model import load_model
 from streams.outputs import AuditLog, Output, incoming
 from streams.records import DeadLetter
 
-__all__ = ["DURABLE_KEY", "Linkage", "Throttle", "linkage_batch_packs"]
+__all__ = ["DURABLE_KEY", "Linkage", "Pending", "Throttle", "linkage_batch_packs", "mark_key"]
 
 log = get_logger(__name__)
 
 DURABLE_KEY = "mark:durable"
-"""The linkage table's key of the durable point: the version of the last batch whose every
-output the broker acknowledged, and the watermark then (written only after the acks)."""
+"""The prefix of the linkage table's durable marks: ``mark:durable:<epoch>`` holds, for the
+owner that restored at ``epoch``, the version of its last batch whose every output the broker
+acknowledged, and the watermark then (written only after the acks). The key itself holds the
+single mark of older tables, read as covering every version up to its own."""
+
+
+def mark_key(epoch: int) -> str:
+    """The linkage table's key of the durable mark of the owner that restored at ``epoch``."""
+    return f"{DURABLE_KEY}:{epoch}"
+
+
+@dataclass
+class Pending:
+    """What a restore found no durable mark for: what to send again (``out`` None:
+    everything), and the entries and decisions to write again once the broker has it."""
+
+    out: HubOutput | None
+    entries: list[LinkageEntry] = field(default_factory=list)
+    decisions: list[PairDecision] = field(default_factory=list)
 
 
 def linkage_batch_packs(settings: WorkerSettings) -> int:
@@ -93,10 +111,15 @@ class Linkage:
         self.partitions = settings.partitions
         self.epoch = 0
         self.batches = 0
-        self.republish: HubOutput | None = None
+        self.seen = 0
+        """The highest version in the table at the restore (kept in the durable marks)."""
+        self.pending = Pending(None)
         """After a restore: what to send again (None: everything)."""
         self.republish_due = False
-        """A restore happened: its republish goes out with the next batch."""
+        """A restore happened and its republish has not been sent yet."""
+        self.rewrite = Pending(None)
+        """Sent again and acknowledged: entries and decisions the next batch writes again
+        under its own version, so that its durable mark covers them."""
         self.batch_packs = linkage_batch_packs(settings)
         self.report = Throttle(interval_s=2.0)
 
@@ -112,22 +135,35 @@ class Linkage:
             # outranks anything an earlier owner sent, even messages still in flight.
             self.epoch = time.time_ns() // 1_000_000 * 1_000_000
             self.batches = 0
-            self.republish = (
+            self.seen = table.latest
+            late = set(table.after_durable)
+            self.pending = Pending(
                 None
-                if table.durable is None
-                else self.state.republish(table.after_durable, table.durable_watermark)
+                if table.durable is None or table.overtaken
+                else self.state.republish(table.after_durable, table.durable_watermark),
+                [e for e in table.entries if e.record.record_id in late],
+                table.late_decisions,
             )
+            self.rewrite = Pending(None)
             log.info(
                 "linkage.restored",
                 records=len(table.entries),
                 decisions=len(table.decisions),
                 after_durable=len(table.after_durable),
                 durable=table.durable,
+                overtaken=table.overtaken,
                 seconds=round(time.perf_counter() - started, 2),
                 model=self.model.version,
             )
             self.republish_due = True
         return self.state
+
+    async def republish_now(self) -> None:
+        """Send a restore's republish now and wait for the broker (a restore by the alert
+        timer: no event may come for a while, and the republish must not wait for one)."""
+        if self.state is None or not self.republish_due:
+            return
+        await asyncio.gather(*await self._republish(self.state))
 
     async def process(self, events: Sequence[faust.types.EventT[Any]]) -> None:
         """Link a batch and publish what changed."""
@@ -169,9 +205,7 @@ class Linkage:
         await self.audit.write(0, out.audit, events[-1])
         await asyncio.gather(*sent)  # the broker has every output: a durable point
         with as_current(events[-1]):
-            self.records[DURABLE_KEY] = {
-                "durable": {"version": version, "watermark": state.watermark.isoformat()}
-            }
+            self._mark_durable(state, version, out)
         if self.report.due(time.monotonic(), caught_up=len(events) < self.batch_packs):
             persons = len(set(state.linker.person.values()))
             log.info("linkage.index", records=len(state.linker.records), persons=persons)
@@ -203,17 +237,45 @@ class Linkage:
             key=episode_id.encode(), value=value, headers=[("mash.version", str(version).encode())]
         )
 
-    async def _republish(self, state: HubState) -> list[Awaitable[Any]]:
-        """After a restore, send again what may have been lost with the previous owner.
+    def _mark_durable(self, state: HubState, version: int, out: HubOutput) -> None:
+        """Write this owner's durable mark: every batch of its epoch up to ``version`` had
+        its outputs acknowledged. What its restore sent again is written again first (under
+        ``version``), unless this batch wrote it anew. (Call with the batch's event current.)
 
-        With a durable point: the links and episodes of the clusters changed after it (and
-        tombstones of their episodes that exist no more). Without one (a table written before
-        durable points were kept): every link and episode, then a sweep of older episodes
-        (their tombstones may have been lost too).
+        The mark is this owner's alone (its key holds its epoch) and covers only its own
+        versions: a previous owner's batch still in flight at a rebalance, written to the
+        table after this owner restored, is covered only by that owner's own mark.
+        """
+        for entry in self.rewrite.entries:
+            if entry.record.record_id not in out.records:
+                self.records[entry.record.record_id] = replace(entry, version=version).encode()
+        for decision in self.rewrite.decisions:
+            if decision.pair not in out.decisions:
+                self.records[decision_key(decision)] = encode_decision(decision, version)
+        self.rewrite = Pending(None)
+        self.records[mark_key(self.epoch)] = {
+            "durable": {
+                "epoch": self.epoch,
+                "version": version,
+                "watermark": state.watermark.isoformat(),
+                "seen": self.seen,
+            }
+        }
+
+    async def _republish(self, state: HubState) -> list[Awaitable[Any]]:
+        """After a restore, send again what may have been lost with a previous owner.
+
+        With durable marks: the links and episodes of the clusters changed in a batch no
+        owner's mark covers (and tombstones of their episodes that exist no more). Without
+        any (a table written before durable points were kept), or when an older owner wrote
+        after a newer one restored (``LinkageTable.overtaken``): every link and episode, then
+        a sweep of older episodes (their tombstones may have been lost too). Once the broker
+        has it all, the entries it covered are written again with the next mark.
         """
         version = self._version()
         self.republish_due = False
-        scoped = self.republish
+        pending, self.pending = self.pending, Pending(None)
+        scoped = pending.out
         out = scoped or HubOutput(
             links=[state.reissue(r) for r in state.linker.records],
             episodes=dict(state.snapshots),
@@ -227,11 +289,29 @@ class Linkage:
                     EPISODE_SWEEP, None, [("mash.version", str(version).encode())], partition
                 )
             )
-        self.republish = None
         log.info(
             "linkage.republished",
             links=len(out.links),
             episodes=len(out.episodes),
             scoped=scoped is not None,
+            rewrite=len(pending.entries) + len(pending.decisions),
         )
-        return sent
+        return [*sent, self._then_rewrite(sent, pending)]
+
+    async def _then_rewrite(self, sent: list[Awaitable[Any]], pending: Pending) -> None:
+        """Once the republish is acknowledged, hand its entries to the next durable mark;
+        if it fails, the next batch sends it again (unless a new restore replaced it)."""
+        epoch = self.epoch
+        try:
+            await asyncio.gather(*sent)
+        except Exception:
+            if self.epoch == epoch and self.state is not None:
+                self.pending, self.republish_due = pending, True
+            raise
+        if self.epoch == epoch:
+            rewrite = self.rewrite
+            self.rewrite = Pending(
+                None,
+                [*rewrite.entries, *pending.entries],
+                [*rewrite.decisions, *pending.decisions],
+            )

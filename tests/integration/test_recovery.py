@@ -1,10 +1,14 @@
 """kill -9 a worker in the middle of 20,000 events and reviewers' decisions, restart it: nothing
-lost, nothing twice, the decisions standing."""
+lost, nothing twice, the decisions standing. Freeze one of two workers mid-stream until the
+group drops it, then let it go on with what it had in flight: the same."""
 
 from __future__ import annotations
 
+import signal
 import time
+from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 from mash.demo import wait_until_drained, wait_until_ready, worker_process
 from plumbing.kafka import consumer_lag
@@ -14,6 +18,7 @@ from schemas.audit import verify
 from schemas.contracts import AGENCY_CONTRACTS
 from sinks.audit import export_audit
 from sinks.store import Store
+from tests.conftest import free_port
 from tests.integration.hub import admin, settings_from
 from tests.integration.test_hub import decided, episodes, persons, publish, standing
 
@@ -49,3 +54,40 @@ def test_kill_9_mid_stream_then_restart_gives_the_uninterrupted_result(
     assert all(v.ok for v in verdicts.values()), {n: v for n, v in verdicts.items() if not v.ok}
     for log in ("first.log", "second.log"):  # the restart's superseding records were stored
         assert "audit.record_refused" not in (tmp_path / log).read_text(), log
+
+
+def _until_lag_below(settings: WorkerSettings, inputs: list[str], lag: int, worker: Any) -> None:
+    while consumer_lag(admin(settings), settings.app_id, inputs) > lag:
+        assert worker.poll() is None, "the worker died by itself"
+        time.sleep(0.05)
+
+
+def test_a_worker_frozen_mid_stream_then_resumed_loses_nothing(
+    hub_env: dict[str, str], tmp_path: Path
+) -> None:
+    # issue 15: the worker the group drops (its session ran out) still has a batch in flight;
+    # the other takes its partitions, linkage included, and restores while it finishes
+    events, want = decided(3000)
+    env = {**hub_env, "MASH_DATABASE_URL": f"sqlite:///{tmp_path / 'hub.db'}"}
+    settings = settings_from(env, WorkerSettings)
+    inputs = [settings.topic(c.topic) for c in AGENCY_CONTRACTS]
+    with ExitStack() as stack:
+        first = stack.enter_context(worker_process(_own(env, tmp_path, 0), tmp_path / "w0.log"))
+        wait_until_ready(settings, first)
+        second = stack.enter_context(worker_process(_own(env, tmp_path, 1), tmp_path / "w1.log"))
+        publish(settings, events)
+        _until_lag_below(settings, inputs, 2 * len(events) // 3, first)
+        first.send_signal(signal.SIGSTOP)  # longer than the session: the group drops it
+        time.sleep(3 * settings.session_timeout_s)
+        first.send_signal(signal.SIGCONT)
+        wait_until_drained(settings, len(events), second)
+    store = Store(settings.database)
+    assert persons(store) == want.linker.person
+    assert episodes(store) == want.snapshots
+    assert standing(store) == {p: d.verdict for p, d in want.linker.decisions.items()}
+    store.close()
+
+
+def _own(env: dict[str, str], tmp_path: Path, n: int) -> dict[str, str]:
+    """A worker's environment with its own web port and table store."""
+    return {**env, "MASH_WEB_PORT": str(free_port()), "MASH_DATA_DIR": str(tmp_path / f"w{n}")}

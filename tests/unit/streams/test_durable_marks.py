@@ -1,0 +1,123 @@
+"""Durable marks per owner (issue 15, two workers): a restore sends again every batch that its
+own owner did not mark acknowledged, whatever a later owner marked."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from functools import cache
+from typing import Any
+
+from simulation.synthetic import police_notifications
+from streams.hub import HubOutput, HubState
+from streams.identities import LinkageEntry, LinkageTable, linkage_records
+from streams.linkage_agent import DURABLE_KEY, mark_key
+
+_SIZE = 150
+_A = 1_700_000_000_000 * 1_000_000
+"""The epoch of the owner that restored first (versions: the restore time in ms * 10**6)."""
+_B = _A + 5_000 * 1_000_000
+"""A later owner's epoch: it restored five seconds later."""
+
+Table = list[tuple[str, dict[str, Any]]]
+
+
+@cache
+def _events() -> list[Any]:
+    return list(police_notifications(600, 3, dt.date(2012, 4, 1), dt.date(2013, 4, 1)))
+
+
+def _written(out: HubOutput, version: int) -> Table:
+    """The table entries a batch writes, through the stored JSON."""
+    return [
+        (rid, json.loads(json.dumps(LinkageEntry(*s, version=version).encode())))
+        for rid, s in out.records.items()
+    ]
+
+
+def _mark(
+    epoch: int, version: int, state: HubState, seen: int | None = None
+) -> tuple[str, dict[str, Any]]:
+    durable = {"epoch": epoch, "version": version, "watermark": state.watermark.isoformat()}
+    return mark_key(epoch), {"durable": durable if seen is None else {**durable, "seen": seen}}
+
+
+def _handover() -> tuple[Table, HubOutput, HubState]:
+    """Owner A links batches 1-3 and marks 1-2; its batch 3 is in flight at a rebalance
+    (entries written, outputs not acknowledged). Owner B restored before batch 3 reached the
+    table, links batch 4 and marks it: B's mark has the higher version."""
+    events, state, table = _events(), HubState(), []
+    batches = [events[n : n + _SIZE] for n in range(0, len(events), _SIZE)]
+    for n, batch in enumerate(batches[:2], 1):
+        table += _written(state.process(batch, "t"), _A + n)
+        table.append(_mark(_A, _A + n, state))
+    in_flight = state.process(batches[2], "t")
+    table += _written(in_flight, _A + 3)
+    table += _written(state.process(batches[3], "t"), _B + 1)
+    table.append(_mark(_B, _B + 1, state))
+    return table, in_flight, state
+
+
+def test_a_batch_its_owner_did_not_mark_is_sent_again_though_a_later_owner_marked_more() -> None:
+    table, in_flight, _ = _handover()
+    read = linkage_records(table, DURABLE_KEY)
+    assert read.durable == _B + 1 > _A + 3  # one mark for the whole table would cover it
+    assert sorted(read.after_durable) == sorted(in_flight.records)
+    restored = HubState()
+    restored.restore([e.stored for e in read.entries], read.decisions)
+    again = restored.republish(read.after_durable, read.durable_watermark)
+    sent = {link.record_id: link.person_id for link in again.links}
+    lost = {link.record_id: restored.linker.person[link.record_id] for link in in_flight.links}
+    assert lost.items() <= sent.items()
+    assert len(again.links) < len(restored.linker.records)  # not everything
+
+
+def test_an_owner_that_never_marked_has_every_batch_sent_again_and_its_episode_clocks() -> None:
+    table, _, state = _handover()
+    unmarked = [(k, v) for k, v in table if k != mark_key(_A)]
+    read = linkage_records(unmarked, DURABLE_KEY)
+    written_by_a = {k for k, v in unmarked if v.get("version", 0) < _B and k != mark_key(_B)}
+    assert set(read.after_durable) == written_by_a
+    assert read.durable_watermark == dt.datetime(1970, 1, 1, tzinfo=dt.UTC)  # every clock
+    assert read.durable_watermark < state.watermark
+
+
+def test_entries_written_again_under_the_new_owners_mark_are_durable_at_the_next_restore() -> None:
+    table, _, state = _handover()
+    read = linkage_records(table, DURABLE_KEY)
+    late = set(read.after_durable)
+    again: Table = [  # what the new owner writes with its next batch's mark, once acknowledged
+        (e.record.record_id, dataclasses.replace(e, version=_B + 7).encode())
+        for e in read.entries
+        if e.record.record_id in late
+    ]
+    kept = dict([*table, *again, _mark(_B, _B + 7, state)])  # the last write of a key wins
+    third = linkage_records(kept.items(), DURABLE_KEY)
+    assert late and third.after_durable == []
+
+
+def test_a_mark_of_the_single_older_kind_still_covers_every_version_up_to_its_own() -> None:
+    table, in_flight, state = _handover()
+    older = {"durable": {"version": _A + 3, "watermark": state.watermark.isoformat()}}
+    marks = {mark_key(_A), mark_key(_B)}
+    read: LinkageTable = linkage_records(
+        [*((k, v) for k, v in table if k not in marks), (DURABLE_KEY, older)], DURABLE_KEY
+    )
+    assert read.durable == _A + 3
+    assert set(read.after_durable) == {k for k, v in table if v.get("version", 0) > _A + 3}
+    assert not set(read.after_durable) & set(in_flight.records)
+
+
+def test_an_older_owner_that_wrote_after_a_newer_one_restored_makes_the_restore_send_all() -> None:
+    # B restored when A's batch 2 was the latest (seen); A, dropped by the group but still
+    # running, then wrote batch 3 and marked it: its outputs came from a state B never had
+    table, _, state = _handover()
+    b_mark = _mark(_B, _B + 1, state, seen=_A + 2)
+    a_marked = _mark(_A, _A + 3, state)
+    kept = dict([*table, a_marked, b_mark])
+    read = linkage_records(kept.items(), DURABLE_KEY)
+    assert read.after_durable == [] and read.overtaken
+    kept[mark_key(_B)] = _mark(_B, _B + 1, state, seen=_A + 3)[1]  # B saw A's batch 3
+    assert not linkage_records(kept.items(), DURABLE_KEY).overtaken
+    assert linkage_records(kept.items(), DURABLE_KEY).latest == _B + 1
