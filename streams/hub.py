@@ -12,6 +12,7 @@ import gc
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from schemas.audit import AuditEntry, Decision
 from schemas.childrens_services import LinkageDecision
@@ -19,10 +20,11 @@ from schemas.common import Envelope
 from schemas.hub import EpisodeSnapshot, Link, LinkOutcomeKind, PossibleMatch
 from streams import episodes as ep
 from streams.episodes import Episode, EventSummary, RagPolicy, group_episodes
-from streams.identities import StoredRecord, identities, summary
-from streams.linkage import Linker, LinkOutcome, Outcome, PairDecision, PersonRecord, pair_of
+from streams.identities import LinkageTable, StoredRecord, identities, linkage_records, summary
+from streams.linkage import Linker, LinkOutcome, Outcome, PairDecision, pair_of
+from streams.restore import restore_linker
 
-__all__ = ["HubOutput", "HubState", "Snapshots", "collection_paused"]
+__all__ = ["HubOutput", "HubState", "Snapshots", "collection_paused", "restore_table"]
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
@@ -56,6 +58,17 @@ def collection_paused() -> Iterator[None]:
         gc.freeze()
         if was:
             gc.enable()
+
+
+def restore_table(
+    state: HubState, items: Iterable[tuple[str, dict[str, Any]]], durable_key: str
+) -> LinkageTable:
+    """Restore ``state`` from the linkage table's entries (read one at a time), with the
+    collector paused; what was read (durable point, what followed it) for the republish."""
+    with collection_paused():
+        table = linkage_records(items, durable_key)
+        state.restore([e.stored for e in table.entries], table.decisions)
+    return table
 
 
 class Snapshots(Mapping[str, EpisodeSnapshot]):
@@ -92,22 +105,21 @@ class HubState:
     """(agency, agency record id, content digest) -> the event id that brought it first."""
 
     def restore(
-        self,
-        records: Sequence[StoredRecord | tuple[PersonRecord, EventSummary]],
-        decisions: Sequence[PairDecision] = (),
+        self, records: Sequence[StoredRecord], decisions: Sequence[PairDecision] = ()
     ) -> None:
         """Rebuild the index and episodes from stored records and standing decisions (order
         does not matter). Records kept with their links are indexed without comparing; the
         others (stored before links were kept) are compared as when they came."""
-        entries = [StoredRecord(*r) for r in records]
-        known = [(e.record, e.links, e.apart) for e in entries if e.links is not None]
-        self.linker.restore(known, decisions)
-        for entry in entries:
+        restore_linker(self.linker, (r for r in records if r.links is not None), decisions)
+        summaries, watermark = self.summaries, self.watermark
+        for entry in records:
             if entry.links is None:
                 self.linker.add(entry.record)
-            self.summaries[entry.record.record_id] = entry.event
+            summaries[entry.record.record_id] = entry.event
             self._first_with(entry.event)
-            self.watermark = max(self.watermark, entry.event.occurred_at)
+            if entry.event.occurred_at > watermark:
+                watermark = entry.event.occurred_at
+        self.watermark = watermark
         self._rebuild(set(self.linker.person.values()), None)
 
     def republish(self, records: Iterable[str], since: dt.datetime) -> HubOutput:

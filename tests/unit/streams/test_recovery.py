@@ -11,7 +11,7 @@ from typing import Any
 
 from simulation.synthetic import police_notifications
 from streams.hub import HubOutput, HubState
-from streams.identities import LinkageEntry, StoredRecord, linkage_records
+from streams.identities import LinkageEntry, StoredRecord, linkage_records, table_entries
 from streams.linkage_agent import DURABLE_KEY
 
 _SIZE = 150
@@ -25,10 +25,7 @@ def _events() -> list[Any]:
 
 def _stored(out: HubOutput, version: int) -> list[tuple[str, dict[str, Any]]]:
     """The table entries a batch writes, through the stored JSON."""
-    return [
-        (rid, json.loads(json.dumps(LinkageEntry(*s, version=version).encode())))
-        for rid, s in out.records.items()
-    ]
+    return [(k, json.loads(json.dumps(v))) for k, v in table_entries(out, version)]
 
 
 def _live() -> tuple[HubState, list[tuple[str, dict[str, Any]]], HubOutput]:
@@ -87,6 +84,23 @@ def test_an_entry_keeps_its_links_and_version_and_an_older_entry_decodes_without
     assert entry.links and entry.version > 0
     assert LinkageEntry.decode(json.loads(json.dumps(entry.encode()))) == entry
     older = {k: v for k, v in entry.encode().items() if k in ("record", "event")}
-    assert LinkageEntry.decode(older) == dataclasses.replace(entry, links=None, version=0)
+    assert LinkageEntry.decode(older) == dataclasses.replace(
+        entry, links=None, keys=None, version=0
+    )
     read = linkage_records([("r", older)], DURABLE_KEY)
     assert read.durable is None and read.after_durable == []
+
+
+def test_an_entry_keeps_its_blocking_keys_and_keys_of_another_scheme_are_made_again() -> None:
+    live, table, _ = _live()
+    stored = next(v for _, v in table if "record" in v)
+    entry = LinkageEntry.decode(stored)
+    assert entry.keys == tuple(entry.record.blocking_keys()) and entry.keys
+    other = LinkageEntry.decode(stored | {"blocking": "another scheme", "keys": ["x:1"]})
+    assert other.keys is None
+    read = linkage_records(table, DURABLE_KEY)
+    restored = HubState()
+    restored.restore([e.stored for e in read.entries], read.decisions)
+    assert {k: sorted(v) for k, v in restored.linker.blocks.items()} == {
+        k: sorted(v) for k, v in live.linker.blocks.items()
+    }
