@@ -13,13 +13,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import gc
-import os
-import pickle
 import time
 import tracemalloc
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import orjson
 
@@ -27,7 +25,13 @@ from mash.console import console
 from schemas.contracts import EPISODE, LINK
 from schemas.framing import encode
 from streams.hub import HubState, restore_table
-from streams.identities import LinkageTable, StoredRecord, table_entries
+from streams.identities import (
+    LinkageTable,
+    StoredRecord,
+    decode_decision,
+    decode_stored,
+    table_entries,
+)
 from streams.linkage import PairDecision
 from streams.linkage_agent import DURABLE_KEY
 from streams.model import default_model
@@ -198,25 +202,36 @@ def bench_recovery(
 
 def _batches(events: list[Any], seed: int, cache: Path | None) -> list[Batch]:
     """The batches of linking ``events``: read from ``cache`` when it holds them (linking
-    100,000 records takes many minutes), else linked and kept there. The file is named for
-    the records, seed and linkage model: delete it after changing the linkage code."""
-    name = f"linked-{len(events)}-{seed}-{default_model().version}.pickle"
+    100,000 records takes many minutes), else linked and kept there, as the table entries
+    each batch wrote (JSON lines, read by the decoder of every stored format). The file is
+    named for the records, seed and linkage model: delete it after changing the linkage."""
+    name = f"linked-{len(events)}-{seed}-{default_model().version}.jsonl"
     path = None if cache is None else cache / name
-    if path is not None and path.exists() and _ours(cache):
-        with path.open("rb") as f:  # a pickle: read only from a folder only we can write
-            return cast(list[Batch], pickle.load(f))
+    if path is not None and path.exists():
+        with path.open("rb") as f:
+            return [_batch(orjson.loads(line)) for line in f]
     batches = linked(events)
     if path is not None:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         with path.open("wb") as f:
-            pickle.dump(batches, f)
+            for b in batches:
+                kept = {"version": b.version, "watermark": b.watermark.isoformat()}
+                f.write(orjson.dumps(kept | {"entries": table_entries(b, b.version)}) + b"\n")
     return batches
 
 
-def _ours(folder: Path | None) -> bool:
-    """The folder is ours and no one else may write to it."""
-    info = None if folder is None else folder.stat()
-    return info is not None and info.st_uid == os.getuid() and not info.st_mode & 0o022
+def _batch(kept: dict[str, Any]) -> Batch:
+    """A batch as ``_batches`` keeps it."""
+    records: dict[str, StoredRecord] = {}
+    decisions: dict[tuple[str, str], PairDecision] = {}
+    pool: dict[Any, Any] = {}
+    for key, value in kept["entries"]:
+        if (decision := decode_decision(value)) is not None:
+            decisions[decision.pair] = decision
+        else:
+            records[key] = decode_stored(value, pool)[0]
+    watermark = dt.datetime.fromisoformat(kept["watermark"])
+    return Batch(kept["version"], records, decisions, watermark)
 
 
 def _reference_ms() -> float:

@@ -44,7 +44,7 @@ JOINS_BY_CONTACT = frozenset(
 """What joins the episode of its contact (by ``contact_id``), whenever it happens."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EventSummary:
     """What episodes need of one event (ids, times and codes; no personal data)."""
 

@@ -29,6 +29,7 @@ __all__ = [
     "blocking_scheme",
     "decision_key",
     "decode_decision",
+    "decode_stored",
     "encode_decision",
     "identities",
     "linkage_records",
@@ -171,50 +172,55 @@ class LinkageEntry:
 
     @classmethod
     def decode(cls, state: dict[str, Any], shared: dict[Any, Any] | None = None) -> LinkageEntry:
-        """The inverse of ``encode``, for every format ever stored. With ``shared`` (kept
-        across the entries of one restore), equal names, codes and dates are one object, and
-        an event id equal to the record id is that string: a large index holds far less."""
-        pool: dict[Any, Any] = {} if shared is None else shared
-        one = pool.setdefault
-        r, e = state["record"], state["event"]
-        record = PersonRecord(
-            r["record_id"],
-            one(r["given_name"], r["given_name"]),
-            one(r["family_name"], r["family_name"]),
-            _date(r["date_of_birth"], pool),
-            _date(r["expected_delivery_date"], pool),
-            one(r["sex"], r["sex"]),
-            one(r["postcode"], r["postcode"]),
-            r["nhs_number"],
-            r["upn"],
-            r["agency_person_id"],
-            _mother(r["mother"], pool),
-        )
-        event_id = record.record_id if e["event_id"] == record.record_id else e["event_id"]
-        get = e.get
-        event = EventSummary(
-            event_id,
-            one(e["event_type"], e["event_type"]),
-            one(e["agency"], e["agency"]),
-            e["agency_record_id"],
-            dt.datetime.fromisoformat(e["occurred_at"]),
-            get("contact_id"),
-            one(get("rag_rating"), get("rag_rating")),
-            one(get("decision"), get("decision")),
-            get("digest", ""),
-            one(get("tenant"), get("tenant")),
-        )
-        links, keys = state.get("links"), state.get("keys")
-        return cls(
-            record,
-            event,
-            None if links is None else tuple((str(o), float(w)) for o, w in links),
-            tuple(state.get("apart", ())),
-            tuple(keys)
-            if keys is not None and state.get("blocking") == blocking_scheme()
-            else None,
-            int(state.get("version", 0)),
-        )
+        """The inverse of ``encode``, for every format ever stored (``shared``: as for
+        ``decode_stored``)."""
+        stored, version = decode_stored(state, {} if shared is None else shared)
+        return cls(*stored, version=version)
+
+
+def decode_stored(state: dict[str, Any], pool: dict[Any, Any]) -> tuple[StoredRecord, int]:
+    """A stored record entry, for every format ever stored, as the hub restores it, and its
+    version. ``pool`` is kept across the entries of one restore: equal names, codes and
+    dates are one object, and an event id equal to the record id is that string (a large
+    index holds far less)."""
+    one = pool.setdefault
+    r, e = state["record"], state["event"]
+    record = PersonRecord(
+        r["record_id"],
+        one(r["given_name"], r["given_name"]),
+        one(r["family_name"], r["family_name"]),
+        _date(r["date_of_birth"], pool),
+        _date(r["expected_delivery_date"], pool),
+        one(r["sex"], r["sex"]),
+        one(r["postcode"], r["postcode"]),
+        r["nhs_number"],
+        r["upn"],
+        r["agency_person_id"],
+        _mother(r["mother"], pool),
+    )
+    event_id = record.record_id if e["event_id"] == record.record_id else e["event_id"]
+    get = e.get
+    event = EventSummary(
+        event_id,
+        one(e["event_type"], e["event_type"]),
+        one(e["agency"], e["agency"]),
+        e["agency_record_id"],
+        dt.datetime.fromisoformat(e["occurred_at"]),
+        get("contact_id"),
+        one(get("rag_rating"), get("rag_rating")),
+        one(get("decision"), get("decision")),
+        get("digest", ""),
+        one(get("tenant"), get("tenant")),
+    )
+    links, keys = state.get("links"), state.get("keys")
+    stored = StoredRecord(
+        record,
+        event,
+        None if links is None else tuple((str(o), float(w)) for o, w in links),
+        tuple(state.get("apart", ())),
+        tuple(keys) if keys is not None and state.get("blocking") == blocking_scheme() else None,
+    )
+    return stored, int(state.get("version", 0))
 
 
 _DATES = object()
@@ -302,7 +308,8 @@ _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 class LinkageTable:
     """What a restore reads of the linkage table."""
 
-    entries: list[LinkageEntry]
+    entries: list[StoredRecord]
+    """The records, as the hub restores them."""
     decisions: list[PairDecision]
     durable: int | None
     """The version of the last batch whose outputs the broker had (None: none kept)."""
@@ -314,7 +321,8 @@ class LinkageTable:
 def linkage_records(items: Iterable[tuple[str, dict[str, Any]]], durable_key: str) -> LinkageTable:
     """Read the linkage table's entries (one at a time: a large table is never held twice):
     records, standing decisions and the durable point."""
-    entries: list[LinkageEntry] = []
+    entries: list[StoredRecord] = []
+    versions: list[int] = []
     decisions: list[tuple[PairDecision, int]] = []
     mark: dict[str, Any] | None = None
     shared: dict[Any, Any] = {}
@@ -324,9 +332,15 @@ def linkage_records(items: Iterable[tuple[str, dict[str, Any]]], durable_key: st
         elif (decision := decode_decision(value)) is not None:
             decisions.append((decision, int(value.get("version", 0))))
         else:
-            entries.append(LinkageEntry.decode(value, shared))
+            stored, version = decode_stored(value, shared)
+            entries.append(stored)
+            versions.append(version)
     durable = None if mark is None else int(mark["version"])
-    after = [] if durable is None else [e.record.record_id for e in entries if e.version > durable]
+    after = (
+        []
+        if durable is None
+        else [e.record.record_id for e, v in zip(entries, versions, strict=True) if v > durable]
+    )
     if durable is not None:
         after += [r for d, v in decisions if v > durable for r in d.pair]
     return LinkageTable(
