@@ -26,10 +26,10 @@ from schemas.contracts import EPISODE, LINK
 from schemas.framing import encode
 from streams.hub import HubState, restore_table
 from streams.identities import (
+    LinkageEntry,
     LinkageTable,
     StoredRecord,
     decode_decision,
-    decode_stored,
     table_entries,
 )
 from streams.linkage import PairDecision
@@ -229,7 +229,7 @@ def _batch(kept: dict[str, Any]) -> Batch:
         if (decision := decode_decision(value)) is not None:
             decisions[decision.pair] = decision
         else:
-            records[key] = decode_stored(value, pool)[0]
+            records[key] = LinkageEntry.decode(value, pool).stored
     watermark = dt.datetime.fromisoformat(kept["watermark"])
     return Batch(kept["version"], records, decisions, watermark)
 

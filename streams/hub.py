@@ -67,7 +67,7 @@ def restore_table(
     collector paused; what was read (durable point, what followed it) for the republish."""
     with collection_paused():
         table = linkage_records(items, durable_key)
-        state.restore(table.entries, table.decisions)
+        state.restore([e.stored for e in table.entries], table.decisions)
     return table
 
 

@@ -29,7 +29,6 @@ __all__ = [
     "blocking_scheme",
     "decision_key",
     "decode_decision",
-    "decode_stored",
     "encode_decision",
     "identities",
     "linkage_records",
@@ -104,7 +103,7 @@ def blocking_scheme() -> str:
     return hashlib.sha256(keys.encode()).hexdigest()[:12]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class LinkageEntry:
     """One record of the linkage table: the person record, the summary of its event, the
     links and twins-guard partners found when it was indexed, its blocking keys, and the
@@ -117,6 +116,9 @@ class LinkageEntry:
     empty one; before links were kept, with ``links`` None (compared again on a restore) and
     version 0; before keys were kept, or under another ``blocking_scheme``, with ``keys``
     None (made again on a restore).
+
+    Not frozen: a restore makes one per record, and a frozen dataclass's ``__init__`` takes
+    several times as long.
     """
 
     record: PersonRecord
@@ -172,17 +174,14 @@ class LinkageEntry:
 
     @classmethod
     def decode(cls, state: dict[str, Any], shared: dict[Any, Any] | None = None) -> LinkageEntry:
-        """The inverse of ``encode``, for every format ever stored (``shared``: as for
-        ``decode_stored``)."""
-        stored, version = decode_stored(state, {} if shared is None else shared)
-        return cls(*stored, version=version)
+        """The inverse of ``encode``, for every format ever stored. With ``shared`` (kept
+        across the entries of one restore), equal names, codes and dates are one object, and
+        an event id equal to the record id is that string: a large index holds far less."""
+        return _decoded(cls, state, {} if shared is None else shared)
 
 
-def decode_stored(state: dict[str, Any], pool: dict[Any, Any]) -> tuple[StoredRecord, int]:
-    """A stored record entry, for every format ever stored, as the hub restores it, and its
-    version. ``pool`` is kept across the entries of one restore: equal names, codes and
-    dates are one object, and an event id equal to the record id is that string (a large
-    index holds far less)."""
+def _decoded(cls: type[LinkageEntry], state: dict[str, Any], pool: dict[Any, Any]) -> LinkageEntry:
+    """``LinkageEntry.decode`` (a function: a large restore calls it for every record)."""
     one = pool.setdefault
     r, e = state["record"], state["event"]
     record = PersonRecord(
@@ -213,14 +212,14 @@ def decode_stored(state: dict[str, Any], pool: dict[Any, Any]) -> tuple[StoredRe
         one(get("tenant"), get("tenant")),
     )
     links, keys = state.get("links"), state.get("keys")
-    stored = StoredRecord(
+    return cls(
         record,
         event,
         None if links is None else tuple((str(o), float(w)) for o, w in links),
         tuple(state.get("apart", ())),
         tuple(keys) if keys is not None and state.get("blocking") == blocking_scheme() else None,
+        int(state.get("version", 0)),
     )
-    return stored, int(state.get("version", 0))
 
 
 _DATES = object()
@@ -308,8 +307,7 @@ _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 class LinkageTable:
     """What a restore reads of the linkage table."""
 
-    entries: list[StoredRecord]
-    """The records, as the hub restores them."""
+    entries: list[LinkageEntry]
     decisions: list[PairDecision]
     durable: int | None
     """The version of the last batch whose outputs the broker had (None: none kept)."""
@@ -321,8 +319,7 @@ class LinkageTable:
 def linkage_records(items: Iterable[tuple[str, dict[str, Any]]], durable_key: str) -> LinkageTable:
     """Read the linkage table's entries (one at a time: a large table is never held twice):
     records, standing decisions and the durable point."""
-    entries: list[StoredRecord] = []
-    versions: list[int] = []
+    entries: list[LinkageEntry] = []
     decisions: list[tuple[PairDecision, int]] = []
     mark: dict[str, Any] | None = None
     shared: dict[Any, Any] = {}
@@ -332,15 +329,9 @@ def linkage_records(items: Iterable[tuple[str, dict[str, Any]]], durable_key: st
         elif (decision := decode_decision(value)) is not None:
             decisions.append((decision, int(value.get("version", 0))))
         else:
-            stored, version = decode_stored(value, shared)
-            entries.append(stored)
-            versions.append(version)
+            entries.append(LinkageEntry.decode(value, shared))
     durable = None if mark is None else int(mark["version"])
-    after = (
-        []
-        if durable is None
-        else [e.record.record_id for e, v in zip(entries, versions, strict=True) if v > durable]
-    )
+    after = [] if durable is None else [e.record.record_id for e in entries if e.version > durable]
     if durable is not None:
         after += [r for d, v in decisions if v > durable for r in d.pair]
     return LinkageTable(

@@ -45,7 +45,7 @@ def test_a_restore_from_kept_links_gives_the_same_persons_and_episodes() -> None
     live, table, _ = _live()
     read = linkage_records(table, DURABLE_KEY)
     restored = HubState()
-    restored.restore(read.entries, read.decisions)
+    restored.restore([e.stored for e in read.entries], read.decisions)
     assert restored.linker.person == live.linker.person
     assert restored.snapshots == live.snapshots
     assert len(set(live.linker.person.values())) < len(live.linker.records)  # links matter
@@ -53,7 +53,7 @@ def test_a_restore_from_kept_links_gives_the_same_persons_and_episodes() -> None
 
 def test_a_restore_uses_the_kept_links_not_a_new_comparison() -> None:
     live, table, _ = _live()
-    entries = linkage_records(table, DURABLE_KEY).entries
+    entries = [e.stored for e in linkage_records(table, DURABLE_KEY).entries]
     unlinked = [StoredRecord(s.record, s.event, (), s.apart) for s in entries]
     restored = HubState()
     restored.restore(unlinked)
@@ -68,7 +68,7 @@ def test_the_republish_covers_everything_sent_after_the_durable_point() -> None:
     read = linkage_records(table, DURABLE_KEY)
     assert sorted(read.after_durable) == sorted(lost.records)
     restored = HubState()
-    restored.restore(read.entries, read.decisions)
+    restored.restore([e.stored for e in read.entries], read.decisions)
     again = restored.republish(read.after_durable, read.durable_watermark)
     sent = {link.record_id: link.person_id for link in again.links}
     assert {link.record_id: link.person_id for link in lost.links}.items() <= sent.items()
@@ -100,7 +100,7 @@ def test_an_entry_keeps_its_blocking_keys_and_keys_of_another_scheme_are_made_ag
     assert other.keys is None
     read = linkage_records(table, DURABLE_KEY)
     restored = HubState()
-    restored.restore(read.entries, read.decisions)
+    restored.restore([e.stored for e in read.entries], read.decisions)
     assert {k: sorted(v) for k, v in restored.linker.blocks.items()} == {
         k: sorted(v) for k, v in live.linker.blocks.items()
     }
