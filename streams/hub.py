@@ -17,9 +17,10 @@ from typing import Any
 from schemas.audit import AuditEntry, Decision
 from schemas.childrens_services import LinkageDecision
 from schemas.common import Envelope
+from schemas.event_types import EventType
 from schemas.hub import EpisodeSnapshot, Link, LinkOutcomeKind, PossibleMatch
 from streams import episodes as ep
-from streams.episodes import Episode, EventSummary, RagPolicy, group_episodes
+from streams.episodes import Episode, EpisodesOf, EventSummary, RagPolicy, group_episodes
 from streams.identities import LinkageTable, StoredRecord, identities, linkage_records, summary
 from streams.linkage import Linker, LinkOutcome, Outcome, PairDecision, pair_of
 from streams.restore import restore_linker
@@ -95,8 +96,8 @@ class HubState:
     policy: RagPolicy = field(default_factory=RagPolicy)
     linker: Linker = field(default_factory=Linker)
     summaries: dict[str, EventSummary] = field(default_factory=dict)
-    episodes_of: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    """person id -> its current episode ids."""
+    episodes_of: EpisodesOf = field(init=False)
+    """person id -> its current episode ids (after a restore, some built when needed)."""
     episodes: dict[str, Episode] = field(default_factory=dict)
     """episode id -> the episode (``snapshots`` shows them as the analysts' model)."""
     watermark: dt.datetime = _EPOCH
@@ -104,12 +105,17 @@ class HubState:
     contents: dict[tuple[str, str, str], str] = field(default_factory=dict)
     """(agency, agency record id, content digest) -> the event id that brought it first."""
 
+    def __post_init__(self) -> None:
+        self.episodes_of = EpisodesOf(self._build_episodes)
+
     def restore(
         self, records: Sequence[StoredRecord], decisions: Sequence[PairDecision] = ()
     ) -> None:
         """Rebuild the index and episodes from stored records and standing decisions (order
         does not matter). Records kept with their links are indexed without comparing; the
-        others (stored before links were kept) are compared as when they came."""
+        others (stored before links were kept) are compared as when they came. Only the
+        episodes of persons with a contact (a RAG clock) are built now, the others when a
+        change or a reader needs them (``EpisodesOf``)."""
         restore_linker(self.linker, (r for r in records if r.links is not None), decisions)
         summaries, watermark = self.summaries, self.watermark
         for entry in records:
@@ -120,7 +126,36 @@ class HubState:
             if entry.event.occurred_at > watermark:
                 watermark = entry.event.occurred_at
         self.watermark = watermark
-        self._rebuild(set(self.linker.person.values()), None)
+        person = self.linker.person
+        clocked = {
+            person[e.record.record_id]
+            for e in records
+            if e.event.event_type == EventType.CONTACT and e.event.rag_rating
+        }
+        self.episodes_of.pending |= set(person.values()) - clocked
+        self._rebuild(clocked, None)
+
+    def _build_episodes(self, person: str, members: Iterable[str] | None) -> None:
+        """Keep the episodes of one person, from ``members`` (None: its records now)."""
+        ids = self.linker.records_of(person) if members is None else members
+        events = [self.summaries[r] for r in ids]
+        episodes = group_episodes(person, events, self.policy, self.watermark)
+        self.episodes_of[person] = tuple(e.episode_id for e in episodes)
+        for episode in episodes:
+            self.episodes[episode.episode_id] = episode
+
+    def _settle(self, moved: Sequence[tuple[str, str, str]], new: str | None = None) -> None:
+        """Build, from the records they had before a change, the episodes of the persons it
+        touched whose episodes were not built yet (``new``: the record it added)."""
+        pending = self.episodes_of.pending
+        touched = {p for _, old, now in moved for p in (old, now)}
+        if new is not None:
+            touched.add(self.linker.person[new])
+        for person in touched & pending:
+            members = set(self.linker.records_of(person)) - {new}
+            members -= {r for r, _, now in moved if now == person}
+            members |= {r for r, old, _ in moved if old == person}
+            self.episodes_of.ready(person, members)
 
     def republish(self, records: Iterable[str], since: dt.datetime) -> HubOutput:
         """What may have been lost with outputs sent after a durable point: the links of
@@ -159,6 +194,7 @@ class HubState:
             self.watermark = max(self.watermark, event.occurred_at)
             for record in identities(event):
                 result = self.linker.add(record)
+                self._settle(result.moved, record.record_id)
                 self.summaries[record.record_id] = event_summary
                 out.records[record.record_id] = StoredRecord(
                     record, event_summary, *self.linker.edges(record.record_id)
@@ -185,6 +221,7 @@ class HubState:
             str(event.event_id),
         )
         result = self.linker.decide(decision)
+        self._settle(result.moved)
         if self.linker.decisions[decision.pair] == decision:
             out.decisions[decision.pair] = decision
         for record_id, _, _ in result.moved:
@@ -319,6 +356,7 @@ class HubState:
     @property
     def snapshots(self) -> Mapping[str, EpisodeSnapshot]:
         """Every current episode as the analysts' model (built on reading)."""
+        self.episodes_of.ready_all()
         return Snapshots(self.episodes)
 
     def _rebuild(self, persons: set[str], out: HubOutput | None) -> None:

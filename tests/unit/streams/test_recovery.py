@@ -104,3 +104,23 @@ def test_an_entry_keeps_its_blocking_keys_and_keys_of_another_scheme_are_made_ag
     assert {k: sorted(v) for k, v in restored.linker.blocks.items()} == {
         k: sorted(v) for k, v in live.linker.blocks.items()
     }
+
+
+def test_a_restored_state_goes_on_as_the_live_state_does() -> None:
+    # episodes of a restored person are built when a change touches it: the outputs of
+    # later batches (links, episodes and their tombstones, audit) must be the live ones
+    events, live, table = _events(), HubState(), []
+    for version, start in enumerate(range(0, 300, _SIZE), 1):
+        table += _stored(live.process(events[start : start + _SIZE], "t"), version)
+    restored = HubState()
+    restored.restore([e.stored for e in linkage_records(table, DURABLE_KEY).entries])
+    assert restored.episodes_of.pending  # not all built at once
+    moved = 0
+    for start in range(300, len(events), _SIZE):
+        expected = live.process(events[start : start + _SIZE], "t")
+        got = restored.process(events[start : start + _SIZE], "t")
+        assert got.links == expected.links and got.audit == expected.audit
+        assert got.episodes == expected.episodes
+        moved += sum(link.outcome.value == "REISSUED" for link in expected.links)
+    assert moved  # records moved between persons restored earlier
+    assert restored.snapshots == live.snapshots
