@@ -144,18 +144,18 @@ class HubState:
         for episode in episodes:
             self.episodes[episode.episode_id] = episode
 
-    def _settle(self, moved: Sequence[tuple[str, str, str]], new: str | None = None) -> None:
+    def _settle(
+        self, moved: Sequence[tuple[str, str, str]], person: str = "", new: str = ""
+    ) -> None:
         """Build, from the records they had before a change, the episodes of the persons it
-        touched whose episodes were not built yet (``new``: the record it added)."""
-        pending = self.episodes_of.pending
-        touched = {p for _, old, now in moved for p in (old, now)}
-        if new is not None:
-            touched.add(self.linker.person[new])
-        for person in touched & pending:
-            members = set(self.linker.records_of(person)) - {new}
-            members -= {r for r, _, now in moved if now == person}
-            members |= {r for r, old, _ in moved if old == person}
-            self.episodes_of.ready(person, members)
+        touched (``person`` too) whose episodes were not built yet (``new``: a record the
+        change added to the index; "" for none)."""
+        touched = {p for _, old, now in moved for p in (old, now)} | {person}
+        for p in touched & self.episodes_of.pending:
+            members = set(self.linker.records_of(p)) - {new}
+            members -= {r for r, _, now in moved if now == p}
+            members |= {r for r, old, _ in moved if old == p}
+            self.episodes_of.ready(p, members)
 
     def republish(self, records: Iterable[str], since: dt.datetime) -> HubOutput:
         """What may have been lost with outputs sent after a durable point: the links of
@@ -193,8 +193,9 @@ class HubState:
                 continue
             self.watermark = max(self.watermark, event.occurred_at)
             for record in identities(event):
+                fresh = "" if record.record_id in self.linker.records else record.record_id
                 result = self.linker.add(record)
-                self._settle(result.moved, record.record_id)
+                self._settle(result.moved, result.person_id, fresh)
                 self.summaries[record.record_id] = event_summary
                 out.records[record.record_id] = StoredRecord(
                     record, event_summary, *self.linker.edges(record.record_id)

@@ -123,4 +123,8 @@ def test_a_restored_state_goes_on_as_the_live_state_does() -> None:
         assert got.episodes == expected.episodes
         moved += sum(link.outcome.value == "REISSUED" for link in expected.links)
     assert moved  # records moved between persons restored earlier
+    again = events[:_SIZE]  # a replay (a lost commit): records already indexed
+    expected, got = live.process(again, "t"), restored.process(again, "t")
+    assert got.links == expected.links and got.audit == expected.audit
+    assert got.episodes == expected.episodes
     assert restored.snapshots == live.snapshots
