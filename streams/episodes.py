@@ -234,7 +234,7 @@ class EpisodesOf(MutableMapping[str, tuple[str, ...]]):
 
     After a restore, the persons with no running clock are ``pending``: nothing needs their
     episodes until a change touches them or they are read, so they are built then (a fifth
-    of a restore's time and of its memory). Reading a pending person builds its episodes from
+    of a restore's time, an eighth of its memory). Reading a pending person builds its episodes from
     its records then (``build(person, None)``); a change that moves records must first build
     them from the records the person had before it (``build(person, those records)``).
     """
