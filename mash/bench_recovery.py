@@ -10,28 +10,41 @@ broker into the table's store is not measured here.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import gc
-import json
 import time
 import tracemalloc
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+import orjson
 
 from mash.console import console
 from schemas.contracts import EPISODE, LINK
 from schemas.framing import encode
-from streams.hub import HubState, collection_paused
+from streams.hub import HubState, restore_table
 from streams.identities import (
     LinkageEntry,
     LinkageTable,
-    decision_key,
-    encode_decision,
-    linkage_records,
+    StoredRecord,
+    decode_decision,
+    table_entries,
 )
+from streams.linkage import PairDecision
 from streams.linkage_agent import DURABLE_KEY
+from streams.model import default_model
 
-__all__ = ["RecoveryFigures", "bench_recovery", "build_table", "restore"]
+__all__ = [
+    "Batch",
+    "RecoveryFigures",
+    "bench_recovery",
+    "build_table",
+    "copied",
+    "linked",
+    "restore",
+]
 
 _BATCH = 1000
 
@@ -44,6 +57,7 @@ class RecoveryFigures:
     persons: int
     build_s: float
     restore_s: float
+    restore_cpu_s: float
     first_event_s: float
     """From the start of the restore to the new event linked (republish encoded on the way)."""
     first_event_cpu_s: float
@@ -55,45 +69,110 @@ class RecoveryFigures:
     bytes_per_record: float
 
 
-def build_table(events: list[Any]) -> dict[str, bytes]:
-    """The linkage table of a worker that linked ``events`` in batches: every batch's outputs
-    acknowledged but the last one's (the durable point is the batch before it)."""
+@dataclass(frozen=True)
+class Batch:
+    """What one linkage batch wrote to the table, and the watermark after it."""
+
+    version: int
+    records: dict[str, StoredRecord]
+    decisions: dict[tuple[str, str], PairDecision]
+    watermark: dt.datetime
+
+
+def linked(events: list[Any]) -> list[Batch]:
+    """Link ``events`` batch by batch as a worker does: what each batch wrote."""
     state = HubState()
-    table: dict[str, bytes] = {}
+    batches = []
     for version, start in enumerate(range(0, len(events), _BATCH), 1):
         out = state.process(events[start : start + _BATCH], "bench")
-        for rid, stored in out.records.items():
-            table[rid] = json.dumps(LinkageEntry(*stored, version=version).encode()).encode()
-        for decision in out.decisions.values():
-            table[decision_key(decision)] = json.dumps(encode_decision(decision, version)).encode()
-        if start + _BATCH < len(events):
-            mark = {"version": version, "watermark": state.watermark.isoformat()}
-            table[DURABLE_KEY] = json.dumps({"durable": mark}).encode()
+        batches.append(Batch(version, out.records, out.decisions, state.watermark))
+    return batches
+
+
+def copied(batches: list[Batch], copies: int) -> list[Batch]:
+    """The batches ``copies`` times, each copy under its own record ids (``#c<n>`` added),
+    with its links and guards within the copy: independent children whose records look like
+    the first copy's (so they share blocking keys). The last batch of each copy is written
+    last, after the durable point, as one batch."""
+    if copies == 1:
+        return batches
+    out = [
+        Batch(n * len(batches) + b.version, *_renamed(b, f"#c{n}"), b.watermark)
+        for b in batches[:-1]
+        for n in range(copies)
+    ]
+    last = [_renamed(batches[-1], f"#c{n}") for n in range(copies)]
+    merged = Batch(
+        out[-1].version + 1 if out else 1,
+        {k: v for records, _ in last for k, v in records.items()},
+        {k: v for _, decisions in last for k, v in decisions.items()},
+        batches[-1].watermark,
+    )
+    return [*out, merged]
+
+
+def _renamed(
+    batch: Batch, suffix: str
+) -> tuple[dict[str, StoredRecord], dict[tuple[str, str], PairDecision]]:
+    def name(rid: str) -> str:
+        return rid + suffix
+
+    records = {
+        name(rid): StoredRecord(
+            dataclasses.replace(s.record, record_id=name(rid)),
+            dataclasses.replace(s.event, event_id=name(s.event.event_id)),
+            None if s.links is None else tuple((name(o), w) for o, w in s.links),
+            tuple(name(o) for o in s.apart),
+        )
+        for rid, s in batch.records.items()
+    }
+    decisions = {
+        (name(a), name(b)): dataclasses.replace(d, pair=(name(a), name(b)))
+        for (a, b), d in batch.decisions.items()
+    }
+    return records, decisions
+
+
+def build_table(batches: list[Batch]) -> dict[str, bytes]:
+    """The linkage table, as stored bytes, that ``batches`` wrote: every batch's outputs
+    acknowledged but the last one's (the durable point is the batch before it)."""
+    table: dict[str, bytes] = {}
+    for n, batch in enumerate(batches, 1):
+        for key, value in table_entries(batch, batch.version):
+            table[key] = orjson.dumps(value)
+        if n < len(batches):
+            mark = {"version": batch.version, "watermark": batch.watermark.isoformat()}
+            table[DURABLE_KEY] = orjson.dumps({"durable": mark})
     return table
 
 
 def restore(table: dict[str, bytes]) -> tuple[HubState, LinkageTable]:
-    """A worker's restore from its table's stored bytes."""
-    with collection_paused():
-        read = linkage_records(((k, json.loads(v)) for k, v in table.items()), DURABLE_KEY)
-        state = HubState()
-        state.restore([e.stored for e in read.entries], read.decisions)
+    """A worker's restore from its table's stored bytes (decoded as Faust does, with
+    orjson)."""
+    state = HubState()
+    read = restore_table(state, ((k, orjson.loads(v)) for k, v in table.items()), DURABLE_KEY)
     return state, read
 
 
-def bench_recovery(records: int, seed: int = 11) -> RecoveryFigures:
-    """Build, restore, and time the first new event; print and return the figures."""
+def bench_recovery(
+    records: int, seed: int = 11, copies: int = 1, cache: Path | None = None
+) -> RecoveryFigures:
+    """Build (or read from ``cache``), restore, and time the first new event; print and
+    return the figures."""
     from simulation.synthetic import police_notifications
 
     events = list(police_notifications(records + 1, seed, dt.date(2012, 4, 1), dt.date(2013, 4, 1)))
     started = time.perf_counter()
-    table = build_table(events[:-1])
+    batches = copied(_batches(events[:-1], seed, cache), copies)
+    table = build_table(batches)
+    del batches
     built = time.perf_counter() - started
-    console.print(f"built the linkage table of {records:,} records in {built:.1f} s")
+    indexed = records * copies
+    console.print(f"built the linkage table of {indexed:,} records in {built:.1f} s")
     gc.collect()
     started, cpu = time.perf_counter(), time.process_time()
     state, read = restore(table)
-    restored = time.perf_counter() - started
+    restored, restored_cpu = time.perf_counter() - started, time.process_time() - cpu
     again = state.republish(read.after_durable, read.durable_watermark)
     for link in again.links:
         encode(LINK, link)
@@ -106,20 +185,56 @@ def bench_recovery(records: int, seed: int = 11) -> RecoveryFigures:
     persons = len(set(state.linker.person.values()))
     del state, read
     figures = RecoveryFigures(
-        records,
+        indexed,
         persons,
         built,
         restored,
+        restored_cpu,
         first,
         first_cpu,
         len(again.links),
         sum(s is not None for s in again.episodes.values()),
         sum(s is None for s in again.episodes.values()),
-        _bytes_per_record(table, records),
+        _bytes_per_record(table, indexed),
     )
     _print(figures)
     console.print(f"(reference loop on this machine now: {_reference_ms():.0f} ms)")
     return figures
+
+
+def _batches(events: list[Any], seed: int, cache: Path | None) -> list[Batch]:
+    """The batches of linking ``events``: read from ``cache`` when it holds them (linking
+    100,000 records takes many minutes), else linked and kept there, as the table entries
+    each batch wrote (JSON lines, read by the decoder of every stored format). The file is
+    named for the records, seed and linkage model: delete it after changing the linkage."""
+    name = f"linked-{len(events)}-{seed}-{default_model().version}.jsonl"
+    path = None if cache is None else cache / name
+    if path is not None and path.exists():
+        console.print(f"the linked batches are read from {path}, not linked again")
+        with path.open("rb") as f:
+            return [_batch(orjson.loads(line)) for line in f]
+    batches = linked(events)
+    if path is not None:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with path.open("wb") as f:
+            for b in batches:
+                kept = {"version": b.version, "watermark": b.watermark.isoformat()}
+                f.write(orjson.dumps(kept | {"entries": table_entries(b, b.version)}) + b"\n")
+    return batches
+
+
+def _batch(kept: dict[str, Any]) -> Batch:
+    """A batch as ``_batches`` keeps it."""
+    records: dict[str, StoredRecord] = {}
+    decisions: dict[tuple[str, str], PairDecision] = {}
+    pool: dict[Any, Any] = {}
+    for key, value in kept["entries"]:
+        if (decision := decode_decision(value)) is not None:
+            decisions[decision.pair] = decision
+        else:
+            records[key] = LinkageEntry.decode(value, pool).stored
+    watermark = dt.datetime.fromisoformat(kept["watermark"])
+    return Batch(kept["version"], records, decisions, watermark)
 
 
 def _reference_ms() -> float:
@@ -136,7 +251,8 @@ def _bytes_per_record(table: dict[str, bytes], records: int) -> float:
     gc.collect()
     tracemalloc.start()
     before = tracemalloc.get_traced_memory()[0]
-    state, _ = restore(table)
+    state, read = restore(table)
+    del read  # what was read for the republish: the worker lets it go too
     gc.collect()
     held = tracemalloc.get_traced_memory()[0] - before
     tracemalloc.stop()
@@ -146,7 +262,8 @@ def _bytes_per_record(table: dict[str, bytes], records: int) -> float:
 
 def _print(f: RecoveryFigures) -> None:
     console.print(
-        f"{f.records:,} records ({f.persons:,} persons): restore {f.restore_s:.2f} s; first new "
+        f"{f.records:,} records ({f.persons:,} persons): restore {f.restore_s:.2f} s "
+        f"({f.restore_cpu_s:.2f} s of CPU); first new "
         f"event linked {f.first_event_s:.2f} s after the restore began "
         f"({f.first_event_cpu_s:.2f} s of CPU; republished "
         f"{f.republished_links:,} links and {f.republished_episodes:,} episodes, "

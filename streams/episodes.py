@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -22,6 +22,7 @@ from schemas.hub import EpisodeEvent, EpisodeSnapshot
 
 __all__ = [
     "Episode",
+    "EpisodesOf",
     "EventSummary",
     "RagPolicy",
     "build_episodes",
@@ -44,7 +45,7 @@ JOINS_BY_CONTACT = frozenset(
 """What joins the episode of its contact (by ``contact_id``), whenever it happens."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EventSummary:
     """What episodes need of one event (ids, times and codes; no personal data)."""
 
@@ -226,3 +227,49 @@ def _episode(
         due,
         breached,
     )
+
+
+class EpisodesOf(MutableMapping[str, tuple[str, ...]]):
+    """person id -> the ids of its current episodes, some built only when first needed.
+
+    After a restore, the persons with no running clock are ``pending``: nothing needs their
+    episodes until a change touches them or they are read, so they are built then (a fifth
+    of a restore's time, an eighth of its memory). Reading a pending person builds its episodes from
+    its records then (``build(person, None)``); a change that moves records must first build
+    them from the records the person had before it (``build(person, those records)``).
+    """
+
+    def __init__(self, build: Callable[[str, Iterable[str] | None], None]) -> None:
+        self._ids: dict[str, tuple[str, ...]] = {}
+        self.pending: set[str] = set()
+        self.build = build
+
+    def ready(self, person: str, members: Iterable[str] | None = None) -> None:
+        """Build a pending person's episodes (from ``members``, or its records now)."""
+        if person in self.pending:
+            self.pending.discard(person)
+            self.build(person, members)
+
+    def ready_all(self) -> None:
+        """Build every pending person's episodes."""
+        for person in list(self.pending):
+            self.ready(person)
+
+    def __getitem__(self, person: str) -> tuple[str, ...]:
+        self.ready(person)
+        return self._ids[person]
+
+    def __setitem__(self, person: str, ids: tuple[str, ...]) -> None:
+        self._ids[person] = ids
+
+    def __delitem__(self, person: str) -> None:
+        self.ready(person)
+        del self._ids[person]
+
+    def __iter__(self) -> Iterator[str]:
+        self.ready_all()
+        return iter(self._ids)
+
+    def __len__(self) -> int:
+        self.ready_all()
+        return len(self._ids)

@@ -12,17 +12,20 @@ import gc
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from schemas.audit import AuditEntry, Decision
 from schemas.childrens_services import LinkageDecision
 from schemas.common import Envelope
+from schemas.event_types import EventType
 from schemas.hub import EpisodeSnapshot, Link, LinkOutcomeKind, PossibleMatch
 from streams import episodes as ep
-from streams.episodes import Episode, EventSummary, RagPolicy, group_episodes
-from streams.identities import StoredRecord, identities, summary
-from streams.linkage import Linker, LinkOutcome, Outcome, PairDecision, PersonRecord, pair_of
+from streams.episodes import Episode, EpisodesOf, EventSummary, RagPolicy, group_episodes
+from streams.identities import LinkageTable, StoredRecord, identities, linkage_records, summary
+from streams.linkage import Linker, LinkOutcome, Outcome, PairDecision, pair_of
+from streams.restore import restore_linker
 
-__all__ = ["HubOutput", "HubState", "Snapshots", "collection_paused"]
+__all__ = ["HubOutput", "HubState", "Snapshots", "collection_paused", "restore_table"]
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
@@ -58,6 +61,17 @@ def collection_paused() -> Iterator[None]:
             gc.enable()
 
 
+def restore_table(
+    state: HubState, items: Iterable[tuple[str, dict[str, Any]]], durable_key: str
+) -> LinkageTable:
+    """Restore ``state`` from the linkage table's entries (read one at a time), with the
+    collector paused; what was read (durable point, what followed it) for the republish."""
+    with collection_paused():
+        table = linkage_records(items, durable_key)
+        state.restore([e.stored for e in table.entries], table.decisions)
+    return table
+
+
 class Snapshots(Mapping[str, EpisodeSnapshot]):
     """The hub's episodes as the analysts' model, each built when read (kept as
     ``Episode``: a tenth of the memory)."""
@@ -82,8 +96,8 @@ class HubState:
     policy: RagPolicy = field(default_factory=RagPolicy)
     linker: Linker = field(default_factory=Linker)
     summaries: dict[str, EventSummary] = field(default_factory=dict)
-    episodes_of: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    """person id -> its current episode ids."""
+    episodes_of: EpisodesOf = field(init=False)
+    """person id -> its current episode ids (after a restore, some built when needed)."""
     episodes: dict[str, Episode] = field(default_factory=dict)
     """episode id -> the episode (``snapshots`` shows them as the analysts' model)."""
     watermark: dt.datetime = _EPOCH
@@ -91,24 +105,57 @@ class HubState:
     contents: dict[tuple[str, str, str], str] = field(default_factory=dict)
     """(agency, agency record id, content digest) -> the event id that brought it first."""
 
+    def __post_init__(self) -> None:
+        self.episodes_of = EpisodesOf(self._build_episodes)
+
     def restore(
-        self,
-        records: Sequence[StoredRecord | tuple[PersonRecord, EventSummary]],
-        decisions: Sequence[PairDecision] = (),
+        self, records: Sequence[StoredRecord], decisions: Sequence[PairDecision] = ()
     ) -> None:
         """Rebuild the index and episodes from stored records and standing decisions (order
         does not matter). Records kept with their links are indexed without comparing; the
-        others (stored before links were kept) are compared as when they came."""
-        entries = [StoredRecord(*r) for r in records]
-        known = [(e.record, e.links, e.apart) for e in entries if e.links is not None]
-        self.linker.restore(known, decisions)
-        for entry in entries:
+        others (stored before links were kept) are compared as when they came. Only the
+        episodes of persons with a contact (a RAG clock) are built now, the others when a
+        change or a reader needs them (``EpisodesOf``)."""
+        restore_linker(self.linker, (r for r in records if r.links is not None), decisions)
+        summaries, watermark = self.summaries, self.watermark
+        for entry in records:
             if entry.links is None:
                 self.linker.add(entry.record)
-            self.summaries[entry.record.record_id] = entry.event
+            summaries[entry.record.record_id] = entry.event
             self._first_with(entry.event)
-            self.watermark = max(self.watermark, entry.event.occurred_at)
-        self._rebuild(set(self.linker.person.values()), None)
+            if entry.event.occurred_at > watermark:
+                watermark = entry.event.occurred_at
+        self.watermark = watermark
+        person = self.linker.person
+        clocked = {
+            person[e.record.record_id]
+            for e in records
+            if e.event.event_type == EventType.CONTACT and e.event.rag_rating
+        }
+        self.episodes_of.pending |= set(person.values()) - clocked
+        self._rebuild(clocked, None)
+
+    def _build_episodes(self, person: str, members: Iterable[str] | None) -> None:
+        """Keep the episodes of one person, from ``members`` (None: its records now)."""
+        ids = self.linker.records_of(person) if members is None else members
+        events = [self.summaries[r] for r in ids]
+        episodes = group_episodes(person, events, self.policy, self.watermark)
+        self.episodes_of[person] = tuple(e.episode_id for e in episodes)
+        for episode in episodes:
+            self.episodes[episode.episode_id] = episode
+
+    def _settle(
+        self, moved: Sequence[tuple[str, str, str]], person: str = "", new: str = ""
+    ) -> None:
+        """Build, from the records they had before a change, the episodes of the persons it
+        touched (``person`` too) whose episodes were not built yet (``new``: a record the
+        change added to the index; "" for none)."""
+        touched = {p for _, old, now in moved for p in (old, now)} | {person}
+        for p in touched & self.episodes_of.pending:
+            members = set(self.linker.records_of(p)) - {new}
+            members -= {r for r, _, now in moved if now == p}
+            members |= {r for r, old, _ in moved if old == p}
+            self.episodes_of.ready(p, members)
 
     def republish(self, records: Iterable[str], since: dt.datetime) -> HubOutput:
         """What may have been lost with outputs sent after a durable point: the links of
@@ -146,7 +193,9 @@ class HubState:
                 continue
             self.watermark = max(self.watermark, event.occurred_at)
             for record in identities(event):
+                fresh = "" if record.record_id in self.linker.records else record.record_id
                 result = self.linker.add(record)
+                self._settle(result.moved, result.person_id, fresh)
                 self.summaries[record.record_id] = event_summary
                 out.records[record.record_id] = StoredRecord(
                     record, event_summary, *self.linker.edges(record.record_id)
@@ -173,6 +222,7 @@ class HubState:
             str(event.event_id),
         )
         result = self.linker.decide(decision)
+        self._settle(result.moved)
         if self.linker.decisions[decision.pair] == decision:
             out.decisions[decision.pair] = decision
         for record_id, _, _ in result.moved:
@@ -307,6 +357,7 @@ class HubState:
     @property
     def snapshots(self) -> Mapping[str, EpisodeSnapshot]:
         """Every current episode as the analysts' model (built on reading)."""
+        self.episodes_of.ready_all()
         return Snapshots(self.episodes)
 
     def _rebuild(self, persons: set[str], out: HubOutput | None) -> None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-from collections.abc import Iterable
+import hashlib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, TypeVar, cast
+from functools import cache
+from typing import Any, NamedTuple, Protocol, cast
 
 from schemas.childrens_services import ReviewVerdict
 from schemas.common import (
@@ -14,7 +16,6 @@ from schemas.common import (
     Envelope,
     PersonRole,
     content_digest,
-    date_from_iso,
     iso_date,
 )
 from schemas.community_safety import MaracCase
@@ -22,20 +23,21 @@ from streams.episodes import EventSummary
 from streams.linkage import PairDecision, PersonRecord
 
 __all__ = [
+    "Batch",
     "DurableMark",
     "LinkageEntry",
     "LinkageTable",
     "Marks",
     "StoredRecord",
+    "blocking_scheme",
     "decision_key",
     "decode_decision",
     "encode_decision",
     "identities",
     "linkage_records",
     "summary",
+    "table_entries",
 ]
-
-T = TypeVar("T")
 
 _DECISION = "decision:"
 """Key prefix of a standing decision in the linkage table (a record's key is its record id)."""
@@ -76,39 +78,68 @@ def identities(event: Envelope) -> list[PersonRecord]:
 class StoredRecord(NamedTuple):
     """A record as the linkage table keeps it: its identity, its event's summary, and the
     match links (other record, weight) and twins-guard partners found when it was indexed,
-    so that a restore needs no comparison (``links`` None: not kept, compare again)."""
+    so that a restore needs no comparison (``links`` None: not kept, compare again), and its
+    blocking keys (None: not kept, or made by another scheme: made again)."""
 
     record: PersonRecord
     event: EventSummary
     links: tuple[tuple[str, float], ...] | None = None
     apart: tuple[str, ...] = ()
+    keys: tuple[str, ...] | None = None
 
 
-@dataclass(frozen=True)
+@cache
+def blocking_scheme() -> str:
+    """A fingerprint of how blocking keys are made now (the keys of two fixed records): keys
+    stored under another fingerprint were made by other code and are made again."""
+    born = PersonRecord.of(
+        "p", given_name="Jo", family_name="Smith", date_of_birth=dt.date(2011, 3, 4),
+        expected_delivery_date=None, sex="FEMALE", postcode="AB1 2CD", nhs_number="9",
+        upn="U", agency_person_id="A", mother=("Ann", "Smith", dt.date(1990, 1, 2)),
+    )  # fmt: skip
+    unborn = PersonRecord.of(
+        "q", given_name="", family_name="Li", date_of_birth=None,
+        expected_delivery_date=dt.date(2013, 5, 6), sex="UNKNOWN", postcode=None,
+        mother=("Bo", "Li", None),
+    )  # fmt: skip
+    keys = "|".join(k for r in (born, unborn) for k in r.blocking_keys())
+    return hashlib.sha256(keys.encode()).hexdigest()[:12]
+
+
+@dataclass(slots=True)
 class LinkageEntry:
     """One record of the linkage table: the person record, the summary of its event, the
-    links and twins-guard partners found when it was indexed, and the version of the batch
-    that wrote it (what was sent after the last durable point is sent again on a restore).
+    links and twins-guard partners found when it was indexed, its blocking keys, and the
+    version of the batch that wrote it (what was sent after the last durable point is sent
+    again on a restore).
 
     Stored as JSON, ``{"record": {...}, "event": {...}, "links": [[id, weight], ...],
-    "apart": [id, ...], "version": n}`` (dates as ISO text); entries written before summaries
-    carried the content digest decode with an empty one, entries written before links were
-    kept decode with ``links`` None (compared again on a restore) and version 0.
+    "apart": [id, ...], "keys": [key, ...], "blocking": fingerprint, "version": n}`` (dates as
+    ISO text). Entries written before summaries carried the content digest decode with an
+    empty one; before links were kept, with ``links`` None (compared again on a restore) and
+    version 0; before keys were kept, or under another ``blocking_scheme``, with ``keys``
+    None (made again on a restore).
+
+    Not frozen: a restore makes one per record, and a frozen dataclass's ``__init__`` takes
+    several times as long.
     """
 
     record: PersonRecord
     event: EventSummary
     links: tuple[tuple[str, float], ...] | None = None
     apart: tuple[str, ...] = ()
+    keys: tuple[str, ...] | None = field(default=None, compare=False)
+    """The record's blocking keys as stored (a function of the record: not compared)."""
     version: int = 0
 
     @property
     def stored(self) -> StoredRecord:
         """The entry as the hub restores it."""
-        return StoredRecord(self.record, self.event, self.links, self.apart)
+        return StoredRecord(self.record, self.event, self.links, self.apart, self.keys)
 
     def encode(self) -> dict[str, object]:
-        """The stored form (hand-built: ``dataclasses.asdict`` deep-copies, too slow here)."""
+        """The stored form (hand-built: ``dataclasses.asdict`` deep-copies, too slow here),
+        with the blocking keys made now."""
         r, e = self.record, self.event
         mother = [r.mother[0], r.mother[1], iso_date(r.mother[2])] if r.mother else None
         return {
@@ -139,6 +170,8 @@ class LinkageEntry:
             },
             "links": None if self.links is None else [list(link) for link in self.links],
             "apart": list(self.apart),
+            "keys": list(r.blocking_keys()),
+            "blocking": blocking_scheme(),
             "version": self.version,
         }
 
@@ -147,49 +180,95 @@ class LinkageEntry:
         """The inverse of ``encode``, for every format ever stored. With ``shared`` (kept
         across the entries of one restore), equal names, codes and dates are one object, and
         an event id equal to the record id is that string: a large index holds far less."""
-        pool: dict[Any, Any] = {} if shared is None else shared
+        return _decoded(cls, state, {} if shared is None else shared)
 
-        def one(value: T) -> T:
-            return cast(T, pool.setdefault(value, value))
 
-        r, e = state["record"], state["event"]
-        mother = r["mother"]
-        record = PersonRecord(
-            r["record_id"],
-            one(r["given_name"]),
-            one(r["family_name"]),
-            one(date_from_iso(r["date_of_birth"])),
-            one(date_from_iso(r["expected_delivery_date"])),
-            one(r["sex"]),
-            one(r["postcode"]),
-            r["nhs_number"],
-            r["upn"],
-            r["agency_person_id"],
-            one((one(mother[0]), one(mother[1]), one(date_from_iso(mother[2]))))
-            if mother
-            else None,
-        )
-        event_id = record.record_id if e["event_id"] == record.record_id else e["event_id"]
-        event = EventSummary(
-            event_id,
-            one(e["event_type"]),
-            one(e["agency"]),
-            e["agency_record_id"],
-            dt.datetime.fromisoformat(e["occurred_at"]),
-            e.get("contact_id"),
-            one(e.get("rag_rating")),
-            one(e.get("decision")),
-            e.get("digest", ""),
-            one(e.get("tenant")),
-        )
-        links = state.get("links")
-        return cls(
-            record,
-            event,
-            None if links is None else tuple((str(o), float(w)) for o, w in links),
-            tuple(state.get("apart", ())),
-            int(state.get("version", 0)),
-        )
+def _decoded(cls: type[LinkageEntry], state: dict[str, Any], pool: dict[Any, Any]) -> LinkageEntry:
+    """``LinkageEntry.decode`` (a function: a large restore calls it for every record)."""
+    one = pool.setdefault
+    r, e = state["record"], state["event"]
+    record = PersonRecord(
+        r["record_id"],
+        one(r["given_name"], r["given_name"]),
+        one(r["family_name"], r["family_name"]),
+        _date(r["date_of_birth"], pool),
+        _date(r["expected_delivery_date"], pool),
+        one(r["sex"], r["sex"]),
+        one(r["postcode"], r["postcode"]),
+        r["nhs_number"],
+        r["upn"],
+        r["agency_person_id"],
+        _mother(r["mother"], pool),
+    )
+    event_id = record.record_id if e["event_id"] == record.record_id else e["event_id"]
+    get = e.get
+    event = EventSummary(
+        event_id,
+        one(e["event_type"], e["event_type"]),
+        one(e["agency"], e["agency"]),
+        e["agency_record_id"],
+        dt.datetime.fromisoformat(e["occurred_at"]),
+        get("contact_id"),
+        one(get("rag_rating"), get("rag_rating")),
+        one(get("decision"), get("decision")),
+        get("digest", ""),
+        one(get("tenant"), get("tenant")),
+    )
+    links, keys = state.get("links"), state.get("keys")
+    return cls(
+        record,
+        event,
+        None if links is None else tuple((str(o), float(w)) for o, w in links),
+        tuple(state.get("apart", ())),
+        tuple(keys) if keys is not None and state.get("blocking") == blocking_scheme() else None,
+        int(state.get("version", 0)),
+    )
+
+
+_DATES = object()
+"""The key, in a restore's shared pool, of its dates by ISO text."""
+
+
+def _date(text: str | None, pool: dict[Any, Any]) -> dt.date | None:
+    """A stored date, parsed once per distinct text of a restore."""
+    if not text:
+        return None
+    dates: dict[str, dt.date] = pool.setdefault(_DATES, {})
+    day = dates.get(text)
+    if day is None:
+        day = dates[text] = dt.date.fromisoformat(text)
+    return day
+
+
+def _mother(
+    mother: list[Any] | None, pool: dict[Any, Any]
+) -> tuple[str, str, dt.date | None] | None:
+    if not mother:
+        return None
+    one = pool.setdefault
+    kept = (one(mother[0], mother[0]), one(mother[1], mother[1]), _date(mother[2], pool))
+    return cast(tuple[str, str, dt.date | None], one(kept, kept))
+
+
+class Batch(Protocol):
+    """What a linkage batch adds to the table (``streams.hub.HubOutput`` is one)."""
+
+    @property
+    def records(self) -> Mapping[str, StoredRecord]: ...
+
+    @property
+    def decisions(self) -> Mapping[tuple[str, str], PairDecision]: ...
+
+
+def table_entries(batch: Batch, version: int) -> list[tuple[str, dict[str, object]]]:
+    """The linkage table's (key, stored JSON) entries a batch writes: its records and its
+    standing decisions, stamped with the batch's version (the one way the table is written)."""
+    entries = [
+        (rid, LinkageEntry(*stored, version=version).encode())
+        for rid, stored in batch.records.items()
+    ]
+    entries += [(decision_key(d), encode_decision(d, version)) for d in batch.decisions.values()]
+    return entries
 
 
 def decision_key(decision: PairDecision) -> str:

@@ -21,13 +21,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Generic, TypeVar
 
 from schemas.childrens_services import ReviewVerdict
 from streams.comparison import SURE, Comparison, PersonRecord, Scorer, compare, identity
+from streams.disjoint_sets import DisjointSets
 from streams.model import LinkageModel, default_model
 
 __all__ = [
@@ -41,54 +40,10 @@ __all__ = [
     "Outcome",
     "PairDecision",
     "PersonRecord",
-    "Stored",
     "compare",
 ]
 
-T = TypeVar("T")
-
 _BY_DECISION = "one person by a reviewer's decision"
-
-Stored = tuple[PersonRecord, Iterable[tuple[str, float]], Iterable[str]]
-"""A record as restored: with its match links (other record, weight) and twins-guard partners."""
-
-
-class DisjointSets(Generic[T]):
-    """Union-find over record ids: each set is named by its smallest id and carries a value.
-
-    Naming a set by its smallest id makes the name independent of the order of the unions.
-    """
-
-    def __init__(self, merge: Callable[[T, T], T], items: Iterable[tuple[str, T]] = ()) -> None:
-        self._merge = merge
-        self._parent: dict[str, str] = {}
-        self.value: dict[str, T] = {}
-        """set name (its root) -> the set's value"""
-        for rid, value in items:
-            self.add(rid, value)
-
-    def add(self, rid: str, value: T) -> None:
-        """A new set of one record."""
-        self._parent[rid] = rid
-        self.value[rid] = value
-
-    def find(self, rid: str) -> str:
-        """The name of the set a record is in (halving the path on the way)."""
-        parent = self._parent
-        while parent[rid] != rid:
-            parent[rid] = parent[parent[rid]]
-            rid = parent[rid]
-        return rid
-
-    def join(self, a: str, b: str, unless: Callable[[T, T], bool] | None = None) -> bool:
-        """Make the sets of ``a`` and ``b`` one, unless ``unless`` vetoes their values."""
-        ra, rb = self.find(a), self.find(b)
-        if ra == rb or (unless is not None and unless(self.value[ra], self.value[rb])):
-            return False
-        keep, gone = sorted((ra, rb))
-        self._parent[gone] = keep
-        self.value[keep] = self._merge(self.value[keep], self.value.pop(gone))
-        return True
 
 
 def _extend(keep: list[str], gone: list[str]) -> list[str]:
@@ -361,61 +316,9 @@ class Linker:
 
     def edges(self, rid: str) -> tuple[tuple[tuple[str, float], ...], tuple[str, ...]]:
         """A record's match links (other record, weight) and the records the twins guard
-        holds apart from it: what ``restore`` needs to index it again without comparing."""
+        holds apart from it: what a restore (``streams.restore``) needs to index it again
+        without comparing."""
         return tuple(self.links.get(rid, {}).items()), tuple(self.apart.get(rid, ()))
-
-    def restore(self, stored: Iterable[Stored], decisions: Iterable[PairDecision]) -> None:
-        """Index records again with the links and guards found when they were added, apply
-        the standing decisions, and rebuild every person: no comparison, the same persons
-        (they are a function of the edges and decisions). An edge to a record not given is
-        dropped: that record, indexed later, is compared and finds it again."""
-        kept = list(stored)
-        for record, _, _ in kept:
-            self._index(record)
-        for record, links, apart in kept:
-            self._connect(record.record_id, links, apart)
-        for decision in decisions:
-            self._standing(decision)
-        for root in list(self.clusters.value):
-            self._rebuild(root)
-
-    def _index(self, record: PersonRecord) -> None:
-        rid = record.record_id
-        self.records[rid] = record
-        self.ids[rid] = identity(record)
-        self.clusters.add(rid, [rid])
-        self.person[rid] = rid
-        for key in record.blocking_keys():
-            self.blocks[key].append(rid)
-
-    def _connect(self, rid: str, links: Iterable[tuple[str, float]], apart: Iterable[str]) -> None:
-        for other, weight in links:
-            if other in self.records:
-                other = self.records[other].record_id  # the indexed string, not a copy
-                self.links[rid][other] = self.links[other][rid] = weight
-                self.clusters.join(rid, other)
-        for other in apart:
-            if other in self.records:
-                other = self.records[other].record_id
-                self.apart[rid].add(other)
-                self.apart[other].add(rid)
-
-    def _standing(self, decision: PairDecision) -> None:
-        """Keep a decision if it is the latest on its pair, joining the clusters of a
-        must-link (persons are rebuilt by the caller)."""
-        known = self.decisions.get(decision.pair)
-        if known is not None and known.rank > decision.rank:
-            return
-        self.decisions[decision.pair] = decision
-        a, b = decision.pair
-        self.decided[a].add(b)
-        self.decided[b].add(a)
-        if (
-            a in self.records
-            and b in self.records
-            and self.verdict(a, b) is ReviewVerdict.SAME_PERSON
-        ):
-            self.clusters.join(a, b)
 
     def records_of(self, person_id: str) -> list[str]:
         """The records of one person."""

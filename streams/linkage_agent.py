@@ -23,12 +23,12 @@ from schemas.hub import EpisodeSnapshot, Link
 from schemas.topics import Stage, Table
 from streams.episodes import Hours, RagPolicy
 from streams.faust_internals import as_current
-from streams.hub import HubOutput, HubState, collection_paused
+from streams.hub import HubOutput, HubState, restore_table
 from streams.identities import (
     LinkageEntry,
     decision_key,
     encode_decision,
-    linkage_records,
+    table_entries,
 )
 from streams.linkage import Linker, PairDecision
 from streams.model import load_model
@@ -128,9 +128,7 @@ class Linkage:
         if self.state is None:
             started = time.perf_counter()
             self.state = HubState(policy=self.policy, linker=Linker(model=self.model))
-            with collection_paused():
-                table = linkage_records(self.records.items(), DURABLE_KEY)
-                self.state.restore([e.stored for e in table.entries], table.decisions)
+            table = restore_table(self.state, self.records.items(), DURABLE_KEY)
             # versions: the restore time, then a batch counter. A worker that restores later
             # outranks anything an earlier owner sent, even messages still in flight.
             self.epoch = time.time_ns() // 1_000_000 * 1_000_000
@@ -189,10 +187,8 @@ class Linkage:
         out = state.process(decoded, dt.datetime.now(dt.UTC).isoformat())
         version = self._version()
         with as_current(events[-1]):
-            for record_id, stored in out.records.items():
-                self.records[record_id] = LinkageEntry(*stored, version=version).encode()
-            for decision in out.decisions.values():
-                self.records[decision_key(decision)] = encode_decision(decision, version)
+            for key, value in table_entries(out, version):
+                self.records[key] = value
         sent += [await self._send_link(link, version) for link in out.links]
         for review in out.reviews:
             sent.append(

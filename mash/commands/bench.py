@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -99,13 +100,19 @@ def bench_console(
 
 @bench_app.command("recovery")
 def bench_recovery(
-    records: Annotated[int, typer.Option(help="Records in the linkage index")] = 100_000,
+    records: Annotated[int, typer.Option(help="Records linked into the table")] = 100_000,
+    copies: Annotated[
+        int, typer.Option(help="Index the linked table this many times under new record ids")
+    ] = 1,
+    cache: Annotated[
+        Path | None, typer.Option(help="Keep the linked batches here, reuse them next time")
+    ] = None,
 ) -> None:
     """A linkage worker's restart: restore seconds, time to the first new event linked, and
     the restored state's bytes per record (in process, on the pure state: no broker)."""
     from mash.bench_recovery import bench_recovery as run
 
-    run(records)
+    run(records, copies=copies, cache=cache)
 
 
 @contextmanager

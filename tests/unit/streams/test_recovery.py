@@ -11,7 +11,7 @@ from typing import Any
 
 from simulation.synthetic import police_notifications
 from streams.hub import HubOutput, HubState
-from streams.identities import LinkageEntry, StoredRecord, linkage_records
+from streams.identities import LinkageEntry, StoredRecord, linkage_records, table_entries
 from streams.linkage_agent import DURABLE_KEY
 
 _SIZE = 150
@@ -25,10 +25,7 @@ def _events() -> list[Any]:
 
 def _stored(out: HubOutput, version: int) -> list[tuple[str, dict[str, Any]]]:
     """The table entries a batch writes, through the stored JSON."""
-    return [
-        (rid, json.loads(json.dumps(LinkageEntry(*s, version=version).encode())))
-        for rid, s in out.records.items()
-    ]
+    return [(k, json.loads(json.dumps(v))) for k, v in table_entries(out, version)]
 
 
 def _live() -> tuple[HubState, list[tuple[str, dict[str, Any]]], HubOutput]:
@@ -87,6 +84,47 @@ def test_an_entry_keeps_its_links_and_version_and_an_older_entry_decodes_without
     assert entry.links and entry.version > 0
     assert LinkageEntry.decode(json.loads(json.dumps(entry.encode()))) == entry
     older = {k: v for k, v in entry.encode().items() if k in ("record", "event")}
-    assert LinkageEntry.decode(older) == dataclasses.replace(entry, links=None, version=0)
+    assert LinkageEntry.decode(older) == dataclasses.replace(
+        entry, links=None, keys=None, version=0
+    )
     read = linkage_records([("r", older)], DURABLE_KEY)
     assert read.durable is None and read.after_durable == []
+
+
+def test_an_entry_keeps_its_blocking_keys_and_keys_of_another_scheme_are_made_again() -> None:
+    live, table, _ = _live()
+    stored = next(v for _, v in table if "record" in v)
+    entry = LinkageEntry.decode(stored)
+    assert entry.keys == tuple(entry.record.blocking_keys()) and entry.keys
+    other = LinkageEntry.decode(stored | {"blocking": "another scheme", "keys": ["x:1"]})
+    assert other.keys is None
+    read = linkage_records(table, DURABLE_KEY)
+    restored = HubState()
+    restored.restore([e.stored for e in read.entries], read.decisions)
+    assert {k: sorted(v) for k, v in restored.linker.blocks.items()} == {
+        k: sorted(v) for k, v in live.linker.blocks.items()
+    }
+
+
+def test_a_restored_state_goes_on_as_the_live_state_does() -> None:
+    # episodes of a restored person are built when a change touches it: the outputs of
+    # later batches (links, episodes and their tombstones, audit) must be the live ones
+    events, live, table = _events(), HubState(), []
+    for version, start in enumerate(range(0, 300, _SIZE), 1):
+        table += _stored(live.process(events[start : start + _SIZE], "t"), version)
+    restored = HubState()
+    restored.restore([e.stored for e in linkage_records(table, DURABLE_KEY).entries])
+    assert restored.episodes_of.pending  # not all built at once
+    moved = 0
+    for start in range(300, len(events), _SIZE):
+        expected = live.process(events[start : start + _SIZE], "t")
+        got = restored.process(events[start : start + _SIZE], "t")
+        assert got.links == expected.links and got.audit == expected.audit
+        assert got.episodes == expected.episodes
+        moved += sum(link.outcome.value == "REISSUED" for link in expected.links)
+    assert moved  # records moved between persons restored earlier
+    again = events[:_SIZE]  # a replay (a lost commit): records already indexed
+    expected, got = live.process(again, "t"), restored.process(again, "t")
+    assert got.links == expected.links and got.audit == expected.audit
+    assert got.episodes == expected.episodes
+    assert restored.snapshots == live.snapshots
