@@ -24,10 +24,10 @@ import orjson
 from mash.console import console
 from schemas.contracts import EPISODE, LINK
 from schemas.framing import encode
+from streams.durable import LinkageTable
 from streams.hub import HubState, restore_table
 from streams.identities import (
     LinkageEntry,
-    LinkageTable,
     StoredRecord,
     decode_decision,
     table_entries,

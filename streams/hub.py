@@ -20,8 +20,9 @@ from schemas.common import Envelope
 from schemas.event_types import EventType
 from schemas.hub import EpisodeSnapshot, Link, LinkOutcomeKind, PossibleMatch
 from streams import episodes as ep
+from streams.durable import LinkageTable, linkage_records
 from streams.episodes import Episode, EpisodesOf, EventSummary, RagPolicy, group_episodes
-from streams.identities import LinkageTable, StoredRecord, identities, linkage_records, summary
+from streams.identities import StoredRecord, identities, summary
 from streams.linkage import Linker, LinkOutcome, Outcome, PairDecision, pair_of
 from streams.restore import restore_linker
 

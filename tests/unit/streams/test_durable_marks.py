@@ -10,8 +10,9 @@ from functools import cache
 from typing import Any
 
 from simulation.synthetic import police_notifications
+from streams.durable import LinkageTable, linkage_records
 from streams.hub import HubOutput, HubState
-from streams.identities import LinkageEntry, LinkageTable, linkage_records
+from streams.identities import LinkageEntry
 from streams.linkage_agent import DURABLE_KEY, mark_key
 
 _SIZE = 150

@@ -10,8 +10,9 @@ from functools import cache
 from typing import Any
 
 from simulation.synthetic import police_notifications
+from streams.durable import linkage_records
 from streams.hub import HubOutput, HubState
-from streams.identities import LinkageEntry, StoredRecord, linkage_records, table_entries
+from streams.identities import LinkageEntry, StoredRecord, table_entries
 from streams.linkage_agent import DURABLE_KEY
 
 _SIZE = 150
