@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import string
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -28,7 +28,17 @@ from streams.levels import (
 from streams.model import LinkageModel, default_model
 from streams.names import is_known_name, name_keys, one_name
 
-__all__ = ["NEVER", "SURE", "Comparison", "Level", "PersonRecord", "Scorer", "compare", "identity"]
+__all__ = [
+    "NEVER",
+    "SURE",
+    "Bound",
+    "Comparison",
+    "Level",
+    "PersonRecord",
+    "Scorer",
+    "compare",
+    "identity",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,8 +177,14 @@ class Comparison:
 
     def explain(self) -> str:
         """Which fields agreed, how far, and what each was worth."""
-        parts = [f"{f}={lvl}({w:+.1f})" for f, lvl, w in self.levels if lvl != Level.MISSING]
-        return f"{self.rule}: " + ", ".join(parts)
+        return _explain(self.rule, self.levels)
+
+
+@lru_cache(maxsize=1 << 12)
+def _explain(rule: str, levels: tuple[tuple[str, str, float], ...]) -> str:
+    """One pair's explanation (remembered: the scorer hands out one comparison many times)."""
+    parts = [f"{f}={lvl}({w:+.1f})" for f, lvl, w in levels if lvl != Level.MISSING]
+    return f"{rule}: " + ", ".join(parts)
 
 
 _ID_RULES = (
@@ -203,6 +219,7 @@ class Scorer:
 
     def __init__(self, model: LinkageModel, memory: int = 1 << 14) -> None:
         self.model = model
+        self.bound = Bound(model)
         self.memory = memory
         self._seen: dict[tuple[object, object], Comparison] = {}
         self._older: dict[tuple[object, object], Comparison] = {}
@@ -222,6 +239,32 @@ class Scorer:
                 self._older, self._seen = self._seen, {}
             self._seen[key] = found
         return found
+
+    def above(
+        self,
+        a: PersonRecord,
+        ident: tuple[object, ...],
+        others: Iterable[tuple[str, PersonRecord, tuple[object, ...]]],
+        floor: float,
+    ) -> list[tuple[str, Comparison]]:
+        """``compare`` of ``a`` (its ``identity``: ``ident``) with each of ``others`` (record
+        id, record, identity), kept where it weighs ``floor`` or more or holds the pair
+        apart. A pair ``Bound`` rules out from the cheap fields has its names never compared:
+        it could not be kept."""
+        may_reach = self.bound.probe(a, floor)
+        seen, older, kept = self._seen, self._older, []
+        for rid, b, other in others:
+            found = _by_rule(a, b)
+            if found is None:
+                key = (ident, other)
+                found = seen.get(key) or older.get(key)
+                if found is None:
+                    if not may_reach(b):
+                        continue
+                    found = self.compare(a, b, key)
+            if found.weight >= floor or found.apart:
+                kept.append((rid, found))
+        return kept
 
     def __len__(self) -> int:
         """Comparisons remembered now (at most twice ``memory``)."""
@@ -281,6 +324,48 @@ def _probabilistic(a: PersonRecord, b: PersonRecord, model: LinkageModel) -> Com
     if same_home and _two_given_names(a.given_name, b.given_name, given, model):
         return Comparison(weight, levels, _GUARD, apart=True)
     return Comparison(weight, levels, rule)
+
+
+class Bound:
+    """An upper bound on what ``_probabilistic`` can weigh a pair under one model: the birth
+    date, sex and postcode levels as they are, and each name at most the best of its exact
+    weight and every other level's weight. A pair it rules out needs no names compared (most
+    of the pairs a large block holds)."""
+
+    def __init__(self, model: LinkageModel) -> None:
+        self.model = model
+        self._best = {
+            f: max(w for level, w in model.weights[f].items() if level is not Level.EXACT)
+            for f in ("given_name", "family_name")
+        }
+
+    def probe(self, a: PersonRecord, floor: float) -> Callable[[PersonRecord], bool]:
+        """Whether a record paired with ``a`` may weigh ``floor`` or more, or be held apart
+        (twins guard); what depends on ``a`` alone is worked out once."""
+        w = self.model.weights
+        dobs, postcodes, sexes = w["date_of_birth"], w["postcode"], w["sex"]
+        day, home, sex = a.date_of_birth or a.expected_delivery_date, a.postcode, a.sex
+        given = self._name("given_name", a.given_name)
+        family = self._name("family_name", a.family_name)
+
+        def may_reach(b: PersonRecord) -> bool:
+            dob = dob_level(day, b.date_of_birth or b.expected_delivery_date)
+            postcode = postcode_level(home, b.postcode)
+            if dob is Level.EXACT and postcode is Level.EXACT:  # maybe the twins guard
+                return True
+            if dob is Level.DIFFERENT and floor > 0.0:  # the weight is at most 0
+                return False
+            bound = dobs[dob] + postcodes[postcode] + sexes[sex_level(sex, b.sex)]
+            bound += given if b.given_name else 0.0  # a missing name weighs 0
+            return bound + (family if b.family_name else 0.0) >= floor
+
+        return may_reach
+
+    def _name(self, field_name: str, value: str) -> float:
+        """The most a name field can weigh: its exact weight or the best other level's."""
+        if not value:
+            return 0.0
+        return max(self.model.exact_weight(field_name, value), self._best[field_name])
 
 
 def _exact(model: LinkageModel, field_name: str, value: str, level: Level) -> float:
