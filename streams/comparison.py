@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import string
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -243,20 +243,22 @@ class Scorer:
     def above(
         self,
         a: PersonRecord,
-        ident: tuple[object, ...],
-        others: Iterable[tuple[str, PersonRecord, tuple[object, ...]]],
+        others: Iterable[str],
+        records: Mapping[str, PersonRecord],
+        idents: Mapping[str, tuple[object, ...]],
         floor: float,
     ) -> list[tuple[str, Comparison]]:
-        """``compare`` of ``a`` (its ``identity``: ``ident``) with each of ``others`` (record
-        id, record, identity), kept where it weighs ``floor`` or more or holds the pair
-        apart. A pair ``Bound`` rules out from the cheap fields has its names never compared:
-        it could not be kept."""
+        """``compare`` of ``a`` with each of ``others`` (record ids, of ``records``, whose
+        ``identity`` is in ``idents``), kept where it weighs ``floor`` or more or holds the
+        pair apart. A pair ``Bound`` rules out from the cheap fields has its names never
+        compared: it could not be kept."""
         may_reach = self.bound.probe(a, floor)
-        seen, older, kept = self._seen, self._older, []
-        for rid, b, other in others:
+        seen, older, kept, ident = self._seen, self._older, [], identity(a)
+        for rid in others:
+            b = records[rid]
             found = _by_rule(a, b)
             if found is None:
-                key = (ident, other)
+                key = (ident, idents[rid])
                 found = seen.get(key) or older.get(key)
                 if found is None:
                     if not may_reach(b):

@@ -426,11 +426,10 @@ class Linker:
     def _compared(self, record: PersonRecord, keys: list[str]) -> list[Candidate]:
         """The indexed records sharing a blocking key with a new one that can link, go to
         review or be held apart from it (the others do not matter), in block order."""
-        records, person, ids = self.records, self.person, self.ids
-        ident = ids[record.record_id] = identity(record)
-        others = ((c, records[c], ids[c]) for c in self._candidates(keys))
-        found = self.scorer.above(record, ident, others, self.thresholds.review)
-        return [Candidate(c, person[c], comparison) for c, comparison in found]
+        self.ids[record.record_id] = identity(record)
+        others = self._candidates(keys)
+        found = self.scorer.above(record, others, self.records, self.ids, self.thresholds.review)
+        return [Candidate(c, self.person[c], comparison) for c, comparison in found]
 
     def _candidates(self, keys: list[str]) -> dict[str, None]:
         """The records in the blocks of ``keys``, each once, in block order."""
