@@ -35,12 +35,16 @@ from plumbing.logs import get_logger
 from schemas.audit import GENESIS, AuditChain, AuditEntry, Decision, Verdict, verify
 from sinks.store import Store
 from sinks.tables import console_access
+from sinks.waiting import patiently
 
 __all__ = ["CHAIN", "Access", "AccessLog"]
 
 log = get_logger(__name__)
 
 CHAIN = "console"
+BUSY_BOUND_S = 30.0
+"""How long a view waits for the database (SQLite locked by a sinks write, PostgreSQL
+restarting) before it is refused: never shown unlogged."""
 
 
 @dataclass(frozen=True)
@@ -95,12 +99,16 @@ class AccessLog:
         with self._lock:
             for _ in range(5):
                 try:
-                    return self._append(entry, user.name, person_id)
+                    return patiently(
+                        lambda: self._append(entry, user.name, person_id),
+                        BUSY_BOUND_S,
+                        "console access log",
+                    )
                 except IntegrityError:
                     continue
-                except OperationalError as exc:  # SQLite: a sinks write held the lock too long
+                except OperationalError as exc:
                     log.warning("console.access_log_busy", error=type(exc.orig).__name__)
-                    continue
+                    break
         raise ConsoleError("the access log is busy: the view was not shown")
 
     def _append(self, entry: AuditEntry, user: str, person_id: str | None) -> int:

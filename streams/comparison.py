@@ -11,19 +11,21 @@ from __future__ import annotations
 
 import datetime as dt
 import string
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
 import jellyfish
 
 from schemas.common import Child, RelatedPerson
+from streams.bound import Bound
 from streams.levels import (
     Level,
     dob_level,
     name_levels,
     postcode_level,
     sex_level,
+    spelled_alike,
 )
 from streams.model import LinkageModel, default_model
 from streams.names import is_known_name, name_keys, one_name
@@ -31,7 +33,6 @@ from streams.names import is_known_name, name_keys, one_name
 __all__ = [
     "NEVER",
     "SURE",
-    "Bound",
     "Comparison",
     "Level",
     "PersonRecord",
@@ -140,8 +141,11 @@ class PersonRecord:
             yield f"mother:{_phonetic(self.mother[1])}:{self.mother[2]}"
 
 
+_OCR_DIGITS = str.maketrans("0158", "olsb")  # a name has no digits: a scanner misread a letter
+
+
 def _norm(name: str) -> str:
-    return " ".join(name.lower().replace("-", " ").replace("'", "").split())
+    return " ".join(name.lower().translate(_OCR_DIGITS).replace("-", " ").replace("'", "").split())
 
 
 @lru_cache(maxsize=1 << 14)
@@ -322,52 +326,30 @@ def _probabilistic(a: PersonRecord, b: PersonRecord, model: LinkageModel) -> Com
         # without a strong identifier such records are never one child
         weight = min(weight, 0.0)
         rule = "given names differ" if given is Level.DIFFERENT else "birth dates differ"
-    same_home = dob is Level.EXACT and postcode is Level.EXACT and family in _SAME_FAMILY
-    if same_home and _two_given_names(a.given_name, b.given_name, given, model):
+    if _possibly_related(given, family, dob, postcode, sex, a, b, model):
         return Comparison(weight, levels, _GUARD, apart=True)
     return Comparison(weight, levels, rule)
 
 
-class Bound:
-    """An upper bound on what ``_probabilistic`` can weigh a pair under one model: the birth
-    date, sex and postcode levels as they are, and each name at most the best of its exact
-    weight and every other level's weight. A pair it rules out needs no names compared (most
-    of the pairs a large block holds)."""
-
-    def __init__(self, model: LinkageModel) -> None:
-        self.model = model
-        self._best = {
-            f: max(w for level, w in model.weights[f].items() if level is not Level.EXACT)
-            for f in ("given_name", "family_name")
-        }
-
-    def probe(self, a: PersonRecord, floor: float) -> Callable[[PersonRecord], bool]:
-        """Whether a record paired with ``a`` may weigh ``floor`` or more, or be held apart
-        (twins guard); what depends on ``a`` alone is worked out once."""
-        w = self.model.weights
-        dobs, postcodes, sexes = w["date_of_birth"], w["postcode"], w["sex"]
-        day, home, sex = a.date_of_birth or a.expected_delivery_date, a.postcode, a.sex
-        given = self._name("given_name", a.given_name)
-        family = self._name("family_name", a.family_name)
-
-        def may_reach(b: PersonRecord) -> bool:
-            dob = dob_level(day, b.date_of_birth or b.expected_delivery_date)
-            postcode = postcode_level(home, b.postcode)
-            if dob is Level.EXACT and postcode is Level.EXACT:  # maybe the twins guard
-                return True
-            if dob is Level.DIFFERENT and floor > 0.0:  # the weight is at most 0
-                return False
-            bound = dobs[dob] + postcodes[postcode] + sexes[sex_level(sex, b.sex)]
-            bound += given if b.given_name else 0.0  # a missing name weighs 0
-            return bound + (family if b.family_name else 0.0) >= floor
-
-        return may_reach
-
-    def _name(self, field_name: str, value: str) -> float:
-        """The most a name field can weigh: its exact weight or the best other level's."""
-        if not value:
-            return 0.0
-        return max(self.model.exact_weight(field_name, value), self._best[field_name])
+def _possibly_related(
+    given: Level,
+    family: Level,
+    dob: Level,
+    postcode: Level,
+    sex: Level,
+    a: PersonRecord,
+    b: PersonRecord,
+    model: LinkageModel,
+) -> bool:
+    """Twins or siblings born the same day: the same birth date and family name, no
+    different home, and either two recorded sexes with two given names (Louis and Louise,
+    Daniel and Danielle: a sex and a name both miskeyed on one child's record is far rarer
+    than twins), or, at one postcode, two given names each a name in its own right."""
+    if dob is not Level.EXACT or family not in _SAME_FAMILY:
+        return False
+    if sex is Level.DIFFERENT and given is not Level.EXACT and postcode in _SAME_HOME:
+        return True
+    return postcode is Level.EXACT and _two_given_names(a.given_name, b.given_name, given, model)
 
 
 def _exact(model: LinkageModel, field_name: str, value: str, level: Level) -> float:
@@ -378,17 +360,19 @@ def _exact(model: LinkageModel, field_name: str, value: str, level: Level) -> fl
 
 _GUARD = (
     "possibly related (twins or siblings guard: same birth date, family name and postcode, "
-    "two given names)"
+    "two given names, or two given names and two recorded sexes)"
 )
 _SAME_FAMILY = frozenset({Level.EXACT, Level.CLOSE, Level.PART})
+_SAME_HOME = frozenset({Level.EXACT, Level.MISSING})
 
 
 def _two_given_names(a: str, b: str, level: Level, model: LinkageModel) -> bool:
     """Two different given names, each a name in its own right: in the nickname lexicon or
     common among the records the model was trained on, and neither far rarer than the other
     (a much rarer spelling near a common name is a variant of it, a typo or a diminutive,
-    not a second child)."""
-    if level in (Level.EXACT, Level.NICKNAME, Level.MISSING):
+    not a second child), nor two spellings of one sound (Mohammad and Muhammad, Lea and
+    Leah: parents do not give twins one name spelled two ways)."""
+    if level in (Level.EXACT, Level.NICKNAME, Level.MISSING) or spelled_alike(a, b):
         return False
     if not all(is_known_name(n) or model.is_common_given_name(n) for n in (a, b)):
         return False

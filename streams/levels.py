@@ -14,7 +14,7 @@ from enum import StrEnum
 from functools import lru_cache
 
 import jellyfish
-from rapidfuzz.distance import JaroWinkler, Levenshtein
+from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler, Levenshtein
 
 from streams.names import one_name
 
@@ -28,6 +28,7 @@ __all__ = [
     "postcode_level",
     "sex_level",
     "sounds_alike",
+    "spelled_alike",
 ]
 
 
@@ -54,6 +55,10 @@ _SWAPPED = (
     "given and family names exchanged: each name agrees with the other record's other name "
     "(equal, typo or nickname), and the names compared in place do not"
 )
+_CLOSE = (
+    "Jaro-Winkler similarity at least 0.92, or one keystroke apart (a letter wrong, missing or "
+    "extra, or two adjacent letters swapped; names of 3 letters or more): a typo"
+)
 _PHONETIC = "the same NYSIIS or Metaphone code (a sound-alike spelling: Kathryn, Catherine)"
 
 FIELDS: dict[str, tuple[tuple[Level, str], ...]] = {
@@ -61,7 +66,7 @@ FIELDS: dict[str, tuple[tuple[Level, str], ...]] = {
         (Level.EXACT, "the same given name (weighed by how common it is)"),
         (Level.SWAPPED, _SWAPPED),
         (Level.NICKNAME, "one is a nickname of the other, or both of one name (lexicon)"),
-        (Level.CLOSE, "Jaro-Winkler similarity at least 0.92 (a typo)"),
+        (Level.CLOSE, _CLOSE),
         (
             Level.PART,
             "one name (3 letters or more) is inside the other (Liv, Olivia), a two-letter "
@@ -76,7 +81,7 @@ FIELDS: dict[str, tuple[tuple[Level, str], ...]] = {
     "family_name": (
         (Level.EXACT, "the same family name (weighed by how common it is)"),
         (Level.SWAPPED, _SWAPPED),
-        (Level.CLOSE, "Jaro-Winkler similarity at least 0.92 (a typo)"),
+        (Level.CLOSE, _CLOSE),
         (
             Level.PART,
             "a whole part of a double-barrelled name is the other name or one of its parts",
@@ -116,11 +121,18 @@ def given_level(a: str, b: str) -> Level:
     if one_name(a, b):
         return Level.NICKNAME
     similarity = JaroWinkler.similarity(a, b)
-    if similarity >= 0.92:
+    if similarity >= 0.92 or _one_keystroke(a, b):
         return Level.CLOSE
     if _part(a, b):
         return Level.PART
     return _fair_or_sound(a, b, similarity)
+
+
+def _one_keystroke(a: str, b: str) -> bool:
+    """One keystroke apart (a letter wrong, missing, extra, or two adjacent swapped), names of
+    three letters or more: Jaro-Winkler alone misses it at the start of a short name (Etephen,
+    Stephen; Vaa, Ava)."""
+    return min(len(a), len(b)) >= 3 and DamerauLevenshtein.distance(a, b) == 1
 
 
 def _fair_or_sound(a: str, b: str, similarity: float) -> Level:
@@ -137,6 +149,15 @@ def sounds_alike(a: str, b: str) -> bool:
     a, b = a.replace(" ", ""), b.replace(" ", "")
     return jellyfish.nysiis(a) == jellyfish.nysiis(b) or (
         jellyfish.metaphone(a) == jellyfish.metaphone(b)
+    )
+
+
+@lru_cache(maxsize=1 << 16)
+def spelled_alike(a: str, b: str) -> bool:
+    """Two spellings of one sound: the same NYSIIS code (Mohammad, Muhammad; Lea, Leah).
+    Stricter than ``sounds_alike``: Metaphone drops vowels, so Lily and Lola share a code."""
+    return bool(a and b) and jellyfish.nysiis(a.replace(" ", "")) == jellyfish.nysiis(
+        b.replace(" ", "")
     )
 
 
@@ -199,7 +220,7 @@ def family_level(a: str, b: str) -> Level:
     if a == b:
         return Level.EXACT
     similarity = JaroWinkler.similarity(a, b)
-    if similarity >= 0.92:
+    if similarity >= 0.92 or _one_keystroke(a, b):
         return Level.CLOSE
     if " " in a or " " in b:
         parts_a, parts_b = set(a.split(" ")), set(b.split(" "))

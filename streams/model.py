@@ -102,12 +102,16 @@ class LinkageModel:
 
     def exact_weight(self, field_name: str, value: str) -> float:
         """The weight of an exact agreement on ``value``: log2(m / share of the value), so a
-        common name counts for less than a rare one (Splink's term-frequency adjustment)."""
+        common name counts for less than a rare one (Splink's term-frequency adjustment). A
+        value the training records never show has no measured share: it weighs as the level
+        does, log2(m/u), since another population's common name (Arthur where the training
+        records had none) would otherwise weigh as a name carried by one record in all."""
         key = (field_name, value)
         found = self._exact.get(key)
         if found is None:
-            m = self.comparisons[field_name][0].m
-            found = math.log2(m / self.term_frequencies[field_name].share(value))
+            exact = self.comparisons[field_name][0]
+            tf = self.term_frequencies[field_name]
+            found = math.log2(exact.m / tf.values.get(value, max(tf.default, exact.u)))
             if len(self._exact) < 1 << 16:  # a bounded memo of a pure function
                 self._exact[key] = found
         return found
@@ -117,8 +121,12 @@ class LinkageModel:
         return self.term_frequencies["given_name"].share(name) >= self.known_name_share
 
     def is_variant(self, a: str, b: str) -> bool:
-        """One given name at least ``variant_ratio`` times rarer than the other."""
+        """One given name at least ``variant_ratio`` times rarer than the other, both counted
+        in the training records (a name they never show has no frequency to compare: being
+        unseen says the training records were small, not that it is rare)."""
         shares = self.term_frequencies["given_name"]
+        if a not in shares.values or b not in shares.values:
+            return False
         low, high = sorted((shares.share(a), shares.share(b)))
         return high >= self.variant_ratio * low
 

@@ -2,18 +2,31 @@
 
 The lexicon is the `nicknames` package (hand-curated English names and their nicknames,
 Old Dominion University's list): a name -> its nicknames, and a nickname -> the names it can
-stand for (several: "sam" is Samuel's and Samantha's). Two given names are one name when
-they are equal, one is a nickname of the other, or both are nicknames of one name ("bill" and
-"will"). Two names that merely share a nickname ("amelia" and "emily", both "millie") are not.
+stand for (several: "sam" is Samuel's and Samantha's), with a supplement of diminutives in
+common British use that the list lacks ("mia" for Amelia, "izzy" for Isabella, "mo" for each
+spelling of Muhammad), kept as data in ``streams/models/diminutives.csv``, and a list of
+given names common in England and Wales (``streams/models/given-names.txt``), so that the
+twins guard knows Harvey and Amelie as names in their own right, not typos of Harry and
+Amelia. Two given names are one name when they are equal, one is a nickname of the other, or
+both are nicknames of one name ("bill" and "will"). Two names that merely share a nickname
+("amelia" and "emily", both "millie") are not.
 """
 
 from __future__ import annotations
 
+import csv
+from collections import defaultdict
 from functools import cache
+from importlib import resources
 
 from nicknames import NickNamer
 
 __all__ = ["canonicals_of", "is_known_name", "name_keys", "nicknames_of", "one_name"]
+
+SUPPLEMENT = "diminutives.csv"
+"""The supplement's file name under ``streams/models``: name, then its diminutives."""
+GIVEN_NAMES = "given-names.txt"
+"""Common given names (``streams/models``): names in their own right, not typos."""
 
 
 @cache
@@ -22,19 +35,43 @@ def _namer() -> NickNamer:
 
 
 @cache
+def _supplement() -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]:
+    """(name -> its diminutives, diminutive -> the names it stands for) from the supplement."""
+    text = resources.files("streams").joinpath("models", SUPPLEMENT).read_text()
+    nicks: dict[str, set[str]] = defaultdict(set)
+    fulls: dict[str, set[str]] = defaultdict(set)
+    for row in csv.DictReader(text.splitlines()):
+        name = row["name"].strip().lower()
+        for nick in row["diminutives"].lower().split():
+            nicks[name].add(nick)
+            fulls[nick].add(name)
+    return (
+        {k: frozenset(v) for k, v in nicks.items()},
+        {k: frozenset(v) for k, v in fulls.items()},
+    )
+
+
+@cache
+def _given_names() -> frozenset[str]:
+    text = resources.files("streams").joinpath("models", GIVEN_NAMES).read_text()
+    lines = (line for line in text.splitlines() if not line.startswith("#"))
+    return frozenset(name for line in lines for name in line.split())
+
+
+@cache
 def name_keys(name: str) -> frozenset[str]:
     """The name itself and every full name it can be a nickname of."""
-    return frozenset({name, *_namer().canonicals_of(name)})
+    return frozenset({name, *canonicals_of(name)})
 
 
 def nicknames_of(name: str) -> set[str]:
     """The nicknames and diminutives of a (lower-case) full name."""
-    return _namer().nicknames_of(name)
+    return _namer().nicknames_of(name) | _supplement()[0].get(name, frozenset())
 
 
 def canonicals_of(name: str) -> set[str]:
     """The full names a (lower-case) nickname can stand for."""
-    return _namer().canonicals_of(name)
+    return _namer().canonicals_of(name) | _supplement()[1].get(name, frozenset())
 
 
 @cache
@@ -45,6 +82,5 @@ def one_name(a: str, b: str) -> bool:
 
 @cache
 def is_known_name(name: str) -> bool:
-    """A name the lexicon knows, as a full name or as a nickname."""
-    namer = _namer()
-    return bool(namer.nicknames_of(name) or namer.canonicals_of(name))
+    """A name the lexicon knows, as a full name or as a nickname, or a common given name."""
+    return name in _given_names() or bool(nicknames_of(name) or canonicals_of(name))

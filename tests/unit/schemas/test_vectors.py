@@ -27,8 +27,11 @@ JAVA_FINGERPRINTS: dict[tuple[str, int], int] = {
     ("uk.mashhub.police.PoliceNotification", 1): -1767003774709179922,
     ("uk.mashhub.police.PoliceNotification", 2): 8367982786341527677,
     ("uk.mashhub.childrens_services.Contact", 1): -7108718050498000575,
+    ("uk.mashhub.childrens_services.LinkageDecision", 1): 6055250169280057724,
     ("uk.mashhub.hub.Link", 1): 5980519157632116074,
+    ("uk.mashhub.hub.Link", 2): 8623506174777825100,
     ("uk.mashhub.hub.EpisodeSnapshot", 1): -4687858589511930185,
+    ("uk.mashhub.hub.EpisodeSnapshot", 2): 7526709434101284746,
     ("uk.mashhub.metrics.ContactCount", 1): 3907563530052723030,
 }
 # The same program on a schema of no contract.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from streams.comparison import compare
+from streams.comparison import PersonRecord, compare
 from streams.levels import Level, dob_level, family_level, given_level, name_levels
 from tests.unit.streams.people import girl
 
@@ -37,9 +37,18 @@ def test_sound_alike_spellings_are_phonetic() -> None:
 
 
 def test_diminutives_by_truncation_and_clipping_are_part() -> None:
-    for short, full in (("olly", "oliver"), ("livvy", "olivia"), ("mo", "mohammed")):
+    # names the lexicon and its supplement do not pair, so only the rule can find them
+    for short, full in (("olly", "olivander"), ("livvy", "livinia"), ("mo", "moritz")):
         assert given_level(short, full) is Level.PART, short
         assert given_level(full, short) is Level.PART, short
+
+
+def test_the_supplement_adds_british_diminutives_both_ways() -> None:
+    for short, full in (("mia", "amelia"), ("izzy", "isabella"), ("mo", "muhammad")):
+        assert given_level(short, full) is Level.NICKNAME, short
+        assert given_level(full, short) is Level.NICKNAME, short
+    assert given_level("millie", "mia") is Level.NICKNAME  # both stand for Amelia
+    assert given_level("isabella", "isobel") is not Level.NICKNAME  # they only share Izzy
 
 
 def test_an_ending_that_is_not_a_truncation_is_not_part() -> None:
@@ -56,3 +65,43 @@ def test_a_mistyped_year_shares_a_blocking_key() -> None:
     a = girl("a", "Ava", "White", dt.date(2021, 12, 27))
     b = girl("b", "Ava", "White", dt.date(2011, 12, 27))
     assert set(a.blocking_keys()) & set(b.blocking_keys())
+
+
+def test_one_keystroke_is_close_even_at_the_start_of_a_short_name() -> None:
+    assert given_level("etephen", "stephen") is Level.CLOSE  # Jaro-Winkler 0.85
+    assert given_level("vaa", "ava") is Level.CLOSE  # two letters swapped
+    assert given_level("al", "el") is not Level.CLOSE  # too short to tell
+
+
+def test_digits_in_a_name_are_read_as_the_letters_a_scanner_mistook() -> None:
+    born = dt.date(2014, 3, 29)
+    scanned = girl("a", "O1ivia", "Sc0tt", born)
+    assert (scanned.given_name, scanned.family_name) == ("olivia", "scott")
+
+
+def test_twins_of_two_sexes_with_near_names_are_held_apart() -> None:
+    born = dt.date(2015, 8, 22)
+    sister = girl("a", "Danielle", "Owusu", born)
+    brother = PersonRecord.of(
+        "b", given_name="Daniel", family_name="Owusu", date_of_birth=born,
+        expected_delivery_date=None, sex="MALE", postcode=None,
+    )  # fmt: skip
+    assert compare(sister, brother).apart
+    same_girl = girl("c", "Danielle", "Owusu", born)
+    assert not compare(sister, same_girl).apart
+
+
+def test_two_spellings_of_one_sound_at_one_home_are_one_child() -> None:
+    born = dt.date(2020, 1, 1)
+    comparison = compare(girl("a", "Lea", "Jones", born), girl("b", "Leah", "Jones", born))
+    assert not comparison.apart and comparison.weight >= 14.0
+    twins = compare(girl("a", "Ellie", "Jones", born), girl("b", "Elsie", "Jones", born))
+    assert twins.apart
+
+
+def test_a_common_given_name_near_another_is_a_twin_not_a_typo() -> None:
+    born = dt.date(2024, 3, 1)
+    twins = compare(girl("a", "Amelia", "Nowak", born), girl("b", "Amelie", "Nowak", born))
+    assert twins.apart  # both in the list of common given names
+    typo = compare(girl("a", "Amelia", "Nowak", born), girl("b", "Amelua", "Nowak", born))
+    assert not typo.apart and typo.weight >= 14.0

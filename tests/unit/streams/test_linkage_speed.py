@@ -9,7 +9,8 @@ import pytest
 
 from simulation.corruption import corrupted_records
 from simulation.labelled import LabelledRecord, labelled_records
-from streams.comparison import Bound, PersonRecord, Scorer, compare, identity
+from streams.bound import Bound
+from streams.comparison import PersonRecord, Scorer, compare, identity
 from streams.linkage import Linker
 from streams.model import default_model
 from tests.unit.streams.people import girl
