@@ -8,6 +8,7 @@ size = children).
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -73,10 +74,12 @@ def evaluate_linkage(
         PersonRecord.from_child(r.record_id, r.child, r.agency.value) for r in labelled
     ]
     reviewed = 0
+    gc.freeze()  # the labelled set is the harness's, not the linker's: not for the collector
     started = time.process_time()  # CPU seconds: the machine's other load does not count
     for record in person_records:
         reviewed += bool(linker.add(record).possible)
     seconds = max(time.process_time() - started, 1e-9)
+    gc.unfreeze()
     predicted = {r.record_id: linker.person_of(r.record_id) for r in labelled}
     truth = {r.record_id: r.truth for r in labelled}
     return Evaluation(

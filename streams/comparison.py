@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 import string
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
 import jellyfish
 
 from schemas.common import Child, RelatedPerson
+from streams.bound import Bound
 from streams.levels import (
     Level,
     dob_level,
@@ -29,7 +30,16 @@ from streams.levels import (
 from streams.model import LinkageModel, default_model
 from streams.names import is_known_name, name_keys, one_name
 
-__all__ = ["NEVER", "SURE", "Comparison", "Level", "PersonRecord", "Scorer", "compare", "identity"]
+__all__ = [
+    "NEVER",
+    "SURE",
+    "Comparison",
+    "Level",
+    "PersonRecord",
+    "Scorer",
+    "compare",
+    "identity",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,8 +181,14 @@ class Comparison:
 
     def explain(self) -> str:
         """Which fields agreed, how far, and what each was worth."""
-        parts = [f"{f}={lvl}({w:+.1f})" for f, lvl, w in self.levels if lvl != Level.MISSING]
-        return f"{self.rule}: " + ", ".join(parts)
+        return _explain(self.rule, self.levels)
+
+
+@lru_cache(maxsize=1 << 12)
+def _explain(rule: str, levels: tuple[tuple[str, str, float], ...]) -> str:
+    """One pair's explanation (remembered: the scorer hands out one comparison many times)."""
+    parts = [f"{f}={lvl}({w:+.1f})" for f, lvl, w in levels if lvl != Level.MISSING]
+    return f"{rule}: " + ", ".join(parts)
 
 
 _ID_RULES = (
@@ -207,6 +223,7 @@ class Scorer:
 
     def __init__(self, model: LinkageModel, memory: int = 1 << 14) -> None:
         self.model = model
+        self.bound = Bound(model)
         self.memory = memory
         self._seen: dict[tuple[object, object], Comparison] = {}
         self._older: dict[tuple[object, object], Comparison] = {}
@@ -226,6 +243,34 @@ class Scorer:
                 self._older, self._seen = self._seen, {}
             self._seen[key] = found
         return found
+
+    def above(
+        self,
+        a: PersonRecord,
+        others: Iterable[str],
+        records: Mapping[str, PersonRecord],
+        idents: Mapping[str, tuple[object, ...]],
+        floor: float,
+    ) -> list[tuple[str, Comparison]]:
+        """``compare`` of ``a`` with each of ``others`` (record ids, of ``records``, whose
+        ``identity`` is in ``idents``), kept where it weighs ``floor`` or more or holds the
+        pair apart. A pair ``Bound`` rules out from the cheap fields has its names never
+        compared: it could not be kept."""
+        may_reach = self.bound.probe(a, floor)
+        seen, older, kept, ident = self._seen, self._older, [], identity(a)
+        for rid in others:
+            b = records[rid]
+            found = _by_rule(a, b)
+            if found is None:
+                key = (ident, idents[rid])
+                found = seen.get(key) or older.get(key)
+                if found is None:
+                    if not may_reach(b):
+                        continue
+                    found = self.compare(a, b, key)
+            if found.weight >= floor or found.apart:
+                kept.append((rid, found))
+        return kept
 
     def __len__(self) -> int:
         """Comparisons remembered now (at most twice ``memory``)."""

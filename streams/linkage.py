@@ -23,6 +23,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from enum import StrEnum
+from itertools import chain
 
 from schemas.childrens_services import ReviewVerdict
 from streams.comparison import SURE, Comparison, PersonRecord, Scorer, compare, identity
@@ -328,25 +329,15 @@ class Linker:
     def _compared(self, record: PersonRecord, keys: list[str]) -> list[Candidate]:
         """The indexed records sharing a blocking key with a new one that can link, go to
         review or be held apart from it (the others do not matter), in block order."""
-        score, records, person, ids = self.scorer.compare, self.records, self.person, self.ids
-        ident = ids[record.record_id] = identity(record)
-        floor = self.thresholds.review
-        found = []
-        for c in self._candidates(keys):
-            comparison = score(record, records[c], (ident, ids[c]))
-            if comparison.weight >= floor or comparison.apart:
-                found.append(Candidate(c, person[c], comparison))
-        return found
+        self.ids[record.record_id] = identity(record)
+        others = self._candidates(keys)
+        found = self.scorer.above(record, others, self.records, self.ids, self.thresholds.review)
+        return [Candidate(c, self.person[c], comparison) for c, comparison in found]
 
     def _candidates(self, keys: list[str]) -> dict[str, None]:
         """The records in the blocks of ``keys``, each once, in block order."""
-        seen: dict[str, None] = {}
-        blocks = self.blocks
-        for key in keys:
-            block = blocks.get(key)
-            if block:
-                seen.update(dict.fromkeys(block))
-        return seen
+        get = self.blocks.get
+        return dict.fromkeys(chain.from_iterable(get(key, ()) for key in keys))
 
     def _rebuild(self, root: str) -> list[tuple[str, str, str]]:
         """Persons of one cluster, from its must-links, then its links strongest first;

@@ -9,6 +9,7 @@ import pytest
 
 from simulation.corruption import corrupted_records
 from simulation.labelled import LabelledRecord, labelled_records
+from streams.bound import Bound
 from streams.comparison import PersonRecord, Scorer, compare, identity
 from streams.linkage import Linker
 from streams.model import default_model
@@ -57,6 +58,40 @@ def test_the_scorers_memory_is_bounded_and_forgetting_changes_no_answer() -> Non
         for b in records[:60]:
             assert scorer.compare(a, b, (identity(a), identity(b))) == compare(a, b, model)
             assert len(scorer) <= 32
+
+
+@pytest.mark.parametrize("floor", [0.5, 8.0, 14.0])
+def test_the_bound_rules_out_only_pairs_that_could_not_be_kept(floor: float) -> None:
+    labelled = labelled_records(5, 40) + corrupted_records(5, 120)
+    records = [PersonRecord.from_child(r.record_id, r.child, r.agency.value) for r in labelled]
+    model = default_model()
+    bound = Bound(model)
+    ruled_out = 0
+    for a in records:
+        may_reach = bound.probe(a, floor)
+        for b in records:
+            if not may_reach(b):
+                ruled_out += 1
+                found = compare(a, b, model)
+                assert not found.levels or found.weight < floor  # no levels: by rule
+                assert not found.apart
+    assert ruled_out > len(records) ** 2 // 2  # most pairs need no names compared
+
+
+def test_the_scorers_pass_keeps_what_compare_keeps() -> None:
+    labelled = labelled_records(6, 40) + corrupted_records(6, 120)
+    records = [PersonRecord.from_child(r.record_id, r.child, r.agency.value) for r in labelled]
+    model = default_model()
+    by_id = {r.record_id: r for r in records}
+    idents = {r.record_id: identity(r) for r in records}
+    for a in records[:80]:
+        kept = Scorer(model).above(a, list(by_id), by_id, idents, model.review)
+        wanted = [
+            (r.record_id, c)
+            for r in records
+            if (c := compare(a, r, model)).weight >= model.review or c.apart
+        ]
+        assert kept == wanted
 
 
 _SETS: list[Callable[[], list[LabelledRecord]]] = [
