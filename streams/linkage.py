@@ -19,7 +19,6 @@ remain a function of the records and the standing decisions.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -27,6 +26,7 @@ from itertools import chain
 
 from schemas.childrens_services import ReviewVerdict
 from streams.comparison import SURE, Comparison, PersonRecord, Scorer, compare, identity
+from streams.decisions import DecideOutcome, PairDecision, pair_of
 from streams.disjoint_sets import DisjointSets
 from streams.model import LinkageModel, default_model
 
@@ -42,6 +42,7 @@ __all__ = [
     "PairDecision",
     "PersonRecord",
     "compare",
+    "pair_of",
 ]
 
 _BY_DECISION = "one person by a reviewer's decision"
@@ -68,37 +69,6 @@ def _unite(keep: _Members, gone: _Members) -> _Members:
     keep.ids |= gone.ids
     keep.nhs |= gone.nhs
     return keep
-
-
-def pair_of(a: str, b: str) -> tuple[str, str]:
-    """The unordered pair of two record ids, as a key."""
-    return (a, b) if a < b else (b, a)
-
-
-@dataclass(frozen=True)
-class PairDecision:
-    """A reviewer's decision on a pair of records, ranked by (time, event id)."""
-
-    pair: tuple[str, str]
-    """The two record ids, smaller first."""
-    verdict: ReviewVerdict
-    at: dt.datetime
-    event_id: str
-
-    @property
-    def rank(self) -> tuple[dt.datetime, str]:
-        """The later decision on a pair stands (ties: the greater event id)."""
-        return (self.at, self.event_id)
-
-
-@dataclass(frozen=True)
-class DecideOutcome:
-    """What became of a decision: whether it holds now, why, and who moved."""
-
-    applied: bool
-    why: str
-    moved: tuple[tuple[str, str, str], ...] = ()
-    """(record id, old person, new person) for records whose person changed."""
 
 
 @dataclass(frozen=True)
