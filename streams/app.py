@@ -9,9 +9,11 @@ keyed so that replays are idempotent. Faust's internals are used only in
 
 from __future__ import annotations
 
+from collections.abc import Set
 from typing import Any
 
 import faust
+from faust.types import TP
 
 from plumbing.kafka import credentials, require_topics, ssl_context
 from plumbing.logs import get_logger
@@ -118,12 +120,13 @@ def create_app(settings: WorkerSettings) -> faust.App:
         async for events in batches(app, stream, settings, owner, packs):
             await processed_or_reread(app, owner, events, linkage.process)
 
-    async def forget(sender: Any, *_: Any, **__: Any) -> None:
+    async def forget(sender: Any, revoked: Set[TP] | None = None, *_: Any, **__: Any) -> None:
         # state kept in memory is only valid while this worker owns the partitions it came
         # from; after a rebalance it is rebuilt from the changelogged tables
         owner.revoked()
         linkage.state = None
-        recover_whole_changelog(linkage.records)  # another worker may have written it last
+        if revoked:  # another worker may write the changelog next (not at a start: none)
+            recover_whole_changelog(linkage.records)
         intake.audit.chains.clear()
         intake.horizon = None
         linkage.audit.chains.clear()
