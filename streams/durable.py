@@ -1,6 +1,39 @@
 """The linkage table as a restore reads it: the records, the standing decisions, and the
 owners' durable marks (what each owner had acknowledged), so that a restore knows what may
-have been lost and sends only that again."""
+have been lost and sends only that again.
+
+Two workers can own linkage in turn while the older one still writes: the group drops a
+worker that stopped past its session (frozen, starved), another restores and takes over, and
+the dropped one, let go, finishes what it had in flight (issue 15). Its outputs came from a
+state the newer owner never had, so they may name episodes no later owner tombstones; only a
+full republish followed by a sweep of every episode partition removes them. The interleavings
+(owner A restored at epoch ``EA``, B at ``EB`` > ``EA``; B read the table up to ``seen_B``):
+
+1. A's writes land before B restores: B reads them (``seen_B`` >= their versions) and its
+   state has them; nothing to do beyond the usual republish of what no mark covers.
+2. A writes after B restored and before the next restore (C) reads the table: A's versions
+   lie between ``seen_B`` and ``EB``. C sees it through B's mark, republishes everything and
+   sweeps. B must have a mark for this: an owner writes one as it restores, before it sends
+   or writes anything (version ``EB``: no batch of its own acknowledged yet); without it, a B
+   slow to finish its first batch left no trace and C saw nothing (a way to the 203 extra
+   episodes of the frozen-worker test, once in five runs; that run's logs were not kept).
+3. A writes after C restored: C's mark has ``seen_C`` >= B's versions > A's, so C's mark
+   alone cannot tell A's writes from ones C read; B's mark still can. So every mark is
+   checked, not only the latest: any version between a mark's ``seen`` and its epoch (an
+   entry, a decision or an older owner's mark) is a write of an older owner after that mark's
+   owner restored.
+4. Sweeping once is enough: an owner whose full republish and sweep were acknowledged records
+   in its mark (``swept``) the highest such version it found; a write at or below it was in
+   the table when that owner restored, so its outputs were sent before the sweep. Only a
+   write above every ``swept`` makes a later restore sweep again (A went on after C's sweep).
+
+What is left: two dropped owners writing at once (one ``swept`` for all: a write of the
+older of them below the other's swept version, landing after the sweep, is taken as swept);
+A's outputs of a batch whose table writes C had read, sent after C's sweep
+(the producer sends them with the table writes, so only a stall between the two could);
+and an owner restored by the alert timer (no event to write its mark with) writes its mark
+with its first batch: a rebalance before that batch leaves that restore unrecorded.
+"""
 
 from __future__ import annotations
 
@@ -29,6 +62,9 @@ class DurableMark(NamedTuple):
     watermark: dt.datetime
     seen: int | None = None
     """The highest version in the table when this owner restored (None: not kept)."""
+    swept: int | None = None
+    """The highest write of an older owner after a newer one restored that this owner's
+    full republish and sweep (acknowledged) covered (None: none made)."""
 
     @classmethod
     def decode(cls, key: str, durable_key: str, value: dict[str, Any]) -> DurableMark | None:
@@ -37,13 +73,27 @@ class DurableMark(NamedTuple):
             return None
         mark = value["durable"]
         watermark = dt.datetime.fromisoformat(mark["watermark"])
-        seen = mark.get("seen")
+        seen, swept = mark.get("seen"), mark.get("swept")
         return cls(
             int(mark.get("epoch", 0)),
             int(mark["version"]),
             watermark,
             None if seen is None else int(seen),
+            None if swept is None else int(swept),
         )
+
+    def encode(self) -> dict[str, Any]:
+        """The stored value (``seen`` and ``swept`` only when known)."""
+        durable: dict[str, Any] = {
+            "epoch": self.epoch,
+            "version": self.version,
+            "watermark": self.watermark.isoformat(),
+        }
+        if self.seen is not None:
+            durable["seen"] = self.seen
+        if self.swept is not None:
+            durable["swept"] = self.swept
+        return {"durable": durable}
 
 
 @dataclass
@@ -61,15 +111,15 @@ class LinkageTable:
     """The decisions among them (``after_durable`` holds their records)."""
     latest: int = 0
     """The highest version in the table (entries, decisions and marks)."""
-    overtaken: bool = False
-    """An older owner wrote after the latest owner that marked had restored: it went on with
-    a batch in flight after the group had dropped it. Its outputs (sent after the newer
-    owner's restore, from a state that owner never had) may name episodes the newer owner
-    never tombstones, so a restore sends everything again and sweeps."""
+    overtaken: int | None = None
+    """The highest version an older owner wrote after a newer owner had restored (it went on
+    with a batch in flight after the group had dropped it) that no sweep covered yet (None:
+    none). Its outputs (from a state the newer owner never had) may name episodes no later
+    owner tombstones, so a restore sends everything again and sweeps."""
 
 
 class Marks:
-    """The owners' durable marks, by epoch."""
+    """The owners' durable marks, by epoch (see the module's docstring for what they tell)."""
 
     def __init__(self, marks: Iterable[DurableMark]) -> None:
         self.marks = sorted(marks)
@@ -86,15 +136,21 @@ class Marks:
         mark = self.last_at(version)
         return mark is not None and mark.version >= version
 
-    def overtaken(self, versions: Iterable[int]) -> bool:
-        """Whether an older owner wrote any of ``versions`` after the latest owner that
-        marked had restored (versions between what that owner saw and its epoch)."""
-        last = self.marks[-1]
-        if last.seen is None:
-            return False
-        seen, epoch = last.seen, last.epoch
-        older = (m.version for m in self.marks[:-1])
-        return any(seen < v < epoch for v in (*versions, *older))
+    def overtaken(self, versions: Iterable[int]) -> int | None:
+        """The highest of ``versions`` (and of the marks' own) that an older owner wrote
+        after some newer owner had restored (between that owner's ``seen`` and its epoch)
+        and that no owner's sweep covered; None if there is none. Every mark is checked:
+        a later owner's ``seen`` counts the newer owner's versions, above the older's."""
+        written = sorted({*versions, *(m.version for m in self.marks)})
+        swept = max((m.swept for m in self.marks if m.swept is not None), default=0)
+        found: int | None = None
+        for mark in self.marks:
+            if mark.seen is None:
+                continue
+            below = bisect.bisect_left(written, mark.epoch) - 1  # the last version < epoch
+            if below >= 0 and written[below] > max(mark.seen, swept):
+                found = max(found or 0, written[below])
+        return found
 
     def since(self, late: Iterable[int]) -> dt.datetime:
         """The watermark from which episode clocks may have run out unsent: the latest

@@ -21,6 +21,7 @@ from schemas.contracts import EPISODE, EPISODE_SWEEP, LINK, POSSIBLE_MATCH
 from schemas.framing import Codec, encode, unpack
 from schemas.hub import EpisodeSnapshot, Link
 from schemas.topics import Stage, Table
+from streams.durable import DurableMark
 from streams.episodes import Hours, RagPolicy
 from streams.faust_internals import as_current
 from streams.hub import HubOutput, HubState, restore_table
@@ -42,7 +43,9 @@ log = get_logger(__name__)
 DURABLE_KEY = "mark:durable"
 """The prefix of the linkage table's durable marks: ``mark:durable:<epoch>`` holds, for the
 owner that restored at ``epoch``, the version of its last batch whose every output the broker
-acknowledged, and the watermark then (written only after the acks). The key itself holds the
+acknowledged, and the watermark then (written only after the acks; as it restores, before it
+sends anything, with the version ``epoch``: none yet), the highest version its restore read,
+and what its sweep covered (``streams.durable.DurableMark``). The key itself holds the
 single mark of older tables, read as covering every version up to its own."""
 
 
@@ -111,8 +114,13 @@ class Linkage:
         self.partitions = settings.partitions
         self.epoch = 0
         self.batches = 0
-        self.seen = 0
-        """The highest version in the table at the restore (kept in the durable marks)."""
+        self.mark = DurableMark(0, 0, dt.datetime(1970, 1, 1, tzinfo=dt.UTC))
+        """This owner's durable mark (epoch, last acknowledged version, watermark, what its
+        restore saw and what its sweep covered), written with each batch."""
+        self.mark_due = False
+        """A restore happened and its mark (no batch acknowledged yet) is not written yet."""
+        self.overtaken: int | None = None
+        """What the restore found written by an older owner after a newer one restored."""
         self.pending = Pending(None)
         """After a restore: what to send again (None: everything)."""
         self.republish_due = False
@@ -133,11 +141,14 @@ class Linkage:
             # outranks anything an earlier owner sent, even messages still in flight.
             self.epoch = time.time_ns() // 1_000_000 * 1_000_000
             self.batches = 0
-            self.seen = table.latest
+            # version = epoch: none of its batches acknowledged; the watermark from which
+            # this restore sends clocks again, in case its own republish is lost
+            self.mark = DurableMark(self.epoch, self.epoch, table.durable_watermark, table.latest)
+            self.mark_due, self.overtaken = True, table.overtaken
             late = set(table.after_durable)
             self.pending = Pending(
                 None
-                if table.durable is None or table.overtaken
+                if table.durable is None or table.overtaken is not None
                 else self.state.republish(table.after_durable, table.durable_watermark),
                 [e for e in table.entries if e.record.record_id in late],
                 table.late_decisions,
@@ -166,6 +177,10 @@ class Linkage:
     async def process(self, events: Sequence[faust.types.EventT[Any]]) -> None:
         """Link a batch and publish what changed."""
         state = self.restored()
+        if self.mark_due:  # before anything is sent: a later restore sees this one
+            with as_current(events[-1]):
+                self.records[mark_key(self.epoch)] = self.mark.encode()
+            self.mark_due = False
         decoded = []
         for event in events:
             try:
@@ -236,7 +251,8 @@ class Linkage:
     def _mark_durable(self, state: HubState, version: int, out: HubOutput) -> None:
         """Write this owner's durable mark: every batch of its epoch up to ``version`` had
         its outputs acknowledged. What its restore sent again is written again first (under
-        ``version``), unless this batch wrote it anew. (Call with the batch's event current.)
+        ``version``), unless this batch wrote it anew. The mark keeps what the restore saw
+        and what its acknowledged sweep covered. (Call with the batch's event current.)
 
         The mark is this owner's alone (its key holds its epoch) and covers only its own
         versions: a previous owner's batch still in flight at a rebalance, written to the
@@ -249,14 +265,8 @@ class Linkage:
             if decision.pair not in out.decisions:
                 self.records[decision_key(decision)] = encode_decision(decision, version)
         self.rewrite = Pending(None)
-        self.records[mark_key(self.epoch)] = {
-            "durable": {
-                "epoch": self.epoch,
-                "version": version,
-                "watermark": state.watermark.isoformat(),
-                "seen": self.seen,
-            }
-        }
+        self.mark = self.mark._replace(version=version, watermark=state.watermark)
+        self.records[mark_key(self.epoch)] = self.mark.encode()
 
     async def _republish(self, state: HubState) -> list[Awaitable[Any]]:
         """After a restore, send again what may have been lost with a previous owner.
@@ -305,6 +315,8 @@ class Linkage:
                 self.pending, self.republish_due = pending, True
             raise
         if self.epoch == epoch:
+            if pending.out is None and self.overtaken is not None:  # the sweep is done
+                self.mark = self.mark._replace(swept=self.overtaken)
             rewrite = self.rewrite
             self.rewrite = Pending(
                 None,

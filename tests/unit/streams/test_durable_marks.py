@@ -122,3 +122,57 @@ def test_an_older_owner_that_wrote_after_a_newer_one_restored_makes_the_restore_
     kept[mark_key(_B)] = _mark(_B, _B + 1, state, seen=_A + 3)[1]  # B saw A's batch 3
     assert not linkage_records(kept.items(), DURABLE_KEY).overtaken
     assert linkage_records(kept.items(), DURABLE_KEY).latest == _B + 1
+
+
+_C = _B + 5_000 * 1_000_000
+"""The next restore's epoch (B's again, or the resumed A's: a new epoch either way)."""
+_D = _C + 5_000 * 1_000_000
+
+
+def _after_the_next_restore() -> tuple[dict[str, dict[str, Any]], HubState]:
+    """A is frozen with batch 3 in flight; B restores having seen A's batch 2, links batch 4
+    and marks it; a rebalance (A rejoining) restores again at C, which reads B's batch as the
+    latest and marks its own batch (``seen`` above every version of A). Only then do A's
+    batch 3 and its mark land: C's mark counts them (its ``seen`` is higher), B's does not."""
+    table, _, state = _handover()
+    kept = dict(table)
+    a_writes = {k: v for k, v in kept.items() if v.get("version") == _A + 3}
+    for key in a_writes:  # not there yet when B and C restored
+        del kept[key]
+    kept.update([_mark(_B, _B + 1, state, seen=_A + 2), _mark(_C, _C + 1, state, seen=_B + 1)])
+    kept.update([*a_writes.items(), _mark(_A, _A + 3, state)])
+    return kept, state
+
+
+def test_an_older_owner_writing_after_the_next_restore_is_found_by_any_newer_owners_mark() -> None:
+    # the gap of the frozen-worker test: A's writes land before D restores, but the latest
+    # mark (C's) counts them as seen; only B's mark tells they came after B's restore
+    kept, _ = _after_the_next_restore()
+    read = linkage_records(kept.items(), DURABLE_KEY)
+    assert read.overtaken == _A + 3
+    assert read.after_durable == []  # A's mark covers its batch: no scoped republish would
+
+
+def test_a_sweep_is_made_once_and_again_only_for_what_the_older_owner_wrote_after_it() -> None:
+    kept, state = _after_the_next_restore()
+    latest = linkage_records(kept.items(), DURABLE_KEY).latest
+    kept.update([_mark(_D, _D + 1, state, seen=latest)])  # D swept, but did not say so
+    assert linkage_records(kept.items(), DURABLE_KEY).overtaken == _A + 3
+    swept = {**kept[mark_key(_D)]["durable"], "swept": _A + 3}
+    kept[mark_key(_D)] = {"durable": swept}
+    assert linkage_records(kept.items(), DURABLE_KEY).overtaken is None  # not at every restore
+    kept.update([_mark(_A, _A + 4, state)])  # A went on after D's sweep
+    assert linkage_records(kept.items(), DURABLE_KEY).overtaken == _A + 4
+
+
+def test_an_owner_that_restored_and_marked_nothing_yet_is_seen_and_covers_none_of_its_own() -> None:
+    # B writes its mark as it restores (version = its epoch); A's batch 3 lands after it,
+    # before B finished a batch: the next restore still sees that A wrote after B restored
+    table, _, state = _handover()
+    kept = dict(table)
+    kept[mark_key(_B)] = _mark(_B, _B, state, seen=_A + 2)[1]
+    kept.update([_mark(_A, _A + 3, state)])
+    read = linkage_records(kept.items(), DURABLE_KEY)
+    assert read.overtaken == _A + 3
+    batch_4 = {k for k, v in kept.items() if v.get("version") == _B + 1}
+    assert batch_4 and batch_4 <= set(read.after_durable)  # B's batch: not acknowledged
