@@ -25,7 +25,6 @@ from streams.levels import (
     name_levels,
     postcode_level,
     sex_level,
-    spelled_alike,
 )
 from streams.model import LinkageModel, default_model
 from streams.names import is_known_name, name_keys, one_name
@@ -39,6 +38,7 @@ __all__ = [
     "Scorer",
     "compare",
     "identity",
+    "two_agency_ids",
 ]
 
 
@@ -207,7 +207,7 @@ def compare(a: PersonRecord, b: PersonRecord, model: LinkageModel | None = None)
     decided = _by_rule(a, b)
     if decided is not None:
         return decided
-    return _probabilistic(a, b, model or default_model())
+    return _one_agency_two_ids(a, b, _probabilistic(a, b, model or default_model()))
 
 
 class Scorer:
@@ -242,7 +242,7 @@ class Scorer:
             if len(self._seen) >= self.memory:
                 self._older, self._seen = self._seen, {}
             self._seen[key] = found
-        return found
+        return _one_agency_two_ids(a, b, found)
 
     def above(
         self,
@@ -265,9 +265,11 @@ class Scorer:
                 key = (ident, idents[rid])
                 found = seen.get(key) or older.get(key)
                 if found is None:
-                    if not may_reach(b):
+                    if not may_reach(b) and not two_agency_ids(a, b):
                         continue
                     found = self.compare(a, b, key)
+                else:
+                    found = _one_agency_two_ids(a, b, found)
             if found.weight >= floor or found.apart:
                 kept.append((rid, found))
         return kept
@@ -302,6 +304,21 @@ def _by_rule(a: PersonRecord, b: PersonRecord) -> Comparison | None:
     if (a.date_of_birth is None) != (b.date_of_birth is None):
         return _unborn_and_born(a, b)
     return None
+
+
+def two_agency_ids(a: PersonRecord, b: PersonRecord) -> bool:
+    """Two different ids of one agency's own: that agency's records of two children."""
+    one, two = a.agency_person_id, b.agency_person_id
+    return bool(one and two and one != two and one.split(":")[0] == two.split(":")[0])
+
+
+def _one_agency_two_ids(a: PersonRecord, b: PersonRecord, found: Comparison) -> Comparison:
+    """``found``, held apart where one agency gave the two records two ids of its own: an
+    agency knows its children, so two of its ids are two children however alike their
+    details (twins, Aidan and Aiden), unless a reviewer finds the agency's duplicate."""
+    if found.apart or not two_agency_ids(a, b):
+        return found
+    return Comparison(found.weight, found.levels, _TWO_IDS, apart=True)
 
 
 def _probabilistic(a: PersonRecord, b: PersonRecord, model: LinkageModel) -> Comparison:
@@ -362,6 +379,7 @@ _GUARD = (
     "possibly related (twins or siblings guard: same birth date, family name and postcode, "
     "two given names, or two given names and two recorded sexes)"
 )
+_TWO_IDS = "possibly related (one agency's two ids: two children to that agency)"
 _SAME_FAMILY = frozenset({Level.EXACT, Level.CLOSE, Level.PART})
 _SAME_HOME = frozenset({Level.EXACT, Level.MISSING})
 
@@ -370,9 +388,10 @@ def _two_given_names(a: str, b: str, level: Level, model: LinkageModel) -> bool:
     """Two different given names, each a name in its own right: in the nickname lexicon or
     common among the records the model was trained on, and neither far rarer than the other
     (a much rarer spelling near a common name is a variant of it, a typo or a diminutive,
-    not a second child), nor two spellings of one sound (Mohammad and Muhammad, Lea and
-    Leah: parents do not give twins one name spelled two ways)."""
-    if level in (Level.EXACT, Level.NICKNAME, Level.MISSING) or spelled_alike(a, b):
+    not a second child). Two spellings of one sound count (Aidan and Aiden, Jaden and
+    Jayden, Hassan and Hussain are given to twins; Lea and Leah may be one child's): from the
+    names alone the two cannot be told apart, so the pair goes to review, never merged."""
+    if level in (Level.EXACT, Level.NICKNAME, Level.MISSING):
         return False
     if not all(is_known_name(n) or model.is_common_given_name(n) for n in (a, b)):
         return False

@@ -20,12 +20,21 @@ remain a function of the records and the standing decisions.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from itertools import chain
 
 from schemas.childrens_services import ReviewVerdict
-from streams.comparison import SURE, Comparison, PersonRecord, Scorer, compare, identity
+from streams.comparison import (
+    SURE,
+    Comparison,
+    PersonRecord,
+    Scorer,
+    compare,
+    identity,
+    two_agency_ids,
+)
 from streams.decisions import DecideOutcome, PairDecision, pair_of
 from streams.disjoint_sets import DisjointSets
 from streams.model import LinkageModel, default_model
@@ -51,6 +60,17 @@ _BY_DECISION = "one person by a reviewer's decision"
 def _extend(keep: list[str], gone: list[str]) -> list[str]:
     keep += gone
     return keep
+
+
+def _strong_ids(r: PersonRecord) -> Iterator[tuple[str, str]]:
+    for kind, value in (("nhs", r.nhs_number), ("upn", r.upn), ("pid", r.agency_person_id)):
+        if value:
+            yield kind, value
+
+
+def _tied(a: PersonRecord, b: PersonRecord) -> bool:
+    """One record, or two sharing a strong identifier."""
+    return a is b or not set(_strong_ids(a)).isdisjoint(_strong_ids(b))
 
 
 def _two_nhs_numbers(a: set[str], b: set[str]) -> bool:
@@ -360,7 +380,28 @@ class Linker:
         if self._decided_apart_or_nhs(a, b):
             return True
         small, large = sorted((a, b), key=lambda m: len(m.ids))
-        return any(not self.apart[r].isdisjoint(large.ids) for r in small.ids if r in self.apart)
+        held = [(r, o) for r in small.ids if r in self.apart for o in self.apart[r] & large.ids]
+        return bool(held) and not all(self._one_childs_names(r, o, a, b) for r, o in held)
+
+    def _one_childs_names(self, r: str, o: str, a: _Members, b: _Members) -> bool:
+        """The twins guard held ``r`` and ``o`` apart for their two given names, yet a strong
+        identifier (NHS number, UPN, agency id) shared by a record of each name among the two
+        persons being joined shows one child carrying both: the names are no sign of twins.
+        Not where a record of that bridge is tied by identifiers to both ``r`` and ``o`` (a
+        third record bringing twins together), nor for two ids of one agency."""
+        one, two = self.records[r], self.records[o]
+        if one.given_name == two.given_name or two_agency_ids(one, two):
+            return False
+        named = [self.records[i] for i in chain(a.ids, b.ids)]
+        firsts = [x for x in named if x.given_name == one.given_name and any(_strong_ids(x))]
+        seconds = [x for x in named if x.given_name == two.given_name and any(_strong_ids(x))]
+        return any(
+            _tied(s, t)
+            and not (_tied(s, one) and _tied(s, two))
+            and not (_tied(t, one) and _tied(t, two))
+            for s in firsts
+            for t in seconds
+        )
 
     def _decided_apart_or_nhs(self, a: _Members, b: _Members) -> bool:
         """Never two NHS numbers in one person, nor the two records of a cannot-link."""

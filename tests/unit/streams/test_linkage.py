@@ -65,6 +65,50 @@ def test_twins_and_cousins_do_not_link_on_shared_surname_birth_date_and_postcode
     assert sibling.weight < 8
 
 
+def test_twins_with_two_spellings_of_one_sound_go_to_review_not_one_person() -> None:
+    linker = Linker()
+    linker.add(_child("a", given="Sean"))
+    second = linker.add(_child("b", given="Shaun"))  # as Aidan and Aiden: two names
+    assert linker.person_of("a") != linker.person_of("b")
+    assert [c.record_id for c in second.possible] == ["a"]
+    assert second.possible[0].comparison.apart
+
+
+def test_two_ids_of_one_agency_are_two_children_however_alike() -> None:
+    one, two = (_child(r, agency_person_id=f"police:{r}") for r in "ab")
+    assert compare(one, two).apart and "one agency's two ids" in compare(one, two).rule
+    health = _child("c", agency_person_id="health:c")
+    assert not compare(one, health).apart and compare(one, health).weight >= 12
+    far = _child(  # in a block with them (day and month swapped, the same initials)
+        "d", given="Omar", family="Osei", dob=dt.date(2005, 4, 3), agency_person_id="police:d"
+    )
+    linker = Linker()
+    for record in (one, two, health, far):
+        linker.add(record)
+    assert linker.person_of("a") != linker.person_of("b")
+    assert linker.apart["d"] == {"a", "b"}  # kept apart though far below the review threshold
+
+
+@pytest.mark.parametrize("order", [(0, 1, 2), (2, 1, 0), (2, 0, 1), (1, 2, 0)])
+def test_an_nhs_number_shared_by_two_spellings_shows_one_child_not_twins(
+    order: tuple[int, ...],
+) -> None:
+    records = [_child("a", given="Shaun", nhs="N1"), _child("b", given="Sean", nhs="N1")]
+    records.append(_child("c", given="Sean"))  # held apart from Shaun: possibly a twin
+    linker = Linker()
+    for i in order:
+        linker.add(records[i])
+    assert len({linker.person_of(r) for r in "abc"}) == 1
+    unbridged = Linker()  # no identifier says Shaun and Sean are one child: twins stay two
+    for i in order:
+        unbridged.add(
+            records[i]
+            if records[i].record_id == "c"
+            else _child(records[i].record_id, given=records[i].given_name.title())
+        )
+    assert unbridged.person_of("a") != unbridged.person_of("c")
+
+
 def test_a_common_surname_counts_for_less() -> None:
     rare = compare(_child("a"), _child("b"))
     common = compare(_child("a", family="Smith"), _child("b", family="Smith"))
