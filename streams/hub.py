@@ -22,7 +22,7 @@ from schemas.hub import EpisodeSnapshot, Link, LinkOutcomeKind, PossibleMatch
 from streams import episodes as ep
 from streams.durable import LinkageTable, linkage_records
 from streams.episodes import Episode, EpisodesOf, EventSummary, RagPolicy, group_episodes
-from streams.identities import StoredRecord, identities, summary
+from streams.identities import Kept, StoredRecord, identities, summary
 from streams.linkage import Linker, LinkOutcome, Outcome, PairDecision, pair_of
 from streams.restore import restore_linker
 
@@ -69,7 +69,7 @@ def restore_table(
     collector paused; what was read (durable point, what followed it) for the republish."""
     with collection_paused():
         table = linkage_records(items, durable_key)
-        state.restore([e.stored for e in table.entries], table.decisions)
+        state.restore(table.entries, table.decisions)
     return table
 
 
@@ -109,32 +109,30 @@ class HubState:
     def __post_init__(self) -> None:
         self.episodes_of = EpisodesOf(self._build_episodes)
 
-    def restore(
-        self, records: Sequence[StoredRecord], decisions: Sequence[PairDecision] = ()
-    ) -> None:
+    def restore(self, records: Sequence[Kept], decisions: Sequence[PairDecision] = ()) -> None:
         """Rebuild the index and episodes from stored records and standing decisions (order
         does not matter). Records kept with their links are indexed without comparing; the
         others (stored before links were kept) are compared as when they came. Only the
         episodes of persons with a contact (a RAG clock) are built now, the others when a
         change or a reader needs them (``EpisodesOf``)."""
         restore_linker(self.linker, (r for r in records if r.links is not None), decisions)
-        summaries, watermark = self.summaries, self.watermark
+        summaries, watermark, first = self.summaries, self.watermark, self.contents.setdefault
+        clocked = []
         for entry in records:
+            event, rid = entry.event, entry.record.record_id
             if entry.links is None:
                 self.linker.add(entry.record)
-            summaries[entry.record.record_id] = entry.event
-            self._first_with(entry.event)
-            if entry.event.occurred_at > watermark:
-                watermark = entry.event.occurred_at
+            summaries[rid] = event
+            first((event.agency, event.agency_record_id, event.digest), event.event_id)
+            if event.occurred_at > watermark:
+                watermark = event.occurred_at
+            if event.rag_rating and event.event_type == EventType.CONTACT:
+                clocked.append(rid)
         self.watermark = watermark
         person = self.linker.person
-        clocked = {
-            person[e.record.record_id]
-            for e in records
-            if e.event.event_type == EventType.CONTACT and e.event.rag_rating
-        }
-        self.episodes_of.pending |= set(person.values()) - clocked
-        self._rebuild(clocked, None)
+        persons = {person[r] for r in clocked}
+        self.episodes_of.pending |= set(person.values()) - persons
+        self._rebuild(persons, None)
 
     def _build_episodes(self, person: str, members: Iterable[str] | None) -> None:
         """Keep the episodes of one person, from ``members`` (None: its records now)."""

@@ -23,6 +23,7 @@ from streams.linkage import PairDecision, PersonRecord
 
 __all__ = [
     "Batch",
+    "Kept",
     "LinkageEntry",
     "StoredRecord",
     "blocking_scheme",
@@ -81,6 +82,26 @@ class StoredRecord(NamedTuple):
     links: tuple[tuple[str, float], ...] | None = None
     apart: tuple[str, ...] = ()
     keys: tuple[str, ...] | None = None
+
+
+class Kept(Protocol):
+    """A stored record as a restore reads it (``StoredRecord`` and ``LinkageEntry`` both
+    are: a restore indexes the decoded entries as they are, no copy made)."""
+
+    @property
+    def record(self) -> PersonRecord: ...
+
+    @property
+    def event(self) -> EventSummary: ...
+
+    @property
+    def links(self) -> tuple[tuple[str, float], ...] | None: ...
+
+    @property
+    def apart(self) -> tuple[str, ...]: ...
+
+    @property
+    def keys(self) -> tuple[str, ...] | None: ...
 
 
 @cache
@@ -179,42 +200,49 @@ class LinkageEntry:
 
 
 def _decoded(cls: type[LinkageEntry], state: dict[str, Any], pool: dict[Any, Any]) -> LinkageEntry:
-    """``LinkageEntry.decode`` (a function: a large restore calls it for every record)."""
+    """``LinkageEntry.decode`` (a function: a large restore calls it for every record, so
+    what is shared is looked up inline)."""
     one = pool.setdefault
+    dates: dict[str, dt.date] = one(_DATES, {})
     r, e = state["record"], state["event"]
+    born, due = r["date_of_birth"], r["expected_delivery_date"]
+    given, family, sex, postcode = r["given_name"], r["family_name"], r["sex"], r["postcode"]
     record = PersonRecord(
         r["record_id"],
-        one(r["given_name"], r["given_name"]),
-        one(r["family_name"], r["family_name"]),
-        _date(r["date_of_birth"], pool),
-        _date(r["expected_delivery_date"], pool),
-        one(r["sex"], r["sex"]),
-        one(r["postcode"], r["postcode"]),
+        one(given, given),
+        one(family, family),
+        (dates.get(born) or _date(born, pool)) if born else None,
+        (dates.get(due) or _date(due, pool)) if due else None,
+        one(sex, sex),
+        one(postcode, postcode),
         r["nhs_number"],
         r["upn"],
         r["agency_person_id"],
-        _mother(r["mother"], pool),
+        _mother(r["mother"], pool) if r["mother"] else None,
     )
     event_id = record.record_id if e["event_id"] == record.record_id else e["event_id"]
     get = e.get
+    kind, agency, rag, decision, tenant = (
+        e["event_type"], e["agency"], get("rag_rating"), get("decision"), get("tenant"),
+    )  # fmt: skip
     event = EventSummary(
         event_id,
-        one(e["event_type"], e["event_type"]),
-        one(e["agency"], e["agency"]),
+        one(kind, kind),
+        one(agency, agency),
         e["agency_record_id"],
         dt.datetime.fromisoformat(e["occurred_at"]),
         get("contact_id"),
-        one(get("rag_rating"), get("rag_rating")),
-        one(get("decision"), get("decision")),
+        one(rag, rag),
+        one(decision, decision),
         get("digest", ""),
-        one(get("tenant"), get("tenant")),
+        one(tenant, tenant),
     )
-    links, keys = state.get("links"), state.get("keys")
+    links, keys, apart = state.get("links"), state.get("keys"), state.get("apart")
     return cls(
         record,
         event,
-        None if links is None else tuple((str(o), float(w)) for o, w in links),
-        tuple(state.get("apart", ())),
+        None if links is None else tuple([(o, float(w)) for o, w in links]) if links else (),
+        tuple(apart) if apart else (),
         tuple(keys) if keys is not None and state.get("blocking") == blocking_scheme() else None,
         int(state.get("version", 0)),
     )

@@ -91,6 +91,19 @@ def _unite(keep: _Members, gone: _Members) -> _Members:
     return keep
 
 
+class _Identities(dict[str, tuple[object, ...]]):
+    """record id -> its ``identity``, made when first read (a restore of a million records
+    need not make a million tuples that only candidates of new records are compared on)."""
+
+    def __init__(self, records: dict[str, PersonRecord]) -> None:
+        super().__init__()
+        self._records = records
+
+    def __missing__(self, rid: str) -> tuple[object, ...]:
+        made = self[rid] = identity(self._records[rid])
+        return made
+
+
 @dataclass(frozen=True)
 class LinkPolicy:
     """Thresholds on the total match weight (by default the model's)."""
@@ -165,12 +178,14 @@ class Linker:
     """The standing decision on each decided pair (a withdrawal stands too, as the latest)."""
     decided: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     """record id -> the records it has a decision with."""
-    ids: dict[str, tuple[object, ...]] = field(default_factory=dict)
-    """record id -> the identity fields it is compared on."""
+    ids: dict[str, tuple[object, ...]] = field(init=False)
+    """record id -> the identity fields it is compared on (made when first compared: a
+    restore makes none)."""
     apart: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     """record id -> records the twins guard keeps out of its person."""
 
     def __post_init__(self) -> None:
+        self.ids = _Identities(self.records)
         self.thresholds = self.policy or LinkPolicy.of(self.model)
         self.scorer = Scorer(self.model)
 

@@ -11,15 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from schemas.childrens_services import ReviewVerdict
-from streams.comparison import identity
-from streams.identities import StoredRecord
+from streams.identities import Kept
 from streams.linkage import Linker, PairDecision
 
 __all__ = ["restore_linker"]
 
 
 def restore_linker(
-    linker: Linker, stored: Iterable[StoredRecord], decisions: Iterable[PairDecision]
+    linker: Linker, stored: Iterable[Kept], decisions: Iterable[PairDecision]
 ) -> None:
     """Index records again with the links and guards found when they were added, apply the
     standing decisions, and rebuild every person. An edge to a record not given is dropped:
@@ -28,19 +27,21 @@ def restore_linker(
     for entry in kept:
         _index(linker, entry)
     for entry in kept:
-        _connect(linker, entry.record.record_id, entry.links or (), entry.apart)
+        if entry.links or entry.apart:
+            _connect(linker, entry.record.record_id, entry.links or (), entry.apart)
     for decision in decisions:
         _standing(linker, decision)
-    for root in list(linker.clusters.value):
-        linker._rebuild(root)
+    for root, members in linker.clusters.value.items():
+        if len(members) > 1:  # a record alone is its own person already
+            linker._rebuild(root)
 
 
-def _index(linker: Linker, entry: StoredRecord) -> None:
-    """A record in the index as a person of its own (its keys made again if not kept)."""
+def _index(linker: Linker, entry: Kept) -> None:
+    """A record in the index as a person of its own (its keys made again if not kept).
+    Its ``identity`` is made when a new record is first compared with it."""
     record = entry.record
     rid = record.record_id
     linker.records[rid] = record
-    linker.ids[rid] = identity(record)
     linker.clusters.add(rid, [rid])
     linker.person[rid] = rid
     blocks = linker.blocks
@@ -51,12 +52,12 @@ def _index(linker: Linker, entry: StoredRecord) -> None:
 def _connect(
     linker: Linker, rid: str, links: Iterable[tuple[str, float]], apart: Iterable[str]
 ) -> None:
-    records = linker.records
+    records, edges, join = linker.records, linker.links, linker.clusters.join
     for other, weight in links:
         if other in records:
             other = records[other].record_id  # the indexed string, not a copy
-            linker.links[rid][other] = linker.links[other][rid] = weight
-            linker.clusters.join(rid, other)
+            edges[rid][other] = edges[other][rid] = weight
+            join(rid, other)
     for other in apart:
         if other in records:
             other = records[other].record_id

@@ -107,12 +107,21 @@ def bench_recovery(
     cache: Annotated[
         Path | None, typer.Option(help="Keep the linked batches here, reuse them next time")
     ] = None,
+    broker: Annotated[
+        bool,
+        typer.Option(
+            "--broker",
+            help="Also time the table's changelog read back from a local broker (started and "
+            "stopped for the run)",
+        ),
+    ] = False,
 ) -> None:
     """A linkage worker's restart: restore seconds, time to the first new event linked, and
-    the restored state's bytes per record (in process, on the pure state: no broker)."""
+    the restored state's bytes per record (in process, on the pure state); with --broker,
+    the changelog read from a real broker too."""
     from mash.bench_recovery import bench_recovery as run
 
-    run(records, copies=copies, cache=cache)
+    run(records, copies=copies, cache=cache, broker=broker)
 
 
 @contextmanager
