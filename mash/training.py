@@ -16,12 +16,12 @@ import random
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from itertools import combinations
+from itertools import chain, combinations
 
 import numpy as np
 from numpy.typing import NDArray
 
-from streams.comparison import PersonRecord
+from streams.comparison import PersonRecord, name_year_key
 from streams.levels import (
     FIELDS,
     Level,
@@ -197,7 +197,7 @@ def blocked_pairs(
     """Pairs of record positions sharing a blocking key of ``kind`` (born children only)."""
     blocks: dict[str, list[int]] = defaultdict(list)
     for i, r in enumerate(records):
-        for key in r.blocking_keys():
+        for key in chain(r.blocking_keys(), (name_year_key(r) or "",)):
             if key.split(":", 1)[0] == kind and r.date_of_birth is not None:
                 blocks[key].append(i)
     pairs: set[tuple[int, int]] = set()

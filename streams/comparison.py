@@ -20,6 +20,7 @@ import jellyfish
 from schemas.common import Child, RelatedPerson
 from streams.bound import Bound
 from streams.levels import (
+    NEAR_DAYS,
     Level,
     dob_level,
     name_levels,
@@ -38,6 +39,7 @@ __all__ = [
     "Scorer",
     "compare",
     "identity",
+    "name_year_key",
     "two_agency_ids",
 ]
 
@@ -128,17 +130,33 @@ class PersonRecord:
             if dob.day <= 12 and dob.day != dob.month:
                 days.append(dob.replace(month=dob.day, day=dob.month).isoformat())
             initials = "".join(sorted(self.given_name[:1] + self.family_name[:1]))
+            letters = _given_letters(self.given_name)
             for day in days:  # a birth date alone is too coarse a block: ~N/6,500 records
                 yield f"dob-giv:{day}:{giv}"  # family name changed
                 yield f"dob-init:{day}:{initials}"  # typos; names swapped
                 if self.postcode:  # both names changed, same home
                     yield f"dob-pc:{day}:{self.postcode}"
-            for letter in _given_letters(self.given_name):  # a nickname, a day mistyped
-                yield f"fam-ym:{fam}:{iso[:7]}:{letter}"
-            yield f"names-y:{fam}:{giv}:{dob.year}"
+                for letter in letters:  # a nickname or a mistyped given name
+                    yield f"fam-dob:{day}:{fam}:{letter}"
+            for ym in _months(dob):
+                for sound in _name_sounds(self.given_name):  # a nickname, a day mistyped
+                    yield f"names-ym:{fam}:{sound}:{ym}"
+                if self.postcode:  # any given names (a typo, none), a day mistyped, one home
+                    yield f"fam-ympc:{fam}:{ym}:{self.postcode}"
+            yield f"names-yd:{fam}:{giv}:{dob.year}:{dob.day}"  # a mistyped month
             yield f"names-md:{fam}:{giv}:{iso[5:]}"  # a mistyped year
         if self.mother:  # an unborn child, or a child whose mother is named
             yield f"mother:{_phonetic(self.mother[1])}:{self.mother[2]}"
+
+
+def name_year_key(record: PersonRecord) -> str | None:
+    """The key of a born child's family and given name sounds and birth year: a block that
+    says nothing of the rest of the birth date, where training estimates how often one
+    child's birth dates differ (linkage's own blocks are finer: ``blocking_keys``)."""
+    dob = record.date_of_birth
+    if dob is None:
+        return None
+    return f"names-y:{_phonetic(record.family_name)}:{_phonetic(record.given_name)}:{dob.year}"
 
 
 _OCR_DIGITS = str.maketrans("0158", "olsb")  # a name has no digits: a scanner misread a letter
@@ -154,9 +172,9 @@ def _given_letters(name: str) -> str:
     the first letter; a diminutive from the second syllable: o-Liv-ia, Livvy) and the first
     of every full name it can be a nickname of (Bill, William). Two given names at the
     nickname or diminutive level share one, and so do most typos; so the block on family
-    name and birth month need not hold every child of that family name born that month (a
-    record with no given name is in every letter's)."""
-    if not name:  # no given name: any child of the family born that month
+    name and birth date need not hold every child of that family born that day (a record
+    with no given name is in every letter's)."""
+    if not name:  # no given name: any child of the family born that day
         return string.ascii_lowercase
     letters = {key[0] for key in name_keys(name) if key}
     if len(name) > 1 and name[1] != " ":  # and a typo in the first letter
@@ -164,6 +182,23 @@ def _given_letters(name: str) -> str:
     return "".join(sorted(letters))
 
 
+@lru_cache(maxsize=1 << 14)
+def _name_sounds(name: str) -> tuple[str, ...]:
+    """The sound (metaphone) of a given name and of every full name it can be a nickname
+    of (Bill: William's too), so a nickname meets its full name in the blocks keyed on the
+    given name's sound."""
+    return tuple(sorted({_phonetic(key) for key in name_keys(name)})) if name else ("",)
+
+
+def _months(dob: dt.date) -> tuple[str, ...]:
+    """The birth month, and the next one when a date up to ``NEAR_DAYS`` later falls in it
+    (31 January and 1 February are near dates of two months)."""
+    later = dob + dt.timedelta(days=NEAR_DAYS)
+    month = f"{dob.year:04d}-{dob.month:02d}"
+    return (month,) if later.month == dob.month else (month, f"{later.year:04d}-{later.month:02d}")
+
+
+@lru_cache(maxsize=1 << 14)
 def _phonetic(name: str) -> str:
     return jellyfish.metaphone(name.split(" ")[0]) if name else ""
 

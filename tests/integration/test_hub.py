@@ -9,6 +9,7 @@ import json
 import random
 import subprocess
 import sys
+from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import ExitStack
 from functools import cache
@@ -81,8 +82,12 @@ def review_pairs(linker: Linker, seed: int, count: int) -> tuple[list[Any], list
     and birth month (one child, the reviewer says), and records linked into one person (two)."""
     rng = random.Random(seed)
     near = set()
-    for key in sorted(k for k in linker.blocks if k.startswith("fam-ym:")):
-        first, *rest = linker.blocks[key]
+    groups: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for rid in sorted(linker.records):
+        r = linker.records[rid]
+        if r.date_of_birth is not None:
+            groups[r.family_name, f"{r.date_of_birth:%Y-%m}"].append(rid)
+    for first, *rest in groups.values():
         other = next((r for r in rest if linker.person[r] != linker.person[first]), None)
         if other is not None:
             near.add(pair_of(first, other))

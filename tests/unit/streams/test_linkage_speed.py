@@ -29,10 +29,10 @@ def test_a_nickname_with_another_initial_and_a_mistyped_day_shares_a_block() -> 
     assert _shared(bill, william)
 
 
-def test_a_typo_in_the_first_letter_shares_a_block() -> None:
-    a = girl("a", "Aidan", "White", dt.date(2015, 3, 14), "LS1 4AP")
-    b = girl("b", "Sidan", "White", dt.date(2015, 3, 17), "M1 1AA")
-    assert _shared(a, b)
+def test_a_typo_in_the_first_letter_shares_a_block_on_the_birth_date_or_at_one_home() -> None:
+    aidan = girl("a", "Aidan", "White", dt.date(2015, 3, 14), "LS1 4AP")
+    assert _shared(aidan, girl("b", "Sidan", "White", dt.date(2015, 3, 14), "M1 1AA"))
+    assert _shared(aidan, girl("c", "Sidan", "White", dt.date(2015, 3, 17), "LS1 4AP"))
 
 
 def test_unrelated_given_names_of_one_family_and_month_no_longer_share_a_block() -> None:
@@ -41,10 +41,44 @@ def test_unrelated_given_names_of_one_family_and_month_no_longer_share_a_block()
     assert not _shared(a, b)
 
 
-def test_a_record_without_a_given_name_meets_the_family_born_that_month() -> None:
+def test_two_given_names_of_one_family_born_one_day_share_no_block() -> None:
+    a = girl("a", "Olivia", "White", dt.date(2015, 3, 14), "LS1 4AP")
+    assert not _shared(a, girl("b", "Harry", "White", dt.date(2015, 3, 14), "M1 1AA"))
+    assert not _shared(a, girl("c", "Harry", "White", dt.date(2015, 3, 11), "M1 1AA"))
+
+
+def test_a_record_without_a_given_name_meets_the_family_born_that_day_or_month_at_home() -> None:
     a = girl("a", "", "White", dt.date(2015, 3, 14), "LS1 4AP")
     for given in ("Olivia", "Harry", "Zara"):
-        assert _shared(a, girl("b", given, "White", dt.date(2015, 3, 27), "M1 1AA"))
+        assert _shared(a, girl("b", given, "White", dt.date(2015, 3, 14), "M1 1AA"))
+        assert _shared(a, girl("c", given, "White", dt.date(2015, 3, 17), "LS1 4AP"))
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        (dt.date(2015, 1, 31), dt.date(2015, 2, 1)),
+        (dt.date(2015, 2, 27), dt.date(2015, 3, 2)),
+        (dt.date(2014, 12, 30), dt.date(2015, 1, 2)),
+    ],
+)
+def test_near_birth_dates_either_side_of_a_month_end_share_a_block(
+    first: dt.date, second: dt.date
+) -> None:
+    a = girl("a", "Oscar", "White", first, "LS1 4AP")
+    b = girl("b", "Oscar", "White", second, "M1 1AA")
+    assert _shared(a, b)
+
+
+def test_a_mistyped_month_or_year_shares_a_block() -> None:
+    a = girl("a", "Oscar", "White", dt.date(2015, 3, 14), "LS1 4AP")
+    assert _shared(a, girl("b", "Oscar", "White", dt.date(2015, 8, 14), "M1 1AA"))
+    assert _shared(a, girl("c", "Oscar", "White", dt.date(2016, 3, 14), "M1 1AA"))
+
+
+def test_the_birth_year_alone_is_no_longer_a_block_with_the_names() -> None:
+    a = girl("a", "Oscar", "White", dt.date(2015, 3, 14), "LS1 4AP")
+    assert not _shared(a, girl("b", "Oscar", "White", dt.date(2015, 8, 27), "M1 1AA"))
 
 
 def test_the_scorers_memory_is_bounded_and_forgetting_changes_no_answer() -> None:
