@@ -1,9 +1,10 @@
 """Every use of Faust's private internals, in one place, with the version they were read from.
 
 Faust (faust-streaming) has no public API for what the hub needs: processing a batch with its
-partition's tables (the current-event context variable), batches (``take_events``), and two
+partition's tables (the current-event context variable), batches (``take_events``), and
 guards on its offset bookkeeping (an off-by-one in the committed run, acknowledgements of
-messages from an older consumer generation). Each was written against ``FAUST_VERSION``;
+messages from an older consumer generation, acknowledgements recorded between a partition's
+revocation and its next assignment). Each was written against ``FAUST_VERSION``;
 ``check_faust_version`` refuses to start on another, so an upgrade is a deliberate re-read of
 this module (and of ``tests/unit/streams/test_faust_internals.py``), not a silent change.
 """
@@ -11,7 +12,7 @@ this module (and of ``tests/unit/streams/test_faust_internals.py``), not a silen
 from __future__ import annotations
 
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence, Set
 from contextlib import contextmanager
 from importlib.metadata import version
 from typing import Any, cast
@@ -27,6 +28,7 @@ from plumbing.settings import WorkerSettings
 __all__ = [
     "FAUST_VERSION",
     "Ownership",
+    "Processed",
     "as_current",
     "batches",
     "check_faust_version",
@@ -53,10 +55,13 @@ def check_faust_version(installed: str | None = None) -> None:
 
 
 def guard_offsets(app: faust.App) -> None:
-    """Install both guards on the app's consumer: commit only what was processed, and never
-    acknowledge a message of an older generation."""
-    _ack_only_the_current_generation(app)
-    _commit_only_what_was_processed(app)
+    """Install the guards on the app's consumer: commit only what was processed (acknowledged
+    through ``ack``), never acknowledge a message of an older generation, and start each
+    assignment afresh."""
+    processed = Processed()
+    _ack_only_the_current_generation(app, processed)
+    _commit_only_what_was_processed(app, processed)
+    _start_each_assignment_afresh(app, processed)
 
 
 def owns_restored(app: faust.App, topic: str) -> bool:
@@ -97,6 +102,25 @@ def as_current(event: faust.types.EventT[Any]) -> Iterator[None]:
         yield
     finally:
         _current_event.reset(token)
+
+
+class Processed:
+    """What this worker processed in its current assignment, as its guards see it."""
+
+    def __init__(self) -> None:
+        self.offsets: dict[Any, set[int]] = {}
+        """tp -> offsets acknowledged through the consumer's ``ack`` (the hub's batches), not
+        committed yet."""
+        self.missing: dict[Any, int] = {}
+        """tp -> the lowest offset acknowledged without being processed, not committed yet."""
+
+    def clear(self) -> None:
+        self.offsets.clear()
+        self.missing.clear()
+
+
+_BOOKKEEPING = ("_acked", "_acked_index", "_gap", "_committed_offset")
+"""Faust's per-partition offset bookkeeping, which it clears as a partition is revoked."""
 
 
 class Ownership:
@@ -215,31 +239,54 @@ async def processed_or_reread(
         raise
 
 
-def _commit_only_what_was_processed(app: faust.App) -> None:
-    """Never commit past an offset that was not acknowledged.
+def _commit_only_what_was_processed(app: faust.App, processed: Processed) -> None:
+    """Never commit past an offset that was not processed.
 
     Faust's consumer commits the run of acknowledged offsets that follows the committed
     offset, but counts "next after committed + 1" as following it (an off-by-one: the
     committed offset is the next one to read), and papers over offsets it saw skipped; either
     way one unprocessed event could be committed past. Here the run must start exactly at the
     committed offset, or nothing is committed until the missing event is processed.
+
+    Faust's compiled stream iterator also records the acknowledgement of each event it
+    *skips* (flow suspended or an older generation, during a rebalance) straight into the
+    bookkeeping, past the consumer's ``ack`` and so past the generation guard; with no offset
+    committed yet (a new group) nothing else stops a commit past such an event (issue 15:
+    the first event of a partition lost with two workers). Only offsets acknowledged through
+    ``ack`` count: the others are dropped (the lowest is remembered, and stands for the
+    committed offset while there is none), and counted once their event is processed.
     """
     consumer: Any = app.consumer  # Faust's Consumer: its bookkeeping is not in ConsumerT
     new_offset = consumer._new_offset
-    acked, committed, gaps = consumer._acked, consumer._committed_offset, consumer._gap
+    acked, index = consumer._acked, consumer._acked_index
+    committed, gaps = consumer._committed_offset, consumer._gap
 
     def contiguous(tp: Any) -> int | None:
         gaps.pop(tp, None)
         done, start = acked.get(tp), committed.get(tp)
-        if done and start is not None and min(done) > start:
-            return None
-        return cast(int | None, new_offset(tp))
+        mine = processed.offsets.get(tp, set())
+        if done and not mine.issuperset(done):
+            dropped = min(offset for offset in done if offset not in mine)
+            log.warning("consumer.unprocessed_ack", topic=tp.topic, partition=tp.partition)
+            processed.missing[tp] = min(dropped, processed.missing.get(tp, dropped))
+            done[:] = [offset for offset in done if offset in mine]
+            index[tp].intersection_update(done)
+        floor = start if start is not None else processed.missing.get(tp)
+        if done and floor is not None and min(done) > floor:
+            return None  # the run does not start where reading starts
+        upto = cast(int | None, new_offset(tp))
+        if upto is not None:
+            mine.difference_update([offset for offset in mine if offset < upto])
+            if processed.missing.get(tp, upto) < upto:
+                del processed.missing[tp]
+        return upto
 
     consumer._new_offset = contiguous
 
 
-def _ack_only_the_current_generation(app: faust.App) -> None:
-    """Never acknowledge a message fetched before the latest rebalance.
+def _ack_only_the_current_generation(app: faust.App, processed: Processed) -> None:
+    """Never acknowledge a message fetched before the latest rebalance; note each offset
+    acknowledged in ``processed``.
 
     Faust's stream skips a message of an older consumer generation *and acknowledges it*
     ("otherwise the lag would increase"), so its offset can be committed in the new
@@ -254,6 +301,31 @@ def _ack_only_the_current_generation(app: faust.App) -> None:
         fetched_in = message.generation_id
         if fetched_in is not None and fetched_in != app.consumer_generation_id:
             return False
+        processed.offsets.setdefault(message.tp, set()).add(message.offset)
         return ack(message)
 
     consumer.ack = ack_current  # type: ignore[method-assign]
+
+
+def _start_each_assignment_afresh(app: faust.App, processed: Processed) -> None:
+    """Forget what was acknowledged before an assignment, for the partitions it assigns.
+
+    Faust clears a partition's bookkeeping as the partition is revoked, but a message can be
+    acknowledged after that and before the next generation begins (a batch that ends while
+    the partitions are being revoked, an event skipped then). A worker that keeps the
+    partition would start the new generation with that offset acknowledged. Every partition
+    assigned is read again from its committed offset, so an acknowledgement from before its
+    assignment is never needed.
+    """
+    consumer: Any = app.consumer  # Faust's Consumer: its bookkeeping is not in ConsumerT
+    assign = consumer.on_partitions_assigned
+
+    async def assigned(partitions: Set[TP], generation_id: int = 0) -> None:
+        processed.clear()
+        for name in _BOOKKEEPING:
+            book = getattr(consumer, name)
+            for tp in partitions:
+                book.pop(tp, None)
+        await assign(partitions, generation_id)
+
+    consumer.on_partitions_assigned = assigned

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections import defaultdict
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, cast
 
@@ -15,7 +16,13 @@ from faust.tables.recovery import Recovery
 from faust.transport.consumer import Consumer
 from faust.types import TP
 
-from streams.faust_internals import Ownership, _commit_only_what_was_processed, owns_restored
+from streams.faust_internals import (
+    Ownership,
+    Processed,
+    _commit_only_what_was_processed,
+    guard_offsets,
+    owns_restored,
+)
 
 PART = TP("police", 1)
 
@@ -38,10 +45,82 @@ def test_faust_alone_commits_past_the_missing_offset() -> None:
 
 def test_the_guard_waits_for_the_missing_offset_then_commits_the_run() -> None:
     app = _app(committed=32, acked=[33, 34, 35])
-    _commit_only_what_was_processed(app)
+    processed = Processed()
+    processed.offsets[PART] = {32, 33, 34, 35}
+    _commit_only_what_was_processed(app, processed)
     assert app.consumer._new_offset(PART) is None
     app.consumer._acked[PART].append(32)
     assert app.consumer._new_offset(PART) == 36
+
+
+class _Message(SimpleNamespace):
+    __hash__ = object.__hash__  # Faust keeps messages in a set
+
+
+def _message(offset: int, generation: int) -> _Message:
+    return _Message(
+        tp=PART, topic="police", offset=offset, generation_id=generation, acked=False, refcount=0
+    )
+
+
+def _consumer_of_a_new_group() -> Any:
+    """A stand-in for Faust's consumer with nothing committed yet, its real ``ack`` and
+    ``_new_offset``, and an ``on_partitions_assigned`` that records the partitions."""
+    consumer = SimpleNamespace(
+        _acked=defaultdict(list),
+        _acked_index=defaultdict(set),
+        _committed_offset=defaultdict(lambda: None),
+        _gap=defaultdict(lambda: None),
+        _unacked_messages=set(),
+        _n_acked=0,
+        _waiting_for_ack=None,
+        app=SimpleNamespace(topics=SimpleNamespace(acks_enabled_for=lambda topic: True)),
+        assigned=[],
+    )
+    consumer._new_offset = Consumer._new_offset.__get__(consumer)
+    consumer.ack = Consumer.ack.__get__(consumer)
+
+    async def on_partitions_assigned(partitions: set[TP], generation_id: int = 0) -> None:
+        consumer.assigned.append((partitions, generation_id))
+
+    consumer.on_partitions_assigned = on_partitions_assigned
+    return consumer
+
+
+def test_an_acknowledgement_between_revocation_and_assignment_is_forgotten() -> None:
+    # Faust clears a partition's bookkeeping as it is revoked; its stream then skips the event
+    # in hand (the flow is suspended) and acknowledges it, still in generation 1
+    revoke = inspect.getsource(Consumer.on_partitions_revoked)
+    assert "self._acked.pop(tp, None)" in revoke and "self._committed_offset.pop" in revoke
+    stream = inspect.getsource(faust.Stream._py_aiter)
+    assert "not self.app.flow_control.is_active()" in stream and "value is skipped_value" in stream
+    consumer = _consumer_of_a_new_group()
+    app = SimpleNamespace(consumer=consumer, consumer_generation_id=1)
+    guard_offsets(cast(Any, app))
+    skipped = _Message(tp=PART, topic="police", offset=0, generation_id=1, acked=False, refcount=0)
+    assert consumer.ack(skipped)  # recorded: offset 0 was never processed
+    app.consumer_generation_id = 2  # this worker keeps the partition in generation 2
+    asyncio.run(consumer.on_partitions_assigned({PART}, 2))
+    assert consumer.assigned == [({PART}, 2)]  # Faust's own assignment still runs
+    assert consumer._new_offset(PART) is None  # nothing to commit: offset 0 is read again
+
+
+def test_an_event_skipped_by_the_compiled_stream_is_not_committed_past() -> None:
+    # Faust's compiled stream iterator records the acknowledgement of an event it skips
+    # straight into the bookkeeping, not through the consumer's ack
+    pyx = (Path(faust.__file__).parent / "_cython" / "streams.pyx").read_text()
+    assert "acked_for_tp = consumer._acked[tp]" in pyx and "value is self._skipped_value" in pyx
+    consumer = _consumer_of_a_new_group()
+    app = SimpleNamespace(consumer=consumer, consumer_generation_id=2)
+    guard_offsets(cast(Any, app))
+    asyncio.run(consumer.on_partitions_assigned({PART}, 2))
+    consumer._acked[PART].append(0)  # skipped, never processed
+    consumer._acked_index[PART].add(0)
+    for offset in (1, 2):  # processed by a batch
+        assert consumer.ack(_message(offset, generation=2))
+    assert consumer._new_offset(PART) is None  # nothing committed yet: offset 0 is missing
+    assert consumer.ack(_message(0, generation=2))  # read again and processed
+    assert consumer._new_offset(PART) == 3
 
 
 def _event(offset: int) -> Any:
