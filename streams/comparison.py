@@ -113,15 +113,22 @@ class PersonRecord:
             else None,
         )
 
-    def blocking_keys(self) -> Iterator[str]:
-        """Keys under which candidates for this record are found."""
-        for ident, value in (
+    def strong_ids(self) -> Iterator[tuple[str, str]]:
+        """The strong identifiers this record carries, as (kind, value): NHS number, UPN and
+        agency person id, each naming one child (the one definition: linkage's rules and
+        blocks and the twins guard's bridge read it)."""
+        for kind, value in (
             ("nhs", self.nhs_number),
             ("upn", self.upn),
             ("pid", self.agency_person_id),
         ):
             if value:
-                yield f"{ident}:{value}"
+                yield kind, value
+
+    def blocking_keys(self) -> Iterator[str]:
+        """Keys under which candidates for this record are found."""
+        for kind, value in self.strong_ids():
+            yield f"{kind}:{value}"
         fam, giv = _phonetic(self.family_name), _phonetic(self.given_name)
         if self.date_of_birth:
             dob = self.date_of_birth
@@ -426,8 +433,8 @@ def _two_given_names(a: str, b: str, level: Level, model: LinkageModel) -> bool:
     not a second child). Two spellings of one sound count (Aidan and Aiden, Jaden and
     Jayden, Hassan and Hussain are given to twins; Lea and Leah may be one child's): from the
     names alone the two cannot be told apart, so the pair goes to review, never merged."""
-    if level in (Level.EXACT, Level.NICKNAME, Level.MISSING):
-        return False
+    if level in (Level.EXACT, Level.MISSING) or (level is Level.NICKNAME and one_name(a, b)):
+        return False  # a mistyped nickname (Lila for Lily) may still be a name of its own
     if not all(is_known_name(n) or model.is_common_given_name(n) for n in (a, b)):
         return False
     return not model.is_variant(a, b)
