@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import string
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import jellyfish
@@ -403,12 +403,34 @@ def _possibly_related(
     """Twins or siblings born the same day: the same birth date and family name, no
     different home, and either two recorded sexes with two given names (Louis and Louise,
     Daniel and Danielle: a sex and a name both miskeyed on one child's record is far rarer
-    than twins), or, at one postcode, two given names each a name in its own right."""
+    than twins), or, at one postcode, two given names each a name in its own right. A
+    record with its names exchanged is judged with them put back (Kaur Amelia is Amelia
+    Kaur, and so Amelie Kaur's possible twin)."""
+    if given is Level.SWAPPED and dob is Level.EXACT:
+        return _put_back_related(postcode, sex, a, b, model)
     if dob is not Level.EXACT or family not in _SAME_FAMILY:
         return False
     if sex is Level.DIFFERENT and given is not Level.EXACT and postcode in _SAME_HOME:
         return True
     return postcode is Level.EXACT and _two_given_names(a.given_name, b.given_name, given, model)
+
+
+def _put_back_related(
+    postcode: Level, sex: Level, a: PersonRecord, b: PersonRecord, model: LinkageModel
+) -> bool:
+    """``_possibly_related`` with one record's exchanged names put back (either may be the
+    one exchanged: a way round that still reads as a swap is not the right one)."""
+    for x, y in ((a, _exchanged(b)), (_exchanged(a), b)):
+        given, family = name_levels(x.given_name, x.family_name, y.given_name, y.family_name)
+        if given is not Level.SWAPPED and _possibly_related(
+            given, family, Level.EXACT, postcode, sex, x, y, model
+        ):
+            return True
+    return False
+
+
+def _exchanged(r: PersonRecord) -> PersonRecord:
+    return replace(r, given_name=r.family_name, family_name=r.given_name)
 
 
 def _exact(model: LinkageModel, field_name: str, value: str, level: Level) -> float:
