@@ -40,7 +40,7 @@ __all__ = [
     "compare",
     "identity",
     "name_year_key",
-    "two_agency_ids",
+    "two_issued_ids",
 ]
 
 
@@ -249,7 +249,7 @@ def compare(a: PersonRecord, b: PersonRecord, model: LinkageModel | None = None)
     decided = _by_rule(a, b)
     if decided is not None:
         return decided
-    return _one_agency_two_ids(a, b, _probabilistic(a, b, model or default_model()))
+    return _two_issued_ids(a, b, _probabilistic(a, b, model or default_model()))
 
 
 class Scorer:
@@ -284,7 +284,7 @@ class Scorer:
             if len(self._seen) >= self.memory:
                 self._older, self._seen = self._seen, {}
             self._seen[key] = found
-        return _one_agency_two_ids(a, b, found)
+        return _two_issued_ids(a, b, found)
 
     def above(
         self,
@@ -307,11 +307,11 @@ class Scorer:
                 key = (ident, idents[rid])
                 found = seen.get(key) or older.get(key)
                 if found is None:
-                    if not may_reach(b) and not two_agency_ids(a, b):
+                    if not may_reach(b) and not two_issued_ids(a, b):
                         continue
                     found = self.compare(a, b, key)
                 else:
-                    found = _one_agency_two_ids(a, b, found)
+                    found = _two_issued_ids(a, b, found)
             if found.weight >= floor or found.apart:
                 kept.append((rid, found))
         return kept
@@ -348,17 +348,20 @@ def _by_rule(a: PersonRecord, b: PersonRecord) -> Comparison | None:
     return None
 
 
-def two_agency_ids(a: PersonRecord, b: PersonRecord) -> bool:
-    """Two different ids of one agency's own: that agency's records of two children."""
+def two_issued_ids(a: PersonRecord, b: PersonRecord) -> bool:
+    """Two different ids of a kind issued once to a child: two UPNs (a pupil keeps one
+    through school), or two ids of one agency's own. Two such ids are two children."""
+    if a.upn and b.upn and a.upn != b.upn:
+        return True
     one, two = a.agency_person_id, b.agency_person_id
     return bool(one and two and one != two and one.split(":")[0] == two.split(":")[0])
 
 
-def _one_agency_two_ids(a: PersonRecord, b: PersonRecord, found: Comparison) -> Comparison:
-    """``found``, held apart where one agency gave the two records two ids of its own: an
-    agency knows its children, so two of its ids are two children however alike their
-    details (twins, Aidan and Aiden), unless a reviewer finds the agency's duplicate."""
-    if found.apart or not two_agency_ids(a, b):
+def _two_issued_ids(a: PersonRecord, b: PersonRecord, found: Comparison) -> Comparison:
+    """``found``, held apart where the records carry two UPNs or one agency's two ids of its
+    own: a school and an agency know their children, so two of their ids are two children
+    however alike the details (twins, Aidan and Aiden), unless a reviewer finds a duplicate."""
+    if found.apart or not two_issued_ids(a, b):
         return found
     return Comparison(found.weight, found.levels, _TWO_IDS, apart=True)
 
@@ -443,7 +446,7 @@ _GUARD = (
     "possibly related (twins or siblings guard: same birth date, family name and postcode, "
     "two given names, or two given names and two recorded sexes)"
 )
-_TWO_IDS = "possibly related (one agency's two ids: two children to that agency)"
+_TWO_IDS = "possibly related (two UPNs, or one agency's two ids: two children to them)"
 _SAME_FAMILY = frozenset({Level.EXACT, Level.CLOSE, Level.PART})
 _SAME_HOME = frozenset({Level.EXACT, Level.MISSING})
 

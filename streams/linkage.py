@@ -32,7 +32,7 @@ from streams.comparison import (
     Scorer,
     compare,
     identity,
-    two_agency_ids,
+    two_issued_ids,
 )
 from streams.decisions import DecideOutcome, PairDecision, pair_of
 from streams.disjoint_sets import DisjointSets
@@ -396,9 +396,9 @@ class Linker:
         identifier (NHS number, UPN, agency id) shared by a record of each name among the two
         persons being joined shows one child carrying both: the names are no sign of twins.
         Not where a record of that bridge is tied by identifiers to both ``r`` and ``o`` (a
-        third record bringing twins together), nor for two ids of one agency."""
+        third record bringing twins together), nor for two UPNs or two ids of one agency."""
         one, two = self.records[r], self.records[o]
-        if one.given_name == two.given_name or two_agency_ids(one, two):
+        if one.given_name == two.given_name or two_issued_ids(one, two):
             return False
         named = [self.records[i] for i in chain(a.ids, b.ids)]
         firsts = [x for x in named if x.given_name == one.given_name and any(x.strong_ids())]
