@@ -65,7 +65,11 @@ FIELDS: dict[str, tuple[tuple[Level, str], ...]] = {
     "given_name": (
         (Level.EXACT, "the same given name (weighed by how common it is)"),
         (Level.SWAPPED, _SWAPPED),
-        (Level.NICKNAME, "one is a nickname of the other, or both of one name (lexicon)"),
+        (
+            Level.NICKNAME,
+            "one is a nickname of the other, or both of one name (lexicon), or so but for one "
+            "keystroke in a name of 4 letters or more (Maggei, Margaret)",
+        ),
         (Level.CLOSE, _CLOSE),
         (
             Level.PART,
