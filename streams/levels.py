@@ -148,10 +148,18 @@ def _mistyped_nickname(a: str, b: str) -> bool:
     Names of 4 letters or more, where a keystroke leaves most of the name."""
     for typed, other in ((a, b), (b, a)):
         if len(typed) >= 4 and any(
-            len(name) >= 4 and _one_keystroke(typed, name) for name in name_variants(other)
+            abs(len(name) - len(typed)) <= 1
+            and DamerauLevenshtein.distance(typed, name, score_cutoff=1) == 1
+            for name in _long_variants(other)
         ):
             return True
     return False
+
+
+@lru_cache(maxsize=1 << 14)
+def _long_variants(name: str) -> tuple[str, ...]:
+    """The names of 4 letters or more ``one_name`` finds one with ``name``."""
+    return tuple(v for v in name_variants(name) if len(v) >= 4)
 
 
 def _fair_or_sound(a: str, b: str, similarity: float) -> Level:
