@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import string
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import jellyfish
@@ -40,7 +40,7 @@ __all__ = [
     "compare",
     "identity",
     "name_year_key",
-    "two_agency_ids",
+    "two_issued_ids",
 ]
 
 
@@ -113,15 +113,22 @@ class PersonRecord:
             else None,
         )
 
-    def blocking_keys(self) -> Iterator[str]:
-        """Keys under which candidates for this record are found."""
-        for ident, value in (
+    def strong_ids(self) -> Iterator[tuple[str, str]]:
+        """The strong identifiers this record carries, as (kind, value): NHS number, UPN and
+        agency person id, each naming one child (the one definition: linkage's rules and
+        blocks and the twins guard's bridge read it)."""
+        for kind, value in (
             ("nhs", self.nhs_number),
             ("upn", self.upn),
             ("pid", self.agency_person_id),
         ):
             if value:
-                yield f"{ident}:{value}"
+                yield kind, value
+
+    def blocking_keys(self) -> Iterator[str]:
+        """Keys under which candidates for this record are found."""
+        for kind, value in self.strong_ids():
+            yield f"{kind}:{value}"
         fam, giv = _phonetic(self.family_name), _phonetic(self.given_name)
         if self.date_of_birth:
             dob = self.date_of_birth
@@ -242,7 +249,7 @@ def compare(a: PersonRecord, b: PersonRecord, model: LinkageModel | None = None)
     decided = _by_rule(a, b)
     if decided is not None:
         return decided
-    return _one_agency_two_ids(a, b, _probabilistic(a, b, model or default_model()))
+    return _two_issued_ids(a, b, _probabilistic(a, b, model or default_model()))
 
 
 class Scorer:
@@ -277,7 +284,7 @@ class Scorer:
             if len(self._seen) >= self.memory:
                 self._older, self._seen = self._seen, {}
             self._seen[key] = found
-        return _one_agency_two_ids(a, b, found)
+        return _two_issued_ids(a, b, found)
 
     def above(
         self,
@@ -300,11 +307,11 @@ class Scorer:
                 key = (ident, idents[rid])
                 found = seen.get(key) or older.get(key)
                 if found is None:
-                    if not may_reach(b) and not two_agency_ids(a, b):
+                    if not may_reach(b) and not two_issued_ids(a, b):
                         continue
                     found = self.compare(a, b, key)
                 else:
-                    found = _one_agency_two_ids(a, b, found)
+                    found = _two_issued_ids(a, b, found)
             if found.weight >= floor or found.apart:
                 kept.append((rid, found))
         return kept
@@ -341,17 +348,20 @@ def _by_rule(a: PersonRecord, b: PersonRecord) -> Comparison | None:
     return None
 
 
-def two_agency_ids(a: PersonRecord, b: PersonRecord) -> bool:
-    """Two different ids of one agency's own: that agency's records of two children."""
+def two_issued_ids(a: PersonRecord, b: PersonRecord) -> bool:
+    """Two different ids of a kind issued once to a child: two UPNs (a pupil keeps one
+    through school), or two ids of one agency's own. Two such ids are two children."""
+    if a.upn and b.upn and a.upn != b.upn:
+        return True
     one, two = a.agency_person_id, b.agency_person_id
     return bool(one and two and one != two and one.split(":")[0] == two.split(":")[0])
 
 
-def _one_agency_two_ids(a: PersonRecord, b: PersonRecord, found: Comparison) -> Comparison:
-    """``found``, held apart where one agency gave the two records two ids of its own: an
-    agency knows its children, so two of its ids are two children however alike their
-    details (twins, Aidan and Aiden), unless a reviewer finds the agency's duplicate."""
-    if found.apart or not two_agency_ids(a, b):
+def _two_issued_ids(a: PersonRecord, b: PersonRecord, found: Comparison) -> Comparison:
+    """``found``, held apart where the records carry two UPNs or one agency's two ids of its
+    own: a school and an agency know their children, so two of their ids are two children
+    however alike the details (twins, Aidan and Aiden), unless a reviewer finds a duplicate."""
+    if found.apart or not two_issued_ids(a, b):
         return found
     return Comparison(found.weight, found.levels, _TWO_IDS, apart=True)
 
@@ -396,12 +406,34 @@ def _possibly_related(
     """Twins or siblings born the same day: the same birth date and family name, no
     different home, and either two recorded sexes with two given names (Louis and Louise,
     Daniel and Danielle: a sex and a name both miskeyed on one child's record is far rarer
-    than twins), or, at one postcode, two given names each a name in its own right."""
+    than twins), or, at one postcode, two given names each a name in its own right. A
+    record with its names exchanged is judged with them put back (Kaur Amelia is Amelia
+    Kaur, and so Amelie Kaur's possible twin)."""
+    if given is Level.SWAPPED and dob is Level.EXACT:
+        return _put_back_related(postcode, sex, a, b, model)
     if dob is not Level.EXACT or family not in _SAME_FAMILY:
         return False
     if sex is Level.DIFFERENT and given is not Level.EXACT and postcode in _SAME_HOME:
         return True
     return postcode is Level.EXACT and _two_given_names(a.given_name, b.given_name, given, model)
+
+
+def _put_back_related(
+    postcode: Level, sex: Level, a: PersonRecord, b: PersonRecord, model: LinkageModel
+) -> bool:
+    """``_possibly_related`` with one record's exchanged names put back (either may be the
+    one exchanged: a way round that still reads as a swap is not the right one)."""
+    for x, y in ((a, _exchanged(b)), (_exchanged(a), b)):
+        given, family = name_levels(x.given_name, x.family_name, y.given_name, y.family_name)
+        if given is not Level.SWAPPED and _possibly_related(
+            given, family, Level.EXACT, postcode, sex, x, y, model
+        ):
+            return True
+    return False
+
+
+def _exchanged(r: PersonRecord) -> PersonRecord:
+    return replace(r, given_name=r.family_name, family_name=r.given_name)
 
 
 def _exact(model: LinkageModel, field_name: str, value: str, level: Level) -> float:
@@ -414,7 +446,7 @@ _GUARD = (
     "possibly related (twins or siblings guard: same birth date, family name and postcode, "
     "two given names, or two given names and two recorded sexes)"
 )
-_TWO_IDS = "possibly related (one agency's two ids: two children to that agency)"
+_TWO_IDS = "possibly related (two UPNs, or one agency's two ids: two children to them)"
 _SAME_FAMILY = frozenset({Level.EXACT, Level.CLOSE, Level.PART})
 _SAME_HOME = frozenset({Level.EXACT, Level.MISSING})
 
@@ -426,8 +458,8 @@ def _two_given_names(a: str, b: str, level: Level, model: LinkageModel) -> bool:
     not a second child). Two spellings of one sound count (Aidan and Aiden, Jaden and
     Jayden, Hassan and Hussain are given to twins; Lea and Leah may be one child's): from the
     names alone the two cannot be told apart, so the pair goes to review, never merged."""
-    if level in (Level.EXACT, Level.NICKNAME, Level.MISSING):
-        return False
+    if level in (Level.EXACT, Level.MISSING) or (level is Level.NICKNAME and one_name(a, b)):
+        return False  # a mistyped nickname (Lila for Lily) may still be a name of its own
     if not all(is_known_name(n) or model.is_common_given_name(n) for n in (a, b)):
         return False
     return not model.is_variant(a, b)

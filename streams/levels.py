@@ -16,7 +16,7 @@ from functools import lru_cache
 import jellyfish
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler, Levenshtein
 
-from streams.names import one_name
+from streams.names import name_variants, one_name
 
 __all__ = [
     "FIELDS",
@@ -65,7 +65,11 @@ FIELDS: dict[str, tuple[tuple[Level, str], ...]] = {
     "given_name": (
         (Level.EXACT, "the same given name (weighed by how common it is)"),
         (Level.SWAPPED, _SWAPPED),
-        (Level.NICKNAME, "one is a nickname of the other, or both of one name (lexicon)"),
+        (
+            Level.NICKNAME,
+            "one is a nickname of the other, or both of one name (lexicon), or so but for one "
+            "keystroke in a name of 4 letters or more (Maggei, Margaret)",
+        ),
         (Level.CLOSE, _CLOSE),
         (
             Level.PART,
@@ -125,6 +129,8 @@ def given_level(a: str, b: str) -> Level:
         return Level.CLOSE
     if _part(a, b):
         return Level.PART
+    if _mistyped_nickname(a, b):
+        return Level.NICKNAME
     return _fair_or_sound(a, b, similarity)
 
 
@@ -133,6 +139,27 @@ def _one_keystroke(a: str, b: str) -> bool:
     three letters or more: Jaro-Winkler alone misses it at the start of a short name (Etephen,
     Stephen; Vaa, Ava)."""
     return min(len(a), len(b)) >= 3 and DamerauLevenshtein.distance(a, b) == 1
+
+
+def _mistyped_nickname(a: str, b: str) -> bool:
+    """One name is one keystroke from a nickname or a full name of the other (Millle for
+    Millie, Amelia's; Oloy for Olly, Oliver's; Mujhammad for Muhammad, whose Mo): a typo
+    on a nickname is as likely as on any name, and the lexicon knows only the spelled one.
+    Names of 4 letters or more, where a keystroke leaves most of the name."""
+    for typed, other in ((a, b), (b, a)):
+        if len(typed) >= 4 and any(
+            abs(len(name) - len(typed)) <= 1
+            and DamerauLevenshtein.distance(typed, name, score_cutoff=1) == 1
+            for name in _long_variants(other)
+        ):
+            return True
+    return False
+
+
+@lru_cache(maxsize=1 << 14)
+def _long_variants(name: str) -> tuple[str, ...]:
+    """The names of 4 letters or more ``one_name`` finds one with ``name``."""
+    return tuple(v for v in name_variants(name) if len(v) >= 4)
 
 
 def _fair_or_sound(a: str, b: str, similarity: float) -> Level:

@@ -20,7 +20,6 @@ remain a function of the records and the standing decisions.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from itertools import chain
@@ -33,7 +32,7 @@ from streams.comparison import (
     Scorer,
     compare,
     identity,
-    two_agency_ids,
+    two_issued_ids,
 )
 from streams.decisions import DecideOutcome, PairDecision, pair_of
 from streams.disjoint_sets import DisjointSets
@@ -62,15 +61,9 @@ def _extend(keep: list[str], gone: list[str]) -> list[str]:
     return keep
 
 
-def _strong_ids(r: PersonRecord) -> Iterator[tuple[str, str]]:
-    for kind, value in (("nhs", r.nhs_number), ("upn", r.upn), ("pid", r.agency_person_id)):
-        if value:
-            yield kind, value
-
-
 def _tied(a: PersonRecord, b: PersonRecord) -> bool:
     """One record, or two sharing a strong identifier."""
-    return a is b or not set(_strong_ids(a)).isdisjoint(_strong_ids(b))
+    return a is b or not set(a.strong_ids()).isdisjoint(b.strong_ids())
 
 
 def _two_nhs_numbers(a: set[str], b: set[str]) -> bool:
@@ -403,13 +396,13 @@ class Linker:
         identifier (NHS number, UPN, agency id) shared by a record of each name among the two
         persons being joined shows one child carrying both: the names are no sign of twins.
         Not where a record of that bridge is tied by identifiers to both ``r`` and ``o`` (a
-        third record bringing twins together), nor for two ids of one agency."""
+        third record bringing twins together), nor for two UPNs or two ids of one agency."""
         one, two = self.records[r], self.records[o]
-        if one.given_name == two.given_name or two_agency_ids(one, two):
+        if one.given_name == two.given_name or two_issued_ids(one, two):
             return False
         named = [self.records[i] for i in chain(a.ids, b.ids)]
-        firsts = [x for x in named if x.given_name == one.given_name and any(_strong_ids(x))]
-        seconds = [x for x in named if x.given_name == two.given_name and any(_strong_ids(x))]
+        firsts = [x for x in named if x.given_name == one.given_name and any(x.strong_ids())]
+        seconds = [x for x in named if x.given_name == two.given_name and any(x.strong_ids())]
         return any(
             _tied(s, t)
             and not (_tied(s, one) and _tied(s, two))

@@ -21,7 +21,14 @@ from importlib import resources
 
 from nicknames import NickNamer
 
-__all__ = ["canonicals_of", "is_known_name", "name_keys", "nicknames_of", "one_name"]
+__all__ = [
+    "canonicals_of",
+    "is_known_name",
+    "name_keys",
+    "name_variants",
+    "nicknames_of",
+    "one_name",
+]
 
 SUPPLEMENT = "diminutives.csv"
 """The supplement's file name under ``streams/models``: name, then its diminutives."""
@@ -62,6 +69,14 @@ def _given_names() -> frozenset[str]:
 def name_keys(name: str) -> frozenset[str]:
     """The name itself and every full name it can be a nickname of."""
     return frozenset({name, *canonicals_of(name)})
+
+
+@cache
+def name_variants(name: str) -> frozenset[str]:
+    """Every name ``one_name`` finds one with ``name``: its full names, their nicknames, and
+    its own nicknames."""
+    fulls = name_keys(name)
+    return frozenset(fulls.union(*(nicknames_of(full) for full in fulls)))
 
 
 def nicknames_of(name: str) -> set[str]:

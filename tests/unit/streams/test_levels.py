@@ -107,3 +107,29 @@ def test_a_common_given_name_near_another_is_a_twin_not_a_typo() -> None:
     assert twins.apart  # both in the list of common given names
     typo = compare(girl("a", "Amelia", "Nowak", born), girl("b", "Amelua", "Nowak", born))
     assert not typo.apart and typo.weight >= 14.0
+
+
+def test_a_mistyped_nickname_is_still_a_nickname_both_ways() -> None:
+    # Maggie is Margaret's, Bobby Robert's: one keystroke off the lexicon's spelling
+    assert given_level("maggei", "margaret") is Level.NICKNAME
+    assert given_level("robert", "bobbby") is Level.NICKNAME
+    assert given_level("jakug", "jake") is Level.DIFFERENT  # no nickname within a keystroke
+    born = dt.date(2019, 6, 3)
+    one_child = compare(girl("a", "Maggei", "Jones", born), girl("b", "Margaret", "Jones", born))
+    assert not one_child.apart and one_child.weight >= 14.0
+
+
+def test_a_mistyped_nickname_that_is_a_name_of_its_own_is_held_apart_at_one_home() -> None:
+    born = dt.date(2019, 6, 3)  # Lila, a keystroke from Lily (Elizabeth's), is a name too
+    assert given_level("lila", "elizabeth") is Level.NICKNAME
+    assert compare(girl("a", "Lila", "Jones", born), girl("b", "Elizabeth", "Jones", born)).apart
+
+
+def test_a_record_with_exchanged_names_is_judged_by_the_twins_guard_put_back() -> None:
+    born = dt.date(2017, 2, 15)
+    amelie = girl("a", "Amelie", "Kaur", born)
+    swapped_twin = compare(amelie, girl("b", "Kaur", "Amelia", born))
+    assert swapped_twin.apart  # Amelia Kaur, her names exchanged: Amelie's possible twin
+    assert compare(girl("b", "Kaur", "Amelia", born), amelie).apart  # either way round
+    same_girl = compare(girl("c", "Kaur", "Amelie", born), amelie)
+    assert not same_girl.apart and same_girl.weight >= 14.0

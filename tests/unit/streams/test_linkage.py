@@ -89,6 +89,17 @@ def test_two_ids_of_one_agency_are_two_children_however_alike() -> None:
     assert linker.apart["d"] == {"a", "b"}  # kept apart though far below the review threshold
 
 
+def test_two_upns_are_two_pupils_however_alike() -> None:
+    one, two = _child("a", upn="A123"), _child("b", upn="B456")
+    assert compare(one, two).apart and "two UPNs" in compare(one, two).rule
+    assert compare(one, two).weight >= 12  # alike in every field: for review, not one person
+    linker = Linker()
+    for record in (one, two, _child("c")):  # c: no UPN, links to either
+        linker.add(record)
+    assert linker.person_of("a") != linker.person_of("b")
+    assert not compare(one, _child("d", upn="A123")).apart
+
+
 @pytest.mark.parametrize("order", [(0, 1, 2), (2, 1, 0), (2, 0, 1), (1, 2, 0)])
 def test_an_nhs_number_shared_by_two_spellings_shows_one_child_not_twins(
     order: tuple[int, ...],

@@ -10,7 +10,7 @@ import pytest
 from simulation.corruption import corrupted_records
 from simulation.labelled import LabelledRecord, labelled_records
 from streams.bound import Bound
-from streams.comparison import PersonRecord, Scorer, compare, identity, two_agency_ids
+from streams.comparison import PersonRecord, Scorer, compare, identity, two_issued_ids
 from streams.linkage import Linker
 from streams.model import default_model
 from tests.unit.streams.people import girl
@@ -109,7 +109,7 @@ def test_the_bound_rules_out_only_pairs_that_could_not_be_kept(floor: float) -> 
                 found = compare(a, b, model)
                 assert not found.levels or found.weight < floor  # no levels: by rule
                 # one agency's two ids are held apart by the scorer before the bound is asked
-                assert not found.apart or two_agency_ids(a, b)
+                assert not found.apart or two_issued_ids(a, b)
     assert ruled_out > len(records) ** 2 // 2  # most pairs need no names compared
 
 
