@@ -86,30 +86,33 @@ def test_a_worker_frozen_mid_stream_then_resumed_loses_nothing(
     assert persons(store) == want.linker.person
     stored = episodes(store)
     assert {k: stored.get(k) for k in want.snapshots} == dict(want.snapshots)  # none lost
-    # episodes the dropped worker sent after the new owner restored are swept only by a later
-    # restore that finds its writes (streams.durable); with no later restore they stay (a
-    # known gap, README "Reliability": 298 in CI on 2026-12-02), so they are printed, not asserted
-    restores = _restores(tmp_path)
+    # episodes the dropped worker sent after the new owner restored are fenced off by the
+    # sinks (sinks.fences): none is left, with or without a later restore
     print("linkage restores (time, worker, [records, after_durable, durable, overtaken]):")
-    print("\n".join(restores))
+    print("\n".join(_logged(tmp_path, "linkage.restored", _RESTORED)))
+    print("episodes fenced (time, worker, [dropped, deleted, fences]):")
+    print("\n".join(_logged(tmp_path, "episodes.fenced", ("dropped", "deleted", "fences"))))
     extra = set(stored) - set(want.snapshots)
     print(f"{len(extra)} extra episodes left by the dropped worker")
+    assert not extra
     assert standing(store) == {p: d.verdict for p, d in want.linker.decisions.items()}
     store.close()
 
 
-def _restores(tmp_path: Path) -> list[str]:
-    """Each linkage restore of the two workers, in time order: who, what no mark covered,
-    and what an older owner wrote after a newer one restored (ids and counts only)."""
+_RESTORED = ("records", "after_durable", "durable", "overtaken")
+
+
+def _logged(tmp_path: Path, name: str, keys: tuple[str, ...]) -> list[str]:
+    """Each ``name`` event the two workers logged, in time order: who, and ``keys`` (ids and
+    counts only)."""
     found = []
     for log in sorted(tmp_path.glob("w[01].log*")):
         if log.suffix == ".out":  # what the worker printed, not its log
             continue
         for line in log.read_text(errors="replace").splitlines():
-            if '"linkage.restored"' not in line:
+            if f'"{name}"' not in line:
                 continue
             event = json.loads(line)
-            keys = ("records", "after_durable", "durable", "overtaken")
             found.append(f"{event['timestamp']} {log.name[:2]} {[event.get(k) for k in keys]}")
     return sorted(found)
 
