@@ -11,11 +11,14 @@ the two is a batch of an older owner whose table writes the new owner never read
 drop such an episode (a snapshot, a tombstone or a sweep) whenever it arrives:
 
 - after the fence on its partition: dropped as it is read;
-- before the fence (the dropped owner went on before the new one restored and sent): the
-  fence deletes the stored rows of its partition with a version between the two. The new owner
-  links the events of those batches again (their offsets were never committed: an owner
-  commits only after its table writes, and a commit of a dropped member is refused), so it
-  sends whatever of them stands, under its own, higher versions.
+- before the fence: the fence deletes the stored rows of its partition with a version
+  between the two. This is the common case, not a rare one: an owner's outputs go straight to
+  the producer while Faust buffers its table writes, so a batch's episodes can be stored
+  while its table writes are not yet on the changelog the new owner reads (the frozen-worker
+  test, 2026-12-02: 140 such rows deleted in one run). The new owner links the events of
+  those batches again (their offsets were never committed: Faust flushes the table writes
+  before it commits, and a commit of a dropped member is refused), so it sends whatever of
+  them stands, under its own, higher versions.
 
 Every fence is kept (a few rows, one per restore and partition): a later owner's ``seen``
 counts the newer owner's versions, which are above the older owner's, so only the fence of

@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from mash.demo import wait_until_drained, wait_until_ready, worker_process
-from plumbing.kafka import consumer_lag
+from plumbing.kafka import consumer_lag, read_topic
 from plumbing.keys import audit_key
 from plumbing.settings import WorkerSettings
 from schemas.audit import verify
-from schemas.contracts import AGENCY_CONTRACTS
+from schemas.contracts import AGENCY_CONTRACTS, EPISODE, EPISODE_FENCE, FENCE_SEEN_HEADER
 from sinks.audit import export_audit
 from sinks.store import Store
 from tests.conftest import free_port
@@ -93,6 +93,7 @@ def test_a_worker_frozen_mid_stream_then_resumed_loses_nothing(
     print("episodes fenced (time, worker, [dropped, deleted, fences]):")
     print("\n".join(_logged(tmp_path, "episodes.fenced", ("dropped", "deleted", "fences"))))
     extra = set(stored) - set(want.snapshots)
+    print(f"{_late(settings)} episode messages of an older owner in a fence's span on the topic")
     print(f"{len(extra)} extra episodes left by the dropped worker")
     assert not extra
     assert standing(store) == {p: d.verdict for p, d in want.linker.decisions.items()}
@@ -115,6 +116,26 @@ def _logged(tmp_path: Path, name: str, keys: tuple[str, ...]) -> list[str]:
             event = json.loads(line)
             found.append(f"{event['timestamp']} {log.name[:2]} {[event.get(k) for k in keys]}")
     return sorted(found)
+
+
+def _late(settings: WorkerSettings) -> int:
+    """The episode messages on the topic whose version lies in a fence's span (an older
+    linkage owner's batch the newer owner never read), counted from the topic itself."""
+    records = read_topic(admin(settings), settings.topic(EPISODE.topic))
+    fences = [
+        (r.partition, int(r.headers[FENCE_SEEN_HEADER]), int(r.headers["mash.version"]))
+        for r in records
+        if r.key == EPISODE_FENCE
+    ]
+    return sum(
+        1
+        for r in records
+        if r.key != EPISODE_FENCE
+        and any(
+            p == r.partition and seen < int(r.headers.get("mash.version", b"0")) < epoch
+            for p, seen, epoch in fences
+        )
+    )
 
 
 def _own(env: dict[str, str], tmp_path: Path, n: int) -> dict[str, str]:
