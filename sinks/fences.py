@@ -38,6 +38,7 @@ those batches again under a higher version, which the store keeps over any older
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -60,21 +61,25 @@ class Fence:
 
 
 class Fences:
-    """Every fence the sinks have read, by partition."""
+    """Every fence the sinks have read, by partition, in order of epoch: a message of the
+    current owner (above every epoch) is checked against none."""
 
     def __init__(self, fences: Iterable[Fence] = ()) -> None:
-        self.by_partition: dict[int, set[Fence]] = defaultdict(set)
+        self.by_partition: dict[int, list[Fence]] = defaultdict(list)
         for fence in fences:
             self.add(fence)
 
     def add(self, fence: Fence) -> bool:
         """Keep ``fence``; False if it was known already (a fence sent again)."""
         known = self.by_partition[fence.partition]
-        if fence in known:
+        at = bisect.bisect_left(known, fence)
+        if at < len(known) and known[at] == fence:
             return False
-        known.add(fence)
+        known.insert(at, fence)
         return True
 
     def excludes(self, partition: int, version: int) -> bool:
         """Whether a message of ``version`` on ``partition`` is an older owner's late one."""
-        return any(f.excludes(version) for f in self.by_partition.get(partition, ()))
+        known = self.by_partition.get(partition, [])
+        later = bisect.bisect_right(known, Fence(partition, version, version))  # epoch > version
+        return any(f.seen < version for f in known[later:])

@@ -94,6 +94,8 @@ def test_a_fence_excludes_only_versions_its_owner_never_read_of_an_older_owner()
     fences = Fences([fence, Fence(0, _C, _B + 5)])
     assert fences.excludes(0, _A + 3)  # a later owner's fence does not lift an earlier one
     assert fences.excludes(0, _B + 6)
+    assert not fences.excludes(0, _B + 1)  # read by C: B's own, before C restored
+    assert not fences.excludes(0, _C + 1)  # the current owner's
     assert not fences.excludes(1, _A + 3)  # per partition
     assert not fences.add(Fence(0, _B, _A + 2))  # sent again: known
 
