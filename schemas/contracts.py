@@ -56,7 +56,9 @@ __all__ = [
     "CONTACT_COUNT",
     "CONTRACTS",
     "EPISODE",
+    "EPISODE_FENCE",
     "EPISODE_SWEEP",
+    "FENCE_SEEN_HEADER",
     "IDENTITIES",
     "LINK",
     "LINKAGE_DECISION",
@@ -224,6 +226,12 @@ ALERT = _contract("hub.alerts", Alert, "hub")
 EPISODE_SWEEP = b"__sweep__"
 """Key of the marker on the episodes topic after a republication: older episodes of that
 partition are gone."""
+EPISODE_FENCE = b"__fence__"
+"""Key of the marker a linkage owner sends on every episodes partition as it restores, before
+anything else: its epoch in ``mash.version``, and in ``FENCE_SEEN_HEADER`` the highest
+version its restore read of the linkage table. A version between the two is an older owner's
+batch the new owner never had: the sinks drop such episodes, whenever they arrive."""
+FENCE_SEEN_HEADER = "mash.seen"
 LINKAGE_DECISION = _contract(
     "childrens_services.linkage_decisions", LinkageDecision, "childrens_services"
 )

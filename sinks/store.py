@@ -32,10 +32,12 @@ from schemas.hub import EpisodeSnapshot, Link, LinkOutcomeKind
 from schemas.metrics import ContactCount
 from sinks.board import Figure
 from sinks.facts import Fact
+from sinks.fences import Fence, Fences
 from sinks.figures import Provenance
 from sinks.tables import (
     audit,
     contact_counts,
+    episode_fences,
     episodes,
     facts,
     figures,
@@ -45,7 +47,7 @@ from sinks.tables import (
     upgrade,
 )
 
-__all__ = ["ContactTotal", "EpisodeChange", "Store"]
+__all__ = ["ContactTotal", "EpisodeChange", "Fenced", "Store"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,19 @@ class EpisodeChange:
     version: int
     partition: int
     sweep: bool = False
+    fence: int | None = None
+    """Set on a linkage owner's fence (``sinks.fences``; ``version`` is its epoch): the
+    highest version of the linkage table its restore read."""
+
+
+@dataclass
+class Fenced:
+    """What fences kept out of the store in one batch of episode changes."""
+
+    dropped: int = 0
+    """Changes of an older owner that arrived after a newer owner's fence."""
+    deleted: int = 0
+    """Rows of an older owner stored before a newer owner's fence arrived."""
 
 
 @dataclass(frozen=True)
@@ -375,14 +390,21 @@ class Store:
         with self.engine.connect() as conn:
             return {d: int(n) for d, n in conn.execute(query)}
 
-    def apply_episodes(self, changes: Sequence[EpisodeChange]) -> None:
-        """Apply episode changes in order, in one transaction: a snapshot, a deletion, or a
+    def apply_episodes(self, changes: Sequence[EpisodeChange]) -> Fenced:
+        """Apply episode changes in order, in one transaction: a snapshot, a deletion, a
         sweep of a partition (every row of it older than the sweep's version goes: a restart
-        republished the rest). Every write is version-guarded, so a late message of an older
-        version never replaces a newer one."""
+        republished the rest), or a linkage owner's fence (``sinks.fences``: a late change of
+        an older owner is dropped, and its rows stored before the fence deleted). Every write
+        is version-guarded, so a late message of an older version never replaces a newer one.
+        """
         pending: dict[str, dict[str, Any]] = {}
+        fenced = Fenced()
         with self.engine.begin() as conn:
+            fences = Fences(self._fences(conn))
             for change in changes:
+                if change.fence is None and fences.excludes(change.partition, change.version):
+                    fenced.dropped += 1
+                    continue
                 if change.snapshot is not None and not change.sweep:
                     row = {
                         "episode_id": change.episode_id,
@@ -397,6 +419,10 @@ class Store:
                     continue
                 self._upsert(episodes, "episode_id", list(pending.values()), conn=conn)
                 pending.clear()
+                if change.fence is not None:
+                    fence = Fence(change.partition, change.version, change.fence)
+                    fenced.deleted += self._fence(conn, fences, fence)
+                    continue
                 if change.sweep:
                     condition = (episodes.c.source_partition == change.partition) & (
                         episodes.c.version < change.version
@@ -407,6 +433,27 @@ class Store:
                     )
                 conn.execute(episodes.delete().where(condition))
             self._upsert(episodes, "episode_id", list(pending.values()), conn=conn)
+        return fenced
+
+    def _fences(self, conn: Connection) -> list[Fence]:
+        query = select(
+            episode_fences.c.source_partition, episode_fences.c.epoch, episode_fences.c.seen
+        )
+        return [Fence(int(p), int(e), int(s)) for p, e, s in conn.execute(query)]
+
+    def _fence(self, conn: Connection, fences: Fences, fence: Fence) -> int:
+        """Keep a new fence and delete the rows of its partition it excludes (an older
+        owner's, stored before the fence arrived); the number deleted."""
+        if not fences.add(fence):
+            return 0
+        row = {"source_partition": fence.partition, "epoch": fence.epoch, "seen": fence.seen}
+        conn.execute(self.insert(episode_fences).values(row).on_conflict_do_nothing())
+        condition = (
+            (episodes.c.source_partition == fence.partition)
+            & (episodes.c.version > fence.seen)
+            & (episodes.c.version < fence.epoch)
+        )
+        return int(conn.execute(episodes.delete().where(condition)).rowcount or 0)
 
     def episode_snapshots(self) -> list[EpisodeSnapshot]:
         """Every current episode."""

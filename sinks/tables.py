@@ -24,6 +24,7 @@ __all__ = [
     "console_access",
     "console_users",
     "contact_counts",
+    "episode_fences",
     "episodes",
     "facts",
     "figures",
@@ -70,6 +71,16 @@ episodes = Table(
     Column("version", BigInteger, nullable=False),
     Column("source_partition", Integer, nullable=False),
 )
+
+episode_fences = Table(
+    "episode_fences",
+    metadata,
+    Column("source_partition", Integer, primary_key=True),
+    Column("epoch", BigInteger, primary_key=True),
+    Column("seen", BigInteger, nullable=False),
+)
+"""Every linkage owner's fence on each episodes partition (``sinks.fences``): episodes of a
+version between ``seen`` and ``epoch`` are an older owner's late ones, not stored."""
 
 
 facts = Table(

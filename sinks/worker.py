@@ -38,7 +38,9 @@ from schemas.contracts import (
     ALERT,
     CONTACT_COUNT,
     EPISODE,
+    EPISODE_FENCE,
     EPISODE_SWEEP,
+    FENCE_SEEN_HEADER,
     IDENTITIES,
     LINK,
     POSSIBLE_MATCH,
@@ -119,10 +121,13 @@ class Changes:
 
 def episode_change(record: Record, snapshot: EpisodeSnapshot | None) -> EpisodeChange:
     """One message of the episodes topic as the store applies it (``snapshot`` None: a
-    tombstone, or the sweep marker)."""
+    tombstone, the sweep marker or a linkage owner's fence)."""
     version = int(record.headers.get("mash.version", b"0"))
     if record.key == EPISODE_SWEEP:
         return EpisodeChange("", None, version, record.partition, sweep=True)
+    if record.key == EPISODE_FENCE:
+        seen = int(record.headers.get(FENCE_SEEN_HEADER, b"0"))
+        return EpisodeChange("", None, version, record.partition, fence=seen)
     return EpisodeChange((record.key or b"").decode(), snapshot, version, record.partition)
 
 
@@ -207,13 +212,18 @@ class Sinks:
     def _episodes(self, batch: Sequence[Any]) -> bool:
         changes = []
         for r in batch:
-            if r.key == EPISODE_SWEEP or not r.value:  # a sweep marker, or a tombstone
+            if r.key in (EPISODE_SWEEP, EPISODE_FENCE) or not r.value:  # a marker, a tombstone
                 changes.append(episode_change(r, None))
             else:
                 decoded = self._decoded([r])
                 if decoded and isinstance(decoded[0], EpisodeSnapshot):
                     changes.append(episode_change(r, decoded[0]))
-        self.store.apply_episodes(changes)
+        fenced = self.store.apply_episodes(changes)
+        if fenced.dropped or fenced.deleted:  # an older linkage owner's late episodes
+            fences = [(c.partition, c.version) for c in changes if c.fence is not None]
+            log.warning(
+                "episodes.fenced", dropped=fenced.dropped, deleted=fenced.deleted, fences=fences
+            )
         return True
 
     def _facts(self, batch: Sequence[Any]) -> bool:

@@ -27,12 +27,21 @@ full republish followed by a sweep of every episode partition removes them. The 
    the table when that owner restored, so its outputs were sent before the sweep. Only a
    write above every ``swept`` makes a later restore sweep again (A went on after C's sweep).
 
+The outputs are fenced apart (``sinks.fences``): an owner sends, as it restores and before
+anything else, a fence on every episodes partition (its epoch and ``seen``), and the sinks
+drop an episode whose version lies between the two of any fence (an older owner's batch this
+owner never read), deleting such rows stored before the fence. So A's late episodes never
+stay in the store, whether a later restore happens or not (the gap of case 2 with no C: 298
+extra episodes in CI on 2026-12-02); the marks and the sweep above remain for the table,
+whose late writes a later restore reads into its state.
+
 What is left: two dropped owners writing at once (one ``swept`` for all: a write of the
-older of them below the other's swept version, landing after the sweep, is taken as swept);
-A's outputs of a batch whose table writes C had read, sent after C's sweep
-(the producer sends them with the table writes, so only a stall between the two could);
-and an owner restored by the alert timer (no event to write its mark with) writes its mark
-with its first batch: a rebalance before that batch leaves that restore unrecorded.
+older of them below the other's swept version, landing after the sweep, is taken as swept;
+the fences drop its episodes all the same); a restore that read only part of an older
+owner's batch (``seen`` counts the batch as read; its table writes are sent together, so
+only a broker failing between them could); and an owner restored by the alert timer (no
+event to write its mark with) writes its mark with its first batch: a rebalance before that
+batch leaves that restore unrecorded (its fence is sent with its republish, at once).
 """
 
 from __future__ import annotations

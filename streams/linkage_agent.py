@@ -17,7 +17,14 @@ from plumbing.errors import ContractError
 from plumbing.logs import get_logger
 from plumbing.settings import WorkerSettings
 from schemas.common import Envelope
-from schemas.contracts import EPISODE, EPISODE_SWEEP, LINK, POSSIBLE_MATCH
+from schemas.contracts import (
+    EPISODE,
+    EPISODE_FENCE,
+    EPISODE_SWEEP,
+    FENCE_SEEN_HEADER,
+    LINK,
+    POSSIBLE_MATCH,
+)
 from schemas.framing import Codec, encode, unpack
 from schemas.hub import EpisodeSnapshot, Link
 from schemas.topics import Stage, Table
@@ -278,6 +285,7 @@ class Linkage:
         a sweep of older episodes (their tombstones may have been lost too). Once the broker
         has it all, the entries it covered are written again with the next mark.
         """
+        fenced = await self._fence()
         version = self._version()
         self.republish_due = False
         pending, self.pending = self.pending, Pending(None)
@@ -286,7 +294,7 @@ class Linkage:
             links=[state.reissue(r) for r in state.linker.records],
             episodes=dict(state.snapshots),
         )
-        sent = [await self._send_link(link, version) for link in out.links]
+        sent = [*fenced, *[await self._send_link(link, version) for link in out.links]]
         for episode_id, snapshot in out.episodes.items():
             sent.append(await self._send_episode(episode_id, snapshot, version))
         for partition in range(self.partitions if scoped is None else 0):
@@ -303,6 +311,19 @@ class Linkage:
             rewrite=len(pending.entries) + len(pending.decisions),
         )
         return [*sent, self._then_rewrite(sent, pending)]
+
+    async def _fence(self) -> list[Awaitable[Any]]:
+        """This owner's fence on every episodes partition, before any episode of its own
+        (``sinks.fences``): episodes of an older owner's batches that its restore never read
+        (versions between ``seen`` and its epoch) are not stored, whenever they arrive."""
+        headers = [
+            ("mash.version", str(self.epoch).encode()),
+            (FENCE_SEEN_HEADER, str(self.mark.seen or 0).encode()),
+        ]
+        return [
+            await self.episodes.send(EPISODE_FENCE, None, headers, partition)
+            for partition in range(self.partitions)
+        ]
 
     async def _then_rewrite(self, sent: list[Awaitable[Any]], pending: Pending) -> None:
         """Once the republish is acknowledged, hand its entries to the next durable mark;

@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from mash.demo import wait_until_drained, wait_until_ready, worker_process
-from plumbing.kafka import consumer_lag
+from plumbing.kafka import consumer_lag, read_topic
 from plumbing.keys import audit_key
 from plumbing.settings import WorkerSettings
 from schemas.audit import verify
-from schemas.contracts import AGENCY_CONTRACTS
+from schemas.contracts import AGENCY_CONTRACTS, EPISODE, EPISODE_FENCE, FENCE_SEEN_HEADER
 from sinks.audit import export_audit
 from sinks.store import Store
 from tests.conftest import free_port
@@ -86,32 +86,56 @@ def test_a_worker_frozen_mid_stream_then_resumed_loses_nothing(
     assert persons(store) == want.linker.person
     stored = episodes(store)
     assert {k: stored.get(k) for k in want.snapshots} == dict(want.snapshots)  # none lost
-    # episodes the dropped worker sent after the new owner restored are swept only by a later
-    # restore that finds its writes (streams.durable); with no later restore they stay (a
-    # known gap, README "Reliability": 298 in CI on 2026-12-02), so they are printed, not asserted
-    restores = _restores(tmp_path)
+    # episodes the dropped worker sent after the new owner restored are fenced off by the
+    # sinks (sinks.fences): none is left, with or without a later restore
     print("linkage restores (time, worker, [records, after_durable, durable, overtaken]):")
-    print("\n".join(restores))
+    print("\n".join(_logged(tmp_path, "linkage.restored", _RESTORED)))
+    print("episodes fenced (time, worker, [dropped, deleted, fences]):")
+    print("\n".join(_logged(tmp_path, "episodes.fenced", ("dropped", "deleted", "fences"))))
     extra = set(stored) - set(want.snapshots)
+    print(f"{_late(settings)} episode messages of an older owner in a fence's span on the topic")
     print(f"{len(extra)} extra episodes left by the dropped worker")
+    assert not extra
     assert standing(store) == {p: d.verdict for p, d in want.linker.decisions.items()}
     store.close()
 
 
-def _restores(tmp_path: Path) -> list[str]:
-    """Each linkage restore of the two workers, in time order: who, what no mark covered,
-    and what an older owner wrote after a newer one restored (ids and counts only)."""
+_RESTORED = ("records", "after_durable", "durable", "overtaken")
+
+
+def _logged(tmp_path: Path, name: str, keys: tuple[str, ...]) -> list[str]:
+    """Each ``name`` event the two workers logged, in time order: who, and ``keys`` (ids and
+    counts only)."""
     found = []
     for log in sorted(tmp_path.glob("w[01].log*")):
         if log.suffix == ".out":  # what the worker printed, not its log
             continue
         for line in log.read_text(errors="replace").splitlines():
-            if '"linkage.restored"' not in line:
+            if f'"{name}"' not in line:
                 continue
             event = json.loads(line)
-            keys = ("records", "after_durable", "durable", "overtaken")
             found.append(f"{event['timestamp']} {log.name[:2]} {[event.get(k) for k in keys]}")
     return sorted(found)
+
+
+def _late(settings: WorkerSettings) -> int:
+    """The episode messages on the topic whose version lies in a fence's span (an older
+    linkage owner's batch the newer owner never read), counted from the topic itself."""
+    records = read_topic(admin(settings), settings.topic(EPISODE.topic))
+    fences = [
+        (r.partition, int(r.headers[FENCE_SEEN_HEADER]), int(r.headers["mash.version"]))
+        for r in records
+        if r.key == EPISODE_FENCE
+    ]
+    return sum(
+        1
+        for r in records
+        if r.key != EPISODE_FENCE
+        and any(
+            p == r.partition and seen < int(r.headers.get("mash.version", b"0")) < epoch
+            for p, seen, epoch in fences
+        )
+    )
 
 
 def _own(env: dict[str, str], tmp_path: Path, n: int) -> dict[str, str]:
