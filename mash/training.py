@@ -16,7 +16,7 @@ import random
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from itertools import chain, combinations
+from itertools import combinations
 
 import numpy as np
 from numpy.typing import NDArray
@@ -43,9 +43,27 @@ __all__ = [
 
 NAMES = tuple(FIELDS)
 _INDEX = {f: {level: i for i, (level, _) in enumerate(FIELDS[f])} for f in NAMES}
-_SESSIONS = {  # blocking key kind -> fields it lets EM estimate
-    "dob": ("given_name", "family_name", "sex", "postcode"),
-    "names-y": ("date_of_birth", "sex", "postcode"),
+
+
+def _birth_date_key(record: PersonRecord) -> str | None:
+    """The key of a born child's birth date: a block that fixes nothing else."""
+    dob = record.date_of_birth
+    return None if dob is None else f"dob:{dob.isoformat()}"
+
+
+@dataclass(frozen=True)
+class Session:
+    """One EM session: the blocking that pairs records, and the fields it lets EM estimate
+    (those the blocking does not fix). Training keys its own blocks, not linkage's: the
+    linker's finer blocks fix several fields at once and change with its speed work."""
+
+    key: Callable[[PersonRecord], str | None]
+    estimate: tuple[str, ...]
+
+
+_SESSIONS = {
+    "dob": Session(_birth_date_key, ("given_name", "family_name", "sex", "postcode")),
+    "names-y": Session(name_year_key, ("date_of_birth", "sex", "postcode")),
 }
 Progress = Callable[[str, int], None]
 """(step, units done since the last call)."""
@@ -194,12 +212,13 @@ def _different_nhs(a: PersonRecord, b: PersonRecord) -> bool:
 def blocked_pairs(
     records: Sequence[PersonRecord], kind: str, max_block: int
 ) -> set[tuple[int, int]]:
-    """Pairs of record positions sharing a blocking key of ``kind`` (born children only)."""
+    """Pairs of record positions sharing the key of session ``kind`` (born children only;
+    a block of more than ``max_block`` records is left out)."""
+    key_of = _SESSIONS[kind].key
     blocks: dict[str, list[int]] = defaultdict(list)
     for i, r in enumerate(records):
-        for key in chain(r.blocking_keys(), (name_year_key(r) or "",)):
-            if key.split(":", 1)[0] == kind and r.date_of_birth is not None:
-                blocks[key].append(i)
+        if r.date_of_birth is not None and (key := key_of(r)) is not None:
+            blocks[key].append(i)
     pairs: set[tuple[int, int]] = set()
     for members in blocks.values():
         if len(members) <= max_block:
@@ -238,28 +257,37 @@ def train(
 ) -> LinkageModel:
     """Estimate a model from records (no labels): see the module docstring."""
     u = _sample_u(records, options, progress)
-    sure: list[tuple[int, ...]] = []
+    sure: dict[tuple[int, int], tuple[int, ...]] = {}  # a pair in two sessions counts once
     sessions: dict[str, Counter[tuple[int, ...]]] = {}
     for kind in _SESSIONS:
         vectors: Counter[tuple[int, ...]] = Counter()
         for i, j in blocked_pairs(records, kind, options.max_block):
             a, b = records[i], records[j]
             if _sure(a, b):
-                sure.append(gamma(a, b))
+                sure[i, j] = gamma(a, b)
             elif not _different_nhs(a, b):
                 vectors[gamma(a, b)] += 1
         sessions[kind] = vectors
         progress(f"pairs blocked on {kind}", 1)
-    seed_m = level_shares(sure)
-    known = _patterns(Counter(sure))
+    seed_m = level_shares(list(sure.values()))
+    known = _patterns(Counter(sure.values()))
     fitted: dict[str, list[NDArray[np.float64]]] = defaultdict(list)
-    report = {}
-    for kind, estimate in _SESSIONS.items():
+    report: dict[str, dict[str, float | int | None]] = {}
+    for kind, session in _SESSIONS.items():
         patterns, counts = _patterns(sessions[kind])
+        if not counts.size:  # nothing blocked: no estimate (the fields keep the others')
+            report[kind] = {"pairs": 0, "prior": None, "iterations": 0}
+            continue
         result = em(
-            patterns, counts, seed_m, u, estimate, iterations=options.iterations, known=known
+            patterns,
+            counts,
+            seed_m,
+            u,
+            session.estimate,
+            iterations=options.iterations,
+            known=known,
         )
-        for f in estimate:
+        for f in session.estimate:
             fitted[f].append(result.m[f])
         report[kind] = {
             "pairs": int(counts.sum()),

@@ -62,7 +62,7 @@ def linkage_train(
         model = train(
             records, options, metadata, lambda step, n: bar.update(task, description=step)
         )
-    out.write_text(json.dumps(model.to_json(), indent=1, sort_keys=True) + "\n")
+    out.write_text(json.dumps(model.to_json(), indent=1, sort_keys=True, allow_nan=False) + "\n")
     console.print(f"model {model.version} written to {out} ({len(records):,} records)")
 
 

@@ -191,3 +191,37 @@ def test_the_model_version_is_on_every_link_review_and_audit_entry() -> None:
     ]
     assert linkage and all(a.facts["model"] == version for a in linkage)
     assert state.reissue(out.links[0].record_id).model_version == version
+
+
+def test_each_training_session_pairs_records_on_its_own_blocking() -> None:
+    """The birth-date session pairs records born the same day whatever their names, the
+    names session records of one name and birth year whatever the day (it found no pair
+    once the linker's blocks were renamed, and EM's prior was NaN in the model file)."""
+    from mash.training import blocked_pairs
+
+    records = [
+        _child("a"),
+        _child("b", given="Maya", family_name="Stone"),  # same birth date only
+        _child("c", date_of_birth=dt.date(2005, 9, 30)),  # same names and year only
+        _child("d", date_of_birth=dt.date(2011, 1, 1), given="Zed"),  # neither
+    ]
+    assert blocked_pairs(records, "dob", max_block=10) == {(0, 1)}
+    assert blocked_pairs(records, "names-y", max_block=10) == {(0, 2)}
+    assert blocked_pairs(records, "dob", max_block=1) == set()  # a block too large is left out
+
+
+def test_training_on_generated_records_fits_both_sessions() -> None:
+    from mash.training import TrainingOptions, train
+    from simulation.labelled import labelled_records
+
+    records = [
+        PersonRecord.from_child(r.record_id, r.child, r.agency.value)
+        for r in labelled_records(5, 150)
+    ]
+    model = train(records, TrainingOptions(link=12, review=8, u_pairs=5_000), {})
+    sessions = model.metadata["em_sessions"]
+    assert isinstance(sessions, dict)
+    for kind in ("dob", "names-y"):
+        assert sessions[kind]["pairs"] > 0, kind
+        assert 0 < sessions[kind]["prior"] < 1, kind
+    json.dumps(model.to_json(), allow_nan=False)  # a valid model file: no NaN anywhere
