@@ -16,7 +16,8 @@ MashError
 ├── AuditError               an audit chain's head cannot be verified (forged or replayed)
 ├── ConsoleError             (console) a user, session or access-log request that cannot be served
 │   └── ConsoleUnavailable   Kafka did not acknowledge an access record or an action in time
-└── LinkageModelError        (streams) a linkage model file is unreadable or inconsistent
+├── LinkageModelError        (streams) a linkage model file is unreadable or inconsistent
+└── UnreadableEntry          (streams) a linkage table value of no known format
 
 Exit statuses of the `mash` command, one per kind of failure (``EXIT_CODES``, `exit_code`):
 0 done; 1 some rows rejected or a check failed; 2 usage (a bad argument, kind, file or
@@ -50,6 +51,7 @@ __all__ = [
     "PortInUse",
     "PublishError",
     "SinkError",
+    "UnreadableEntry",
     "UsageError",
     "exit_code",
 ]
@@ -120,6 +122,11 @@ class AuditError(MashError):
 
 class LinkageModelError(MashError):
     """A linkage model file is unreadable or inconsistent (its message is one line)."""
+
+
+class UnreadableEntry(MashError):
+    """A linkage table value of no known format (the message says why; it never quotes the
+    value, which may hold a name)."""
 
 
 class ConsoleError(MashError):

@@ -44,9 +44,12 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class PersonRecord:
-    """What linkage knows of one child in one event (identity fields only, normalised)."""
+    """What linkage knows of one child in one event (identity fields only, normalised).
+
+    Never changed once made, but not frozen: a restore makes one per record, and a frozen
+    dataclass's ``__init__`` takes about four times as long (hashed by value all the same)."""
 
     record_id: str
     given_name: str

@@ -52,6 +52,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from plumbing.errors import UnreadableEntry
 from streams.identities import LinkageEntry, decode_decision
 from streams.linkage import PairDecision
 
@@ -125,6 +126,8 @@ class LinkageTable:
     with a batch in flight after the group had dropped it) that no sweep covered yet (None:
     none). Its outputs (from a state the newer owner never had) may name episodes no later
     owner tombstones, so a restore sends everything again and sweeps."""
+    unreadable: list[tuple[str, str]] = field(default_factory=list)
+    """(key, reason) of each entry of no known format, kept out of the restore."""
 
 
 class Marks:
@@ -172,20 +175,40 @@ class Marks:
         return since
 
 
-def linkage_records(items: Iterable[tuple[str, dict[str, Any]]], durable_key: str) -> LinkageTable:
+def linkage_records(items: Iterable[tuple[str, Any]], durable_key: str) -> LinkageTable:
     """Read the linkage table's entries (one at a time: a large table is never held twice):
-    records, standing decisions and the owners' durable points."""
+    records, standing decisions and the owners' durable points. An entry of no known format
+    is kept out of the restore and named in ``unreadable`` (a stalled restore would stop
+    linkage for good; the record comes back if its event is sent again)."""
     entries: list[LinkageEntry] = []
     decisions: list[tuple[PairDecision, int]] = []
     marks: list[DurableMark] = []
+    unreadable: list[tuple[str, str]] = []
     shared: dict[Any, Any] = {}
+    decode = LinkageEntry.decode
     for key, value in items:
-        if (mark := DurableMark.decode(key, durable_key, value)) is not None:
-            marks.append(mark)
-        elif (decision := decode_decision(value)) is not None:
-            decisions.append((decision, int(value.get("version", 0))))
-        else:
-            entries.append(LinkageEntry.decode(value, shared))
+        try:
+            if type(value) is list:  # a record's compact entry, most of a table
+                entries.append(decode(value, shared))
+            elif (mark := DurableMark.decode(key, durable_key, value)) is not None:
+                marks.append(mark)
+            elif (decision := decode_decision(value)) is not None:
+                decisions.append((decision, int(value.get("version", 0))))
+            else:
+                entries.append(decode(value, shared))
+        except (UnreadableEntry, KeyError, IndexError, TypeError, ValueError) as exc:
+            # the type only for others: a message may quote a value (a name, a date of birth)
+            reason = str(exc) if isinstance(exc, UnreadableEntry) else type(exc).__name__
+            unreadable.append((key, reason))
+    table = _read(entries, decisions, marks)
+    table.unreadable = unreadable
+    return table
+
+
+def _read(
+    entries: list[LinkageEntry], decisions: list[tuple[PairDecision, int]], marks: list[DurableMark]
+) -> LinkageTable:
+    """What the entries, decisions and marks read tell a restore."""
     versions = {e.version for e in entries} | {v for _, v in decisions}
     latest = max([*versions, *(m.version for m in marks), 0])
     if not marks:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, NamedTuple, Protocol, cast
 
+from plumbing.errors import UnreadableEntry
 from schemas.childrens_services import ReviewVerdict
 from schemas.common import (
     ChildEvent,
@@ -22,10 +23,12 @@ from streams.episodes import EventSummary
 from streams.linkage import PairDecision, PersonRecord
 
 __all__ = [
+    "COMPACT",
     "Batch",
     "Kept",
     "LinkageEntry",
     "StoredRecord",
+    "UnreadableEntry",
     "blocking_scheme",
     "decision_key",
     "decode_decision",
@@ -129,12 +132,15 @@ class LinkageEntry:
     version of the batch that wrote it (what was sent after the last durable point is sent
     again on a restore).
 
-    Stored as JSON, ``{"record": {...}, "event": {...}, "links": [[id, weight], ...],
-    "apart": [id, ...], "keys": [key, ...], "blocking": fingerprint, "version": n}`` (dates as
-    ISO text). Entries written before summaries carried the content digest decode with an
-    empty one; before links were kept, with ``links`` None (compared again on a restore) and
-    version 0; before keys were kept, or under another ``blocking_scheme``, with ``keys``
-    None (made again on a restore).
+    Stored as one flat JSON array (``encode``; ``COMPACT`` first, then the record's fields,
+    the event's, the links as ``[id, weight, id, weight, ...]``, the twins-guard partners,
+    the blocking keys, their scheme and the version; an event id equal to the record id is
+    null), so that a restore decodes a list and builds the record and summary from it without
+    looking up a key per field. Entries of the object format written before
+    (``encode_object``: ``{"record": {...}, "event": {...}, "links": [[id, weight], ...],
+    ...}``) are still read, and so are that format's older forms: without the content digest
+    (read with an empty one), without links (None: compared again on a restore, version 0),
+    without keys or under another ``blocking_scheme`` (``keys`` None: made again).
 
     Not frozen: a restore makes one per record, and a frozen dataclass's ``__init__`` takes
     several times as long.
@@ -153,9 +159,25 @@ class LinkageEntry:
         """The entry as the hub restores it."""
         return StoredRecord(self.record, self.event, self.links, self.apart, self.keys)
 
-    def encode(self) -> dict[str, object]:
-        """The stored form (hand-built: ``dataclasses.asdict`` deep-copies, too slow here),
-        with the blocking keys made now."""
+    def encode(self) -> list[object]:
+        """The stored form (the compact array), with the blocking keys made now."""
+        r, e = self.record, self.event
+        mother = [r.mother[0], r.mother[1], iso_date(r.mother[2])] if r.mother else None
+        links = None if self.links is None else [x for link in self.links for x in link]
+        return [
+            COMPACT,
+            r.record_id, r.given_name, r.family_name, iso_date(r.date_of_birth),
+            iso_date(r.expected_delivery_date), r.sex, r.postcode, r.nhs_number, r.upn,
+            r.agency_person_id, mother,
+            None if e.event_id == r.record_id else e.event_id, e.event_type, e.agency,
+            e.agency_record_id, e.occurred_at.isoformat(), e.contact_id, e.rag_rating,
+            e.decision, e.digest, e.tenant,
+            links, list(self.apart), list(r.blocking_keys()), blocking_scheme(), self.version,
+        ]  # fmt: skip
+
+    def encode_object(self) -> dict[str, object]:
+        """The object format stored before the compact array (still read: a running
+        deployment's table holds it), with the blocking keys made now."""
         r, e = self.record, self.event
         mother = [r.mother[0], r.mother[1], iso_date(r.mother[2])] if r.mother else None
         return {
@@ -192,60 +214,99 @@ class LinkageEntry:
         }
 
     @classmethod
-    def decode(cls, state: dict[str, Any], shared: dict[Any, Any] | None = None) -> LinkageEntry:
-        """The inverse of ``encode``, for every format ever stored. With ``shared`` (kept
-        across the entries of one restore), equal names, codes and dates are one object, and
-        an event id equal to the record id is that string: a large index holds far less."""
-        return _decoded(cls, state, {} if shared is None else shared)
+    def decode(cls, state: Any, shared: dict[Any, Any] | None = None) -> LinkageEntry:
+        """The inverse of ``encode`` and ``encode_object``, for every format ever stored.
+        With ``shared`` (kept across the entries of one restore), equal names, codes and
+        dates are one object, and an event id equal to the record id is that string: a large
+        index holds far less. Raises ``UnreadableEntry`` for a value of no known format."""
+        pool = {} if shared is None else shared
+        try:
+            if type(state) is list and state and state[0] == COMPACT:
+                return _compact(cls, state, pool)
+            if isinstance(state, dict):
+                return _decoded(cls, state, pool)
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+            # the type only: a message may quote a value (a name, a date of birth)
+            raise UnreadableEntry(f"a field missing or malformed ({type(exc).__name__})") from exc
+        raise UnreadableEntry(f"not a linkage entry of a known format ({type(state).__name__})")
 
 
-def _decoded(cls: type[LinkageEntry], state: dict[str, Any], pool: dict[Any, Any]) -> LinkageEntry:
-    """``LinkageEntry.decode`` (a function: a large restore calls it for every record, so
-    what is shared is looked up inline)."""
+COMPACT = 2
+"""The first element of a compact entry (the object format, before it, had no number)."""
+
+_FIELDS = 27
+"""The length of a compact entry."""
+
+
+def _compact(cls: type[LinkageEntry], v: list[Any], pool: dict[Any, Any]) -> LinkageEntry:
+    """``LinkageEntry.decode`` of the compact array (one call per record of a restore: what
+    is shared is looked up inline)."""
+    if len(v) != _FIELDS:
+        raise UnreadableEntry(f"a compact entry of {len(v)} fields, not {_FIELDS}")
+    (
+        _, rid, given, family, born, due, sex, postcode, nhs, upn, agency_id, mother,
+        event_id, kind, agency, agency_record_id, occurred_at, contact, rag, decision, digest,
+        tenant, links, apart, keys, blocking, version,
+    ) = v  # fmt: skip
     one = pool.setdefault
     dates: dict[str, dt.date] = one(_DATES, {})
-    r, e = state["record"], state["event"]
-    born, due = r["date_of_birth"], r["expected_delivery_date"]
-    given, family, sex, postcode = r["given_name"], r["family_name"], r["sex"], r["postcode"]
     record = PersonRecord(
-        r["record_id"],
+        rid,
         one(given, given),
         one(family, family),
         (dates.get(born) or _date(born, pool)) if born else None,
         (dates.get(due) or _date(due, pool)) if due else None,
         one(sex, sex),
         one(postcode, postcode),
-        r["nhs_number"],
-        r["upn"],
-        r["agency_person_id"],
-        _mother(r["mother"], pool) if r["mother"] else None,
+        nhs,
+        upn,
+        agency_id,
+        _mother(mother, pool) if mother else None,
     )
-    event_id = record.record_id if e["event_id"] == record.record_id else e["event_id"]
-    get = e.get
-    kind, agency, rag, decision, tenant = (
-        e["event_type"], e["agency"], get("rag_rating"), get("decision"), get("tenant"),
-    )  # fmt: skip
     event = EventSummary(
-        event_id,
+        rid if event_id is None else event_id,
         one(kind, kind),
         one(agency, agency),
-        e["agency_record_id"],
-        dt.datetime.fromisoformat(e["occurred_at"]),
-        get("contact_id"),
+        agency_record_id,
+        dt.datetime.fromisoformat(occurred_at),
+        contact,
         one(rag, rag),
         one(decision, decision),
-        get("digest", ""),
+        digest,
         one(tenant, tenant),
     )
-    links, keys, apart = state.get("links"), state.get("keys"), state.get("apart")
     return cls(
         record,
         event,
-        None if links is None else tuple([(o, float(w)) for o, w in links]) if links else (),
+        None if links is None else tuple(zip(links[::2], map(float, links[1::2]), strict=True)),
         tuple(apart) if apart else (),
-        tuple(keys) if keys is not None and state.get("blocking") == blocking_scheme() else None,
-        int(state.get("version", 0)),
+        tuple(keys) if keys is not None and blocking == blocking_scheme() else None,
+        int(version),
     )
+
+
+def _decoded(cls: type[LinkageEntry], state: dict[str, Any], pool: dict[Any, Any]) -> LinkageEntry:
+    """``LinkageEntry.decode`` of the object format (and its older forms), through the
+    compact array it would be now."""
+    r, e = state["record"], state["event"]
+    links, keys = state.get("links"), state.get("keys")
+    get = e.get
+    return _compact(
+        cls,
+        [
+            COMPACT,
+            r["record_id"], r["given_name"], r["family_name"], r["date_of_birth"],
+            r["expected_delivery_date"], r["sex"], r["postcode"], r["nhs_number"], r["upn"],
+            r["agency_person_id"], r["mother"],
+            None if e["event_id"] == r["record_id"] else e["event_id"], e["event_type"],
+            e["agency"], e["agency_record_id"], e["occurred_at"], get("contact_id"),
+            get("rag_rating"), get("decision"), get("digest", ""), get("tenant"),
+            None if links is None else [x for link in links for x in link],
+            state.get("apart"), keys, state.get("blocking") if keys is not None else None,
+            state.get("version", 0),
+        ],
+        pool,
+    )  # fmt: skip
 
 
 _DATES = object()
@@ -283,10 +344,10 @@ class Batch(Protocol):
     def decisions(self) -> Mapping[tuple[str, str], PairDecision]: ...
 
 
-def table_entries(batch: Batch, version: int) -> list[tuple[str, dict[str, object]]]:
+def table_entries(batch: Batch, version: int) -> list[tuple[str, object]]:
     """The linkage table's (key, stored JSON) entries a batch writes: its records and its
     standing decisions, stamped with the batch's version (the one way the table is written)."""
-    entries = [
+    entries: list[tuple[str, object]] = [
         (rid, LinkageEntry(*stored, version=version).encode())
         for rid, stored in batch.records.items()
     ]
@@ -313,9 +374,10 @@ def encode_decision(decision: PairDecision, version: int = 0) -> dict[str, objec
     }
 
 
-def decode_decision(state: dict[str, Any]) -> PairDecision | None:
-    """The decision of a linkage table entry, or None if the entry is a record's."""
-    if "decision" not in state:
+def decode_decision(state: Any) -> PairDecision | None:
+    """The decision of a linkage table entry, or None if the entry is a record's (or no
+    object at all: a compact record entry is an array)."""
+    if type(state) is not dict or "decision" not in state:
         return None
     d = state["decision"]
     return PairDecision(

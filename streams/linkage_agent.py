@@ -171,6 +171,12 @@ class Linkage:
                 seconds=round(time.perf_counter() - started, 2),
                 model=self.model.version,
             )
+            if table.unreadable:  # ids and reasons only: the values may hold names
+                log.error(
+                    "linkage.unreadable_entries",
+                    count=len(table.unreadable),
+                    entries=[f"{key}: {why}" for key, why in table.unreadable[:20]],
+                )
             self.republish_due = True
         return self.state
 

@@ -7,7 +7,7 @@ import dataclasses
 import datetime as dt
 import json
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from simulation.synthetic import police_notifications
 from streams.durable import LinkageTable, linkage_records
@@ -21,7 +21,12 @@ _A = 1_700_000_000_000 * 1_000_000
 _B = _A + 5_000 * 1_000_000
 """A later owner's epoch: it restored five seconds later."""
 
-Table = list[tuple[str, dict[str, Any]]]
+Table = list[tuple[str, Any]]
+
+
+def _version(value: Any, default: int | None = None) -> int | None:
+    """The version a stored value carries (a record's compact array ends with it)."""
+    return cast(int, value[-1]) if isinstance(value, list) else value.get("version", default)
 
 
 @cache
@@ -78,7 +83,7 @@ def test_an_owner_that_never_marked_has_every_batch_sent_again_and_its_episode_c
     table, _, state = _handover()
     unmarked = [(k, v) for k, v in table if k != mark_key(_A)]
     read = linkage_records(unmarked, DURABLE_KEY)
-    written_by_a = {k for k, v in unmarked if v.get("version", 0) < _B and k != mark_key(_B)}
+    written_by_a = {k for k, v in unmarked if _version(v, 0) < _B and k != mark_key(_B)}
     assert set(read.after_durable) == written_by_a
     assert read.durable_watermark == dt.datetime(1970, 1, 1, tzinfo=dt.UTC)  # every clock
     assert read.durable_watermark < state.watermark
@@ -106,7 +111,7 @@ def test_a_mark_of_the_single_older_kind_still_covers_every_version_up_to_its_ow
         [*((k, v) for k, v in table if k not in marks), (DURABLE_KEY, older)], DURABLE_KEY
     )
     assert read.durable == _A + 3
-    assert set(read.after_durable) == {k for k, v in table if v.get("version", 0) > _A + 3}
+    assert set(read.after_durable) == {k for k, v in table if _version(v, 0) > _A + 3}
     assert not set(read.after_durable) & set(in_flight.records)
 
 
@@ -136,7 +141,7 @@ def _after_the_next_restore() -> tuple[dict[str, dict[str, Any]], HubState]:
     batch 3 and its mark land: C's mark counts them (its ``seen`` is higher), B's does not."""
     table, _, state = _handover()
     kept = dict(table)
-    a_writes = {k: v for k, v in kept.items() if v.get("version") == _A + 3}
+    a_writes = {k: v for k, v in kept.items() if _version(v) == _A + 3}
     for key in a_writes:  # not there yet when B and C restored
         del kept[key]
     kept.update([_mark(_B, _B + 1, state, seen=_A + 2), _mark(_C, _C + 1, state, seen=_B + 1)])
@@ -174,5 +179,5 @@ def test_an_owner_that_restored_and_marked_nothing_yet_is_seen_and_covers_none_o
     kept.update([_mark(_A, _A + 3, state)])
     read = linkage_records(kept.items(), DURABLE_KEY)
     assert read.overtaken == _A + 3
-    batch_4 = {k for k, v in kept.items() if v.get("version") == _B + 1}
+    batch_4 = {k for k, v in kept.items() if _version(v) == _B + 1}
     assert batch_4 and batch_4 <= set(read.after_durable)  # B's batch: not acknowledged

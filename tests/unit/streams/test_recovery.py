@@ -6,13 +6,17 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
+import pytest
+
+from plumbing.errors import UnreadableEntry
 from simulation.synthetic import police_notifications
 from streams.durable import linkage_records
 from streams.hub import HubOutput, HubState
-from streams.identities import LinkageEntry, StoredRecord, table_entries
+from streams.identities import COMPACT, LinkageEntry, StoredRecord, table_entries
 from streams.linkage_agent import DURABLE_KEY
 
 _SIZE = 150
@@ -24,12 +28,12 @@ def _events() -> list[Any]:
     return list(police_notifications(600, 3, dt.date(2012, 4, 1), dt.date(2013, 4, 1)))
 
 
-def _stored(out: HubOutput, version: int) -> list[tuple[str, dict[str, Any]]]:
+def _stored(out: HubOutput, version: int) -> list[tuple[str, Any]]:
     """The table entries a batch writes, through the stored JSON."""
     return [(k, json.loads(json.dumps(v))) for k, v in table_entries(out, version)]
 
 
-def _live() -> tuple[HubState, list[tuple[str, dict[str, Any]]], HubOutput]:
+def _live() -> tuple[HubState, list[tuple[str, Any]], HubOutput]:
     """A state fed every batch; its table with the durable point before the last batch; the
     last batch's outputs (what a kill may have lost)."""
     events, state, table = _events(), HubState(), []
@@ -40,6 +44,11 @@ def _live() -> tuple[HubState, list[tuple[str, dict[str, Any]]], HubOutput]:
             mark = {"version": version, "watermark": state.watermark.isoformat()}
             durable = (DURABLE_KEY, {"durable": mark})
     return state, [*table, durable], out
+
+
+def _records(table: list[tuple[str, Any]]) -> Iterator[Any]:
+    """The stored values of the table's records (not its decisions or marks)."""
+    return (v for k, v in table if k != DURABLE_KEY and not k.startswith("decision:"))
 
 
 def test_a_restore_from_kept_links_gives_the_same_persons_and_episodes() -> None:
@@ -81,10 +90,10 @@ def test_the_republish_covers_everything_sent_after_the_durable_point() -> None:
 
 def test_an_entry_keeps_its_links_and_version_and_an_older_entry_decodes_without() -> None:
     _, table, _ = _live()
-    entry = LinkageEntry.decode(next(v for _, v in table if v.get("links")))
+    entry = next(e for e in map(LinkageEntry.decode, _records(table)) if e.links)
     assert entry.links and entry.version > 0
     assert LinkageEntry.decode(json.loads(json.dumps(entry.encode()))) == entry
-    older = {k: v for k, v in entry.encode().items() if k in ("record", "event")}
+    older = {k: v for k, v in entry.encode_object().items() if k in ("record", "event")}
     assert LinkageEntry.decode(older) == dataclasses.replace(
         entry, links=None, keys=None, version=0
     )
@@ -94,11 +103,13 @@ def test_an_entry_keeps_its_links_and_version_and_an_older_entry_decodes_without
 
 def test_an_entry_keeps_its_blocking_keys_and_keys_of_another_scheme_are_made_again() -> None:
     live, table, _ = _live()
-    stored = next(v for _, v in table if "record" in v)
+    stored = next(_records(table))
     entry = LinkageEntry.decode(stored)
     assert entry.keys == tuple(entry.record.blocking_keys()) and entry.keys
-    other = LinkageEntry.decode(stored | {"blocking": "another scheme", "keys": ["x:1"]})
+    other = LinkageEntry.decode([*stored[:-3], ["x:1"], "another scheme", stored[-1]])
     assert other.keys is None
+    object_form = entry.encode_object() | {"blocking": "another scheme", "keys": ["x:1"]}
+    assert LinkageEntry.decode(object_form).keys is None
     read = linkage_records(table, DURABLE_KEY)
     restored = HubState()
     restored.restore([e.stored for e in read.entries], read.decisions)
@@ -139,3 +150,53 @@ def test_a_restore_makes_identities_only_when_a_new_record_is_compared() -> None
     assert not restored.linker.ids  # none made by the restore
     rid = next(iter(restored.linker.records))
     assert restored.linker.ids[rid] == live.linker.ids[rid]  # made when read, the same
+
+
+def test_the_compact_entry_round_trips_and_is_smaller_than_the_object_format() -> None:
+    _, table, _ = _live()
+    entries = [LinkageEntry.decode(v) for v in _records(table)]
+    assert all(isinstance(v, list) and v[0] == COMPACT for v in _records(table))
+    marac = dataclasses.replace(entries[0].event, event_id="another-event")  # id != record id
+    for entry in [*entries, dataclasses.replace(entries[0], event=marac, apart=("x", "y"))]:
+        assert LinkageEntry.decode(json.loads(json.dumps(entry.encode()))) == entry
+        assert LinkageEntry.decode(entry.encode()).keys == tuple(entry.record.blocking_keys())
+    compact = sum(len(json.dumps(e.encode())) for e in entries)
+    assert compact < 0.8 * sum(len(json.dumps(e.encode_object())) for e in entries)
+
+
+def test_a_table_of_both_formats_restores_the_live_persons_and_episodes() -> None:
+    # a running deployment's table holds entries of the object format; new batches write
+    # compact ones over some of them: a restore reads both
+    live, table, _ = _live()
+    mixed = [
+        (k, LinkageEntry.decode(v).encode_object() if n % 2 and isinstance(v, list) else v)
+        for n, (k, v) in enumerate(table)
+    ]
+    assert {type(v) for _, v in mixed} == {list, dict}
+    read = linkage_records(json.loads(json.dumps(mixed)), DURABLE_KEY)
+    assert not read.unreadable
+    restored = HubState()
+    restored.restore(read.entries, read.decisions)
+    assert restored.linker.person == live.linker.person
+    assert restored.snapshots == live.snapshots
+
+
+def test_an_unreadable_entry_is_kept_out_of_the_restore_and_named_not_quoted() -> None:
+    live, table, _ = _live()
+    good = next(_records(table))
+    bad_date = [*good[:4], "Smith-1999", *good[5:]]  # a malformed date of birth
+    broken: list[tuple[str, Any]] = [
+        ("short", good[:-1]),
+        ("bad-date", bad_date),
+        ("no-record", {"event": {}}),
+        ("text", "not an entry"),
+        ("bad-links", [*good[:22], ["x"], *good[23:]]),  # an id without its weight
+    ]
+    read = linkage_records([*broken, *table], DURABLE_KEY)
+    assert [key for key, _ in read.unreadable] == [key for key, _ in broken]
+    assert all(reason and "Smith" not in reason for _, reason in read.unreadable)
+    restored = HubState()
+    restored.restore(read.entries, read.decisions)
+    assert restored.linker.person == live.linker.person  # the readable rest, in full
+    with pytest.raises(UnreadableEntry):
+        LinkageEntry.decode(bad_date)

@@ -74,7 +74,8 @@ def test_linkage_entries_round_trip_and_older_entries_still_read() -> None:
     (record,) = identities(event)
     entry = LinkageEntry(record, summary(event))
     assert LinkageEntry.decode(json.loads(json.dumps(entry.encode()))) == entry
-    older: dict[str, Any] = json.loads(json.dumps(entry.encode()))
+    older: dict[str, Any] = json.loads(json.dumps(entry.encode_object()))
+    assert LinkageEntry.decode(older) == entry  # the object format, stored before
     del older["event"]["digest"]  # written before summaries carried the digest
     assert LinkageEntry.decode(older).event == dataclasses.replace(entry.event, digest="")
     assert entry.event.tenant == event.tenant  # the episodes' tenant comes from here
