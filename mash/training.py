@@ -199,10 +199,8 @@ def term_frequencies(
 
 
 def _sure(a: PersonRecord, b: PersonRecord) -> bool:
-    return any(
-        getattr(a, ident) and getattr(a, ident) == getattr(b, ident)
-        for ident in ("nhs_number", "upn", "agency_person_id")
-    )
+    """A strong identifier agrees (the linker's own definition of them)."""
+    return not set(a.strong_ids()).isdisjoint(b.strong_ids())
 
 
 def _different_nhs(a: PersonRecord, b: PersonRecord) -> bool:

@@ -20,6 +20,7 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
+    inspect,
     select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -104,6 +105,22 @@ def _latest_per_record(rows: Sequence[Fact]) -> list[Fact]:
     return list(latest.values())
 
 
+def _missing(engine: Engine, exc: SQLAlchemyError) -> str:
+    """Why a database could not be opened: the tables it lacks, if a role without CREATE
+    found any missing (a database made by an earlier version), or the error itself."""
+    try:
+        missing = sorted(set(metadata.tables) - set(inspect(engine).get_table_names()))
+    except SQLAlchemyError:
+        missing = []
+    if not missing:
+        return str(exc).splitlines()[0]
+    return (
+        f"it lacks the tables {', '.join(missing)} of this version: run `mash db roles` with "
+        "the owner's MASH_DATABASE_URL (it creates them and grants each role its share) "
+        "before starting the processes"
+    )
+
+
 class Store:
     """The hub's tables in one database."""
 
@@ -124,7 +141,9 @@ class Store:
                 break
             except SQLAlchemyError as exc:
                 if attempt == 2:
-                    raise SinkError(f"cannot open the database: {exc}") from exc
+                    raise SinkError(
+                        f"cannot open the database: {_missing(self.engine, exc)}"
+                    ) from exc
                 time.sleep(0.5)
 
     @property

@@ -125,9 +125,14 @@ def episode_change(record: Record, snapshot: EpisodeSnapshot | None) -> EpisodeC
     version = int(record.headers.get("mash.version", b"0"))
     if record.key == EPISODE_SWEEP:
         return EpisodeChange("", None, version, record.partition, sweep=True)
-    if record.key == EPISODE_FENCE:
-        seen = int(record.headers.get(FENCE_SEEN_HEADER, b"0"))
-        return EpisodeChange("", None, version, record.partition, fence=seen)
+    if record.key == EPISODE_FENCE:  # no default: a fence read as "seen 0" would delete
+        seen = record.headers.get(FENCE_SEEN_HEADER)  # every row its owner did not write
+        if seen is None or not seen.isdigit() or not version:
+            raise SinkError(
+                f"episodes fence at {record.topic}/{record.partition}@{record.offset}: "
+                f"no valid mash.version and {FENCE_SEEN_HEADER} headers"
+            )
+        return EpisodeChange("", None, version, record.partition, fence=int(seen))
     return EpisodeChange((record.key or b"").decode(), snapshot, version, record.partition)
 
 

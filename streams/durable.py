@@ -53,7 +53,8 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from plumbing.errors import UnreadableEntry
-from streams.identities import LinkageEntry, decode_decision
+from schemas.childrens_services import ReviewVerdict
+from streams.identities import LinkageEntry, decision_pair, decode_decision
 from streams.linkage import PairDecision
 
 __all__ = ["DurableMark", "LinkageTable", "Marks", "linkage_records"]
@@ -199,10 +200,24 @@ def linkage_records(items: Iterable[tuple[str, Any]], durable_key: str) -> Linka
         except (UnreadableEntry, KeyError, IndexError, TypeError, ValueError) as exc:
             # the type only for others: a message may quote a value (a name, a date of birth)
             reason = str(exc) if isinstance(exc, UnreadableEntry) else type(exc).__name__
+            if (held := _held_apart(key)) is not None:
+                decisions.append((held, 0))
+                reason += "; the pair is held apart until decided again"
             unreadable.append((key, reason))
     table = _read(entries, decisions, marks)
     table.unreadable = unreadable
     return table
+
+
+def _held_apart(key: str) -> PairDecision | None:
+    """What stands for a reviewer's decision whose entry cannot be read: the pair held apart
+    (a "same person" read as "not the same" loses a link; the other way round would join two
+    children, the worst error a MASH can make), ranked before any decision a reviewer makes
+    again on the pair, which then stands."""
+    pair = decision_pair(key)
+    if pair is None:
+        return None
+    return PairDecision(pair, ReviewVerdict.NOT_SAME_PERSON, _EPOCH, "unreadable-entry")
 
 
 def _read(

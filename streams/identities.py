@@ -31,6 +31,7 @@ __all__ = [
     "UnreadableEntry",
     "blocking_scheme",
     "decision_key",
+    "decision_pair",
     "decode_decision",
     "encode_decision",
     "identities",
@@ -227,7 +228,8 @@ class LinkageEntry:
                 return _decoded(cls, state, pool)
         except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
             # the type only: a message may quote a value (a name, a date of birth)
-            raise UnreadableEntry(f"a field missing or malformed ({type(exc).__name__})") from exc
+            # from None: the cause's message may quote a value too
+            raise UnreadableEntry(f"a field missing or malformed ({type(exc).__name__})") from None
         raise UnreadableEntry(f"not a linkage entry of a known format ({type(state).__name__})")
 
 
@@ -358,6 +360,15 @@ def table_entries(batch: Batch, version: int) -> list[tuple[str, object]]:
 def decision_key(decision: PairDecision) -> str:
     """The linkage table's key of a pair's standing decision (one entry per pair)."""
     return f"{_DECISION}{decision.pair[0]}|{decision.pair[1]}"
+
+
+def decision_pair(key: str) -> tuple[str, str] | None:
+    """The pair of record ids a decision's key names (``decision_key``); None for any other
+    key."""
+    if not key.startswith(_DECISION):
+        return None
+    first, bar, second = key[len(_DECISION) :].partition("|")
+    return (first, second) if bar and first and second else None
 
 
 def encode_decision(decision: PairDecision, version: int = 0) -> dict[str, object]:

@@ -80,16 +80,28 @@ def _from_topic() -> list[PersonRecord]:
     from plumbing.kafka import read_topic
     from schemas.topics import Table as Tables
     from schemas.topics import changelog
-    from streams.identities import LinkageEntry
 
     settings = load_settings(WorkerSettings).as_principal("admin")
     latest: dict[bytes, bytes | None] = {}
     for message in read_topic(settings, changelog(settings.app_id, Tables.HUB_RECORDS)):
         if message.key is not None:
             latest[message.key] = message.value
-    values = [json.loads(v) for v in latest.values() if v is not None]
-    # the table also keeps standing decisions and the durable point beside the records
-    return [LinkageEntry.decode(v).record for v in values if "record" in v]
+    return stored_records(latest)
+
+
+def stored_records(latest: dict[bytes, bytes | None]) -> list[PersonRecord]:
+    """The records of the linkage table's changelog (latest value by key, as Faust writes
+    them: JSON keys and values), read as a restore reads them: every stored format, beside
+    the table's standing decisions and durable marks."""
+    from streams.durable import linkage_records
+    from streams.linkage_agent import DURABLE_KEY
+
+    table = linkage_records(
+        ((json.loads(k), json.loads(v)) for k, v in latest.items() if v is not None), DURABLE_KEY
+    )
+    if table.unreadable:
+        console.print(f"[yellow]{len(table.unreadable):,} unreadable entries left out[/yellow]")
+    return [entry.record for entry in table.entries]
 
 
 @model_app.command("show")

@@ -7,6 +7,9 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
+
+from plumbing.errors import SinkError
 from plumbing.kafka import Record
 from schemas.contracts import EPISODE_FENCE, EPISODE_SWEEP, FENCE_SEEN_HEADER
 from schemas.hub import EpisodeEvent, EpisodeSnapshot
@@ -143,3 +146,13 @@ def test_fences_outlive_the_sinks_and_a_fence_sent_again_changes_nothing(tmp_pat
     assert fenced.dropped == 1
     assert _stored(again) == {"E1": _B + 1}
     again.close()
+
+
+def test_a_fence_without_its_headers_is_refused_not_read_as_seen_nothing() -> None:
+    # read as "seen 0" it would delete every row of the partition below its epoch
+    for bad in (_marker(_FENCE_KEY, _B, 0), _marker(_FENCE_KEY, _B, 0, seen=-1)):
+        with pytest.raises(SinkError, match="fence at t/0@0"):
+            episode_change(bad, None)
+    with pytest.raises(SinkError):
+        episode_change(_marker(_FENCE_KEY, 0, 0, seen=5), None)
+    assert episode_change(_marker(_FENCE_KEY, _B, 0, seen=_A + 2), None).fence == _A + 2
