@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import string
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -113,40 +113,55 @@ class PersonRecord:
             else None,
         )
 
-    def blocking_keys(self) -> Iterator[str]:
-        """Keys under which candidates for this record are found."""
-        for ident, value in (
-            ("nhs", self.nhs_number),
-            ("upn", self.upn),
-            ("pid", self.agency_person_id),
-        ):
-            if value:
-                yield f"{ident}:{value}"
+    def blocking_keys(self) -> list[str]:
+        """Keys under which candidates for this record are found (a list built in one go:
+        every record's keys are made as it arrives, so this is on the hot path)."""
+        keys = [
+            f"{ident}:{value}"
+            for ident, value in (
+                ("nhs", self.nhs_number),
+                ("upn", self.upn),
+                ("pid", self.agency_person_id),
+            )
+            if value
+        ]
+        add = keys.append
         fam, giv = _phonetic(self.family_name), _phonetic(self.given_name)
         if self.date_of_birth:
-            dob = self.date_of_birth
-            iso = dob.isoformat()
-            days = [iso]
-            if dob.day <= 12 and dob.day != dob.month:
-                days.append(dob.replace(month=dob.day, day=dob.month).isoformat())
+            days, months, year_day, month_day = _dob_parts(self.date_of_birth)
             initials = "".join(sorted(self.given_name[:1] + self.family_name[:1]))
             letters = _given_letters(self.given_name)
+            home = self.postcode
             for day in days:  # a birth date alone is too coarse a block: ~N/6,500 records
-                yield f"dob-giv:{day}:{giv}"  # family name changed
-                yield f"dob-init:{day}:{initials}"  # typos; names swapped
-                if self.postcode:  # both names changed, same home
-                    yield f"dob-pc:{day}:{self.postcode}"
+                add(f"dob-giv:{day}:{giv}")  # family name changed
+                add(f"dob-init:{day}:{initials}")  # typos; names swapped
+                if home:  # both names changed, same home
+                    add(f"dob-pc:{day}:{home}")
                 for letter in letters:  # a nickname or a mistyped given name
-                    yield f"fam-dob:{day}:{fam}:{letter}"
-            for ym in _months(dob):
-                for sound in _name_sounds(self.given_name):  # a nickname, a day mistyped
-                    yield f"names-ym:{fam}:{sound}:{ym}"
-                if self.postcode:  # any given names (a typo, none), a day mistyped, one home
-                    yield f"fam-ympc:{fam}:{ym}:{self.postcode}"
-            yield f"names-yd:{fam}:{giv}:{dob.year}:{dob.day}"  # a mistyped month
-            yield f"names-md:{fam}:{giv}:{iso[5:]}"  # a mistyped year
+                    add(f"fam-dob:{day}:{fam}:{letter}")
+            sounds = _name_sounds(self.given_name)
+            for ym in months:
+                for sound in sounds:  # a nickname, a day mistyped
+                    add(f"names-ym:{fam}:{sound}:{ym}")
+                if home:  # any given names (a typo, none), a day mistyped, one home
+                    add(f"fam-ympc:{fam}:{ym}:{home}")
+            add(f"names-yd:{fam}:{giv}:{year_day}")  # a mistyped month
+            add(f"names-md:{fam}:{giv}:{month_day}")  # a mistyped year
         if self.mother:  # an unborn child, or a child whose mother is named
-            yield f"mother:{_phonetic(self.mother[1])}:{self.mother[2]}"
+            add(f"mother:{_phonetic(self.mother[1])}:{self.mother[2]}")
+        return keys
+
+
+@lru_cache(maxsize=1 << 14)
+def _dob_parts(dob: dt.date) -> tuple[tuple[str, ...], tuple[str, ...], str, str]:
+    """What the blocking keys take from a birth date: the date and its day-month swap (as
+    ISO text), its months (``_months``), ``year:day`` and ``MM-DD`` (remembered: children
+    share birth dates, ~6,500 in 18 years, and a date's text is made once)."""
+    iso = dob.isoformat()
+    days: tuple[str, ...] = (iso,)
+    if dob.day <= 12 and dob.day != dob.month:
+        days = (iso, dob.replace(month=dob.day, day=dob.month).isoformat())
+    return days, _months(dob), f"{dob.year}:{dob.day}", iso[5:]
 
 
 def name_year_key(record: PersonRecord) -> str | None:

@@ -20,7 +20,7 @@ remain a function of the records and the standing decisions.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from itertools import chain
@@ -168,7 +168,10 @@ class Linker:
     policy: LinkPolicy | None = None
     """Thresholds; None: the model's."""
     records: dict[str, PersonRecord] = field(default_factory=dict)
-    blocks: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    blocks: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """blocking key -> the records under it. Tuples, not lists: most blocks hold one to a
+    few records, a tuple of strings is smaller and the garbage collector stops tracking it,
+    while a million lists would be walked on every full collection."""
     links: dict[str, dict[str, float]] = field(default_factory=lambda: defaultdict(dict))
     clusters: DisjointSets[list[str]] = field(default_factory=lambda: DisjointSets(_extend))
     """Records joined by match links; each cluster's value is its record ids."""
@@ -255,7 +258,7 @@ class Linker:
                 "already indexed",
             )
         rid = record.record_id
-        keys = list(record.blocking_keys())
+        keys = record.blocking_keys()
         candidates = self._compared(record, keys)
         for c in candidates:
             if c.comparison.apart:
@@ -264,8 +267,7 @@ class Linker:
         self.records[rid] = record
         self.clusters.add(rid, [rid])
         self.person[rid] = rid
-        for key in keys:
-            self.blocks[key].append(rid)
+        self.file(rid, keys)
         policy = self.thresholds
         matches = [
             c for c in candidates if c.comparison.weight >= policy.link and not c.comparison.apart
@@ -325,6 +327,14 @@ class Linker:
         holds apart from it: what a restore (``streams.restore``) needs to index it again
         without comparing."""
         return tuple(self.links.get(rid, {}).items()), tuple(self.apart.get(rid, ()))
+
+    def file(self, rid: str, keys: Iterable[str]) -> None:
+        """Put a record in the blocks of its keys (a new block is one tuple shared by all
+        the record's new blocks)."""
+        blocks, one = self.blocks, (rid,)
+        get = blocks.get
+        for key in keys:
+            blocks[key] = get(key, ()) + one
 
     def records_of(self, person_id: str) -> list[str]:
         """The records of one person."""

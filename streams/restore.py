@@ -44,9 +44,7 @@ def _index(linker: Linker, entry: Kept) -> None:
     linker.records[rid] = record
     linker.clusters.add(rid, [rid])
     linker.person[rid] = rid
-    blocks = linker.blocks
-    for key in record.blocking_keys() if entry.keys is None else entry.keys:
-        blocks[key].append(rid)
+    linker.file(rid, record.blocking_keys() if entry.keys is None else entry.keys)
 
 
 def _connect(
