@@ -104,6 +104,11 @@ class _Identities(dict[str, tuple[object, ...]]):
         return made
 
 
+_SEP = "\x1f"
+"""Between the record ids of a block of more than one (ASCII's unit separator: a record id
+is an event id, a UUID, never holds it)."""
+
+
 @dataclass(frozen=True)
 class LinkPolicy:
     """Thresholds on the total match weight (by default the model's)."""
@@ -168,10 +173,12 @@ class Linker:
     policy: LinkPolicy | None = None
     """Thresholds; None: the model's."""
     records: dict[str, PersonRecord] = field(default_factory=dict)
-    blocks: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    """blocking key -> the records under it. Tuples, not lists: most blocks hold one to a
-    few records, a tuple of strings is smaller and the garbage collector stops tracking it,
-    while a million lists would be walked on every full collection."""
+    blocks: dict[str, str] = field(default_factory=dict)
+    """blocking key -> the record ids under it, in arrival order, as one string (``_SEP``
+    between ids; ``Linker.block`` reads it). Not a list a block: most blocks hold one to a
+    few records, and a million lists were the garbage collector's largest load, walked on
+    every full collection; a dict holding only strings is not tracked by the collector at
+    all (a tuple a block would be, and would keep this dict tracked and walked)."""
     links: dict[str, dict[str, float]] = field(default_factory=lambda: defaultdict(dict))
     clusters: DisjointSets[list[str]] = field(default_factory=lambda: DisjointSets(_extend))
     """Records joined by match links; each cluster's value is its record ids."""
@@ -329,12 +336,19 @@ class Linker:
         return tuple(self.links.get(rid, {}).items()), tuple(self.apart.get(rid, ()))
 
     def file(self, rid: str, keys: Iterable[str]) -> None:
-        """Put a record in the blocks of its keys (a new block is one tuple shared by all
-        the record's new blocks)."""
-        blocks, one = self.blocks, (rid,)
+        """Put a record in the blocks of its keys."""
+        if _SEP in rid:
+            raise ValueError(f"a record id may not hold {_SEP!r}")
+        blocks = self.blocks
         get = blocks.get
         for key in keys:
-            blocks[key] = get(key, ()) + one
+            block = get(key)
+            blocks[key] = rid if block is None else block + _SEP + rid
+
+    def block(self, key: str) -> list[str]:
+        """The records under a blocking key, in arrival order."""
+        found = self.blocks.get(key)
+        return [] if found is None else found.split(_SEP)
 
     def records_of(self, person_id: str) -> list[str]:
         """The records of one person."""
@@ -352,7 +366,8 @@ class Linker:
     def _candidates(self, keys: list[str]) -> dict[str, None]:
         """The records in the blocks of ``keys``, each once, in block order."""
         get = self.blocks.get
-        return dict.fromkeys(chain.from_iterable(get(key, ()) for key in keys))
+        blocks = [block.split(_SEP) for key in keys if (block := get(key)) is not None]
+        return dict.fromkeys(chain.from_iterable(blocks))
 
     def _rebuild(self, root: str) -> list[tuple[str, str, str]]:
         """Persons of one cluster, from its must-links, then its links strongest first;
