@@ -14,6 +14,7 @@ import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TypeVar
 
 import jellyfish
 
@@ -379,12 +380,14 @@ def _probabilistic(a: PersonRecord, b: PersonRecord, model: LinkageModel) -> Com
     postcode = postcode_level(a.postcode, b.postcode)
     sex = sex_level(a.sex, b.sex)
     w = model.weights
-    levels = (
-        ("given_name", given, _exact(model, "given_name", a.given_name, given)),
-        ("family_name", family, _exact(model, "family_name", a.family_name, family)),
-        ("date_of_birth", dob, w["date_of_birth"][dob]),
-        ("sex", sex, w["sex"][sex]),
-        ("postcode", postcode, w["postcode"][postcode]),
+    levels = _one(
+        (
+            _one(("given_name", given, _exact(model, "given_name", a.given_name, given))),
+            _one(("family_name", family, _exact(model, "family_name", a.family_name, family))),
+            _one(("date_of_birth", dob, w["date_of_birth"][dob])),
+            _one(("sex", sex, w["sex"][sex])),
+            _one(("postcode", postcode, w["postcode"][postcode])),
+        )
     )
     weight = levels[0][2] + levels[1][2] + levels[2][2] + levels[3][2] + levels[4][2]
     rule = "probabilistic"
@@ -396,6 +399,23 @@ def _probabilistic(a: PersonRecord, b: PersonRecord, model: LinkageModel) -> Com
     if _possibly_related(given, family, dob, postcode, sex, a, b, model):
         return Comparison(weight, levels, _GUARD, apart=True)
     return Comparison(weight, levels, rule)
+
+
+_ONE: dict[tuple[object, ...], tuple[object, ...]] = {}
+_T = TypeVar("_T", bound=tuple[object, ...])
+
+
+def _one(value: _T) -> _T:
+    """One object for equal levels (a comparison's fields recur: a few levels, a weight per
+    name): the scorer remembers thousands of comparisons and replaces them as it goes, and
+    objects that live that long are the garbage collector's work, so fewer new ones means
+    fewer full collections. Bounded: past ``1 << 16`` values, new ones are kept as they are."""
+    found = _ONE.get(value)
+    if found is None:
+        if len(_ONE) >= 1 << 16:
+            return value
+        found = _ONE[value] = value
+    return found  # type: ignore[return-value]
 
 
 def _possibly_related(
