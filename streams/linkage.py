@@ -104,9 +104,19 @@ class _Identities(dict[str, tuple[object, ...]]):
         return made
 
 
-_SEP = "\x1f"
-"""Between the record ids of a block of more than one (ASCII's unit separator: a record id
-is an event id, a UUID, never holds it)."""
+Block = str | tuple[str, ...]
+"""The records under one blocking key, in arrival order: a record id alone, or a tuple of
+two or more."""
+
+
+class _Blocks(dict[str, Block]):
+    """blocking key -> its ``Block``. Not a list a block: most blocks hold one record or a
+    few, and a million lists were the garbage collector's largest load, walked on every full
+    collection; a lone id costs nothing more and a tuple of ids is smaller than a list and
+    not tracked once the collector has seen it. A subclass, not a dict: CPython stops
+    tracking a plain dict that holds no tracked value and tracks it again, as a young object,
+    when a new tuple goes in, so the young collections after would walk the whole index; a
+    subclass stays tracked, and old."""
 
 
 @dataclass(frozen=True)
@@ -173,12 +183,8 @@ class Linker:
     policy: LinkPolicy | None = None
     """Thresholds; None: the model's."""
     records: dict[str, PersonRecord] = field(default_factory=dict)
-    blocks: dict[str, str] = field(default_factory=dict)
-    """blocking key -> the record ids under it, in arrival order, as one string (``_SEP``
-    between ids; ``Linker.block`` reads it). Not a list a block: most blocks hold one to a
-    few records, and a million lists were the garbage collector's largest load, walked on
-    every full collection; a dict holding only strings is not tracked by the collector at
-    all (a tuple a block would be, and would keep this dict tracked and walked)."""
+    blocks: dict[str, Block] = field(default_factory=lambda: _Blocks())
+    """blocking key -> the records under it (``_Blocks``; ``Linker.block`` reads one)."""
     links: dict[str, dict[str, float]] = field(default_factory=lambda: defaultdict(dict))
     clusters: DisjointSets[list[str]] = field(default_factory=lambda: DisjointSets(_extend))
     """Records joined by match links; each cluster's value is its record ids."""
@@ -337,18 +343,21 @@ class Linker:
 
     def file(self, rid: str, keys: Iterable[str]) -> None:
         """Put a record in the blocks of its keys."""
-        if _SEP in rid:
-            raise ValueError(f"a record id may not hold {_SEP!r}")
         blocks = self.blocks
         get = blocks.get
         for key in keys:
             block = get(key)
-            blocks[key] = rid if block is None else block + _SEP + rid
+            if block is None:
+                blocks[key] = rid
+            elif isinstance(block, str):
+                blocks[key] = (block, rid)
+            else:
+                blocks[key] = (*block, rid)
 
-    def block(self, key: str) -> list[str]:
+    def block(self, key: str) -> tuple[str, ...]:
         """The records under a blocking key, in arrival order."""
-        found = self.blocks.get(key)
-        return [] if found is None else found.split(_SEP)
+        found = self.blocks.get(key, ())
+        return (found,) if isinstance(found, str) else found
 
     def records_of(self, person_id: str) -> list[str]:
         """The records of one person."""
@@ -365,9 +374,17 @@ class Linker:
 
     def _candidates(self, keys: list[str]) -> dict[str, None]:
         """The records in the blocks of ``keys``, each once, in block order."""
-        get = self.blocks.get
-        blocks = [block.split(_SEP) for key in keys if (block := get(key)) is not None]
-        return dict.fromkeys(chain.from_iterable(blocks))
+        get, found = self.blocks.get, dict[str, None]()
+        for key in keys:
+            block = get(key)
+            if block is None:
+                continue
+            if isinstance(block, str):
+                found[block] = None
+            else:
+                for rid in block:
+                    found[rid] = None
+        return found
 
     def _rebuild(self, root: str) -> list[tuple[str, str, str]]:
         """Persons of one cluster, from its must-links, then its links strongest first;
