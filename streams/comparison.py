@@ -14,6 +14,7 @@ import string
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from typing import TypeVar
 
 import jellyfish
 
@@ -128,35 +129,47 @@ class PersonRecord:
             if value:
                 yield kind, value
 
-    def blocking_keys(self) -> Iterator[str]:
-        """Keys under which candidates for this record are found."""
-        for kind, value in self.strong_ids():
-            yield f"{kind}:{value}"
+    def blocking_keys(self) -> list[str]:
+        """Keys under which candidates for this record are found (a list built in one go:
+        every record's keys are made as it arrives, so this is on the hot path)."""
+        keys = [f"{kind}:{value}" for kind, value in self.strong_ids()]
+        add = keys.append
         fam, giv = _phonetic(self.family_name), _phonetic(self.given_name)
         if self.date_of_birth:
-            dob = self.date_of_birth
-            iso = dob.isoformat()
-            days = [iso]
-            if dob.day <= 12 and dob.day != dob.month:
-                days.append(dob.replace(month=dob.day, day=dob.month).isoformat())
+            days, months, year_day, month_day = _dob_parts(self.date_of_birth)
             initials = "".join(sorted(self.given_name[:1] + self.family_name[:1]))
             letters = _given_letters(self.given_name)
+            home = self.postcode
             for day in days:  # a birth date alone is too coarse a block: ~N/6,500 records
-                yield f"dob-giv:{day}:{giv}"  # family name changed
-                yield f"dob-init:{day}:{initials}"  # typos; names swapped
-                if self.postcode:  # both names changed, same home
-                    yield f"dob-pc:{day}:{self.postcode}"
+                add(f"dob-giv:{day}:{giv}")  # family name changed
+                add(f"dob-init:{day}:{initials}")  # typos; names swapped
+                if home:  # both names changed, same home
+                    add(f"dob-pc:{day}:{home}")
                 for letter in letters:  # a nickname or a mistyped given name
-                    yield f"fam-dob:{day}:{fam}:{letter}"
-            for ym in _months(dob):
-                for sound in _name_sounds(self.given_name):  # a nickname, a day mistyped
-                    yield f"names-ym:{fam}:{sound}:{ym}"
-                if self.postcode:  # any given names (a typo, none), a day mistyped, one home
-                    yield f"fam-ympc:{fam}:{ym}:{self.postcode}"
-            yield f"names-yd:{fam}:{giv}:{dob.year}:{dob.day}"  # a mistyped month
-            yield f"names-md:{fam}:{giv}:{iso[5:]}"  # a mistyped year
+                    add(f"fam-dob:{day}:{fam}:{letter}")
+            sounds = _name_sounds(self.given_name)
+            for ym in months:
+                for sound in sounds:  # a nickname, a day mistyped
+                    add(f"names-ym:{fam}:{sound}:{ym}")
+                if home:  # any given names (a typo, none), a day mistyped, one home
+                    add(f"fam-ympc:{fam}:{ym}:{home}")
+            add(f"names-yd:{fam}:{giv}:{year_day}")  # a mistyped month
+            add(f"names-md:{fam}:{giv}:{month_day}")  # a mistyped year
         if self.mother:  # an unborn child, or a child whose mother is named
-            yield f"mother:{_phonetic(self.mother[1])}:{self.mother[2]}"
+            add(f"mother:{_phonetic(self.mother[1])}:{self.mother[2]}")
+        return keys
+
+
+@lru_cache(maxsize=1 << 14)
+def _dob_parts(dob: dt.date) -> tuple[tuple[str, ...], tuple[str, ...], str, str]:
+    """What the blocking keys take from a birth date: the date and its day-month swap (as
+    ISO text), its months (``_months``), ``year:day`` and ``MM-DD`` (remembered: children
+    share birth dates, ~6,500 in 18 years, and a date's text is made once)."""
+    iso = dob.isoformat()
+    days: tuple[str, ...] = (iso,)
+    if dob.day <= 12 and dob.day != dob.month:
+        days = (iso, dob.replace(month=dob.day, day=dob.month).isoformat())
+    return days, _months(dob), f"{dob.year}:{dob.day}", iso[5:]
 
 
 def name_year_key(record: PersonRecord) -> str | None:
@@ -377,12 +390,14 @@ def _probabilistic(a: PersonRecord, b: PersonRecord, model: LinkageModel) -> Com
     postcode = postcode_level(a.postcode, b.postcode)
     sex = sex_level(a.sex, b.sex)
     w = model.weights
-    levels = (
-        ("given_name", given, _exact(model, "given_name", a.given_name, given)),
-        ("family_name", family, _exact(model, "family_name", a.family_name, family)),
-        ("date_of_birth", dob, w["date_of_birth"][dob]),
-        ("sex", sex, w["sex"][sex]),
-        ("postcode", postcode, w["postcode"][postcode]),
+    levels = _one(
+        (
+            _one(("given_name", given, _exact(model, "given_name", a.given_name, given))),
+            _one(("family_name", family, _exact(model, "family_name", a.family_name, family))),
+            _one(("date_of_birth", dob, w["date_of_birth"][dob])),
+            _one(("sex", sex, w["sex"][sex])),
+            _one(("postcode", postcode, w["postcode"][postcode])),
+        )
     )
     weight = levels[0][2] + levels[1][2] + levels[2][2] + levels[3][2] + levels[4][2]
     rule = "probabilistic"
@@ -394,6 +409,23 @@ def _probabilistic(a: PersonRecord, b: PersonRecord, model: LinkageModel) -> Com
     if _possibly_related(given, family, dob, postcode, sex, a, b, model):
         return Comparison(weight, levels, _GUARD, apart=True)
     return Comparison(weight, levels, rule)
+
+
+_ONE: dict[tuple[object, ...], tuple[object, ...]] = {}
+_T = TypeVar("_T", bound=tuple[object, ...])
+
+
+def _one(value: _T) -> _T:
+    """One object for equal levels (a comparison's fields recur: a few levels, a weight per
+    name): the scorer remembers thousands of comparisons and replaces them as it goes, and
+    objects that live that long are the garbage collector's work, so fewer new ones means
+    fewer full collections. Bounded: past ``1 << 16`` values, new ones are kept as they are."""
+    found = _ONE.get(value)
+    if found is None:
+        if len(_ONE) >= 1 << 16:
+            return value
+        found = _ONE[value] = value
+    return found  # type: ignore[return-value]
 
 
 def _possibly_related(

@@ -20,6 +20,7 @@ remain a function of the records and the standing decisions.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from itertools import chain
@@ -97,6 +98,21 @@ class _Identities(dict[str, tuple[object, ...]]):
         return made
 
 
+Block = str | tuple[str, ...]
+"""The records under one blocking key, in arrival order: a record id alone, or a tuple of
+two or more."""
+
+
+class _Blocks(dict[str, Block]):
+    """blocking key -> its ``Block``. Not a list a block: most blocks hold one record or a
+    few, and a million lists were the garbage collector's largest load, walked on every full
+    collection; a lone id costs nothing more and a tuple of ids is smaller than a list and
+    not tracked once the collector has seen it. A subclass, not a dict: CPython stops
+    tracking a plain dict that holds no tracked value and tracks it again, as a young object,
+    when a new tuple goes in, so the young collections after would walk the whole index; a
+    subclass stays tracked, and old."""
+
+
 @dataclass(frozen=True)
 class LinkPolicy:
     """Thresholds on the total match weight (by default the model's)."""
@@ -161,7 +177,8 @@ class Linker:
     policy: LinkPolicy | None = None
     """Thresholds; None: the model's."""
     records: dict[str, PersonRecord] = field(default_factory=dict)
-    blocks: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    blocks: dict[str, Block] = field(default_factory=lambda: _Blocks())
+    """blocking key -> the records under it (``_Blocks``; ``Linker.block`` reads one)."""
     links: dict[str, dict[str, float]] = field(default_factory=lambda: defaultdict(dict))
     clusters: DisjointSets[list[str]] = field(default_factory=lambda: DisjointSets(_extend))
     """Records joined by match links; each cluster's value is its record ids."""
@@ -248,7 +265,7 @@ class Linker:
                 "already indexed",
             )
         rid = record.record_id
-        keys = list(record.blocking_keys())
+        keys = record.blocking_keys()
         candidates = self._compared(record, keys)
         for c in candidates:
             if c.comparison.apart:
@@ -257,8 +274,7 @@ class Linker:
         self.records[rid] = record
         self.clusters.add(rid, [rid])
         self.person[rid] = rid
-        for key in keys:
-            self.blocks[key].append(rid)
+        self.file(rid, keys)
         policy = self.thresholds
         matches = [
             c for c in candidates if c.comparison.weight >= policy.link and not c.comparison.apart
@@ -319,6 +335,24 @@ class Linker:
         without comparing."""
         return tuple(self.links.get(rid, {}).items()), tuple(self.apart.get(rid, ()))
 
+    def file(self, rid: str, keys: Iterable[str]) -> None:
+        """Put a record in the blocks of its keys."""
+        blocks = self.blocks
+        get = blocks.get
+        for key in keys:
+            block = get(key)
+            if block is None:
+                blocks[key] = rid
+            elif isinstance(block, str):
+                blocks[key] = (block, rid)
+            else:
+                blocks[key] = (*block, rid)
+
+    def block(self, key: str) -> tuple[str, ...]:
+        """The records under a blocking key, in arrival order."""
+        found = self.blocks.get(key, ())
+        return (found,) if isinstance(found, str) else found
+
     def records_of(self, person_id: str) -> list[str]:
         """The records of one person."""
         members = self.clusters.value[self.clusters.find(person_id)]
@@ -334,8 +368,17 @@ class Linker:
 
     def _candidates(self, keys: list[str]) -> dict[str, None]:
         """The records in the blocks of ``keys``, each once, in block order."""
-        get = self.blocks.get
-        return dict.fromkeys(chain.from_iterable(get(key, ()) for key in keys))
+        get, found = self.blocks.get, dict[str, None]()
+        for key in keys:
+            block = get(key)
+            if block is None:
+                continue
+            if isinstance(block, str):
+                found[block] = None
+            else:
+                for rid in block:
+                    found[rid] = None
+        return found
 
     def _rebuild(self, root: str) -> list[tuple[str, str, str]]:
         """Persons of one cluster, from its must-links, then its links strongest first;

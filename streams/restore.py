@@ -37,15 +37,14 @@ def _index(linker: Linker, kept: list[Kept]) -> None:
     """Records in the index, each a person of its own (their keys made again if not kept).
     A record's ``identity`` is made when a new record is first compared with it. One loop,
     the index's dicts held in locals: it runs once per record of a million."""
-    records, person, blocks, add = linker.records, linker.person, linker.blocks, linker.clusters.add
+    records, person, file, add = linker.records, linker.person, linker.file, linker.clusters.add
     for entry in kept:
         record = entry.record
         rid = record.record_id
         records[rid] = record
         add(rid, [rid])
         person[rid] = rid
-        for key in record.blocking_keys() if entry.keys is None else entry.keys:
-            blocks[key].append(rid)
+        file(rid, record.blocking_keys() if entry.keys is None else entry.keys)
 
 
 def _connect(linker: Linker, kept: list[Kept]) -> None:

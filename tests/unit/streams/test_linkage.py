@@ -218,3 +218,43 @@ def test_quality_on_the_labelled_set_meets_the_targets() -> None:
     assert result.quality.precision >= 0.999
     assert result.quality.recall >= 0.99
     assert result.review_share <= 0.03
+
+
+def test_a_records_blocking_keys_are_the_schemes_in_its_order() -> None:
+    # written out by hand from the scheme (``PersonRecord.blocking_keys``): keys stored in
+    # the linkage table are these strings, and candidates come in this order
+    record = _child("a", given="Liv", family="Okafor", dob=dt.date(2005, 3, 4), nhs="9990000026")
+    swapped = "2005-04-03"
+    keys = record.blocking_keys()
+    assert keys[0] == "nhs:9990000026"
+    assert keys[1:4] == [
+        "dob-giv:2005-03-04:LF",
+        "dob-init:2005-03-04:lo",
+        "dob-pc:2005-03-04:RM13BB",
+    ]
+    assert [k for k in keys if k.startswith(f"dob-giv:{swapped}")] == [f"dob-giv:{swapped}:LF"]
+    letters = {k.rsplit(":", 1)[1] for k in keys if k.startswith("fam-dob:2005-03-04:OKFR:")}
+    assert {"l", "i", "o"} <= letters  # Liv, a typo in its first letter, Olivia
+    assert "names-ym:OKFR:OLF:2005-03" in keys  # Olivia's sound meets Liv's
+    assert keys[-2:] == ["names-yd:OKFR:LF:2005:4", "names-md:OKFR:LF:03-04"]
+    assert len(keys) == len(set(keys))
+
+
+def test_a_month_end_birth_date_keys_the_next_month_too() -> None:
+    keys = _child("a", dob=dt.date(2005, 1, 31)).blocking_keys()
+    assert {"fam-ympc:OKFR:2005-01:RM13BB", "fam-ympc:OKFR:2005-02:RM13BB"} <= set(keys)
+    assert not any(k.startswith("dob-giv:2005-31") for k in keys)  # day > 12: no swap
+
+
+def test_blocks_hold_each_record_once_under_each_key_in_arrival_order() -> None:
+    linker = Linker()
+    linker.file("a", ["k1", "k2"])
+    linker.file("b", ["k2", "k3"])
+    linker.file("c", ["k2"])
+    assert [linker.block(k) for k in ("k1", "k2", "k3", "k9")] == [
+        ("a",),
+        ("a", "b", "c"),
+        ("b",),
+        (),
+    ]
+    assert list(linker._candidates(["k3", "k2", "k9"])) == ["b", "a", "c"]

@@ -113,8 +113,8 @@ def test_an_entry_keeps_its_blocking_keys_and_keys_of_another_scheme_are_made_ag
     read = linkage_records(table, DURABLE_KEY)
     restored = HubState()
     restored.restore([e.stored for e in read.entries], read.decisions)
-    assert {k: sorted(v) for k, v in restored.linker.blocks.items()} == {
-        k: sorted(v) for k, v in live.linker.blocks.items()
+    assert {k: sorted(restored.linker.block(k)) for k in restored.linker.blocks} == {
+        k: sorted(live.linker.block(k)) for k in live.linker.blocks
     }
 
 
