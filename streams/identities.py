@@ -227,8 +227,7 @@ class LinkageEntry:
             if isinstance(state, dict):
                 return _decoded(cls, state, pool)
         except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
-            # the type only: a message may quote a value (a name, a date of birth)
-            # from None: the cause's message may quote a value too
+            # the type only, and from None: a message may quote a value (a name, a birth date)
             raise UnreadableEntry(f"a field missing or malformed ({type(exc).__name__})") from None
         raise UnreadableEntry(f"not a linkage entry of a known format ({type(state).__name__})")
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import csv
 from collections import defaultdict
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 from nicknames import NickNamer
@@ -65,13 +65,13 @@ def _given_names() -> frozenset[str]:
     return frozenset(name for line in lines for name in line.split())
 
 
-@cache
+@lru_cache(maxsize=1 << 14)  # bounded: a worker runs for months on new names
 def name_keys(name: str) -> frozenset[str]:
     """The name itself and every full name it can be a nickname of."""
     return frozenset({name, *canonicals_of(name)})
 
 
-@cache
+@lru_cache(maxsize=1 << 14)  # bounded: a worker runs for months on new names
 def name_variants(name: str) -> frozenset[str]:
     """Every name ``one_name`` finds one with ``name``: its full names, their nicknames, and
     its own nicknames."""
@@ -89,13 +89,13 @@ def canonicals_of(name: str) -> set[str]:
     return _namer().canonicals_of(name) | _supplement()[1].get(name, frozenset())
 
 
-@cache
+@lru_cache(maxsize=1 << 16)  # bounded: a worker runs for months on new names
 def one_name(a: str, b: str) -> bool:
     """The same given name, or names for one full name (nickname or not, whichever side)."""
     return a == b or not name_keys(a).isdisjoint(name_keys(b))
 
 
-@cache
+@lru_cache(maxsize=1 << 14)  # bounded: a worker runs for months on new names
 def is_known_name(name: str) -> bool:
     """A name the lexicon knows, as a full name or as a nickname, or a common given name."""
     return name in _given_names() or bool(nicknames_of(name) or canonicals_of(name))
