@@ -140,19 +140,23 @@ class PersonRecord:
             initials = "".join(sorted(self.given_name[:1] + self.family_name[:1]))
             letters = _given_letters(self.given_name)
             home = self.postcode
+            fams = _family_sounds(self.family_name)
             for day in days:  # a birth date alone is too coarse a block: ~N/6,500 records
                 add(f"dob-giv:{day}:{giv}")  # family name changed
                 add(f"dob-init:{day}:{initials}")  # typos; names swapped
                 if home:  # both names changed, same home
                     add(f"dob-pc:{day}:{home}")
-                for letter in letters:  # a nickname or a mistyped given name
-                    add(f"fam-dob:{day}:{fam}:{letter}")
+                for part in fams:  # a nickname or a mistyped given name; one part of two
+                    for letter in letters:
+                        add(f"fam-dob:{day}:{part}:{letter}")
             sounds = _name_sounds(self.given_name)
             for ym in months:
                 for sound in sounds:  # a nickname, a day mistyped
                     add(f"names-ym:{fam}:{sound}:{ym}")
                 if home:  # any given names (a typo, none), a day mistyped, one home
                     add(f"fam-ympc:{fam}:{ym}:{home}")
+            if home:  # family name and birth date both mistyped, one home
+                add(f"giv-pc:{giv}:{home}")
             add(f"names-yd:{fam}:{giv}:{year_day}")  # a mistyped month
             add(f"names-md:{fam}:{giv}:{month_day}")  # a mistyped year
         if self.mother:  # an unborn child, or a child whose mother is named
@@ -219,6 +223,14 @@ def _months(dob: dt.date) -> tuple[str, ...]:
     later = dob + dt.timedelta(days=NEAR_DAYS)
     month = f"{dob.year:04d}-{dob.month:02d}"
     return (month,) if later.month == dob.month else (month, f"{later.year:04d}-{later.month:02d}")
+
+
+@lru_cache(maxsize=1 << 14)
+def _family_sounds(name: str) -> tuple[str, ...]:
+    """The sound of a family name and, for a double-barrelled one, of each later part too
+    (Phillips Murray meets Murray: a record may carry one part of the two)."""
+    first = _phonetic(name)
+    return tuple(dict.fromkeys((first, *(_phonetic(p) for p in name.split(" ")[1:] if p))))
 
 
 @lru_cache(maxsize=1 << 14)

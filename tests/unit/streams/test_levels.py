@@ -1,5 +1,6 @@
 """The comparison levels added for names and birth dates: swaps, sound-alikes, diminutives,
-near dates, and the blocking key that finds a mistyped year."""
+near dates, and the blocking keys that find a mistyped year, a mistyped family name and birth
+date at one home, and one part of a double-barrelled family name."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import datetime as dt
 
 from streams.comparison import PersonRecord, compare
 from streams.levels import Level, dob_level, family_level, given_level, name_levels
+from streams.linkage import Linker
 from tests.unit.streams.people import girl
 
 
@@ -133,3 +135,22 @@ def test_a_record_with_exchanged_names_is_judged_by_the_twins_guard_put_back() -
     assert compare(girl("b", "Kaur", "Amelia", born), amelie).apart  # either way round
     same_girl = compare(girl("c", "Kaur", "Amelie", born), amelie)
     assert not same_girl.apart and same_girl.weight >= 14.0
+
+
+def test_a_mistyped_family_name_and_birth_date_at_one_home_share_a_blocking_key() -> None:
+    # the family name's first sound and the day both changed: only the home and the given
+    # name's sound are left to meet on
+    a = girl("a", "Priya", "Edwards", dt.date(2020, 6, 5))
+    b = girl("b", "Priya", "Edwrads", dt.date(2020, 6, 4))
+    assert set(a.blocking_keys()) & set(b.blocking_keys())
+    linker = Linker()
+    linker.add(a)
+    assert linker.add(b).person_id == linker.person_of("a")
+    elsewhere = girl("c", "Priya", "Edwrads", dt.date(2020, 6, 4), postcode="M14 6JL")
+    assert not set(a.blocking_keys()) & set(elsewhere.blocking_keys())
+
+
+def test_a_later_part_of_a_double_barrelled_name_shares_a_blocking_key() -> None:
+    a = girl("a", "Olivia", "Phillips Murray", dt.date(2012, 8, 3))
+    b = girl("b", "Liv", "Murray", dt.date(2012, 8, 3), postcode="")
+    assert set(a.blocking_keys()) & set(b.blocking_keys())
