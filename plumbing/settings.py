@@ -243,6 +243,9 @@ class WorkerSettings(SinkSettings):
     heartbeat_interval_s: float = 1.0
     rebalance_timeout_s: float = 6.0
     commit_interval_s: float = 0.5
+    stall_after_s: float = 60.0
+    """A partition this worker holds with records past its committed offset, and no commit of
+    it for this long, is logged as stalled and read again from its committed offset."""
     clock_skew_s: float = 300.0
     dedupe_horizon_days: float = 30.0
     """How long an event id or an agency record is remembered to catch re-sends and

@@ -24,11 +24,13 @@ from schemas.topics import hub_topics
 from streams.alert_timer import add_alert_timer
 from streams.faust_internals import (
     Ownership,
+    Stalls,
     batches,
     check_faust_version,
     guard_offsets,
     processed_or_reread,
     recover_whole_changelog,
+    watch_stalls,
 )
 from streams.intake import Intake
 from streams.linkage_agent import Linkage, linkage_batch_packs
@@ -36,6 +38,7 @@ from streams.linkage_agent import Linkage, linkage_batch_packs
 __all__ = [
     "HUB_PRINCIPAL",
     "WEB_PAGES",
+    "add_stall_watchdog",
     "broker_credentials",
     "consumed_topics",
     "create_app",
@@ -136,7 +139,22 @@ def create_app(settings: WorkerSettings) -> faust.App:
     app.agent(intake.topic, name="intake", concurrency=1)(intake_agent)
     app.agent(intake.identities.topic, name="linkage", concurrency=1)(linkage_agent)
     add_alert_timer(app, settings, linkage)
+    add_stall_watchdog(app, settings)
     return app
+
+
+def add_stall_watchdog(app: faust.App, settings: WorkerSettings) -> None:
+    """Look for stalled partitions four times per ``settings.stall_after_s``."""
+    stalls = Stalls(settings.stall_after_s)
+    topics = frozenset(consumed_topics(settings))
+
+    async def watch() -> None:
+        try:
+            await watch_stalls(app, stalls, topics)
+        except Exception as exc:  # a rebalance can take a partition mid-look: next time
+            log.warning("consumer.watchdog_failed", error=type(exc).__name__)
+
+    app.timer(interval=settings.stall_after_s / 4, name="stall_watchdog")(watch)
 
 
 def run_streams(settings: WorkerSettings) -> None:

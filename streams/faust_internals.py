@@ -4,13 +4,15 @@ Faust (faust-streaming) has no public API for what the hub needs: processing a b
 partition's tables (the current-event context variable), batches (``take_events``), and
 guards on its offset bookkeeping (an off-by-one in the committed run, acknowledgements of
 messages from an older consumer generation, acknowledgements recorded between a partition's
-revocation and its next assignment). Each was written against ``FAUST_VERSION``;
+revocation and its next assignment), and a watchdog that reads a stalled partition again.
+Each was written against ``FAUST_VERSION``;
 ``check_faust_version`` refuses to start on another, so an upgrade is a deliberate re-read of
 this module (and of ``tests/unit/streams/test_faust_internals.py``), not a silent change.
 """
 
 from __future__ import annotations
 
+import time
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence, Set
 from contextlib import contextmanager
@@ -29,6 +31,7 @@ __all__ = [
     "FAUST_VERSION",
     "Ownership",
     "Processed",
+    "Stalls",
     "as_current",
     "batches",
     "check_faust_version",
@@ -36,6 +39,7 @@ __all__ = [
     "owns_restored",
     "processed_or_reread",
     "recover_whole_changelog",
+    "watch_stalls",
 ]
 
 log = get_logger(__name__)
@@ -68,10 +72,15 @@ def owns_restored(app: faust.App, topic: str) -> bool:
     """Whether this worker holds ``topic``'s partition 0 with its tables restored and no
     rebalance under way: state read from those tables now is whole (a timer, which has no
     event to wait for, asks before it restores state that no event has restored yet)."""
-    recovery = cast(Any, app.tables).recovery  # TableManager has it; its protocol does not
-    if app.rebalancing or recovery.in_recovery or not recovery.completed.is_set():
+    if not _settled(app):
         return False
     return any(tp.topic == topic and tp.partition == 0 for tp in app.consumer.assignment())
+
+
+def _settled(app: faust.App) -> bool:
+    """No rebalance under way and the tables of this worker's assignment restored."""
+    recovery = cast(Any, app.tables).recovery  # TableManager has it; its protocol does not
+    return not (app.rebalancing or recovery.in_recovery or not recovery.completed.is_set())
 
 
 def recover_whole_changelog(table: faust.types.TableT[Any, Any]) -> None:
@@ -117,6 +126,45 @@ class Processed:
     def clear(self) -> None:
         self.offsets.clear()
         self.missing.clear()
+
+
+class Stalls:
+    """Partitions left behind: records past the committed offset, and the committed offset
+    unmoved for ``after_s`` seconds with no rebalance under way.
+
+    Nothing else notices one. The commit guard holds a partition at an event that was never
+    acknowledged until that event is processed, but nothing reads it again; Faust drops
+    fetched records silently in a few places (its read-offset filter, the rest of a fetch when
+    the generation changes), which only a seek to the committed offset reads again. Either
+    way the worker goes idle with the partition unfinished (issue 15: 208 records left after
+    900 s, cause not found).
+    """
+
+    def __init__(self, after_s: float) -> None:
+        self.after_s = after_s
+        self.since: dict[Any, tuple[int | None, float]] = {}
+        """tp -> its committed offset when it last moved or fell behind, and when."""
+
+    def clear(self) -> None:
+        self.since.clear()
+
+    def stalled(
+        self, now: float, committed: Mapping[Any, int | None], ends: Mapping[Any, int]
+    ) -> list[Any]:
+        """The partitions of ``ends`` (tp -> log end offset) stalled at ``now``; the clock of
+        each restarts, so one still stalled is reported again ``after_s`` later."""
+        found = []
+        for tp, end in ends.items():
+            start = committed.get(tp)
+            seen = self.since.get(tp)
+            if end <= (start or 0):
+                self.since.pop(tp, None)  # nothing left to read
+            elif seen is None or seen[0] != start:
+                self.since[tp] = (start, now)
+            elif now - seen[1] >= self.after_s:
+                found.append(tp)
+                self.since[tp] = (start, now)
+        return found
 
 
 _BOOKKEEPING = ("_acked", "_acked_index", "_gap", "_committed_offset")
@@ -329,3 +377,53 @@ def _start_each_assignment_afresh(app: faust.App, processed: Processed) -> None:
         await assign(partitions, generation_id)
 
     consumer.on_partitions_assigned = assigned
+
+
+async def watch_stalls(app: faust.App, stalls: Stalls, topics: Set[str]) -> list[Any]:
+    """One look of the watchdog: each stalled partition of ``topics`` this worker holds is
+    logged as an error (offsets only) and, unless a batch of it is being processed, read again
+    from its committed offset (outputs are idempotent), its fetching resumed if it was left
+    out. Returns the stalled partitions."""
+    if not _settled(app):
+        stalls.clear()  # every assignment starts the clocks afresh
+        return []
+    consumer: Any = app.consumer  # Faust's Consumer: its bookkeeping is not in ConsumerT
+    held = [tp for tp in consumer.assignment() if tp.topic in topics]
+    ends = await consumer.highwaters(*held) if held else {}
+    if not _settled(app):
+        stalls.clear()
+        return []
+    found = stalls.stalled(time.monotonic(), consumer._committed_offset, ends)
+    for tp in found:
+        await _read_again(consumer, tp, ends[tp])
+    return found
+
+
+async def _read_again(consumer: Any, tp: TP, end: int) -> None:
+    committed = consumer._committed_offset.get(tp)
+    acked = consumer._acked.get(tp) or []
+    in_flight = sum(1 for m in consumer._unacked_messages if m.tp == tp and not m.acked)
+    active = tp in consumer._get_active_partitions()
+    log.error(
+        "consumer.stalled",
+        topic=tp.topic,
+        partition=tp.partition,
+        committed=committed,
+        end=end,
+        read_offset=consumer._read_offset.get(tp),
+        first_acked=min(acked, default=None),
+        acked=len(acked),
+        in_flight=in_flight,
+        active=active,
+        buffered=tp in consumer._buffered_partitions,
+        paused=tp in consumer._paused_partitions,
+        action="wait for the batch" if in_flight else "read again",
+    )
+    if in_flight:
+        return
+    if not active:
+        consumer._buffered_partitions.discard(tp)
+        consumer.resume_partitions({tp})
+    # nothing committed: from the start. Events read again come before the offset the hole
+    # detector expects next (``Ownership``): not taken for skipped ones, whatever is queued
+    await consumer.seek(tp, committed or 0)

@@ -1,6 +1,7 @@
 """The hub's guards on Faust's offset bookkeeping (at the seam: a stand-in consumer with
-Faust's own fields and its real ``_new_offset``), the detector of skipped offsets, and when a
-timer may restore state (Faust's recovery fields)."""
+Faust's own fields and its real ``_new_offset``), the detector of skipped offsets, when a
+timer may restore state (Faust's recovery fields), and the watchdog that reads a stalled
+partition again."""
 
 from __future__ import annotations
 
@@ -19,9 +20,11 @@ from faust.types import TP
 from streams.faust_internals import (
     Ownership,
     Processed,
+    Stalls,
     _commit_only_what_was_processed,
     guard_offsets,
     owns_restored,
+    watch_stalls,
 )
 
 PART = TP("police", 1)
@@ -163,3 +166,105 @@ def test_a_timer_restores_state_only_when_recovered_and_the_partition_is_assigne
     recovery.in_recovery = False
     assigned.discard(TP("identities", 0))
     assert not owns_restored(cast(Any, app), "identities")
+
+
+def test_a_partition_is_stalled_once_its_commit_stays_behind_the_log_end() -> None:
+    stalls = Stalls(after_s=60)
+    other = TP("police", 2)
+    assert stalls.stalled(0, {PART: 32, other: 5}, {PART: 40, other: 5}) == []
+    assert stalls.stalled(59, {PART: 32}, {PART: 40}) == []
+    assert stalls.stalled(60, {PART: 32}, {PART: 40}) == [PART]
+    assert stalls.stalled(61, {PART: 32}, {PART: 40}) == []  # its clock starts again
+    assert stalls.stalled(120, {PART: 32}, {PART: 40}) == [PART]
+    assert stalls.stalled(130, {PART: 35}, {PART: 40}) == []  # it moved
+    assert stalls.stalled(189, {PART: 35}, {PART: 40}) == []
+    assert stalls.stalled(190, {PART: 40}, {PART: 40}) == []  # done
+    assert stalls.stalled(400, {PART: None}, {PART: 3}) == []  # nothing committed yet
+    assert stalls.stalled(460, {PART: None}, {PART: 3}) == [PART]
+
+
+def _settled_app(consumer: Any) -> Any:
+    recovery = SimpleNamespace(in_recovery=False, completed=asyncio.Event())
+    recovery.completed.set()
+    return SimpleNamespace(
+        rebalancing=False, tables=SimpleNamespace(recovery=recovery), consumer=consumer
+    )
+
+
+def _held_consumer(end: int) -> Any:
+    """A stand-in for Faust's consumer holding PART with offset 32 committed and 33 to 35
+    processed, its real ``_new_offset``, ``seek``, ``resume_partitions`` and active set."""
+    consumer = _app(committed=32, acked=[33, 34, 35]).consumer
+    consumer.__dict__.update(
+        _unacked_messages=set(),
+        _read_offset=defaultdict(lambda: None, {PART: 36}),
+        _active_partitions=None,
+        _paused_partitions=set(),
+        _buffered_partitions=set(),
+        assignment=lambda: {PART},
+        log=SimpleNamespace(dev=lambda *args: None),
+        sought=[],
+    )
+    for name in ("seek", "resume_partitions", "_get_active_partitions", "_set_active_tps"):
+        setattr(consumer, name, getattr(Consumer, name).__get__(consumer))
+
+    async def highwaters(*tps: TP) -> dict[TP, int]:
+        return dict.fromkeys(tps, end)
+
+    async def _seek(tp: TP, offset: int) -> None:
+        consumer.sought.append((tp, offset))
+
+    consumer.highwaters, consumer._seek = highwaters, _seek
+    return consumer
+
+
+def test_a_commit_held_at_an_event_nobody_reads_again_is_read_again() -> None:
+    # issue 15: the guard holds the commit at 32 (never acknowledged); nothing else reads 32
+    # again, so the worker went idle with the partition unfinished
+    consumer = _held_consumer(end=40)
+    processed = Processed()
+    processed.offsets[PART] = {33, 34, 35}
+    app = _settled_app(consumer)
+    _commit_only_what_was_processed(app, processed)
+    stalls = Stalls(after_s=0)
+    assert consumer._new_offset(PART) is None
+    assert asyncio.run(watch_stalls(app, stalls, {"police"})) == []  # its clock starts
+    assert consumer._new_offset(PART) is None
+    assert asyncio.run(watch_stalls(app, stalls, {"police"})) == [PART]
+    assert consumer.sought == [(PART, 32)]  # read again from the committed offset
+    assert consumer._read_offset[PART] == 32  # Faust's filter lets 32 through again
+    processed.offsets[PART].add(32)  # 32 read again and processed
+    consumer._acked[PART].append(32)
+    assert consumer._new_offset(PART) == 36
+
+
+def test_a_stalled_partition_being_processed_is_reported_not_read_again() -> None:
+    consumer = _held_consumer(end=40)
+    consumer._unacked_messages.add(_message(36, generation=1))  # a batch still has it
+    app, stalls = _settled_app(consumer), Stalls(after_s=0)
+    for _ in range(2):
+        found = asyncio.run(watch_stalls(app, stalls, {"police"}))
+    assert found == [PART] and consumer.sought == []
+
+
+def test_a_stalled_partition_left_out_of_fetching_is_resumed() -> None:
+    consumer = _held_consumer(end=40)
+    consumer._get_active_partitions().discard(PART)  # back-pressure never lifted
+    consumer._buffered_partitions.add(PART)
+    app, stalls = _settled_app(consumer), Stalls(after_s=0)
+    for _ in range(2):
+        asyncio.run(watch_stalls(app, stalls, {"police"}))
+    assert PART in consumer._get_active_partitions() and not consumer._buffered_partitions
+    assert consumer.sought == [(PART, 32)]
+
+
+def test_the_watchdog_waits_while_a_rebalance_is_under_way() -> None:
+    consumer = _held_consumer(end=40)
+    app, stalls = _settled_app(consumer), Stalls(after_s=0)
+    asyncio.run(watch_stalls(app, stalls, {"police"}))
+    app.rebalancing = True
+    assert asyncio.run(watch_stalls(app, stalls, {"police"})) == []
+    app.rebalancing = False
+    assert asyncio.run(watch_stalls(app, stalls, {"police"})) == []  # afresh
+    assert asyncio.run(watch_stalls(app, stalls, {"health"})) == []  # not ours
+    assert consumer.sought == []
