@@ -48,6 +48,7 @@ __all__ = [
     "LinkageModelError",
     "MashError",
     "NoFigures",
+    "NotAMember",
     "PortInUse",
     "PublishError",
     "SinkError",
@@ -127,6 +128,10 @@ class LinkageModelError(MashError):
 class UnreadableEntry(MashError):
     """A linkage table value of no known format (the message says why; it never quotes the
     value, which may hold a name)."""
+
+
+class NotAMember(MashError):
+    """The consumer group no longer counts this worker a member: it must not take over state."""
 
 
 class ConsoleError(MashError):

@@ -13,7 +13,7 @@ from plumbing.settings import WorkerSettings
 from schemas.contracts import ALERT, IDENTITIES
 from schemas.framing import encode
 from streams.alerts import due_alerts
-from streams.faust_internals import owns_restored
+from streams.faust_internals import owns_restored, still_a_member
 from streams.linkage_agent import Linkage
 from streams.outputs import Output
 
@@ -42,7 +42,7 @@ class AlertTimer:
         event since it started restores the state here, and sends its republish: no event
         may ever come."""
         state = self.linkage.state
-        if state is None and owns_restored(self.app, self.topic):
+        if state is None and owns_restored(self.app, self.topic) and await still_a_member(self.app):
             state = self.linkage.restored()
             await self._republish()
         if state is None:

@@ -12,6 +12,7 @@ this module (and of ``tests/unit/streams/test_faust_internals.py``), not a silen
 
 from __future__ import annotations
 
+import asyncio
 import time
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence, Set
@@ -20,6 +21,8 @@ from importlib.metadata import version
 from typing import Any, cast
 
 import faust
+from aiokafka.errors import KafkaError
+from aiokafka.protocol.group import JoinGroupRequest
 from faust.streams import _current_event  # the context var Faust's tables partition by
 from faust.types import TP
 
@@ -39,6 +42,7 @@ __all__ = [
     "owns_restored",
     "processed_or_reread",
     "recover_whole_changelog",
+    "still_a_member",
     "watch_stalls",
 ]
 
@@ -81,6 +85,40 @@ def _settled(app: faust.App) -> bool:
     """No rebalance under way and the tables of this worker's assignment restored."""
     recovery = cast(Any, app.tables).recovery  # TableManager has it; its protocol does not
     return not (app.rebalancing or recovery.in_recovery or not recovery.completed.is_set())
+
+
+async def still_a_member(app: faust.App, timeout_s: float = 10.0) -> bool:
+    """Whether the group coordinator still counts this worker a member of its generation,
+    asked now with a heartbeat from the consumer's own thread (False if it cannot say).
+
+    A worker frozen past its session (stopped, starved of CPU, a long pause) is dropped by
+    the group, but learns it only at its next heartbeat; its timers and its buffered batch
+    run first. Restoring linkage then makes it a new owner in its own eyes: it sends fences
+    that outrank the real owner's episodes and deletes them (seen in the frozen-worker test,
+    2026-12-02). A restore asks first. What remains is a freeze between this answer and the
+    fences (microseconds of code, no await)."""
+    thread: Any = cast(Any, app.consumer)._thread  # the consumer runs in its own thread
+    try:
+        return bool(await asyncio.wait_for(thread.call_thread(_heartbeat_now, thread), timeout_s))
+    except (TimeoutError, KafkaError) as exc:
+        log.warning("consumer.membership_unknown", error=type(exc).__name__)
+        return False
+
+
+async def _heartbeat_now(thread: Any) -> bool:
+    """In the consumer's thread: a heartbeat of this generation, and its answer."""
+    consumer = thread._ensure_consumer()
+    coordinator = consumer._coordinator
+    if coordinator.member_id == JoinGroupRequest.UNKNOWN_MEMBER_ID:
+        return False  # already told it was dropped
+    answered = await coordinator._do_heartbeat()  # resets the generation if dropped
+    subscription = consumer._subscription.subscription
+    return bool(
+        answered
+        and subscription is not None
+        and coordinator.member_id != JoinGroupRequest.UNKNOWN_MEMBER_ID
+        and not coordinator.need_rejoin(subscription)  # a rebalance under way: not yet
+    )
 
 
 def recover_whole_changelog(table: faust.types.TableT[Any, Any]) -> None:

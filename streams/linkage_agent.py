@@ -13,7 +13,7 @@ from typing import Any
 
 import faust
 
-from plumbing.errors import ContractError
+from plumbing.errors import ContractError, NotAMember
 from plumbing.logs import get_logger
 from plumbing.settings import WorkerSettings
 from schemas.common import Envelope
@@ -30,7 +30,7 @@ from schemas.hub import EpisodeSnapshot, Link
 from schemas.topics import Stage, Table
 from streams.durable import DurableMark
 from streams.episodes import Hours, RagPolicy
-from streams.faust_internals import as_current
+from streams.faust_internals import as_current, still_a_member
 from streams.hub import HubOutput, HubState, restore_table
 from streams.identities import (
     LinkageEntry,
@@ -189,6 +189,11 @@ class Linkage:
 
     async def process(self, events: Sequence[faust.types.EventT[Any]]) -> None:
         """Link a batch and publish what changed."""
+        if self.state is None and not await still_a_member(self.app):
+            raise NotAMember(
+                "the group no longer counts this worker a member: its batch is left to the "
+                "partitions' next owner"
+            )
         state = self.restored()
         if self.mark_due:  # before anything is sent: a later restore sees this one
             with as_current(events[-1]):

@@ -12,7 +12,10 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, cast
 
+import aiokafka.errors as Errors
 import faust
+from aiokafka.consumer.group_coordinator import GroupCoordinator
+from aiokafka.protocol.group import JoinGroupRequest
 from faust.tables.recovery import Recovery
 from faust.transport.consumer import Consumer
 from faust.types import TP
@@ -24,6 +27,7 @@ from streams.faust_internals import (
     _commit_only_what_was_processed,
     guard_offsets,
     owns_restored,
+    still_a_member,
     watch_stalls,
 )
 
@@ -268,3 +272,78 @@ def test_the_watchdog_waits_while_a_rebalance_is_under_way() -> None:
     assert asyncio.run(watch_stalls(app, stalls, {"police"})) == []  # afresh
     assert asyncio.run(watch_stalls(app, stalls, {"health"})) == []  # not ours
     assert consumer.sought == []
+
+
+def _member(answer: type[Errors.KafkaError] | None, member_id: str = "faust-1") -> Any:
+    """A stand-in app whose consumer thread holds a coordinator with aiokafka's own heartbeat
+    and rejoin logic; the broker answers each heartbeat with ``answer`` (None: no error)."""
+    sent: list[Any] = []
+
+    async def send_req(request: Any) -> Any:
+        sent.append(request)
+        return SimpleNamespace(error_code=0 if answer is None else answer.errno)
+
+    coordinator = SimpleNamespace(
+        group_id="hub",
+        generation=4,
+        member_id=member_id,
+        coordinator_id=1,
+        _send_req=send_req,
+        _rejoin_needed_fut=asyncio.get_running_loop().create_future(),
+        _coordinator_dead_fut=asyncio.get_running_loop().create_future(),
+    )
+    for name in ("_do_heartbeat", "reset_generation", "request_rejoin", "need_rejoin"):
+        setattr(coordinator, name, getattr(GroupCoordinator, name).__get__(coordinator))
+    consumer = SimpleNamespace(
+        _coordinator=coordinator,
+        _subscription=SimpleNamespace(subscription=SimpleNamespace(assignment=object())),
+    )
+
+    async def call_thread(fun: Any, *args: Any) -> Any:
+        return await fun(*args)
+
+    thread = SimpleNamespace(_ensure_consumer=lambda: consumer, call_thread=call_thread)
+    return SimpleNamespace(consumer=SimpleNamespace(_thread=thread), sent=sent)
+
+
+def test_a_worker_still_in_its_generation_is_a_member() -> None:
+    async def case() -> None:
+        app = _member(None)
+        assert await still_a_member(cast(Any, app))
+        assert len(app.sent) == 1  # asked the broker now, not from memory
+
+    asyncio.run(case())
+
+
+def test_a_worker_dropped_while_frozen_learns_it_before_it_restores() -> None:
+    async def case() -> None:
+        # the broker dropped it while it was stopped; its first heartbeat after says so
+        app = _member(Errors.UnknownMemberIdError)
+        assert not await still_a_member(cast(Any, app))
+        coordinator = app.consumer._thread._ensure_consumer()._coordinator
+        assert coordinator.member_id == JoinGroupRequest.UNKNOWN_MEMBER_ID
+        assert not await still_a_member(cast(Any, app))  # stays out, without asking again
+        assert len(app.sent) == 1
+
+    asyncio.run(case())
+
+
+def test_a_worker_is_not_taken_as_owner_while_its_group_rebalances() -> None:
+    async def case() -> None:
+        assert not await still_a_member(cast(Any, _member(Errors.RebalanceInProgressError)))
+        assert not await still_a_member(cast(Any, _member(Errors.IllegalGenerationError)))
+
+    asyncio.run(case())
+
+
+def test_no_answer_from_the_consumer_thread_is_not_membership() -> None:
+    async def case() -> None:
+        app = _member(None)
+
+        async def stuck(fun: Any, *args: Any) -> Any:
+            await asyncio.sleep(60)
+
+        app.consumer._thread.call_thread = stuck
+        assert not await still_a_member(cast(Any, app), timeout_s=0.05)
+
+    asyncio.run(case())
