@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import gc
+import tempfile
 import time
 import tracemalloc
 from dataclasses import dataclass
@@ -35,10 +36,12 @@ from streams.identities import (
 from streams.linkage import PairDecision
 from streams.linkage_agent import DURABLE_KEY
 from streams.model import default_model
+from streams.snapshot import save_snapshot, snapshot_path
 
 __all__ = [
     "Batch",
     "RecoveryFigures",
+    "Restart",
     "bench_recovery",
     "build_table",
     "copied",
@@ -50,12 +53,9 @@ _BATCH = 1000
 
 
 @dataclass(frozen=True)
-class RecoveryFigures:
-    """What one run measured."""
+class Restart:
+    """One restart's times and what it sent again."""
 
-    records: int
-    persons: int
-    build_s: float
     restore_s: float
     restore_cpu_s: float
     first_event_s: float
@@ -66,7 +66,22 @@ class RecoveryFigures:
     republished_episodes: int
     tombstones: int
     """Ids an episode of those clusters may have had and has no more, deleted again."""
+
+
+@dataclass(frozen=True)
+class RecoveryFigures:
+    """What one run measured: a restart rebuilding the index in full, and one from a
+    snapshot of it taken at the durable point."""
+
+    records: int
+    persons: int
+    build_s: float
+    full: Restart
     bytes_per_record: float
+    snapshot: Restart
+    same_persons: bool
+    """Every record has the same person after either restart."""
+    snapshot_bytes_per_record: float
 
 
 @dataclass(frozen=True)
@@ -143,11 +158,12 @@ def build_table(batches: list[Batch]) -> dict[str, bytes]:
     return table
 
 
-def restore(table: dict[str, bytes]) -> tuple[HubState, LinkageTable]:
+def restore(table: dict[str, bytes], snapshot: Path | None = None) -> tuple[HubState, LinkageTable]:
     """A worker's restore from its table's stored bytes (decoded as Faust does, with
-    orjson)."""
+    orjson), from the index snapshot at ``snapshot`` where it fits."""
     state = HubState()
-    read = restore_table(state, ((k, orjson.loads(v)) for k, v in table.items()), DURABLE_KEY)
+    items = ((k, orjson.loads(v)) for k, v in table.items())
+    read = restore_table(state, items, DURABLE_KEY, snapshot)
     return state, read
 
 
@@ -175,25 +191,46 @@ def bench_recovery(
         from mash.bench_changelog import bench_changelog
 
         bench_changelog(table)
+    full, persons_full = _first_event(table, events[-1:], None)
+    with tempfile.TemporaryDirectory() as kept:
+        snapshot = _snapshot(table, Path(kept) if cache is None else cache)
+        from_snapshot, persons_snap = _first_event(table, events[-1:], snapshot)
+        held = _bytes_per_record(table, indexed, snapshot)
+    figures = RecoveryFigures(
+        indexed,
+        len(set(persons_full.values())),
+        built,
+        full,
+        _bytes_per_record(table, indexed),
+        from_snapshot,
+        persons_full == persons_snap,
+        held,
+    )
+    _print(figures)
+    console.print(f"(reference loop on this machine now: {_reference_ms():.0f} ms)")
+    return figures
+
+
+def _first_event(
+    table: dict[str, bytes], events: list[Any], snapshot: Path | None
+) -> tuple[Restart, dict[str, str]]:
+    """Restore (from ``snapshot`` where given), send the republish again, link ``events``:
+    the times, and every record's person after."""
     gc.collect()
     started, cpu = time.perf_counter(), time.process_time()
-    state, read = restore(table)
+    state, read = restore(table, snapshot)
     restored, restored_cpu = time.perf_counter() - started, time.process_time() - cpu
+    if snapshot is not None and read.from_snapshot is None:
+        raise SystemExit("the snapshot was not used (see the log): nothing to measure")
     again = state.republish(read.after_durable, read.durable_watermark)
     for link in again.links:
         encode(LINK, link)
-    for snapshot in again.episodes.values():
-        if snapshot is not None:
-            encode(EPISODE, snapshot)
-    state.process(events[-1:], "bench")
-    first = time.perf_counter() - started
-    first_cpu = time.process_time() - cpu
-    persons = len(set(state.linker.person.values()))
-    del state, read
-    figures = RecoveryFigures(
-        indexed,
-        persons,
-        built,
+    for episode in again.episodes.values():
+        if episode is not None:
+            encode(EPISODE, episode)
+    state.process(events, "bench")
+    first, first_cpu = time.perf_counter() - started, time.process_time() - cpu
+    timed = Restart(
         restored,
         restored_cpu,
         first,
@@ -201,11 +238,33 @@ def bench_recovery(
         len(again.links),
         sum(s is not None for s in again.episodes.values()),
         sum(s is None for s in again.episodes.values()),
-        _bytes_per_record(table, indexed),
     )
-    _print(figures)
-    console.print(f"(reference loop on this machine now: {_reference_ms():.0f} ms)")
-    return figures
+    return timed, state.linker.person
+
+
+def _snapshot(table: dict[str, bytes], folder: Path) -> Path:
+    """The index snapshot a worker would have saved at the table's durable point (its
+    entries up to the durable mark restored, then saved), under ``folder``; its seconds
+    printed."""
+    mark = orjson.loads(table[DURABLE_KEY])["durable"]["version"]
+    path = snapshot_path(folder / "snapshot")
+    state, _ = restore({k: v for k, v in table.items() if _version(v) <= mark})
+    started, cpu = time.perf_counter(), time.process_time()
+    size = save_snapshot(path, state.linker, mark)
+    saved, saved_cpu = time.perf_counter() - started, time.process_time() - cpu
+    console.print(
+        f"index snapshot saved at the durable point: {size / 1e6:,.0f} MB in {saved:.2f} s "
+        f"({saved_cpu:.2f} s of CPU)"
+    )
+    return path
+
+
+def _version(stored: bytes) -> int:
+    """The version of a stored table entry (a record's, a decision's or the mark)."""
+    value = orjson.loads(stored)
+    if type(value) is list:
+        return int(value[-1])
+    return int(value.get("version", value.get("durable", {}).get("version", 0)))
 
 
 def _batches(events: list[Any], seed: int, cache: Path | None) -> list[Batch]:
@@ -251,13 +310,13 @@ def _reference_ms() -> float:
     return min(timeit.repeat("sum(range(10**6))", number=1, repeat=5)) * 1000
 
 
-def _bytes_per_record(table: dict[str, bytes], records: int) -> float:
+def _bytes_per_record(table: dict[str, bytes], records: int, snapshot: Path | None = None) -> float:
     """Memory the restored state holds (tracemalloc: Python allocations, the table's bytes
     and the parsing on the way excluded), per record."""
     gc.collect()
     tracemalloc.start()
     before = tracemalloc.get_traced_memory()[0]
-    state, read = restore(table)
+    state, read = restore(table, snapshot)
     del read  # what was read for the republish: the worker lets it go too
     gc.collect()
     held = tracemalloc.get_traced_memory()[0] - before
@@ -267,12 +326,17 @@ def _bytes_per_record(table: dict[str, bytes], records: int) -> float:
 
 
 def _print(f: RecoveryFigures) -> None:
+    for how, r in (("rebuilt in full", f.full), ("from the snapshot", f.snapshot)):
+        console.print(
+            f"{f.records:,} records ({f.persons:,} persons), {how}: restore "
+            f"{r.restore_s:.2f} s ({r.restore_cpu_s:.2f} s of CPU); first new "
+            f"event linked {r.first_event_s:.2f} s after the restore began "
+            f"({r.first_event_cpu_s:.2f} s of CPU; republished "
+            f"{r.republished_links:,} links and {r.republished_episodes:,} episodes, "
+            f"{r.tombstones:,} tombstones: the last batch's clusters)"
+        )
     console.print(
-        f"{f.records:,} records ({f.persons:,} persons): restore {f.restore_s:.2f} s "
-        f"({f.restore_cpu_s:.2f} s of CPU); first new "
-        f"event linked {f.first_event_s:.2f} s after the restore began "
-        f"({f.first_event_cpu_s:.2f} s of CPU; republished "
-        f"{f.republished_links:,} links and {f.republished_episodes:,} episodes, "
-        f"{f.tombstones:,} tombstones: the "
-        f"last batch's clusters); state {f.bytes_per_record:,.0f} bytes per record"
+        f"state {f.bytes_per_record:,.0f} bytes per record rebuilt in full, "
+        f"{f.snapshot_bytes_per_record:,.0f} from the snapshot; persons "
+        f"{'identical' if f.same_persons else 'DIFFERENT'} either way"
     )

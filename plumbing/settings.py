@@ -266,6 +266,10 @@ class WorkerSettings(SinkSettings):
     """The interface Faust's web server (health and metrics only) listens on."""
     linkage_model: Path | None = None
     """The linkage model file (``mash linkage train`` writes one); default: the packaged one."""
+    linkage_snapshot_s: float = 600.0
+    """How often the linkage worker saves its built index beside its table store (in a forked
+    child), so that a restart loads it instead of rebuilding (``streams.snapshot``); 0: never
+    (and none read)."""
 
     @property
     def worker_path(self) -> Path:

@@ -29,6 +29,14 @@ class DisjointSets(Generic[T]):
         self._parent[rid] = rid
         self.value[rid] = value
 
+    def saved(self) -> tuple[dict[str, str], dict[str, T]]:
+        """The parents and values, as ``load`` takes them back (held, not copied)."""
+        return self._parent, self.value
+
+    def load(self, parent: dict[str, str], value: dict[str, T]) -> None:
+        """Take a saved state (``parent``, ``value``) in place of this one (a snapshot's)."""
+        self._parent, self.value = parent, value
+
     def find(self, rid: str) -> str:
         """The name of the set a record is in (halving the path on the way)."""
         parent = self._parent

@@ -129,6 +129,15 @@ class LinkageTable:
     owner tombstones, so a restore sends everything again and sweeps."""
     unreadable: list[tuple[str, str]] = field(default_factory=list)
     """(key, reason) of each entry of no known format, kept out of the restore."""
+    from_snapshot: int | None = None
+    """The version of the index snapshot the restore started from (None: rebuilt in full)."""
+    marks: list[DurableMark] = field(default_factory=list)
+    """The owners' durable marks read."""
+
+    def covers(self, version: int) -> bool:
+        """Whether an owner's durable mark reaches the batch of ``version``: its writes to
+        the table are all in it (a mark is written after them, on the same partition)."""
+        return Marks(self.marks).covers(version)
 
 
 class Marks:
@@ -205,7 +214,7 @@ def linkage_records(items: Iterable[tuple[str, Any]], durable_key: str) -> Linka
                 reason += "; the pair is held apart until decided again"
             unreadable.append((key, reason))
     table = _read(entries, decisions, marks)
-    table.unreadable = unreadable
+    table.unreadable, table.marks = unreadable, marks
     return table
 
 

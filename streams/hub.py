@@ -12,6 +12,7 @@ import gc
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from schemas.audit import AuditEntry, Decision
@@ -24,7 +25,8 @@ from streams.durable import LinkageTable, linkage_records
 from streams.episodes import Episode, EpisodesOf, EventSummary, RagPolicy, group_episodes
 from streams.identities import Kept, StoredRecord, identities, summary
 from streams.linkage import Linker, LinkOutcome, Outcome, PairDecision, pair_of
-from streams.restore import restore_linker
+from streams.restore import restore_from, restore_linker
+from streams.snapshot import IndexSnapshot, load_snapshot
 
 __all__ = ["HubOutput", "HubState", "Snapshots", "collection_paused", "restore_table"]
 
@@ -63,13 +65,23 @@ def collection_paused() -> Iterator[None]:
 
 
 def restore_table(
-    state: HubState, items: Iterable[tuple[str, dict[str, Any]]], durable_key: str
+    state: HubState,
+    items: Iterable[tuple[str, dict[str, Any]]],
+    durable_key: str,
+    snapshot: Path | None = None,
 ) -> LinkageTable:
     """Restore ``state`` from the linkage table's entries (read one at a time), with the
-    collector paused; what was read (durable point, what followed it) for the republish."""
+    collector paused, from the index snapshot at ``snapshot`` where one fits the table
+    (``streams.snapshot``); what was read (durable point, what followed it) for the
+    republish."""
     with collection_paused():
         table = linkage_records(items, durable_key)
-        state.restore(table.entries, table.decisions)
+        found = None
+        # an older owner's late writes (``overtaken``) may hold other edges for records the
+        # snapshot has: only a full rebuild reads them as a restore always did
+        if snapshot is not None and table.overtaken is None:
+            found = load_snapshot(snapshot, state.model_version, table.covers)
+        table.from_snapshot = state.restore(table.entries, table.decisions, found)
     return table
 
 
@@ -109,13 +121,23 @@ class HubState:
     def __post_init__(self) -> None:
         self.episodes_of = EpisodesOf(self._build_episodes)
 
-    def restore(self, records: Sequence[Kept], decisions: Sequence[PairDecision] = ()) -> None:
+    def restore(
+        self,
+        records: Sequence[Kept],
+        decisions: Sequence[PairDecision] = (),
+        snapshot: IndexSnapshot | None = None,
+    ) -> int | None:
         """Rebuild the index and episodes from stored records and standing decisions (order
-        does not matter). Records kept with their links are indexed without comparing; the
-        others (stored before links were kept) are compared as when they came. Only the
-        episodes of persons with a contact (a RAG clock) are built now, the others when a
-        change or a reader needs them (``EpisodesOf``)."""
-        restore_linker(self.linker, (r for r in records if r.links is not None), decisions)
+        does not matter); with a ``snapshot`` of the index, take it and index again only what
+        it lacks. Records kept with their links are indexed without comparing; the others
+        (stored before links were kept) are compared as when they came. Only the episodes
+        of persons with a contact (a RAG clock) are built now, the others when a change or
+        a reader needs them (``EpisodesOf``). Returns the snapshot's version if it was used
+        (None: rebuilt in full)."""
+        linked = [r for r in records if r.links is not None]
+        used = snapshot is not None and restore_from(self.linker, snapshot, linked, decisions)
+        if not used:
+            restore_linker(self.linker, linked, decisions)
         summaries, watermark, first = self.summaries, self.watermark, self.contents.setdefault
         clocked = []
         for entry in records:
@@ -133,6 +155,7 @@ class HubState:
         persons = {person[r] for r in clocked}
         self.episodes_of.pending |= set(person.values()) - persons
         self._rebuild(persons, None)
+        return snapshot.version if used and snapshot is not None else None
 
     def _build_episodes(self, person: str, members: Iterable[str] | None) -> None:
         """Keep the episodes of one person, from ``members`` (None: its records now)."""

@@ -42,6 +42,7 @@ from streams.linkage import Linker, PairDecision
 from streams.model import load_model
 from streams.outputs import AuditLog, Output, incoming
 from streams.records import DeadLetter
+from streams.snapshot import save_in_background, saved, snapshot_path
 
 __all__ = ["DURABLE_KEY", "Linkage", "Pending", "Throttle", "linkage_batch_packs", "mark_key"]
 
@@ -137,13 +138,20 @@ class Linkage:
         under its own version, so that its durable mark covers them."""
         self.batch_packs = linkage_batch_packs(settings)
         self.report = Throttle(interval_s=2.0)
+        self.snapshot = (
+            snapshot_path(settings.worker_path) if settings.linkage_snapshot_s > 0 else None
+        )
+        self.snapshot_due = Throttle(interval_s=settings.linkage_snapshot_s)
+        self.saving: int | None = None
+        """The pid of the background save under way."""
 
     def restored(self) -> HubState:
         """The linkage state: held, or restored now from the changelogged table."""
         if self.state is None:
             started = time.perf_counter()
             self.state = HubState(policy=self.policy, linker=Linker(model=self.model))
-            table = restore_table(self.state, self.records.items(), DURABLE_KEY)
+            table = restore_table(self.state, self.records.items(), DURABLE_KEY, self.snapshot)
+            self.snapshot_due.last = time.monotonic()
             # versions: the restore time, then a batch counter. A worker that restores later
             # outranks anything an earlier owner sent, even messages still in flight.
             self.epoch = time.time_ns() // 1_000_000 * 1_000_000
@@ -170,6 +178,7 @@ class Linkage:
                 overtaken=table.overtaken,
                 seconds=round(time.perf_counter() - started, 2),
                 model=self.model.version,
+                snapshot=table.from_snapshot,
             )
             if table.unreadable:  # ids and reasons only: the values may hold names
                 log.error(
@@ -235,9 +244,29 @@ class Linkage:
         await asyncio.gather(*sent)  # the broker has every output: a durable point
         with as_current(events[-1]):
             self._mark_durable(state, version, out)
+        self._save_index(state, version)
         if self.report.due(time.monotonic(), caught_up=len(events) < self.batch_packs):
             persons = len(set(state.linker.person.values()))
             log.info("linkage.index", records=len(state.linker.records), persons=persons)
+
+    def _save_index(self, state: HubState, version: int) -> None:
+        """Save the built index (``streams.snapshot``) when due, in the background: after
+        the durable mark of ``version``, so that a restore finds the mark that tells the
+        table holds all it reflects. One save at a time; the last one's end is logged."""
+        if self.saving is not None:
+            ok = saved(self.saving)
+            if ok is None:
+                return
+            log.info("linkage.snapshot_saved" if ok else "linkage.snapshot_failed")
+            self.saving = None
+        if self.snapshot is None or not self.snapshot_due.due(time.monotonic(), False):
+            return
+        try:
+            self.saving = save_in_background(self.snapshot, state.linker, version)
+        except OSError as exc:  # no fork left: linkage goes on, the table stays the truth
+            log.warning("linkage.snapshot_failed", reason=type(exc).__name__)
+            return
+        log.info("linkage.snapshot_saving", version=version, pid=self.saving)
 
     async def _dead_letter(self, event: faust.types.EventT[Any], frame: bytes, reason: str) -> None:
         """An event intake passed that linkage cannot decode (a schema registry down, a

@@ -4,17 +4,20 @@ Each stored record carries the match links and twins-guard partners found when i
 (and, when the table kept them, its blocking keys). Persons are a function of those edges and
 the standing decisions, so indexing the records again, joining their edges, applying the
 decisions and rebuilding every cluster gives the persons the live index had, in any order.
+With a local snapshot of the built index (``streams.snapshot``), only what the snapshot lacks
+or what was written after it is indexed again (``restore_from``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from schemas.childrens_services import ReviewVerdict
 from streams.identities import Kept
 from streams.linkage import Linker, PairDecision
+from streams.snapshot import IndexSnapshot
 
-__all__ = ["restore_linker"]
+__all__ = ["restore_from", "restore_linker"]
 
 
 def restore_linker(
@@ -84,3 +87,48 @@ def _standing(linker: Linker, decision: PairDecision) -> None:
         and linker.verdict(a, b) is ReviewVerdict.SAME_PERSON
     ):
         linker.clusters.join(a, b)
+
+
+def restore_from(
+    linker: Linker,
+    snapshot: IndexSnapshot,
+    stored: Sequence[Kept],
+    decisions: Sequence[PairDecision],
+) -> bool:
+    """Take a snapshot's index, index the records it lacks, join the edges of every record
+    written after it (``version`` above the snapshot's; a record without one counts as
+    after), apply the standing decisions and rebuild the clusters they all touch: the persons
+    a full ``restore_linker`` gives. False, the linker untouched, if ``stored`` lacks a record
+    of the snapshot (the table lost what the snapshot reflects: restore in full)."""
+    canon = dict(zip(snapshot.person, snapshot.person, strict=True))
+    if sum(1 for e in stored if e.record.record_id in canon) != len(canon):
+        return False
+    records, fresh, tail, after = linker.records, [], [], snapshot.version
+    for entry in stored:
+        record = entry.record
+        rid = record.record_id
+        if getattr(entry, "version", after + 1) > after:
+            tail.append(entry)
+        known = canon.get(rid)
+        if known is None:
+            fresh.append(entry)
+            continue
+        if entry.event.event_id is rid:  # one string for the index, the record and event
+            entry.event.event_id = known
+        record.record_id = known
+        records[known] = record
+    linker.blocks.update(snapshot.blocks)
+    linker.links.update(snapshot.links)
+    linker.apart.update(snapshot.apart)
+    linker.clusters.load(snapshot.parent, snapshot.members)
+    linker.person = snapshot.person
+    _index(linker, fresh)
+    _connect(linker, tail)
+    touched = [e.record.record_id for e in tail]
+    for decision in decisions:
+        _standing(linker, decision)
+        touched += [r for r in decision.pair if r in records]
+    for root in {linker.clusters.find(r) for r in touched}:
+        if len(linker.clusters.value[root]) > 1:
+            linker._rebuild(root)
+    return True

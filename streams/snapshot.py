@@ -1,0 +1,184 @@
+"""A local snapshot of the built linkage index, so that a restart need not rebuild it.
+
+The linkage table (its changelog) stays the source of truth: a snapshot holds only what a
+restore derives from it (blocks, match links, twins-guard partners, clusters and persons),
+and the table version it reflects (the batch after whose durable mark it was taken). A restore
+that finds a snapshot of this format, this linkage model and this blocking scheme, whose
+version a durable mark of the table reaches and whose records the table all holds, loads it
+and indexes again only the entries it lacks or that were written after it
+(``streams.restore.restore_from``); anything else (absent, truncated, corrupt, of another
+model) is logged, ids and reasons only, and the index is rebuilt in full.
+
+The file (``$MASH_HOME/worker-<app>/linkage-index-<partition>.snap``, 0600 in a 0700
+folder, written whole or not at all) is a JSON header line (format, model, blocking scheme,
+version, record count, sha256 of the payload) and a ``marshal`` payload of built-in types
+only (dicts, tuples, lists, sets, strings, floats): never pickle, which runs code on loading.
+The payload is loaded only once its digest matches, and its shape is checked after. (A digest
+tells corruption, not tampering: whoever can write the worker's private folder can change its
+code as well.)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from plumbing.logs import get_logger
+from streams.identities import blocking_scheme
+from streams.linkage import Linker
+
+__all__ = [
+    "FORMAT",
+    "IndexSnapshot",
+    "load_snapshot",
+    "save_in_background",
+    "save_snapshot",
+    "saved",
+    "snapshot_path",
+]
+
+log = get_logger(__name__)
+
+FORMAT = 1
+"""The snapshot's format version (a file of another is ignored)."""
+
+_MAGIC = b"MASH-LINKAGE-INDEX\n"
+_PARTS = 6
+"""blocks, links, apart, cluster parents, cluster members, persons."""
+
+
+@dataclass
+class IndexSnapshot:
+    """The built index a snapshot holds, and the table version it reflects."""
+
+    version: int
+    blocks: dict[str, Any]
+    links: dict[str, dict[str, float]]
+    apart: dict[str, set[str]]
+    parent: dict[str, str]
+    members: dict[str, list[str]]
+    person: dict[str, str]
+    """record id -> person id: its keys are the snapshot's records."""
+
+
+def snapshot_path(folder: Path, partition: int = 0) -> Path:
+    """Where the snapshot of one partition's index lives."""
+    return folder / f"linkage-index-{partition}.snap"
+
+
+def save_snapshot(path: Path, linker: Linker, version: int) -> int:
+    """Write the index of ``linker`` as reflecting table version ``version`` (whole or not at
+    all: a crash leaves the previous file); returns the bytes written."""
+    payload = marshal.dumps(
+        (
+            dict(linker.blocks),
+            dict(linker.links),
+            dict(linker.apart),
+            *linker.clusters.saved(),
+            linker.person,
+        )
+    )
+    header = {
+        "format": FORMAT,
+        "model": linker.model.version,
+        "blocking": blocking_scheme(),
+        "version": version,
+        "records": len(linker.person),
+        "sha256": hashlib.sha256(payload).hexdigest(),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path.parent.chmod(0o700)
+    partial = path.with_suffix(f".{os.getpid()}.part")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(_MAGIC + orjson.dumps(header) + b"\n")
+        out.write(payload)
+        out.flush()
+        os.fsync(out.fileno())
+    partial.replace(path)
+    return len(payload)
+
+
+def save_in_background(path: Path, linker: Linker, version: int) -> int:
+    """``save_snapshot`` in a forked child (as Redis saves in the background): the child
+    has the index as it is now, copy-on-write, and the worker goes on at once (encoding a
+    million records' index takes seconds, longer than a heartbeat may wait). Returns the
+    child's pid (for ``saved``). The child touches nothing but the index and the file and
+    leaves by ``os._exit`` (no exit handler, no buffer of the worker's flushed twice)."""
+    pid = os.fork()
+    if pid == 0:  # the child
+        code = 1
+        try:
+            save_snapshot(path, linker, version)
+            code = 0
+        finally:
+            os._exit(code)
+    return pid
+
+
+def saved(pid: int) -> bool | None:
+    """Whether the background save ``pid`` succeeded (None: still running); reaps it."""
+    done, status = os.waitpid(pid, os.WNOHANG)
+    if done == 0:
+        return None
+    return os.waitstatus_to_exitcode(status) == 0
+
+
+def load_snapshot(
+    path: Path, model_version: str, covers: Callable[[int], bool]
+) -> IndexSnapshot | None:
+    """The snapshot at ``path`` if it is whole, of this format, model and blocking scheme,
+    and the table holds all it reflects (``covers``: a durable mark reaches its version);
+    else None, logged."""
+    if not path.exists():
+        return None
+    try:
+        found = _read(path.read_bytes(), model_version, covers)
+    except (OSError, ValueError, EOFError, TypeError, orjson.JSONDecodeError) as exc:
+        found = f"unreadable ({type(exc).__name__})"
+    if isinstance(found, str):
+        log.warning("linkage.snapshot_ignored", path=str(path), reason=found)
+        return None
+    return found
+
+
+def _read(data: bytes, model_version: str, covers: Callable[[int], bool]) -> IndexSnapshot | str:
+    """The snapshot in ``data``, or why it cannot be used."""
+    if not data.startswith(_MAGIC):
+        return "not a linkage index snapshot"
+    end = data.index(b"\n", len(_MAGIC))
+    header = orjson.loads(data[len(_MAGIC) : end])
+    payload = memoryview(data)[end + 1 :]
+    why = _mismatch(header, model_version, covers)
+    if why is not None:
+        return why
+    if hashlib.sha256(payload).hexdigest() != header["sha256"]:
+        return "corrupt or truncated (digest differs)"
+    parts = marshal.loads(payload)
+    if not (type(parts) is tuple and len(parts) == _PARTS and all(type(p) is dict for p in parts)):
+        return "not of the snapshot's shape"
+    blocks, links, apart, parent, members, person = parts
+    if len(person) != header["records"] or len(parent) != len(person):
+        return "records missing"
+    return IndexSnapshot(int(header["version"]), blocks, links, apart, parent, members, person)
+
+
+def _mismatch(header: Any, model_version: str, covers: Callable[[int], bool]) -> str | None:
+    """Why a snapshot's header rules it out (None: it does not)."""
+    if type(header) is not dict or header.get("format") != FORMAT:
+        return "another format"
+    if header.get("model") != model_version:
+        return "another linkage model"
+    if header.get("blocking") != blocking_scheme():
+        return "another blocking scheme"
+    version = header.get("version")
+    if type(version) is not int or not covers(version):
+        return "no durable mark reaches it (the table may lack what it reflects)"
+    return None

@@ -1,0 +1,209 @@
+"""The local snapshot of the linkage index: a restore from it and the table's tail gives what
+a full rebuild gives, and a snapshot that does not fit is ignored (logged without personal
+data) for the full rebuild."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import marshal
+import os
+import stat
+import time
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+import structlog
+
+from schemas.childrens_services import ReviewVerdict
+from simulation.synthetic import police_notifications
+from streams.hub import HubState, restore_table
+from streams.identities import encode_decision, table_entries
+from streams.linkage import Linker, PairDecision
+from streams.linkage_agent import DURABLE_KEY, mark_key
+from streams.model import default_model
+from streams.snapshot import (
+    load_snapshot,
+    save_in_background,
+    save_snapshot,
+    saved,
+    snapshot_path,
+)
+
+_SIZE = 150
+
+
+@cache
+def _events() -> list[Any]:
+    # 600 notifications about 200 children: each batch of 150 adds records to earlier persons
+    return list(police_notifications(600, 3, dt.date(2012, 4, 1), dt.date(2013, 4, 1)))
+
+
+def _mark(version: int, state: HubState) -> tuple[str, Any]:
+    return (
+        DURABLE_KEY,
+        {"durable": {"version": version, "watermark": state.watermark.isoformat()}},
+    )
+
+
+def _split(state: HubState) -> PairDecision:
+    """A reviewer's "not the same person" on two records of one person (it splits it)."""
+    person = next(
+        p for p in set(state.linker.person.values()) if len(state.linker.records_of(p)) > 1
+    )
+    a, b = sorted(state.linker.records_of(person))[:2]
+    return PairDecision(
+        (a, b), ReviewVerdict.NOT_SAME_PERSON, dt.datetime(2013, 5, 1, tzinfo=dt.UTC), "d1"
+    )
+
+
+def _scenario(folder: Path) -> tuple[list[tuple[str, Any]], Path]:
+    """A table of four batches, the index snapshot saved by the live worker after the third
+    batch's durable mark, and after it a fourth batch and a reviewer's decision (the tail)."""
+    events, state, table = _events(), HubState(), []
+    path = snapshot_path(folder)
+    for version, start in enumerate(range(0, len(events), _SIZE), 1):
+        out = state.process(events[start : start + _SIZE], "t")
+        table += [(k, json.loads(json.dumps(v))) for k, v in table_entries(out, version)]
+        if version == 3:
+            table.append(_mark(version, state))
+            save_snapshot(path, state.linker, version)
+    table.append(("decision:x", json.loads(json.dumps(encode_decision(_split(state), 5)))))
+    return table, path
+
+
+def _restored(table: list[tuple[str, Any]], path: Path | None) -> tuple[HubState, int | None]:
+    state = HubState()
+    read = restore_table(state, iter(table), DURABLE_KEY, path)
+    return state, read.from_snapshot
+
+
+def _partition(linker: Linker) -> set[frozenset[str]]:
+    return {frozenset(members) for members in linker.clusters.value.values()}
+
+
+def test_a_restore_from_the_snapshot_and_the_tail_equals_a_full_rebuild(tmp_path: Path) -> None:
+    table, path = _scenario(tmp_path)
+    full, none = _restored(table, None)
+    quick, used = _restored(table, path)
+    assert (none, used) == (None, 3)
+    assert quick.linker.person == full.linker.person
+    assert quick.linker.blocks == full.linker.blocks
+    assert dict(quick.linker.links) == dict(full.linker.links)
+    assert _partition(quick.linker) == _partition(full.linker)
+    assert quick.snapshots == full.snapshots
+    # the tail mattered: its batch's records and the decision's split are not in the snapshot
+    saved = load_snapshot(path, default_model().version, lambda v: True)
+    assert saved is not None
+    assert len(saved.person) < len(quick.linker.person)
+    assert any(saved.person.get(r) not in (None, p) for r, p in quick.linker.person.items())
+
+
+def test_a_restored_index_goes_on_as_the_rebuilt_one(tmp_path: Path) -> None:
+    table, path = _scenario(tmp_path)
+    full, _ = _restored(table, None)
+    quick, _ = _restored(table, path)
+    more = list(police_notifications(40, 9, dt.date(2012, 4, 1), dt.date(2013, 4, 1)))
+    full.process(more, "t")
+    quick.process(more, "t")
+    assert quick.linker.person == full.linker.person
+
+
+def test_a_corrupt_or_truncated_snapshot_is_ignored_and_logged_without_names(
+    tmp_path: Path,
+) -> None:
+    table, path = _scenario(tmp_path)
+    full, _ = _restored(table, None)
+    data = path.read_bytes()
+    names = {e.subject.given_name for e in _events()} | {e.subject.family_name for e in _events()}
+    for broken in (data[:-100], data[:-1] + bytes([data[-1] ^ 1]), b"junk"):
+        path.write_bytes(broken)
+        with structlog.testing.capture_logs() as logs:
+            state, used = _restored(table, path)
+        assert used is None
+        assert state.linker.person == full.linker.person
+        ignored = [e for e in logs if e["event"] == "linkage.snapshot_ignored"]
+        assert len(ignored) == 1
+        assert not any(n and n in str(ignored) for n in names)
+
+
+def test_a_snapshot_of_another_model_or_beyond_the_durable_mark_is_ignored(
+    tmp_path: Path,
+) -> None:
+    table, path = _scenario(tmp_path)
+    assert load_snapshot(path, default_model().version, lambda v: v <= 3) is not None
+    assert load_snapshot(path, "lm-another", lambda v: True) is None
+    assert load_snapshot(path, default_model().version, lambda v: v <= 2) is None
+    other = HubState(linker=Linker(model=dataclasses.replace(default_model(), version="lm-x")))
+    assert restore_table(other, iter(table), DURABLE_KEY, path).from_snapshot is None
+    without_mark = [(k, v) for k, v in table if k != DURABLE_KEY]
+    _, used = _restored(without_mark, path)
+    assert used is None
+
+
+def test_a_snapshot_with_a_record_the_table_lacks_is_ignored(tmp_path: Path) -> None:
+    table, path = _scenario(tmp_path)
+    full, _ = _restored(table, None)
+    lost = next(iter(full.linker.records))  # in the snapshot, lost from the table
+    shorter = [(k, v) for k, v in table if k != lost]
+    expected, _ = _restored(shorter, None)
+    state, used = _restored(shorter, path)
+    assert used is None
+    assert state.linker.person == expected.linker.person
+
+
+def test_a_snapshot_of_code_is_not_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    table, path = _scenario(tmp_path)
+    data = path.read_bytes()
+    header_end = data.index(b"\n", data.index(b"\n") + 1)
+    header = json.loads(data[data.index(b"\n") + 1 : header_end])
+    code = marshal.dumps(compile("open('ran', 'w')", "x", "exec"))
+    header["sha256"] = hashlib.sha256(code).hexdigest()  # a tamperer makes a matching digest
+    path.write_bytes(data[: data.index(b"\n") + 1] + json.dumps(header).encode() + b"\n" + code)
+    monkeypatch.chdir(tmp_path)
+    _, used = _restored(table, path)
+    assert used is None
+    assert not (tmp_path / "ran").exists()
+
+
+def test_the_snapshot_is_private(tmp_path: Path) -> None:
+    before = os.umask(0o022)
+    try:
+        folder = tmp_path / "worker"
+        folder.mkdir(mode=0o755)
+        path = snapshot_path(folder)
+        save_snapshot(path, HubState().linker, 1)
+    finally:
+        os.umask(before)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert [p.name for p in folder.iterdir()] == [path.name]  # no partial file left
+
+
+def test_no_snapshot_when_an_older_owner_wrote_after_a_newer_one_restored(tmp_path: Path) -> None:
+    table, path = _scenario(tmp_path)
+    state = HubState()
+    assert restore_table(state, iter(table), DURABLE_KEY, path).from_snapshot == 3
+    # an owner that restored at epoch 10 having seen version 2: versions 3 and 4 were
+    # written after it restored, by the older owner (their entries may carry other edges)
+    newer = {"durable": {"epoch": 10, "version": 10, "watermark": "2013-04-01T00:00:00+00:00"}}
+    newer["durable"]["seen"] = 2
+    read = restore_table(HubState(), iter([*table, (mark_key(10), newer)]), DURABLE_KEY, path)
+    assert read.overtaken is not None
+    assert read.from_snapshot is None
+
+
+def test_a_background_save_writes_what_a_direct_save_writes(tmp_path: Path) -> None:
+    table, path = _scenario(tmp_path)
+    state, _ = _restored(table, path)
+    direct, background = snapshot_path(tmp_path / "a"), snapshot_path(tmp_path / "b")
+    save_snapshot(direct, state.linker, 4)
+    pid = save_in_background(background, state.linker, 4)
+    while (ok := saved(pid)) is None:
+        time.sleep(0.01)
+    assert ok
+    assert background.read_bytes() == direct.read_bytes()
