@@ -59,4 +59,6 @@ class Bound:
         """The most a name field can weigh: its exact weight or the best other level's."""
         if not value:
             return 0.0
-        return max(self.model.exact_weight(field_name, value), self._best[field_name])
+        exact = self.model.exact_weight(field_name, value)
+        best = self._best[field_name]
+        return exact if exact > best else best

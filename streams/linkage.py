@@ -98,9 +98,13 @@ class _Identities(dict[str, tuple[object, ...]]):
         return made
 
 
-Block = str | tuple[str, ...]
-"""The records under one blocking key, in arrival order: a record id alone, or a tuple of
-two or more."""
+Block = str | tuple[str, ...] | list[str]
+"""The records under one blocking key, in arrival order: a record id alone, a tuple of two
+or more, or a list past ``_LIST_FROM`` (a tuple grows by copying, a list in place)."""
+
+_LIST_FROM = 16
+"""Members from which a block is a list: few blocks grow so large, and copying a tuple on
+each arrival would make filing quadratic in a block's size."""
 
 
 class _Blocks(dict[str, Block]):
@@ -345,13 +349,17 @@ class Linker:
                 blocks[key] = rid
             elif isinstance(block, str):
                 blocks[key] = (block, rid)
-            else:
+            elif isinstance(block, list):
+                block.append(rid)
+            elif len(block) + 1 < _LIST_FROM:
                 blocks[key] = (*block, rid)
+            else:
+                blocks[key] = [*block, rid]
 
     def block(self, key: str) -> tuple[str, ...]:
         """The records under a blocking key, in arrival order."""
         found = self.blocks.get(key, ())
-        return (found,) if isinstance(found, str) else found
+        return (found,) if isinstance(found, str) else tuple(found)
 
     def records_of(self, person_id: str) -> list[str]:
         """The records of one person."""
@@ -368,17 +376,17 @@ class Linker:
 
     def _candidates(self, keys: list[str]) -> dict[str, None]:
         """The records in the blocks of ``keys``, each once, in block order."""
-        get, found = self.blocks.get, dict[str, None]()
+        get, members = self.blocks.get, list[str]()
+        add, extend = members.append, members.extend
         for key in keys:
             block = get(key)
             if block is None:
                 continue
             if isinstance(block, str):
-                found[block] = None
+                add(block)
             else:
-                for rid in block:
-                    found[rid] = None
-        return found
+                extend(block)
+        return dict.fromkeys(members)
 
     def _rebuild(self, root: str) -> list[tuple[str, str, str]]:
         """Persons of one cluster, from its must-links, then its links strongest first;
