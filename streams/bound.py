@@ -59,6 +59,4 @@ class Bound:
         """The most a name field can weigh: its exact weight or the best other level's."""
         if not value:
             return 0.0
-        exact = self.model.exact_weight(field_name, value)
-        best = self._best[field_name]
-        return exact if exact > best else best
+        return max(self.model.exact_weight(field_name, value), self._best[field_name])

@@ -314,12 +314,13 @@ class Scorer:
         idents: Mapping[str, tuple[object, ...]],
         floor: float,
     ) -> list[tuple[str, Comparison]]:
-        """``compare`` of ``a`` with each of ``others`` (record ids, of ``records``, whose
-        ``identity`` is in ``idents``), kept where it weighs ``floor`` or more or holds the
-        pair apart. A pair ``Bound`` rules out from the cheap fields has its names never
-        compared: it could not be kept."""
+        """``compare`` of ``a`` with each of ``others`` (record ids, of ``records``; their
+        ``identity`` and ``a``'s are in ``idents``), kept where it weighs ``floor`` or more or
+        holds the pair apart. A pair ``Bound`` rules out from the cheap fields has its names
+        never compared: it could not be kept."""
         may_reach = self.bound.probe(a, floor)
-        kept, ident, model = [], identity(a), self.model
+        kept, ident, model = [], idents[a.record_id], self.model
+        issues = bool(a.upn or a.agency_person_id)  # else never two issued ids
         for rid in others:
             b = records[rid]
             found = _by_rule(a, b)
@@ -327,10 +328,11 @@ class Scorer:
                 key = (ident, idents[rid])
                 found = self._seen.get(key) or self._older.get(key)  # the generations turn
                 if found is None:
-                    if not may_reach(b) and not two_issued_ids(a, b):
+                    if not may_reach(b) and not (issues and two_issued_ids(a, b)):
                         continue
                     found = self._remember(key, _probabilistic(a, b, model))
-                found = _two_issued_ids(a, b, found)
+                if issues:
+                    found = _two_issued_ids(a, b, found)
             if found.weight >= floor or found.apart:
                 kept.append((rid, found))
         return kept

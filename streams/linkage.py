@@ -270,7 +270,8 @@ class Linker:
             )
         rid = record.record_id
         keys = record.blocking_keys()
-        candidates = self._compared(record, keys)
+        fetched: list[Block | None] = []  # the blocks of ``keys`` as they were found
+        candidates = self._compared(record, keys, fetched)
         for c in candidates:
             if c.comparison.apart:
                 self.apart[rid].add(c.record_id)
@@ -278,7 +279,7 @@ class Linker:
         self.records[rid] = record
         self.clusters.add(rid, [rid])
         self.person[rid] = rid
-        self.file(rid, keys)
+        self._put(rid, zip(keys, fetched, strict=True))  # no second look-up of each key
         policy = self.thresholds
         matches = [
             c for c in candidates if c.comparison.weight >= policy.link and not c.comparison.apart
@@ -299,17 +300,20 @@ class Linker:
         united = {p for r, p in before.items() if self.person[r] == mine}
         merged = tuple(sorted(united)) if len(united) > 1 else ()  # two persons became one
         possible = tuple(
-            c
-            for c in candidates
-            if policy.review <= c.comparison.weight
-            and (c.comparison.weight < policy.link or c.comparison.apart)
-            and self.person[c.record_id] != mine
+            [
+                c
+                for c in candidates
+                if policy.review <= c.comparison.weight
+                and (c.comparison.weight < policy.link or c.comparison.apart)
+                and self.person[c.record_id] != mine
+            ]
         )
-        best = max(
-            (c for c in matches if self.person[c.record_id] == mine),
-            key=lambda c: c.comparison.weight,
-            default=None,
-        )
+        best = None  # the first of the strongest matches in its person
+        for c in matches:
+            if self.person[c.record_id] == mine and (
+                best is None or c.comparison.weight > best.comparison.weight
+            ):
+                best = c
         if best is None:  # a must-link may still join it (and move the records it joins)
             joined = any(self.person[o] == mine for o in partners)
             return LinkOutcome(
@@ -341,10 +345,13 @@ class Linker:
 
     def file(self, rid: str, keys: Iterable[str]) -> None:
         """Put a record in the blocks of its keys."""
+        keys = list(keys)
+        self._put(rid, zip(keys, map(self.blocks.get, keys), strict=True))
+
+    def _put(self, rid: str, found: Iterable[tuple[str, Block | None]]) -> None:
+        """Put a record in the blocks of its keys, each with its block as just found."""
         blocks = self.blocks
-        get = blocks.get
-        for key in keys:
-            block = get(key)
+        for key, block in found:
             if block is None:
                 blocks[key] = rid
             elif isinstance(block, str):
@@ -366,20 +373,28 @@ class Linker:
         members = self.clusters.value[self.clusters.find(person_id)]
         return [r for r in members if self.person[r] == person_id]
 
-    def _compared(self, record: PersonRecord, keys: list[str]) -> list[Candidate]:
+    def _compared(
+        self, record: PersonRecord, keys: list[str], fetched: list[Block | None]
+    ) -> list[Candidate]:
         """The indexed records sharing a blocking key with a new one that can link, go to
-        review or be held apart from it (the others do not matter), in block order."""
+        review or be held apart from it (the others do not matter), in block order; the
+        blocks of ``keys`` go in ``fetched``."""
         self.ids[record.record_id] = identity(record)
-        others = self._candidates(keys)
+        others = self._candidates(keys, fetched)
         found = self.scorer.above(record, others, self.records, self.ids, self.thresholds.review)
         return [Candidate(c, self.person[c], comparison) for c, comparison in found]
 
-    def _candidates(self, keys: list[str]) -> dict[str, None]:
-        """The records in the blocks of ``keys``, each once, in block order."""
+    def _candidates(
+        self, keys: list[str], fetched: list[Block | None] | None = None
+    ) -> dict[str, None]:
+        """The records in the blocks of ``keys``, each once, in block order (and each key's
+        block, or None, put in ``fetched``)."""
         get, members = self.blocks.get, list[str]()
         add, extend = members.append, members.extend
+        keep = (fetched if fetched is not None else []).append
         for key in keys:
             block = get(key)
+            keep(block)
             if block is None:
                 continue
             if isinstance(block, str):
