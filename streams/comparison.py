@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import string
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import jellyfish
 
@@ -308,11 +308,15 @@ class Scorer:
         key = keys or (identity(a), identity(b))
         found = self._seen.get(key)
         if found is None:
-            found = self._older.get(key) or _probabilistic(a, b, self.model)
-            if len(self._seen) >= self.memory:
-                self._older, self._seen = self._seen, {}
-            self._seen[key] = found
+            found = self._remember(key, self._older.get(key) or _probabilistic(a, b, self.model))
         return _two_issued_ids(a, b, found)
+
+    def _remember(self, key: tuple[object, object], found: Comparison) -> Comparison:
+        """Keep ``found`` in the newer generation (a full one becomes the older)."""
+        if len(self._seen) >= self.memory:
+            self._older, self._seen = self._seen, {}
+        self._seen[key] = found
+        return found
 
     def above(
         self,
@@ -322,23 +326,24 @@ class Scorer:
         idents: Mapping[str, tuple[object, ...]],
         floor: float,
     ) -> list[tuple[str, Comparison]]:
-        """``compare`` of ``a`` with each of ``others`` (record ids, of ``records``, whose
-        ``identity`` is in ``idents``), kept where it weighs ``floor`` or more or holds the
-        pair apart. A pair ``Bound`` rules out from the cheap fields has its names never
-        compared: it could not be kept."""
+        """``compare`` of ``a`` with each of ``others`` (record ids, of ``records``; their
+        ``identity`` and ``a``'s are in ``idents``), kept where it weighs ``floor`` or more or
+        holds the pair apart. A pair ``Bound`` rules out from the cheap fields has its names
+        never compared: it could not be kept."""
         may_reach = self.bound.probe(a, floor)
-        seen, older, kept, ident = self._seen, self._older, [], identity(a)
+        kept, ident, model = [], idents[a.record_id], self.model
+        issues = bool(a.upn or a.agency_person_id)  # else never two issued ids
         for rid in others:
             b = records[rid]
             found = _by_rule(a, b)
             if found is None:
                 key = (ident, idents[rid])
-                found = seen.get(key) or older.get(key)
+                found = self._seen.get(key) or self._older.get(key)  # the generations turn
                 if found is None:
-                    if not may_reach(b) and not two_issued_ids(a, b):
+                    if not may_reach(b) and not (issues and two_issued_ids(a, b)):
                         continue
-                    found = self.compare(a, b, key)
-                else:
+                    found = self._remember(key, _probabilistic(a, b, model))
+                if issues:
                     found = _two_issued_ids(a, b, found)
             if found.weight >= floor or found.apart:
                 kept.append((rid, found))
@@ -402,15 +407,16 @@ def _probabilistic(a: PersonRecord, b: PersonRecord, model: LinkageModel) -> Com
     postcode = postcode_level(a.postcode, b.postcode)
     sex = sex_level(a.sex, b.sex)
     w = model.weights
-    levels = _one(
-        (
-            _one(("given_name", given, _exact(model, "given_name", a.given_name, given))),
-            _one(("family_name", family, _exact(model, "family_name", a.family_name, family))),
-            _one(("date_of_birth", dob, w["date_of_birth"][dob])),
-            _one(("sex", sex, w["sex"][sex])),
-            _one(("postcode", postcode, w["postcode"][postcode])),
-        )
+    one: Callable[[tuple[object, ...]], Any] = _ONE.get  # most are held: no ``_one`` call
+    fields: tuple[_Triple, ...] = (
+        ("given_name", given, _exact(model, "given_name", a.given_name, given)),
+        ("family_name", family, _exact(model, "family_name", a.family_name, family)),
+        ("date_of_birth", dob, w["date_of_birth"][dob]),
+        ("sex", sex, w["sex"][sex]),
+        ("postcode", postcode, w["postcode"][postcode]),
     )
+    levels: tuple[_Triple, ...] = tuple([one(f) or _one(f) for f in fields])
+    levels = one(levels) or _one(levels)
     weight = levels[0][2] + levels[1][2] + levels[2][2] + levels[3][2] + levels[4][2]
     rule = "probabilistic"
     if given is Level.DIFFERENT or dob is Level.DIFFERENT:
@@ -424,6 +430,8 @@ def _probabilistic(a: PersonRecord, b: PersonRecord, model: LinkageModel) -> Com
 
 
 _ONE: dict[tuple[object, ...], tuple[object, ...]] = {}
+_Triple = tuple[str, str, float]
+"""(field, level, weight): one compared field of a ``Comparison``."""
 _T = TypeVar("_T", bound=tuple[object, ...])
 
 

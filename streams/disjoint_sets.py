@@ -50,7 +50,7 @@ class DisjointSets(Generic[T]):
         ra, rb = self.find(a), self.find(b)
         if ra == rb or (unless is not None and unless(self.value[ra], self.value[rb])):
             return False
-        keep, gone = sorted((ra, rb))
+        keep, gone = (ra, rb) if ra < rb else (rb, ra)
         self._parent[gone] = keep
         self.value[keep] = self._merge(self.value[keep], self.value.pop(gone))
         return True

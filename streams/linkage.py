@@ -98,9 +98,13 @@ class _Identities(dict[str, tuple[object, ...]]):
         return made
 
 
-Block = str | tuple[str, ...]
-"""The records under one blocking key, in arrival order: a record id alone, or a tuple of
-two or more."""
+Block = str | tuple[str, ...] | list[str]
+"""The records under one blocking key, in arrival order: a record id alone, a tuple of two
+or more, or a list past ``_LIST_FROM`` (a tuple grows by copying, a list in place)."""
+
+_LIST_FROM = 16
+"""Members from which a block is a list: few blocks grow so large, and copying a tuple on
+each arrival would make filing quadratic in a block's size."""
 
 
 class _Blocks(dict[str, Block]):
@@ -266,7 +270,8 @@ class Linker:
             )
         rid = record.record_id
         keys = record.blocking_keys()
-        candidates = self._compared(record, keys)
+        fetched: list[Block | None] = []  # the blocks of ``keys`` as they were found
+        candidates = self._compared(record, keys, fetched)
         for c in candidates:
             if c.comparison.apart:
                 self.apart[rid].add(c.record_id)
@@ -274,7 +279,7 @@ class Linker:
         self.records[rid] = record
         self.clusters.add(rid, [rid])
         self.person[rid] = rid
-        self.file(rid, keys)
+        self._put(rid, zip(keys, fetched, strict=True))  # no second look-up of each key
         policy = self.thresholds
         matches = [
             c for c in candidates if c.comparison.weight >= policy.link and not c.comparison.apart
@@ -295,17 +300,20 @@ class Linker:
         united = {p for r, p in before.items() if self.person[r] == mine}
         merged = tuple(sorted(united)) if len(united) > 1 else ()  # two persons became one
         possible = tuple(
-            c
-            for c in candidates
-            if policy.review <= c.comparison.weight
-            and (c.comparison.weight < policy.link or c.comparison.apart)
-            and self.person[c.record_id] != mine
+            [
+                c
+                for c in candidates
+                if policy.review <= c.comparison.weight
+                and (c.comparison.weight < policy.link or c.comparison.apart)
+                and self.person[c.record_id] != mine
+            ]
         )
-        best = max(
-            (c for c in matches if self.person[c.record_id] == mine),
-            key=lambda c: c.comparison.weight,
-            default=None,
-        )
+        best = None  # the first of the strongest matches in its person
+        for c in matches:
+            if self.person[c.record_id] == mine and (
+                best is None or c.comparison.weight > best.comparison.weight
+            ):
+                best = c
         if best is None:  # a must-link may still join it (and move the records it joins)
             joined = any(self.person[o] == mine for o in partners)
             return LinkOutcome(
@@ -337,48 +345,63 @@ class Linker:
 
     def file(self, rid: str, keys: Iterable[str]) -> None:
         """Put a record in the blocks of its keys."""
+        keys = list(keys)
+        self._put(rid, zip(keys, map(self.blocks.get, keys), strict=True))
+
+    def _put(self, rid: str, found: Iterable[tuple[str, Block | None]]) -> None:
+        """Put a record in the blocks of its keys, each with its block as just found."""
         blocks = self.blocks
-        get = blocks.get
-        for key in keys:
-            block = get(key)
+        for key, block in found:
             if block is None:
                 blocks[key] = rid
             elif isinstance(block, str):
                 blocks[key] = (block, rid)
-            else:
+            elif isinstance(block, list):
+                block.append(rid)
+            elif len(block) + 1 < _LIST_FROM:
                 blocks[key] = (*block, rid)
+            else:
+                blocks[key] = [*block, rid]
 
     def block(self, key: str) -> tuple[str, ...]:
         """The records under a blocking key, in arrival order."""
         found = self.blocks.get(key, ())
-        return (found,) if isinstance(found, str) else found
+        return (found,) if isinstance(found, str) else tuple(found)
 
     def records_of(self, person_id: str) -> list[str]:
         """The records of one person."""
         members = self.clusters.value[self.clusters.find(person_id)]
         return [r for r in members if self.person[r] == person_id]
 
-    def _compared(self, record: PersonRecord, keys: list[str]) -> list[Candidate]:
+    def _compared(
+        self, record: PersonRecord, keys: list[str], fetched: list[Block | None]
+    ) -> list[Candidate]:
         """The indexed records sharing a blocking key with a new one that can link, go to
-        review or be held apart from it (the others do not matter), in block order."""
+        review or be held apart from it (the others do not matter), in block order; the
+        blocks of ``keys`` go in ``fetched``."""
         self.ids[record.record_id] = identity(record)
-        others = self._candidates(keys)
+        others = self._candidates(keys, fetched)
         found = self.scorer.above(record, others, self.records, self.ids, self.thresholds.review)
         return [Candidate(c, self.person[c], comparison) for c, comparison in found]
 
-    def _candidates(self, keys: list[str]) -> dict[str, None]:
-        """The records in the blocks of ``keys``, each once, in block order."""
-        get, found = self.blocks.get, dict[str, None]()
+    def _candidates(
+        self, keys: list[str], fetched: list[Block | None] | None = None
+    ) -> dict[str, None]:
+        """The records in the blocks of ``keys``, each once, in block order (and each key's
+        block, or None, put in ``fetched``)."""
+        get, members = self.blocks.get, list[str]()
+        add, extend = members.append, members.extend
+        keep = (fetched if fetched is not None else []).append
         for key in keys:
             block = get(key)
+            keep(block)
             if block is None:
                 continue
             if isinstance(block, str):
-                found[block] = None
+                add(block)
             else:
-                for rid in block:
-                    found[rid] = None
-        return found
+                extend(block)
+        return dict.fromkeys(members)
 
     def _rebuild(self, root: str) -> list[tuple[str, str, str]]:
         """Persons of one cluster, from its must-links, then its links strongest first;

@@ -258,3 +258,12 @@ def test_blocks_hold_each_record_once_under_each_key_in_arrival_order() -> None:
         (),
     ]
     assert list(linker._candidates(["k3", "k2", "k9"])) == ["b", "a", "c"]
+
+
+def test_a_large_block_keeps_arrival_order_past_the_tuple_size() -> None:
+    linker = Linker()
+    ids = [f"r{n:03d}" for n in range(40)]  # past the size where a block becomes a list
+    for rid in ids:
+        linker.file(rid, ["big", f"own-{rid}"])
+    assert linker.block("big") == tuple(ids)
+    assert list(linker._candidates([f"own-{ids[-1]}", "big"])) == [ids[-1], *ids[:-1]]
