@@ -82,9 +82,12 @@ def owns_restored(app: faust.App, topic: str) -> bool:
 
 
 def _settled(app: faust.App) -> bool:
-    """No rebalance under way and the tables of this worker's assignment restored."""
+    """Not stopping (its tables may be closed already, and read as empty), no rebalance
+    under way, and the tables of this worker's assignment restored."""
     recovery = cast(Any, app.tables).recovery  # TableManager has it; its protocol does not
-    return not (app.rebalancing or recovery.in_recovery or not recovery.completed.is_set())
+    if app.should_stop or app.rebalancing or recovery.in_recovery:
+        return False
+    return bool(recovery.completed.is_set())
 
 
 async def still_a_member(app: faust.App, timeout_s: float = 10.0) -> bool:
@@ -97,6 +100,8 @@ async def still_a_member(app: faust.App, timeout_s: float = 10.0) -> bool:
     that outrank the real owner's episodes and deletes them (seen in the frozen-worker test,
     2026-12-02). A restore asks first. What remains is a freeze between this answer and the
     fences (microseconds of code, no await)."""
+    if app.should_stop:  # a worker stopping takes nothing over
+        return False
     thread: Any = cast(Any, app.consumer)._thread  # the consumer runs in its own thread
     try:
         return bool(await asyncio.wait_for(thread.call_thread(_heartbeat_now, thread), timeout_s))

@@ -355,7 +355,12 @@ class Linkage:
     async def _fence(self) -> list[Awaitable[Any]]:
         """This owner's fence on every episodes partition, before any episode of its own
         (``sinks.fences``): episodes of an older owner's batches that its restore never read
-        (versions between ``seen`` and its epoch) are not stored, whenever they arrive."""
+        (versions between ``seen`` and its epoch) are not stored, whenever they arrive.
+        None after a restore that read nothing: it cannot tell what it missed, and a fence
+        with ``seen`` 0 would delete every episode (seen on a worker stopping, its table
+        already closed; the sinks refuse such a fence too)."""
+        if not self.mark.seen:
+            return []
         headers = [
             ("mash.version", str(self.epoch).encode()),
             (FENCE_SEEN_HEADER, str(self.mark.seen or 0).encode()),

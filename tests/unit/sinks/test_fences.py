@@ -156,3 +156,10 @@ def test_a_fence_without_its_headers_is_refused_not_read_as_seen_nothing() -> No
     with pytest.raises(SinkError):
         episode_change(_marker(_FENCE_KEY, 0, 0, seen=5), None)
     assert episode_change(_marker(_FENCE_KEY, _B, 0, seen=_A + 2), None).fence == _A + 2
+
+
+def test_a_fence_of_a_restore_that_read_nothing_is_refused() -> None:
+    # a worker stopping read its closed table as empty and fenced with "seen 0": the sinks
+    # deleted every episode (CI run, 2026-12-02); such an owner cannot know what it missed
+    with pytest.raises(SinkError, match="read no table version"):
+        episode_change(_marker(_FENCE_KEY, _B, 0, seen=0), None)

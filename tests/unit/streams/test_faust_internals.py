@@ -151,10 +151,12 @@ def test_a_skipped_offset_is_found_and_fits_in_when_read_again() -> None:
 def test_a_timer_restores_state_only_when_recovered_and_the_partition_is_assigned() -> None:
     # the fields read, as Faust has them (a stand-in app below carries the same)
     assert Recovery.in_recovery is False and faust.App.rebalancing is False
+    assert isinstance(faust.App.should_stop, property)  # mode's Service: stopped or crashed
     assert "self.completed = Event()" in inspect.getsource(Recovery.__init__)
     recovery = SimpleNamespace(in_recovery=False, completed=asyncio.Event())
     assigned = {TP("police", 0), TP("identities", 0)}
     app = SimpleNamespace(
+        should_stop=False,
         rebalancing=False,
         tables=SimpleNamespace(recovery=recovery),
         consumer=SimpleNamespace(assignment=lambda: assigned),
@@ -168,6 +170,9 @@ def test_a_timer_restores_state_only_when_recovered_and_the_partition_is_assigne
     app.rebalancing, recovery.in_recovery = False, True
     assert not owns_restored(cast(Any, app), "identities")
     recovery.in_recovery = False
+    app.should_stop = True  # stopping: its tables may be closed and read as empty
+    assert not owns_restored(cast(Any, app), "identities")
+    app.should_stop = False
     assigned.discard(TP("identities", 0))
     assert not owns_restored(cast(Any, app), "identities")
 
@@ -191,7 +196,10 @@ def _settled_app(consumer: Any) -> Any:
     recovery = SimpleNamespace(in_recovery=False, completed=asyncio.Event())
     recovery.completed.set()
     return SimpleNamespace(
-        rebalancing=False, tables=SimpleNamespace(recovery=recovery), consumer=consumer
+        should_stop=False,
+        rebalancing=False,
+        tables=SimpleNamespace(recovery=recovery),
+        consumer=consumer,
     )
 
 
@@ -303,7 +311,7 @@ def _member(answer: type[Errors.KafkaError] | None, member_id: str = "faust-1") 
         return await fun(*args)
 
     thread = SimpleNamespace(_ensure_consumer=lambda: consumer, call_thread=call_thread)
-    return SimpleNamespace(consumer=SimpleNamespace(_thread=thread), sent=sent)
+    return SimpleNamespace(should_stop=False, consumer=SimpleNamespace(_thread=thread), sent=sent)
 
 
 def test_a_worker_still_in_its_generation_is_a_member() -> None:
@@ -345,5 +353,15 @@ def test_no_answer_from_the_consumer_thread_is_not_membership() -> None:
 
         app.consumer._thread.call_thread = stuck
         assert not await still_a_member(cast(Any, app), timeout_s=0.05)
+
+    asyncio.run(case())
+
+
+def test_a_worker_stopping_takes_nothing_over() -> None:
+    async def case() -> None:
+        app = _member(None)
+        app.should_stop = True
+        assert not await still_a_member(cast(Any, app))
+        assert app.sent == []
 
     asyncio.run(case())
