@@ -349,7 +349,9 @@ class Linker:
         self._put(rid, zip(keys, map(self.blocks.get, keys), strict=True))
 
     def _put(self, rid: str, found: Iterable[tuple[str, Block | None]]) -> None:
-        """Put a record in the blocks of its keys, each with its block as just found."""
+        """Put a record in the blocks of its keys, each with its block as just found (the
+        keys are distinct, ``PersonRecord.blocking_keys``: a repeated key's block found
+        before the first was filed would overwrite it)."""
         blocks = self.blocks
         for key, block in found:
             if block is None:

@@ -87,6 +87,10 @@ class Throttle:
         self.interval_s = interval_s
         self.last = float("-inf")
 
+    def restart(self, now: float) -> None:
+        """Count the interval afresh from ``now``."""
+        self.last = now
+
     def due(self, now: float, caught_up: bool) -> bool:
         """True if a report is due; the caller reports."""
         if caught_up or now - self.last >= self.interval_s:
@@ -151,7 +155,7 @@ class Linkage:
             started = time.perf_counter()
             self.state = HubState(policy=self.policy, linker=Linker(model=self.model))
             table = restore_table(self.state, self.records.items(), DURABLE_KEY, self.snapshot)
-            self.snapshot_due.last = time.monotonic()
+            self.snapshot_due.restart(time.monotonic())
             # versions: the restore time, then a batch counter. A worker that restores later
             # outranks anything an earlier owner sent, even messages still in flight.
             self.epoch = time.time_ns() // 1_000_000 * 1_000_000

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from simulation.corruption import corrupted_records
 from streams.comparison import PersonRecord, compare
 from streams.levels import Level, dob_level, family_level, given_level, name_levels
 from streams.linkage import Linker
@@ -154,3 +155,12 @@ def test_a_later_part_of_a_double_barrelled_name_shares_a_blocking_key() -> None
     a = girl("a", "Olivia", "Phillips Murray", dt.date(2012, 8, 3))
     b = girl("b", "Liv", "Murray", dt.date(2012, 8, 3), postcode="")
     assert set(a.blocking_keys()) & set(b.blocking_keys())
+
+
+def test_a_records_blocking_keys_are_distinct() -> None:
+    # ``Linker.add`` files a record under the blocks it found while gathering candidates:
+    # a key given twice would have its second, stale block overwrite the first
+    for labelled in corrupted_records(seed=5, children=500):
+        record = PersonRecord.from_child(labelled.record_id, labelled.child, labelled.agency.value)
+        keys = record.blocking_keys()
+        assert len(keys) == len(set(keys)), labelled.record_id
