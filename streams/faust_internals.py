@@ -69,6 +69,7 @@ def guard_offsets(app: faust.App) -> None:
     assignment afresh."""
     processed = Processed()
     _read_again_what_a_seek_reads_again(app)
+    _seek_in_the_consumer_thread(app)
     _ack_only_the_current_generation(app, processed)
     _commit_only_what_was_processed(app, processed)
     _start_each_assignment_afresh(app, processed)
@@ -398,6 +399,29 @@ def _read_again_what_a_seek_reads_again(app: faust.App) -> None:
     """Pass on every fetched message, however far the read offset went (``_ReadOffsets``)."""
     consumer: Any = app.consumer  # Faust's Consumer: its read offsets are not in ConsumerT
     consumer._read_offset = _ReadOffsets(lambda: None, consumer._read_offset)
+
+
+def _seek_in_the_consumer_thread(app: faust.App) -> None:
+    """Seek in the thread the Kafka consumer runs in, as its every other call does.
+
+    Faust's seek calls aiokafka's straight from the app's thread, while the consumer's own
+    thread may be handing out fetched records: it sets the partition's position after the
+    last record it handed out, over the position just sought, and the records in between are
+    never fetched again (seen with two workers: a seek back to 70 for a hole, the next
+    records 78 on, again and again). In the consumer's thread the seek waits for that to end.
+    """
+    consumer: Any = app.consumer  # Faust's Consumer: its thread is not in ConsumerT
+
+    async def seek(partition: TP, offset: int) -> None:
+        thread = consumer._thread
+        await thread.call_thread(_seek_here, thread, partition, offset)
+
+    consumer._seek = seek
+
+
+async def _seek_here(thread: Any, partition: TP, offset: int) -> None:
+    """In the consumer's thread: aiokafka's seek."""
+    thread.seek(partition, offset)
 
 
 def _ack_only_the_current_generation(app: faust.App, processed: Processed) -> None:

@@ -17,7 +17,7 @@ import faust
 from aiokafka.consumer.group_coordinator import GroupCoordinator
 from aiokafka.protocol.group import JoinGroupRequest
 from faust.tables.recovery import Recovery
-from faust.transport.consumer import Consumer
+from faust.transport.consumer import Consumer, ThreadDelegateConsumer
 from faust.types import TP
 
 from streams.faust_internals import (
@@ -26,6 +26,7 @@ from streams.faust_internals import (
     Stalls,
     _commit_only_what_was_processed,
     _read_again_what_a_seek_reads_again,
+    _seek_in_the_consumer_thread,
     guard_offsets,
     owns_restored,
     still_a_member,
@@ -202,6 +203,39 @@ def test_what_a_seek_back_fetches_again_reaches_the_streams() -> None:
     consumer.drain()
     assert consumer.passed_on == [43, 44, *range(1, 46)]
     assert consumer._read_offset.get(PART) == 45  # still kept, as Faust keeps it
+
+
+class _ConsumerThread:
+    """A stand-in for the consumer's thread: what runs through ``call_thread`` runs there."""
+
+    def __init__(self) -> None:
+        self.here = False
+        self.sought: list[tuple[TP, int, bool]] = []
+
+    async def call_thread(self, fun: Any, *args: Any) -> Any:
+        self.here = True
+        try:
+            return await fun(*args)
+        finally:
+            self.here = False
+
+    def seek(self, tp: TP, offset: int) -> None:
+        self.sought.append((tp, offset, self.here))
+
+
+def test_a_seek_runs_in_the_consumer_thread() -> None:
+    # Faust's own seek calls aiokafka's from the app's thread, racing the consumer's thread
+    assert "self._thread.seek(partition, offset)" in inspect.getsource(ThreadDelegateConsumer)
+    thread = _ConsumerThread()
+    consumer = SimpleNamespace(
+        _thread=thread,
+        _read_offset=defaultdict(lambda: None),
+        log=SimpleNamespace(dev=lambda *args: None),
+    )
+    _seek_in_the_consumer_thread(cast(Any, SimpleNamespace(consumer=consumer)))
+    asyncio.run(Consumer.seek(cast(Any, consumer), PART, 70))  # Faust's seek, as called
+    assert thread.sought == [(PART, 70, True)]
+    assert consumer._read_offset[PART] == 70
 
 
 def _event(offset: int) -> Any:
