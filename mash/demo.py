@@ -17,7 +17,7 @@ from mash.access import set_up
 from mash.console import board_tables, console, progress
 from mash.demo_summary import repeats_line, snapshot
 from plumbing.errors import MashError
-from plumbing.kafka import consumer_lag, group_is_stable
+from plumbing.kafka import consumer_lag, group_is_stable, partition_lags
 from plumbing.settings import (
     BrokerSettings,
     ConsoleSettings,
@@ -267,6 +267,17 @@ def wait_until_ready(
     return time.monotonic() - started
 
 
+def _where_left(settings: WorkerSettings, groups: dict[str, list[str]], most: int = 6) -> str:
+    """Which consumer group has records left on which partitions, briefly (offsets only)."""
+    left = [
+        f"{group} {topic}[{partition}]: {lag}"
+        for group, topics in groups.items()
+        for (topic, partition), lag in partition_lags(settings, group, topics).items()
+    ]
+    more = f" and {len(left) - most} more" if len(left) > most else ""
+    return ", ".join(left[:most]) + more
+
+
 def wait_until_drained(
     settings: WorkerSettings,
     total: int,
@@ -297,12 +308,12 @@ def wait_until_drained(
                 return
             if worker is not None and worker.poll() is not None:
                 raise MashError(
-                    f"the worker exited with status {worker.returncode} "
-                    f"with {lag} records left; see its log"
+                    f"the worker exited with status {worker.returncode} with {lag} records "
+                    f"left ({_where_left(settings, groups)}); see its log"
                 )
             if time.monotonic() > deadline:
                 raise MashError(
                     f"the worker still had {lag} records to process after "
-                    f"{timeout_s:.0f}s; see its log"
+                    f"{timeout_s:.0f}s ({_where_left(settings, groups)}); see its log"
                 )
             time.sleep(0.2)

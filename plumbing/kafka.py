@@ -31,6 +31,7 @@ __all__ = [
     "group_is_stable",
     "kafka_python_config",
     "missing_topics",
+    "partition_lags",
     "read_topic",
     "require_topics",
     "ssl_context",
@@ -211,6 +212,14 @@ def require_topics(settings: CommonSettings, names: Iterable[str]) -> None:
 
 def consumer_lag(settings: CommonSettings, group: str, topics: Iterable[str]) -> int:
     """Messages on ``topics`` that consumer ``group`` has not yet committed past."""
+    return sum(partition_lags(settings, group, topics).values())
+
+
+def partition_lags(
+    settings: CommonSettings, group: str, topics: Iterable[str]
+) -> dict[tuple[str, int], int]:
+    """(topic, partition) -> messages consumer ``group`` has not yet committed past, for the
+    partitions of ``topics`` with any."""
     consumer = KafkaConsumer(
         **kafka_python_config(credentials(settings)), group_id=group, enable_auto_commit=False
     )
@@ -221,7 +230,8 @@ def consumer_lag(settings: CommonSettings, group: str, topics: Iterable[str]) ->
             for p in sorted(consumer.partitions_for_topic(t) or ())
         ]
         ends = consumer.end_offsets(tps)
-        return sum(ends[tp] - (consumer.committed(tp) or 0) for tp in tps)
+        lags = {(tp.topic, tp.partition): ends[tp] - (consumer.committed(tp) or 0) for tp in tps}
+        return {tp: lag for tp, lag in lags.items() if lag > 0}
     finally:
         consumer.close()
 

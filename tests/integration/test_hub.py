@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from mash.demo import wait_until_drained, wait_until_ready, worker_process
+from plumbing.errors import MashError
 from plumbing.kafka import Record, read_topic
 from plumbing.keys import audit_key, key_secret
 from plumbing.settings import WorkerSettings
@@ -181,6 +182,25 @@ def test_persons_and_episodes_are_those_of_the_pure_stages(
     assert sum(len(s.agencies) > 1 for s in got.values()) > 10  # multi-agency episodes
     assert standing(store) == {p: d.verdict for p, d in want.linker.decisions.items()}
     store.close()
+
+
+def test_a_hub_left_undrained_says_which_partitions_hold_what_is_left(
+    hub_env: dict[str, str],
+) -> None:
+    # no worker runs: what is published stays on its topic, and the wait says where
+    settings = settings_from(hub_env, WorkerSettings)
+    start, end = dt.date(2012, 4, 1), dt.date(2013, 4, 1)
+    events = tuple(police_notifications(5, 7, start, end))
+    publish(settings, events)
+    with pytest.raises(MashError) as failed:
+        wait_until_drained(settings, len(events), timeout_s=0)
+    told = str(failed.value)
+    assert told.startswith("the worker still had 5 records to process")
+    where = told.split("(", 1)[1]
+    topic = settings.topic(POLICE_NOTIFICATION.topic)
+    assert f"{settings.app_id} {topic}[" in where and "\n" not in told
+    counts = [int(part.rsplit(": ", 1)[1]) for part in where.split(")")[0].split(", ")]
+    assert sum(counts) == 5  # every record left, once, on the partitions that hold it
 
 
 def test_audit_chains_export_and_verify_and_links_export(
