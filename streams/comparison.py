@@ -434,7 +434,11 @@ def _probabilistic(a: PersonRecord, b: PersonRecord, model: LinkageModel) -> Com
         rule = "given names differ" if given is Level.DIFFERENT else "birth dates differ"
     if _possibly_related(given, family, dob, postcode, sex, a, b, model):
         return Comparison(weight, levels, _GUARD, apart=True)
-    if _twins_or_one_renamed(given, family, dob, postcode, a, b, model):
+    if (
+        family is Level.DIFFERENT
+        and dob is Level.EXACT
+        and _twins_or_one_renamed(given, postcode, a, b, model)
+    ):  # the two cheap tests first: most pairs compared differ in family name or date
         return Comparison(weight, levels, _HELD, held=True)
     return Comparison(weight, levels, rule)
 
@@ -484,26 +488,15 @@ def _possibly_related(
 
 
 def _twins_or_one_renamed(
-    given: Level,
-    family: Level,
-    dob: Level,
-    postcode: Level,
-    a: PersonRecord,
-    b: PersonRecord,
-    model: LinkageModel,
+    given: Level, postcode: Level, a: PersonRecord, b: PersonRecord, model: LinkageModel
 ) -> bool:
-    """Two given names, each a name in its own right, at one home on one birth date, under
-    two family names: what agrees is what twins share, and the family names, which would
-    tell one child from a twin, disagree (one twin recorded with a step-parent's surname,
-    Jaden Bell and Jayden Iqbal; or one child renamed and mistyped). Not held apart as the
-    guard holds twins (a renamed child's other records may still join the two), but never
-    linked on this pair's weight alone: it goes to review."""
-    return (
-        family is Level.DIFFERENT
-        and dob is Level.EXACT
-        and postcode is Level.EXACT
-        and _two_given_names(a.given_name, b.given_name, given, model)
-    )
+    """Called for two family names on one birth date: two given names, each a name in its
+    own right, at one home. What agrees is what twins share, and the family names, which
+    would tell one child from a twin, disagree (one twin recorded under a step-parent's
+    surname, Jaden Bell and Jayden Iqbal; or one child renamed and mistyped). Not held apart
+    as the guard holds twins (a renamed child's other records may still join the two), but
+    never linked on this pair's weight alone: it goes to review."""
+    return postcode is Level.EXACT and _two_given_names(a.given_name, b.given_name, given, model)
 
 
 def _put_back_related(
