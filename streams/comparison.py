@@ -248,6 +248,14 @@ class Comparison:
     rule: str = "probabilistic"
     apart: bool = False
     """Possibly related (twins or siblings): never linked without a strong identifier."""
+    held: bool = False
+    """Never linked on its own weight, yet not held apart: offered for review, and other
+    records may still bring the two into one person."""
+
+    @property
+    def review_only(self) -> bool:
+        """Held apart or held for review: never linked on its own weight."""
+        return self.apart or self.held
 
     def explain(self) -> str:
         """Which fields agreed, how far, and what each was worth."""
@@ -426,6 +434,12 @@ def _probabilistic(a: PersonRecord, b: PersonRecord, model: LinkageModel) -> Com
         rule = "given names differ" if given is Level.DIFFERENT else "birth dates differ"
     if _possibly_related(given, family, dob, postcode, sex, a, b, model):
         return Comparison(weight, levels, _GUARD, apart=True)
+    if (
+        family is Level.DIFFERENT
+        and dob is Level.EXACT
+        and _twins_or_one_renamed(given, postcode, a, b, model)
+    ):  # the two cheap tests first: most pairs compared differ in family name or date
+        return Comparison(weight, levels, _HELD, held=True)
     return Comparison(weight, levels, rule)
 
 
@@ -473,6 +487,18 @@ def _possibly_related(
     return postcode is Level.EXACT and _two_given_names(a.given_name, b.given_name, given, model)
 
 
+def _twins_or_one_renamed(
+    given: Level, postcode: Level, a: PersonRecord, b: PersonRecord, model: LinkageModel
+) -> bool:
+    """Called for two family names on one birth date: two given names, each a name in its
+    own right, at one home. What agrees is what twins share, and the family names, which
+    would tell one child from a twin, disagree (one twin recorded under a step-parent's
+    surname, Jaden Bell and Jayden Iqbal; or one child renamed and mistyped). Not held apart
+    as the guard holds twins (a renamed child's other records may still join the two), but
+    never linked on this pair's weight alone: it goes to review."""
+    return postcode is Level.EXACT and _two_given_names(a.given_name, b.given_name, given, model)
+
+
 def _put_back_related(
     postcode: Level, sex: Level, a: PersonRecord, b: PersonRecord, model: LinkageModel
 ) -> bool:
@@ -501,8 +527,13 @@ _GUARD = (
     "possibly related (twins or siblings guard: same birth date, family name and postcode, "
     "two given names, or two given names and two recorded sexes)"
 )
+_HELD = (
+    "held for review (same birth date and postcode, two given names, two family names: "
+    "twins, one with a step-parent's surname, or one child renamed)"
+)
 _TWO_IDS = "possibly related (two UPNs, or one agency's two ids: two children to them)"
-_SAME_FAMILY = frozenset({Level.EXACT, Level.CLOSE, Level.PART})
+_SAME_FAMILY = frozenset({Level.EXACT, Level.CLOSE, Level.PART, Level.PHONETIC, Level.FAIR})
+"""Family-name levels that agree (the model weighs each as agreement): twins share one."""
 _SAME_HOME = frozenset({Level.EXACT, Level.MISSING})
 
 

@@ -282,7 +282,9 @@ class Linker:
         self._put(rid, zip(keys, fetched, strict=True))  # no second look-up of each key
         policy = self.thresholds
         matches = [
-            c for c in candidates if c.comparison.weight >= policy.link and not c.comparison.apart
+            c
+            for c in candidates
+            if c.comparison.weight >= policy.link and not c.comparison.review_only
         ]
         partners = self._must_links(rid)
         before = {c.record_id: c.person_id for c in matches} | {o: self.person[o] for o in partners}
@@ -304,7 +306,7 @@ class Linker:
                 c
                 for c in candidates
                 if policy.review <= c.comparison.weight
-                and (c.comparison.weight < policy.link or c.comparison.apart)
+                and (c.comparison.weight < policy.link or c.comparison.review_only)
                 and self.person[c.record_id] != mine
             ]
         )

@@ -74,6 +74,36 @@ def test_twins_with_two_spellings_of_one_sound_go_to_review_not_one_person() -> 
     assert second.possible[0].comparison.apart
 
 
+def _girl(rid: str, given: str, family: str, **extra: object) -> PersonRecord:
+    return _child(rid, given, family, dt.date(2016, 5, 9), sex="FEMALE", **extra)
+
+
+def test_two_given_names_under_two_family_names_at_one_home_go_to_review() -> None:
+    # twins, one recorded under a step-parent's surname: only what twins share agrees
+    amelia, amelie = _girl("a", "Amelia", "Nowak"), _girl("b", "Amelie", "Bell")
+    held = compare(amelia, amelie)
+    assert held.held and not held.apart and held.weight >= 12  # its weight alone would link
+    assert "held for review" in held.explain()
+    linker = Linker()
+    linker.add(amelia)
+    outcome = linker.add(amelie)
+    assert linker.person_of("a") != linker.person_of("b")
+    assert [c.record_id for c in outcome.possible] == ["a"]
+    assert not linker.apart["a"]  # no veto: another record (one child renamed) may join them
+    renamed = compare(amelia, _girl("c", "Amelia", "Bell"))  # one given name: one child
+    assert not renamed.review_only and renamed.weight >= 12
+    elsewhere = compare(amelia, _girl("d", "Amelie", "Bell", postcode="M14 6JL"))
+    assert not elsewhere.held  # no home in common: nothing twins share beyond the date
+
+
+def test_twins_of_two_sexes_under_sound_alike_family_names_are_held_apart() -> None:
+    amir = _child("a", "Amir", "Stewart", dt.date(2018, 5, 9), postcode="IG1 1RS")
+    amira = _child("b", "Amira", "Stuart", dt.date(2018, 5, 9), postcode="IG1 1RS", sex="FEMALE")
+    twins = compare(amir, amira)  # Stewart and Stuart: one family name, spelled two ways
+    assert twins.apart and "twins or siblings guard" in twins.rule
+    assert not compare(amir, _child("c", "Amir", "Stuart", dt.date(2018, 5, 9))).apart
+
+
 def test_two_ids_of_one_agency_are_two_children_however_alike() -> None:
     one, two = (_child(r, agency_person_id=f"police:{r}") for r in "ab")
     assert compare(one, two).apart and "one agency's two ids" in compare(one, two).rule
