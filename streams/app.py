@@ -137,7 +137,7 @@ def create_app(settings: WorkerSettings) -> faust.App:
 
     async def save_index(sender: Any, *_: Any, **__: Any) -> None:
         # a clean stop: the agents take no more events and their batches are done, the
-        # group is not left yet (the revoke handler, which forgets the state, comes after)
+        # group is not left yet (at a stop Faust's revocation skips ``forget``)
         try:
             owned = linkage.state is not None and await owns_at_stop(app, identities)
             await linkage.save_at_stop(owned)

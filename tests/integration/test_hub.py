@@ -239,7 +239,7 @@ def _live(records: list[Record]) -> set[str]:
     return {json.loads(k) for k, v in state.items() if v is not None}
 
 
-def _logged(log: Path, name: str) -> list[dict[str, Any]]:
+def logged(log: Path, name: str) -> list[dict[str, Any]]:
     """The ``name`` events a worker logged (JSON lines)."""
     lines = log.read_text(errors="replace").splitlines()
     return [json.loads(line) for line in lines if f'"{name}"' in line]
@@ -284,9 +284,9 @@ def test_dedupe_state_is_bounded_by_the_horizon_and_survives_a_restart(
         send(new)
         wait_until_drained(settings, len(new), worker)
     # the clean stop saved linkage's index at its last durable mark; the restart loaded it
-    [stop_save] = _logged(tmp_path / "worker-1.log", "linkage.snapshot_saved_at_stop")
+    [stop_save] = logged(tmp_path / "worker-1.log", "linkage.snapshot_saved_at_stop")
     assert stop_save["records"] == len(old)
-    restores = _logged(tmp_path / "worker-2.log", "linkage.restored")
+    restores = logged(tmp_path / "worker-2.log", "linkage.restored")
     assert [r["snapshot"] for r in restores] == [stop_save["version"]]
     changelog = f"{settings.app_id}-{Table.SEEN_RECORDS}-changelog"
     records = _live(read_topic(admin(settings), changelog))
@@ -298,7 +298,7 @@ def test_dedupe_state_is_bounded_by_the_horizon_and_survives_a_restart(
         wait_until_ready(settings, worker)
         send(new[:20])
         wait_until_drained(settings, 20, worker)
-    restores = _logged(tmp_path / "worker-3.log", "linkage.restored")  # no snapshot of its own
+    restores = logged(tmp_path / "worker-3.log", "linkage.restored")  # no snapshot of its own
     assert [(r["snapshot"], r["records"]) for r in restores] == [(None, len(old) + len(new))]
     store = Store(settings.database)
     try:
