@@ -36,6 +36,7 @@ from mash.local_secrets import (
 from plumbing.errors import BrokerError
 from plumbing.kafka import KafkaCredentials, credentials, kafka_python_config
 from plumbing.logs import get_logger
+from plumbing.processes import process_exists
 from plumbing.settings import BrokerSettings
 
 PRINCIPALS = (
@@ -372,12 +373,8 @@ def _port_open(port: int) -> bool:
 
 
 def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+    if not process_exists(pid):
         return False
-    except PermissionError:
-        return True
     try:  # a zombie child of ours counts as gone
         return os.waitpid(pid, os.WNOHANG) == (0, 0)
     except ChildProcessError:

@@ -270,6 +270,9 @@ class WorkerSettings(SinkSettings):
     """How often the linkage worker saves its built index beside its table store (in a forked
     child), so that a restart loads it instead of rebuilding (``streams.snapshot``); 0: never
     (and none read)."""
+    linkage_snapshot_stop_s: float = 20.0
+    """How long a clean stop may spend saving the linkage index (past it, the save is
+    abandoned and the last one stays); 0: no save at a stop."""
 
     @property
     def worker_path(self) -> Path:

@@ -28,6 +28,7 @@ from streams.faust_internals import (
     batches,
     check_faust_version,
     guard_offsets,
+    owns_at_stop,
     processed_or_reread,
     recover_whole_changelog,
     watch_stalls,
@@ -134,8 +135,19 @@ def create_app(settings: WorkerSettings) -> faust.App:
         intake.horizon = None
         linkage.audit.chains.clear()
 
+    async def save_index(sender: Any, *_: Any, **__: Any) -> None:
+        # a clean stop: the agents take no more events and their batches are done, the
+        # group is not left yet (at a stop Faust's revocation skips ``forget``)
+        try:
+            owned = linkage.state is not None and await owns_at_stop(app, identities)
+            await linkage.save_at_stop(owned)
+        except Exception as exc:  # the stop goes on: the table stays the truth
+            log.warning("linkage.snapshot_failed", reason=type(exc).__name__)
+
+    identities = settings.topic(IDENTITIES)
     guard_offsets(app)
     app.on_partitions_revoked.connect(forget)  # type: ignore[arg-type]  # mode's stub wants a signal kwarg
+    app.on_before_shutdown.connect(save_index)  # type: ignore[arg-type]  # as above
     app.agent(intake.topic, name="intake", concurrency=1)(intake_agent)
     app.agent(intake.identities.topic, name="linkage", concurrency=1)(linkage_agent)
     add_alert_timer(app, settings, linkage)

@@ -40,6 +40,7 @@ __all__ = [
     "batches",
     "check_faust_version",
     "guard_offsets",
+    "owns_at_stop",
     "owns_restored",
     "processed_or_reread",
     "recover_whole_changelog",
@@ -84,11 +85,24 @@ def owns_restored(app: faust.App, topic: str) -> bool:
     return any(tp.topic == topic and tp.partition == 0 for tp in app.consumer.assignment())
 
 
-def _settled(app: faust.App) -> bool:
-    """Not stopping (its tables may be closed already, and read as empty), no rebalance
-    under way, and the tables of this worker's assignment restored."""
+async def owns_at_stop(app: faust.App, topic: str, timeout_s: float = 5.0) -> bool:
+    """At a clean stop, before the consumer leaves the group (``App.on_before_shutdown``):
+    whether this worker still holds ``topic``'s partition 0, its tables were restored, no
+    rebalance is under way, and the group coordinator still counts it a member (asked
+    now). State built in memory from those tables is then still this owner's (its tables
+    are closed by now: nothing may be read from them)."""
+    if not _settled(app, stopping=True):
+        return False
+    if not any(tp.topic == topic and tp.partition == 0 for tp in app.consumer.assignment()):
+        return False
+    return await _member(app, timeout_s)
+
+
+def _settled(app: faust.App, stopping: bool = False) -> bool:
+    """Not stopping (its tables may be closed already, and read as empty; ``stopping``:
+    allowed), no rebalance under way, and the tables of this worker's assignment restored."""
     recovery = cast(Any, app.tables).recovery  # TableManager has it; its protocol does not
-    if app.should_stop or app.rebalancing or recovery.in_recovery:
+    if (app.should_stop and not stopping) or app.rebalancing or recovery.in_recovery:
         return False
     return bool(recovery.completed.is_set())
 
@@ -105,6 +119,11 @@ async def still_a_member(app: faust.App, timeout_s: float = 10.0) -> bool:
     fences (microseconds of code, no await)."""
     if app.should_stop:  # a worker stopping takes nothing over
         return False
+    return await _member(app, timeout_s)
+
+
+async def _member(app: faust.App, timeout_s: float) -> bool:
+    """Whether the group coordinator counts this worker a member now (``still_a_member``)."""
     thread: Any = cast(Any, app.consumer)._thread  # the consumer runs in its own thread
     try:
         return bool(await asyncio.wait_for(thread.call_thread(_heartbeat_now, thread), timeout_s))

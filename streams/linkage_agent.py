@@ -9,6 +9,7 @@ import datetime as dt
 import time
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import faust
@@ -42,7 +43,13 @@ from streams.linkage import Linker, PairDecision
 from streams.model import load_model
 from streams.outputs import AuditLog, Output, incoming
 from streams.records import DeadLetter
-from streams.snapshot import save_in_background, saved, snapshot_path
+from streams.snapshot import (
+    abandon,
+    remove_stale_parts,
+    save_in_background,
+    saved,
+    snapshot_path,
+)
 
 __all__ = ["DURABLE_KEY", "Linkage", "Pending", "Throttle", "linkage_batch_packs", "mark_key"]
 
@@ -55,6 +62,17 @@ acknowledged, and the watermark then (written only after the acks; as it restore
 sends anything, with the version ``epoch``: none yet), the highest version its restore read,
 and what its sweep covered (``streams.durable.DurableMark``). The key itself holds the
 single mark of older tables, read as covering every version up to its own."""
+
+
+async def _waited(path: Path, pid: int, deadline: float) -> bool | None:
+    """Whether the background save ``pid`` of ``path`` succeeded, waited for until
+    ``deadline`` (monotonic); None: abandoned then, unfinished (the last snapshot stays)."""
+    while (ok := saved(pid)) is None:
+        if time.monotonic() >= deadline:
+            abandon(path, pid)
+            return None
+        await asyncio.sleep(0.02)
+    return ok
 
 
 def mark_key(epoch: int) -> str:
@@ -148,11 +166,19 @@ class Linkage:
         self.snapshot_due = Throttle(interval_s=settings.linkage_snapshot_s)
         self.saving: int | None = None
         """The pid of the background save under way."""
+        self.indexed: int | None = None
+        """The version the index reflects, its durable mark written (None: not restored, or
+        no batch of this owner's acknowledged yet, or a batch changed the index after its
+        last mark): what a save at a stop may claim."""
+        self.stop_save_s = settings.linkage_snapshot_stop_s
+        if self.snapshot is not None and (stale := remove_stale_parts(self.snapshot)):
+            log.warning("linkage.snapshot_parts_removed", pids=stale)  # before any save
 
     def restored(self) -> HubState:
         """The linkage state: held, or restored now from the changelogged table."""
         if self.state is None:
             started = time.perf_counter()
+            self.indexed = None
             self.state = HubState(policy=self.policy, linker=Linker(model=self.model))
             table = restore_table(self.state, self.records.items(), DURABLE_KEY, self.snapshot)
             self.snapshot_due.restart(time.monotonic())
@@ -230,6 +256,7 @@ class Linkage:
         sent: list[Awaitable[Any]] = []
         if self.republish_due:
             sent += await self._republish(state)
+        self.indexed = None  # until this batch's durable mark
         out = state.process(decoded, dt.datetime.now(dt.UTC).isoformat())
         version = self._version()
         with as_current(events[-1]):
@@ -248,6 +275,7 @@ class Linkage:
         await asyncio.gather(*sent)  # the broker has every output: a durable point
         with as_current(events[-1]):
             self._mark_durable(state, version, out)
+        self.indexed = version
         self._save_index(state, version)
         if self.report.due(time.monotonic(), caught_up=len(events) < self.batch_packs):
             persons = len(set(state.linker.person.values()))
@@ -271,6 +299,48 @@ class Linkage:
             log.warning("linkage.snapshot_failed", reason=type(exc).__name__)
             return
         log.info("linkage.snapshot_saving", version=version, pid=self.saving)
+
+    async def save_at_stop(self, owned: bool) -> None:
+        """At a clean stop, save the index as it is now (``owned``: this worker still holds
+        linkage, ``faust_internals.owns_at_stop``), so that the restart loads it and indexes
+        only what comes after, not everything since a save up to ``linkage_snapshot_s``
+        old. Only an index that reflects exactly its last durable mark's version is saved,
+        the version the periodic save claims. In a forked child as that save, waited for,
+        and abandoned past ``linkage_snapshot_stop_s`` (a child can be stopped, a save in
+        this process not). A background save under way is abandoned if this one supersedes
+        it, else waited for within the same bound."""
+        path = self.snapshot
+        if path is None or self.stop_save_s <= 0:
+            return
+        started = time.monotonic()
+        deadline = started + self.stop_save_s
+        state = self.state if owned else None
+        version = self.indexed if state is not None else None
+        if self.saving is not None:
+            pid, self.saving = self.saving, None
+            if version is not None:
+                abandon(path, pid)
+                log.info("linkage.snapshot_abandoned", pid=pid, reason="superseded at stop")
+            else:  # it reflects a durable mark too: kept if it ends in time
+                ended = await _waited(path, pid, deadline)
+                log.info("linkage.snapshot_saved" if ended else "linkage.snapshot_failed")
+        if state is None or version is None:
+            why = "not the owner" if state is None else "not at a durable mark"
+            log.info("linkage.snapshot_not_saved_at_stop", reason=why)
+            return
+        try:
+            pid = save_in_background(path, state.linker, version)
+        except OSError as exc:  # no fork left: the last snapshot stays
+            log.warning("linkage.snapshot_failed", reason=type(exc).__name__)
+            return
+        ok = await _waited(path, pid, deadline)
+        (log.info if ok else log.warning)(
+            "linkage.snapshot_saved_at_stop" if ok else "linkage.snapshot_failed",
+            version=version,
+            records=len(state.linker.person),
+            seconds=round(time.monotonic() - started, 2),
+            reason=None if ok else "failed" if ok is False else "out of time",
+        )
 
     async def _dead_letter(self, event: faust.types.EventT[Any], frame: bytes, reason: str) -> None:
         """An event intake passed that linkage cannot decode (a schema registry down, a

@@ -20,9 +20,11 @@ code as well.)
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import marshal
 import os
+import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,13 +33,16 @@ from typing import Any
 import orjson
 
 from plumbing.logs import get_logger
+from plumbing.processes import process_exists
 from streams.identities import blocking_scheme
 from streams.linkage import Linker
 
 __all__ = [
     "FORMAT",
     "IndexSnapshot",
+    "abandon",
     "load_snapshot",
+    "remove_stale_parts",
     "save_in_background",
     "save_snapshot",
     "saved",
@@ -73,6 +78,11 @@ def snapshot_path(folder: Path, partition: int = 0) -> Path:
     return folder / f"linkage-index-{partition}.snap"
 
 
+def _part(path: Path, pid: int) -> Path:
+    """The file a save by process ``pid`` writes before renaming it to ``path``."""
+    return path.with_suffix(f".{pid}.part")
+
+
 def save_snapshot(path: Path, linker: Linker, version: int) -> int:
     """Write the index of ``linker`` as reflecting table version ``version`` (whole or not at
     all: a crash leaves the previous file); returns the bytes written."""
@@ -95,7 +105,7 @@ def save_snapshot(path: Path, linker: Linker, version: int) -> int:
     }
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     path.parent.chmod(0o700)
-    partial = path.with_suffix(f".{os.getpid()}.part")
+    partial = _part(path, os.getpid())
     fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as out:
         out.write(_MAGIC + orjson.dumps(header) + b"\n")
@@ -129,6 +139,31 @@ def saved(pid: int) -> bool | None:
     if done == 0:
         return None
     return os.waitstatus_to_exitcode(status) == 0
+
+
+def abandon(path: Path, pid: int) -> None:
+    """Stop the background save ``pid`` of ``path``: kill it, reap it and remove what it
+    had written (the snapshot it would have replaced stays)."""
+    with contextlib.suppress(ProcessLookupError):  # ended already: reaped below
+        os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    _part(path, pid).unlink(missing_ok=True)
+
+
+def remove_stale_parts(path: Path) -> list[int]:
+    """Remove what saves of ``path`` killed mid-write (kill -9, a power cut) left: the
+    ``.part`` file of every process that no longer runs, and this process's own (called
+    before it saves, none of it is under way). Returns their pids; ``path`` is never
+    touched (it is written whole or not at all). (A file whose pid another process has taken
+    since stays until a later start finds that pid free.)"""
+    removed = []
+    for part in path.parent.glob(f"{path.stem}.*.part"):
+        pid = part.name[len(path.stem) + 1 : -len(".part")]
+        if not pid.isdigit() or (int(pid) != os.getpid() and process_exists(int(pid))):
+            continue  # not a save's, or a save under way (another worker's, or a child's)
+        part.unlink(missing_ok=True)
+        removed.append(int(pid))
+    return sorted(removed)
 
 
 def load_snapshot(

@@ -1,6 +1,7 @@
-"""kill -9 of the sinks' child process mid-transaction, and SIGKILL of the broker mid-stream
-started again 10 s later: nothing lost, none counted twice, the audit chains verify. Each
-prints its recovery time (from the fault's end to every consumer group drained)."""
+"""kill -9 of the sinks' child process mid-transaction, SIGKILL of the broker mid-stream
+started again 10 s later, and a clean stop of the worker mid-stream (a deploy) started again:
+nothing lost, none counted twice, the audit chains verify. Each prints its recovery time
+(from the fault's end to every consumer group drained)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from tests.faults.checks import (
     wait_for,
 )
 from tests.integration.hub import admin, settings_from
-from tests.integration.test_hub import publish, stream
+from tests.integration.test_hub import logged, publish, stream
 
 
 def _children(pid: int) -> list[int]:
@@ -93,3 +94,38 @@ def test_sigkill_of_the_broker_mid_stream_started_10_s_later_loses_nothing(
     left = consumer_lag(admin(settings), settings.app_id, inputs)
     assert left == 0
     nothing_lost_nothing_twice(settings, events, tmp_path)
+
+
+def test_a_clean_stop_mid_stream_saves_the_index_and_the_restart_starts_from_it(
+    hub_env: dict[str, str], tmp_path: Path
+) -> None:
+    # a deploy: SIGTERM, then a new worker on the same data folder
+    env = fault_env(hub_env, f"sqlite:///{tmp_path / 'hub.db'}")
+    settings = settings_from(env, WorkerSettings)
+    events = stream(EVENTS)
+    with worker_process(env, tmp_path / "first.log") as first:
+        wait_until_ready(settings, first)
+        publish(settings, events)
+        wait_for(lambda: _lag(settings) < EVENTS * 0.9, first, "a tenth taken in")
+    left = _lag(settings)
+    assert left > 0, "the stop must land mid-stream"
+    started = time.monotonic()
+    with worker_process(env, tmp_path / "second.log") as second:
+        wait_until_drained(settings, len(events), second, timeout_s=BOUND_S)
+        drained = time.monotonic() - started
+    [saved] = logged(tmp_path / "first.log", "linkage.snapshot_saved_at_stop")
+    first_restore = logged(tmp_path / "second.log", "linkage.restored")[0]
+    assert first_restore["snapshot"] == saved["version"]  # the index of the moment it stopped
+    print(
+        f"\nrecovery: stopped with {left} of {len(events)} events left, the index of "
+        f"{saved['records']} records saved in {saved['seconds']} s; the restart restored "
+        f"{first_restore['records']} from it in {first_restore['seconds']} s and drained "
+        f"{drained:.1f} s after it started"
+    )
+    nothing_lost_nothing_twice(settings, events, tmp_path)
+
+
+def _lag(settings: WorkerSettings) -> int:
+    """The agency events the streams have not taken in yet."""
+    inputs = [settings.topic(c.topic) for c in AGENCY_CONTRACTS]
+    return consumer_lag(admin(settings), settings.app_id, inputs)

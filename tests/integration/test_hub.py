@@ -259,6 +259,12 @@ def _live(records: list[Record]) -> set[str]:
     return {json.loads(k) for k, v in state.items() if v is not None}
 
 
+def logged(log: Path, name: str) -> list[dict[str, Any]]:
+    """The ``name`` events a worker logged (JSON lines)."""
+    lines = log.read_text(errors="replace").splitlines()
+    return [json.loads(line) for line in lines if f'"{name}"' in line]
+
+
 def test_dedupe_state_is_bounded_by_the_horizon_and_survives_a_restart(
     hub_env: dict[str, str], tmp_path: Path
 ) -> None:
@@ -297,6 +303,11 @@ def test_dedupe_state_is_bounded_by_the_horizon_and_survives_a_restart(
         wait_until_ready(settings, worker)
         send(new)
         wait_until_drained(settings, len(new), worker)
+    # the clean stop saved linkage's index at its last durable mark; the restart loaded it
+    [stop_save] = logged(tmp_path / "worker-1.log", "linkage.snapshot_saved_at_stop")
+    assert stop_save["records"] == len(old)
+    restores = logged(tmp_path / "worker-2.log", "linkage.restored")
+    assert [r["snapshot"] for r in restores] == [stop_save["version"]]
     changelog = f"{settings.app_id}-{Table.SEEN_RECORDS}-changelog"
     records = _live(read_topic(admin(settings), changelog))
     assert records == {record_key(r) for r in new}
@@ -307,6 +318,8 @@ def test_dedupe_state_is_bounded_by_the_horizon_and_survives_a_restart(
         wait_until_ready(settings, worker)
         send(new[:20])
         wait_until_drained(settings, 20, worker)
+    restores = logged(tmp_path / "worker-3.log", "linkage.restored")  # no snapshot of its own
+    assert [(r["snapshot"], r["records"]) for r in restores] == [(None, len(old) + len(new))]
     store = Store(settings.database)
     try:
         assert sum(t.contacts for t in store.contact_totals()) == len(old) + len(new)

@@ -28,6 +28,7 @@ from streams.faust_internals import (
     _read_again_what_a_seek_reads_again,
     _seek_in_the_consumer_thread,
     guard_offsets,
+    owns_at_stop,
     owns_restored,
     still_a_member,
     watch_stalls,
@@ -471,5 +472,44 @@ def test_a_worker_stopping_takes_nothing_over() -> None:
         app.should_stop = True
         assert not await still_a_member(cast(Any, app))
         assert app.sent == []
+
+    asyncio.run(case())
+
+
+def _stopping(answer: type[Errors.KafkaError] | None) -> Any:
+    """A stand-in app stopping cleanly (``on_before_shutdown``): its tables recovered, the
+    identities partition assigned, its consumer still in the group (asked with ``answer``)."""
+    app = _member(answer)
+    app.should_stop = True
+    app.rebalancing = False
+    app.tables = SimpleNamespace(
+        recovery=SimpleNamespace(in_recovery=False, completed=asyncio.Event())
+    )
+    app.tables.recovery.completed.set()
+    app.consumer.assignment = lambda: {TP("police", 0), TP("identities", 0)}
+    return app
+
+
+def test_a_stopping_worker_owns_linkage_while_assigned_recovered_and_a_member() -> None:
+    async def case() -> None:
+        app = _stopping(None)
+        assert await owns_at_stop(cast(Any, app), "identities")
+        assert len(app.sent) == 1  # asked the broker now
+        assert not await owns_at_stop(
+            cast(Any, _stopping(Errors.UnknownMemberIdError)), "identities"
+        )
+        assert not await owns_at_stop(
+            cast(Any, _stopping(Errors.RebalanceInProgressError)), "identities"
+        )
+        for change in (
+            lambda a: setattr(a, "rebalancing", True),
+            lambda a: setattr(a.tables.recovery, "in_recovery", True),
+            lambda a: a.tables.recovery.completed.clear(),
+            lambda a: setattr(a.consumer, "assignment", lambda: {TP("police", 0)}),
+        ):
+            app = _stopping(None)
+            change(app)
+            assert not await owns_at_stop(cast(Any, app), "identities")
+            assert app.sent == []  # told without asking
 
     asyncio.run(case())

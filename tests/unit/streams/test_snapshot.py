@@ -27,7 +27,9 @@ from streams.linkage import Linker, PairDecision
 from streams.linkage_agent import DURABLE_KEY, mark_key
 from streams.model import default_model
 from streams.snapshot import (
+    abandon,
     load_snapshot,
+    remove_stale_parts,
     save_in_background,
     save_snapshot,
     saved,
@@ -207,3 +209,68 @@ def test_a_background_save_writes_what_a_direct_save_writes(tmp_path: Path) -> N
         time.sleep(0.01)
     assert ok
     assert background.read_bytes() == direct.read_bytes()
+
+
+def _child(path: Path | None, code: int, seconds: float) -> int:
+    """A forked stand-in for a background save of ``path`` (None: no file): writes half its
+    part file, named as ``save_snapshot`` names it, waits ``seconds`` and leaves with
+    ``code``."""
+    pid = os.fork()
+    if pid == 0:  # the child
+        try:
+            if path is not None:
+                path.with_suffix(f".{os.getpid()}.part").write_bytes(b"MASH-LINKAGE-INDEX\n{")
+            time.sleep(seconds)
+        finally:
+            os._exit(code)
+    return pid
+
+
+def _written(part: Path) -> None:
+    deadline = time.monotonic() + 10
+    while not part.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert part.exists()
+
+
+def _ended_pid() -> int:
+    pid = _child(None, 0, 0)
+    os.waitpid(pid, 0)
+    return pid
+
+
+def test_parts_of_saves_that_no_longer_run_are_removed_and_nothing_else(tmp_path: Path) -> None:
+    path = snapshot_path(tmp_path)
+    path.write_bytes(b"the live snapshot")
+    dead, alive = _ended_pid(), os.getppid()
+    names = [f"linkage-index-0.{pid}.part" for pid in (dead, os.getpid(), alive)]
+    for name in [*names, "linkage-index-1.7.part", "linkage-index-0.x.part", "other.part"]:
+        (tmp_path / name).write_bytes(b"half")
+    assert remove_stale_parts(path) == sorted([dead, os.getpid()])
+    assert path.read_bytes() == b"the live snapshot"
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == sorted(
+        [
+            "linkage-index-0.snap",
+            names[2],  # a process that runs: perhaps a save under way
+            "linkage-index-1.7.part",  # another partition's snapshot
+            "linkage-index-0.x.part",  # not a save's
+            "other.part",
+        ]
+    )
+    assert remove_stale_parts(snapshot_path(tmp_path / "absent")) == []
+
+
+def test_an_abandoned_save_is_stopped_and_its_part_removed(tmp_path: Path) -> None:
+    path = snapshot_path(tmp_path)
+    path.write_bytes(b"the last snapshot")
+    pid = _child(path, 0, 60)  # a save mid-write
+    part = path.with_suffix(f".{pid}.part")
+    _written(part)
+    started = time.monotonic()
+    abandon(path, pid)
+    assert time.monotonic() - started < 5  # killed, not waited for
+    assert not part.exists()
+    assert path.read_bytes() == b"the last snapshot"
+    with pytest.raises(ChildProcessError):  # reaped: no zombie left
+        os.waitpid(pid, os.WNOHANG)

@@ -1,0 +1,200 @@
+"""The index saved as a worker stops cleanly: only by the owner, only at a durable mark, with
+that mark's version, within its time; a background save under way is abandoned or waited for;
+the parts of saves killed mid-write are removed as the stage starts."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import faust
+import pytest
+import structlog
+
+from plumbing.settings import WorkerSettings
+from schemas.registry import codec_for
+from simulation.synthetic import police_notifications
+from streams import linkage_agent
+from streams.app import faust_settings
+from streams.hub import HubState
+from streams.linkage_agent import Linkage
+from streams.model import default_model
+from streams.snapshot import load_snapshot, snapshot_path
+
+
+def _settings(tmp_path: Path, **more: Any) -> WorkerSettings:
+    # no broker is contacted: the stage is built, not run
+    return WorkerSettings(
+        home=tmp_path, kafka_bootstrap="127.0.0.1:1", kafka_security_protocol="PLAINTEXT", **more
+    )
+
+
+def _linkage(settings: WorkerSettings) -> Linkage:
+    app = faust.App(settings.app_id, **faust_settings(settings))
+    return Linkage(app, settings, codec_for(settings))
+
+
+def _state() -> HubState:
+    state = HubState()
+    state.process(list(police_notifications(120, 4, dt.date(2012, 4, 1), dt.date(2013, 4, 1))), "t")
+    return state
+
+
+def _stopped(linkage: Linkage, owned: bool) -> list[dict[str, Any]]:
+    with structlog.testing.capture_logs() as logs:
+        asyncio.run(linkage.save_at_stop(owned))
+    return [e for e in logs if e["event"].startswith("linkage.snapshot")]
+
+
+def _sleeper(seconds: float, code: int = 0) -> int:
+    """A forked stand-in for a save under way."""
+    pid = os.fork()
+    if pid == 0:  # the child
+        try:
+            time.sleep(seconds)
+        finally:
+            os._exit(code)
+    return pid
+
+
+def test_the_owner_at_a_durable_mark_saves_the_index_with_that_version(tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    linkage = _linkage(settings)
+    linkage.state, linkage.indexed = _state(), 7
+    logs = _stopped(linkage, owned=True)
+    found = load_snapshot(
+        snapshot_path(settings.worker_path), default_model().version, {7}.__contains__
+    )
+    assert found is not None and found.version == 7
+    assert found.person == linkage.state.linker.person
+    [event] = logs
+    assert event["event"] == "linkage.snapshot_saved_at_stop"
+    assert event["version"] == 7 and event["records"] == len(found.person)
+    assert set(event) == {"event", "log_level", "version", "records", "seconds", "reason"}
+
+
+@pytest.mark.parametrize(
+    ("owned", "indexed", "reason"),
+    [
+        (False, 7, "not the owner"),  # revoked, dropped by the group, or a rebalance under way
+        (True, None, "not at a durable mark"),  # a batch changed it after its last mark
+    ],
+)
+def test_no_save_at_a_stop_unless_owner_and_at_a_durable_mark(
+    tmp_path: Path, owned: bool, indexed: int | None, reason: str
+) -> None:
+    settings = _settings(tmp_path)
+    linkage = _linkage(settings)
+    linkage.state, linkage.indexed = _state(), indexed
+    logs = _stopped(linkage, owned)
+    assert not snapshot_path(settings.worker_path).exists()
+    assert [(e["event"], e["reason"]) for e in logs] == [
+        ("linkage.snapshot_not_saved_at_stop", reason)
+    ]
+
+
+def test_no_state_no_save(tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    linkage = _linkage(settings)
+    linkage.indexed = 7  # left over: the state was forgotten since
+    _stopped(linkage, owned=True)
+    assert not snapshot_path(settings.worker_path).exists()
+
+
+def test_a_background_save_under_way_is_abandoned_for_the_save_at_the_stop(tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    linkage = _linkage(settings)
+    linkage.state, linkage.indexed = _state(), 9
+    linkage.saving = older = _sleeper(60)
+    started = time.monotonic()
+    logs = _stopped(linkage, owned=True)
+    assert time.monotonic() - started < 10  # not waited for
+    assert [e["event"] for e in logs] == [
+        "linkage.snapshot_abandoned",
+        "linkage.snapshot_saved_at_stop",
+    ]
+    assert linkage.saving is None
+    with pytest.raises(ChildProcessError):  # killed and reaped
+        os.waitpid(older, os.WNOHANG)
+    found = load_snapshot(snapshot_path(settings.worker_path), default_model().version, bool)
+    assert found is not None and found.version == 9
+
+
+def test_a_background_save_is_waited_for_when_the_stop_saves_nothing(tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    linkage = _linkage(settings)
+    linkage.state, linkage.indexed = _state(), None
+    linkage.saving = older = _sleeper(0.3)
+    logs = _stopped(linkage, owned=True)
+    assert [e["event"] for e in logs] == [
+        "linkage.snapshot_saved",  # it ended by itself, within the bound
+        "linkage.snapshot_not_saved_at_stop",
+    ]
+    with pytest.raises(ChildProcessError):  # it ended by itself and was reaped
+        os.waitpid(older, os.WNOHANG)
+
+
+def test_a_save_at_the_stop_past_its_time_is_abandoned_and_the_last_snapshot_stays(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = _settings(tmp_path, linkage_snapshot_stop_s=0.3)
+    linkage = _linkage(settings)
+    linkage.state, linkage.indexed = _state(), 7
+    path = snapshot_path(settings.worker_path)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"the last snapshot")
+    stuck: list[int] = []
+
+    def slow(*_: Any) -> int:  # a save that takes longer than the stop may wait
+        stuck.append(_sleeper(60))
+        return stuck[-1]
+
+    monkeypatch.setattr(linkage_agent, "save_in_background", slow)
+    started = time.monotonic()
+    logs = _stopped(linkage, owned=True)
+    assert 0.3 <= time.monotonic() - started < 5
+    [event] = logs
+    assert (event["event"], event["reason"]) == ("linkage.snapshot_failed", "out of time")
+    assert path.read_bytes() == b"the last snapshot"
+    with pytest.raises(ChildProcessError):
+        os.waitpid(stuck[0], os.WNOHANG)
+
+
+def test_a_failed_save_at_the_stop_is_logged_as_failed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = _settings(tmp_path)
+    linkage = _linkage(settings)
+    linkage.state, linkage.indexed = _state(), 7
+    monkeypatch.setattr(linkage_agent, "save_in_background", lambda *_: _sleeper(0, code=1))
+    [event] = _stopped(linkage, owned=True)
+    assert (event["event"], event["reason"]) == ("linkage.snapshot_failed", "failed")
+
+
+def test_no_save_at_a_stop_when_switched_off(tmp_path: Path) -> None:
+    for off in ({"linkage_snapshot_stop_s": 0}, {"linkage_snapshot_s": 0}):
+        settings = _settings(tmp_path / str(len(off)) / next(iter(off)), **off)
+        linkage = _linkage(settings)
+        linkage.state, linkage.indexed = _state(), 7
+        assert _stopped(linkage, owned=True) == []
+        assert not snapshot_path(settings.worker_path).exists()
+
+
+def test_the_stage_removes_parts_of_saves_killed_mid_write_as_it_starts(tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    path = snapshot_path(settings.worker_path)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"the live snapshot")
+    dead = _sleeper(0)
+    os.waitpid(dead, 0)
+    part = path.with_suffix(f".{dead}.part")
+    part.write_bytes(b"half")
+    with structlog.testing.capture_logs() as logs:
+        _linkage(settings)
+    assert not part.exists()
+    assert path.read_bytes() == b"the live snapshot"
+    assert [(e["event"], e["pids"]) for e in logs] == [("linkage.snapshot_parts_removed", [dead])]
