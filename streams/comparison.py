@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import string
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Any, TypeVar
 
 import jellyfish
 
@@ -338,7 +337,7 @@ class Scorer:
         ``identity`` and ``a``'s are in ``idents``), kept where it weighs ``floor`` or more or
         holds the pair apart. A pair ``Bound`` rules out from the cheap fields has its names
         never compared: it could not be kept."""
-        may_reach = self.bound.probe(a, floor)
+        may_reach = None  # made for the first pair the memory does not hold
         kept, ident, model = [], idents[a.record_id], self.model
         issues = bool(a.upn or a.agency_person_id)  # else never two issued ids
         for rid in others:
@@ -348,6 +347,7 @@ class Scorer:
                 key = (ident, idents[rid])
                 found = self._seen.get(key) or self._older.get(key)  # the generations turn
                 if found is None:
+                    may_reach = may_reach or self.bound.probe(a, floor)
                     if not may_reach(b) and not (issues and two_issued_ids(a, b)):
                         continue
                     found = self._remember(key, _probabilistic(a, b, model))
@@ -415,51 +415,72 @@ def _probabilistic(a: PersonRecord, b: PersonRecord, model: LinkageModel) -> Com
     postcode = postcode_level(a.postcode, b.postcode)
     sex = sex_level(a.sex, b.sex)
     w = model.weights
-    one: Callable[[tuple[object, ...]], Any] = _ONE.get  # most are held: no ``_one`` call
-    fields: tuple[_Triple, ...] = (
-        ("given_name", given, _exact(model, "given_name", a.given_name, given)),
-        ("family_name", family, _exact(model, "family_name", a.family_name, family)),
-        ("date_of_birth", dob, w["date_of_birth"][dob]),
-        ("sex", sex, w["sex"][sex]),
-        ("postcode", postcode, w["postcode"][postcode]),
+    key = (
+        given,
+        _exact(model, "given_name", a.given_name, given),
+        family,
+        _exact(model, "family_name", a.family_name, family),
+        dob,
+        w["date_of_birth"][dob],
+        sex,
+        w["sex"][sex],
+        postcode,
+        w["postcode"][postcode],
+        _held_by(given, family, dob, postcode, sex, a, b, model),
     )
-    levels: tuple[_Triple, ...] = tuple([one(f) or _one(f) for f in fields])
-    levels = one(levels) or _one(levels)
-    weight = levels[0][2] + levels[1][2] + levels[2][2] + levels[3][2] + levels[4][2]
+    return _COMPARISONS.get(key) or _comparison(key)
+
+
+_Key = tuple[Level, float, Level, float, Level, float, Level, float, Level, float, str | None]
+"""A probabilistic comparison's levels and weights, field by field in ``_FIELDS``' order,
+and the rule holding the pair back (``_held_by``): all its ``Comparison`` is made of."""
+_FIELDS = ("given_name", "family_name", "date_of_birth", "sex", "postcode")
+_COMPARISONS: dict[_Key, Comparison] = {}
+
+
+def _comparison(key: _Key) -> Comparison:
+    """The ``Comparison`` a ``_Key`` describes, made once (bounded: past ``1 << 16``, made
+    each time). Pairs of records fall into a few thousand of them, and a comparison the
+    scorer remembers lives long: shared, it is no new object for the garbage collector to
+    walk on every full collection."""
+    given, dob, held_by = key[0], key[4], key[10]
+    levels = tuple(zip(_FIELDS, key[0:10:2], key[1:10:2], strict=True))
+    weight = key[1] + key[3] + key[5] + key[7] + key[9]
     rule = "probabilistic"
     if given is Level.DIFFERENT or dob is Level.DIFFERENT:
         # siblings and cousins share surname and postcode, twins the birth date too:
         # without a strong identifier such records are never one child
         weight = min(weight, 0.0)
         rule = "given names differ" if given is Level.DIFFERENT else "birth dates differ"
+    if held_by is not None:
+        rule = held_by
+    made = Comparison(weight, levels, rule, apart=held_by is _GUARD, held=held_by is _HELD)
+    if len(_COMPARISONS) < 1 << 16:
+        _COMPARISONS[key] = made
+    return made
+
+
+def _held_by(
+    given: Level,
+    family: Level,
+    dob: Level,
+    postcode: Level,
+    sex: Level,
+    a: PersonRecord,
+    b: PersonRecord,
+    model: LinkageModel,
+) -> str | None:
+    """The rule that keeps a pair from linking on its weight, if one does: the twins guard
+    (held apart) or the held-for-review rule (``_GUARD``, ``_HELD``)."""
     if _possibly_related(given, family, dob, postcode, sex, a, b, model):
-        return Comparison(weight, levels, _GUARD, apart=True)
+        return _GUARD
     if (
         family is Level.DIFFERENT
         and dob is Level.EXACT
         and _twins_or_one_renamed(given, postcode, a, b, model)
     ):  # the two cheap tests first: most pairs compared differ in family name or date
-        return Comparison(weight, levels, _HELD, held=True)
-    return Comparison(weight, levels, rule)
-
-
-_ONE: dict[tuple[object, ...], tuple[object, ...]] = {}
-_Triple = tuple[str, str, float]
-"""(field, level, weight): one compared field of a ``Comparison``."""
-_T = TypeVar("_T", bound=tuple[object, ...])
-
-
-def _one(value: _T) -> _T:
-    """One object for equal levels (a comparison's fields recur: a few levels, a weight per
-    name): the scorer remembers thousands of comparisons and replaces them as it goes, and
-    objects that live that long are the garbage collector's work, so fewer new ones means
-    fewer full collections. Bounded: past ``1 << 16`` values, new ones are kept as they are."""
-    found = _ONE.get(value)
-    if found is None:
-        if len(_ONE) >= 1 << 16:
-            return value
-        found = _ONE[value] = value
-    return found  # type: ignore[return-value]
+        return _HELD
+    return None
 
 
 def _possibly_related(

@@ -55,6 +55,7 @@ __all__ = [
 ]
 
 _BY_DECISION = "one person by a reviewer's decision"
+_ALONE = "no candidate above the link threshold"
 
 
 def _extend(keep: list[str], gone: list[str]) -> list[str]:
@@ -280,6 +281,8 @@ class Linker:
         self.clusters.add(rid, [rid])
         self.person[rid] = rid
         self._put(rid, zip(keys, fetched, strict=True))  # no second look-up of each key
+        if not candidates and rid not in self.decided:  # nothing to link, move or offer
+            return LinkOutcome(rid, rid, Outcome.NEW_PERSON, 0.0, _ALONE)
         policy = self.thresholds
         matches = [
             c
@@ -323,7 +326,7 @@ class Linker:
                 mine,
                 Outcome.LINKED if joined else Outcome.NEW_PERSON,
                 0.0,
-                _BY_DECISION if joined else "no candidate above the link threshold",
+                _BY_DECISION if joined else _ALONE,
                 merged,
                 possible,
                 tuple(moved),
@@ -393,8 +396,8 @@ class Linker:
     ) -> dict[str, None]:
         """The records in the blocks of ``keys``, each once, in block order (and each key's
         block, or None, put in ``fetched``)."""
-        get, members = self.blocks.get, list[str]()
-        add, extend = members.append, members.extend
+        members: list[str] = []
+        get, add, extend = self.blocks.get, members.append, members.extend
         keep = (fetched if fetched is not None else []).append
         for key in keys:
             block = get(key)

@@ -151,3 +151,24 @@ def test_persons_and_moves_are_those_of_the_full_rebuild(
     ]
     assert any(o.moved for o in full)  # the rebuild had persons to move
     assert len(set(fast.person.values())) < len(records)
+
+
+def test_pairs_alike_field_by_field_share_one_comparison_with_its_levels_weights() -> None:
+    model = default_model()
+    born = dt.date(2015, 3, 14)
+    first = compare(girl("a", "Oscar", "White", born), girl("b", "Oscar", "Whyte", born), model)
+    second = compare(girl("c", "Oscar", "White", born), girl("d", "Oscar", "Whyte", born), model)
+    other = compare(girl("e", "Oscar", "White", born), girl("f", "Oscar", "Green", born), model)
+    assert first is second  # one object for the garbage collector, not one a pair
+    assert first.weight == sum(w for _, _, w in first.levels)
+    assert other is not first and other.levels[1][1] != first.levels[1][1]
+
+
+def test_a_record_with_no_candidate_is_a_person_of_its_own_and_one_like_it_joins_it() -> None:
+    linker = Linker()
+    born = dt.date(2015, 3, 14)
+    alone = linker.add(girl("a", "Oscar", "White", born))
+    again = linker.add(girl("b", "Oscar", "White", born))
+    assert (alone.person_id, alone.outcome.value, alone.weight) == ("a", "new_person", 0.0)
+    assert alone.explanation == "no candidate above the link threshold"
+    assert (again.person_id, again.outcome.value) == ("a", "linked")
