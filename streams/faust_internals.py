@@ -299,6 +299,7 @@ async def batches(
     take = cast(faust.Stream[bytes], stream).take_events  # StreamT does not declare it
     async for events in take(size, settings.batch_within_s):
         committed = cast(Any, app.consumer)._committed_offset  # not in ConsumerT
+        await _start_where_reading_starts(app, events)
         for tp, offset in owner.holes(events, committed).items():
             # read the partition again from the first offset it skipped (what comes twice
             # changes nothing; the commit cannot pass the hole meanwhile, see below)
@@ -315,6 +316,32 @@ async def batches(
             log.info("batch.overtaken_by_rebalance", events=len(events))
         for event in events if overtaken else (e for e in events if e.message.tp not in owned):
             event.message.acked = True  # never commit past an event this worker did not finish
+
+
+async def _start_where_reading_starts(
+    app: faust.App, events: Sequence[faust.types.EventT[Any]]
+) -> None:
+    """Take a partition with nothing committed as committed at its log start, where its
+    reading starts (``earliest``).
+
+    Faust counts a partition with nothing committed (a new group) as committed nowhere, so
+    neither the hole detector nor the commit guard could tell that its first events were
+    skipped: Faust committed the run after them (issue 15: the first event of a partition
+    lost with two workers, 2026-12-03, no gap logged). Looked up once a partition; if the
+    broker cannot say, the batch goes on without it and the next one asks again."""
+    consumer: Any = app.consumer  # Faust's Consumer: its bookkeeping is not in ConsumerT
+    committed = consumer._committed_offset
+    unknown = {e.message.tp for e in events if committed.get(e.message.tp) is None}
+    if not unknown:
+        return
+    try:
+        starts = await consumer.earliest_offsets(*unknown)
+    except (TimeoutError, KafkaError) as exc:
+        log.warning("consumer.log_start_unknown", error=type(exc).__name__)
+        return
+    for tp, start in starts.items():
+        if committed.get(tp) is None and tp in unknown:  # a commit may have come meanwhile
+            committed[tp] = start
 
 
 async def processed_or_reread(

@@ -34,7 +34,10 @@ def _children(pid: int) -> list[int]:
     """The ids of a process's child processes (Linux ``/proc``)."""
     found: list[int] = []
     for task in Path(f"/proc/{pid}/task").iterdir():
-        found += [int(c) for c in (task / "children").read_text().split()]
+        try:
+            found += [int(c) for c in (task / "children").read_text().split()]
+        except FileNotFoundError:  # a thread that ended as it was listed
+            continue
     return found
 
 

@@ -27,6 +27,7 @@ from streams.faust_internals import (
     _commit_only_what_was_processed,
     _read_again_what_a_seek_reads_again,
     _seek_in_the_consumer_thread,
+    _start_where_reading_starts,
     guard_offsets,
     owns_at_stop,
     owns_restored,
@@ -237,6 +238,41 @@ def test_a_seek_runs_in_the_consumer_thread() -> None:
     asyncio.run(Consumer.seek(cast(Any, consumer), PART, 70))  # Faust's seek, as called
     assert thread.sought == [(PART, 70, True)]
     assert consumer._read_offset[PART] == 70
+
+
+def test_a_partition_with_nothing_committed_is_read_from_its_log_start() -> None:
+    # issue 15 (2026-12-03): a new group's first event of a partition lost, no gap logged
+    consumer = _app(committed=None, acked=[1, 2]).consumer
+    asked: list[tuple[TP, ...]] = []
+
+    async def earliest_offsets(*tps: TP) -> dict[TP, int]:
+        asked.append(tps)
+        return dict.fromkeys(tps, 0)
+
+    consumer.earliest_offsets = earliest_offsets
+    processed = Processed()
+    processed.offsets[PART] = {1, 2}
+    app = cast(Any, SimpleNamespace(consumer=consumer))
+    _commit_only_what_was_processed(app, processed)
+    events = [_event(1), _event(2)]  # offset 0 never reached the stream
+    assert Ownership().holes(events, consumer._committed_offset) == {}  # Faust alone: no hole
+    asyncio.run(_start_where_reading_starts(app, events))
+    assert Ownership().holes(events, consumer._committed_offset) == {PART: 0}  # read again
+    assert consumer._new_offset(PART) is None  # and never committed past
+    asyncio.run(_start_where_reading_starts(app, events))
+    assert asked == [(PART,)]  # looked up once
+
+
+def test_a_log_start_the_broker_cannot_give_leaves_the_batch_as_it_was() -> None:
+    consumer = _app(committed=None, acked=[]).consumer
+
+    async def earliest_offsets(*tps: TP) -> dict[TP, int]:
+        raise Errors.KafkaTimeoutError()
+
+    consumer.earliest_offsets = earliest_offsets
+    app = cast(Any, SimpleNamespace(consumer=consumer))
+    asyncio.run(_start_where_reading_starts(app, [_event(1)]))
+    assert consumer._committed_offset[PART] is None  # asked again with the next batch
 
 
 def _event(offset: int) -> Any:
