@@ -24,6 +24,7 @@ from schemas.topics import hub_topics
 from streams.alert_timer import add_alert_timer
 from streams.faust_internals import (
     Ownership,
+    Retries,
     Stalls,
     batches,
     check_faust_version,
@@ -116,13 +117,14 @@ def create_app(settings: WorkerSettings) -> faust.App:
     owner = Ownership()
 
     async def intake_agent(stream: faust.StreamT[bytes]) -> None:
+        retries = Retries()
         async for events in batches(app, stream, settings, owner, settings.batch_size):
-            await processed_or_reread(app, owner, events, intake.process)
+            await processed_or_reread(app, owner, events, intake.process, retries)
 
     async def linkage_agent(stream: faust.StreamT[bytes]) -> None:
-        packs = linkage_batch_packs(settings)
+        packs, retries = linkage_batch_packs(settings), Retries()
         async for events in batches(app, stream, settings, owner, packs):
-            await processed_or_reread(app, owner, events, linkage.process)
+            await processed_or_reread(app, owner, events, linkage.process, retries)
 
     async def forget(sender: Any, revoked: Set[TP] | None = None, *_: Any, **__: Any) -> None:
         # state kept in memory is only valid while this worker owns the partitions it came

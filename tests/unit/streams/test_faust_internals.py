@@ -20,9 +20,11 @@ from faust.tables.recovery import Recovery
 from faust.transport.consumer import Consumer, ThreadDelegateConsumer
 from faust.types import TP
 
+from plumbing.errors import NotAMember
 from streams.faust_internals import (
     Ownership,
     Processed,
+    Retries,
     Stalls,
     _commit_only_what_was_processed,
     _read_again_what_a_seek_reads_again,
@@ -31,6 +33,7 @@ from streams.faust_internals import (
     guard_offsets,
     owns_at_stop,
     owns_restored,
+    processed_or_reread,
     still_a_member,
     watch_stalls,
 )
@@ -273,6 +276,50 @@ def test_a_log_start_the_broker_cannot_give_leaves_the_batch_as_it_was() -> None
     app = cast(Any, SimpleNamespace(consumer=consumer))
     asyncio.run(_start_where_reading_starts(app, [_event(1)]))
     assert consumer._committed_offset[PART] is None  # asked again with the next batch
+
+
+def _batch_consumer() -> Any:
+    consumer = SimpleNamespace(sought=[], _read_offset=defaultdict(lambda: None))
+
+    async def seek(tp: TP, offset: int) -> None:
+        consumer.sought.append((tp, offset))
+
+    consumer.seek = seek
+    return consumer
+
+
+def _events(*offsets: int) -> list[Any]:
+    return [SimpleNamespace(message=_message(offset, generation=1)) for offset in offsets]
+
+
+def test_a_failed_batch_is_read_again_by_the_same_agent_after_a_pause() -> None:
+    # a crash would restart the agent, and Faust's crashed stream would go on acknowledging
+    app = SimpleNamespace(consumer=_batch_consumer())
+    owner, retries = Ownership(), Retries(first_s=0.0)
+    events = _events(7, 8, 9)
+
+    async def fails(batch: Any) -> None:
+        raise NotAMember("the group no longer counts this worker a member")
+
+    asyncio.run(processed_or_reread(cast(Any, app), owner, events, fails, retries))  # no raise
+    assert app.consumer.sought == [(PART, 7)]  # read again from the batch's first offset
+    assert all(e.message.acked for e in events)  # so Faust never counts them done
+    assert owner.next_offset[PART] == 7 and retries.failed == 1
+
+    async def works(batch: Any) -> None:
+        return None
+
+    asyncio.run(processed_or_reread(cast(Any, app), owner, _events(7, 8), works, retries))
+    assert retries.failed == 0
+
+
+def test_the_pause_before_a_batch_is_read_again_doubles_up_to_a_bound() -> None:
+    retries = Retries(first_s=0.5, most_s=30.0)
+    pauses = []
+    for _ in range(9):
+        retries.failed += 1
+        pauses.append(retries.pause_s())
+    assert pauses == [0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0, 30.0]
 
 
 def _event(offset: int) -> Any:
