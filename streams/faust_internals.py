@@ -304,7 +304,7 @@ async def batches(
         for tp, offset in owner.holes(events, committed).items():
             # read the partition again from the first offset it skipped (what comes twice
             # changes nothing; the commit cannot pass the hole meanwhile, see below)
-            await app.consumer.seek(tp, offset)
+            await _seek_back(app, tp, offset)
         revocations = owner.revocations
         owned = app.consumer.assignment()
         mine = [e for e in events if e.message.tp in owned]
@@ -343,6 +343,22 @@ async def _start_where_reading_starts(
     for tp, start in starts.items():
         if committed.get(tp) is None and tp in unknown:  # a commit may have come meanwhile
             committed[tp] = start
+
+
+async def _seek_back(app: faust.App, tp: TP, offset: int) -> None:
+    """Seek ``tp`` back to ``offset`` to read it again. A partition taken away meanwhile
+    cannot be sought: its next owner reads it from the committed offset anyway, and the
+    agent must not crash for it (see ``processed_or_reread``)."""
+    try:
+        await app.consumer.seek(tp, offset)
+    except KafkaError as exc:
+        log.warning(
+            "consumer.seek_failed",
+            topic=tp.topic,
+            partition=tp.partition,
+            offset=offset,
+            error=type(exc).__name__,
+        )
 
 
 class Retries:
@@ -399,7 +415,7 @@ async def processed_or_reread(
                 retry_in_s=retries.pause_s(),
             )
             owner.next_offset[tp] = offset
-            await app.consumer.seek(tp, offset)
+            await _seek_back(app, tp, offset)
         await asyncio.sleep(retries.pause_s())
     else:
         retries.failed = 0

@@ -313,6 +313,23 @@ def test_a_failed_batch_is_read_again_by_the_same_agent_after_a_pause() -> None:
     assert retries.failed == 0
 
 
+def test_a_partition_taken_away_before_its_seek_back_does_not_crash_the_agent() -> None:
+    consumer = _batch_consumer()
+
+    async def seek(tp: TP, offset: int) -> None:
+        raise Errors.IllegalStateError("not assigned")  # aiokafka's, for a revoked partition
+
+    consumer.seek = seek
+    app, retries = SimpleNamespace(consumer=consumer), Retries(first_s=0.0)
+
+    async def fails(batch: Any) -> None:
+        raise NotAMember("the group no longer counts this worker a member")
+
+    events = _events(3)
+    asyncio.run(processed_or_reread(cast(Any, app), Ownership(), events, fails, retries))
+    assert events[0].message.acked and retries.failed == 1
+
+
 def test_the_pause_before_a_batch_is_read_again_doubles_up_to_a_bound() -> None:
     retries = Retries(first_s=0.5, most_s=30.0)
     pauses = []
