@@ -132,11 +132,6 @@ def episode_change(record: Record, snapshot: EpisodeSnapshot | None) -> EpisodeC
                 f"episodes fence at {record.topic}/{record.partition}@{record.offset}: "
                 f"no valid mash.version and {FENCE_SEEN_HEADER} headers"
             )
-        if not int(seen):  # its restore read nothing: it cannot tell what it missed
-            raise SinkError(
-                f"episodes fence at {record.topic}/{record.partition}@{record.offset}: "
-                "its owner's restore read no table version (it would delete every episode)"
-            )
         return EpisodeChange("", None, version, record.partition, fence=int(seen))
     return EpisodeChange((record.key or b"").decode(), snapshot, version, record.partition)
 

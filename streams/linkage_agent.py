@@ -430,11 +430,12 @@ class Linkage:
         """This owner's fence on every episodes partition, before any episode of its own
         (``sinks.fences``): episodes of an older owner's batches that its restore never read
         (versions between ``seen`` and its epoch) are not stored, whenever they arrive.
-        None after a restore that read nothing: it cannot tell what it missed, and a fence
-        with ``seen`` 0 would delete every episode (seen on a worker stopping, its table
-        already closed; the sinks refuse such a fence too)."""
-        if not self.mark.seen:
-            return []
+        After a restore that read nothing, ``seen`` is 0: no older owner's batch was ever
+        durable, so none of its episodes stands (the frozen-worker test, 2026-12-03: the new
+        owner restored an empty table, sent no fence, and the dropped owner's late batch left
+        289 episodes). Only an owner may restore: a worker stopping, whose closed table reads
+        as empty, never does (``streams.faust_internals``), or its fence would delete every
+        episode (CI, 2026-12-02)."""
         headers = [
             ("mash.version", str(self.epoch).encode()),
             (FENCE_SEEN_HEADER, str(self.mark.seen or 0).encode()),

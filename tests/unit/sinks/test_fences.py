@@ -158,8 +158,14 @@ def test_a_fence_without_its_headers_is_refused_not_read_as_seen_nothing() -> No
     assert episode_change(_marker(_FENCE_KEY, _B, 0, seen=_A + 2), None).fence == _A + 2
 
 
-def test_a_fence_of_a_restore_that_read_nothing_is_refused() -> None:
-    # a worker stopping read its closed table as empty and fenced with "seen 0": the sinks
-    # deleted every episode (CI run, 2026-12-02); such an owner cannot know what it missed
-    with pytest.raises(SinkError, match="read no table version"):
-        episode_change(_marker(_FENCE_KEY, _B, 0, seen=0), None)
+def test_a_fence_of_a_restore_that_read_nothing_keeps_no_older_owners_episode(
+    tmp_path: Path,
+) -> None:
+    # the frozen-worker test (2026-12-03): the new owner B restored an empty table; A, let
+    # go before any batch of it was durable, finished its batch in flight after B's restore
+    store = Store(f"sqlite:///{tmp_path / 'hub.db'}")
+    _apply(store, [_episode(1, _A + 1), _episode(2, _A + 2, partition=1)])  # before B's fence
+    assert episode_change(_marker(_FENCE_KEY, _B, 0, seen=0), None).fence == 0
+    _apply(store, [*_fences(_B, 0), _episode(3, _A + 3), _episode(4, _B + 1, person="P9")])
+    assert _stored(store) == {"E4": _B + 1}  # only what B itself sent
+    store.close()
