@@ -477,7 +477,7 @@ def _held_by(
     if (
         family is Level.DIFFERENT
         and dob is Level.EXACT
-        and _twins_or_one_renamed(given, postcode, a, b, model)
+        and _two_names_at_one_home(given, postcode, a, b, model)
     ):  # the two cheap tests first: most pairs compared differ in family name or date
         return _HELD
     return None
@@ -505,14 +505,15 @@ def _possibly_related(
         return False
     if sex is Level.DIFFERENT and given is not Level.EXACT and postcode in _SAME_HOME:
         return True
-    return postcode is Level.EXACT and _two_given_names(a.given_name, b.given_name, given, model)
+    return _two_names_at_one_home(given, postcode, a, b, model)
 
 
-def _twins_or_one_renamed(
+def _two_names_at_one_home(
     given: Level, postcode: Level, a: PersonRecord, b: PersonRecord, model: LinkageModel
 ) -> bool:
-    """Called for two family names on one birth date: two given names, each a name in its
-    own right, at one home. What agrees is what twins share, and the family names, which
+    """Two given names, each a name in its own right, at one home: twins under one family
+    name (``_possibly_related``); and, called for two family names on one birth date, the
+    held-for-review rule: there what agrees is what twins share, and the family names, which
     would tell one child from a twin, disagree (one twin recorded under a step-parent's
     surname, Jaden Bell and Jayden Iqbal; or one child renamed and mistyped). Not held apart
     as the guard holds twins (a renamed child's other records may still join the two), but
