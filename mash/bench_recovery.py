@@ -159,11 +159,11 @@ def build_table(batches: list[Batch]) -> dict[str, bytes]:
 
 
 def restore(table: dict[str, bytes], snapshot: Path | None = None) -> tuple[HubState, LinkageTable]:
-    """A worker's restore from its table's stored bytes (decoded as Faust does, with
-    orjson), from the index snapshot at ``snapshot`` where it fits."""
+    """A worker's restore from its table's stored bytes (read as the worker reads them from
+    Faust's store, undecoded: ``streams.faust_internals.stored_items``), from the index
+    snapshot at ``snapshot`` where it fits."""
     state = HubState()
-    items = ((k, orjson.loads(v)) for k, v in table.items())
-    read = restore_table(state, items, DURABLE_KEY, snapshot)
+    read = restore_table(state, iter(table.items()), DURABLE_KEY, snapshot)
     return state, read
 
 
@@ -250,7 +250,7 @@ def _snapshot(table: dict[str, bytes], folder: Path) -> Path:
     path = snapshot_path(folder / "snapshot")
     state, _ = restore({k: v for k, v in table.items() if _version(v) <= mark})
     started, cpu = time.perf_counter(), time.process_time()
-    size = save_snapshot(path, state.linker, mark)
+    size = save_snapshot(path, state.linker, state.summaries, mark)
     saved, saved_cpu = time.perf_counter() - started, time.process_time() - cpu
     console.print(
         f"index snapshot saved at the durable point: {size / 1e6:,.0f} MB in {saved:.2f} s "

@@ -48,16 +48,19 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, NamedTuple
+
+import orjson
 
 from plumbing.errors import UnreadableEntry
 from schemas.childrens_services import ReviewVerdict
-from streams.identities import LinkageEntry, decision_pair, decode_decision
+from streams.identities import LinkageEntry, compact_version, decision_pair, decode_decision
 from streams.linkage import PairDecision
 
-__all__ = ["DurableMark", "LinkageTable", "Marks", "linkage_records"]
+__all__ = ["DurableMark", "LinkageTable", "Marks", "linkage_records", "scan_table"]
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
@@ -133,11 +136,69 @@ class LinkageTable:
     """The version of the index snapshot the restore started from (None: rebuilt in full)."""
     marks: list[DurableMark] = field(default_factory=list)
     """The owners' durable marks read."""
+    late_versions: set[int] = field(default_factory=set)
+    """The versions no owner's mark covers."""
+    held: list[tuple[str, int, bytes]] = field(default_factory=list)
+    """(record id, version, stored bytes) of the records' entries not decoded yet
+    (``scan_table``); ``entries`` holds the decoded ones."""
+    pool: dict[Any, Any] = field(default_factory=dict)
+    """The names, codes and dates shared by the entries decoded (``LinkageEntry.decode``)."""
+    records: int = 0
+    """How many records' entries were read (decoded or not)."""
 
     def covers(self, version: int) -> bool:
         """Whether an owner's durable mark reaches the batch of ``version``: its writes to
         the table are all in it (a mark is written after them, on the same partition)."""
         return Marks(self.marks).covers(version)
+
+    def swept_after(self, version: int) -> bool:
+        """Whether an owner that restored after ``version`` was written swept an older
+        owner's late writes: an index saved at ``version`` may lack them (they may lie below
+        its version), and the owners' marks no longer tell them (``overtaken`` is None once
+        swept)."""
+        return any(m.swept is not None and m.epoch > version for m in self.marks)
+
+    def holds(self, ids: Iterable[str]) -> bool:
+        """Whether the table has an entry, decoded or not, for every record of ``ids``."""
+        missing = set(ids)
+        missing.difference_update(map(itemgetter(0), self.held))
+        missing.difference_update(e.record.record_id for e in self.entries)
+        return not missing
+
+    def decode_held(self) -> None:
+        """Decode every held entry into ``entries`` (an entry of no known format is named in
+        ``unreadable``)."""
+        decode, pool = LinkageEntry.decode, self.pool
+        for rid, _, stored in self.held:
+            try:
+                self.entries.append(decode(orjson.loads(stored), pool))
+            except (UnreadableEntry, ValueError) as exc:
+                reason = str(exc) if isinstance(exc, UnreadableEntry) else type(exc).__name__
+                self.unreadable.append((rid, reason))
+        self.held = []
+
+    def decode_tail(self, known: Mapping[str, object], after: int) -> bool:
+        """Given the records an index snapshot of version ``after`` holds (``known``), keep
+        and decode only the entries written after it or in a batch no mark covers (they
+        are written again after the republish), dropping the others: the snapshot has
+        them. False, nothing changed, if the table has a record at or below ``after`` that
+        the snapshot lacks (it does not reflect the table: rebuild in full)."""
+        late = self.late_versions
+        held, entries = [], []
+        for item in self.held:
+            rid, version, _ = item
+            if version <= after and rid not in known:
+                return False
+            if version > after or version in late:
+                held.append(item)
+        for entry in self.entries:
+            if entry.version <= after and entry.record.record_id not in known:
+                return False
+            if entry.version > after or entry.version in late:
+                entries.append(entry)
+        self.held, self.entries = held, entries
+        self.decode_held()
+        return True
 
 
 class Marks:
@@ -189,15 +250,32 @@ def linkage_records(items: Iterable[tuple[str, Any]], durable_key: str) -> Linka
     """Read the linkage table's entries (one at a time: a large table is never held twice):
     records, standing decisions and the owners' durable points. An entry of no known format
     is kept out of the restore and named in ``unreadable`` (a stalled restore would stop
-    linkage for good; the record comes back if its event is sent again)."""
+    linkage for good; the record comes back if its event is sent again). A value may be
+    decoded already or the bytes the table stores."""
+    table = scan_table(items, durable_key)
+    table.decode_held()
+    return table
+
+
+def scan_table(items: Iterable[tuple[str, Any]], durable_key: str) -> LinkageTable:
+    """``linkage_records`` leaving the records' compact entries given as bytes undecoded
+    (``LinkageTable.held``: their version read from the bytes, ``compact_version``), so that
+    a restore from an index snapshot decodes only those the snapshot lacks
+    (``LinkageTable.decode_held``)."""
     entries: list[LinkageEntry] = []
+    held: list[tuple[str, int, bytes]] = []
     decisions: list[tuple[PairDecision, int]] = []
     marks: list[DurableMark] = []
     unreadable: list[tuple[str, str]] = []
     shared: dict[Any, Any] = {}
-    decode = LinkageEntry.decode
+    decode, head = LinkageEntry.decode, compact_version
     for key, value in items:
         try:
+            if type(value) is bytes:  # as stored: most of a table is records' compact entries
+                if (version := head(key, value)) is not None:
+                    held.append((key, version, value))
+                    continue
+                value = orjson.loads(value)
             if type(value) is list:  # a record's compact entry, most of a table
                 entries.append(decode(value, shared))
             elif (mark := DurableMark.decode(key, durable_key, value)) is not None:
@@ -209,11 +287,15 @@ def linkage_records(items: Iterable[tuple[str, Any]], durable_key: str) -> Linka
         except (UnreadableEntry, KeyError, IndexError, TypeError, ValueError) as exc:
             # the type only for others: a message may quote a value (a name, a date of birth)
             reason = str(exc) if isinstance(exc, UnreadableEntry) else type(exc).__name__
-            if (held := _held_apart(key)) is not None:
-                decisions.append((held, 0))
+            if (held_apart := _held_apart(key)) is not None:
+                decisions.append((held_apart, 0))
                 reason += "; the pair is held apart until decided again"
             unreadable.append((key, reason))
-    table = _read(entries, decisions, marks)
+    ids = [e.record.record_id for e in entries] + [k for k, _, _ in held]
+    versions = [e.version for e in entries] + [v for _, v, _ in held]
+    table = _read(ids, versions, decisions, marks)
+    table.entries, table.held, table.pool = entries, held, shared
+    table.records = len(entries) + len(held)
     table.unreadable, table.marks = unreadable, marks
     return table
 
@@ -230,24 +312,28 @@ def _held_apart(key: str) -> PairDecision | None:
 
 
 def _read(
-    entries: list[LinkageEntry], decisions: list[tuple[PairDecision, int]], marks: list[DurableMark]
+    ids: list[str],
+    versions: list[int],
+    decisions: list[tuple[PairDecision, int]],
+    marks: list[DurableMark],
 ) -> LinkageTable:
-    """What the entries, decisions and marks read tell a restore."""
-    versions = {e.version for e in entries} | {v for _, v in decisions}
-    latest = max([*versions, *(m.version for m in marks), 0])
+    """What the records (their ids and versions), decisions and marks read tell a restore."""
+    written = {*versions, *(v for _, v in decisions)}
+    latest = max([*written, *(m.version for m in marks), 0])
     if not marks:
-        return LinkageTable(entries, [d for d, _ in decisions], None, _EPOCH, [], latest=latest)
+        return LinkageTable([], [d for d, _ in decisions], None, _EPOCH, [], latest=latest)
     kept = Marks(marks)
-    late_versions = {v for v in versions if not kept.covers(v)}
+    late_versions = {v for v in written if not kept.covers(v)}
     late = [d for d, v in decisions if v in late_versions]
     return LinkageTable(
-        entries,
+        [],
         [d for d, _ in decisions],
         max(m.version for m in marks),
         kept.since(late_versions),
-        [e.record.record_id for e in entries if e.version in late_versions]
+        [r for r, v in zip(ids, versions, strict=True) if v in late_versions]
         + [r for d in late for r in d.pair],
         late,
         latest,
-        kept.overtaken(versions),
+        kept.overtaken(written),
+        late_versions=late_versions,
     )

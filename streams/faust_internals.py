@@ -46,6 +46,7 @@ __all__ = [
     "processed_or_reread",
     "recover_whole_changelog",
     "still_a_member",
+    "stored_items",
     "watch_stalls",
 ]
 
@@ -164,6 +165,30 @@ def recover_whole_changelog(table: faust.types.TableT[Any, Any]) -> None:
     topic = table.changelog_topic.get_topic_name()
     for partition in range(table.partitions or 1):
         data.set_persisted_offset(TP(topic, partition), -1)  # -1: read from the start
+
+
+def stored_items(table: faust.types.TableT[Any, Any]) -> Iterator[tuple[str, Any]]:
+    """The entries of ``table``, each value as its store keeps it: the JSON bytes of a
+    RocksDB store, not decoded (Faust's ``items`` decodes every value as it reads it, and a
+    restore from the linkage index snapshot decodes only the few entries written after it:
+    ``streams.durable.scan_table``); a store that keeps values decoded (``memory://``)
+    gives them as they are.
+
+    Reads ``SerializedStore._iteritems`` (the raw (key, value) pairs of the partitions this
+    worker holds, as ``items`` reads them) and decodes each key as Faust's ``json`` codec
+    does a ``str`` key, a JSON string without escapes sliced (the codec's work for the
+    rest: ``_decode_key``)."""
+    store: Any = table.data  # the Store: its raw iteration is not in its protocol
+    raw = getattr(store, "_iteritems", None)
+    if raw is None or getattr(table, "key_serializer", None) != "json":
+        yield from table.items()
+        return
+    decode_key = store._decode_key
+    for key, value in raw():
+        if key[:1] == b'"' and key[-1:] == b'"' and b"\\" not in key:
+            yield key[1:-1].decode(), value
+        else:
+            yield decode_key(key), value
 
 
 @contextmanager

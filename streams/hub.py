@@ -12,16 +12,18 @@ import gc
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
+from plumbing.logs import get_logger
 from schemas.audit import AuditEntry, Decision
 from schemas.childrens_services import LinkageDecision
 from schemas.common import Envelope
 from schemas.event_types import EventType
 from schemas.hub import EpisodeSnapshot, Link, LinkOutcomeKind, PossibleMatch
 from streams import episodes as ep
-from streams.durable import LinkageTable, linkage_records
+from streams.durable import LinkageTable, scan_table
 from streams.episodes import Episode, EpisodesOf, EventSummary, RagPolicy, group_episodes
 from streams.identities import Kept, StoredRecord, identities, summary
 from streams.linkage import Linker, LinkOutcome, Outcome, PairDecision, pair_of
@@ -30,7 +32,12 @@ from streams.snapshot import IndexSnapshot, load_snapshot
 
 __all__ = ["HubOutput", "HubState", "Snapshots", "collection_paused", "restore_table"]
 
+log = get_logger(__name__)
+
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_OCCURRED = attrgetter("occurred_at")
+_CONTENT = attrgetter("agency", "agency_record_id", "digest")
+_EVENT_ID = attrgetter("event_id")
 
 
 @dataclass
@@ -66,23 +73,46 @@ def collection_paused() -> Iterator[None]:
 
 def restore_table(
     state: HubState,
-    items: Iterable[tuple[str, dict[str, Any]]],
+    items: Iterable[tuple[str, Any]],
     durable_key: str,
     snapshot: Path | None = None,
 ) -> LinkageTable:
-    """Restore ``state`` from the linkage table's entries (read one at a time), with the
-    collector paused, from the index snapshot at ``snapshot`` where one fits the table
-    (``streams.snapshot``); what was read (durable point, what followed it) for the
-    republish."""
+    """Restore ``state`` from the linkage table's entries (read one at a time; values decoded
+    or as the bytes stored), with the collector paused, from the index snapshot at
+    ``snapshot`` where one fits the table (``streams.snapshot``): then only the entries it
+    lacks or that were written after it are decoded. Returns what was read (durable point,
+    what followed it) for the republish."""
     with collection_paused():
-        table = linkage_records(items, durable_key)
-        found = None
-        # an older owner's late writes (``overtaken``) may hold other edges for records the
-        # snapshot has: only a full rebuild reads them as a restore always did
-        if snapshot is not None and table.overtaken is None:
-            found = load_snapshot(snapshot, state.model_version, table.covers)
+        table = scan_table(items, durable_key)
+        found = _fitting(table, state, snapshot)
+        if found is not None and not table.decode_tail(found.person, found.version):
+            reason = "the table has records at or below its version that it lacks"
+            log.warning("linkage.snapshot_ignored", path=str(snapshot), reason=reason)
+            found = None
+        if found is None:
+            table.decode_held()
         table.from_snapshot = state.restore(table.entries, table.decisions, found)
     return table
+
+
+def _fitting(table: LinkageTable, state: HubState, snapshot: Path | None) -> IndexSnapshot | None:
+    """The index snapshot at ``snapshot`` if it fits ``table`` (else None, logged)."""
+    # an older owner's late writes (``overtaken``) may hold other edges for records the
+    # snapshot has: only a full rebuild reads them as a restore always did
+    if snapshot is None or table.overtaken is not None:
+        return None
+    found = load_snapshot(snapshot, state.model_version, table.covers)
+    if found is None:
+        return None
+    why = None
+    if not table.holds(found.person):
+        why = "records of it missing from the table"
+    elif table.swept_after(found.version):  # late writes below its version it never read
+        why = "an older owner's late writes were swept after it"
+    if why is not None:
+        log.warning("linkage.snapshot_ignored", path=str(snapshot), reason=why)
+        return None
+    return found
 
 
 class Snapshots(Mapping[str, EpisodeSnapshot]):
@@ -128,34 +158,45 @@ class HubState:
         snapshot: IndexSnapshot | None = None,
     ) -> int | None:
         """Rebuild the index and episodes from stored records and standing decisions (order
-        does not matter); with a ``snapshot`` of the index, take it and index again only what
-        it lacks. Records kept with their links are indexed without comparing; the others
-        (stored before links were kept) are compared as when they came. Only the episodes
-        of persons with a contact (a RAG clock) are built now, the others when a change or
-        a reader needs them (``EpisodesOf``). Returns the snapshot's version if it was used
-        (None: rebuilt in full)."""
+        does not matter); with a ``snapshot`` of the index and records, take it, and
+        ``records`` are the table's entries it lacks or that were written after it (the
+        caller checked the table holds the others). Records kept with their links are
+        indexed without comparing; the others (stored before links were kept) are compared
+        as when they came. Only the episodes of persons with a contact (a RAG clock) are
+        built now, the others when a change or a reader needs them (``EpisodesOf``).
+        Returns the snapshot's version if it was used (None: rebuilt in full)."""
         linked = [r for r in records if r.links is not None]
-        used = snapshot is not None and restore_from(self.linker, snapshot, linked, decisions)
-        if not used:
+        if snapshot is None:
             restore_linker(self.linker, linked, decisions)
-        summaries, watermark, first = self.summaries, self.watermark, self.contents.setdefault
-        clocked = []
+        else:
+            restore_from(self.linker, snapshot, linked, decisions)
+            self.summaries = snapshot.summaries
+        summaries = self.summaries
         for entry in records:
-            event, rid = entry.event, entry.record.record_id
             if entry.links is None:
                 self.linker.add(entry.record)
-            summaries[rid] = event
-            first((event.agency, event.agency_record_id, event.digest), event.event_id)
-            if event.occurred_at > watermark:
-                watermark = event.occurred_at
-            if event.rag_rating and event.event_type == EventType.CONTACT:
-                clocked.append(rid)
-        self.watermark = watermark
+            summaries[entry.record.record_id] = entry.event
+        self._take_summaries()
+        return None if snapshot is None else snapshot.version
+
+    def _take_summaries(self) -> None:
+        """After a restore: the watermark, the first event of each content, and the episodes
+        of persons with a contact (a RAG clock), from the restored records' summaries."""
+        summaries = self.summaries
+        events = list(summaries.values())
+        if events:
+            self.watermark = max(self.watermark, max(map(_OCCURRED, events)))
+        events.reverse()  # in a dict made of them, the first of equal contents wins
+        first = dict(zip(map(_CONTENT, events), map(_EVENT_ID, events), strict=True))
+        self.contents = first | self.contents
         person = self.linker.person
-        persons = {person[r] for r in clocked}
+        persons = {
+            person[r]
+            for r, e in summaries.items()
+            if e.rag_rating and e.event_type == EventType.CONTACT
+        }
         self.episodes_of.pending |= set(person.values()) - persons
         self._rebuild(persons, None)
-        return snapshot.version if used and snapshot is not None else None
 
     def _build_episodes(self, person: str, members: Iterable[str] | None) -> None:
         """Keep the episodes of one person, from ``members`` (None: its records now)."""

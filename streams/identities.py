@@ -30,6 +30,7 @@ __all__ = [
     "StoredRecord",
     "UnreadableEntry",
     "blocking_scheme",
+    "compact_version",
     "decision_key",
     "decision_pair",
     "decode_decision",
@@ -308,6 +309,25 @@ def _decoded(cls: type[LinkageEntry], state: dict[str, Any], pool: dict[Any, Any
         ],
         pool,
     )  # fmt: skip
+
+
+_HEAD = f'[{COMPACT},"'.encode()
+"""How a compact entry's stored bytes begin (as orjson, Faust's JSON, writes them)."""
+
+
+def compact_version(key: str, stored: bytes) -> int | None:
+    """The version of the compact entry ``stored`` (its bytes as the table keeps them) under
+    ``key``, read without decoding the rest: a restore from an index snapshot decodes only
+    the entries written after it. None if ``stored`` does not begin with ``key`` as a
+    compact entry's record id and end with a version (decode it whole: another format, an
+    id with escapes, or no entry at all)."""
+    if not stored.startswith(_HEAD) or stored[-1:] != b"]":
+        return None
+    rid = stored[len(_HEAD) : stored.find(b'"', len(_HEAD))]
+    version = stored[stored.rfind(b",") + 1 : -1]
+    if not version.isdigit() or rid != key.encode():
+        return None
+    return int(version)
 
 
 _DATES = object()

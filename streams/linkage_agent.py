@@ -31,7 +31,7 @@ from schemas.hub import EpisodeSnapshot, Link
 from schemas.topics import Stage, Table
 from streams.durable import DurableMark
 from streams.episodes import Hours, RagPolicy
-from streams.faust_internals import as_current, still_a_member
+from streams.faust_internals import as_current, still_a_member, stored_items
 from streams.hub import HubOutput, HubState, restore_table
 from streams.identities import (
     LinkageEntry,
@@ -180,7 +180,9 @@ class Linkage:
             started = time.perf_counter()
             self.indexed = None
             self.state = HubState(policy=self.policy, linker=Linker(model=self.model))
-            table = restore_table(self.state, self.records.items(), DURABLE_KEY, self.snapshot)
+            table = restore_table(
+                self.state, stored_items(self.records), DURABLE_KEY, self.snapshot
+            )
             self.snapshot_due.restart(time.monotonic())
             # versions: the restore time, then a batch counter. A worker that restores later
             # outranks anything an earlier owner sent, even messages still in flight.
@@ -201,7 +203,7 @@ class Linkage:
             self.rewrite = Pending(None)
             log.info(
                 "linkage.restored",
-                records=len(table.entries),
+                records=table.records,
                 decisions=len(table.decisions),
                 after_durable=len(table.after_durable),
                 durable=table.durable,
@@ -294,7 +296,7 @@ class Linkage:
         if self.snapshot is None or not self.snapshot_due.due(time.monotonic(), False):
             return
         try:
-            self.saving = save_in_background(self.snapshot, state.linker, version)
+            self.saving = save_in_background(self.snapshot, state.linker, state.summaries, version)
         except OSError as exc:  # no fork left: linkage goes on, the table stays the truth
             log.warning("linkage.snapshot_failed", reason=type(exc).__name__)
             return
@@ -329,7 +331,7 @@ class Linkage:
             log.info("linkage.snapshot_not_saved_at_stop", reason=why)
             return
         try:
-            pid = save_in_background(path, state.linker, version)
+            pid = save_in_background(path, state.linker, state.summaries, version)
         except OSError as exc:  # no fork left: the last snapshot stays
             log.warning("linkage.snapshot_failed", reason=type(exc).__name__)
             return

@@ -50,7 +50,7 @@ def _index(linker: Linker, kept: list[Kept]) -> None:
         file(rid, record.blocking_keys() if entry.keys is None else entry.keys)
 
 
-def _connect(linker: Linker, kept: list[Kept]) -> None:
+def _connect(linker: Linker, kept: Sequence[Kept]) -> None:
     """The records' links and twins-guard partners, each record's cluster joined with those
     it links to (an edge to a record not indexed is dropped)."""
     records, edges, join, apart = linker.records, linker.links, linker.clusters.join, linker.apart
@@ -92,31 +92,27 @@ def _standing(linker: Linker, decision: PairDecision) -> None:
 def restore_from(
     linker: Linker,
     snapshot: IndexSnapshot,
-    stored: Sequence[Kept],
+    tail: Sequence[Kept],
     decisions: Sequence[PairDecision],
-) -> bool:
-    """Take a snapshot's index, index the records it lacks, join the edges of every record
-    written after it (``version`` above the snapshot's; a record without one counts as
-    after), apply the standing decisions and rebuild the clusters they all touch: the persons
-    a full ``restore_linker`` gives. False, the linker untouched, if ``stored`` lacks a record
-    of the snapshot (the table lost what the snapshot reflects: restore in full)."""
-    canon = dict(zip(snapshot.person, snapshot.person, strict=True))
-    if sum(1 for e in stored if e.record.record_id in canon) != len(canon):
-        return False
-    records, fresh, tail, after = linker.records, [], [], snapshot.version
-    for entry in stored:
+) -> None:
+    """Take a snapshot's index and records, index the records of ``tail`` it lacks, join the
+    edges of every ``tail`` entry (the table's entries written after the snapshot or lacking
+    from it; the caller checked that the table holds every record of the snapshot), apply the
+    standing decisions and rebuild the clusters they all touch: the persons a full
+    ``restore_linker`` gives. A tail entry of a record the snapshot has replaces its record
+    (the table is the source of truth)."""
+    records, fresh = snapshot.records, []
+    for entry in tail:
         record = entry.record
         rid = record.record_id
-        if getattr(entry, "version", after + 1) > after:
-            tail.append(entry)
-        known = canon.get(rid)
-        if known is None:
+        if (old := records.get(rid)) is None:
             fresh.append(entry)
             continue
         if entry.event.event_id is rid:  # one string for the index, the record and event
-            entry.event.event_id = known
-        record.record_id = known
-        records[known] = record
+            entry.event.event_id = old.record_id
+        record.record_id = old.record_id
+        records[old.record_id] = record
+    linker.records.update(records)
     linker.blocks.update(snapshot.blocks)
     linker.links.update(snapshot.links)
     linker.apart.update(snapshot.apart)
@@ -127,8 +123,7 @@ def restore_from(
     touched = [e.record.record_id for e in tail]
     for decision in decisions:
         _standing(linker, decision)
-        touched += [r for r in decision.pair if r in records]
+        touched += [r for r in decision.pair if r in linker.records]
     for root in {linker.clusters.find(r) for r in touched}:
         if len(linker.clusters.value[root]) > 1:
             linker._rebuild(root)
-    return True

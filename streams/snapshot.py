@@ -1,18 +1,22 @@
 """A local snapshot of the built linkage index, so that a restart need not rebuild it.
 
 The linkage table (its changelog) stays the source of truth: a snapshot holds only what a
-restore derives from it (blocks, match links, twins-guard partners, clusters and persons),
-and the table version it reflects (the batch after whose durable mark it was taken). A restore
-that finds a snapshot of this format, this linkage model and this blocking scheme, whose
-version a durable mark of the table reaches and whose records the table all holds, loads it
-and indexes again only the entries it lacks or that were written after it
-(``streams.restore.restore_from``); anything else (absent, truncated, corrupt, of another
-model) is logged, ids and reasons only, and the index is rebuilt in full.
+restore derives from it (the records and their events' summaries, blocks, match links,
+twins-guard partners, clusters and persons), and the table version it reflects (the batch
+after whose durable mark it was taken). A restore that finds a snapshot of this format, this
+linkage model and this blocking scheme, whose version a durable mark of the table reaches and
+whose records the table all holds, loads it and decodes and indexes again only the entries it
+lacks or that were written after it (``streams.restore.restore_from``; the table's other
+entries are read for their id and version only, ``streams.durable.scan_table``); anything else
+(absent, truncated, corrupt, of another model, of format 1, which held no records) is logged,
+ids and reasons only, and the index is rebuilt in full.
 
 The file (``$MASH_HOME/worker-<app>/linkage-index-<partition>.snap``, 0600 in a 0700
 folder, written whole or not at all) is a JSON header line (format, model, blocking scheme,
 version, record count, sha256 of the payload) and a ``marshal`` payload of built-in types
-only (dicts, tuples, lists, sets, strings, floats): never pickle, which runs code on loading.
+only (dicts, tuples, lists, sets, strings, ints, floats; records and summaries as one list
+per field, equal names and codes one object, dates as ordinals and times as ISO text): never
+pickle, which runs code on loading.
 The payload is loaded only once its digest matches, and its shape is checked after. (A digest
 tells corruption, not tampering: whoever can write the worker's private folder can change its
 code as well.)
@@ -21,21 +25,23 @@ code as well.)
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
 import marshal
 import os
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
 from plumbing.logs import get_logger
 from plumbing.processes import process_exists
+from streams.episodes import EventSummary
 from streams.identities import blocking_scheme
-from streams.linkage import Linker
+from streams.linkage import Linker, PersonRecord
 
 __all__ = [
     "FORMAT",
@@ -51,12 +57,19 @@ __all__ = [
 
 log = get_logger(__name__)
 
-FORMAT = 1
-"""The snapshot's format version (a file of another is ignored)."""
+_T = TypeVar("_T")
+
+FORMAT = 2
+"""The snapshot's format version (a file of another is ignored). 2: with the records and
+their events' summaries (1 held the index only)."""
 
 _MAGIC = b"MASH-LINKAGE-INDEX\n"
-_PARTS = 6
-"""blocks, links, apart, cluster parents, cluster members, persons."""
+_PARTS = 8
+"""blocks, links, apart, cluster parents, cluster members, persons, records, summaries."""
+_RECORD_FIELDS = 10
+"""A record's fields after its id (``PersonRecord``)."""
+_SUMMARY_FIELDS = 10
+"""An event summary's fields (``EventSummary``)."""
 
 
 @dataclass
@@ -71,6 +84,9 @@ class IndexSnapshot:
     members: dict[str, list[str]]
     person: dict[str, str]
     """record id -> person id: its keys are the snapshot's records."""
+    records: dict[str, PersonRecord]
+    summaries: dict[str, EventSummary]
+    """record id -> the summary of the event that brought it."""
 
 
 def snapshot_path(folder: Path, partition: int = 0) -> Path:
@@ -83,9 +99,13 @@ def _part(path: Path, pid: int) -> Path:
     return path.with_suffix(f".{pid}.part")
 
 
-def save_snapshot(path: Path, linker: Linker, version: int) -> int:
-    """Write the index of ``linker`` as reflecting table version ``version`` (whole or not at
-    all: a crash leaves the previous file); returns the bytes written."""
+def save_snapshot(
+    path: Path, linker: Linker, summaries: Mapping[str, EventSummary], version: int
+) -> int:
+    """Write the index of ``linker`` and the ``summaries`` of its records' events as
+    reflecting table version ``version`` (whole or not at all: a crash leaves the previous
+    file); returns the bytes written."""
+    ids = list(linker.person)
     payload = marshal.dumps(
         (
             dict(linker.blocks),
@@ -93,6 +113,8 @@ def save_snapshot(path: Path, linker: Linker, version: int) -> int:
             dict(linker.apart),
             *linker.clusters.saved(),
             linker.person,
+            _record_fields(ids, linker.records),
+            _summary_fields(ids, summaries),
         )
     )
     header = {
@@ -116,7 +138,9 @@ def save_snapshot(path: Path, linker: Linker, version: int) -> int:
     return len(payload)
 
 
-def save_in_background(path: Path, linker: Linker, version: int) -> int:
+def save_in_background(
+    path: Path, linker: Linker, summaries: Mapping[str, EventSummary], version: int
+) -> int:
     """``save_snapshot`` in a forked child (as Redis saves in the background): the child
     has the index as it is now, copy-on-write, and the worker goes on at once (encoding a
     million records' index takes seconds, longer than a heartbeat may wait). Returns the
@@ -126,7 +150,7 @@ def save_in_background(path: Path, linker: Linker, version: int) -> int:
     if pid == 0:  # the child
         code = 1
         try:
-            save_snapshot(path, linker, version)
+            save_snapshot(path, linker, summaries, version)
             code = 0
         finally:
             os._exit(code)
@@ -176,7 +200,7 @@ def load_snapshot(
         return None
     try:
         found = _read(path.read_bytes(), model_version, covers)
-    except (OSError, ValueError, EOFError, TypeError, orjson.JSONDecodeError) as exc:
+    except (OSError, ValueError, EOFError, TypeError, IndexError, KeyError, OverflowError) as exc:
         found = f"unreadable ({type(exc).__name__})"
     if isinstance(found, str):
         log.warning("linkage.snapshot_ignored", path=str(path), reason=found)
@@ -197,12 +221,114 @@ def _read(data: bytes, model_version: str, covers: Callable[[int], bool]) -> Ind
     if hashlib.sha256(payload).hexdigest() != header["sha256"]:
         return "corrupt or truncated (digest differs)"
     parts = marshal.loads(payload)
-    if not (type(parts) is tuple and len(parts) == _PARTS and all(type(p) is dict for p in parts)):
+    if not (
+        type(parts) is tuple
+        and len(parts) == _PARTS
+        and all(type(p) is dict for p in parts[:6])
+        and _columns(parts[6], _RECORD_FIELDS, len(parts[5]))
+        and _columns(parts[7], _SUMMARY_FIELDS, len(parts[5]))
+    ):
         return "not of the snapshot's shape"
-    blocks, links, apart, parent, members, person = parts
+    blocks, links, apart, parent, members, person, records, summaries = parts
     if len(person) != header["records"] or len(parent) != len(person):
         return "records missing"
-    return IndexSnapshot(int(header["version"]), blocks, links, apart, parent, members, person)
+    ids = list(person)
+    return IndexSnapshot(
+        int(header["version"]),
+        blocks,
+        links,
+        apart,
+        parent,
+        members,
+        person,
+        _records(ids, records),
+        _summaries(ids, summaries),
+    )
+
+
+def _columns(part: Any, fields: int, rows: int) -> bool:
+    """Whether ``part`` is ``fields`` lists of ``rows`` values each."""
+    return (
+        type(part) is tuple
+        and len(part) == fields
+        and all(type(c) is list and len(c) == rows for c in part)
+    )
+
+
+def _shared(values: Iterable[_T]) -> list[_T]:
+    """``values`` with equal ones one object (``marshal`` writes an object met again as a
+    reference to the first: a smaller file, and names shared again once loaded)."""
+    one: dict[_T, _T] = {}
+    return [one.setdefault(v, v) for v in values]
+
+
+def _day(day: dt.date | None) -> int | None:
+    return None if day is None else day.toordinal()
+
+
+def _record_fields(ids: list[str], records: Mapping[str, PersonRecord]) -> tuple[list[Any], ...]:
+    """The fields of the records of ``ids`` after their id, one list per field."""
+    rows = [records[r] for r in ids]
+    mothers = (None if r.mother is None else (*r.mother[:2], _day(r.mother[2])) for r in rows)
+    return (
+        _shared(r.given_name for r in rows),
+        _shared(r.family_name for r in rows),
+        [_day(r.date_of_birth) for r in rows],
+        [_day(r.expected_delivery_date) for r in rows],
+        _shared(r.sex for r in rows),
+        _shared(r.postcode for r in rows),
+        [r.nhs_number for r in rows],
+        [r.upn for r in rows],
+        [r.agency_person_id for r in rows],
+        _shared(mothers),
+    )
+
+
+def _summary_fields(ids: list[str], summaries: Mapping[str, EventSummary]) -> tuple[list[Any], ...]:
+    """The summaries of the events of ``ids``, one list per field (an event id equal to the
+    record's: None)."""
+    rows = [summaries[r] for r in ids]
+    return (
+        [None if s.event_id == r else s.event_id for r, s in zip(ids, rows, strict=True)],
+        _shared(s.event_type for s in rows),
+        _shared(s.agency for s in rows),
+        [s.agency_record_id for s in rows],
+        _shared(s.occurred_at.isoformat() for s in rows),
+        [s.contact_id for s in rows],
+        _shared(s.rag_rating for s in rows),
+        _shared(s.decision for s in rows),
+        [s.digest for s in rows],
+        _shared(s.tenant for s in rows),
+    )
+
+
+def _records(ids: list[str], fields: tuple[list[Any], ...]) -> dict[str, PersonRecord]:
+    """The records of ``_record_fields`` (each distinct date and mother made once)."""
+    given, family, born, due, sex, postcode, nhs, upn, agency_id, mother = fields
+    days: dict[int | None, dt.date | None] = {None: None}
+    for ordinal in {*born, *due, *(m[2] for m in mother if m is not None)} - {None}:
+        days[ordinal] = dt.date.fromordinal(ordinal)
+    mothers = {m: m if m is None else (m[0], m[1], days[m[2]]) for m in set(mother)}
+    day = days.__getitem__
+    made = map(
+        PersonRecord, ids, given, family, map(day, born), map(day, due), sex, postcode, nhs,
+        upn, agency_id, map(mothers.__getitem__, mother),
+    )  # fmt: skip
+    return dict(zip(ids, made, strict=True))
+
+
+def _summaries(ids: list[str], fields: tuple[list[Any], ...]) -> dict[str, EventSummary]:
+    """The summaries of ``_summary_fields`` (each distinct time parsed once)."""
+    event_id, kind, agency, agency_record_id, occurred, contact, rag, decision, digest, tenant = (
+        fields
+    )
+    times = {t: dt.datetime.fromisoformat(t) for t in set(occurred)}
+    events = [r if e is None else e for r, e in zip(ids, event_id, strict=True)]
+    made = map(
+        EventSummary, events, kind, agency, agency_record_id, map(times.__getitem__, occurred),
+        contact, rag, decision, digest, tenant,
+    )  # fmt: skip
+    return dict(zip(ids, made, strict=True))
 
 
 def _mismatch(header: Any, model_version: str, covers: Callable[[int], bool]) -> str | None:
