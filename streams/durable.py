@@ -252,16 +252,16 @@ def linkage_records(items: Iterable[tuple[str, Any]], durable_key: str) -> Linka
     is kept out of the restore and named in ``unreadable`` (a stalled restore would stop
     linkage for good; the record comes back if its event is sent again). A value may be
     decoded already or the bytes the table stores."""
-    table = scan_table(items, durable_key)
-    table.decode_held()
-    return table
+    return scan_table(items, durable_key, hold=False)
 
 
-def scan_table(items: Iterable[tuple[str, Any]], durable_key: str) -> LinkageTable:
-    """``linkage_records`` leaving the records' compact entries given as bytes undecoded
-    (``LinkageTable.held``: their version read from the bytes, ``compact_version``), so that
-    a restore from an index snapshot decodes only those the snapshot lacks
-    (``LinkageTable.decode_held``)."""
+def scan_table(
+    items: Iterable[tuple[str, Any]], durable_key: str, hold: bool = True
+) -> LinkageTable:
+    """``linkage_records`` leaving, with ``hold``, the records' compact entries given as
+    bytes undecoded (``LinkageTable.held``: their version read from the bytes,
+    ``compact_version``), so that a restore from an index snapshot decodes only those the
+    snapshot lacks (``LinkageTable.decode_tail``; ``decode_held`` for all)."""
     entries: list[LinkageEntry] = []
     held: list[tuple[str, int, bytes]] = []
     decisions: list[tuple[PairDecision, int]] = []
@@ -272,7 +272,7 @@ def scan_table(items: Iterable[tuple[str, Any]], durable_key: str) -> LinkageTab
     for key, value in items:
         try:
             if type(value) is bytes:  # as stored: most of a table is records' compact entries
-                if (version := head(key, value)) is not None:
+                if hold and (version := head(key, value)) is not None:
                     held.append((key, version, value))
                     continue
                 value = orjson.loads(value)

@@ -83,7 +83,8 @@ def restore_table(
     lacks or that were written after it are decoded. Returns what was read (durable point,
     what followed it) for the republish."""
     with collection_paused():
-        table = scan_table(items, durable_key)
+        # no snapshot to restore from: each entry decoded as read, its head not read first
+        table = scan_table(items, durable_key, hold=snapshot is not None and snapshot.exists())
         found = _fitting(table, state, snapshot)
         if found is not None and not table.decode_tail(found.person, found.version):
             reason = "the table has records at or below its version that it lacks"
