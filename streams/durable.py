@@ -179,22 +179,24 @@ class LinkageTable:
 
     def decode_tail(self, known: Mapping[str, object], after: int) -> bool:
         """Given the records an index snapshot of version ``after`` holds (``known``), keep
-        and decode only the entries written after it or in a batch no mark covers (they
-        are written again after the republish), dropping the others: the snapshot has
-        them. False, nothing changed, if the table has a record at or below ``after`` that
-        the snapshot lacks (it does not reflect the table: rebuild in full)."""
-        late = self.late_versions
+        and decode only the entries written after it, in a batch no mark covers, or of a
+        record a decision of such a batch names (all written again after the republish, as
+        a full restore writes them), dropping the others: the snapshot has them. False,
+        nothing changed, if the table has a record at or below ``after`` that the snapshot
+        lacks (it does not reflect the table: rebuild in full)."""
+        late, named = self.late_versions, {r for d in self.late_decisions for r in d.pair}
         held, entries = [], []
         for item in self.held:
             rid, version, _ = item
             if version <= after and rid not in known:
                 return False
-            if version > after or version in late:
+            if version > after or version in late or rid in named:
                 held.append(item)
         for entry in self.entries:
-            if entry.version <= after and entry.record.record_id not in known:
+            rid, version = entry.record.record_id, entry.version
+            if version <= after and rid not in known:
                 return False
-            if entry.version > after or entry.version in late:
+            if version > after or version in late or rid in named:
                 entries.append(entry)
         self.held, self.entries = held, entries
         self.decode_held()
