@@ -194,7 +194,7 @@ def test_an_analyst_decides_the_red_episode_through_the_real_stack(
     _shot(browser, "episode")
     Select(browser.find_element(By.NAME, "outcome")).select_by_visible_text("CIN_ASSESSMENT_S17")
     browser.find_element(By.ID, "record-decision").click()
-    assert "Published (decision)" in browser.find_element(By.ID, "done").text
+    assert "Published (decision)" in _answer(browser)
     deadline = time.monotonic() + 90
     while episode_id in _queue(browser, url):
         assert time.monotonic() < deadline, "the decided episode stayed on the queue"
@@ -245,14 +245,25 @@ def _wait(what: str, done: Callable[[], bool], seconds: float = 90) -> None:
         time.sleep(0.3)
 
 
+def _answer(driver: webdriver.Chrome) -> str:
+    """The page a form's submit led to, once it is there: the click returns as the browser
+    sends the form, not when the answer (published to Kafka first) has loaded."""
+    deadline = time.monotonic() + 90  # bounded: CI shares 2 cores with the whole suite
+    while not (done := driver.find_elements(By.ID, "done")):
+        if time.monotonic() > deadline:
+            page = driver.find_element(By.TAG_NAME, "body").text[:300]
+            raise AssertionError(f"the decision page did not come back: {page}")
+        time.sleep(0.3)
+    return str(done[0].text)
+
+
 def _review(driver: webdriver.Chrome, url: str, pair: tuple[str, str], verdict: str) -> None:
     """Answer a possible match on its page, side by side, with a reason."""
     driver.get(f"{url}/reviews/{pair[0]}/{pair[1]}")
     assert "Okonkwo" in driver.find_element(By.ID, "pair").text  # the two records, by field
     driver.find_element(By.NAME, "reason").send_keys("seen by the duty social worker")
     driver.find_element(By.ID, verdict).click()
-    _wait("the decision page did not come back", lambda: bool(driver.find_elements(By.ID, "done")))
-    assert "Decision published" in driver.find_element(By.ID, "done").text
+    assert "Decision published" in _answer(driver)
 
 
 def _queued(driver: webdriver.Chrome, url: str, records: tuple[str, ...]) -> bool:
