@@ -150,12 +150,14 @@ class PersonRecord:
                         add(f"fam-dob:{day}:{part}:{letter}")
             sounds = _name_sounds(self.given_name)
             for ym in months:
-                for sound in sounds:  # a nickname, a day mistyped
-                    add(f"names-ym:{fam}:{sound}:{ym}")
+                for sound in sounds:  # a nickname, a day mistyped; names exchanged too
+                    add(f"names-ym:{min(fam, sound)}:{max(fam, sound)}:{ym}")
                 if home:  # any given names (a typo, none), a day mistyped, one home
                     add(f"fam-ympc:{fam}:{ym}:{home}")
             if home:  # family name and birth date both mistyped, one home
                 add(f"giv-pc:{giv}:{home}")
+                add(f"fam-mdpc:{fam}:{month_day}:{home}")  # a given name and the year mistyped
+                add(f"fam-ydpc:{fam}:{year_day}:{home}")  # a given name and the month mistyped
             add(f"names-yd:{fam}:{giv}:{year_day}")  # a mistyped month
             add(f"names-md:{fam}:{giv}:{month_day}")  # a mistyped year
         if self.mother:  # an unborn child, or a child whose mother is named

@@ -269,10 +269,13 @@ class Ownership:
         self.revocations = 0
         self.next_offset: dict[Any, int] = {}
         """tp -> the offset expected next while this worker keeps the partition."""
+        self.pending: dict[Any, int] = {}
+        """tp -> the first offset of a hole sought back to and not read again yet."""
 
     def revoked(self) -> None:
         self.revocations += 1
         self.next_offset.clear()
+        self.pending.clear()
 
     def holes(
         self, events: Sequence[faust.types.EventT[Any]], committed: Mapping[Any, int | None]
@@ -282,6 +285,9 @@ class Ownership:
         A partition is read from its committed offset on, one offset after another: none
         should be skipped (the hub's topics are neither compacted nor transactional), but
         Faust's consumer can pass over one across a rebalance; each is logged as an error.
+        Messages fetched before the seek back still come after it, each batch of them seen as
+        the same hole again: sought back again (the seek is cheap, and a lost one would stall
+        the partition) but logged at info, until the hole's first offset is read.
         """
         missing: dict[Any, int] = {}
         for event in events:
@@ -289,16 +295,20 @@ class Ownership:
             expected = self.next_offset.get(m.tp)
             if expected is None:
                 expected = committed.get(m.tp)
+            if m.offset == self.pending.get(m.tp):
+                del self.pending[m.tp]
+                log.info("consumer.offset_gap_read", topic=m.topic, partition=m.partition)
             if expected is not None and m.offset > expected and m.tp not in missing:
-                log.error(
-                    "consumer.offset_gap",
+                again = self.pending.get(m.tp) == expected
+                (log.info if again else log.error)(
+                    "consumer.offset_gap_again" if again else "consumer.offset_gap",
                     topic=m.topic,
                     partition=m.partition,
                     expected=expected,
                     got=m.offset,
                     batch=len(events),
                 )
-                missing[m.tp] = expected
+                missing[m.tp] = self.pending[m.tp] = expected
             if expected is None or m.offset >= expected:
                 self.next_offset[m.tp] = m.offset + 1
         for tp, offset in missing.items():

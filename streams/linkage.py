@@ -270,9 +270,7 @@ class Linker:
                 "already indexed",
             )
         rid = record.record_id
-        keys = record.blocking_keys()
-        fetched: list[Block | None] = []  # the blocks of ``keys`` as they were found
-        candidates = self._compared(record, keys, fetched)
+        candidates = self._compared(record)
         for c in candidates:
             if c.comparison.apart:
                 self.apart[rid].add(c.record_id)
@@ -280,7 +278,6 @@ class Linker:
         self.records[rid] = record
         self.clusters.add(rid, [rid])
         self.person[rid] = rid
-        self._put(rid, zip(keys, fetched, strict=True))  # no second look-up of each key
         if not candidates and rid not in self.decided:  # nothing to link, move or offer
             return LinkOutcome(rid, rid, Outcome.NEW_PERSON, 0.0, _ALONE)
         policy = self.thresholds
@@ -289,7 +286,7 @@ class Linker:
             for c in candidates
             if c.comparison.weight >= policy.link and not c.comparison.review_only
         ]
-        partners = self._must_links(rid)
+        partners = self._must_links(rid) if rid in self.decided else []
         before = {c.record_id: c.person_id for c in matches} | {o: self.person[o] for o in partners}
         moved: list[tuple[str, str, str]] = []
         for match in matches:
@@ -350,25 +347,46 @@ class Linker:
 
     def file(self, rid: str, keys: Iterable[str]) -> None:
         """Put a record in the blocks of its keys."""
-        keys = list(keys)
-        self._put(rid, zip(keys, map(self.blocks.get, keys), strict=True))
+        self._put(rid, keys)
 
-    def _put(self, rid: str, found: Iterable[tuple[str, Block | None]]) -> None:
-        """Put a record in the blocks of its keys, each with its block as just found (the
-        keys are distinct, ``PersonRecord.blocking_keys``: a repeated key's block found
-        before the first was filed would overwrite it)."""
+    def _put(self, rid: str, keys: Iterable[str], members: list[str] | None = None) -> None:
+        """Put a record in the blocks of its keys (distinct, ``PersonRecord.blocking_keys``);
+        with ``members``, append to it the records each block held before, in block order.
+        One look-up of a key does both: a key new to the index (about two in five) is filed
+        by ``setdefault`` itself."""
         blocks = self.blocks
-        for key, block in found:
-            if block is None:
-                blocks[key] = rid
-            elif isinstance(block, str):
+        for key in keys:
+            block = blocks.setdefault(key, rid)
+            if block is rid:  # a new key, now filed
+                continue
+            if isinstance(block, str):
                 blocks[key] = (block, rid)
-            elif isinstance(block, list):
+                if members is not None:
+                    members.append(block)
+                continue
+            if members is not None:
+                members.extend(block)
+            if isinstance(block, list):
                 block.append(rid)
             elif len(block) + 1 < _LIST_FROM:
                 blocks[key] = (*block, rid)
             else:
                 blocks[key] = [*block, rid]
+
+    def _unfile(self, keys: list[str]) -> None:
+        """Take the record ``_put`` has just filed under ``keys`` out of their blocks (the
+        last of each), leaving each as it was."""
+        blocks = self.blocks
+        for key in keys:
+            block = blocks[key]
+            if isinstance(block, str):
+                del blocks[key]
+            elif isinstance(block, list):
+                block.pop()
+                if len(block) < _LIST_FROM:  # it was a tuple
+                    blocks[key] = tuple(block)
+            else:
+                blocks[key] = block[0] if len(block) == 2 else block[:-1]
 
     def block(self, key: str) -> tuple[str, ...]:
         """The records under a blocking key, in arrival order."""
@@ -380,35 +398,22 @@ class Linker:
         members = self.clusters.value[self.clusters.find(person_id)]
         return [r for r in members if self.person[r] == person_id]
 
-    def _compared(
-        self, record: PersonRecord, keys: list[str], fetched: list[Block | None]
-    ) -> list[Candidate]:
-        """The indexed records sharing a blocking key with a new one that can link, go to
-        review or be held apart from it (the others do not matter), in block order; the
-        blocks of ``keys`` go in ``fetched``."""
-        self.ids[record.record_id] = identity(record)
-        others = self._candidates(keys, fetched)
-        found = self.scorer.above(record, others, self.records, self.ids, self.thresholds.review)
+    def _compared(self, record: PersonRecord) -> list[Candidate]:
+        """File a new record in its blocks, and find the indexed records sharing a block with
+        it that can link, go to review or be held apart from it (the others do not matter),
+        in block order."""
+        rid = record.record_id
+        self.ids[rid] = identity(record)
+        keys, members = record.blocking_keys(), list[str]()
+        self._put(rid, keys, members)
+        try:
+            found = self.scorer.above(
+                record, dict.fromkeys(members), self.records, self.ids, self.thresholds.review
+            )
+        except BaseException:  # not indexed after all: no block may name a record not held
+            self._unfile(keys)
+            raise
         return [Candidate(c, self.person[c], comparison) for c, comparison in found]
-
-    def _candidates(
-        self, keys: list[str], fetched: list[Block | None] | None = None
-    ) -> dict[str, None]:
-        """The records in the blocks of ``keys``, each once, in block order (and each key's
-        block, or None, put in ``fetched``)."""
-        members: list[str] = []
-        get, add, extend = self.blocks.get, members.append, members.extend
-        keep = (fetched if fetched is not None else []).append
-        for key in keys:
-            block = get(key)
-            keep(block)
-            if block is None:
-                continue
-            if isinstance(block, str):
-                add(block)
-            else:
-                extend(block)
-        return dict.fromkeys(members)
 
     def _rebuild(self, root: str) -> list[tuple[str, str, str]]:
         """Persons of one cluster, from its must-links, then its links strongest first;
@@ -437,11 +442,11 @@ class Linker:
         """No veto can apply in a cluster: no twins-guard pair, no decision and at most one
         NHS number. Then no edge is skipped and its one person is the cluster itself."""
         apart, decided, records = self.apart, self.decided, self.records
-        numbers: set[str | None] = set()
-        for r in ids:
-            if apart.get(r) or decided.get(r):
-                return False
-            numbers.add(records[r].nhs_number)
+        # most clusters hold no such record: one pass in C over the ids tells, not a loop
+        touched = not (apart.keys().isdisjoint(ids) and decided.keys().isdisjoint(ids))
+        if touched and any(apart.get(r) or decided.get(r) for r in ids):  # not an empty entry
+            return False
+        numbers = {records[r].nhs_number for r in ids}
         numbers.discard(None)
         return len(numbers) <= 1
 

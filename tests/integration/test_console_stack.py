@@ -184,7 +184,7 @@ def test_an_analyst_decides_the_red_episode_through_the_real_stack(
     assert "RED" in first.text
     _shot(browser, "queue")
     first.find_element(By.CSS_SELECTOR, "a.episode").click()
-    episode_id = browser.find_element(By.ID, "episode-id").text
+    episode_id = _arrived(browser, "episode-id")
     contributions = browser.find_element(By.ID, "contributions").text
     for shown in ("POLICE", police.agency_record_id, "CHILDRENS_SERVICES", "CT-1"):
         assert shown in contributions, shown
@@ -194,7 +194,7 @@ def test_an_analyst_decides_the_red_episode_through_the_real_stack(
     _shot(browser, "episode")
     Select(browser.find_element(By.NAME, "outcome")).select_by_visible_text("CIN_ASSESSMENT_S17")
     browser.find_element(By.ID, "record-decision").click()
-    assert "Published (decision)" in browser.find_element(By.ID, "done").text
+    assert "Published (decision)" in _arrived(browser, "done")
     deadline = time.monotonic() + 90
     while episode_id in _queue(browser, url):
         assert time.monotonic() < deadline, "the decided episode stayed on the queue"
@@ -245,14 +245,26 @@ def _wait(what: str, done: Callable[[], bool], seconds: float = 90) -> None:
         time.sleep(0.3)
 
 
+def _arrived(driver: webdriver.Chrome, element_id: str) -> str:
+    """The text of ``element_id`` on the page a click led to, once that page is there: a
+    click returns as the browser sends the request, not when the answer has loaded (a
+    decision is published to Kafka first)."""
+    deadline = time.monotonic() + 90  # bounded: CI shares 2 cores with the whole suite
+    while not (found := driver.find_elements(By.ID, element_id)):
+        if time.monotonic() > deadline:
+            page = driver.find_element(By.TAG_NAME, "body").text[:300]
+            raise AssertionError(f"no #{element_id} on the page the click led to: {page}")
+        time.sleep(0.3)
+    return str(found[0].text)
+
+
 def _review(driver: webdriver.Chrome, url: str, pair: tuple[str, str], verdict: str) -> None:
     """Answer a possible match on its page, side by side, with a reason."""
     driver.get(f"{url}/reviews/{pair[0]}/{pair[1]}")
     assert "Okonkwo" in driver.find_element(By.ID, "pair").text  # the two records, by field
     driver.find_element(By.NAME, "reason").send_keys("seen by the duty social worker")
     driver.find_element(By.ID, verdict).click()
-    _wait("the decision page did not come back", lambda: bool(driver.find_elements(By.ID, "done")))
-    assert "Decision published" in driver.find_element(By.ID, "done").text
+    assert "Decision published" in _arrived(driver, "done")
 
 
 def _queued(driver: webdriver.Chrome, url: str, records: tuple[str, ...]) -> bool:
@@ -341,7 +353,7 @@ def test_a_red_episode_breaches_on_the_clock_with_no_further_event(
     shown = browser.find_element(By.ID, "alerts").text
     assert "BREACH" in shown and red.episode_id in shown
     browser.find_element(By.CSS_SELECTOR, "#alerts a").click()
-    assert browser.find_element(By.ID, "episode-id").text == red.episode_id
+    assert _arrived(browser, "episode-id") == red.episode_id
     store.close()
 
     entries = _access(stack, tmp_path)

@@ -10,7 +10,7 @@ __all__ = ["girl"]
 
 
 def girl(
-    rid: str, given: str, family: str, born: dt.date, postcode: str = "LS1 4AP"
+    rid: str, given: str, family: str, born: dt.date, postcode: str | None = "LS1 4AP"
 ) -> PersonRecord:
     """A record with no NHS number and no expected delivery date."""
     return PersonRecord.of(

@@ -19,6 +19,7 @@ from aiokafka.protocol.group import JoinGroupRequest
 from faust.tables.recovery import Recovery
 from faust.transport.consumer import Consumer, ThreadDelegateConsumer
 from faust.types import TP
+from structlog.testing import capture_logs
 
 from plumbing.errors import NotAMember
 from streams.faust_internals import (
@@ -355,6 +356,22 @@ def test_a_skipped_offset_is_found_and_fits_in_when_read_again() -> None:
     assert owner.holes([_event(71)], {PART: 70}) == {PART: 70}  # past the committed offset
     owner.revoked()
     assert owner.holes([_event(70)], {}) == {}  # nothing committed yet: starts where it is
+
+
+def test_a_hole_is_logged_as_an_error_once_until_it_is_read() -> None:
+    owner = Ownership()
+    with capture_logs() as logs:
+        assert owner.holes([_event(30), _event(32)], {PART: 30}) == {PART: 31}
+        # fetched before the seek back: the same hole, sought again, not a new error
+        assert owner.holes([_event(33), _event(34)], {PART: 30}) == {PART: 31}
+        assert owner.holes([_event(n) for n in range(31, 36)], {PART: 30}) == {}
+        assert owner.holes([_event(37)], {PART: 30}) == {PART: 36}  # a new hole
+    assert [(e["event"], e["log_level"]) for e in logs] == [
+        ("consumer.offset_gap", "error"),
+        ("consumer.offset_gap_again", "info"),
+        ("consumer.offset_gap_read", "info"),
+        ("consumer.offset_gap", "error"),
+    ]
 
 
 def test_a_timer_restores_state_only_when_recovered_and_the_partition_is_assigned() -> None:

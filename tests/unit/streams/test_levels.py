@@ -64,6 +64,22 @@ def test_birth_dates_a_few_days_apart_across_a_month_are_near() -> None:
     assert dob_level(dt.date(2020, 1, 31), dt.date(2020, 2, 10)) is Level.DIFFERENT
 
 
+def test_a_mistyped_year_or_month_with_a_mistyped_given_name_at_one_home_is_compared() -> None:
+    a = girl("a", "Amelia", "White", dt.date(2021, 12, 7))
+    for given, born in (("Anelia", dt.date(2011, 12, 7)), ("Amekia", dt.date(2021, 2, 7))):
+        b = girl("b", given, "White", born)
+        assert set(a.blocking_keys()) & set(b.blocking_keys()), given
+        linker = Linker()
+        linker.add(a)
+        assert linker.add(b).person_id == "a", compare(a, b).explain()
+
+
+def test_exchanged_names_with_a_day_out_share_a_blocking_key() -> None:
+    a = girl("a", "Amelia", "Kaur", dt.date(2017, 2, 15), postcode=None)
+    b = girl("b", "Kaur", "Amelia", dt.date(2017, 2, 16), postcode=None)
+    assert set(a.blocking_keys()) & set(b.blocking_keys())
+
+
 def test_a_mistyped_year_shares_a_blocking_key() -> None:
     a = girl("a", "Ava", "White", dt.date(2021, 12, 27))
     b = girl("b", "Ava", "White", dt.date(2011, 12, 27))

@@ -287,7 +287,26 @@ def test_blocks_hold_each_record_once_under_each_key_in_arrival_order() -> None:
         ("b",),
         (),
     ]
-    assert list(linker._candidates(["k3", "k2", "k9"])) == ["b", "a", "c"]
+    members: list[str] = []  # a new record finds the records of its blocks as it is filed
+    linker._put("d", ["k3", "k2", "k9"], members)
+    assert list(dict.fromkeys(members)) == ["b", "a", "c"]
+    assert [linker.block(k) for k in ("k2", "k9")] == [("a", "b", "c", "d"), ("d",)]
+
+
+def test_a_comparison_that_raises_leaves_the_blocks_as_they_were() -> None:
+    linker = Linker()
+    for n in range(15):  # 15 alike children (two NHS numbers: never one): the 16th makes lists
+        linker.add(_child(f"r{n:02d}", nhs=f"9990000{n:03d}"))
+    blocks = dict(linker.blocks)
+
+    def fails(*args: object) -> list[object]:
+        raise RuntimeError("comparison failed")
+
+    linker.scorer.above = fails  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError):
+        linker.add(_child("new", upn="A123"))  # a key new to the index too
+    assert "new" not in linker.records
+    assert linker.blocks == blocks  # the same blocks, tuples still tuples
 
 
 def test_a_large_block_keeps_arrival_order_past_the_tuple_size() -> None:
@@ -296,4 +315,6 @@ def test_a_large_block_keeps_arrival_order_past_the_tuple_size() -> None:
     for rid in ids:
         linker.file(rid, ["big", f"own-{rid}"])
     assert linker.block("big") == tuple(ids)
-    assert list(linker._candidates([f"own-{ids[-1]}", "big"])) == [ids[-1], *ids[:-1]]
+    members: list[str] = []
+    linker._put("new", [f"own-{ids[-1]}", "big"], members)
+    assert list(dict.fromkeys(members)) == [ids[-1], *ids[:-1]]
