@@ -28,7 +28,7 @@ from streams.episodes import Episode, EpisodesOf, EventSummary, RagPolicy, group
 from streams.identities import Kept, StoredRecord, identities, summary
 from streams.linkage import Linker, LinkOutcome, Outcome, PairDecision, pair_of
 from streams.restore import restore_from, restore_linker
-from streams.snapshot import IndexSnapshot, load_snapshot
+from streams.snapshot import IndexSnapshot, load_snapshot, may_fit
 
 __all__ = ["HubOutput", "HubState", "Snapshots", "collection_paused", "restore_table"]
 
@@ -83,8 +83,10 @@ def restore_table(
     lacks or that were written after it are decoded. Returns what was read (durable point,
     what followed it) for the republish."""
     with collection_paused():
-        # no snapshot to restore from: each entry decoded as read, its head not read first
-        table = scan_table(items, durable_key, hold=snapshot is not None and snapshot.exists())
+        # no snapshot it may use (none, another format, model or blocking scheme): each
+        # entry decoded as read, its head not read first
+        hold = snapshot is not None and may_fit(snapshot, state.model_version)
+        table = scan_table(items, durable_key, hold=hold)
         found = _fitting(table, state, snapshot)
         if found is not None and not table.decode_tail(found.person, found.version):
             reason = "the table has records at or below its version that it lacks"

@@ -48,6 +48,7 @@ __all__ = [
     "IndexSnapshot",
     "abandon",
     "load_snapshot",
+    "may_fit",
     "remove_stale_parts",
     "save_in_background",
     "save_snapshot",
@@ -206,6 +207,21 @@ def load_snapshot(
         log.warning("linkage.snapshot_ignored", path=str(path), reason=found)
         return None
     return found
+
+
+def may_fit(path: Path, model_version: str) -> bool:
+    """Whether the file at ``path`` begins as a snapshot of this format, model and blocking
+    scheme would (its header only: ``load_snapshot`` checks all): a restore holds the table's
+    entries undecoded only for a snapshot it may use (with none, each entry is decoded as it
+    is read, once: reading their heads first and decoding them after is slower)."""
+    try:
+        with path.open("rb") as f:
+            if f.readline() != _MAGIC:
+                return False
+            header = orjson.loads(f.readline())
+    except (OSError, ValueError):
+        return False
+    return _mismatch(header, model_version, lambda _: True) is None
 
 
 def _read(data: bytes, model_version: str, covers: Callable[[int], bool]) -> IndexSnapshot | str:

@@ -22,6 +22,7 @@ import structlog
 
 from schemas.childrens_services import ReviewVerdict
 from simulation.synthetic import police_notifications
+from streams import durable
 from streams.hub import HubState, restore_table
 from streams.identities import LinkageEntry, blocking_scheme, encode_decision, table_entries
 from streams.linkage import Linker, PairDecision
@@ -30,6 +31,7 @@ from streams.model import default_model
 from streams.snapshot import (
     abandon,
     load_snapshot,
+    may_fit,
     remove_stale_parts,
     save_in_background,
     save_snapshot,
@@ -403,3 +405,32 @@ def test_a_snapshot_of_the_first_format_is_ignored(tmp_path: Path) -> None:
     assert [e.get("reason") for e in logs if e["event"] == "linkage.snapshot_ignored"] == [
         "another format"
     ]
+
+
+def test_a_restore_holds_entries_undecoded_only_for_a_snapshot_it_may_use(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    table, path = _scenario(tmp_path)
+    assert may_fit(path, default_model().version)
+    assert not may_fit(path, "lm-another")
+    assert not may_fit(tmp_path / "none", default_model().version)
+    garbage = tmp_path / "garbage"
+    garbage.write_bytes(b"MASH-LINKAGE-INDEX\nnot json\n")
+    assert not may_fit(garbage, default_model().version)
+    heads: list[str] = []
+    real = durable.compact_version
+
+    def counting(key: str, stored: bytes) -> int | None:
+        heads.append(key)
+        return real(key, stored)
+
+    monkeypatch.setattr(durable, "compact_version", counting)
+    other = HubState(linker=Linker(model=dataclasses.replace(default_model(), version="lm-x")))
+    read = restore_table(other, iter(_stored(table)), DURABLE_KEY, path)
+    assert read.from_snapshot is None
+    assert heads == []  # another model's snapshot: each entry decoded as read
+    full, _ = _restored(table, None)
+    assert other.linker.person == full.linker.person
+    quick = HubState()
+    assert restore_table(quick, iter(_stored(table)), DURABLE_KEY, path).from_snapshot == 3
+    assert len(heads) == len(table)  # each entry's head read, the snapshot used
