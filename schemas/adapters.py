@@ -69,10 +69,13 @@ class AgencyAdapter:
     def from_csv_row(self, row: dict[str, str], clock: ValidationClock) -> BaseModel:
         """The model for one CSV row; raises pydantic's ValidationError or ValueError."""
         datum: dict[str, Any] = {}
+        fields = self.contract.model.model_fields
         for column, text in row.items():
             if column is None:
                 raise ValueError("row has more cells than the header")
             value = _cell(text)
+            if value is None and column in fields and not fields[column].is_required():
+                continue  # blank means absent: the field's default (e.g. no related persons)
             if column.startswith(_SUBJECT):
                 datum.setdefault("subject", {})[column.removeprefix(_SUBJECT)] = value
             elif column in self.json_columns and value is not None:

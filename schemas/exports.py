@@ -39,6 +39,8 @@ REJECT_COLUMNS = ("line", "reason")
 """The columns a rejects file adds to the export's own (ignored when it is published again)."""
 _SUFFIXES = {".csv", ".jsonl", ".ndjson"}
 _SNIFF_BYTES = 64 * 1024
+_ENCODING = "utf-8-sig"
+"""UTF-8, with a leading byte order mark (Excel's "CSV UTF-8" writes one) skipped."""
 
 
 class RowError(ValueError):
@@ -107,7 +109,7 @@ def check_export(path: Path, adapter: AgencyAdapter) -> None:
     if b"\0" in head:
         raise UsageError(f"{path}: not a text file (a NUL byte at offset {head.index(0)})")
     if suffix == ".csv":
-        with path.open(newline="", encoding="utf-8", errors="surrogateescape") as handle:
+        with path.open(newline="", encoding=_ENCODING, errors="surrogateescape") as handle:
             _header(csv.DictReader(handle), adapter, path)
 
 
@@ -115,7 +117,7 @@ def read_export(path: Path, adapter: AgencyAdapter) -> Iterator[ExportRow]:
     """Each row of a CSV or JSONL export, with its line number."""
     check_export(path, adapter)
     suffix = path.suffix.lower()
-    with path.open(newline="", encoding="utf-8", errors="surrogateescape") as handle:
+    with path.open(newline="", encoding=_ENCODING, errors="surrogateescape") as handle:
         yield from (
             _csv_rows(handle, adapter) if suffix == ".csv" else _jsonl_rows(handle, adapter)
         )
@@ -129,7 +131,8 @@ def count_rows(path: Path) -> int:
 
 
 def _header(reader: csv.DictReader[str], adapter: AgencyAdapter, path: Path) -> list[str]:
-    """The CSV's columns; `UsageError` naming those the header lacks."""
+    """The CSV's columns; `UsageError` naming those the header lacks, and any it has that the
+    contract does not (every row would be rejected for them), but a rejects file's own."""
     try:
         fields = list(reader.fieldnames or ())
     except csv.Error as exc:
@@ -140,6 +143,19 @@ def _header(reader: csv.DictReader[str], adapter: AgencyAdapter, path: Path) -> 
         raise UsageError(
             f"{path}: the CSV header lacks {named} "
             f"(`mash schemas template {adapter.name} FILE` writes the header)"
+        )
+    known = {*adapter.csv_columns, *REJECT_COLUMNS}
+    if "" in fields:
+        raise UsageError(
+            f"{path}: the CSV header has an unnamed column (column {fields.index('') + 1}: "
+            f"a trailing comma?); remove it"
+        )
+    unknown = [c for c in fields if c not in known]
+    if unknown:
+        named = ", ".join(unknown[:4]) + (f" and {len(unknown) - 4} more" if unknown[4:] else "")
+        raise UsageError(
+            f"{path}: the CSV header has columns the contract does not have: {named}; "
+            f"remove them (`mash schemas list --kind {adapter.name}` lists its columns)"
         )
     return fields
 

@@ -93,3 +93,54 @@ def test_the_subject_key_keeps_a_childs_events_together_and_reveals_nothing() ->
     other_key = subject_key(anonymous, secret)
     assert other_key != key and record.subject.family_name.lower().encode() not in other_key
     assert subject_key(anonymous, secret) == other_key
+
+
+def test_a_csv_or_jsonl_saved_with_a_byte_order_mark_reads_as_without(tmp_path: Path) -> None:
+    # Excel's "CSV UTF-8" writes a byte order mark: the header's first column is still event_id
+    export = write_sample("police", tmp_path / "p.csv", 5, 9, START, END)
+    marked = tmp_path / "marked.csv"
+    marked.write_bytes(b"\xef\xbb\xbf" + export.path.read_bytes())
+    plain = [row.build(ValidationClock()) for row in read_export(export.path, POLICE)]
+    assert [row.build(ValidationClock()) for row in read_export(marked, POLICE)] == plain
+    assert [row.line for row in read_export(marked, POLICE)] == list(range(2, 7))
+    record = next(police_notifications(1, 10, START, END))
+    lines = tmp_path / "marked.jsonl"
+    lines.write_bytes(b"\xef\xbb\xbf" + (POLICE.to_json(record) + "\n").encode())
+    assert [row.build(ValidationClock()) for row in read_export(lines, POLICE)] == [record]
+
+
+@pytest.mark.parametrize(
+    ("extra", "reason"),
+    [("notes", "columns the contract does not have: notes"), ("", "an unnamed column")],
+)
+def test_a_column_the_contract_does_not_have_is_refused_before_anything_is_sent(
+    tmp_path: Path, extra: str, reason: str
+) -> None:
+    # an extra column (or a trailing comma) would otherwise reject every row, one by one
+    export = write_sample("police", tmp_path / "p.csv", 3, 11, START, END)
+    lines = export.path.read_text().splitlines()
+    path = tmp_path / "extra.csv"
+    path.write_text("\n".join(f"{line},{extra if n == 0 else ''}" for n, line in enumerate(lines)))
+    with pytest.raises(UsageError, match=reason):
+        list(read_export(path, POLICE))
+
+
+def test_a_rejects_files_line_and_reason_columns_are_still_accepted(tmp_path: Path) -> None:
+    export = write_sample("police", tmp_path / "p.csv", 3, 12, START, END)
+    lines = export.path.read_text().splitlines()
+    path = tmp_path / "p.rejects.csv"
+    path.write_text(
+        "\n".join(f"{line},{'line,reason' if n == 0 else '2,x'}" for n, line in enumerate(lines))
+    )
+    assert len([row.build(ValidationClock()) for row in read_export(path, POLICE)]) == 3
+
+
+def test_a_blank_cell_of_a_field_with_a_default_means_absent(tmp_path: Path) -> None:
+    # police.notification v2's related_persons has a default ([]): blank takes it
+    record = next(police_notifications(1, 13, START, END))
+    row = POLICE.to_csv_row(record)
+    assert row["related_persons"] == "[]"
+    row["related_persons"] = ""
+    built = POLICE.from_csv_row(row, ValidationClock())
+    assert built.related_persons == ()
+    assert built == record.model_copy(update={"related_persons": ()})
