@@ -26,7 +26,7 @@ from mash.commands.schemas import schemas_app
 from mash.commands.settings import load_settings as _settings
 from mash.commands.users import users_app
 from mash.console import board_tables, console, linkage_tables
-from plumbing.errors import EXIT_REJECTED, NoFigures
+from plumbing.errors import EXIT_REJECTED, NoFigures, UsageError
 from plumbing.files import private_umask
 from plumbing.settings import (
     ConsoleSettings,
@@ -136,16 +136,22 @@ def export_links(
 
     from sinks.store import Store
 
+    handle = sys.stdout
+    if str(out) != "-":
+        try:
+            handle = out.open("w")
+        except OSError as exc:
+            raise UsageError(
+                f"{out}: cannot be written ({exc.strerror}); give --out a file in a folder "
+                f"that exists and you may write to"
+            ) from None
     store = Store(_settings(SinkSettings).database)
     try:
-        rows = (json.dumps(row) + "\n" for row in store.links_export())
-        if str(out) == "-":
-            sys.stdout.writelines(rows)
-        else:
-            with out.open("w") as handle:
-                handle.writelines(rows)
+        handle.writelines(json.dumps(row) + "\n" for row in store.links_export())
     finally:
         store.close()
+        if handle is not sys.stdout:
+            handle.close()
 
 
 @app.command()

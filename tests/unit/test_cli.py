@@ -124,6 +124,13 @@ def test_a_binary_file_and_a_bad_header_are_refused_before_anything_is_sent(
         assert "no Kafka" not in done.stdout
 
 
+def test_export_links_to_a_folder_that_does_not_exist_is_one_usage_line(tmp_path: Path) -> None:
+    done = _mash(tmp_path, "export", "links", "--out", "missing/links.jsonl")
+    assert done.returncode == EXIT_USAGE, (done.returncode, done.stdout)
+    assert "missing/links.jsonl: cannot be written (No such file or directory)" in done.stdout
+    assert "Traceback" not in done.stderr and not (tmp_path / "missing").exists()
+
+
 def test_busy_ports_name_their_setting_before_any_url(tmp_path: Path, busy_port: int) -> None:
     board = _mash(tmp_path, "dashboard", MASH_DASHBOARD_PORT=str(busy_port))
     worker = _mash(tmp_path, "worker", MASH_WEB_PORT=str(busy_port))
