@@ -259,9 +259,12 @@ class HubState:
                 continue
             self.watermark = max(self.watermark, event.occurred_at)
             for record in identities(event):
-                fresh = "" if record.record_id in self.linker.records else record.record_id
+                if record.record_id in self.linker.records:
+                    # a re-send the intake forwards (or a replay): linked already, its link
+                    # stands as sent (linking it again restated it at the top weight)
+                    continue
                 result = self.linker.add(record)
-                self._settle(result.moved, result.person_id, fresh)
+                self._settle(result.moved, result.person_id, record.record_id)
                 self.summaries[record.record_id] = event_summary
                 out.records[record.record_id] = StoredRecord(
                     record, event_summary, *self.linker.edges(record.record_id)

@@ -142,6 +142,19 @@ def test_a_re_submission_that_reaches_linkage_is_ignored() -> None:
     assert out.links == [] and out.episodes == {} and out.records == {}
 
 
+def test_a_re_send_that_reaches_linkage_leaves_its_links_as_they_were() -> None:
+    # the intake forwards re-sends (same event id); linking one again restated every record's
+    # link as "already indexed" at the top weight, overwriting the weight it was linked with
+    events = _year_events()[:200]
+    state = HubState()
+    first = state.process(events, "t")
+    weights = {link.record_id: link.weight for link in first.links}
+    assert len(set(weights.values())) > 1  # new persons (0) and links of several weights
+    out = state.process(events[:50], "t")
+    assert out.links == [] and out.records == {} and out.audit == []
+    assert out.episodes == {}
+
+
 def test_persons_and_episodes_do_not_depend_on_order_or_batching() -> None:
     runs = []
     for seed, size in ((1, 500), (2, 73), (3, 1000)):
