@@ -25,7 +25,7 @@ from mash.commands.review import review_app
 from mash.commands.schemas import schemas_app
 from mash.commands.settings import load_settings as _settings
 from mash.commands.users import users_app
-from mash.console import board_tables, console, linkage_tables
+from mash.console import board_tables, console, err_console, linkage_tables
 from plumbing.errors import EXIT_REJECTED, NoFigures, UsageError
 from plumbing.files import private_umask
 from plumbing.settings import (
@@ -146,12 +146,24 @@ def export_links(
                 f"that exists and you may write to"
             ) from None
     store = Store(_settings(SinkSettings).database)
+    written = 0
     try:
-        handle.writelines(json.dumps(row) + "\n" for row in store.links_export())
+        for row in store.links_export():
+            handle.write(json.dumps(row) + "\n")
+            written += 1
     finally:
         store.close()
         if handle is not sys.stdout:
             handle.close()
+    where = "standard output" if handle is sys.stdout else str(out)
+    if written:
+        err_console.print(f"{written:,} links written to {where}", soft_wrap=True)
+    else:
+        err_console.print(
+            f"no links stored yet (none written to {where}): the sinks store them once "
+            "the hub has linked an event",
+            soft_wrap=True,
+        )
 
 
 @app.command()

@@ -20,9 +20,10 @@ from rich.text import Text
 from sinks.linkage_quality import LinkageQuality
 from sinks.report import BoardReport, BoardTable
 
-__all__ = ["board_tables", "console", "linkage_tables", "progress"]
+__all__ = ["board_tables", "console", "err_console", "linkage_tables", "progress"]
 
 console = Console()
+err_console = Console(stderr=True)  # what a command says about its output, beside it
 
 
 def progress() -> Progress:

@@ -65,7 +65,10 @@ def print_report(report: PublishReport) -> None:
     )
     if report.lines is not None:
         first, last = report.lines
-        but = " except the rejected ones" if report.rejected else ""
-        console.print(f"published: every row of lines {first}-{last}{but}")
+        if not report.published:
+            console.print(f"published: none of lines {first}-{last}")
+        else:
+            but = " except the rejected ones" if report.rejected else ""
+            console.print(f"published: every row of lines {first}-{last}{but}")
     if report.rejects_file is not None:
         console.print(f"rejects (fix and publish again): {report.rejects_file}", soft_wrap=True)

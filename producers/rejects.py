@@ -54,9 +54,12 @@ def problems_of(exc: Exception) -> tuple[tuple[str, str], ...]:
         return tuple(
             (
                 ".".join(str(p) for p in err["loc"]) or "record",
-                err["msg"].removeprefix("Value error, "),
+                # a blank cell of a field that must have a value (the value is never kept)
+                "required: the value is blank"
+                if err["input"] is None and err["type"].endswith("_type")
+                else err["msg"].removeprefix("Value error, "),
             )
-            for err in exc.errors(include_input=False, include_url=False)
+            for err in exc.errors(include_url=False)
         )
     if isinstance(exc, RowError):
         return ((exc.column, exc.problem),)

@@ -131,6 +131,13 @@ def test_export_links_to_a_folder_that_does_not_exist_is_one_usage_line(tmp_path
     assert "Traceback" not in done.stderr and not (tmp_path / "missing").exists()
 
 
+def test_export_links_of_an_empty_hub_says_so_beside_an_empty_file(tmp_path: Path) -> None:
+    done = _mash(tmp_path, "export", "links", "--out", "links.jsonl")
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "links.jsonl").read_text() == ""
+    assert "no links stored yet" in done.stderr and "Traceback" not in done.stderr
+
+
 def test_busy_ports_name_their_setting_before_any_url(tmp_path: Path, busy_port: int) -> None:
     board = _mash(tmp_path, "dashboard", MASH_DASHBOARD_PORT=str(busy_port))
     worker = _mash(tmp_path, "worker", MASH_WEB_PORT=str(busy_port))

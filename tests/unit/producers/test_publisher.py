@@ -158,6 +158,19 @@ def test_a_bad_byte_and_an_oversized_cell_reject_their_rows_and_the_rejects_repu
     assert (again.published, again.rejected) == (2, [])
 
 
+def test_a_blank_required_cell_is_named_required_not_a_type_error(
+    producer: StandInProducer, tmp_path: Path
+) -> None:
+    export = write_sample("police", tmp_path / "police.csv", 3, 9, START, END)
+    rows = _read(export.path)
+    rows[1]["subject_given_name"] = ""  # line 3
+    _write(export.path, rows)
+    report = Publisher(_settings(tmp_path)).publish_file("police", export.path)
+    assert [(r.line, r.problems) for r in report.rejected] == [
+        (3, (("subject.given_name", "required: the value is blank"),))
+    ]
+
+
 def test_the_summary_counts_rows_per_field_and_reason_with_the_first_lines(
     producer: StandInProducer, tmp_path: Path
 ) -> None:
