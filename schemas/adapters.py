@@ -9,6 +9,8 @@ cannot publish under another's name.
 
 from __future__ import annotations
 
+import datetime as dt
+import enum
 import json
 import types
 import typing
@@ -22,7 +24,7 @@ from plumbing.errors import UsageError
 from schemas.common import Agency, ValidationClock
 from schemas.contracts import AGENCY_CONTRACTS, Contract
 
-__all__ = ["ADAPTERS", "AgencyAdapter", "adapter_for"]
+__all__ = ["ADAPTERS", "AgencyAdapter", "ColumnGuide", "adapter_for"]
 
 _SUBJECT = "subject_"
 _FIXED = {"event_type", "source_agency"}
@@ -66,6 +68,23 @@ class AgencyAdapter:
             n for n, f in fields.items() if n != "subject" and _is_complex(f.annotation)
         )
 
+    @cached_property
+    def column_guide(self) -> list[ColumnGuide]:
+        """Each CSV column: what its cell holds, whether it must have a value, and for a
+        code list its codes (the contract's own, so the guide cannot drift from it)."""
+        model = self.contract.model
+        guide = []
+        for column in self.csv_columns:
+            owner, name = model, column
+            if column.startswith(_SUBJECT) and column not in model.model_fields:
+                owner = typing.cast(type[BaseModel], model.model_fields["subject"].annotation)
+                name = column.removeprefix(_SUBJECT)
+            field = owner.model_fields[name]
+            codes = _codes(field.annotation)
+            cell = "json" if column in self.json_columns else _cell_kind(field.annotation, codes)
+            guide.append(ColumnGuide(column, cell, field.is_required(), codes))
+        return guide
+
     def from_csv_row(self, row: dict[str, str], clock: ValidationClock) -> BaseModel:
         """The model for one CSV row; raises pydantic's ValidationError or ValueError."""
         datum: dict[str, Any] = {}
@@ -105,6 +124,48 @@ class AgencyAdapter:
     def to_json(self, record: BaseModel) -> str:
         """One JSONL line for a model."""
         return record.model_dump_json()
+
+
+@dataclass(frozen=True)
+class ColumnGuide:
+    """One CSV column as `mash schemas list --kind` shows it."""
+
+    column: str
+    cell: str
+    required: bool
+    codes: tuple[str, ...] = ()
+
+
+def _plain(annotation: Any) -> list[Any]:
+    """The types an annotation allows, unions and ``Annotated`` unwrapped, None left out."""
+    if typing.get_origin(annotation) is typing.Annotated:
+        return _plain(typing.get_args(annotation)[0])
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return [t for a in typing.get_args(annotation) for t in _plain(a)]
+    return [] if annotation is type(None) else [annotation]
+
+
+def _codes(annotation: Any) -> tuple[str, ...]:
+    for kind in _plain(annotation):
+        if isinstance(kind, type) and issubclass(kind, enum.Enum):
+            return tuple(str(member.value) for member in kind)
+    return ()
+
+
+def _cell_kind(annotation: Any, codes: tuple[str, ...]) -> str:
+    if codes:
+        return "code"
+    kinds = _plain(annotation)
+    for kind, name in (
+        (bool, "true/false"),
+        (dt.datetime, "date-time (ISO 8601)"),
+        (dt.date, "date (YYYY-MM-DD)"),
+        (int, "number"),
+        (float, "number"),
+    ):
+        if kind in kinds:
+            return name
+    return "text"
 
 
 def _is_complex(annotation: Any) -> bool:

@@ -41,9 +41,12 @@ def schemas_list(
 
     if kind is not None:
         adapter = adapter_for(kind)
-        rows = [[c, "json" if c in adapter.json_columns else "text"] for c in adapter.csv_columns]
-        title = f"{adapter.name} on topic {adapter.contract.topic}"
-        _print(form, ["column", "cell"], rows, title)
+        rows = [
+            [g.column, g.cell, "yes" if g.required else "no", " ".join(g.codes)]
+            for g in adapter.column_guide
+        ]
+        title = f"{adapter.name} on topic {adapter.contract.topic} (blank: absent)"
+        _print(form, ["column", "cell", "required", "codes"], rows, title)
         return
     rows = [
         [name, f"v{a.contract.latest.version}", str(len(a.csv_columns)), a.contract.topic]
@@ -88,7 +91,8 @@ def schemas_template(
     except FileExistsError:
         raise UsageError(f"{file} exists: name a new file") from None
     console.print(
-        f"wrote the header of {adapter.name} ({len(adapter.csv_columns)} columns) to {file}"
+        f"wrote the header of {adapter.name} ({len(adapter.csv_columns)} columns) to {file}",
+        soft_wrap=True,  # a path is copied whole, never broken over lines
     )
 
 

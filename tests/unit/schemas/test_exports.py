@@ -144,3 +144,31 @@ def test_a_blank_cell_of_a_field_with_a_default_means_absent(tmp_path: Path) -> 
     built = POLICE.from_csv_row(row, ValidationClock())
     assert built.related_persons == ()
     assert built == record.model_copy(update={"related_persons": ()})
+
+
+def test_the_column_guide_names_the_contract_s_codes_and_optional_fields() -> None:
+    schema = json.loads(
+        (
+            Path(__file__).parents[3] / "schemas/avro/uk.mashhub.police.PoliceNotification.v2.avsc"
+        ).read_text()
+    )
+
+    def enum_symbols(kind: object) -> list[str]:
+        for branch in kind if isinstance(kind, list) else [kind]:
+            if isinstance(branch, dict) and branch.get("type") == "enum":
+                return list(branch["symbols"])
+        return []
+
+    avro = {f["name"]: f["type"] for f in schema["fields"]}
+    guide = {g.column: g for g in POLICE.column_guide}
+    assert list(guide) == POLICE.csv_columns
+    for column in ("incident_type", "risk_level"):
+        assert guide[column].cell == "code"
+        assert list(guide[column].codes) == enum_symbols(avro[column])
+    nullable = {n for n, t in avro.items() if isinstance(t, list) and "null" in t}
+    assert "cris_ref" in nullable and not guide["cris_ref"].required
+    assert guide["merlin_ref"].required and guide["child_present"].cell == "true/false"
+    assert (
+        guide["occurred_at"].cell.startswith("date-time")
+        and guide["related_persons"].cell == "json"
+    )
