@@ -6,6 +6,7 @@ Deny by default: the broker's StandardAuthorizer refuses whatever no ACL here al
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -132,7 +133,9 @@ def acl_bindings(settings: WorkerSettings) -> list[AclBinding]:
 
 
 def _admin(settings: CommonSettings) -> AdminClient:
-    return AdminClient(confluent_config(credentials(settings.as_principal("admin"))))
+    config = confluent_config(credentials(settings.as_principal("admin")))
+    # librdkafka's own lines go where the hub's logs go, not raw to the terminal
+    return AdminClient({**config, "logger": logging.getLogger("confluent_kafka")})
 
 
 def set_up(settings: WorkerSettings) -> int:

@@ -31,13 +31,13 @@ def broker_start() -> None:
     """Resolve Kafka with Maven (first time), format storage (first time), start, wait."""
     from mash.broker import LocalBroker
 
-    broker = LocalBroker(load_settings(BrokerSettings))
+    broker = LocalBroker(load_settings(BrokerSettings, log_to="broker"))
     with console.status("Starting Apache Kafka…"):
         started = broker.start()
     status = broker.status()
     word = "started" if started else "already running"
     console.print(f"Kafka {status.kafka_version} {word} on {status.bootstrap} (pid {status.pid})")
-    _set_up()
+    _set_up(log_to="broker")
 
 
 @broker_app.command("setup")
@@ -47,10 +47,10 @@ def broker_setup() -> None:
     _set_up()
 
 
-def _set_up() -> None:
+def _set_up(log_to: str | None = None) -> None:
     from mash.access import set_up
 
-    settings = load_settings(WorkerSettings)
+    settings = load_settings(WorkerSettings, log_to=log_to)
     count = set_up(settings)
     console.print(
         f"Topics of {settings.topic_prefix!r} and {count} ACLs for app {settings.app_id!r} in place"
