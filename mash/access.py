@@ -135,7 +135,8 @@ def acl_bindings(settings: WorkerSettings) -> list[AclBinding]:
 def _admin(settings: CommonSettings) -> AdminClient:
     config = confluent_config(credentials(settings.as_principal("admin")))
     # librdkafka's own lines go where the hub's logs go, not raw to the terminal
-    return AdminClient({**config, "logger": logging.getLogger("confluent_kafka")})
+    config["logger"] = logging.getLogger("confluent_kafka")
+    return AdminClient(config)
 
 
 def set_up(settings: WorkerSettings) -> int:
