@@ -158,13 +158,6 @@ class LinkageTable:
         swept)."""
         return any(m.swept is not None and m.epoch > version for m in self.marks)
 
-    def holds(self, ids: Iterable[str]) -> bool:
-        """Whether the table has an entry, decoded or not, for every record of ``ids``."""
-        missing = set(ids)
-        missing.difference_update(map(itemgetter(0), self.held))
-        missing.difference_update(e.record.record_id for e in self.entries)
-        return not missing
-
     def decode_held(self) -> None:
         """Decode every held entry into ``entries`` (an entry of no known format is named in
         ``unreadable``)."""
@@ -177,30 +170,33 @@ class LinkageTable:
                 self.unreadable.append((rid, reason))
         self.held = []
 
-    def decode_tail(self, known: Mapping[str, object], after: int) -> bool:
+    def decode_tail(self, known: Mapping[str, object], after: int) -> str | None:
         """Given the records an index snapshot of version ``after`` holds (``known``), keep
         and decode only the entries written after it, in a batch no mark covers, or of a
         record a decision of such a batch names (all written again after the republish, as
-        a full restore writes them), dropping the others: the snapshot has them. False,
-        nothing changed, if the table has a record at or below ``after`` that the snapshot
-        lacks (it does not reflect the table: rebuild in full)."""
+        a full restore writes them), dropping the others: the snapshot has them. Else, with
+        nothing changed, why the snapshot does not reflect the table (rebuild in full): the
+        table lacks an entry, decoded or not, for a record of it, or has a record at or
+        below ``after`` that it lacks."""
         late, named = self.late_versions, {r for d in self.late_decisions for r in d.pair}
-        held, entries = [], []
-        for item in self.held:
-            rid, version, _ = item
-            if version <= after and rid not in known:
-                return False
-            if version > after or version in late or rid in named:
-                held.append(item)
-        for entry in self.entries:
-            rid, version = entry.record.record_id, entry.version
-            if version <= after and rid not in known:
-                return False
-            if version > after or version in late or rid in named:
-                entries.append(entry)
-        self.held, self.entries = held, entries
+        # (id, version, stored bytes or the decoded entry): held and decoded entries alike
+        rows: list[tuple[str, int, bytes | LinkageEntry]] = [
+            *self.held,
+            *((e.record.record_id, e.version, e) for e in self.entries),
+        ]
+        below = {rid for rid, version, _ in rows if version <= after}
+        tail = [row for row in rows if row[1] > after or row[1] in late or row[0] in named]
+        # one lookup a record: with ``below`` all the snapshot's, the table holds every
+        # record of the snapshot if and only if those not in ``below`` are the tail's
+        beside = {rid for rid, version, _ in tail if version > after and rid in known} - below
+        if not (known.keys() >= below and len(known) == len(below) + len(beside)):
+            if not {rid for rid, _, _ in rows}.issuperset(known):  # which: seldom asked
+                return "records of it missing from the table"
+            return "the table has records at or below its version that it lacks"
+        self.held = [(r, v, stored) for r, v, stored in tail if isinstance(stored, bytes)]
+        self.entries = [entry for _, _, entry in tail if isinstance(entry, LinkageEntry)]
         self.decode_held()
-        return True
+        return None
 
 
 class Marks:
@@ -293,8 +289,8 @@ def scan_table(
                 decisions.append((held_apart, 0))
                 reason += "; the pair is held apart until decided again"
             unreadable.append((key, reason))
-    ids = [e.record.record_id for e in entries] + [k for k, _, _ in held]
-    versions = [e.version for e in entries] + [v for _, v, _ in held]
+    ids = [e.record.record_id for e in entries] + list(map(itemgetter(0), held))
+    versions = [e.version for e in entries] + list(map(itemgetter(1), held))
     table = _read(ids, versions, decisions, marks)
     table.entries, table.held, table.pool = entries, held, shared
     table.records = len(entries) + len(held)

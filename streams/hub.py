@@ -88,10 +88,6 @@ def restore_table(
         hold = snapshot is not None and may_fit(snapshot, state.model_version)
         table = scan_table(items, durable_key, hold=hold)
         found = _fitting(table, state, snapshot)
-        if found is not None and not table.decode_tail(found.person, found.version):
-            reason = "the table has records at or below its version that it lacks"
-            log.warning("linkage.snapshot_ignored", path=str(snapshot), reason=reason)
-            found = None
         if found is None:
             table.decode_held()
         table.from_snapshot = state.restore(table.entries, table.decisions, found)
@@ -99,7 +95,8 @@ def restore_table(
 
 
 def _fitting(table: LinkageTable, state: HubState, snapshot: Path | None) -> IndexSnapshot | None:
-    """The index snapshot at ``snapshot`` if it fits ``table`` (else None, logged)."""
+    """The index snapshot at ``snapshot`` if it fits ``table``, the table's entries then
+    cut to the tail it lacks, decoded (``LinkageTable.decode_tail``); else None, logged."""
     # an older owner's late writes (``overtaken``) may hold other edges for records the
     # snapshot has: only a full rebuild reads them as a restore always did
     if snapshot is None or table.overtaken is not None:
@@ -107,11 +104,10 @@ def _fitting(table: LinkageTable, state: HubState, snapshot: Path | None) -> Ind
     found = load_snapshot(snapshot, state.model_version, table.covers)
     if found is None:
         return None
-    why = None
-    if not table.holds(found.person):
-        why = "records of it missing from the table"
-    elif table.swept_after(found.version):  # late writes below its version it never read
-        why = "an older owner's late writes were swept after it"
+    if table.swept_after(found.version):  # late writes below its version it never read
+        why: str | None = "an older owner's late writes were swept after it"
+    else:  # the table holds its records, and it every record at or below its version
+        why = table.decode_tail(found.person, found.version)
     if why is not None:
         log.warning("linkage.snapshot_ignored", path=str(snapshot), reason=why)
         return None

@@ -321,13 +321,17 @@ def compact_version(key: str, stored: bytes) -> int | None:
     the entries written after it. None if ``stored`` does not begin with ``key`` as a
     compact entry's record id and end with a version (decode it whole: another format, an
     id with escapes, or no entry at all)."""
-    if not stored.startswith(_HEAD) or stored[-1:] != b"]":
+    start = len(_HEAD)
+    rid = key.encode()
+    if (  # the id ends at the first quote: an id with escapes (a quote too) is not matched
+        stored.find(b'"', start) != start + len(rid)
+        or not stored.startswith(_HEAD)
+        or not stored.startswith(rid, start)
+        or stored[-1:] != b"]"
+    ):
         return None
-    rid = stored[len(_HEAD) : stored.find(b'"', len(_HEAD))]
     version = stored[stored.rfind(b",") + 1 : -1]
-    if not version.isdigit() or rid != key.encode():
-        return None
-    return int(version)
+    return int(version) if version.isdigit() else None
 
 
 _DATES = object()

@@ -20,7 +20,7 @@ remain a function of the records and the standing decisions.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from itertools import chain
@@ -185,6 +185,24 @@ class Linker:
     def __post_init__(self) -> None:
         self.thresholds = self.policy or LinkPolicy.of(self.model)
         self.scorer = Scorer(self.model)
+
+    def load(
+        self,
+        records: Mapping[str, PersonRecord],
+        person: dict[str, str],
+        blocks: Mapping[str, Block],
+        links: Mapping[str, dict[str, float]],
+        apart: Mapping[str, set[str]],
+        clusters: tuple[dict[str, str], dict[str, list[str]]],
+    ) -> None:
+        """Take a saved index (an index snapshot's, ``streams.snapshot``; ``clusters`` as
+        ``DisjointSets.saved`` gives them) in place of this empty one's."""
+        self.records.update(records)  # the same dict: ``ids`` reads it
+        self.blocks.update(blocks)
+        self.links.update(links)
+        self.apart.update(apart)
+        self.clusters.load(*clusters)
+        self.person = person
 
     def verdict(self, a: str, b: str) -> ReviewVerdict | None:
         """The standing verdict on a pair: None if undecided or withdrawn."""

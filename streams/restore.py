@@ -112,12 +112,8 @@ def restore_from(
             entry.event.event_id = old.record_id
         record.record_id = old.record_id
         records[old.record_id] = record
-    linker.records.update(records)
-    linker.blocks.update(snapshot.blocks)
-    linker.links.update(snapshot.links)
-    linker.apart.update(snapshot.apart)
-    linker.clusters.load(snapshot.parent, snapshot.members)
-    linker.person = snapshot.person
+    clusters = (snapshot.parent, snapshot.members)
+    linker.load(records, snapshot.person, snapshot.blocks, snapshot.links, snapshot.apart, clusters)
     _index(linker, fresh)
     _connect(linker, tail)
     touched = [e.record.record_id for e in tail]

@@ -15,8 +15,8 @@ The file (``$MASH_HOME/worker-<app>/linkage-index-<partition>.snap``, 0600 in a 
 folder, written whole or not at all) is a JSON header line (format, model, blocking scheme,
 version, record count, sha256 of the payload) and a ``marshal`` payload of built-in types
 only (dicts, tuples, lists, sets, strings, ints, floats; records and summaries as one list
-per field, equal names and codes one object, dates as ordinals and times as ISO text): never
-pickle, which runs code on loading.
+per field, equal names, codes and link weights one object, dates as ordinals and times as
+ISO text): never pickle, which runs code on loading.
 The payload is loaded only once its digest matches, and its shape is checked after. (A digest
 tells corruption, not tampering: whoever can write the worker's private folder can change its
 code as well.)
@@ -110,7 +110,7 @@ def save_snapshot(
     payload = marshal.dumps(
         (
             dict(linker.blocks),
-            dict(linker.links),
+            _weights_shared(linker.links),
             dict(linker.apart),
             *linker.clusters.saved(),
             linker.person,
@@ -278,6 +278,14 @@ def _shared(values: Iterable[_T]) -> list[_T]:
     return [one.setdefault(v, v) for v in values]
 
 
+def _weights_shared(links: Mapping[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+    """``links`` with equal weights one object (a million records' links hold about a
+    thousand distinct weights: a million fewer floats to make when loaded, and to keep)."""
+    one: dict[float, float] = {}
+    shared = one.setdefault
+    return {rid: {o: shared(w, w) for o, w in edges.items()} for rid, edges in links.items()}
+
+
 def _day(day: dt.date | None) -> int | None:
     return None if day is None else day.toordinal()
 
@@ -339,7 +347,10 @@ def _summaries(ids: list[str], fields: tuple[list[Any], ...]) -> dict[str, Event
         fields
     )
     times = {t: dt.datetime.fromisoformat(t) for t in set(occurred)}
-    events = [r if e is None else e for r, e in zip(ids, event_id, strict=True)]
+    if event_id.count(None) == len(event_id):  # as a rule: each record's id is its event's
+        events = ids
+    else:
+        events = [r if e is None else e for r, e in zip(ids, event_id, strict=True)]
     made = map(
         EventSummary, events, kind, agency, agency_record_id, map(times.__getitem__, occurred),
         contact, rag, decision, digest, tenant,

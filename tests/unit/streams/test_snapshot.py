@@ -24,7 +24,13 @@ from schemas.childrens_services import ReviewVerdict
 from simulation.synthetic import police_notifications
 from streams import durable
 from streams.hub import HubState, restore_table
-from streams.identities import LinkageEntry, blocking_scheme, encode_decision, table_entries
+from streams.identities import (
+    LinkageEntry,
+    blocking_scheme,
+    compact_version,
+    encode_decision,
+    table_entries,
+)
 from streams.linkage import Linker, PairDecision
 from streams.linkage_agent import DURABLE_KEY, mark_key
 from streams.model import default_model
@@ -155,10 +161,32 @@ def test_a_snapshot_with_a_record_the_table_lacks_is_ignored(tmp_path: Path) -> 
     full, _ = _restored(table, None)
     lost = next(iter(full.linker.records))  # in the snapshot, lost from the table
     shorter = [(k, v) for k, v in table if k != lost]
-    expected, _ = _restored(shorter, None)
-    state, used = _restored(shorter, path)
-    assert used is None
+    assert _ignored_why(shorter, path) == ["records of it missing from the table"] * 2
+    # a record of the snapshot written again after it: in the table (the tail), used
+    again = next(k for k, v in table if type(v) is list and v[-1] == 3)
+    rewritten = [(k, [*v[:-1], 4] if k == again else v) for k, v in table]
+    expected, _ = _restored(rewritten, None)
+    state, used = _restored(_stored(rewritten), path)
+    assert used == 3
     assert state.linker.person == expected.linker.person
+    # and another of its records lost: missing
+    assert lost != again
+    shorter = [(k, v) for k, v in rewritten if k != lost]
+    assert _ignored_why(shorter, path) == ["records of it missing from the table"] * 2
+
+
+def _ignored_why(table: list[tuple[str, Any]], path: Path) -> list[str]:
+    """Restore ``table`` (decoded, then as stored bytes) with the snapshot at ``path``,
+    which is ignored for a full rebuild; the reasons logged."""
+    expected, _ = _restored(table, None)
+    reasons = []
+    for values in (table, _stored(table)):
+        with structlog.testing.capture_logs() as logs:
+            state, used = _restored(values, path)
+        assert used is None
+        assert state.linker.person == expected.linker.person
+        reasons += [e["reason"] for e in logs if e["event"] == "linkage.snapshot_ignored"]
+    return reasons
 
 
 def test_a_snapshot_of_code_is_not_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -354,13 +382,12 @@ def test_a_table_record_at_or_below_the_snapshot_that_it_lacks_means_a_full_rebu
     # a record of the fourth batch as if written by the third: the snapshot should have it
     stray = next(k for k, v in table if type(v) is list and v[-1] == 4)
     changed = [(k, [*v[:-1], 3] if k == stray else v) for k, v in table]
-    expected, _ = _restored(changed, None)
-    for values in (changed, _stored(changed)):
-        with structlog.testing.capture_logs() as logs:
-            state, used = _restored(values, path)
-        assert used is None
-        assert state.linker.person == expected.linker.person
-        assert [e["event"] for e in logs].count("linkage.snapshot_ignored") == 1
+    lacks = "the table has records at or below its version that it lacks"
+    assert _ignored_why(changed, path) == [lacks] * 2
+    # with a record of the snapshot lost as well, that is what is told (checked first)
+    lost = next(k for k, v in changed if type(v) is list and v[-1] <= 2)
+    shorter = [(k, v) for k, v in changed if k != lost]
+    assert _ignored_why(shorter, path) == ["records of it missing from the table"] * 2
 
 
 def test_a_snapshot_older_than_a_sweep_of_late_writes_is_ignored(tmp_path: Path) -> None:
@@ -434,3 +461,22 @@ def test_a_restore_holds_entries_undecoded_only_for_a_snapshot_it_may_use(
     quick = HubState()
     assert restore_table(quick, iter(_stored(table)), DURABLE_KEY, path).from_snapshot == 3
     assert len(heads) == len(table)  # each entry's head read, the snapshot used
+
+
+def test_an_entry_s_version_is_read_from_its_bytes_only_under_its_own_unescaped_id() -> None:
+    _, value = next((k, v) for k, v in table_entries(HubState().process(_events()[:3], "t"), 7))
+    given = value[2]
+
+    def head(key: str, rid: str) -> int | None:
+        return compact_version(key, orjson.dumps([value[0], rid, *value[2:]]))
+
+    assert head("r-1", "r-1") == 7
+    assert head("r-é", "r-é") == 7  # UTF-8 as stored
+    assert head("r-1", "r-2") is None
+    assert head("r-1", "r-12") is None
+    assert head("r-12", "r-1") is None
+    assert head(f'r-1","{given}', "r-1") is None  # the key runs on into the next field
+    assert head('r"1', 'r"1') is None  # an id with escapes: decoded whole
+    assert head("r\\1", "r\\1") is None
+    assert compact_version("r-1", orjson.dumps([value[0], "r-1", *value[2:-1], "x"])) is None
+    assert compact_version("r-1", orjson.dumps({"record": value})) is None
