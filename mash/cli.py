@@ -132,30 +132,43 @@ def export_links(
 ) -> None:
     """One JSON line per linked record: event id, person id, episode id, match weight."""
     import json
+    import os
     import sys
+    import tempfile
 
     from sinks.store import Store
 
-    handle = sys.stdout
-    if str(out) != "-":
+    handle, part = sys.stdout, None
+    if str(out) != "-":  # written beside it, then renamed: an old export is never half lost
         try:
-            handle = out.open("w")
+            if out.is_dir():
+                raise IsADirectoryError(21, "Is a directory")
+            handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed below, then renamed)
+                "w", dir=out.parent, prefix=f".{out.name}.", suffix=".part", delete=False
+            )
         except OSError as exc:
             raise UsageError(
                 f"{out}: cannot be written ({exc.strerror}); give --out a file in a folder "
                 f"that exists and you may write to"
             ) from None
-    store = Store(_settings(SinkSettings).database)
+        part = Path(handle.name)
     written = 0
     try:
-        for row in store.links_export():
-            handle.write(json.dumps(row) + "\n")
-            written += 1
-    finally:
-        store.close()
-        if handle is not sys.stdout:
+        store = Store(_settings(SinkSettings).database)
+        try:
+            for row in store.links_export():
+                handle.write(json.dumps(row) + "\n")
+                written += 1
+        finally:
+            store.close()
+        if part is not None:
             handle.close()
-    where = "standard output" if handle is sys.stdout else str(out)
+            os.replace(part, out)
+    finally:
+        if part is not None:
+            handle.close()
+            part.unlink(missing_ok=True)
+    where = "standard output" if part is None else str(out)
     if written:
         err_console.print(f"{written:,} links written to {where}", soft_wrap=True)
     else:

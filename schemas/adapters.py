@@ -19,6 +19,7 @@ from functools import cached_property
 from typing import Any
 
 from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 
 from plumbing.errors import UsageError
 from schemas.common import Agency, ValidationClock
@@ -82,7 +83,7 @@ class AgencyAdapter:
             field = owner.model_fields[name]
             codes = _codes(field.annotation)
             cell = "json" if column in self.json_columns else _cell_kind(field.annotation, codes)
-            guide.append(ColumnGuide(column, cell, field.is_required(), codes))
+            guide.append(ColumnGuide(column, cell, not _absent_by_default(field), codes))
         return guide
 
     def from_csv_row(self, row: dict[str, str], clock: ValidationClock) -> BaseModel:
@@ -93,7 +94,7 @@ class AgencyAdapter:
             if column is None:
                 raise ValueError("row has more cells than the header")
             value = _cell(text)
-            if value is None and column in fields and not fields[column].is_required():
+            if value is None and column in fields and _absent_by_default(fields[column]):
                 continue  # blank means absent: the field's default (e.g. no related persons)
             if column.startswith(_SUBJECT):
                 datum.setdefault("subject", {})[column.removeprefix(_SUBJECT)] = value
@@ -134,6 +135,15 @@ class ColumnGuide:
     cell: str
     required: bool
     codes: tuple[str, ...] = ()
+
+
+def _absent_by_default(field: FieldInfo) -> bool:
+    """Whether a blank cell may take the field's default: only a default that means absent
+    (None, or no items). A blank is never read as a value such as 0 exclusions."""
+    if field.is_required():
+        return False
+    default = field.get_default(call_default_factory=True)
+    return default is None or (isinstance(default, (tuple, list, dict, frozenset)) and not default)
 
 
 def _plain(annotation: Any) -> list[Any]:

@@ -197,7 +197,7 @@ class Linker:
     ) -> None:
         """Take a saved index (an index snapshot's, ``streams.snapshot``; ``clusters`` as
         ``DisjointSets.saved`` gives them) in place of this empty one's."""
-        self.records.update(records)  # the same dict: ``ids`` reads it
+        self.records.update(records)
         self.blocks.update(blocks)
         self.links.update(links)
         self.apart.update(apart)

@@ -4,10 +4,11 @@ episode join, publishing links, possible matches and episode snapshots."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import datetime as dt
 import time
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -255,6 +256,31 @@ class Linkage:
                     continue
                 if isinstance(model, Envelope):
                     decoded.append(model)
+        with self.dropped_on_failure():
+            await self._link(state, decoded, events)
+
+    @contextlib.contextmanager
+    def dropped_on_failure(self) -> Iterator[None]:
+        """A batch that fails part way (a send the broker never took, a write refused)
+        leaves the state holding records the table or the topics may not: the state is
+        dropped, so the batch read again meets the state restored from the table, and the
+        restore sends again what its owner had not marked durable (never a record skipped
+        as indexed while its entry, link or episode was lost)."""
+        try:
+            yield
+        except Exception:
+            self.state, self.indexed = None, None
+            log.warning("linkage.state_dropped", reason="the batch failed part way")
+            raise
+
+    async def _link(
+        self,
+        state: HubState,
+        decoded: list[Envelope],
+        events: Sequence[faust.types.EventT[Any]],
+    ) -> None:
+        """Link the decoded events, write their table entries, send every output, and mark
+        the batch durable once the broker has it all."""
         sent: list[Awaitable[Any]] = []
         if self.republish_due:
             sent += await self._republish(state)

@@ -138,6 +138,24 @@ def test_export_links_of_an_empty_hub_says_so_beside_an_empty_file(tmp_path: Pat
     assert "no links stored yet" in done.stderr and "Traceback" not in done.stderr
 
 
+def test_export_links_keeps_an_earlier_export_when_the_database_cannot_be_read(
+    tmp_path: Path,
+) -> None:
+    earlier = tmp_path / "links.jsonl"
+    earlier.write_text('{"record_id": "r1"}\n')
+    done = _mash(
+        tmp_path,
+        "export",
+        "links",
+        "--out",
+        "links.jsonl",
+        MASH_DATABASE_URL="postgresql://mash:mash@127.0.0.1:1/mash",
+    )
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert earlier.read_text() == '{"record_id": "r1"}\n'
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")] == []
+
+
 def test_busy_ports_name_their_setting_before_any_url(tmp_path: Path, busy_port: int) -> None:
     board = _mash(tmp_path, "dashboard", MASH_DASHBOARD_PORT=str(busy_port))
     worker = _mash(tmp_path, "worker", MASH_WEB_PORT=str(busy_port))

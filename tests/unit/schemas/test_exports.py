@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from plumbing.errors import UsageError
 from producers.publisher import subject_key
+from producers.rejects import problems_of
 from schemas.adapters import adapter_for
 from schemas.common import ValidationClock
 from schemas.exports import count_rows, read_export
@@ -144,6 +145,23 @@ def test_a_blank_cell_of_a_field_with_a_default_means_absent(tmp_path: Path) -> 
     built = POLICE.from_csv_row(row, ValidationClock())
     assert built.related_persons == ()
     assert built == record.model_copy(update={"related_persons": ()})
+
+
+def test_a_blank_cell_never_becomes_a_value_the_default_would_give() -> None:
+    # education's exclusions_this_year defaults to 0: a blank is not known, never 0 exclusions
+    education = adapter_for("education")
+    record = next(police_notifications(1, 13, START, END))
+    police_row = POLICE.to_csv_row(record)
+    row = {c: police_row.get(c, "") for c in education.csv_columns}
+    row |= {"lawful_basis": "PUBLIC_TASK", "school_urn": "100000", "concern": "NEGLECT"}
+    row["exclusions_this_year"] = "2"
+    assert education.from_csv_row(row, ValidationClock()).exclusions_this_year == 2
+    row["exclusions_this_year"] = ""
+    with pytest.raises(ValidationError) as raised:
+        education.from_csv_row(row, ValidationClock())
+    assert problems_of(raised.value) == (("exclusions_this_year", "required: the value is blank"),)
+    guide = {g.column: g.required for g in education.column_guide}
+    assert guide["exclusions_this_year"] and not guide["attendance_percent"]
 
 
 def test_the_column_guide_names_the_contract_s_codes_and_optional_fields() -> None:

@@ -1,6 +1,7 @@
 """The index saved as a worker stops cleanly: only by the owner, only at a durable mark, with
 that mark's version, within its time; a background save under way is abandoned or waited for;
-the parts of saves killed mid-write are removed as the stage starts."""
+the parts of saves killed mid-write are removed as the stage starts; a batch failing part way
+drops the state, so that it is read again against the state restored from the table."""
 
 from __future__ import annotations
 
@@ -198,3 +199,39 @@ def test_the_stage_removes_parts_of_saves_killed_mid_write_as_it_starts(tmp_path
     assert not part.exists()
     assert path.read_bytes() == b"the live snapshot"
     assert [(e["event"], e["pids"]) for e in logs] == [("linkage.snapshot_parts_removed", [dead])]
+
+
+def test_a_batch_failing_part_way_drops_the_state_for_a_restore_from_the_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the state takes a batch's records before its sends fail: read again, the batch must not
+    # find them indexed (skipped) while their entries, links or episodes never went out
+    linkage = _linkage(_settings(tmp_path))
+    linkage.state, linkage.indexed = _state(), 7
+    linkage.mark_due = linkage.republish_due = False
+    more = list(police_notifications(40, 9, dt.date(2012, 4, 1), dt.date(2013, 4, 1)))
+
+    async def sends_fail(state: HubState, *_: Any) -> None:
+        state.process(more, "t")
+        raise TimeoutError("the broker took none of the batch's outputs")
+
+    monkeypatch.setattr(linkage, "_link", sends_fail)
+    with structlog.testing.capture_logs() as logs, pytest.raises(TimeoutError):
+        asyncio.run(linkage.process([]))
+    assert linkage.state is None and linkage.indexed is None
+    assert [e["event"] for e in logs] == ["linkage.state_dropped"]
+
+
+def test_a_batch_that_succeeds_keeps_the_state(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    linkage = _linkage(_settings(tmp_path))
+    state = linkage.state = _state()
+    linkage.mark_due = linkage.republish_due = False
+
+    async def links(*_: Any) -> None:
+        return None
+
+    monkeypatch.setattr(linkage, "_link", links)
+    asyncio.run(linkage.process([]))
+    assert linkage.state is state
