@@ -32,6 +32,7 @@ from streams.comparison import (
     PersonRecord,
     Scorer,
     compare,
+    identity,
     two_issued_ids,
 )
 from streams.decisions import DecideOutcome, PairDecision, pair_of
@@ -83,6 +84,19 @@ def _unite(keep: _Members, gone: _Members) -> _Members:
     keep.ids |= gone.ids
     keep.nhs |= gone.nhs
     return keep
+
+
+class _Identities(dict[str, tuple[object, ...]]):
+    """record id -> its ``identity``, made when first read (a restore of a million records
+    need not make a million tuples that only candidates of new records are compared on)."""
+
+    def __init__(self, records: dict[str, PersonRecord]) -> None:
+        super().__init__()
+        self._records = records
+
+    def __missing__(self, rid: str) -> tuple[object, ...]:
+        made = self[rid] = identity(self._records[rid])
+        return made
 
 
 Block = str | tuple[str, ...] | list[str]
@@ -179,10 +193,14 @@ class Linker:
     """The standing decision on each decided pair (a withdrawal stands too, as the latest)."""
     decided: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     """record id -> the records it has a decision with."""
+    ids: dict[str, tuple[object, ...]] = field(init=False)
+    """record id -> the identity fields it is compared on (made when first compared: a
+    restore makes none)."""
     apart: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     """record id -> records the twins guard keeps out of its person."""
 
     def __post_init__(self) -> None:
+        self.ids = _Identities(self.records)
         self.thresholds = self.policy or LinkPolicy.of(self.model)
         self.scorer = Scorer(self.model)
 
@@ -270,47 +288,54 @@ class Linker:
                 "already indexed",
             )
         rid = record.record_id
-        found = self._compared(record)
-        for other, _, comparison in found:
-            if comparison.apart:
-                self.apart[rid].add(other)
-                self.apart[other].add(rid)
+        candidates = self._compared(record)
+        for c in candidates:
+            if c.comparison.apart:
+                self.apart[rid].add(c.record_id)
+                self.apart[c.record_id].add(rid)
         self.records[rid] = record
         self.clusters.add(rid, [rid])
         self.person[rid] = rid
-        if not found and rid not in self.decided:  # nothing to link, move or offer
+        if not candidates and rid not in self.decided:  # nothing to link, move or offer
             return LinkOutcome(rid, rid, Outcome.NEW_PERSON, 0.0, _ALONE)
-        link, review = self.thresholds.link, self.thresholds.review
-        matches = [f for f in found if f[2].weight >= link and not (f[2].apart or f[2].held)]
+        policy = self.thresholds
+        matches = [
+            c
+            for c in candidates
+            if c.comparison.weight >= policy.link and not c.comparison.review_only
+        ]
         partners = self._must_links(rid) if rid in self.decided else []
-        before = {other: was for other, was, _ in matches} | {o: self.person[o] for o in partners}
+        before = {c.record_id: c.person_id for c in matches} | {o: self.person[o] for o in partners}
         moved: list[tuple[str, str, str]] = []
-        for other, _, comparison in matches:
-            self.links[rid][other] = self.links[other][rid] = comparison.weight
-            self.clusters.join(rid, other)
+        for match in matches:
+            self.links[rid][match.record_id] = self.links[match.record_id][rid] = (
+                match.comparison.weight
+            )
+            self.clusters.join(rid, match.record_id)
         for other in partners:
             self.clusters.join(rid, other)
         if before:
             moved = [m for m in self._rebuild(self.clusters.find(rid)) if m[0] != rid]
-        person = self.person
-        mine = person[rid]
-        united = {p for r, p in before.items() if person[r] == mine}
+        mine = self.person[rid]
+        united = {p for r, p in before.items() if self.person[r] == mine}
         merged = tuple(sorted(united)) if len(united) > 1 else ()  # two persons became one
         possible = tuple(
             [
-                Candidate(other, was, c)
-                for other, was, c in found
-                if review <= c.weight
-                and (c.weight < link or c.apart or c.held)
-                and person[other] != mine
+                c
+                for c in candidates
+                if policy.review <= c.comparison.weight
+                and (c.comparison.weight < policy.link or c.comparison.review_only)
+                and self.person[c.record_id] != mine
             ]
         )
         best = None  # the first of the strongest matches in its person
-        for other, _, comparison in matches:
-            if person[other] == mine and (best is None or comparison.weight > best.weight):
-                best = comparison
+        for c in matches:
+            if self.person[c.record_id] == mine and (
+                best is None or c.comparison.weight > best.comparison.weight
+            ):
+                best = c
         if best is None:  # a must-link may still join it (and move the records it joins)
-            joined = any(person[o] == mine for o in partners)
+            joined = any(self.person[o] == mine for o in partners)
             return LinkOutcome(
                 rid,
                 mine,
@@ -322,7 +347,14 @@ class Linker:
                 tuple(moved),
             )
         return LinkOutcome(
-            rid, mine, Outcome.LINKED, best.weight, best.explain(), merged, possible, tuple(moved)
+            rid,
+            mine,
+            Outcome.LINKED,
+            best.comparison.weight,
+            best.comparison.explain(),
+            merged,
+            possible,
+            tuple(moved),
         )
 
     def edges(self, rid: str) -> tuple[tuple[tuple[str, float], ...], tuple[str, ...]]:
@@ -345,14 +377,14 @@ class Linker:
             block = blocks.setdefault(key, rid)
             if block is rid:  # a new key, now filed
                 continue
-            if type(block) is str:  # exactly: cheaper than isinstance, on the hot path
+            if isinstance(block, str):
                 blocks[key] = (block, rid)
                 if members is not None:
                     members.append(block)
                 continue
             if members is not None:
                 members.extend(block)
-            if type(block) is list:
+            if isinstance(block, list):
                 block.append(rid)
             elif len(block) + 1 < _LIST_FROM:
                 blocks[key] = (*block, rid)
@@ -384,23 +416,22 @@ class Linker:
         members = self.clusters.value[self.clusters.find(person_id)]
         return [r for r in members if self.person[r] == person_id]
 
-    def _compared(self, record: PersonRecord) -> list[tuple[str, str, Comparison]]:
+    def _compared(self, record: PersonRecord) -> list[Candidate]:
         """File a new record in its blocks, and find the indexed records sharing a block with
         it that can link, go to review or be held apart from it (the others do not matter),
-        in block order: (record id, its person now, comparison), a ``Candidate`` made only of
-        one offered for review."""
+        in block order."""
         rid = record.record_id
+        self.ids[rid] = identity(record)
         keys, members = record.blocking_keys(), list[str]()
         self._put(rid, keys, members)
         try:
             found = self.scorer.above(
-                record, dict.fromkeys(members), self.records, self.thresholds.review
+                record, dict.fromkeys(members), self.records, self.ids, self.thresholds.review
             )
         except BaseException:  # not indexed after all: no block may name a record not held
             self._unfile(keys)
             raise
-        person = self.person
-        return [(c, person[c], comparison) for c, comparison in found]
+        return [Candidate(c, self.person[c], comparison) for c, comparison in found]
 
     def _rebuild(self, root: str) -> list[tuple[str, str, str]]:
         """Persons of one cluster, from its must-links, then its links strongest first;
