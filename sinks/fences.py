@@ -32,6 +32,13 @@ check (``streams.durable``: an older owner's writes after a newer one restored m
 restore send everything again and sweep) stays for the table: a later restore reads those
 writes into its state.
 
+A fence covers the batches the new owner never read. A batch it did read can be late all
+the same: its table writes reached the changelog while its episodes waited in the dropped
+owner's producer, to be sent once it was let go, after the new owner had deleted some of
+them. Those are kept out by version alone: the store keeps each deletion's version
+(``episode_tombstones``) and each sweep as a fence that read nothing, so a snapshot older
+than either is not stored (``Store.apply_episodes``).
+
 Links need no fence: a link is keyed by its record, and the new owner links every record of
 those batches again under a higher version, which the store keeps over any older one.
 """

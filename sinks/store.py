@@ -39,6 +39,7 @@ from sinks.tables import (
     audit,
     contact_counts,
     episode_fences,
+    episode_tombstones,
     episodes,
     facts,
     figures,
@@ -73,6 +74,8 @@ class Fenced:
     """Changes of an older owner that arrived after a newer owner's fence."""
     deleted: int = 0
     """Rows of an older owner stored before a newer owner's fence arrived."""
+    stale: int = 0
+    """Snapshots not newer than their episode's deletion (an older owner's, late)."""
 
 
 @dataclass(frozen=True)
@@ -413,9 +416,16 @@ class Store:
         """Apply episode changes in order, in one transaction: a snapshot, a deletion, a
         sweep of a partition (every row of it older than the sweep's version goes: a restart
         republished the rest), or a linkage owner's fence (``sinks.fences``: a late change of
-        an older owner is dropped, and its rows stored before the fence deleted). Every write
-        is version-guarded, so a late message of an older version never replaces a newer one.
-        """
+        an older owner is dropped, and its rows stored before the fence deleted).
+
+        Every change is version-guarded, deletions and sweeps included: an episode's state
+        is its highest version, whatever order the messages arrive in. So a snapshot older
+        than the episode's deletion (``episode_tombstones``) or than a sweep of its
+        partition (kept as a fence that read nothing) is stale and not stored. It happens:
+        an owner the group dropped may have a batch's table writes on the changelog, read by
+        the new owner, while the batch's episodes wait in its producer; let go, it sends
+        them after the new owner has deleted some of those episodes (the frozen-worker test,
+        2026-12-03: 29 and 14 such episodes brought back)."""
         pending: dict[str, dict[str, Any]] = {}
         fenced = Fenced()
         with self.engine.begin() as conn:
@@ -436,23 +446,54 @@ class Store:
                     if known is None or known["version"] <= change.version:
                         pending[change.episode_id] = row
                     continue
-                self._upsert(episodes, "episode_id", list(pending.values()), conn=conn)
+                fenced.stale += self._store_snapshots(conn, pending)
                 pending.clear()
                 if change.fence is not None:
                     fence = Fence(change.partition, change.version, change.fence)
                     fenced.deleted += self._fence(conn, fences, fence)
-                    continue
-                if change.sweep:
-                    condition = (episodes.c.source_partition == change.partition) & (
-                        episodes.c.version < change.version
-                    )
+                elif change.sweep:
+                    self._fence(conn, fences, Fence(change.partition, change.version, -1))
                 else:
-                    condition = (episodes.c.episode_id == change.episode_id) & (
-                        episodes.c.version <= change.version
-                    )
-                conn.execute(episodes.delete().where(condition))
-            self._upsert(episodes, "episode_id", list(pending.values()), conn=conn)
+                    self._delete_episode(conn, change)
+            fenced.stale += self._store_snapshots(conn, pending)
         return fenced
+
+    def _store_snapshots(self, conn: Connection, rows: dict[str, dict[str, Any]]) -> int:
+        """Upsert episode snapshots (the newer version wins), except one not newer than its
+        episode's deletion; the number refused. A stored one ends its deletion."""
+        deleted: dict[str, int] = {}
+        ids = list(rows)
+        for at in range(0, len(ids), 500):
+            query = select(episode_tombstones.c.episode_id, episode_tombstones.c.version).where(
+                episode_tombstones.c.episode_id.in_(ids[at : at + 500])
+            )
+            deleted.update((str(e), int(v)) for e, v in conn.execute(query))
+        kept = [row for row in rows.values() if row["version"] > deleted.get(row["episode_id"], -1)]
+        revived = [row["episode_id"] for row in kept if row["episode_id"] in deleted]
+        for at in range(0, len(revived), 500):
+            conn.execute(
+                episode_tombstones.delete().where(
+                    episode_tombstones.c.episode_id.in_(revived[at : at + 500])
+                )
+            )
+        self._upsert(episodes, "episode_id", kept, conn=conn)
+        return len(rows) - len(kept)
+
+    def _delete_episode(self, conn: Connection, change: EpisodeChange) -> None:
+        """Delete an episode (a tombstone) unless stored at a newer version, and keep the
+        deletion's version, so that an older snapshot arriving later stays out."""
+        conn.execute(
+            episodes.delete().where(
+                (episodes.c.episode_id == change.episode_id)
+                & (episodes.c.version <= change.version)
+            )
+        )
+        row = {
+            "episode_id": change.episode_id,
+            "version": change.version,
+            "source_partition": change.partition,
+        }
+        self._upsert(episode_tombstones, "episode_id", [row], conn=conn)
 
     def _fences(self, conn: Connection) -> list[Fence]:
         query = select(
@@ -462,17 +503,23 @@ class Store:
 
     def _fence(self, conn: Connection, fences: Fences, fence: Fence) -> int:
         """Keep a new fence and delete the rows of its partition it excludes (an older
-        owner's, stored before the fence arrived); the number deleted."""
+        owner's, stored before the fence arrived; a sweep's: every older version), and the
+        deletions it excludes (from now on it keeps those versions out itself); the number
+        of episodes deleted."""
         if not fences.add(fence):
             return 0
         row = {"source_partition": fence.partition, "epoch": fence.epoch, "seen": fence.seen}
         conn.execute(self.insert(episode_fences).values(row).on_conflict_do_nothing())
-        condition = (
-            (episodes.c.source_partition == fence.partition)
-            & (episodes.c.version > fence.seen)
-            & (episodes.c.version < fence.epoch)
-        )
-        return int(conn.execute(episodes.delete().where(condition)).rowcount or 0)
+
+        def excluded(table: Table) -> Any:
+            return (
+                (table.c.source_partition == fence.partition)
+                & (table.c.version > fence.seen)
+                & (table.c.version < fence.epoch)
+            )
+
+        conn.execute(episode_tombstones.delete().where(excluded(episode_tombstones)))
+        return int(conn.execute(episodes.delete().where(excluded(episodes))).rowcount or 0)
 
     def episode_snapshots(self) -> list[EpisodeSnapshot]:
         """Every current episode."""

@@ -25,6 +25,7 @@ __all__ = [
     "console_users",
     "contact_counts",
     "episode_fences",
+    "episode_tombstones",
     "episodes",
     "facts",
     "figures",
@@ -80,7 +81,19 @@ episode_fences = Table(
     Column("seen", BigInteger, nullable=False),
 )
 """Every linkage owner's fence on each episodes partition (``sinks.fences``): episodes of a
-version between ``seen`` and ``epoch`` are an older owner's late ones, not stored."""
+version between ``seen`` and ``epoch`` are an older owner's late ones, not stored. A sweep is
+kept as a fence that read nothing (``seen`` -1): every older version of its partition goes."""
+
+episode_tombstones = Table(
+    "episode_tombstones",
+    metadata,
+    Column("episode_id", String(40), primary_key=True),
+    Column("version", BigInteger, nullable=False),
+    Column("source_partition", Integer, nullable=False),
+)
+"""The version at which each episode was deleted (until a later snapshot of it): a snapshot
+of an older version that arrives after the deletion (an older owner's message, late) is
+stale, and must not bring the episode back."""
 
 
 facts = Table(

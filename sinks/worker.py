@@ -224,10 +224,14 @@ class Sinks:
                 if decoded and isinstance(decoded[0], EpisodeSnapshot):
                     changes.append(episode_change(r, decoded[0]))
         fenced = self.store.apply_episodes(changes)
-        if fenced.dropped or fenced.deleted:  # an older linkage owner's late episodes
+        if fenced.dropped or fenced.deleted or fenced.stale:  # an older owner's, late
             fences = [(c.partition, c.version) for c in changes if c.fence is not None]
             log.warning(
-                "episodes.fenced", dropped=fenced.dropped, deleted=fenced.deleted, fences=fences
+                "episodes.fenced",
+                dropped=fenced.dropped,
+                deleted=fenced.deleted,
+                stale=fenced.stale,
+                fences=fences,
             )
         return True
 

@@ -8,13 +8,14 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from plumbing.errors import SinkError
 from plumbing.kafka import Record
 from schemas.contracts import EPISODE_FENCE, EPISODE_SWEEP, FENCE_SEEN_HEADER
 from schemas.hub import EpisodeEvent, EpisodeSnapshot
 from sinks.fences import Fence, Fences
-from sinks.store import Store
+from sinks.store import Fenced, Store
 from sinks.worker import episode_change
 
 _A = 1_700_000_000_000 * 1_000_000
@@ -64,8 +65,8 @@ def _fences(epoch: int, seen: int) -> list[Record]:
     return [_marker(_FENCE_KEY, epoch, p, seen) for p in (0, 1)]
 
 
-def _apply(store: Store, records: list[Record]) -> None:
-    store.apply_episodes(
+def _apply(store: Store, records: list[Record]) -> Fenced:
+    return store.apply_episodes(
         [
             episode_change(
                 r, None if r.value is None else EpisodeSnapshot.model_validate_json(r.value)
@@ -168,4 +169,67 @@ def test_a_fence_of_a_restore_that_read_nothing_keeps_no_older_owners_episode(
     assert episode_change(_marker(_FENCE_KEY, _B, 0, seen=0), None).fence == 0
     _apply(store, [*_fences(_B, 0), _episode(3, _A + 3), _episode(4, _B + 1, person="P9")])
     assert _stored(store) == {"E4": _B + 1}  # only what B itself sent
+    store.close()
+
+
+def test_a_snapshot_older_than_its_episodes_deletion_arriving_after_it_stays_out(
+    database_url: str,
+) -> None:
+    # the frozen-worker test (2026-12-03): A's batch at _A + 2 had its table writes read by B
+    # (seen _A + 2, so no fence excludes it) while its episodes waited in A's producer; B
+    # merged E2 away (a deletion at _B + 1) before A, let go, sent them: 29 came back
+    store = Store(database_url)
+    _apply(store, [_episode(1, _A + 1), *_fences(_B, _A + 2)])
+    _apply(store, [_marker(b"E2", _B + 1, 1), _episode(1, _B + 1, person="P2")])
+    fenced = _apply(store, [_episode(2, _A + 2, partition=1)])
+    assert (fenced.stale, fenced.dropped, fenced.deleted) == (1, 0, 0)
+    assert _stored(store) == {"E1": _B + 1}
+    # a later version of the same episode id (a later owner's) is stored, deletion or not
+    _apply(store, [_episode(2, _B + 2, partition=1), _episode(2, _A + 3, partition=1)])
+    assert _stored(store) == {"E1": _B + 1, "E2": _B + 2}
+    _apply(store, [_marker(b"E2", _B + 3, 1)])  # deleted again: the older stays out again
+    fenced = _apply(store, [_episode(2, _B + 2, partition=1)])
+    assert (fenced.stale, _stored(store)) == (1, {"E1": _B + 1})
+    store.close()
+
+
+def test_a_deletion_outlives_the_sinks_and_a_snapshot_in_the_same_batch_is_weighed_by_version(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'hub.db'}"
+    first = Store(url)
+    _apply(first, [_episode(1, _A + 1), _marker(b"E1", _A + 3, 0), _episode(1, _A + 2)])
+    assert _stored(first) == {}  # in one batch as across batches
+    first.close()
+    again = Store(url)
+    _apply(again, [_episode(1, _A + 2)])
+    assert _stored(again) == {}
+    _apply(again, [_episode(1, _A + 4)])
+    assert _stored(again) == {"E1": _A + 4}
+    again.close()
+
+
+def test_a_snapshot_older_than_a_sweep_of_its_partition_arriving_after_it_stays_out(
+    database_url: str,
+) -> None:
+    # a full republish at _B + 1 and its sweep: every older version of the partition goes,
+    # and one arriving later (an older owner's, delayed) is as old
+    store = Store(database_url)
+    _apply(store, [_episode(1, _A + 1), _episode(2, _A + 1, partition=1), _episode(3, _B + 1)])
+    _apply(store, [_marker(EPISODE_SWEEP, _B + 1, 0)])
+    assert _stored(store) == {"E2": _A + 1, "E3": _B + 1}  # the other partition untouched
+    fenced = _apply(store, [_episode(4, _A + 5), _episode(5, _A + 5, partition=1)])
+    assert fenced.dropped == 1
+    assert _stored(store) == {"E2": _A + 1, "E3": _B + 1, "E5": _A + 5}
+    store.close()
+
+
+def test_a_fence_forgets_the_deletions_it_excludes(database_url: str) -> None:
+    # an older owner's late deletion, stored before the fence: the fence keeps such versions
+    # out itself from then on, so the deletion is not kept to refuse anything
+    store = Store(database_url)
+    _apply(store, [_marker(b"E1", _A + 3, 0), _marker(b"E2", _A + 1, 0), *_fences(_B, _A + 2)])
+    with store.engine.connect() as conn:
+        kept = dict(conn.execute(text("SELECT episode_id, version FROM episode_tombstones")).all())
+    assert kept == {"E2": _A + 1}
     store.close()
