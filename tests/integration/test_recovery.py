@@ -101,8 +101,10 @@ def test_a_worker_frozen_mid_stream_then_resumed_loses_nothing(
     # sinks (sinks.fences): none is left, with or without a later restore
     print("linkage restores (time, worker, [records, after_durable, durable, overtaken]):")
     print("\n".join(_logged(tmp_path, "linkage.restored", _RESTORED)))
-    print("episodes fenced (time, worker, [dropped, deleted, fences]):")
-    print("\n".join(_logged(tmp_path, "episodes.fenced", ("dropped", "deleted", "fences"))))
+    print("episodes fenced (time, worker, [dropped, deleted, stale, fences]):")
+    print(
+        "\n".join(_logged(tmp_path, "episodes.fenced", ("dropped", "deleted", "stale", "fences")))
+    )
     extra = set(stored) - set(want.snapshots)
     print(f"{_late(settings)} episode messages of an older owner in a fence's span on the topic")
     print(f"{len(extra)} extra episodes left by the dropped worker")
