@@ -152,6 +152,9 @@ class Linkage:
         """A restore happened and its mark (no batch acknowledged yet) is not written yet."""
         self.overtaken: int | None = None
         """What the restore found written by an older owner after a newer one restored."""
+        self.complete = 0
+        """The highest version the restore knows it read whole: the owners' durable point
+        (0: none), what this owner's fence lets stand (``_fence``)."""
         self.pending = Pending(None)
         """After a restore: what to send again (None: everything)."""
         self.republish_due = False
@@ -193,6 +196,7 @@ class Linkage:
             # this restore sends clocks again, in case its own republish is lost
             self.mark = DurableMark(self.epoch, self.epoch, table.durable_watermark, table.latest)
             self.mark_due, self.overtaken = True, table.overtaken
+            self.complete = table.durable or 0
             late = set(table.after_durable)
             self.pending = Pending(
                 None
@@ -456,9 +460,21 @@ class Linkage:
 
     async def _fence(self) -> list[Awaitable[Any]]:
         """This owner's fence on every episodes partition, before any episode of its own
-        (``sinks.fences``): episodes of an older owner's batches that its restore never read
-        (versions between ``seen`` and its epoch) are not stored, whenever they arrive.
-        After a restore that read nothing, ``seen`` is 0: no older owner's batch was ever
+        (``sinks.fences``): episodes of an older owner's batches past the durable point the
+        restore read (versions between it and this owner's epoch) are not stored, whenever
+        they arrive; this owner sends again what of them stands (its republish, and the
+        batches' events linked again).
+
+        The durable point, not the highest version read: the table writes of the last batch
+        before a freeze can be on the changelog in part (Faust sends them one by one from
+        its buffer), so the restore reads part of a batch whose outputs were all sent. A
+        fence at the highest version read let those outputs stand while the new owner,
+        lacking the rest of the batch, never deleted the episodes it named (the frozen-worker
+        test, 2026-12-03: 55 extra episodes, all of the batch at the fence's version). A
+        mark is written after its batch's table writes, on the same partition, so a batch a
+        mark covers was read whole.
+
+        After a restore that read no mark, that point is 0: no older owner's batch was ever
         durable, so none of its episodes stands (the frozen-worker test, 2026-12-03: the new
         owner restored an empty table, sent no fence, and the dropped owner's late batch left
         289 episodes). Only an owner may restore: a worker stopping, whose closed table reads
@@ -466,7 +482,7 @@ class Linkage:
         episode (CI, 2026-12-02)."""
         headers = [
             ("mash.version", str(self.epoch).encode()),
-            (FENCE_SEEN_HEADER, str(self.mark.seen or 0).encode()),
+            (FENCE_SEEN_HEADER, str(self.complete).encode()),
         ]
         return [
             await self.episodes.send(EPISODE_FENCE, None, headers, partition)

@@ -21,6 +21,7 @@ from schemas.registry import codec_for
 from simulation.synthetic import police_notifications
 from streams import linkage_agent
 from streams.app import faust_settings
+from streams.durable import LinkageTable
 from streams.hub import HubState
 from streams.linkage_agent import Linkage
 from streams.model import default_model
@@ -235,3 +236,32 @@ def test_a_batch_that_succeeds_keeps_the_state(
     monkeypatch.setattr(linkage, "_link", links)
     asyncio.run(linkage.process([]))
     assert linkage.state is state
+
+
+def test_the_fence_lets_stand_only_what_the_durable_point_covers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the frozen-worker test (2026-12-03): the last batch of the dropped owner (its versions
+    # past its durable mark) was on the changelog in part; a fence at the highest version
+    # read let that batch's episodes stand, naming records the new owner never had
+    durable, latest = 1_000_000_005, 1_000_000_006
+    read = LinkageTable([], [], durable, dt.datetime(2012, 4, 1, tzinfo=dt.UTC), [], latest=latest)
+    monkeypatch.setattr(linkage_agent, "stored_items", lambda _: iter(()))
+    monkeypatch.setattr(linkage_agent, "restore_table", lambda *_: read)
+    linkage = _linkage(_settings(tmp_path))
+    sent: list[tuple[bytes | None, dict[str, bytes], int | None]] = []
+
+    async def send(key: Any, value: Any, headers: Any = None, partition: Any = None) -> Any:
+        sent.append((key, dict(headers or []), partition))
+        delivered = asyncio.get_running_loop().create_future()
+        delivered.set_result(None)
+        return delivered
+
+    monkeypatch.setattr(linkage.episodes, "send", send)
+    linkage.restored()
+    asyncio.run(linkage._fence())
+    assert linkage.mark.seen == latest  # what the marks' checks compare (streams.durable)
+    assert [(k, h["mash.seen"], p) for k, h, p in sent] == [
+        (b"__fence__", str(durable).encode(), p) for p in range(linkage.partitions)
+    ]
+    assert {h["mash.version"] for _, h, _ in sent} == {str(linkage.epoch).encode()}
