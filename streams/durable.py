@@ -27,6 +27,12 @@ full republish followed by a sweep of every episode partition removes them. The 
    the table when that owner restored, so its outputs were sent before the sweep. Only a
    write above every ``swept`` makes a later restore sweep again (A went on after C's sweep).
 
+5. The late writes hold links found against the older owner's state, and replace the
+   newer owner's entries of the same records (it linked the batch's events again), whose
+   links reached records the older owner never had. A restore that finds them compares
+   their records afresh (``LinkageTable.forget_stale_links``) and writes them again
+   without links (the frozen-worker test, 2026-12-03: three records in another person).
+
 The outputs are fenced apart (``sinks.fences``): an owner sends, as it restores and before
 anything else, a fence on every episodes partition (its epoch and ``seen``), and the sinks
 drop an episode whose version lies between the two of any fence (an older owner's batch this
@@ -49,7 +55,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from operator import itemgetter
 from typing import Any, NamedTuple
 
@@ -130,6 +136,9 @@ class LinkageTable:
     with a batch in flight after the group had dropped it) that no sweep covered yet (None:
     none). Its outputs (from a state the newer owner never had) may name episodes no later
     owner tombstones, so a restore sends everything again and sweeps."""
+    stale_versions: set[int] = field(default_factory=set)
+    """The versions in ``overtaken``'s sense, all of them (their records are in
+    ``after_durable``): see ``forget_stale_links``."""
     unreadable: list[tuple[str, str]] = field(default_factory=list)
     """(key, reason) of each entry of no known format, kept out of the restore."""
     from_snapshot: int | None = None
@@ -157,6 +166,21 @@ class LinkageTable:
         its version), and the owners' marks no longer tell them (``overtaken`` is None once
         swept)."""
         return any(m.swept is not None and m.epoch > version for m in self.marks)
+
+    def forget_stale_links(self) -> None:
+        """Drop the links and twins-guard partners of the records an older owner wrote after
+        a newer owner had restored: found against the older owner's state, not the newer
+        one's, they are not the record's links (the newer owner had linked the record too,
+        and its entry, with links to records the older owner never had, was replaced by the
+        late one: the frozen-worker test, 2026-12-03, three records in another person after
+        the full republish). The restore compares those records afresh, as it does entries
+        stored before links were kept, and the entries written again after it keep no
+        links, so that every later restore compares them afresh too."""
+        stale = self.stale_versions
+        if stale:
+            self.entries = [
+                replace(e, links=None, apart=()) if e.version in stale else e for e in self.entries
+            ]
 
     def decode_held(self) -> None:
         """Decode every held entry into ``entries`` (an entry of no known format is named in
@@ -217,20 +241,19 @@ class Marks:
         mark = self.last_at(version)
         return mark is not None and mark.version >= version
 
-    def overtaken(self, versions: Iterable[int]) -> int | None:
-        """The highest of ``versions`` (and of the marks' own) that an older owner wrote
-        after some newer owner had restored (between that owner's ``seen`` and its epoch)
-        and that no owner's sweep covered; None if there is none. Every mark is checked:
-        a later owner's ``seen`` counts the newer owner's versions, above the older's."""
+    def overtaken(self, versions: Iterable[int]) -> set[int]:
+        """Those of ``versions`` (and of the marks' own) that an older owner wrote after
+        some newer owner had restored (between that owner's ``seen`` and its epoch) and
+        that no owner's sweep covered. Every mark is checked: a later owner's ``seen``
+        counts the newer owner's versions, above the older's."""
         written = sorted({*versions, *(m.version for m in self.marks)})
         swept = max((m.swept for m in self.marks if m.swept is not None), default=0)
-        found: int | None = None
+        found: set[int] = set()
         for mark in self.marks:
             if mark.seen is None:
                 continue
-            below = bisect.bisect_left(written, mark.epoch) - 1  # the last version < epoch
-            if below >= 0 and written[below] > max(mark.seen, swept):
-                found = max(found or 0, written[below])
+            after = bisect.bisect_right(written, max(mark.seen, swept))
+            found.update(written[after : bisect.bisect_left(written, mark.epoch)])
         return found
 
     def since(self, late: Iterable[int]) -> dt.datetime:
@@ -323,15 +346,17 @@ def _read(
     kept = Marks(marks)
     late_versions = {v for v in written if not kept.covers(v)}
     late = [d for d, v in decisions if v in late_versions]
+    stale = kept.overtaken(written)
     return LinkageTable(
         [],
         [d for d, _ in decisions],
         max(m.version for m in marks),
         kept.since(late_versions),
-        [r for r, v in zip(ids, versions, strict=True) if v in late_versions]
+        [r for r, v in zip(ids, versions, strict=True) if v in late_versions or v in stale]
         + [r for d in late for r in d.pair],
         late,
         latest,
-        kept.overtaken(written),
+        max(stale, default=None),
         late_versions=late_versions,
+        stale_versions=stale,
     )

@@ -90,6 +90,7 @@ def restore_table(
         found = _fitting(table, state, snapshot)
         if found is None:
             table.decode_held()
+        table.forget_stale_links()  # none with a snapshot: it fits no overtaken table
         table.from_snapshot = state.restore(table.entries, table.decisions, found)
     return table
 

@@ -11,7 +11,7 @@ from typing import Any, cast
 
 from simulation.synthetic import police_notifications
 from streams.durable import LinkageTable, linkage_records
-from streams.hub import HubOutput, HubState
+from streams.hub import HubOutput, HubState, restore_table
 from streams.identities import LinkageEntry
 from streams.linkage_agent import DURABLE_KEY, mark_key
 
@@ -123,7 +123,9 @@ def test_an_older_owner_that_wrote_after_a_newer_one_restored_makes_the_restore_
     a_marked = _mark(_A, _A + 3, state)
     kept = dict([*table, a_marked, b_mark])
     read = linkage_records(kept.items(), DURABLE_KEY)
-    assert read.after_durable == [] and read.overtaken
+    a_batch_3 = {k for k, v in kept.items() if _version(v) == _A + 3}
+    assert read.overtaken == _A + 3
+    assert set(read.after_durable) == a_batch_3  # compared afresh, written again (no links)
     kept[mark_key(_B)] = _mark(_B, _B + 1, state, seen=_A + 3)[1]  # B saw A's batch 3
     assert not linkage_records(kept.items(), DURABLE_KEY).overtaken
     assert linkage_records(kept.items(), DURABLE_KEY).latest == _B + 1
@@ -155,7 +157,8 @@ def test_an_older_owner_writing_after_the_next_restore_is_found_by_any_newer_own
     kept, _ = _after_the_next_restore()
     read = linkage_records(kept.items(), DURABLE_KEY)
     assert read.overtaken == _A + 3
-    assert read.after_durable == []  # A's mark covers its batch: no scoped republish would
+    # A's mark covers its batch, but its links were found against A's state: compared afresh
+    assert set(read.after_durable) == {k for k, v in kept.items() if _version(v) == _A + 3}
 
 
 def test_a_sweep_is_made_once_and_again_only_for_what_the_older_owner_wrote_after_it() -> None:
@@ -181,3 +184,44 @@ def test_an_owner_that_restored_and_marked_nothing_yet_is_seen_and_covers_none_o
     assert read.overtaken == _A + 3
     batch_4 = {k for k, v in kept.items() if _version(v) == _B + 1}
     assert batch_4 and batch_4 <= set(read.after_durable)  # B's batch: not acknowledged
+
+
+def test_an_older_owners_late_entries_are_compared_afresh_not_taken_with_their_links() -> None:
+    # the frozen-worker test (2026-12-03): B restored at A's batch 2 and linked batches 4
+    # and 3 (its entries of batch 3 hold links to batch 4's records); A, let go, wrote its
+    # batch 3 late, over B's entries, with links found against a state without batch 4
+    events = _events()
+    batches = [events[n : n + _SIZE] for n in range(0, len(events), _SIZE)]
+    a, table = HubState(), []
+    for n, batch in enumerate(batches[:2], 1):
+        table += _written(a.process(batch, "t"), _A + n)
+        table.append(_mark(_A, _A + n, a))
+    b = HubState()
+    b.restore([e.stored for e in linkage_records(table, DURABLE_KEY).entries])
+    table += _written(b.process(batches[3], "t"), _B + 1)
+    table += _written(b.process(batches[2], "t"), _B + 2)
+    table.append(_mark(_B, _B + 2, b, seen=_A + 2))
+    table += _written(a.process(batches[2], "t"), _A + 3)  # late: the last write of a key wins
+    table.append(_mark(_A, _A + 3, a))
+    kept = list(dict(table).items())
+    restored = HubState()
+    read = restore_table(restored, kept, DURABLE_KEY)
+    assert read.overtaken == _A + 3
+    assert restored.linker.person == b.linker.person  # every record, each child once
+    taken = HubState()  # the late links taken as they were: not the same persons
+    taken.restore([e.stored for e in linkage_records(kept, DURABLE_KEY).entries])
+    assert taken.linker.person != b.linker.person
+    # written again without links, they are compared afresh at every later restore
+    late = set(read.after_durable)
+    again = [
+        (e.record.record_id, dataclasses.replace(e, version=_C + 1).encode())
+        for e in read.entries
+        if e.record.record_id in late
+    ]
+    swept = {**_mark(_C, _C + 1, restored, seen=read.latest)[1]["durable"], "swept": _A + 3}
+    later = HubState()
+    third = restore_table(
+        later, [*dict([*kept, *again]).items(), (mark_key(_C), {"durable": swept})], DURABLE_KEY
+    )
+    assert third.overtaken is None
+    assert later.linker.person == b.linker.person
