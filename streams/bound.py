@@ -39,19 +39,22 @@ class Bound:
         w = self.model.weights
         dobs, postcodes, sexes = w["date_of_birth"], w["postcode"], w["sex"]
         day, home, sex = a.date_of_birth or a.expected_delivery_date, a.postcode, a.sex
-        given = self._name("given_name", a.given_name)
-        family = self._name("family_name", a.family_name)
+        names: list[float] = []  # the names' bounds, worked out for the first pair that needs them
 
         def may_reach(b: PersonRecord) -> bool:
-            dob = dob_level(day, b.date_of_birth or b.expected_delivery_date)
-            postcode = postcode_level(home, b.postcode)
-            if dob is Level.EXACT:  # the twins guard may hold them apart: it needs the date
-                return True
+            other = b.date_of_birth or b.expected_delivery_date
+            if other == day and day is not None:  # the twins guard may hold them apart: it
+                return True  # needs the date (most pairs a block holds share it)
+            dob = dob_level(day, other)
             if dob is Level.DIFFERENT and floor > 0.0:  # the weight is at most 0
                 return False
-            bound = dobs[dob] + postcodes[postcode] + sexes[sex_level(sex, b.sex)]
-            bound += given if b.given_name else 0.0  # a missing name weighs 0
-            return bound + (family if b.family_name else 0.0) >= floor
+            if not names:
+                names.append(self._name("given_name", a.given_name))
+                names.append(self._name("family_name", a.family_name))
+            bound = dobs[dob] + postcodes[postcode_level(home, b.postcode)]
+            bound += sexes[sex_level(sex, b.sex)]
+            bound += names[0] if b.given_name else 0.0  # a missing name weighs 0
+            return bound + (names[1] if b.family_name else 0.0) >= floor
 
         return may_reach
 

@@ -304,23 +304,24 @@ class Scorer:
         self.model = model
         self.bound = Bound(model)
         self.memory = memory
-        self._seen: dict[tuple[object, object], Comparison] = {}
-        self._older: dict[tuple[object, object], Comparison] = {}
+        self._seen: dict[tuple[object, ...], Comparison] = {}
+        self._older: dict[tuple[object, ...], Comparison] = {}
 
     def compare(
-        self, a: PersonRecord, b: PersonRecord, keys: tuple[object, object] | None = None
+        self, a: PersonRecord, b: PersonRecord, keys: tuple[object, ...] | None = None
     ) -> Comparison:
-        """As ``compare(a, b, model)``; ``keys``: the records' ``identity`` if known."""
+        """As ``compare(a, b, model)``; ``keys``: the pair's key in the memory if known,
+        ``identity(a) + identity(b)``."""
         decided = _by_rule(a, b)
         if decided is not None:
             return decided
-        key = keys or (identity(a), identity(b))
+        key = keys or identity(a) + identity(b)
         found = self._seen.get(key)
         if found is None:
             found = self._remember(key, self._older.get(key) or _probabilistic(a, b, self.model))
         return _two_issued_ids(a, b, found)
 
-    def _remember(self, key: tuple[object, object], found: Comparison) -> Comparison:
+    def _remember(self, key: tuple[object, ...], found: Comparison) -> Comparison:
         """Keep ``found`` in the newer generation (a full one becomes the older)."""
         if len(self._seen) >= self.memory:
             self._older, self._seen = self._seen, {}
@@ -332,21 +333,24 @@ class Scorer:
         a: PersonRecord,
         others: Iterable[str],
         records: Mapping[str, PersonRecord],
-        idents: Mapping[str, tuple[object, ...]],
         floor: float,
     ) -> list[tuple[str, Comparison]]:
-        """``compare`` of ``a`` with each of ``others`` (record ids, of ``records``; their
-        ``identity`` and ``a``'s are in ``idents``), kept where it weighs ``floor`` or more or
-        holds the pair apart. A pair ``Bound`` rules out from the cheap fields has its names
-        never compared: it could not be kept."""
+        """``compare`` of ``a`` with each of ``others`` (record ids, of ``records``), kept
+        where it weighs ``floor`` or more or holds the pair apart. A pair ``Bound`` rules out
+        from the cheap fields has its names never compared: it could not be kept."""
         may_reach = None  # made for the first pair the memory does not hold
-        kept, ident, model = [], idents[a.record_id], self.model
+        kept, ident, model = [], identity(a), self.model
         issues = bool(a.upn or a.agency_person_id)  # else never two issued ids
+        # with no strong identifier, only an unborn child and a born one are decided by rule
+        ruled, born = bool(issues or a.nhs_number), a.date_of_birth is not None
         for rid in others:
             b = records[rid]
-            found = _by_rule(a, b)
+            found = _by_rule(a, b) if ruled or born is (b.date_of_birth is None) else None
             if found is None:
-                key = (ident, idents[rid])
+                # the identities made from the records at hand (cheaper than a look-up by
+                # id in an index-sized dict), one flat tuple of plain values: a key the
+                # memory keeps is one object, and the collector soon stops tracking it
+                key = ident + identity(b)
                 found = self._seen.get(key) or self._older.get(key)  # the generations turn
                 if found is None:
                     may_reach = may_reach or self.bound.probe(a, floor)
@@ -410,25 +414,40 @@ def _two_issued_ids(a: PersonRecord, b: PersonRecord, found: Comparison) -> Comp
 
 
 def _probabilistic(a: PersonRecord, b: PersonRecord, model: LinkageModel) -> Comparison:
-    given, family = name_levels(a.given_name, a.family_name, b.given_name, b.family_name)
-    dob = dob_level(
-        a.date_of_birth or a.expected_delivery_date, b.date_of_birth or b.expected_delivery_date
+    if a.given_name == b.given_name and a.family_name == b.family_name:  # ~half the pairs
+        given = Level.EXACT if a.given_name else Level.MISSING
+        family = Level.EXACT if a.family_name else Level.MISSING
+    else:
+        given, family = name_levels(a.given_name, a.family_name, b.given_name, b.family_name)
+    day, other = (
+        a.date_of_birth or a.expected_delivery_date,
+        b.date_of_birth or b.expected_delivery_date,
     )
+    # most pairs compared share the birth date: told without the level's memo
+    dob = Level.EXACT if day == other and day is not None else dob_level(day, other)
     postcode = postcode_level(a.postcode, b.postcode)
     sex = sex_level(a.sex, b.sex)
     w = model.weights
     key = (
         given,
-        _exact(model, "given_name", a.given_name, given),
+        model.exact_weight("given_name", a.given_name)
+        if given is Level.EXACT  # term frequency: a common name agrees by chance more often
+        else w["given_name"][given],
         family,
-        _exact(model, "family_name", a.family_name, family),
+        model.exact_weight("family_name", a.family_name)
+        if family is Level.EXACT
+        else w["family_name"][family],
         dob,
         w["date_of_birth"][dob],
         sex,
         w["sex"][sex],
         postcode,
         w["postcode"][postcode],
-        _held_by(given, family, dob, postcode, sex, a, b, model),
+        _held_by(given, family, dob, postcode, sex, a, b, model)
+        if dob is Level.EXACT
+        and given is not Level.EXACT
+        and (postcode in _SAME_HOME or given is Level.SWAPPED)
+        else None,  # each rule asks for one birth date, two given names, no different home
     )
     return _COMPARISONS.get(key) or _comparison(key)
 
@@ -539,12 +558,6 @@ def _put_back_related(
 
 def _exchanged(r: PersonRecord) -> PersonRecord:
     return replace(r, given_name=r.family_name, family_name=r.given_name)
-
-
-def _exact(model: LinkageModel, field_name: str, value: str, level: Level) -> float:
-    if level is Level.EXACT:  # term frequency: a common name agrees by chance more often
-        return model.exact_weight(field_name, value)
-    return model.weights[field_name][level]
 
 
 _GUARD = (

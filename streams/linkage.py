@@ -32,7 +32,6 @@ from streams.comparison import (
     PersonRecord,
     Scorer,
     compare,
-    identity,
     two_issued_ids,
 )
 from streams.decisions import DecideOutcome, PairDecision, pair_of
@@ -84,19 +83,6 @@ def _unite(keep: _Members, gone: _Members) -> _Members:
     keep.ids |= gone.ids
     keep.nhs |= gone.nhs
     return keep
-
-
-class _Identities(dict[str, tuple[object, ...]]):
-    """record id -> its ``identity``, made when first read (a restore of a million records
-    need not make a million tuples that only candidates of new records are compared on)."""
-
-    def __init__(self, records: dict[str, PersonRecord]) -> None:
-        super().__init__()
-        self._records = records
-
-    def __missing__(self, rid: str) -> tuple[object, ...]:
-        made = self[rid] = identity(self._records[rid])
-        return made
 
 
 Block = str | tuple[str, ...] | list[str]
@@ -193,14 +179,10 @@ class Linker:
     """The standing decision on each decided pair (a withdrawal stands too, as the latest)."""
     decided: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     """record id -> the records it has a decision with."""
-    ids: dict[str, tuple[object, ...]] = field(init=False)
-    """record id -> the identity fields it is compared on (made when first compared: a
-    restore makes none)."""
     apart: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     """record id -> records the twins guard keeps out of its person."""
 
     def __post_init__(self) -> None:
-        self.ids = _Identities(self.records)
         self.thresholds = self.policy or LinkPolicy.of(self.model)
         self.scorer = Scorer(self.model)
 
@@ -288,54 +270,47 @@ class Linker:
                 "already indexed",
             )
         rid = record.record_id
-        candidates = self._compared(record)
-        for c in candidates:
-            if c.comparison.apart:
-                self.apart[rid].add(c.record_id)
-                self.apart[c.record_id].add(rid)
+        found = self._compared(record)
+        for other, _, comparison in found:
+            if comparison.apart:
+                self.apart[rid].add(other)
+                self.apart[other].add(rid)
         self.records[rid] = record
         self.clusters.add(rid, [rid])
         self.person[rid] = rid
-        if not candidates and rid not in self.decided:  # nothing to link, move or offer
+        if not found and rid not in self.decided:  # nothing to link, move or offer
             return LinkOutcome(rid, rid, Outcome.NEW_PERSON, 0.0, _ALONE)
-        policy = self.thresholds
-        matches = [
-            c
-            for c in candidates
-            if c.comparison.weight >= policy.link and not c.comparison.review_only
-        ]
+        link, review = self.thresholds.link, self.thresholds.review
+        matches = [f for f in found if f[2].weight >= link and not (f[2].apart or f[2].held)]
         partners = self._must_links(rid) if rid in self.decided else []
-        before = {c.record_id: c.person_id for c in matches} | {o: self.person[o] for o in partners}
+        before = {other: was for other, was, _ in matches} | {o: self.person[o] for o in partners}
         moved: list[tuple[str, str, str]] = []
-        for match in matches:
-            self.links[rid][match.record_id] = self.links[match.record_id][rid] = (
-                match.comparison.weight
-            )
-            self.clusters.join(rid, match.record_id)
+        for other, _, comparison in matches:
+            self.links[rid][other] = self.links[other][rid] = comparison.weight
+            self.clusters.join(rid, other)
         for other in partners:
             self.clusters.join(rid, other)
         if before:
             moved = [m for m in self._rebuild(self.clusters.find(rid)) if m[0] != rid]
-        mine = self.person[rid]
-        united = {p for r, p in before.items() if self.person[r] == mine}
+        person = self.person
+        mine = person[rid]
+        united = {p for r, p in before.items() if person[r] == mine}
         merged = tuple(sorted(united)) if len(united) > 1 else ()  # two persons became one
         possible = tuple(
             [
-                c
-                for c in candidates
-                if policy.review <= c.comparison.weight
-                and (c.comparison.weight < policy.link or c.comparison.review_only)
-                and self.person[c.record_id] != mine
+                Candidate(other, was, c)
+                for other, was, c in found
+                if review <= c.weight
+                and (c.weight < link or c.apart or c.held)
+                and person[other] != mine
             ]
         )
         best = None  # the first of the strongest matches in its person
-        for c in matches:
-            if self.person[c.record_id] == mine and (
-                best is None or c.comparison.weight > best.comparison.weight
-            ):
-                best = c
+        for other, _, comparison in matches:
+            if person[other] == mine and (best is None or comparison.weight > best.weight):
+                best = comparison
         if best is None:  # a must-link may still join it (and move the records it joins)
-            joined = any(self.person[o] == mine for o in partners)
+            joined = any(person[o] == mine for o in partners)
             return LinkOutcome(
                 rid,
                 mine,
@@ -347,14 +322,7 @@ class Linker:
                 tuple(moved),
             )
         return LinkOutcome(
-            rid,
-            mine,
-            Outcome.LINKED,
-            best.comparison.weight,
-            best.comparison.explain(),
-            merged,
-            possible,
-            tuple(moved),
+            rid, mine, Outcome.LINKED, best.weight, best.explain(), merged, possible, tuple(moved)
         )
 
     def edges(self, rid: str) -> tuple[tuple[tuple[str, float], ...], tuple[str, ...]]:
@@ -377,14 +345,14 @@ class Linker:
             block = blocks.setdefault(key, rid)
             if block is rid:  # a new key, now filed
                 continue
-            if isinstance(block, str):
+            if type(block) is str:  # exactly: cheaper than isinstance, on the hot path
                 blocks[key] = (block, rid)
                 if members is not None:
                     members.append(block)
                 continue
             if members is not None:
                 members.extend(block)
-            if isinstance(block, list):
+            if type(block) is list:
                 block.append(rid)
             elif len(block) + 1 < _LIST_FROM:
                 blocks[key] = (*block, rid)
@@ -416,22 +384,23 @@ class Linker:
         members = self.clusters.value[self.clusters.find(person_id)]
         return [r for r in members if self.person[r] == person_id]
 
-    def _compared(self, record: PersonRecord) -> list[Candidate]:
+    def _compared(self, record: PersonRecord) -> list[tuple[str, str, Comparison]]:
         """File a new record in its blocks, and find the indexed records sharing a block with
         it that can link, go to review or be held apart from it (the others do not matter),
-        in block order."""
+        in block order: (record id, its person now, comparison), a ``Candidate`` made only of
+        one offered for review."""
         rid = record.record_id
-        self.ids[rid] = identity(record)
         keys, members = record.blocking_keys(), list[str]()
         self._put(rid, keys, members)
         try:
             found = self.scorer.above(
-                record, dict.fromkeys(members), self.records, self.ids, self.thresholds.review
+                record, dict.fromkeys(members), self.records, self.thresholds.review
             )
         except BaseException:  # not indexed after all: no block may name a record not held
             self._unfile(keys)
             raise
-        return [Candidate(c, self.person[c], comparison) for c, comparison in found]
+        person = self.person
+        return [(c, person[c], comparison) for c, comparison in found]
 
     def _rebuild(self, root: str) -> list[tuple[str, str, str]]:
         """Persons of one cluster, from its must-links, then its links strongest first;

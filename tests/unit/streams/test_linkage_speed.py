@@ -90,7 +90,7 @@ def test_the_scorers_memory_is_bounded_and_forgetting_changes_no_answer() -> Non
     scorer = Scorer(model, memory=16)
     for a in records[:60]:
         for b in records[:60]:
-            assert scorer.compare(a, b, (identity(a), identity(b))) == compare(a, b, model)
+            assert scorer.compare(a, b, identity(a) + identity(b)) == compare(a, b, model)
             assert len(scorer) <= 32
 
 
@@ -118,9 +118,8 @@ def test_the_scorers_pass_keeps_what_compare_keeps() -> None:
     records = [PersonRecord.from_child(r.record_id, r.child, r.agency.value) for r in labelled]
     model = default_model()
     by_id = {r.record_id: r for r in records}
-    idents = {r.record_id: identity(r) for r in records}
     for a in records[:80]:
-        kept = Scorer(model).above(a, list(by_id), by_id, idents, model.review)
+        kept = Scorer(model).above(a, list(by_id), by_id, model.review)
         wanted = [
             (r.record_id, c)
             for r in records

@@ -142,16 +142,6 @@ def test_a_restored_state_goes_on_as_the_live_state_does() -> None:
     assert restored.snapshots == live.snapshots
 
 
-def test_a_restore_makes_identities_only_when_a_new_record_is_compared() -> None:
-    live, table, _ = _live()
-    read = linkage_records(table, DURABLE_KEY)
-    restored = HubState()
-    restored.restore(read.entries, read.decisions)
-    assert not restored.linker.ids  # none made by the restore
-    rid = next(iter(restored.linker.records))
-    assert restored.linker.ids[rid] == live.linker.ids[rid]  # made when read, the same
-
-
 def test_the_compact_entry_round_trips_and_is_smaller_than_the_object_format() -> None:
     _, table, _ = _live()
     entries = [LinkageEntry.decode(v) for v in _records(table)]
