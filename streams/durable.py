@@ -7,16 +7,23 @@ worker that stopped past its session (frozen, starved), another restores and tak
 the dropped one, let go, finishes what it had in flight (issue 15). Its outputs came from a
 state the newer owner never had, so they may name episodes no later owner tombstones; only a
 full republish followed by a sweep of every episode partition removes them. The interleavings
-(owner A restored at epoch ``EA``, B at ``EB`` > ``EA``; B read the table up to ``seen_B``):
+(owner A restored at epoch ``EA``, B at ``EB`` > ``EA``; the table B's restore read was
+durable up to ``seen_B``, the highest version a mark covered):
 
-1. A's writes land before B restores: B reads them (``seen_B`` >= their versions) and its
-   state has them; nothing to do beyond the usual republish of what no mark covers.
+1. A's writes land before B restores: B reads them and its state has them; nothing to do
+   beyond the usual republish of what no mark covers, which B also writes again under its
+   own version with its first mark.
 2. A writes after B restored and before the next restore (C) reads the table: A's versions
    lie between ``seen_B`` and ``EB``. C sees it through B's mark, republishes everything and
    sweeps. B must have a mark for this: an owner writes one as it restores, before it sends
    or writes anything (version ``EB``: no batch of its own acknowledged yet); without it, a B
    slow to finish its first batch left no trace and C saw nothing (a way to the 203 extra
    episodes of the frozen-worker test, once in five runs; that run's logs were not kept).
+   ``seen`` is the durable point B read, not the highest version: the last batch of A
+   before a freeze can be on the changelog in part (Faust sends its table writes one by
+   one), and the rest, landing after B restored, carries the version B read. B writes what
+   it read above the durable point again under its own version with its first mark, so
+   what a later restore finds between ``seen_B`` and ``EB`` was written after B restored.
 3. A writes after C restored: C's mark has ``seen_C`` >= B's versions > A's, so C's mark
    alone cannot tell A's writes from ones C read; B's mark still can. So every mark is
    checked, not only the latest: any version between a mark's ``seen`` and its epoch (an
@@ -81,7 +88,9 @@ class DurableMark(NamedTuple):
     version: int
     watermark: dt.datetime
     seen: int | None = None
-    """The highest version in the table when this owner restored (None: not kept)."""
+    """The durable point of the table when this owner restored (the highest version any
+    mark covered; with no mark, the highest version in it), None: not kept. What the restore
+    read above it, its owner writes again under its own version with its first mark."""
     swept: int | None = None
     """The highest write of an older owner after a newer one restored that this owner's
     full republish and sweep (acknowledged) covered (None: none made)."""

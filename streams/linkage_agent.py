@@ -194,9 +194,14 @@ class Linkage:
             self.batches = 0
             # version = epoch: none of its batches acknowledged; the watermark from which
             # this restore sends clocks again, in case its own republish is lost
-            self.mark = DurableMark(self.epoch, self.epoch, table.durable_watermark, table.latest)
-            self.mark_due, self.overtaken = True, table.overtaken
             self.complete = table.durable or 0
+            # seen: the durable point, not the highest version read; what the restore read
+            # above it (a batch no mark covers, perhaps in part) it writes again under its
+            # own version with its first mark, so that whatever a later restore finds there
+            # is an older owner's late write (``streams.durable``: "overtaken")
+            seen = table.latest if table.durable is None else table.durable
+            self.mark = DurableMark(self.epoch, self.epoch, table.durable_watermark, seen)
+            self.mark_due, self.overtaken = True, table.overtaken
             late = set(table.after_durable)
             self.pending = Pending(
                 None

@@ -225,3 +225,30 @@ def test_an_older_owners_late_entries_are_compared_afresh_not_taken_with_their_l
     )
     assert third.overtaken is None
     assert later.linker.person == b.linker.person
+
+
+def test_the_rest_of_a_batch_read_in_part_landing_late_is_an_older_owners_late_write() -> None:
+    # A froze among its batch 3's table writes (Faust sends them one by one): B's restore
+    # read part of it; B's mark says it read the table durable up to A's batch 2, and B
+    # writes what it read above that again under its own version with its first mark
+    table, in_flight, state = _handover()
+    batch_3 = [(k, v) for k, v in table if _version(v) == _A + 3]
+    part, rest = batch_3[: len(batch_3) // 2], batch_3[len(batch_3) // 2 :]
+    marks = {mark_key(_A), mark_key(_B)}
+    before = [(k, v) for k, v in table if k not in marks and (_version(v) or 0) <= _A + 2]
+    before.append(_mark(_A, _A + 2, state))
+    read = linkage_records([*before, *part], DURABLE_KEY)
+    assert read.durable == _A + 2 and sorted(read.after_durable) == sorted(k for k, _ in part)
+    again = [
+        (e.record.record_id, dataclasses.replace(e, version=_B + 1).encode())
+        for e in read.entries
+        if e.record.record_id in set(read.after_durable)
+    ]
+    b_mark = _mark(_B, _B + 1, state, seen=read.durable)
+    kept = dict([*before, *part, *again, b_mark])
+    assert linkage_records(kept.items(), DURABLE_KEY).overtaken is None  # nothing late
+    kept.update(rest)  # A, let go, sends the rest of its batch 3
+    late = linkage_records(kept.items(), DURABLE_KEY)
+    assert late.overtaken == _A + 3
+    assert set(late.after_durable) >= {k for k, _ in rest}
+    assert {k for k, _ in batch_3} <= set(in_flight.records)
