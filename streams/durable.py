@@ -12,7 +12,7 @@ durable up to ``seen_B``, the highest version a mark covered):
 
 1. A's writes land before B restores: B reads them and its state has them; nothing to do
    beyond the usual republish of what no mark covers, which B also writes again under its
-   own version with its first mark.
+   own version with its restore mark.
 2. A writes after B restored and before the next restore (C) reads the table: A's versions
    lie between ``seen_B`` and ``EB``. C sees it through B's mark, republishes everything and
    sweeps. B must have a mark for this: an owner writes one as it restores, before it sends
@@ -22,7 +22,7 @@ durable up to ``seen_B``, the highest version a mark covered):
    ``seen`` is the durable point B read, not the highest version: the last batch of A
    before a freeze can be on the changelog in part (Faust sends its table writes one by
    one), and the rest, landing after B restored, carries the version B read. B writes what
-   it read above the durable point again under its own version with its first mark, so
+   it read above the durable point again under its own version with its restore mark, so
    what a later restore finds between ``seen_B`` and ``EB`` was written after B restored.
 3. A writes after C restored: C's mark has ``seen_C`` >= B's versions > A's, so C's mark
    alone cannot tell A's writes from ones C read; B's mark still can. So every mark is
@@ -90,7 +90,7 @@ class DurableMark(NamedTuple):
     seen: int | None = None
     """The durable point of the table when this owner restored (the highest version any
     mark covered; with no mark, the highest version in it), None: not kept. What the restore
-    read above it, its owner writes again under its own version with its first mark."""
+    read above it, its owner writes again under its own version with its restore mark."""
     swept: int | None = None
     """The highest write of an older owner after a newer one restored that this owner's
     full republish and sweep (acknowledged) covered (None: none made)."""
@@ -145,6 +145,11 @@ class LinkageTable:
     with a batch in flight after the group had dropped it) that no sweep covered yet (None:
     none). Its outputs (from a state the newer owner never had) may name episodes no later
     owner tombstones, so a restore sends everything again and sweeps."""
+    complete: int = 0
+    """The highest version a restore knows it read whole, with every output of its batch
+    acknowledged: the highest an owner's mark covers, counting a mark that covers none of
+    its owner's batches yet (version = epoch) as what that owner's restore read; with no
+    mark, the highest version in the table (a table of the older kind, or none)."""
     stale_versions: set[int] = field(default_factory=set)
     """The versions in ``overtaken``'s sense, all of them (their records are in
     ``after_durable``): see ``forget_stale_links``."""
@@ -351,7 +356,9 @@ def _read(
     written = {*versions, *(v for _, v in decisions)}
     latest = max([*written, *(m.version for m in marks), 0])
     if not marks:
-        return LinkageTable([], [d for d, _ in decisions], None, _EPOCH, [], latest=latest)
+        return LinkageTable(
+            [], [d for d, _ in decisions], None, _EPOCH, [], latest=latest, complete=latest
+        )
     kept = Marks(marks)
     late_versions = {v for v in written if not kept.covers(v)}
     late = [d for d, v in decisions if v in late_versions]
@@ -368,4 +375,5 @@ def _read(
         max(stale, default=None),
         late_versions=late_versions,
         stale_versions=stale,
+        complete=max(m.version if m.version > m.epoch else m.seen or 0 for m in marks),
     )

@@ -84,7 +84,8 @@ def mark_key(epoch: int) -> str:
 @dataclass
 class Pending:
     """What a restore found no durable mark for: what to send again (``out`` None:
-    everything), and the entries and decisions to write again once the broker has it."""
+    everything), and the entries and decisions it read past the durable point, which the
+    owner writes again under its own version with its restore mark."""
 
     out: HubOutput | None
     entries: list[LinkageEntry] = field(default_factory=list)
@@ -153,15 +154,14 @@ class Linkage:
         self.overtaken: int | None = None
         """What the restore found written by an older owner after a newer one restored."""
         self.complete = 0
-        """The highest version the restore knows it read whole: the owners' durable point
-        (0: none), what this owner's fence lets stand (``_fence``)."""
+        """What this owner's fence lets stand (``_fence``): ``LinkageTable.complete``."""
         self.pending = Pending(None)
         """After a restore: what to send again (None: everything)."""
         self.republish_due = False
         """A restore happened and its republish has not been sent yet."""
-        self.rewrite = Pending(None)
-        """Sent again and acknowledged: entries and decisions the next batch writes again
-        under its own version, so that its durable mark covers them."""
+        self.read_past = Pending(None)
+        """The entries and decisions the restore read past the durable point, to be written
+        again with the restore mark (``_write_again``)."""
         self.batch_packs = linkage_batch_packs(settings)
         self.report = Throttle(interval_s=2.0)
         self.snapshot = (
@@ -194,11 +194,11 @@ class Linkage:
             self.batches = 0
             # version = epoch: none of its batches acknowledged; the watermark from which
             # this restore sends clocks again, in case its own republish is lost
-            self.complete = table.durable or 0
+            self.complete = table.complete
             # seen: the durable point, not the highest version read; what the restore read
             # above it (a batch no mark covers, perhaps in part) it writes again under its
-            # own version with its first mark, so that whatever a later restore finds there
-            # is an older owner's late write (``streams.durable``: "overtaken")
+            # own version with its restore mark (``_write_again``), so that whatever a
+            # later restore finds there is an older owner's late write (``overtaken``)
             seen = table.latest if table.durable is None else table.durable
             self.mark = DurableMark(self.epoch, self.epoch, table.durable_watermark, seen)
             self.mark_due, self.overtaken = True, table.overtaken
@@ -210,7 +210,7 @@ class Linkage:
                 [e for e in table.entries if e.record.record_id in late],
                 table.late_decisions,
             )
-            self.rewrite = Pending(None)
+            self.read_past = Pending(None, self.pending.entries, self.pending.decisions)
             log.info(
                 "linkage.restored",
                 records=table.records,
@@ -249,6 +249,7 @@ class Linkage:
         if self.mark_due:  # before anything is sent: a later restore sees this one
             with as_current(events[-1]):
                 self.records[mark_key(self.epoch)] = self.mark.encode()
+                self._write_again()
             self.mark_due = False
         decoded = []
         for event in events:
@@ -311,7 +312,7 @@ class Linkage:
         await self.audit.write(0, out.audit, events[-1])
         await asyncio.gather(*sent)  # the broker has every output: a durable point
         with as_current(events[-1]):
-            self._mark_durable(state, version, out)
+            self._mark_durable(state, version)
         self.indexed = version
         self._save_index(state, version)
         if self.report.due(time.monotonic(), caught_up=len(events) < self.batch_packs):
@@ -406,23 +407,33 @@ class Linkage:
             key=episode_id.encode(), value=value, headers=[("mash.version", str(version).encode())]
         )
 
-    def _mark_durable(self, state: HubState, version: int, out: HubOutput) -> None:
+    def _write_again(self) -> None:
+        """Write what the restore read past the durable point again, under this owner's
+        first version (its restore mark written just before): a later restore then takes it
+        for this owner's unacknowledged batch (sent again, scoped) until this owner's first
+        mark covers it, and finds between the restore mark's ``seen`` and its epoch only an
+        older owner's writes that landed after this restore (``streams.durable``). Written
+        with the restore mark, not after a batch: a restore whose first batch never ends
+        (a kill, a rebalance, a failed send) would leave them there, for the next restore
+        to take for late writes and send everything again. (Call with an event current.)"""
+        version = self.epoch + 1
+        for entry in self.read_past.entries:
+            self.records[entry.record.record_id] = replace(entry, version=version).encode()
+        for decision in self.read_past.decisions:
+            self.records[decision_key(decision)] = encode_decision(decision, version)
+        self.read_past = Pending(None)
+
+    def _mark_durable(self, state: HubState, version: int) -> None:
         """Write this owner's durable mark: every batch of its epoch up to ``version`` had
-        its outputs acknowledged. What its restore sent again is written again first (under
-        ``version``), unless this batch wrote it anew. The mark keeps what the restore saw
-        and what its acknowledged sweep covered. (Call with the batch's event current.)
+        its outputs acknowledged (what its restore wrote again, under its first version,
+        among them: its republish was sent with the first batch, or before it). The mark
+        keeps what the restore saw and what its acknowledged sweep covered. (Call with the
+        batch's event current.)
 
         The mark is this owner's alone (its key holds its epoch) and covers only its own
         versions: a previous owner's batch still in flight at a rebalance, written to the
         table after this owner restored, is covered only by that owner's own mark.
         """
-        for entry in self.rewrite.entries:
-            if entry.record.record_id not in out.records:
-                self.records[entry.record.record_id] = replace(entry, version=version).encode()
-        for decision in self.rewrite.decisions:
-            if decision.pair not in out.decisions:
-                self.records[decision_key(decision)] = encode_decision(decision, version)
-        self.rewrite = Pending(None)
         self.mark = self.mark._replace(version=version, watermark=state.watermark)
         self.records[mark_key(self.epoch)] = self.mark.encode()
 
@@ -433,8 +444,7 @@ class Linkage:
         owner's mark covers (and tombstones of their episodes that exist no more). Without
         any (a table written before durable points were kept), or when an older owner wrote
         after a newer one restored (``LinkageTable.overtaken``): every link and episode, then
-        a sweep of older episodes (their tombstones may have been lost too). Once the broker
-        has it all, the entries it covered are written again with the next mark.
+        a sweep of older episodes (their tombstones may have been lost too).
         """
         fenced = await self._fence()
         version = self._version()
@@ -459,9 +469,9 @@ class Linkage:
             links=len(out.links),
             episodes=len(out.episodes),
             scoped=scoped is not None,
-            rewrite=len(pending.entries) + len(pending.decisions),
+            written_again=len(pending.entries) + len(pending.decisions),
         )
-        return [*sent, self._then_rewrite(sent, pending)]
+        return [*sent, self._then_sweep(sent, pending)]
 
     async def _fence(self) -> list[Awaitable[Any]]:
         """This owner's fence on every episodes partition, before any episode of its own
@@ -494,9 +504,10 @@ class Linkage:
             for partition in range(self.partitions)
         ]
 
-    async def _then_rewrite(self, sent: list[Awaitable[Any]], pending: Pending) -> None:
-        """Once the republish is acknowledged, hand its entries to the next durable mark;
-        if it fails, the next batch sends it again (unless a new restore replaced it)."""
+    async def _then_sweep(self, sent: list[Awaitable[Any]], pending: Pending) -> None:
+        """Once a full republish and its sweep are acknowledged, the next durable mark says
+        so (``swept``); if the republish fails, the next batch sends it again (unless a new
+        restore replaced it)."""
         epoch = self.epoch
         try:
             await asyncio.gather(*sent)
@@ -504,12 +515,5 @@ class Linkage:
             if self.epoch == epoch and self.state is not None:
                 self.pending, self.republish_due = pending, True
             raise
-        if self.epoch == epoch:
-            if pending.out is None and self.overtaken is not None:  # the sweep is done
-                self.mark = self.mark._replace(swept=self.overtaken)
-            rewrite = self.rewrite
-            self.rewrite = Pending(
-                None,
-                [*rewrite.entries, *pending.entries],
-                [*rewrite.decisions, *pending.decisions],
-            )
+        if self.epoch == epoch and pending.out is None and self.overtaken is not None:
+            self.mark = self.mark._replace(swept=self.overtaken)  # the sweep is done

@@ -230,7 +230,7 @@ def test_an_older_owners_late_entries_are_compared_afresh_not_taken_with_their_l
 def test_the_rest_of_a_batch_read_in_part_landing_late_is_an_older_owners_late_write() -> None:
     # A froze among its batch 3's table writes (Faust sends them one by one): B's restore
     # read part of it; B's mark says it read the table durable up to A's batch 2, and B
-    # writes what it read above that again under its own version with its first mark
+    # writes what it read above that again under its own version with its restore mark
     table, in_flight, state = _handover()
     batch_3 = [(k, v) for k, v in table if _version(v) == _A + 3]
     part, rest = batch_3[: len(batch_3) // 2], batch_3[len(batch_3) // 2 :]
@@ -252,3 +252,34 @@ def test_the_rest_of_a_batch_read_in_part_landing_late_is_an_older_owners_late_w
     assert late.overtaken == _A + 3
     assert set(late.after_durable) >= {k for k, _ in rest}
     assert {k for k, _ in batch_3} <= set(in_flight.records)
+
+
+def test_a_restore_whose_first_batch_never_ended_leaves_nothing_taken_for_a_late_write() -> None:
+    # A marked up to batch 2; its batch 3 is on the table, unmarked (killed). B restores:
+    # its restore mark (version = epoch, seen = A's batch 2) and, with it, what it read past
+    # that, written again under B's first version. B is killed in its first batch. The next
+    # restore sends B's unacknowledged batch again, scoped: no full republish and sweep
+    table, _, state = _handover()
+    kept = {k: v for k, v in table if k != mark_key(_B) and _version(v) != _B + 1}
+    read = linkage_records(kept.items(), DURABLE_KEY)
+    assert read.durable == _A + 2 == read.complete
+    past = set(read.after_durable)
+    again = [
+        (e.record.record_id, dataclasses.replace(e, version=_B + 1).encode())
+        for e in read.entries
+        if e.record.record_id in past
+    ]
+    kept.update([_mark(_B, _B, state, seen=read.durable), *again])
+    after = linkage_records(kept.items(), DURABLE_KEY)
+    assert after.overtaken is None
+    assert set(after.after_durable) == past  # B's own first version: not acknowledged
+    assert after.complete == _A + 2  # B's restore mark counts as what it read, not as _B
+    assert after.durable == _B
+
+
+def test_with_no_mark_the_table_counts_as_read_up_to_its_latest_version() -> None:
+    table, _, _ = _handover()
+    unmarked = [(k, v) for k, v in table if k not in {mark_key(_A), mark_key(_B)}]
+    read = linkage_records(unmarked, DURABLE_KEY)
+    assert read.durable is None and read.complete == read.latest == _B + 1
+    assert linkage_records([], DURABLE_KEY).complete == 0

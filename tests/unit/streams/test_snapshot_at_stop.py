@@ -9,6 +9,7 @@ import asyncio
 import datetime as dt
 import os
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from streams import linkage_agent
 from streams.app import faust_settings
 from streams.durable import LinkageTable
 from streams.hub import HubState
+from streams.identities import LinkageEntry
 from streams.linkage_agent import Linkage
 from streams.model import default_model
 from streams.snapshot import load_snapshot, snapshot_path
@@ -245,7 +247,9 @@ def test_the_fence_and_the_mark_count_as_read_only_what_the_durable_point_covers
     # past its durable mark) was on the changelog in part; a fence at the highest version
     # read let that batch's episodes stand, naming records the new owner never had
     durable, latest = 1_000_000_005, 1_000_000_006
-    read = LinkageTable([], [], durable, dt.datetime(2012, 4, 1, tzinfo=dt.UTC), [], latest=latest)
+    read = LinkageTable(
+        [], [], durable, dt.datetime(2012, 4, 1, tzinfo=dt.UTC), [], latest=latest, complete=durable
+    )
     monkeypatch.setattr(linkage_agent, "stored_items", lambda _: iter(()))
     monkeypatch.setattr(linkage_agent, "restore_table", lambda *_: read)
     linkage = _linkage(_settings(tmp_path))
@@ -262,9 +266,31 @@ def test_the_fence_and_the_mark_count_as_read_only_what_the_durable_point_covers
     asyncio.run(linkage._fence())
     # the mark's too: the rest of that batch, landing later, is found an older owner's late
     # write by the next restore (streams.durable: "overtaken"); this owner writes again
-    # what it read of the batch, under its own version, with its first mark
+    # what it read of the batch, under its own version, with its restore mark
     assert linkage.mark.seen == durable
     assert [(k, h["mash.seen"], p) for k, h, p in sent] == [
         (b"__fence__", str(durable).encode(), p) for p in range(linkage.partitions)
     ]
     assert {h["mash.version"] for _, h, _ in sent} == {str(linkage.epoch).encode()}
+
+
+def test_what_the_restore_read_past_the_durable_point_is_written_again_with_its_mark(
+    tmp_path: Path,
+) -> None:
+    # under this owner's first version, before any batch of its own: a restore whose first
+    # batch never ends (a kill, a rebalance) must not leave them at the older owner's
+    # versions, where the next restore would take them for late writes and send everything
+    linkage = _linkage(_settings(tmp_path))
+    out = HubState().process(
+        list(police_notifications(20, 4, dt.date(2012, 4, 1), dt.date(2013, 4, 1))), "t"
+    )
+    entries = [LinkageEntry(*stored, version=1_000_000_007) for stored in out.records.values()]
+    linkage.records = {}  # type: ignore[assignment]  # the table's writes, seen as a dict
+    linkage.epoch = 2_000_000_000
+    linkage.read_past = linkage_agent.Pending(None, entries, [])
+    linkage._write_again()
+    written = {k: LinkageEntry.decode(v, {}) for k, v in linkage.records.items()}
+    assert written == {e.record.record_id: replace(e, version=2_000_000_001) for e in entries}
+    assert {e.version for e in written.values()} == {2_000_000_001}
+    linkage._write_again()  # once only
+    assert len(linkage.records) == len(entries)
