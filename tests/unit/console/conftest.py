@@ -190,3 +190,9 @@ def sign_in(client: TestClient, name: str, password: str = PASSWORD) -> int:
     token = csrf_of(client.get("/login").text)
     response = client.post("/login", data={"name": name, "password": password, "csrf": token})
     return response.status_code
+
+
+def shows(page: str, identifier: str) -> bool:
+    """Whether ``page`` shows ``identifier`` as a whole token: a random token in a page (a
+    CSRF field) may hold a short id such as "E1" by chance (CI, 2026-12-03: "...oME1uO...")."""
+    return re.search(rf"(?<![A-Za-z0-9]){re.escape(identifier)}(?![A-Za-z0-9])", page) is not None
