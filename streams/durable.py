@@ -50,11 +50,11 @@ whose late writes a later restore reads into its state.
 
 What is left: two dropped owners writing at once (one ``swept`` for all: a write of the
 older of them below the other's swept version, landing after the sweep, is taken as swept;
-the fences drop its episodes all the same); a restore that read only part of an older
-owner's batch (``seen`` counts the batch as read; its table writes are sent together, so
-only a broker failing between them could); and an owner restored by the alert timer (no
-event to write its mark with) writes its mark with its first batch: a rebalance before that
-batch leaves that restore unrecorded (its fence is sent with its republish, at once).
+the fences drop its episodes all the same); and an owner restored by the alert timer (no
+event to write its mark with) writes its mark, and what it read past the durable point,
+with its first batch: a rebalance before that batch leaves that restore unrecorded (its
+fence is sent with its republish, at once). (A restore that read only part of an older
+owner's batch, once listed here, is case 2's: its ``seen`` is the durable point.)
 """
 
 from __future__ import annotations
