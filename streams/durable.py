@@ -140,19 +140,15 @@ class LinkageTable:
     """The decisions among them (``after_durable`` holds their records)."""
     latest: int = 0
     """The highest version in the table (entries, decisions and marks)."""
-    overtaken: int | None = None
-    """The highest version an older owner wrote after a newer owner had restored (it went on
-    with a batch in flight after the group had dropped it) that no sweep covered yet (None:
-    none). Its outputs (from a state the newer owner never had) may name episodes no later
-    owner tombstones, so a restore sends everything again and sweeps."""
     complete: int = 0
     """The highest version a restore knows it read whole, with every output of its batch
     acknowledged: the highest an owner's mark covers, counting a mark that covers none of
     its owner's batches yet (version = epoch) as what that owner's restore read; with no
     mark, the highest version in the table (a table of the older kind, or none)."""
     stale_versions: set[int] = field(default_factory=set)
-    """The versions in ``overtaken``'s sense, all of them (their records are in
-    ``after_durable``): see ``forget_stale_links``."""
+    """The versions an older owner wrote after a newer owner had restored (it went on with
+    a batch in flight after the group had dropped it) that no sweep covered yet (their
+    records are in ``after_durable``): see ``overtaken`` and ``forget_stale_links``."""
     unreadable: list[tuple[str, str]] = field(default_factory=list)
     """(key, reason) of each entry of no known format, kept out of the restore."""
     from_snapshot: int | None = None
@@ -168,6 +164,13 @@ class LinkageTable:
     """The names, codes and dates shared by the entries decoded (``LinkageEntry.decode``)."""
     records: int = 0
     """How many records' entries were read (decoded or not)."""
+
+    @property
+    def overtaken(self) -> int | None:
+        """The highest of ``stale_versions`` (None: none). Their outputs (from a state the
+        newer owner never had) may name episodes no later owner tombstones, so a restore
+        sends everything again and sweeps."""
+        return max(self.stale_versions, default=None)
 
     def covers(self, version: int) -> bool:
         """Whether an owner's durable mark reaches the batch of ``version``: its writes to
@@ -372,7 +375,6 @@ def _read(
         + [r for d in late for r in d.pair],
         late,
         latest,
-        max(stale, default=None),
         late_versions=late_versions,
         stale_versions=stale,
         complete=max(m.version if m.version > m.epoch else m.seen or 0 for m in marks),

@@ -83,11 +83,9 @@ def mark_key(epoch: int) -> str:
 
 @dataclass
 class Pending:
-    """What a restore found no durable mark for: what to send again (``out`` None:
-    everything), and the entries and decisions it read past the durable point, which the
-    owner writes again under its own version with its restore mark."""
+    """The entries and decisions a restore read past the durable point, which the owner
+    writes again under its own version with its restore mark (``Linkage._write_again``)."""
 
-    out: HubOutput | None
     entries: list[LinkageEntry] = field(default_factory=list)
     decisions: list[PairDecision] = field(default_factory=list)
 
@@ -155,11 +153,11 @@ class Linkage:
         """What the restore found written by an older owner after a newer one restored."""
         self.complete = 0
         """What this owner's fence lets stand (``_fence``): ``LinkageTable.complete``."""
-        self.pending = Pending(None)
+        self.resend: HubOutput | None = None
         """After a restore: what to send again (None: everything)."""
         self.republish_due = False
         """A restore happened and its republish has not been sent yet."""
-        self.read_past = Pending(None)
+        self.read_past = Pending()
         """The entries and decisions the restore read past the durable point, to be written
         again with the restore mark (``_write_again``)."""
         self.batch_packs = linkage_batch_packs(settings)
@@ -203,14 +201,14 @@ class Linkage:
             self.mark = DurableMark(self.epoch, self.epoch, table.durable_watermark, seen)
             self.mark_due, self.overtaken = True, table.overtaken
             late = set(table.after_durable)
-            self.pending = Pending(
+            self.resend = (
                 None
                 if table.durable is None or table.overtaken is not None
-                else self.state.republish(table.after_durable, table.durable_watermark),
-                [e for e in table.entries if e.record.record_id in late],
-                table.late_decisions,
+                else self.state.republish(table.after_durable, table.durable_watermark)
             )
-            self.read_past = Pending(None, self.pending.entries, self.pending.decisions)
+            self.read_past = Pending(
+                [e for e in table.entries if e.record.record_id in late], table.late_decisions
+            )
             log.info(
                 "linkage.restored",
                 records=table.records,
@@ -421,7 +419,7 @@ class Linkage:
             self.records[entry.record.record_id] = replace(entry, version=version).encode()
         for decision in self.read_past.decisions:
             self.records[decision_key(decision)] = encode_decision(decision, version)
-        self.read_past = Pending(None)
+        self.read_past = Pending()
 
     def _mark_durable(self, state: HubState, version: int) -> None:
         """Write this owner's durable mark: every batch of its epoch up to ``version`` had
@@ -449,8 +447,7 @@ class Linkage:
         fenced = await self._fence()
         version = self._version()
         self.republish_due = False
-        pending, self.pending = self.pending, Pending(None)
-        scoped = pending.out
+        scoped, self.resend = self.resend, None
         out = scoped or HubOutput(
             links=[state.reissue(r) for r in state.linker.records],
             episodes=dict(state.snapshots),
@@ -469,9 +466,8 @@ class Linkage:
             links=len(out.links),
             episodes=len(out.episodes),
             scoped=scoped is not None,
-            written_again=len(pending.entries) + len(pending.decisions),
         )
-        return [*sent, self._then_sweep(sent, pending)]
+        return [*sent, self._then_sweep(sent, scoped)]
 
     async def _fence(self) -> list[Awaitable[Any]]:
         """This owner's fence on every episodes partition, before any episode of its own
@@ -504,7 +500,7 @@ class Linkage:
             for partition in range(self.partitions)
         ]
 
-    async def _then_sweep(self, sent: list[Awaitable[Any]], pending: Pending) -> None:
+    async def _then_sweep(self, sent: list[Awaitable[Any]], scoped: HubOutput | None) -> None:
         """Once a full republish and its sweep are acknowledged, the next durable mark says
         so (``swept``); if the republish fails, the next batch sends it again (unless a new
         restore replaced it)."""
@@ -513,7 +509,7 @@ class Linkage:
             await asyncio.gather(*sent)
         except Exception:
             if self.epoch == epoch and self.state is not None:
-                self.pending, self.republish_due = pending, True
+                self.resend, self.republish_due = scoped, True
             raise
-        if self.epoch == epoch and pending.out is None and self.overtaken is not None:
+        if self.epoch == epoch and scoped is None and self.overtaken is not None:
             self.mark = self.mark._replace(swept=self.overtaken)  # the sweep is done

@@ -287,7 +287,7 @@ def test_what_the_restore_read_past_the_durable_point_is_written_again_with_its_
     entries = [LinkageEntry(*stored, version=1_000_000_007) for stored in out.records.values()]
     linkage.records = {}  # type: ignore[assignment]  # the table's writes, seen as a dict
     linkage.epoch = 2_000_000_000
-    linkage.read_past = linkage_agent.Pending(None, entries, [])
+    linkage.read_past = linkage_agent.Pending(entries, [])
     linkage._write_again()
     written = {k: LinkageEntry.decode(v, {}) for k, v in linkage.records.items()}
     assert written == {e.record.record_id: replace(e, version=2_000_000_001) for e in entries}
