@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence, Set
 from contextlib import contextmanager
 from importlib.metadata import version
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import faust
 from aiokafka.errors import KafkaError
@@ -277,19 +277,25 @@ class Ownership:
         self.next_offset.clear()
         self.pending.clear()
 
-    def holes(
+    def in_order(
         self, events: Sequence[faust.types.EventT[Any]], committed: Mapping[Any, int | None]
-    ) -> dict[Any, int]:
-        """Partitions whose offsets skip one this worker never saw: tp -> the first missing.
+    ) -> InOrder:
+        """The events of a batch that may be processed now, in each partition's order, and the
+        holes before the others: tp -> the first offset this worker has not seen.
 
         A partition is read from its committed offset on, one offset after another: none
         should be skipped (the hub's topics are neither compacted nor transactional), but
-        Faust's consumer can pass over one across a rebalance; each is logged as an error.
-        Messages fetched before the seek back still come after it, each batch of them seen as
-        the same hole again: sought back again (the seek is cheap, and a lost one would stall
-        the partition) but logged at info, until the hole's first offset is read.
+        Faust's consumer can pass over some across a rebalance or a restart; each hole is
+        logged as an error. An event past a hole waits (it is not processed, and comes again
+        after the seek back to the hole): processed before the events in the hole, it would
+        make the result depend on the order of reading (issue 15, 2026-12-03: the second of
+        two events saying the same was kept after a kill -9). Messages fetched before the
+        seek back still come after it, each batch of them seen as the same hole again:
+        sought back again (the seek is cheap, and a lost one would stall the partition) but
+        logged at info, until the hole's first offset is read.
         """
-        missing: dict[Any, int] = {}
+        ready: list[faust.types.EventT[Any]] = []
+        found: dict[Any, int] = {}
         for event in events:
             m = event.message
             expected = self.next_offset.get(m.tp)
@@ -298,22 +304,33 @@ class Ownership:
             if m.offset == self.pending.get(m.tp):
                 del self.pending[m.tp]
                 log.info("consumer.offset_gap_read", topic=m.topic, partition=m.partition)
-            if expected is not None and m.offset > expected and m.tp not in missing:
-                again = self.pending.get(m.tp) == expected
-                (log.info if again else log.error)(
-                    "consumer.offset_gap_again" if again else "consumer.offset_gap",
-                    topic=m.topic,
-                    partition=m.partition,
-                    expected=expected,
-                    got=m.offset,
-                    batch=len(events),
-                )
-                missing[m.tp] = self.pending[m.tp] = expected
+            if expected is not None and m.offset > expected:
+                if found.get(m.tp) != expected:
+                    again = self.pending.get(m.tp) == expected
+                    (log.info if again else log.error)(
+                        "consumer.offset_gap_again" if again else "consumer.offset_gap",
+                        topic=m.topic,
+                        partition=m.partition,
+                        expected=expected,
+                        got=m.offset,
+                        batch=len(events),
+                    )
+                found[m.tp] = self.pending[m.tp] = self.next_offset[m.tp] = expected
+                continue  # waits for the hole to be read
             if expected is None or m.offset >= expected:
                 self.next_offset[m.tp] = m.offset + 1
-        for tp, offset in missing.items():
-            self.next_offset[tp] = offset  # what the seek back re-reads fits in again
-        return missing
+            ready.append(event)
+        holes = {tp: offset for tp, offset in found.items() if self.pending.get(tp) == offset}
+        return InOrder(ready, holes)
+
+
+class InOrder(NamedTuple):
+    """A batch sorted out by ``Ownership.in_order``."""
+
+    ready: list[faust.types.EventT[Any]]
+    """The events to process now, in each partition's order."""
+    holes: dict[Any, int]
+    """tp -> the first offset not seen yet, still to be read (seek back to it)."""
 
 
 async def batches(
@@ -329,55 +346,111 @@ async def batches(
     acknowledged. Events of partitions lost before the batch started are skipped, and a batch
     overtaken by a rebalance is not acknowledged at all: either way the partition's owner
     re-reads them from the last committed offset (outputs are idempotent, so a second pass
-    changes nothing). Faust's ``take_events`` acknowledges the whole buffer, so the events not
-    to acknowledge are marked as already acknowledged, which makes Faust skip them.
+    changes nothing). Events past a hole in their partition wait for it to be read
+    (``Ownership.in_order``). Faust's ``take_events`` acknowledges the whole buffer, so the
+    events not to acknowledge are marked as already acknowledged, which makes Faust skip them.
     """
     take = cast(faust.Stream[bytes], stream).take_events  # StreamT does not declare it
     async for events in take(size, settings.batch_within_s):
         committed = cast(Any, app.consumer)._committed_offset  # not in ConsumerT
         await _start_where_reading_starts(app, events)
-        for tp, offset in owner.holes(events, committed).items():
+        reading = owner.in_order(events, committed)
+        holes = await _past_what_the_broker_deleted(app, owner, reading.holes)
+        for tp, offset in holes.items():
             # read the partition again from the first offset it skipped (what comes twice
             # changes nothing; the commit cannot pass the hole meanwhile, see below)
             await _seek_back(app, tp, offset)
         revocations = owner.revocations
         owned = app.consumer.assignment()
-        mine = [e for e in events if e.message.tp in owned]
-        if len(mine) < len(events):
-            log.info("batch.skipped_revoked", events=len(events) - len(mine))
+        mine = [e for e in reading.ready if e.message.tp in owned]
+        if len(mine) < len(reading.ready):
+            log.info("batch.skipped_revoked", events=len(reading.ready) - len(mine))
         if mine:
             yield mine
         overtaken = owner.revocations != revocations
         if overtaken:
             log.info("batch.overtaken_by_rebalance", events=len(events))
-        for event in events if overtaken else (e for e in events if e.message.tp not in owned):
+        done = set() if overtaken else {id(e) for e in mine}
+        for event in (e for e in events if id(e) not in done):
             event.message.acked = True  # never commit past an event this worker did not finish
 
 
 async def _start_where_reading_starts(
     app: faust.App, events: Sequence[faust.types.EventT[Any]]
 ) -> None:
-    """Take a partition with nothing committed as committed at its log start, where its
-    reading starts (``earliest``).
+    """Give each partition Faust has no committed offset for the one where its reading
+    starts: the group's committed offset, or its log start (``earliest``) if the group has
+    none.
 
     Faust counts a partition with nothing committed (a new group) as committed nowhere, so
     neither the hole detector nor the commit guard could tell that its first events were
     skipped: Faust committed the run after them (issue 15: the first event of a partition
-    lost with two workers, 2026-12-03, no gap logged). Looked up once a partition; if the
-    broker cannot say, the batch goes on without it and the next one asks again."""
+    lost with two workers, 2026-12-03, no gap logged). Faust also learns a restarted group's
+    committed offsets only once its recovery has sought to them, and the first batch can
+    come before that: taken as the log start, every committed event looked skipped (issue
+    15: a false hole of 182 events a partition after a kill -9, read again out of order).
+    Looked up once a partition; if the broker cannot say, the batch goes on without it and
+    the next one asks again."""
     consumer: Any = app.consumer  # Faust's Consumer: its bookkeeping is not in ConsumerT
     committed = consumer._committed_offset
     unknown = {e.message.tp for e in events if committed.get(e.message.tp) is None}
     if not unknown:
         return
     try:
-        starts = await consumer.earliest_offsets(*unknown)
+        starts = {**await consumer.earliest_offsets(*unknown)}
+        for tp, offset in (await _committed_by_group(consumer, unknown)).items():
+            if offset is not None:
+                starts[tp] = offset
     except (TimeoutError, KafkaError) as exc:
         log.warning("consumer.log_start_unknown", error=type(exc).__name__)
         return
     for tp, start in starts.items():
         if committed.get(tp) is None and tp in unknown:  # a commit may have come meanwhile
             committed[tp] = start
+
+
+async def _committed_by_group(consumer: Any, tps: Set[TP]) -> dict[TP, int | None]:
+    """The group's committed offset of each partition, asked of the broker (None: none)."""
+    thread = consumer._thread  # Faust's consumer thread owns the aiokafka consumer
+    client = thread._ensure_consumer()
+    return {tp: await thread.call_thread(client.committed, tp) for tp in tps}
+
+
+async def _past_what_the_broker_deleted(
+    app: faust.App, owner: Ownership, holes: Mapping[Any, int]
+) -> dict[Any, int]:
+    """The offsets to seek back to for ``holes``: each hole's first offset, or the log start
+    where the broker has deleted it (retention passed it while the hub was down). A seek to
+    a deleted offset lands at the log start again, and the events past the hole would wait
+    for good: the deleted ones are logged as an error (they cannot be read by anyone) and
+    the partition goes on from its log start, the commit guard with it. If the broker
+    cannot say, the seek goes to the hole, and the next batch asks again."""
+    if not holes:
+        return {}
+    consumer: Any = app.consumer  # Faust's Consumer: its bookkeeping is not in ConsumerT
+    try:
+        starts = await consumer.earliest_offsets(*holes)
+    except (TimeoutError, KafkaError) as exc:
+        log.warning("consumer.log_start_unknown", error=type(exc).__name__)
+        return dict(holes)
+    committed = consumer._committed_offset
+    seek = dict(holes)
+    for tp, offset in holes.items():
+        start = starts.get(tp)
+        if start is None or start <= offset:
+            continue
+        log.error(
+            "consumer.offsets_deleted",
+            topic=tp.topic,
+            partition=tp.partition,
+            first=offset,
+            log_start=start,
+            events=start - offset,
+        )
+        seek[tp] = owner.next_offset[tp] = owner.pending[tp] = start
+        if (committed.get(tp) or 0) < start:
+            committed[tp] = start  # nothing before the log start can be committed or read
+    return seek
 
 
 async def _seek_back(app: faust.App, tp: TP, offset: int) -> None:

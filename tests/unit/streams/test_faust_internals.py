@@ -28,6 +28,7 @@ from streams.faust_internals import (
     Retries,
     Stalls,
     _commit_only_what_was_processed,
+    _past_what_the_broker_deleted,
     _read_again_what_a_seek_reads_again,
     _seek_in_the_consumer_thread,
     _start_where_reading_starts,
@@ -244,9 +245,24 @@ def test_a_seek_runs_in_the_consumer_thread() -> None:
     assert consumer._read_offset[PART] == 70
 
 
+def _group(consumer: Any, committed: int | None) -> None:
+    """Give a stand-in consumer Faust's consumer thread, whose aiokafka consumer says the
+    group's committed offset of every partition is ``committed``."""
+
+    async def group_committed(tp: TP) -> int | None:
+        return committed
+
+    async def call_thread(fun: Any, *args: Any) -> Any:
+        return await fun(*args)
+
+    client = SimpleNamespace(committed=group_committed)
+    consumer._thread = SimpleNamespace(_ensure_consumer=lambda: client, call_thread=call_thread)
+
+
 def test_a_partition_with_nothing_committed_is_read_from_its_log_start() -> None:
     # issue 15 (2026-12-03): a new group's first event of a partition lost, no gap logged
     consumer = _app(committed=None, acked=[1, 2]).consumer
+    _group(consumer, committed=None)
     asked: list[tuple[TP, ...]] = []
 
     async def earliest_offsets(*tps: TP) -> dict[TP, int]:
@@ -259,16 +275,36 @@ def test_a_partition_with_nothing_committed_is_read_from_its_log_start() -> None
     app = cast(Any, SimpleNamespace(consumer=consumer))
     _commit_only_what_was_processed(app, processed)
     events = [_event(1), _event(2)]  # offset 0 never reached the stream
-    assert Ownership().holes(events, consumer._committed_offset) == {}  # Faust alone: no hole
+    assert Ownership().in_order(events, consumer._committed_offset).holes == {}  # Faust alone
     asyncio.run(_start_where_reading_starts(app, events))
-    assert Ownership().holes(events, consumer._committed_offset) == {PART: 0}  # read again
+    reading = Ownership().in_order(events, consumer._committed_offset)
+    assert reading == ([], {PART: 0})  # nothing processed before offset 0 is read
     assert consumer._new_offset(PART) is None  # and never committed past
     asyncio.run(_start_where_reading_starts(app, events))
     assert asked == [(PART,)]  # looked up once
 
 
+def test_a_restarted_group_reads_on_from_its_committed_offset_before_faust_knows_it() -> None:
+    # issue 15 (2026-12-03, kill -9 test): the first batch came before Faust's recovery had
+    # sought to the committed offsets; taken as the log start, 182 events a partition looked
+    # skipped and were read again after the ones behind them
+    consumer = _app(committed=None, acked=[]).consumer
+    _group(consumer, committed=182)
+
+    async def earliest_offsets(*tps: TP) -> dict[TP, int]:
+        return dict.fromkeys(tps, 0)
+
+    consumer.earliest_offsets = earliest_offsets
+    app = cast(Any, SimpleNamespace(consumer=consumer))
+    events = [_event(182), _event(183)]
+    asyncio.run(_start_where_reading_starts(app, events))
+    assert consumer._committed_offset[PART] == 182
+    assert Ownership().in_order(events, consumer._committed_offset) == (events, {})
+
+
 def test_a_log_start_the_broker_cannot_give_leaves_the_batch_as_it_was() -> None:
     consumer = _app(committed=None, acked=[]).consumer
+    _group(consumer, committed=None)
 
     async def earliest_offsets(*tps: TP) -> dict[TP, int]:
         raise Errors.KafkaTimeoutError()
@@ -346,26 +382,70 @@ def _event(offset: int) -> Any:
     )
 
 
+def _offsets(events: list[Any]) -> list[int]:
+    return [e.message.offset for e in events]
+
+
 def test_a_skipped_offset_is_found_and_fits_in_when_read_again() -> None:
     owner = Ownership()
     committed = {PART: 30}
-    assert owner.holes([_event(n) for n in range(30, 32)], committed) == {}
-    assert owner.holes([_event(31), _event(33), _event(34)], committed) == {PART: 32}
-    assert owner.holes([_event(n) for n in range(32, 40)], committed) == {}  # read again
+    assert owner.in_order([_event(n) for n in range(30, 32)], committed).holes == {}
+    ready, holes = owner.in_order([_event(31), _event(33), _event(34)], committed)
+    assert (_offsets(ready), holes) == ([31], {PART: 32})  # 33 and 34 wait for 32
+    ready, holes = owner.in_order([_event(n) for n in range(32, 40)], committed)  # read again
+    assert (_offsets(ready), holes) == (list(range(32, 40)), {})
     owner.revoked()
-    assert owner.holes([_event(71)], {PART: 70}) == {PART: 70}  # past the committed offset
+    assert owner.in_order([_event(71)], {PART: 70}) == ([], {PART: 70})  # past the committed
     owner.revoked()
-    assert owner.holes([_event(70)], {}) == {}  # nothing committed yet: starts where it is
+    assert owner.in_order([_event(70)], {}).holes == {}  # nothing committed yet: starts there
+
+
+def test_events_past_a_hole_wait_until_it_is_read_even_in_the_same_batch() -> None:
+    # fetched before the seek back (34, 35), then the hole and what follows it: each offset
+    # is processed once its predecessors are, and no seek is needed once the hole is read
+    owner = Ownership()
+    committed = {PART: 30}
+    ready, holes = owner.in_order([_event(30), _event(32), _event(33)], committed)
+    assert (_offsets(ready), holes) == ([30], {PART: 31})
+    ready, holes = owner.in_order([_event(n) for n in (34, 35, 31, 32, 33, 34)], committed)
+    assert (_offsets(ready), holes) == ([31, 32, 33, 34], {})
+    ready, holes = owner.in_order([_event(35), _event(36)], committed)
+    assert (_offsets(ready), holes) == ([35, 36], {})
+
+
+def test_a_hole_the_broker_deleted_is_logged_and_reading_goes_on_from_the_log_start() -> None:
+    # retention passed the committed offset while the hub was down: a seek back to it lands
+    # at the log start again, and the events there would wait for good
+    consumer = _app(committed=30, acked=[]).consumer
+    starts = {PART: 50}
+
+    async def earliest_offsets(*tps: TP) -> dict[TP, int]:
+        return {tp: starts[tp] for tp in tps}
+
+    consumer.earliest_offsets = earliest_offsets
+    app = cast(Any, SimpleNamespace(consumer=consumer))
+    owner = Ownership()
+    reading = owner.in_order([_event(50), _event(51)], consumer._committed_offset)
+    assert reading == ([], {PART: 30})
+    with capture_logs() as logs:
+        seek = asyncio.run(_past_what_the_broker_deleted(app, owner, reading.holes))
+    assert seek == {PART: 50}
+    assert [(e["event"], e["events"]) for e in logs] == [("consumer.offsets_deleted", 20)]
+    assert consumer._committed_offset[PART] == 50  # the commit guard goes on from there
+    events = [_event(50), _event(51)]
+    assert owner.in_order(events, consumer._committed_offset) == (events, {})
+    starts[PART] = 30  # a hole the broker still has is read again from its first offset
+    assert asyncio.run(_past_what_the_broker_deleted(app, owner, {PART: 40})) == {PART: 40}
 
 
 def test_a_hole_is_logged_as_an_error_once_until_it_is_read() -> None:
     owner = Ownership()
     with capture_logs() as logs:
-        assert owner.holes([_event(30), _event(32)], {PART: 30}) == {PART: 31}
+        assert owner.in_order([_event(30), _event(32)], {PART: 30}).holes == {PART: 31}
         # fetched before the seek back: the same hole, sought again, not a new error
-        assert owner.holes([_event(33), _event(34)], {PART: 30}) == {PART: 31}
-        assert owner.holes([_event(n) for n in range(31, 36)], {PART: 30}) == {}
-        assert owner.holes([_event(37)], {PART: 30}) == {PART: 36}  # a new hole
+        assert owner.in_order([_event(33), _event(34)], {PART: 30}).holes == {PART: 31}
+        assert owner.in_order([_event(n) for n in range(31, 36)], {PART: 30}).holes == {}
+        assert owner.in_order([_event(37)], {PART: 30}).holes == {PART: 36}  # a new hole
     assert [(e["event"], e["log_level"]) for e in logs] == [
         ("consumer.offset_gap", "error"),
         ("consumer.offset_gap_again", "info"),
