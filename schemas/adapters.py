@@ -179,12 +179,11 @@ def _cell_kind(annotation: Any, codes: tuple[str, ...]) -> str:
 
 
 def _is_complex(annotation: Any) -> bool:
-    args = [a for a in typing.get_args(annotation) if a is not type(None)]
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        return any(_is_complex(a) for a in args)
-    origin = typing.get_origin(annotation)
-    return origin in (tuple, list) or (
-        isinstance(annotation, type) and issubclass(annotation, BaseModel)
+    """Whether a field holds a list or a record (written in a cell as JSON)."""
+    return any(
+        typing.get_origin(kind) in (tuple, list)
+        or (isinstance(kind, type) and issubclass(kind, BaseModel))
+        for kind in _plain(annotation)
     )
 
 
