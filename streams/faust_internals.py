@@ -16,7 +16,16 @@ import asyncio
 import time
 import weakref
 from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence, Set
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterator,
+    Mapping,
+    MutableMapping,
+    Sequence,
+    Set,
+)
 from contextlib import contextmanager
 from importlib.metadata import version
 from typing import Any, NamedTuple, cast
@@ -271,11 +280,22 @@ class Ownership:
         """tp -> the offset expected next while this worker keeps the partition."""
         self.pending: dict[Any, int] = {}
         """tp -> the first offset of a hole sought back to and not read again yet."""
+        self.log_start: dict[Any, int] = {}
+        """tp -> the log start a hole the broker deleted moved reading to: the committed
+        offset Faust knows is kept at least there (its recovery's seek sets it back to the
+        group's, below the log start, and the commit guard would then wait for good)."""
 
     def revoked(self) -> None:
         self.revocations += 1
         self.next_offset.clear()
         self.pending.clear()
+        self.log_start.clear()
+
+    def keep_log_starts(self, committed: MutableMapping[Any, int | None]) -> None:
+        """Raise each committed offset below its partition's ``log_start`` to it."""
+        for tp, start in self.log_start.items():
+            if (committed.get(tp) or 0) < start:
+                committed[tp] = start
 
     def in_order(
         self, events: Sequence[faust.types.EventT[Any]], committed: Mapping[Any, int | None]
@@ -354,6 +374,7 @@ async def batches(
     async for events in take(size, settings.batch_within_s):
         committed = cast(Any, app.consumer)._committed_offset  # not in ConsumerT
         await _start_where_reading_starts(app, events)
+        owner.keep_log_starts(committed)
         reading = owner.in_order(events, committed)
         holes = await _past_what_the_broker_deleted(app, owner, reading.holes)
         for tp, offset in holes.items():
@@ -365,18 +386,27 @@ async def batches(
         mine = [e for e in reading.ready if e.message.tp in owned]
         if len(mine) < len(reading.ready):
             log.info("batch.skipped_revoked", events=len(reading.ready) - len(mine))
-        if mine:
-            yield mine
-        overtaken = owner.revocations != revocations
-        if overtaken:
-            log.info("batch.overtaken_by_rebalance", events=len(events))
-        done = set() if overtaken else {id(e) for e in mine}
-        for event in (e for e in events if id(e) not in done):
-            event.message.acked = True  # never commit past an event this worker did not finish
+        given = {id(e) for e in mine}
+        for event in (e for e in events if id(e) not in given):
+            event.message.acked = True  # withheld or not this worker's: never acknowledged
+        finished = False
+        try:
+            if mine:
+                yield mine
+            finished = True
+        finally:
+            # closed at the yield (the agent cancelled mid-batch), ``take_events`` would
+            # acknowledge the whole buffer as it is closed
+            overtaken = owner.revocations != revocations
+            if overtaken:
+                log.info("batch.overtaken_by_rebalance", events=len(events))
+            if overtaken or not finished:
+                for event in mine:
+                    event.message.acked = True  # never commit past what was not finished
 
 
 async def _start_where_reading_starts(
-    app: faust.App, events: Sequence[faust.types.EventT[Any]]
+    app: faust.App, events: Sequence[faust.types.EventT[Any]], timeout_s: float = 10.0
 ) -> None:
     """Give each partition Faust has no committed offset for the one where its reading
     starts: the group's committed offset, or its log start (``earliest``) if the group has
@@ -398,7 +428,7 @@ async def _start_where_reading_starts(
         return
     try:
         starts = {**await consumer.earliest_offsets(*unknown)}
-        for tp, offset in (await _committed_by_group(consumer, unknown)).items():
+        for tp, offset in (await _committed_by_group(consumer, unknown, timeout_s)).items():
             if offset is not None:
                 starts[tp] = offset
     except (TimeoutError, KafkaError) as exc:
@@ -409,11 +439,24 @@ async def _start_where_reading_starts(
             committed[tp] = start
 
 
-async def _committed_by_group(consumer: Any, tps: Set[TP]) -> dict[TP, int | None]:
+async def _committed_by_group(
+    consumer: Any, tps: Set[TP], timeout_s: float
+) -> dict[TP, int | None]:
     """The group's committed offset of each partition, asked of the broker (None: none)."""
     thread = consumer._thread  # Faust's consumer thread owns the aiokafka consumer
+    return cast(
+        dict[TP, int | None], await thread.call_thread(_committed_here, thread, [*tps], timeout_s)
+    )
+
+
+async def _committed_here(thread: Any, tps: list[TP], timeout_s: float) -> dict[TP, int | None]:
+    """In the consumer's thread: aiokafka's ``committed``, bounded there. It retries until
+    the group's coordinator answers (forever while it is unknown, even once the consumer is
+    closing); a bound in the app's loop would leave it running, holding one of the two
+    workers that every call to the consumer's thread (fetch, seek, commit) waits for."""
     client = thread._ensure_consumer()
-    return {tp: await thread.call_thread(client.committed, tp) for tp in tps}
+    asked = asyncio.gather(*(client.committed(tp) for tp in tps))
+    return dict(zip(tps, await asyncio.wait_for(asked, timeout_s), strict=True))
 
 
 async def _past_what_the_broker_deleted(
@@ -447,9 +490,8 @@ async def _past_what_the_broker_deleted(
             log_start=start,
             events=start - offset,
         )
-        seek[tp] = owner.next_offset[tp] = owner.pending[tp] = start
-        if (committed.get(tp) or 0) < start:
-            committed[tp] = start  # nothing before the log start can be committed or read
+        seek[tp] = owner.next_offset[tp] = owner.pending[tp] = owner.log_start[tp] = start
+    owner.keep_log_starts(committed)  # nothing before the log start can be committed or read
     return seek
 
 

@@ -32,6 +32,7 @@ from streams.faust_internals import (
     _read_again_what_a_seek_reads_again,
     _seek_in_the_consumer_thread,
     _start_where_reading_starts,
+    batches,
     guard_offsets,
     owns_at_stop,
     owns_restored,
@@ -436,6 +437,125 @@ def test_a_hole_the_broker_deleted_is_logged_and_reading_goes_on_from_the_log_st
     assert owner.in_order(events, consumer._committed_offset) == (events, {})
     starts[PART] = 30  # a hole the broker still has is read again from its first offset
     assert asyncio.run(_past_what_the_broker_deleted(app, owner, {PART: 40})) == {PART: 40}
+
+
+class _Take:
+    """A stand-in for Faust's ``take_events``: yields ``batches`` (``between`` runs before
+    each after the first) and acknowledges each buffer as the agent goes on or as it is
+    closed (``faust/streams.py``), skipping the events marked acknowledged already."""
+
+    def __init__(self, *batches: list[Any], between: Any = None) -> None:
+        self.batches, self.between = batches, between
+        self.acknowledged: list[int] = []
+        self.it: Any = None
+
+    def take_events(self, size: int, within: float) -> Any:
+        self.it = self._take()
+        return self.it
+
+    async def _take(self) -> Any:
+        for n, events in enumerate(self.batches):
+            if n and self.between:
+                self.between()
+            try:
+                yield list(events)
+            finally:
+                for event in events:
+                    if not event.message.acked:
+                        event.message.acked = True
+                        self.acknowledged.append(event.message.offset)
+
+
+def _acked_event(offset: int) -> Any:
+    message = _Message(tp=PART, topic="police", partition=1, offset=offset, acked=False)
+    return SimpleNamespace(message=message)
+
+
+def _batches_app(consumer: Any, log_start: int = 0) -> Any:
+    async def earliest_offsets(*tps: TP) -> dict[TP, int]:
+        return dict.fromkeys(tps, log_start)
+
+    async def seek(tp: TP, offset: int) -> None:
+        consumer.sought.append((tp, offset))
+
+    consumer.sought, consumer.earliest_offsets, consumer.seek = [], earliest_offsets, seek
+    consumer.assignment = lambda: {PART}
+    return SimpleNamespace(consumer=consumer)
+
+
+async def _take_one_batch(app: Any, stream: _Take, events: list[Any], cut_short: bool) -> None:
+    within = cast(Any, SimpleNamespace(batch_within_s=0.1))
+    batch = batches(app, cast(Any, stream), within, Ownership(), 10)
+    assert _offsets(await anext(batch)) == [30]
+    assert [e.message.acked for e in events] == [False, True, True]  # 32 and 33 wait for 31
+    if cut_short:
+        await batch.aclose()
+    else:
+        assert [b async for b in batch] == []
+    await stream.it.aclose()
+
+
+def test_events_past_a_hole_are_never_acknowledged_even_if_the_batch_is_cut_short() -> None:
+    # the agent cancelled mid-batch: Faust's take_events acknowledges its buffer as it is
+    # closed, events past the hole included unless marked before the agent had the batch
+    for cut_short in (False, True):
+        app = _batches_app(_app(committed=30, acked=[]).consumer)
+        events = [_acked_event(n) for n in (30, 32, 33)]
+        stream = _Take(events)
+        with capture_logs():
+            asyncio.run(_take_one_batch(app, stream, events, cut_short))
+        assert app.consumer.sought == [(PART, 31)]
+        assert stream.acknowledged == ([] if cut_short else [30])
+
+
+def test_the_log_start_past_a_deleted_hole_outlasts_faust_s_seek_to_the_group_s_offset() -> None:
+    # Faust's recovery (or a fetch while its flow is stopped) seeks to the group's committed
+    # offset and sets it back, below the log start: the commit guard would wait for good
+    consumer = _app(committed=30, acked=[]).consumer
+    processed = Processed()
+    _commit_only_what_was_processed(cast(Any, SimpleNamespace(consumer=consumer)), processed)
+    app = _batches_app(consumer, log_start=50)
+    first = [_acked_event(50), _acked_event(51)]  # 30 to 49 deleted by retention
+    again = [_acked_event(n) for n in (50, 51, 52)]
+    stream = _Take(first, again, between=lambda: consumer._committed_offset.update({PART: 30}))
+    within = cast(Any, SimpleNamespace(batch_within_s=0.1))
+
+    async def agent() -> None:
+        async for batch in batches(app, cast(Any, stream), within, Ownership(), 10):
+            for event in batch:  # Faust's ack, through the hub's guard, reduced
+                offset = event.message.offset
+                processed.offsets.setdefault(PART, set()).add(offset)
+                consumer._acked[PART].append(offset)
+                consumer._acked_index[PART].add(offset)
+
+    with capture_logs():
+        asyncio.run(agent())
+    assert app.consumer.sought == [(PART, 50)]
+    assert consumer._new_offset(PART) == 53
+
+
+def test_a_group_coordinator_that_does_not_answer_leaves_the_batch_as_it_was() -> None:
+    # aiokafka's committed retries while the coordinator is unknown, closing or not: bounded
+    # in the consumer's thread, where it runs, not only in the agent's loop
+    consumer = _app(committed=None, acked=[]).consumer
+    _group(consumer, committed=None)
+
+    async def never(tp: TP) -> int | None:
+        await asyncio.Event().wait()
+        return None
+
+    consumer._thread._ensure_consumer().committed = never
+
+    async def earliest_offsets(*tps: TP) -> dict[TP, int]:
+        return dict.fromkeys(tps, 0)
+
+    consumer.earliest_offsets = earliest_offsets
+    app = cast(Any, SimpleNamespace(consumer=consumer))
+    asked = _start_where_reading_starts(app, [_event(3)], timeout_s=0.01)
+    with capture_logs() as logs:
+        asyncio.run(asyncio.wait_for(asked, 5.0))
+    assert consumer._committed_offset[PART] is None  # the next batch asks again
+    assert [e["event"] for e in logs] == ["consumer.log_start_unknown"]
 
 
 def test_a_hole_is_logged_as_an_error_once_until_it_is_read() -> None:
