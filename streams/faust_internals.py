@@ -471,11 +471,14 @@ async def _past_what_the_broker_deleted(
     if not holes:
         return {}
     consumer: Any = app.consumer  # Faust's Consumer: its bookkeeping is not in ConsumerT
+    revocations = owner.revocations
     try:
         starts = await consumer.earliest_offsets(*holes)
     except (TimeoutError, KafkaError) as exc:
         log.warning("consumer.log_start_unknown", error=type(exc).__name__)
         return dict(holes)
+    if owner.revocations != revocations:  # what was found is another assignment's
+        return {}
     committed = consumer._committed_offset
     seek = dict(holes)
     for tp, offset in holes.items():

@@ -437,6 +437,15 @@ def test_a_hole_the_broker_deleted_is_logged_and_reading_goes_on_from_the_log_st
     assert owner.in_order(events, consumer._committed_offset) == (events, {})
     starts[PART] = 30  # a hole the broker still has is read again from its first offset
     assert asyncio.run(_past_what_the_broker_deleted(app, owner, {PART: 40})) == {PART: 40}
+    starts[PART] = 60
+
+    async def revoked_meanwhile(*tps: TP) -> dict[TP, int]:
+        owner.revoked()  # a rebalance while the broker is asked
+        return {tp: starts[tp] for tp in tps}
+
+    consumer.earliest_offsets = revoked_meanwhile
+    assert asyncio.run(_past_what_the_broker_deleted(app, owner, {PART: 55})) == {}
+    assert owner.next_offset == owner.pending == owner.log_start == {}  # not carried over
 
 
 class _Take:
