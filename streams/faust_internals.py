@@ -567,7 +567,8 @@ async def processed_or_reread(
                 failed_in_a_row=retries.failed,
                 retry_in_s=retries.pause_s(),
             )
-            owner.next_offset[tp] = offset
+            # what was fetched past it comes first: a hole of the hub's own making (info)
+            owner.next_offset[tp] = owner.pending[tp] = offset
             await _seek_back(app, tp, offset)
         await asyncio.sleep(retries.pause_s())
     else:
