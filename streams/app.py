@@ -30,8 +30,8 @@ from streams.faust_internals import (
     check_faust_version,
     guard_offsets,
     owns_at_stop,
+    persist_only_unbroken_runs,
     processed_or_reread,
-    recover_whole_changelog,
     watch_stalls,
 )
 from streams.intake import Intake
@@ -131,8 +131,6 @@ def create_app(settings: WorkerSettings) -> faust.App:
         # from; after a rebalance it is rebuilt from the changelogged tables
         owner.revoked()
         linkage.state = None
-        if revoked:  # another worker may write the changelog next (not at a start: none)
-            recover_whole_changelog(linkage.records)
         intake.audit.chains.clear()
         intake.horizon = None
         linkage.audit.chains.clear()
@@ -148,6 +146,7 @@ def create_app(settings: WorkerSettings) -> faust.App:
 
     identities = settings.topic(IDENTITIES)
     guard_offsets(app)
+    persist_only_unbroken_runs(linkage.records)
     app.on_partitions_revoked.connect(forget)  # type: ignore[arg-type]  # mode's stub wants a signal kwarg
     app.on_before_shutdown.connect(save_index)  # type: ignore[arg-type]  # as above
     app.agent(intake.topic, name="intake", concurrency=1)(intake_agent)

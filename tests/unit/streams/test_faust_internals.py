@@ -16,6 +16,7 @@ import aiokafka.errors as Errors
 import faust
 from aiokafka.consumer.group_coordinator import GroupCoordinator
 from aiokafka.protocol.group import JoinGroupRequest
+from faust.tables.base import Collection as Table
 from faust.tables.recovery import Recovery
 from faust.transport.consumer import Consumer, ThreadDelegateConsumer
 from faust.types import TP
@@ -36,6 +37,7 @@ from streams.faust_internals import (
     guard_offsets,
     owns_at_stop,
     owns_restored,
+    persist_only_unbroken_runs,
     processed_or_reread,
     still_a_member,
     watch_stalls,
@@ -842,3 +844,66 @@ def test_a_stopping_worker_owns_linkage_while_assigned_recovered_and_a_member() 
             assert app.sent == []  # told without asking
 
     asyncio.run(case())
+
+
+class _Offsets:
+    """A store's remembered changelog offsets (RocksDB's ``persisted_offset`` and setter)."""
+
+    def __init__(self, remembers: bool = True) -> None:
+        self.remembers = remembers
+        self.kept: dict[TP, int] = {}
+
+    def persisted_offset(self, tp: TP) -> int | None:
+        return self.kept.get(tp)
+
+    def set_persisted_offset(self, tp: TP, offset: int) -> None:
+        if self.remembers:
+            self.kept[tp] = offset
+
+
+def _changelog_table(store: _Offsets) -> Any:
+    """A table with Faust's own ``_on_changelog_sent`` over ``store``."""
+    table = SimpleNamespace(app=SimpleNamespace(in_transaction=False), data=store)
+    table._on_changelog_sent = Table._on_changelog_sent.__get__(table)
+    persist_only_unbroken_runs(cast(Any, table))
+    return table
+
+
+def _written(table: Any, offset: int) -> None:
+    result = SimpleNamespace(topic_partition=CHANGELOG, offset=offset)
+    table._on_changelog_sent(SimpleNamespace(result=lambda: result))
+
+
+CHANGELOG = TP("hub-records-changelog", 0)
+
+
+def test_a_changelog_another_worker_wrote_in_between_is_read_whole_next_time() -> None:
+    store = _Offsets()
+    store.kept[CHANGELOG] = 99  # the recovery read up to 99
+    table = _changelog_table(store)
+    _written(table, 100)
+    _written(table, 101)
+    assert store.kept[CHANGELOG] == 101  # an unbroken run: a recovery reads on from 102
+    with capture_logs() as logs:
+        _written(table, 150)  # 102-149 written by another worker (one dropped, resumed)
+        _written(table, 151)
+    assert store.kept[CHANGELOG] == -1  # the next recovery reads it whole
+    assert [e["event"] for e in logs] == ["changelog.written_in_between"]  # once
+
+
+def test_a_first_write_to_an_empty_changelog_is_remembered() -> None:
+    store = _Offsets()
+    table = _changelog_table(store)
+    _written(table, 0)
+    assert store.kept[CHANGELOG] == 0
+    store.kept.clear()
+    _written(table, 3)  # the recovery read nothing, yet others had written 0-2
+    assert store.kept[CHANGELOG] == -1
+
+
+def test_a_store_that_remembers_no_offsets_is_left_alone() -> None:
+    store = _Offsets(remembers=False)  # ``memory://``: every recovery reads it whole anyway
+    table = _changelog_table(store)
+    with capture_logs() as logs:
+        _written(table, 7)
+    assert store.kept == {} and logs == []
