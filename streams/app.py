@@ -23,6 +23,7 @@ from schemas.registry import codec_for
 from schemas.topics import hub_topics
 from streams.alert_timer import add_alert_timer
 from streams.faust_internals import (
+    ChangelogRuns,
     Ownership,
     Retries,
     Stalls,
@@ -30,7 +31,6 @@ from streams.faust_internals import (
     check_faust_version,
     guard_offsets,
     owns_at_stop,
-    persist_only_unbroken_runs,
     processed_or_reread,
     watch_stalls,
 )
@@ -115,6 +115,7 @@ def create_app(settings: WorkerSettings) -> faust.App:
     intake = Intake(app, settings, codec)
     linkage = Linkage(app, settings, codec)
     owner = Ownership()
+    changelog = ChangelogRuns(app, linkage.records)
 
     async def intake_agent(stream: faust.StreamT[bytes]) -> None:
         retries = Retries()
@@ -130,6 +131,7 @@ def create_app(settings: WorkerSettings) -> faust.App:
         # state kept in memory is only valid while this worker owns the partitions it came
         # from; after a rebalance it is rebuilt from the changelogged tables
         owner.revoked()
+        await changelog.revoked()
         linkage.state = None
         intake.audit.chains.clear()
         intake.horizon = None
@@ -146,7 +148,6 @@ def create_app(settings: WorkerSettings) -> faust.App:
 
     identities = settings.topic(IDENTITIES)
     guard_offsets(app)
-    persist_only_unbroken_runs(linkage.records)
     app.on_partitions_revoked.connect(forget)  # type: ignore[arg-type]  # mode's stub wants a signal kwarg
     app.on_before_shutdown.connect(save_index)  # type: ignore[arg-type]  # as above
     app.agent(intake.topic, name="intake", concurrency=1)(intake_agent)

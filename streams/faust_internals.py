@@ -42,6 +42,7 @@ from plumbing.settings import WorkerSettings
 
 __all__ = [
     "FAUST_VERSION",
+    "ChangelogRuns",
     "Ownership",
     "Processed",
     "Retries",
@@ -52,7 +53,6 @@ __all__ = [
     "guard_offsets",
     "owns_at_stop",
     "owns_restored",
-    "persist_only_unbroken_runs",
     "processed_or_reread",
     "still_a_member",
     "stored_items",
@@ -159,9 +159,10 @@ async def _heartbeat_now(thread: Any) -> bool:
     )
 
 
-def persist_only_unbroken_runs(table: faust.types.TableT[Any, Any]) -> None:
-    """Make ``table``'s store remember a changelog offset only while every record before it
-    is in the store, so that a recovery reading on from it misses nothing.
+class ChangelogRuns:
+    """Make a table's store remember a changelog offset only while every record before it is
+    in the store as the changelog has it, so that a recovery reading on from it misses
+    nothing.
 
     Faust's RocksDB store remembers the offset of the last changelog record this worker
     wrote, and a recovery reads only what follows it. When two workers wrote one partition's
@@ -170,34 +171,80 @@ def persist_only_unbroken_runs(table: faust.types.TableT[Any, Any]) -> None:
     would never be read: a linkage restore would miss records and durable marks (seen with a
     worker frozen past its session, then resumed). So each write this worker makes must land
     right after the offset the store remembers (its last write, or the last record its
-    recovery read); one that does not (another worker wrote in between) makes the store
-    remember nothing (-1), and the next recovery reads the whole changelog, then remembers
-    where it ended. Before, every revocation did that, so a worker that kept its linkage
-    partition across a rebalance, or got it back, read the whole changelog again (about
-    21-40 s a million records); now only a changelog two workers wrote in turn costs it.
+    recovery read). The store remembers nothing (-1), and the next recovery reads the whole
+    changelog and remembers where it ended, after a write that does not (another worker
+    wrote in between), one sent during a rebalance or a recovery, or acknowledged after a
+    revocation (its recovery may have put an older value over it: a hostile review's case),
+    and after a send that failed (the store has a value the changelog lacks). Before, every
+    revocation did that, so a worker that kept its linkage partition across a rebalance, or
+    got it back, read the whole changelog again (about 21-40 s a million records).
     A store that remembers no offsets (``memory://``) reads the whole changelog anyway.
     """
-    sent = table._on_changelog_sent  # type: ignore[attr-defined]  # Faust's, not in TableT
 
-    def on_sent(fut: Any) -> None:
-        written = fut.result()
-        tp, data = written.topic_partition, cast(Any, table.data)
-        before = data.persisted_offset(tp)
-        sent(fut)
-        follows = written.offset == (-1 if before is None else before) + 1
-        if follows or data.persisted_offset(tp) is None:
-            return
-        if before != -1:
-            log.warning(
-                "changelog.written_in_between",
-                topic=tp.topic,
-                partition=tp.partition,
-                remembered=before,
-                written=written.offset,
-            )
-        data.set_persisted_offset(tp, -1)  # -1: the next recovery reads from the start
+    def __init__(self, app: faust.App, table: faust.types.TableT[Any, Any]) -> None:
+        self.app, self.table = app, cast(Any, table)  # Faust's Collection: not in TableT
+        self.epoch = 0
+        """Revocations so far: a write acknowledged in a later one than it was sent in is
+        not counted as in the store."""
+        self.in_flight: set[asyncio.Future[Any]] = set()
+        self._faust_sent = self.table._on_changelog_sent
+        self._faust_send = self.table.send_changelog
+        self._bound: tuple[int, bool] | None = None
+        self.table.send_changelog = self._send
 
-    table._on_changelog_sent = on_sent  # type: ignore[attr-defined]  # looked up at each send
+    async def revoked(self, wait_s: float = 5.0) -> None:
+        """At a revocation, before the next recovery: wait (at most ``wait_s``) for this
+        worker's changelog writes in flight; any acknowledged later is not counted."""
+        if self.in_flight:
+            await asyncio.wait(list(self.in_flight), timeout=wait_s)
+        self.epoch += 1
+
+    def _send(self, *args: Any, **kwargs: Any) -> Any:
+        # Faust takes the callback as it sends (``callback=self._on_changelog_sent``)
+        bound = (self.epoch, _settled(self.app, stopping=True))  # a clean stop's last batches
+        if bound != self._bound:
+            self.table._on_changelog_sent = self._on_sent(*bound)
+            self._bound = bound
+        future = self._faust_send(*args, **kwargs)
+        self.in_flight.add(future)
+        future.add_done_callback(self._done)
+        return future
+
+    def _done(self, future: asyncio.Future[Any]) -> None:
+        self.in_flight.discard(future)
+        if not future.cancelled() and future.exception() is not None:
+            log.warning("changelog.send_failed", error=type(future.exception()).__name__)
+            for partition in range(self.table.partitions or 1):
+                self._forget(TP(self.table.changelog_topic.get_topic_name(), partition))
+
+    def _forget(self, tp: TP) -> None:
+        self.table.data.set_persisted_offset(tp, -1)  # -1: the next recovery reads it all
+
+    def _on_sent(self, epoch: int, settled: bool) -> Callable[[Any], None]:
+        def on_sent(future: Any) -> None:
+            written = future.result()
+            tp, data = written.topic_partition, self.table.data
+            before = data.persisted_offset(tp)
+            self._faust_sent(future)
+            if data.persisted_offset(tp) is None:
+                return  # a store that remembers no offsets
+            in_turn = settled and epoch == self.epoch
+            if in_turn and written.offset == (-1 if before is None else before) + 1:
+                return
+            if before != -1:
+                log.warning(
+                    "changelog.read_whole_next",
+                    topic=tp.topic,
+                    partition=tp.partition,
+                    remembered=before,
+                    written=written.offset,
+                    why="a write in between, or a gap"
+                    if in_turn
+                    else "sent or acknowledged across a rebalance",
+                )
+            self._forget(tp)
+
+        return on_sent
 
 
 def stored_items(table: faust.types.TableT[Any, Any]) -> Iterator[tuple[str, Any]]:

@@ -24,6 +24,7 @@ from structlog.testing import capture_logs
 
 from plumbing.errors import NotAMember
 from streams.faust_internals import (
+    ChangelogRuns,
     Ownership,
     Processed,
     Retries,
@@ -37,7 +38,6 @@ from streams.faust_internals import (
     guard_offsets,
     owns_at_stop,
     owns_restored,
-    persist_only_unbroken_runs,
     processed_or_reread,
     still_a_member,
     watch_stalls,
@@ -861,49 +861,129 @@ class _Offsets:
             self.kept[tp] = offset
 
 
-def _changelog_table(store: _Offsets) -> Any:
-    """A table with Faust's own ``_on_changelog_sent`` over ``store``."""
-    table = SimpleNamespace(app=SimpleNamespace(in_transaction=False), data=store)
-    table._on_changelog_sent = Table._on_changelog_sent.__get__(table)
-    persist_only_unbroken_runs(cast(Any, table))
-    return table
-
-
-def _written(table: Any, offset: int) -> None:
-    result = SimpleNamespace(topic_partition=CHANGELOG, offset=offset)
-    table._on_changelog_sent(SimpleNamespace(result=lambda: result))
-
-
 CHANGELOG = TP("hub-records-changelog", 0)
 
 
+class _Changelog:
+    """A table with Faust's own ``_on_changelog_sent`` over a stand-in store, whose sends
+    are acknowledged when the test says, at the offset it says, as Faust's producer calls
+    the callback it was given at the send."""
+
+    def __init__(self, store: _Offsets, settled: bool = True) -> None:
+        recovery = SimpleNamespace(in_recovery=False, completed=asyncio.Event())
+        if settled:
+            recovery.completed.set()
+        self.app = SimpleNamespace(
+            should_stop=False, rebalancing=False, tables=SimpleNamespace(recovery=recovery)
+        )
+        self.table = SimpleNamespace(
+            app=SimpleNamespace(in_transaction=False),
+            data=store,
+            partitions=1,
+            changelog_topic=SimpleNamespace(get_topic_name=lambda: CHANGELOG.topic),
+        )
+        self.table._on_changelog_sent = Table._on_changelog_sent.__get__(self.table)
+        self.sent: list[tuple[Any, Any]] = []
+
+        def send_changelog(*_: Any, **__: Any) -> Any:
+            future = asyncio.get_running_loop().create_future()
+            self.sent.append((future, self.table._on_changelog_sent))  # taken as it sends
+            return future
+
+        self.table.send_changelog = send_changelog
+        self.runs = ChangelogRuns(cast(Any, self.app), cast(Any, self.table))
+
+    def send(self) -> Any:
+        return self.table.send_changelog(0, "key", "value")
+
+    async def acked(self, future: Any, offset: int) -> None:
+        callback = next(c for f, c in self.sent if f is future)
+        future.set_result(SimpleNamespace(topic_partition=CHANGELOG, offset=offset))
+        callback(future)
+        await asyncio.sleep(0)  # done callbacks run
+
+
 def test_a_changelog_another_worker_wrote_in_between_is_read_whole_next_time() -> None:
-    store = _Offsets()
-    store.kept[CHANGELOG] = 99  # the recovery read up to 99
-    table = _changelog_table(store)
-    _written(table, 100)
-    _written(table, 101)
-    assert store.kept[CHANGELOG] == 101  # an unbroken run: a recovery reads on from 102
-    with capture_logs() as logs:
-        _written(table, 150)  # 102-149 written by another worker (one dropped, resumed)
-        _written(table, 151)
-    assert store.kept[CHANGELOG] == -1  # the next recovery reads it whole
-    assert [e["event"] for e in logs] == ["changelog.written_in_between"]  # once
+    async def run() -> list[Any]:
+        store = _Offsets()
+        store.kept[CHANGELOG] = 99  # the recovery read up to 99
+        log = _Changelog(store)
+        await log.acked(log.send(), 100)
+        await log.acked(log.send(), 101)
+        assert store.kept[CHANGELOG] == 101  # an unbroken run: a recovery reads on from 102
+        with capture_logs() as logs:
+            await log.acked(log.send(), 150)  # 102-149 written by another worker
+            await log.acked(log.send(), 151)
+        assert store.kept[CHANGELOG] == -1  # the next recovery reads it whole
+        return logs
+
+    assert [e["event"] for e in asyncio.run(run())] == ["changelog.read_whole_next"]  # once
 
 
 def test_a_first_write_to_an_empty_changelog_is_remembered() -> None:
-    store = _Offsets()
-    table = _changelog_table(store)
-    _written(table, 0)
-    assert store.kept[CHANGELOG] == 0
-    store.kept.clear()
-    _written(table, 3)  # the recovery read nothing, yet others had written 0-2
-    assert store.kept[CHANGELOG] == -1
+    async def run() -> None:
+        store = _Offsets()
+        log = _Changelog(store)
+        await log.acked(log.send(), 0)
+        assert store.kept[CHANGELOG] == 0
+        store.kept.clear()
+        await log.acked(log.send(), 3)  # the recovery read nothing, yet others wrote 0-2
+        assert store.kept[CHANGELOG] == -1
+
+    asyncio.run(run())
+
+
+def test_a_write_acknowledged_after_a_revocation_is_not_counted_in_the_store() -> None:
+    # review of d082fdb: acknowledged after the next recovery began from the offset before
+    # it, that recovery may put the key's older value over the newer one in the store
+    async def run() -> None:
+        store = _Offsets()
+        store.kept[CHANGELOG] = 9
+        log = _Changelog(store)
+        early, late = log.send(), log.send()
+        waiting = asyncio.create_task(log.runs.revoked(wait_s=0.05))
+        await log.acked(early, 10)  # acknowledged while the revocation waits: counted
+        await waiting
+        assert store.kept[CHANGELOG] == 10
+        await log.acked(late, 11)  # after it: the next recovery reads it all
+        assert store.kept[CHANGELOG] == -1
+
+    asyncio.run(run())
+
+
+def test_a_write_sent_before_the_tables_are_recovered_is_not_counted_in_the_store() -> None:
+    async def run() -> None:
+        store = _Offsets()
+        store.kept[CHANGELOG] = 9
+        log = _Changelog(store, settled=False)  # a rebalance or a recovery under way
+        await log.acked(log.send(), 10)
+        assert store.kept[CHANGELOG] == -1
+
+    asyncio.run(run())
+
+
+def test_a_failed_write_makes_the_next_recovery_read_it_all() -> None:
+    # Faust calls no callback for a failed send; the store holds what the changelog lacks
+    async def run() -> list[Any]:
+        store = _Offsets()
+        store.kept[CHANGELOG] = 9
+        log = _Changelog(store)
+        with capture_logs() as logs:
+            log.send().set_exception(Errors.KafkaTimeoutError())
+            await asyncio.sleep(0)
+        assert store.kept[CHANGELOG] == -1 and not log.runs.in_flight
+        return logs
+
+    assert [e["event"] for e in asyncio.run(run())] == ["changelog.send_failed"]
 
 
 def test_a_store_that_remembers_no_offsets_is_left_alone() -> None:
-    store = _Offsets(remembers=False)  # ``memory://``: every recovery reads it whole anyway
-    table = _changelog_table(store)
-    with capture_logs() as logs:
-        _written(table, 7)
-    assert store.kept == {} and logs == []
+    async def run() -> list[Any]:
+        store = _Offsets(remembers=False)  # ``memory://``: a recovery reads it all anyway
+        log = _Changelog(store)
+        with capture_logs() as logs:
+            await log.acked(log.send(), 7)
+        assert store.kept == {}
+        return logs
+
+    assert asyncio.run(run()) == []
