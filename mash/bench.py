@@ -137,16 +137,29 @@ def _log(settings: WorkerSettings) -> Path:
     return settings.home / "logs" / f"{settings.app_id}.log"
 
 
+RESTARTS = ("stop", "kill")
+"""How ``bench_hub --restart`` ends the first worker: SIGTERM (a clean stop, which saves the
+linkage index) or SIGKILL (the index as last saved, the rest of the table its tail)."""
+
+
 def bench_hub(
-    settings: WorkerSettings, events: int, source: str = "year", children: int | None = None
+    settings: WorkerSettings,
+    events: int,
+    source: str = "year",
+    children: int | None = None,
+    restart: str | None = None,
 ) -> dict[str, float]:
     """The whole chain on one worker over a backlog of agency events.
 
     Events (with their noise) are published first; the worker then starts and the clock runs
-    from its first ready moment until every topic it consumes is drained.
+    from its first ready moment until every topic it consumes is drained. With ``restart``
+    (one of ``RESTARTS``), the drained worker is then ended so and a new one started on its
+    store, and one new event, sent as it starts, is timed until its episode is out.
     """
     from mash.demo import wait_until_drained, wait_until_ready, worker_process
 
+    if restart is not None and restart not in RESTARTS:
+        raise ValueError(f"--restart must be one of {', '.join(RESTARTS)}, not {restart!r}")
     settings = _isolated(settings)
     set_up(settings)
     with console.status("Generating the stream…"):
@@ -158,10 +171,12 @@ def bench_hub(
     with worker_process(env, _log(settings)) as w:
         wait_until_ready(admin, w)
         started = time.perf_counter()
-        wait_until_drained(admin, len(stream), w)
+        wait_until_drained(admin, len(stream), w, timeout_s=max(900.0, len(stream) / 100))
         seconds = time.perf_counter() - started
         peak_mb = _peak_rss_mb(w.pid)
         sinks_mb = sum(_peak_rss_mb(child) for child in _children(w.pid))
+        if restart is not None:
+            _end(w, restart)
     persons = _persons(_log(settings))
     figures = {
         "events": len(stream),
@@ -177,7 +192,116 @@ def bench_hub(
         + (f" with {persons:,} persons in the index" if persons else "")
         + f", sinks {sinks_mb:,.0f} MB"
     )
+    if restart is not None:
+        figures |= _restart_timed(settings, env, restart, persons)
     return figures
+
+
+def _end(worker: Any, how: str) -> None:
+    """End the worker as ``how`` says: SIGTERM, waited for as long as a clean stop may take
+    (its index save included), or SIGKILL (its sinks, its children, see their parent go)."""
+    import signal
+
+    if how == "kill":
+        worker.send_signal(signal.SIGKILL)
+    else:
+        worker.send_signal(signal.SIGTERM)
+    worker.wait(timeout=300)
+
+
+def _restart_timed(
+    settings: WorkerSettings, env: dict[str, str], how: str, persons: int
+) -> dict[str, float]:
+    """A new worker on the ended one's store, and one new event sent as it starts: seconds
+    from its start until the worker is ready and until the event is in an episode on the
+    analysts' topic; what the linkage restore logged (its seconds, from a snapshot or not)."""
+    from mash.demo import worker_process
+    from simulation.synthetic import police_notifications
+
+    day = dt.date(2013, 3, 31)  # a new child (another seed): nothing like it is indexed
+    event = next(police_notifications(1, 99, day, day + dt.timedelta(days=1), children_count=1))
+    log = _log(settings).with_name(f"{settings.app_id}-restart.log")
+    watch = _EpisodeWatch(settings, str(event.event_id))  # from the topic's end now
+    try:
+        with worker_process(env, log) as w:
+            started, wall = time.perf_counter(), time.time()
+            _send(settings, [event])
+            seen = watch.until_seen(timeout_s=600, worker=w) - started
+    finally:
+        watch.close()
+    restored = _logged(log, "linkage.restored")
+    # Faust's own word that its tables are recovered and it reads (the group's view would
+    # still show a killed worker as a member until its session runs out)
+    ready = _logged(log, "[^---Recovery]: Worker ready").get("timestamp")
+    ready_s = dt.datetime.fromisoformat(ready).timestamp() - wall if ready else float("nan")
+    figures = {"restart_ready_s": ready_s, "restart_first_event_s": seen}
+    figures |= {f"restore_{k}": float(restored.get(k) or 0) for k in ("seconds", "records")}
+    figures["restore_from_snapshot"] = float(restored.get("snapshot") is not None)
+    console.print(
+        f"restart after a {'clean stop' if how == 'stop' else 'kill -9'} with "
+        f"{int(figures['restore_records']):,} records ({persons:,} persons) in the index: "
+        f"worker ready after {ready_s:.1f}s, [bold]first new event in an episode "
+        f"{seen:.1f}s[/bold] after the worker started; the linkage restore took "
+        f"{figures['restore_seconds']:.2f}s "
+        + ("from the index snapshot" if figures["restore_from_snapshot"] else "rebuilt in full")
+    )
+    return figures
+
+
+def _logged(log: Path, event: str) -> dict[str, Any]:
+    """The last line of the worker's JSON log that records ``event`` ({} if none)."""
+    import json
+
+    found: dict[str, Any] = {}
+    for line in log.read_text().splitlines():
+        if f'"{event}"' in line:
+            found = json.loads(line)
+    return found
+
+
+class _EpisodeWatch:
+    """The analysts' episodes topic read (as admin) from its end at creation, until an
+    episode snapshot holds one event."""
+
+    def __init__(self, settings: WorkerSettings, event_id: str) -> None:
+        from kafka import KafkaConsumer, TopicPartition
+
+        from schemas.contracts import EPISODE
+        from schemas.registry import codec_for
+
+        self.event_id = event_id
+        self.codec = codec_for(settings)
+        admin = settings.as_principal("admin")
+        self.consumer = KafkaConsumer(
+            **kafka_python_config(credentials(admin)), enable_auto_commit=False
+        )
+        topic = settings.topic(EPISODE.topic)
+        parts = [TopicPartition(topic, p) for p in self.consumer.partitions_for_topic(topic)]
+        self.consumer.assign(parts)
+        self.consumer.seek_to_end()
+        for tp in parts:  # the end now, not when first polled
+            self.consumer.position(tp)
+
+    def until_seen(self, timeout_s: float, worker: Any) -> float:
+        """perf_counter when the event was first seen in an episode snapshot."""
+        from schemas.hub import EpisodeSnapshot
+
+        deadline = time.perf_counter() + timeout_s
+        while time.perf_counter() < deadline:
+            for records in self.consumer.poll(timeout_ms=50).values():
+                now = time.perf_counter()
+                for record in records:
+                    snapshot = self.codec.decode(record.value) if record.value else None
+                    if isinstance(snapshot, EpisodeSnapshot) and any(
+                        e.event_id == self.event_id for e in snapshot.events
+                    ):
+                        return now
+            if worker.poll() is not None:
+                raise RuntimeError(f"the restarted worker exited ({worker.returncode})")
+        raise RuntimeError(f"the new event was in no episode after {timeout_s:.0f}s")
+
+    def close(self) -> None:
+        self.consumer.close()
 
 
 def _persons(log: Path) -> int:

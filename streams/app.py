@@ -134,7 +134,7 @@ def create_app(settings: WorkerSettings) -> faust.App:
         await changelog.revoked()
         linkage.state = None
         intake.audit.chains.clear()
-        intake.horizon = None
+        intake.reassigned()
         linkage.audit.chains.clear()
 
     async def save_index(sender: Any, *_: Any, **__: Any) -> None:

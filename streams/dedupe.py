@@ -105,6 +105,10 @@ def first_seen(value: object) -> tuple[int, int] | None:
     """When a de-duplication entry (stored or decoded) was first seen (ms) and the partition
     that holds it; None for an entry of an older format (kept: its partition is not known)."""
     if isinstance(value, str):
+        if value.count("@") == 3:  # the current format, read without its event ids (a restart
+            # indexes every entry of the table: ``Horizon``)
+            _, seen, partition = value.rsplit("@", 2)
+            return int(seen), int(partition)
         entry = SeenRecord.decode(value)
     elif isinstance(value, SeenRecord):
         entry = value

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import time
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -51,6 +52,8 @@ class Intake:
         self.records = app.Table(Table.SEEN_RECORDS, key_type=str, value_type=str)
         self.horizon_ms = int(settings.dedupe_horizon_days * 86_400_000)
         self.horizon: Horizon | None = None
+        self.index_after_s = settings.dedupe_index_after_s
+        self.index_due = time.monotonic() + self.index_after_s
         self.counts = app.Table(Table.CONTACT_COUNTS, key_type=str, value_type=int, default=int)
         self.dead_letters = Output(app, settings.deadletter_topic)
         self.contact_counts = Output(app, settings.topic(CONTACT_COUNT.topic))
@@ -101,10 +104,20 @@ class Intake:
                 await self.identities.send(key=str(partition).encode(), value=pack(block))
             await self.audit.write(partition, _intake_audit(valid, dead, outcome, now), group[-1])
 
+    def reassigned(self) -> None:
+        """After a rebalance: the entries are indexed again (from what the table holds then)
+        once ``dedupe_index_after_s`` has passed."""
+        self.horizon = None
+        self.index_due = time.monotonic() + self.index_after_s
+
     def _forget_expired(self, partition: int, outcome: DedupeOutcome, now_ms: int) -> None:
         """Delete this partition's de-duplication entries older than the horizon (the event
-        current is of this partition, so the deletions reach its changelog)."""
+        current is of this partition, so the deletions reach its changelog). Not before the
+        entries are indexed, ``dedupe_index_after_s`` after a start or a rebalance: what was
+        written until then is in the table the index is made from."""
         if self.horizon is None:  # after a start or a rebalance: index what the table holds
+            if time.monotonic() < self.index_due:
+                return
             self.horizon = Horizon(self.horizon_ms)
             self.horizon.remember(self.records.items())
             log.info("dedupe.indexed", entries=len(self.horizon), unplaced=self.horizon.unplaced)

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from mash.commands.settings import load_settings
+from plumbing.errors import UsageError
 from plumbing.settings import BrokerSettings, PublisherSettings, WorkerSettings
 
 __all__ = ["bench_app"]
@@ -42,13 +43,24 @@ def bench_hub(
     children: Annotated[
         int | None, typer.Option(help="police: children in the population (default events/3)")
     ] = None,
+    restart: Annotated[
+        str | None,
+        typer.Option(
+            help="Then end the worker (stop: SIGTERM; kill: SIGKILL), start a new one on its "
+            "store and time one new event to its episode"
+        ),
+    ] = None,
 ) -> None:
-    """Whole-chain throughput and worker peak memory on one worker."""
+    """Whole-chain throughput and worker peak memory on one worker; with --restart, the
+    time from a restarted worker's start to its first new event processed."""
+    from mash.bench import RESTARTS
     from mash.bench import bench_hub as run
 
+    if restart is not None and restart not in RESTARTS:
+        raise UsageError(f"--restart {restart}: use one of {', '.join(RESTARTS)}")
     settings = load_settings(WorkerSettings)
     with _broker_if_local(settings):
-        run(settings, events, source, children)
+        run(settings, events, source, children, restart)
 
 
 @bench_app.command("fuzz")

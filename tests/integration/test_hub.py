@@ -273,6 +273,7 @@ def test_dedupe_state_is_bounded_by_the_horizon_and_survives_a_restart(
         **hub_env,
         "MASH_DATABASE_URL": f"sqlite:///{tmp_path / 'hub.db'}",
         "MASH_DEDUPE_HORIZON_DAYS": "1",
+        "MASH_DEDUPE_INDEX_AFTER_S": "0",  # the expired entries deleted at the first batch
     }
     settings = settings_from(env, WorkerSettings)
     start, end = dt.date(2012, 4, 1), dt.date(2013, 4, 1)

@@ -289,3 +289,11 @@ def test_the_worker_names_its_log_file(tmp_path: Path, busy_port: int) -> None:
     assert done.returncode == EXIT_UNAVAILABLE
     assert done.stdout.splitlines()[0] == f"Worker log: {log} (rotated at 10,000,000 bytes)"
     assert "MASH_WEB_PORT" in done.stdout and done.stderr == ""
+
+
+def test_bench_hub_refuses_an_unknown_restart_before_starting_anything(tmp_path: Path) -> None:
+    done = _mash(tmp_path, "bench", "hub", "--events", "10", "--restart", "reboot")
+    assert done.returncode == EXIT_USAGE, (done.returncode, done.stdout)
+    assert done.stdout.startswith("error: ") and "stop, kill" in done.stdout
+    assert len(done.stdout.splitlines()) == 1 and "Traceback" not in done.stderr
+    assert not (tmp_path / "broker").exists()  # no broker was started for it

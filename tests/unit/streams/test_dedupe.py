@@ -5,10 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+import pytest
+
 from schemas.common import record_key
 from schemas.police import PoliceNotification, RiskLevel
 from simulation.synthetic import police_notifications
-from streams.dedupe import Horizon, SeenRecord, dedupe, first_seen
+from streams.dedupe import DedupeOutcome, Horizon, SeenRecord, dedupe, first_seen
+from streams.intake import Intake
 from streams.records import Incoming, Valid
 
 
@@ -95,3 +98,43 @@ def test_an_old_format_entry_does_not_stop_dedupe() -> None:
     out = dedupe(_valid([a, b]), stored, now_ms=2000)
     assert [v.event for v in out.fresh] == [a, b]  # other content: a correction, passes
     assert out.records[record_key(a)].partition == 0  # rewritten in the current format
+
+
+def test_first_seen_reads_every_format_as_the_decoder_does() -> None:
+    for text in ("d@e1,e2@1000@3", "d@e1@1000", "d@1000"):
+        entry = SeenRecord.decode(text)
+        assert first_seen(text) == (
+            None if entry.partition is None else (entry.first_seen_ms, entry.partition)
+        )
+    with pytest.raises(ValueError):  # as the decoder: not an entry, not a wrong answer
+        first_seen("d@e1@soon@3")
+
+
+def _intake(records: dict[str, str], index_after_s: float) -> Intake:
+    """An intake stage's expiry, on a plain dict for its table (no Faust app)."""
+    intake = Intake.__new__(Intake)
+    intake.records = records  # type: ignore[assignment]
+    intake.horizon_ms, intake.horizon = 1_000, None
+    intake.index_after_s = index_after_s
+    intake.reassigned()
+    return intake
+
+
+def test_a_restarted_intake_indexes_its_entries_for_expiry_only_after_a_while() -> None:
+    # the first events after a start must not wait for a read of the whole table
+    records = {"old": "d@e1@1000@0", "new": "d@e2@9000@0", "other": "d@e3@1000@1"}
+    intake = _intake(dict(records), index_after_s=3_600)
+    intake._forget_expired(0, DedupeOutcome(), now_ms=9_500)
+    assert intake.horizon is None and intake.records == records  # not yet
+    intake.index_due = 0.0  # the while has passed
+    intake._forget_expired(0, DedupeOutcome(), now_ms=9_500)
+    assert intake.records == {"new": records["new"], "other": records["other"]}
+    assert intake.horizon is not None
+    intake.reassigned()  # a rebalance: indexed again, after a while again
+    assert intake.horizon is None and intake.index_due > 0
+
+
+def test_with_no_wait_the_first_batch_deletes_what_expired() -> None:
+    intake = _intake({"old": "d@e1@1000@0", "new": "d@e2@9000@0"}, index_after_s=0)
+    intake._forget_expired(0, DedupeOutcome(), now_ms=9_500)
+    assert intake.records == {"new": "d@e2@9000@0"}
