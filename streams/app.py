@@ -32,6 +32,7 @@ from streams.faust_internals import (
     guard_offsets,
     owns_at_stop,
     processed_or_reread,
+    start_tables_at_once,
     watch_stalls,
 )
 from streams.intake import Intake
@@ -154,6 +155,7 @@ def create_app(settings: WorkerSettings) -> faust.App:
     app.agent(intake.identities.topic, name="linkage", concurrency=1)(linkage_agent)
     add_alert_timer(app, settings, linkage)
     add_stall_watchdog(app, settings)
+    start_tables_at_once(app)  # every table is declared by now
     return app
 
 

@@ -34,6 +34,7 @@ import faust
 from aiokafka.errors import KafkaError
 from aiokafka.protocol.group import JoinGroupRequest
 from faust.streams import _current_event  # the context var Faust's tables partition by
+from faust.tables.manager import TableManager
 from faust.types import TP
 
 from plumbing.errors import ConfigError
@@ -54,6 +55,7 @@ __all__ = [
     "owns_at_stop",
     "owns_restored",
     "processed_or_reread",
+    "start_tables_at_once",
     "still_a_member",
     "stored_items",
     "watch_stalls",
@@ -73,6 +75,22 @@ def check_faust_version(installed: str | None = None) -> None:
             f"faust-streaming {found} is installed; streams/faust_internals.py was written "
             f"against {FAUST_VERSION}: re-check it and its tests before changing the pin"
         )
+
+
+def start_tables_at_once(app: faust.App) -> None:
+    """Start the app's table manager without the second Faust sleeps first (its
+    ``on_start``: ``await self.sleep(1.0)``, time for tables declared as agents start to
+    register). Every hub table is declared before the worker starts (``create_app``), so the
+    sleep only delayed every start and restart by a second before recovery began. Call it
+    once the tables are declared: a table declared later would have no changelog channel."""
+    manager = cast(TableManager, app.tables)
+
+    async def on_start() -> None:
+        if not manager.should_stop:
+            await manager._update_channels()
+            await manager.recovery.start()
+
+    manager.on_start = on_start  # type: ignore[method-assign]
 
 
 def guard_offsets(app: faust.App) -> None:
