@@ -137,9 +137,15 @@ def _log(settings: WorkerSettings) -> Path:
     return settings.home / "logs" / f"{settings.app_id}.log"
 
 
-RESTARTS = ("stop", "kill")
-"""How ``bench_hub --restart`` ends the first worker: SIGTERM (a clean stop, which saves the
-linkage index) or SIGKILL (the index as last saved, the rest of the table its tail)."""
+RESTARTS = {
+    "stop": "a clean stop",
+    "kill": "a kill -9",
+    "fresh": "a clean stop, on a new store",
+}
+"""How ``bench_hub --restart`` ends the first worker and starts the second: SIGTERM (a clean
+stop, which saves the linkage index), SIGKILL (the index as last saved, the rest of the
+table its tail), or SIGTERM and a second worker with an empty data directory (as a new
+owner of the partitions, or after a lost disk: every changelog read, the index rebuilt)."""
 
 
 def bench_hub(
@@ -220,6 +226,8 @@ def _restart_timed(
 
     day = dt.date(2013, 3, 31)  # a new child (another seed): nothing like it is indexed
     event = next(police_notifications(1, 99, day, day + dt.timedelta(days=1), children_count=1))
+    if how == "fresh":
+        env = {**env, "MASH_DATA_DIR": str(settings.home / f"worker-{settings.app_id}-fresh")}
     log = _log(settings).with_name(f"{settings.app_id}-restart.log")
     watch = _EpisodeWatch(settings, str(event.event_id))  # from the topic's end now
     try:
@@ -238,7 +246,7 @@ def _restart_timed(
     figures |= {f"restore_{k}": float(restored.get(k) or 0) for k in ("seconds", "records")}
     figures["restore_from_snapshot"] = float(restored.get("snapshot") is not None)
     console.print(
-        f"restart after a {'clean stop' if how == 'stop' else 'kill -9'} with "
+        f"restart after {RESTARTS[how]} with "
         f"{int(figures['restore_records']):,} records ({persons:,} persons) in the index: "
         f"worker ready after {ready_s:.1f}s, [bold]first new event in an episode "
         f"{seen:.1f}s[/bold] after the worker started; the linkage restore took "

@@ -46,8 +46,9 @@ def bench_hub(
     restart: Annotated[
         str | None,
         typer.Option(
-            help="Then end the worker (stop: SIGTERM; kill: SIGKILL), start a new one on its "
-            "store and time one new event to its episode"
+            help="Then end the worker (stop: SIGTERM; kill: SIGKILL; fresh: SIGTERM, and the "
+            "new worker on an empty store), start a new one and time one new event to its "
+            "episode"
         ),
     ] = None,
 ) -> None:
