@@ -15,6 +15,7 @@ from typing import Any
 import faust
 from faust.types import TP
 
+from plumbing.gc_pauses import log_long_collections
 from plumbing.kafka import credentials, require_topics, ssl_context
 from plumbing.logs import get_logger
 from plumbing.settings import WorkerSettings
@@ -180,5 +181,6 @@ def run_streams(settings: WorkerSettings) -> None:
     settings.worker_path.mkdir(parents=True, exist_ok=True)
     require_topics(settings, hub_topics(settings))
     app = create_app(settings)
+    log_long_collections()
     worker = faust.Worker(app, loglevel=settings.log_level, override_logging=False, quiet=True)
     worker.execute_from_commandline()
