@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from rich.console import Console, RenderableType
 from rich.markup import escape
@@ -17,8 +18,9 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from sinks.linkage_quality import LinkageQuality
-from sinks.report import BoardReport, BoardTable
+if TYPE_CHECKING:  # annotations only: a command that prints no figures need not import the sinks
+    from sinks.linkage_quality import LinkageQuality
+    from sinks.report import BoardReport, BoardTable
 
 __all__ = ["board_tables", "console", "err_console", "linkage_tables", "progress"]
 

@@ -11,9 +11,8 @@ import time
 
 from plumbing.logs import forward_lines, get_logger
 from plumbing.ports import require_free_port
+from plumbing.processes import PARENT_PID
 from plumbing.settings import WorkerSettings
-from sinks.worker import PARENT_PID, run_sinks
-from streams.app import run_streams
 
 __all__ = ["run_worker"]
 
@@ -26,9 +25,15 @@ HEALTHY_S = 60.0
 def run_worker(settings: WorkerSettings) -> None:
     """Run the worker's role in the foreground until stopped (SIGINT/SIGTERM); `PortInUse`
     before anything starts if the streams' web port is taken."""
+    # each role imports only its own stack: the streams' (Faust) and the sinks' (SQLAlchemy)
+    # each take most of a second to import, and a restart waits for them
     if settings.role == "sinks":
+        from sinks.worker import run_sinks
+
         run_sinks(settings)
         return
+    from streams.app import run_streams
+
     require_free_port(settings.web_bind, settings.web_port, "MASH_WEB_PORT")
     sinks = _Sinks(settings.log_file is not None) if settings.role == "all" else None
     try:

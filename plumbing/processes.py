@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["process_exists"]
+__all__ = ["PARENT_PID", "process_exists"]
+
+
+PARENT_PID = "MASH_PARENT_PID"
+"""Set by a worker for the sinks it starts: they stop when that process is gone."""
 
 
 def process_exists(pid: int) -> bool:

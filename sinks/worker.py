@@ -29,6 +29,7 @@ from plumbing.errors import ContractError, SinkError
 from plumbing.kafka import Record, confluent_config, credentials, require_topics
 from plumbing.keys import audit_key
 from plumbing.logs import get_logger
+from plumbing.processes import PARENT_PID
 from plumbing.settings import WorkerSettings
 from schemas.alerts import Alert
 from schemas.audit import admit
@@ -302,8 +303,6 @@ def _by_topic(messages: Sequence[Message]) -> dict[str, list[Record]]:
     return records
 
 
-PARENT_PID = "MASH_PARENT_PID"
-"""Set by a worker for the sinks it starts: they stop when that process is gone."""
 _PR_SET_PDEATHSIG = 1
 
 
