@@ -240,7 +240,7 @@ def _restart_timed(
     restored = _logged(log, "linkage.restored")
     # Faust's own word that its tables are recovered and it reads (the group's view would
     # still show a killed worker as a member until its session runs out)
-    ready = _logged(log, "[^---Recovery]: Worker ready").get("timestamp")
+    ready = _logged(log, "[^---Recovery]: Worker ready", first=True).get("timestamp")
     ready_s = dt.datetime.fromisoformat(ready).timestamp() - wall if ready else float("nan")
     figures = {"restart_ready_s": ready_s, "restart_first_event_s": seen}
     figures |= {f"restore_{k}": float(restored.get(k) or 0) for k in ("seconds", "records")}
@@ -256,14 +256,17 @@ def _restart_timed(
     return figures
 
 
-def _logged(log: Path, event: str) -> dict[str, Any]:
-    """The last line of the worker's JSON log that records ``event`` ({} if none)."""
+def _logged(log: Path, event: str, first: bool = False) -> dict[str, Any]:
+    """The last (or ``first``) line of the worker's JSON log that records ``event`` ({} if
+    none)."""
     import json
 
     found: dict[str, Any] = {}
     for line in log.read_text().splitlines():
         if f'"{event}"' in line:
             found = json.loads(line)
+            if first:
+                break
     return found
 
 

@@ -251,10 +251,10 @@ class WorkerSettings(SinkSettings):
     """How long an event id or an agency record is remembered to catch re-sends and
     re-submissions; older entries are deleted (state stays bounded)."""
     dedupe_index_after_s: float = 60.0
-    """How long after a start or a rebalance intake waits before it indexes its
-    de-duplication entries for deletion (a read of its whole table, about 5 s a million
-    entries): the first events after a restart are not kept waiting for housekeeping;
-    0: at the first batch."""
+    """How long after its first batch since a start or a rebalance intake waits before it
+    indexes its de-duplication entries for deletion (a read of its whole table, about 5 s a
+    million entries): the first events after a restart are not kept waiting for
+    housekeeping; 0: at the first batch."""
     episode_window_h: float = 72.0
     """Notifications within this many hours of an episode's first one join it."""
     rag_red_h: float = 4.0

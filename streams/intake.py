@@ -53,7 +53,9 @@ class Intake:
         self.horizon_ms = int(settings.dedupe_horizon_days * 86_400_000)
         self.horizon: Horizon | None = None
         self.index_after_s = settings.dedupe_index_after_s
-        self.index_due = time.monotonic() + self.index_after_s
+        self.index_due: float | None = None
+        """When the entries are indexed: ``index_after_s`` after the first batch since a start
+        or a rebalance (not since the start itself: a long recovery would use up the wait)."""
         self.counts = app.Table(Table.CONTACT_COUNTS, key_type=str, value_type=int, default=int)
         self.dead_letters = Output(app, settings.deadletter_topic)
         self.contact_counts = Output(app, settings.topic(CONTACT_COUNT.topic))
@@ -108,15 +110,19 @@ class Intake:
         """After a rebalance: the entries are indexed again (from what the table holds then)
         once ``dedupe_index_after_s`` has passed."""
         self.horizon = None
-        self.index_due = time.monotonic() + self.index_after_s
+        self.index_due = None
 
     def _forget_expired(self, partition: int, outcome: DedupeOutcome, now_ms: int) -> None:
         """Delete this partition's de-duplication entries older than the horizon (the event
         current is of this partition, so the deletions reach its changelog). Not before the
         entries are indexed, ``dedupe_index_after_s`` after a start or a rebalance: what was
-        written until then is in the table the index is made from."""
+        written until then is in the table the index is made from. (Rebalances more often
+        than that postpone it each time: nothing expires while they go on.)"""
         if self.horizon is None:  # after a start or a rebalance: index what the table holds
-            if time.monotonic() < self.index_due:
+            now = time.monotonic()
+            if self.index_due is None:
+                self.index_due = now + self.index_after_s
+            if now < self.index_due:
                 return
             self.horizon = Horizon(self.horizon_ms)
             self.horizon.remember(self.records.items())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
 
 import pytest
@@ -124,14 +125,17 @@ def test_a_restarted_intake_indexes_its_entries_for_expiry_only_after_a_while() 
     # the first events after a start must not wait for a read of the whole table
     records = {"old": "d@e1@1000@0", "new": "d@e2@9000@0", "other": "d@e3@1000@1"}
     intake = _intake(dict(records), index_after_s=3_600)
+    assert intake.index_due is None  # the wait starts with the first batch, not the start
+    before = time.monotonic()
     intake._forget_expired(0, DedupeOutcome(), now_ms=9_500)
     assert intake.horizon is None and intake.records == records  # not yet
+    assert intake.index_due is not None and intake.index_due >= before + 3_600
     intake.index_due = 0.0  # the while has passed
     intake._forget_expired(0, DedupeOutcome(), now_ms=9_500)
     assert intake.records == {"new": records["new"], "other": records["other"]}
     assert intake.horizon is not None
-    intake.reassigned()  # a rebalance: indexed again, after a while again
-    assert intake.horizon is None and intake.index_due > 0
+    intake.reassigned()  # a rebalance: indexed again, a while after its first batch
+    assert intake.horizon is None and intake.index_due is None
 
 
 def test_with_no_wait_the_first_batch_deletes_what_expired() -> None:
