@@ -55,7 +55,11 @@ PASSWORD = "a long enough password"
 def _events(now: dt.datetime) -> tuple[Any, ...]:
     """Two children noticed by police an hour ago; children's services rate the first RED."""
     today = now.date()
-    first, second = police_notifications(2, 7, today - dt.timedelta(days=1), today, 1.0, 2)
+    # made days back (each is reported up to 36 hours after it occurred: made from yesterday,
+    # one could be reported in the future, and is refused, in the small hours of a day); the
+    # times are set just below
+    week_ago = today - dt.timedelta(days=7)
+    first, second = police_notifications(2, 7, week_ago, week_ago + dt.timedelta(days=1), 1.0, 2)
     at = {"occurred_at": now - dt.timedelta(hours=1), "reported_at": now - dt.timedelta(minutes=50)}
     first, second = first.model_copy(update=at), second.model_copy(update=at)
     contact = Contact.model_validate(
