@@ -208,10 +208,7 @@ def _end(worker: Any, how: str) -> None:
     (its index save included), or SIGKILL (its sinks, its children, see their parent go)."""
     import signal
 
-    if how == "kill":
-        worker.send_signal(signal.SIGKILL)
-    else:
-        worker.send_signal(signal.SIGTERM)
+    worker.send_signal(signal.SIGKILL if how == "kill" else signal.SIGTERM)
     worker.wait(timeout=300)
 
 
@@ -317,13 +314,7 @@ class _EpisodeWatch:
 
 def _persons(log: Path) -> int:
     """Persons in the index when the worker last reported them (its stop line)."""
-    import json
-
-    persons = 0
-    for line in log.read_text().splitlines():
-        if '"linkage.index"' in line:
-            persons = int(json.loads(line).get("persons", 0))
-    return persons
+    return int(_logged(log, "linkage.index").get("persons", 0))
 
 
 def bench_latency(settings: WorkerSettings, rate: float, seconds: float) -> dict[str, float]:
