@@ -64,7 +64,7 @@ def _mark(version: int, state: HubState) -> tuple[str, Any]:
 def _split(state: HubState) -> PairDecision:
     """A reviewer's "not the same person" on two records of one person (it splits it)."""
     person = next(
-        p for p in set(state.linker.person.values()) if len(state.linker.records_of(p)) > 1
+        p for p in sorted(set(state.linker.person.values())) if len(state.linker.records_of(p)) > 1
     )
     a, b = sorted(state.linker.records_of(person))[:2]
     return PairDecision(
