@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from mash.quality import Quality, pairwise_quality
+from plumbing.gc_pauses import survivors_frozen
 from simulation.corruption import corrupted_records
 from simulation.labelled import LabelledRecord, labelled_records
 from streams.linkage import Linker, LinkPolicy, PersonRecord
@@ -75,10 +76,11 @@ def evaluate_linkage(
     ]
     reviewed = 0
     gc.freeze()  # the labelled set is the harness's, not the linker's: not for the collector
-    started = time.process_time()  # CPU seconds: the machine's other load does not count
-    for record in person_records:
-        reviewed += bool(linker.add(record).possible)
-    seconds = max(time.process_time() - started, 1e-9)
+    with survivors_frozen():  # the linker's index collected as the worker's is
+        started = time.process_time()  # CPU seconds: the machine's other load does not count
+        for record in person_records:
+            reviewed += bool(linker.add(record).possible)
+        seconds = max(time.process_time() - started, 1e-9)
     gc.unfreeze()
     predicted = {r.record_id: linker.person_of(r.record_id) for r in labelled}
     truth = {r.record_id: r.truth for r in labelled}

@@ -15,7 +15,7 @@ from typing import Any
 import faust
 from faust.types import TP
 
-from plumbing.gc_pauses import log_long_collections
+from plumbing.gc_pauses import freeze_survivors, log_long_collections, release_frozen
 from plumbing.kafka import credentials, require_topics, ssl_context
 from plumbing.logs import get_logger
 from plumbing.settings import WorkerSettings
@@ -138,6 +138,7 @@ def create_app(settings: WorkerSettings) -> faust.App:
         intake.audit.chains.clear()
         intake.reassigned()
         linkage.audit.chains.clear()
+        release_frozen()  # the dropped index is frozen, its records in reference cycles
 
     async def save_index(sender: Any, *_: Any, **__: Any) -> None:
         # a clean stop: the agents take no more events and their batches are done, the
@@ -182,5 +183,6 @@ def run_streams(settings: WorkerSettings) -> None:
     require_topics(settings, hub_topics(settings))
     app = create_app(settings)
     log_long_collections()
+    freeze_survivors()
     worker = faust.Worker(app, loglevel=settings.log_level, override_logging=False, quiet=True)
     worker.execute_from_commandline()
