@@ -2,19 +2,22 @@
 
 A full collection holds the interpreter for as long as it walks every tracked object, and a
 worker's consumer cannot send a heartbeat meanwhile. A linkage index built live is walked
-again at each full collection (about one each time the heap grows by a quarter), so at about
-800,000 records one pause outlasted the group session and the worker was dropped; Faust's
-RocksDB store then ran one full collection per table inside the rebalance callback (where
-heartbeats are stopped), outlasting the session again at every rebalance: a loop.
+again at each full collection (about one each time the heap grows by a quarter). At about
+800,000 records a worker was dropped by its group (the likely cause: such a pause, longer
+than the session), and Faust's RocksDB store then ran one full collection per table inside
+the rebalance callback, where heartbeats are stopped: 17-23 s a time, outlasting the 6 s
+session at every rebalance, a loop.
 
 So what survives a full collection is frozen (``gc.freeze``, Python's own answer for
 long-lived objects): later collections walk only what was made since. Linking 100,000
 records in process spent 4.5 s in 28 full collections (the longest 0.36 s) before, 0.7 s in
-37 (the longest 0.03 s) after, with no cyclic garbage left frozen. What is frozen and then
-dropped is freed only when its own references count it out; the index's records refer to
-each other, so whoever drops long-lived state (a revocation drops the index) hands the frozen
-objects back to the collector first (``release_frozen``): the next full collection walks the
-whole heap once and frees it."""
+37 (the longest 0.03 s) after. A frozen object is still freed when its references count it
+out, but one in a reference cycle is never freed: long-lived state must hold no cycle (the
+linkage state held one through a bound method, and a dropped index stayed whole:
+``streams.hub.HubState``), and a revocation, which drops the worker's state, hands everything
+frozen back to the collector (``release_frozen``), so what was frozen in flight (a batch, a
+future, an exception) is freed then at the latest. The linkage agent's ``linkage.index``
+report logs how many objects are frozen."""
 
 from __future__ import annotations
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -149,7 +150,17 @@ class HubState:
     """(agency, agency record id, content digest) -> the event id that brought it first."""
 
     def __post_init__(self) -> None:
-        self.episodes_of = EpisodesOf(self._build_episodes)
+        # through a weak reference: the bound method itself would make the state a reference
+        # cycle, which only the collector frees, and not at all while it is frozen
+        # (``plumbing.gc_pauses``); so a dropped state goes as soon as nothing refers to it
+        build = weakref.WeakMethod(self._build_episodes)
+
+        def build_episodes(person: str, members: Iterable[str] | None) -> None:
+            method = build()
+            if method is not None:
+                method(person, members)
+
+        self.episodes_of = EpisodesOf(build_episodes)
 
     def restore(
         self,

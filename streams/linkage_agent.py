@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import dataclasses
 import datetime as dt
+import gc
 import time
 from collections.abc import Awaitable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -315,7 +316,12 @@ class Linkage:
         self._save_index(state, version)
         if self.report.due(time.monotonic(), caught_up=len(events) < self.batch_packs):
             persons = len(set(state.linker.person.values()))
-            log.info("linkage.index", records=len(state.linker.records), persons=persons)
+            log.info(
+                "linkage.index",
+                records=len(state.linker.records),
+                persons=persons,
+                frozen=gc.get_freeze_count(),  # kept from the collector: grows with the index
+            )
 
     def _save_index(self, state: HubState, version: int) -> None:
         """Save the built index (``streams.snapshot``) when due, in the background: after

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import gc
 import json
+import weakref
 from collections.abc import Iterator
 from functools import cache
 from typing import Any
@@ -228,3 +230,23 @@ def test_training_from_the_topic_reads_the_records_of_every_stored_format() -> N
     changelog[b'"deleted"'] = None  # a tombstone
     records = stored_records(changelog)
     assert sorted(r.record_id for r in records) == sorted(live.linker.records)
+
+
+def test_a_dropped_state_live_or_restored_is_freed_without_the_cyclic_collector() -> None:
+    # a worker freezes what survives a full collection (plumbing.gc_pauses) and a restore
+    # freezes what it restored: a state in a reference cycle would never be freed after a
+    # rebalance drops it
+    live, table, _ = _live()
+    read = linkage_records(table, DURABLE_KEY)
+    restored = HubState()
+    restored.restore([e.stored for e in read.entries], read.decisions)
+    restored.episodes_of.ready_all()  # its episodes built through the state
+    gone = [weakref.ref(s) for s in (live, live.linker, restored, restored.linker)]
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        del live, restored
+        assert [ref() for ref in gone] == [None] * 4
+    finally:
+        if was:
+            gc.enable()
