@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
 import hashlib
 import marshal
 import os
@@ -149,6 +150,7 @@ def save_in_background(
     leaves by ``os._exit`` (no exit handler, no buffer of the worker's flushed twice)."""
     pid = os.fork()
     if pid == 0:  # the child
+        gc.disable()  # short-lived: a collection would only touch the parent's pages (copied)
         code = 1
         try:
             save_snapshot(path, linker, summaries, version)
