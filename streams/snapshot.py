@@ -33,6 +33,7 @@ import os
 import signal
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -275,9 +276,11 @@ def _columns(part: Any, fields: int, rows: int) -> bool:
 
 def _shared(values: Iterable[_T]) -> list[_T]:
     """``values`` with equal ones one object (``marshal`` writes an object met again as a
-    reference to the first: a smaller file, and names shared again once loaded)."""
+    reference to the first: a smaller file, and names shared again once loaded). Mapped in
+    C (``map`` over ``dict.setdefault``): a save's largest Python loops."""
     one: dict[_T, _T] = {}
-    return [one.setdefault(v, v) for v in values]
+    values = values if isinstance(values, list) else list(values)
+    return list(map(one.setdefault, values, values))
 
 
 def _weights_shared(links: Mapping[str, dict[str, float]]) -> dict[str, dict[str, float]]:
@@ -285,7 +288,15 @@ def _weights_shared(links: Mapping[str, dict[str, float]]) -> dict[str, dict[str
     thousand distinct weights: a million fewer floats to make when loaded, and to keep)."""
     one: dict[float, float] = {}
     shared = one.setdefault
-    return {rid: {o: shared(w, w) for o, w in edges.items()} for rid, edges in links.items()}
+    return {
+        rid: dict(zip(edges, map(shared, edges.values(), edges.values()), strict=True))
+        for rid, edges in links.items()
+    }
+
+
+def _column(rows: list[Any], name: str) -> list[Any]:
+    """One field of each of ``rows``, in order."""
+    return list(map(attrgetter(name), rows))
 
 
 def _day(day: dt.date | None) -> int | None:
@@ -294,18 +305,18 @@ def _day(day: dt.date | None) -> int | None:
 
 def _record_fields(ids: list[str], records: Mapping[str, PersonRecord]) -> tuple[list[Any], ...]:
     """The fields of the records of ``ids`` after their id, one list per field."""
-    rows = [records[r] for r in ids]
+    rows = list(map(records.__getitem__, ids))
     mothers = (None if r.mother is None else (*r.mother[:2], _day(r.mother[2])) for r in rows)
     return (
-        _shared(r.given_name for r in rows),
-        _shared(r.family_name for r in rows),
+        _shared(_column(rows, "given_name")),
+        _shared(_column(rows, "family_name")),
         [_day(r.date_of_birth) for r in rows],
         [_day(r.expected_delivery_date) for r in rows],
-        _shared(r.sex for r in rows),
-        _shared(r.postcode for r in rows),
-        [r.nhs_number for r in rows],
-        [r.upn for r in rows],
-        [r.agency_person_id for r in rows],
+        _shared(_column(rows, "sex")),
+        _shared(_column(rows, "postcode")),
+        _column(rows, "nhs_number"),
+        _column(rows, "upn"),
+        _column(rows, "agency_person_id"),
         _shared(mothers),
     )
 
@@ -313,18 +324,18 @@ def _record_fields(ids: list[str], records: Mapping[str, PersonRecord]) -> tuple
 def _summary_fields(ids: list[str], summaries: Mapping[str, EventSummary]) -> tuple[list[Any], ...]:
     """The summaries of the events of ``ids``, one list per field (an event id equal to the
     record's: None)."""
-    rows = [summaries[r] for r in ids]
+    rows = list(map(summaries.__getitem__, ids))
     return (
         [None if s.event_id == r else s.event_id for r, s in zip(ids, rows, strict=True)],
-        _shared(s.event_type for s in rows),
-        _shared(s.agency for s in rows),
-        [s.agency_record_id for s in rows],
-        _shared(s.occurred_at.isoformat() for s in rows),
-        [s.contact_id for s in rows],
-        _shared(s.rag_rating for s in rows),
-        _shared(s.decision for s in rows),
-        [s.digest for s in rows],
-        _shared(s.tenant for s in rows),
+        _shared(_column(rows, "event_type")),
+        _shared(_column(rows, "agency")),
+        _column(rows, "agency_record_id"),
+        _shared(list(map(dt.datetime.isoformat, _column(rows, "occurred_at")))),
+        _column(rows, "contact_id"),
+        _shared(_column(rows, "rag_rating")),
+        _shared(_column(rows, "decision")),
+        _column(rows, "digest"),
+        _shared(_column(rows, "tenant")),
     )
 
 
