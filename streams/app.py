@@ -102,6 +102,7 @@ def faust_settings(settings: WorkerSettings) -> dict[str, Any]:
         "producer_acks": -1,
         "producer_max_batch_size": 512 * 1024,
         "producer_linger_ms": 5,
+        "consumer_max_fetch_size": settings.fetch_partition_bytes,
     }
 
 

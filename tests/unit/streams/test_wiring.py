@@ -6,10 +6,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import faust
 import pytest
 
 from plumbing.errors import ConfigError
 from plumbing.settings import WorkerSettings
+from streams.app import faust_settings
 from streams.faust_internals import FAUST_VERSION, check_faust_version
 from streams.linkage_agent import Throttle, linkage_batch_packs
 
@@ -49,3 +51,16 @@ def test_linkage_reports_at_most_once_per_interval_while_batches_are_full() -> N
     due = [throttle.due(t / 10, caught_up=False) for t in range(30)]  # 3 s of full batches
     assert due.count(True) == 2  # at 0 s and at 2 s
     assert throttle.due(3.0, caught_up=True)  # a batch that is not full: caught up, say so
+
+
+def test_a_fetch_brings_as_much_of_a_partition_as_configured(tmp_path: Path) -> None:
+    settings = WorkerSettings(
+        home=tmp_path,
+        kafka_bootstrap="127.0.0.1:1",  # nothing contacted: the app is configured, not run
+        kafka_security_protocol="PLAINTEXT",
+        fetch_partition_bytes=3 * 1024 * 1024,
+    )
+    app = faust.App(settings.app_id, **faust_settings(settings))
+    assert app.conf.consumer_max_fetch_size == 3 * 1024 * 1024
+    default = WorkerSettings(home=tmp_path, kafka_bootstrap="127.0.0.1:1")
+    assert default.fetch_partition_bytes > 1024 * 1024  # above Kafka's own 1 MiB
