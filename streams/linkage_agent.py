@@ -167,6 +167,9 @@ class Linkage:
             snapshot_path(settings.worker_path) if settings.linkage_snapshot_s > 0 else None
         )
         self.snapshot_due = Throttle(interval_s=settings.linkage_snapshot_s)
+        self.snapshot_records = settings.linkage_snapshot_records
+        self.saved_records = 0
+        """The index's size when the last save began, or the restored snapshot's."""
         self.saving: int | None = None
         """The pid of the background save under way."""
         self.indexed: int | None = None
@@ -187,6 +190,11 @@ class Linkage:
                 self.state, stored_items(self.records), DURABLE_KEY, self.snapshot
             )
             self.snapshot_due.restart(time.monotonic())
+            self.saved_records = (
+                0
+                if table.from_snapshot is None
+                else len(self.state.linker.person) - len(table.entries)
+            )
             # versions: the restore time, then a batch counter. A worker that restores later
             # outranks anything an earlier owner sent, even messages still in flight.
             self.epoch = time.time_ns() // 1_000_000 * 1_000_000
@@ -333,14 +341,20 @@ class Linkage:
                 return
             log.info("linkage.snapshot_saved" if ok else "linkage.snapshot_failed")
             self.saving = None
-        if self.snapshot is None or not self.snapshot_due.due(time.monotonic(), False):
+        now, records = time.monotonic(), len(state.linker.person)
+        grown = records - self.saved_records
+        if self.snapshot is None or not (
+            self.snapshot_due.due(now, False) or 0 < self.snapshot_records <= grown
+        ):
             return
+        self.snapshot_due.restart(now)
         try:
             self.saving = save_in_background(self.snapshot, state.linker, state.summaries, version)
         except OSError as exc:  # no fork left: linkage goes on, the table stays the truth
             log.warning("linkage.snapshot_failed", reason=type(exc).__name__)
             return
-        log.info("linkage.snapshot_saving", version=version, pid=self.saving)
+        self.saved_records = records
+        log.info("linkage.snapshot_saving", version=version, pid=self.saving, grown=grown)
 
     async def save_at_stop(self, owned: bool) -> None:
         """At a clean stop, save the index as it is now (``owned``: this worker still holds

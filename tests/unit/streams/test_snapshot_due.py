@@ -1,0 +1,105 @@
+"""When the linkage worker saves its index while it runs: every ``linkage_snapshot_s``, and
+also once ``linkage_snapshot_records`` records were indexed since the last save began, so
+that the table's tail a restart decodes stays bounded however fast records come."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import faust
+import pytest
+
+from plumbing.settings import WorkerSettings
+from schemas.registry import codec_for
+from simulation.synthetic import police_notifications
+from streams import linkage_agent
+from streams.app import faust_settings
+from streams.hub import HubState
+from streams.linkage_agent import Linkage
+
+_DAY = dt.date(2012, 4, 1)
+
+
+def _linkage(tmp_path: Path, **more: Any) -> Linkage:
+    # no broker is contacted: the stage is built, not run
+    settings = WorkerSettings(
+        home=tmp_path, kafka_bootstrap="127.0.0.1:1", kafka_security_protocol="PLAINTEXT", **more
+    )
+    linkage = Linkage(
+        faust.App(settings.app_id, **faust_settings(settings)), settings, codec_for(settings)
+    )
+    linkage.state = HubState()
+    linkage.snapshot_due.restart(time.monotonic())  # as a restore does: the hour not up
+    return linkage
+
+
+def _grow(linkage: Linkage, events: int, seed: int) -> None:
+    assert linkage.state is not None
+    linkage.state.process(
+        list(police_notifications(events, seed, _DAY, _DAY.replace(year=2013))), "t"
+    )
+
+
+def _saves(linkage: Linkage, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Record each save begun (its index size), each a child that ends at once."""
+    begun: list[int] = []
+
+    def save(_path: Path, linker: Any, _summaries: Any, _version: int) -> int:
+        begun.append(len(linker.person))
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0)
+        return pid
+
+    monkeypatch.setattr(linkage_agent, "save_in_background", save)
+    return begun
+
+
+def _after_batch(linkage: Linkage) -> None:
+    assert linkage.state is not None
+    linkage._save_index(linkage.state, 1)
+    if linkage.saving is not None:  # let it end, as a later batch would find it
+        os.waitpid(linkage.saving, 0)
+        linkage.saving = None
+
+
+def test_a_save_is_due_once_enough_records_were_indexed_since_the_last(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    linkage = _linkage(tmp_path, linkage_snapshot_s=3600, linkage_snapshot_records=100)
+    begun = _saves(linkage, monkeypatch)
+    assert linkage.state is not None
+    _grow(linkage, 60, 1)
+    first = len(linkage.state.linker.person)
+    assert first < 100
+    _after_batch(linkage)
+    assert begun == []  # neither the hour nor the count is up
+    _grow(linkage, 90, 2)
+    grown = len(linkage.state.linker.person)
+    assert grown >= 100
+    _after_batch(linkage)
+    assert begun == [grown]
+    _after_batch(linkage)  # nothing new since: not due again
+    assert begun == [grown]
+    _grow(linkage, 60, 3)
+    assert len(linkage.state.linker.person) - grown < 100
+    _after_batch(linkage)
+    assert begun == [grown]  # counted from the last save, not from the start
+
+
+def test_by_time_only_when_the_count_is_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    linkage = _linkage(tmp_path, linkage_snapshot_s=3600, linkage_snapshot_records=0)
+    begun = _saves(linkage, monkeypatch)
+    _grow(linkage, 300, 4)
+    _after_batch(linkage)
+    assert begun == []
+    linkage.snapshot_due.restart(time.monotonic() - 3601)  # the hour is up
+    _after_batch(linkage)
+    assert linkage.state is not None
+    assert begun == [len(linkage.state.linker.person)]
