@@ -60,8 +60,9 @@ owner's batch, once listed here, is case 2's: its ``seen`` is the durable point.
 from __future__ import annotations
 
 import bisect
+import collections
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from operator import itemgetter
 from typing import Any, NamedTuple
@@ -73,9 +74,19 @@ from schemas.childrens_services import ReviewVerdict
 from streams.identities import LinkageEntry, compact_version, decision_pair, decode_decision
 from streams.linkage import PairDecision
 
-__all__ = ["DurableMark", "LinkageTable", "Marks", "linkage_records", "scan_table"]
+__all__ = [
+    "DurableMark",
+    "LinkageTable",
+    "Marks",
+    "linkage_records",
+    "scan_table",
+    "unreadable_among",
+]
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+_UNREADABLE = (UnreadableEntry, KeyError, IndexError, TypeError, ValueError)
+"""What decoding a stored entry raises when it is damaged or of no known format."""
 
 
 class DurableMark(NamedTuple):
@@ -164,6 +175,10 @@ class LinkageTable:
     """The names, codes and dates shared by the entries decoded (``LinkageEntry.decode``)."""
     records: int = 0
     """How many records' entries were read (decoded or not)."""
+    covered: list[tuple[str, int, bytes]] = field(default_factory=list)
+    """The held entries a restore took from the index snapshot instead (``decode_tail``),
+    not decoded: checked in the background (``streams.snapshot.check_covered``), so that
+    a damaged one is reported as a full rebuild would, not found first by a new owner."""
 
     @property
     def overtaken(self) -> int | None:
@@ -202,13 +217,7 @@ class LinkageTable:
     def decode_held(self) -> None:
         """Decode every held entry into ``entries`` (an entry of no known format is named in
         ``unreadable``)."""
-        decode, pool = LinkageEntry.decode, self.pool
-        for rid, _, stored in self.held:
-            try:
-                self.entries.append(decode(orjson.loads(stored), pool))
-            except (UnreadableEntry, ValueError) as exc:
-                reason = str(exc) if isinstance(exc, UnreadableEntry) else type(exc).__name__
-                self.unreadable.append((rid, reason))
+        self.entries.extend(_decoded(self.held, self.pool, self.unreadable))
         self.held = []
 
     def decode_tail(self, known: Mapping[str, object], after: int) -> str | None:
@@ -226,7 +235,10 @@ class LinkageTable:
             *((e.record.record_id, e.version, e) for e in self.entries),
         ]
         below = {rid for rid, version, _ in rows if version <= after}
-        tail = [row for row in rows if row[1] > after or row[1] in late or row[0] in named]
+        tail: list[tuple[str, int, bytes | LinkageEntry]] = []
+        covered: list[tuple[str, int, bytes | LinkageEntry]] = []
+        for row in rows:
+            (tail if row[1] > after or row[1] in late or row[0] in named else covered).append(row)
         # one lookup a record: with ``below`` all the snapshot's, the table holds every
         # record of the snapshot if and only if those not in ``below`` are the tail's
         beside = {rid for rid, version, _ in tail if version > after and rid in known} - below
@@ -236,8 +248,31 @@ class LinkageTable:
             return "the table has records at or below its version that it lacks"
         self.held = [(r, v, stored) for r, v, stored in tail if isinstance(stored, bytes)]
         self.entries = [entry for _, _, entry in tail if isinstance(entry, LinkageEntry)]
+        self.covered = [(r, v, stored) for r, v, stored in covered if isinstance(stored, bytes)]
         self.decode_held()
         return None
+
+
+def _decoded(
+    held: Iterable[tuple[str, int, bytes]], pool: dict[Any, Any], unreadable: list[tuple[str, str]]
+) -> Iterator[LinkageEntry]:
+    """The held entries decoded (sharing ``pool``); each of no known format named, with why,
+    in ``unreadable`` (the exception's type only for others: a message may quote a value)."""
+    decode = LinkageEntry.decode
+    for rid, _, stored in held:
+        try:
+            yield decode(orjson.loads(stored), pool)
+        except _UNREADABLE as exc:
+            reason = str(exc) if isinstance(exc, UnreadableEntry) else type(exc).__name__
+            unreadable.append((rid, reason))
+
+
+def unreadable_among(held: Iterable[tuple[str, int, bytes]]) -> list[tuple[str, str]]:
+    """(record id, reason) of each of the ``held`` entries that cannot be decoded: the check
+    of the entries a restore took from the index snapshot (``LinkageTable.covered``)."""
+    found: list[tuple[str, str]] = []
+    collections.deque(_decoded(held, {}, found), maxlen=0)
+    return found
 
 
 class Marks:
@@ -322,7 +357,7 @@ def scan_table(
                 decisions.append((decision, int(value.get("version", 0))))
             else:
                 entries.append(decode(value, shared))
-        except (UnreadableEntry, KeyError, IndexError, TypeError, ValueError) as exc:
+        except _UNREADABLE as exc:
             # the type only for others: a message may quote a value (a name, a date of birth)
             reason = str(exc) if isinstance(exc, UnreadableEntry) else type(exc).__name__
             if (held_apart := _held_apart(key)) is not None:

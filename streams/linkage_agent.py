@@ -46,11 +46,15 @@ from streams.model import load_model
 from streams.outputs import AuditLog, Output, incoming
 from streams.records import DeadLetter
 from streams.snapshot import (
+    CoveredCheck,
     abandon,
+    check_covered,
+    checked,
     remove_stale_parts,
     save_in_background,
     saved,
     snapshot_path,
+    stop_check,
 )
 
 __all__ = ["DURABLE_KEY", "Linkage", "Pending", "Throttle", "linkage_batch_packs", "mark_key"]
@@ -172,6 +176,8 @@ class Linkage:
         """The index's size when the last save began, or the restored snapshot's."""
         self.saving: int | None = None
         """The pid of the background save under way."""
+        self.checking: CoveredCheck | None = None
+        """The check under way of the entries the last restore took from the snapshot."""
         self.indexed: int | None = None
         """The version the index reflects, its durable mark written (None: not restored, or
         no batch of this owner's acknowledged yet, or a batch changed the index after its
@@ -235,8 +241,46 @@ class Linkage:
                     count=len(table.unreadable),
                     entries=[f"{key}: {why}" for key, why in table.unreadable[:20]],
                 )
+            self._check(table.covered)
             self.republish_due = True
         return self.state
+
+    def _check(self, covered: list[tuple[str, int, bytes]]) -> None:
+        """Decode in the background the entries the restore took from the snapshot, so that
+        a damaged one is reported (``_checked``) as a full rebuild reports it."""
+        if not covered or self.checking is not None:  # one at a time: the older goes on
+            return
+        try:
+            self.checking = check_covered(covered)
+        except OSError as exc:  # no fork left: the entries stay unchecked, and it is said
+            log.warning(
+                "linkage.covered_not_checked", entries=len(covered), reason=type(exc).__name__
+            )
+
+    def _checked(self, wait: bool = False) -> None:
+        """Log the finding of the check under way, if it has ended (``wait``: wait for it)."""
+        check = self.checking
+        if check is None:
+            return
+        try:
+            found = checked(check, wait)
+        except OSError as exc:
+            self.checking = None
+            log.warning("linkage.covered_not_checked", entries=check.entries, reason=str(exc))
+            return
+        if found is None:
+            return
+        self.checking = None
+        count, named = found
+        if count:  # ids and reasons only: the values may hold names
+            log.error(
+                "linkage.unreadable_entries",
+                count=count,
+                entries=[f"{key}: {why}" for key, why in named],
+                covered_by_snapshot=True,
+            )
+        else:
+            log.info("linkage.covered_checked", entries=check.entries)
 
     async def republish_now(self) -> None:
         """Send a restore's republish now and wait for the broker (a restore by the alert
@@ -322,6 +366,7 @@ class Linkage:
             self._mark_durable(state, version)
         self.indexed = version
         self._save_index(state, version)
+        self._checked()
         if self.report.due(time.monotonic(), caught_up=len(events) < self.batch_packs):
             persons = len(set(state.linker.person.values()))
             log.info(
@@ -365,6 +410,11 @@ class Linkage:
         and abandoned past ``linkage_snapshot_stop_s`` (a child can be stopped, a save in
         this process not). A background save under way is abandoned if this one supersedes
         it, else waited for within the same bound."""
+        self._checked()
+        if (check := self.checking) is not None:
+            self.checking = None
+            stop_check(check)
+            log.info("linkage.covered_not_checked", entries=check.entries, reason="stopped")
         path = self.snapshot
         if path is None or self.stop_save_s <= 0:
             return

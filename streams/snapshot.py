@@ -31,7 +31,7 @@ import hashlib
 import marshal
 import os
 import signal
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
 from pathlib import Path
@@ -41,14 +41,18 @@ import orjson
 
 from plumbing.logs import get_logger
 from plumbing.processes import process_exists
+from streams.durable import unreadable_among
 from streams.episodes import EventSummary
 from streams.identities import blocking_scheme
 from streams.linkage import Linker, PersonRecord
 
 __all__ = [
     "FORMAT",
+    "CoveredCheck",
     "IndexSnapshot",
     "abandon",
+    "check_covered",
+    "checked",
     "load_snapshot",
     "may_fit",
     "remove_stale_parts",
@@ -56,6 +60,7 @@ __all__ = [
     "save_snapshot",
     "saved",
     "snapshot_path",
+    "stop_check",
 ]
 
 log = get_logger(__name__)
@@ -167,6 +172,67 @@ def saved(pid: int) -> bool | None:
     if done == 0:
         return None
     return os.waitstatus_to_exitcode(status) == 0
+
+
+@dataclass
+class CoveredCheck:
+    """A forked child decoding the table's entries that a restore took from the index
+    snapshot instead (``LinkageTable.covered``): a damaged one is reported as a full
+    rebuild would report it, without the restore waiting for a million decodes."""
+
+    pid: int
+    entries: int
+    reader: int
+    """The pipe's end the child's finding comes by (a few KB: ids and reasons only)."""
+
+
+_CHECK_NAMED = 20
+"""How many unreadable entries a check names (all are counted)."""
+
+
+def check_covered(held: Sequence[tuple[str, int, bytes]]) -> CoveredCheck:
+    """``unreadable_among(held)`` in a forked child at low priority, its finding (count and
+    the first ``_CHECK_NAMED``) written to a pipe; read it with ``checked``. The child
+    leaves by ``os._exit`` as a save's does."""
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child
+        gc.disable()
+        code = 1
+        try:
+            os.close(reader)
+            os.nice(10)  # the worker's own work first: the restart is what waits
+            found = unreadable_among(held)
+            os.write(writer, orjson.dumps([len(found), found[:_CHECK_NAMED]]))
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(writer)
+    return CoveredCheck(pid, len(held), reader)
+
+
+def checked(check: CoveredCheck, wait: bool = False) -> tuple[int, list[tuple[str, str]]] | None:
+    """The finding of ``check`` (how many entries are unreadable, the first named with
+    why), None while it runs; with ``wait``, waited for. Reaps the child. A check that
+    failed itself raises ``OSError``."""
+    done, status = os.waitpid(check.pid, 0 if wait else os.WNOHANG)
+    if done == 0:
+        return None
+    with open(check.reader, "rb") as pipe:
+        sent = pipe.read()
+    if os.waitstatus_to_exitcode(status) != 0 or not sent:
+        raise OSError(f"the check of the snapshot's entries ended with status {status}")
+    count, named = orjson.loads(sent)
+    return count, [(key, why) for key, why in named]
+
+
+def stop_check(check: CoveredCheck) -> None:
+    """Stop the check ``check`` (its entries stay unchecked: the next restore from the
+    snapshot checks them), and reap it."""
+    with contextlib.suppress(ProcessLookupError):  # ended already: reaped below
+        os.kill(check.pid, signal.SIGKILL)
+    os.waitpid(check.pid, 0)
+    os.close(check.reader)
 
 
 def abandon(path: Path, pid: int) -> None:

@@ -36,6 +36,8 @@ from streams.linkage_agent import DURABLE_KEY, mark_key
 from streams.model import default_model
 from streams.snapshot import (
     abandon,
+    check_covered,
+    checked,
     load_snapshot,
     may_fit,
     remove_stale_parts,
@@ -480,3 +482,56 @@ def test_an_entry_s_version_is_read_from_its_bytes_only_under_its_own_unescaped_
     assert head("r\\1", "r\\1") is None
     assert compact_version("r-1", orjson.dumps([value[0], "r-1", *value[2:-1], "x"])) is None
     assert compact_version("r-1", orjson.dumps({"record": value})) is None
+
+
+def _damaged(stored: bytes, shape_only: bool) -> bytes:
+    """A compact entry damaged after its record id, its version still readable from its
+    bytes (so that a restore holds it undecoded): JSON cut short, or JSON of the wrong
+    shape (the fields gone)."""
+    head = stored[: stored.index(b'"', len(b'[2,"')) + 1]
+    version = stored[stored.rfind(b",") :]
+    return head + (version if shape_only else b',{"broken"' + version)
+
+
+def _covered_ids(table: list[tuple[str, Any]]) -> list[str]:
+    """The records the snapshot of ``_scenario`` covers (written at version 3 or before and
+    named by no later decision)."""
+    pair = next(v["decision"]["pair"] for k, v in table if k == "decision:x")
+    return sorted(k for k, v in table if type(v) is list and v[-1] <= 3 and k not in pair)
+
+
+@pytest.mark.parametrize("shape_only", [False, True])
+def test_a_damaged_entry_the_snapshot_covers_is_found_by_the_check_in_the_background(
+    tmp_path: Path, shape_only: bool
+) -> None:
+    table, path = _scenario(tmp_path)
+    covered = _covered_ids(table)
+    victim = covered[len(covered) // 2]
+    stored = [(k, _damaged(v, shape_only) if k == victim else v) for k, v in _stored(table)]
+    read = restore_table(HubState(), iter(stored), DURABLE_KEY, path)
+    assert read.from_snapshot == 3  # the snapshot stands for it: nothing to read of it now
+    assert read.unreadable == []
+    assert sorted(rid for rid, _, _ in read.covered) == covered
+    found = checked(check_covered(read.covered), wait=True)
+    assert found is not None
+    count, named = found
+    assert count == 1
+    assert [rid for rid, _ in named] == [victim]
+    why = named[0][1]
+    assert "benjamin" not in why and victim not in why  # a reason, not a value
+
+
+def test_the_check_of_a_sound_table_finds_nothing(tmp_path: Path) -> None:
+    table, path = _scenario(tmp_path)
+    read = restore_table(HubState(), iter(_stored(table)), DURABLE_KEY, path)
+    assert len(read.covered) == len(_covered_ids(table))
+    assert checked(check_covered(read.covered), wait=True) == (0, [])
+
+
+def test_a_damaged_entry_of_the_tail_is_named_not_raised(tmp_path: Path) -> None:
+    table, path = _scenario(tmp_path)
+    victim = next(k for k, v in table if type(v) is list and v[-1] == 4)
+    stored = [(k, _damaged(v, shape_only=True) if k == victim else v) for k, v in _stored(table)]
+    for snapshot in (path, None):  # decoded as the tail, or in the full rebuild
+        read = restore_table(HubState(), iter(stored), DURABLE_KEY, snapshot)
+        assert [rid for rid, _ in read.unreadable] == [victim]

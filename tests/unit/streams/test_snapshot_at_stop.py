@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import faust
+import orjson
 import pytest
 import structlog
 
@@ -24,10 +25,10 @@ from streams import linkage_agent
 from streams.app import faust_settings
 from streams.durable import LinkageTable
 from streams.hub import HubState
-from streams.identities import LinkageEntry
+from streams.identities import LinkageEntry, table_entries
 from streams.linkage_agent import Linkage
 from streams.model import default_model
-from streams.snapshot import load_snapshot, snapshot_path
+from streams.snapshot import CoveredCheck, load_snapshot, snapshot_path
 
 
 def _settings(tmp_path: Path, **more: Any) -> WorkerSettings:
@@ -294,3 +295,56 @@ def test_what_the_restore_read_past_the_durable_point_is_written_again_with_its_
     assert {e.version for e in written.values()} == {2_000_000_001}
     linkage._write_again()  # once only
     assert len(linkage.records) == len(entries)
+
+
+def _held(damaged: int) -> list[tuple[str, int, bytes]]:
+    """Records' entries as a restore holds them (id, version, stored bytes), the
+    ``damaged``-th cut short after its id (its version still read from its end)."""
+    out = HubState().process(
+        list(police_notifications(12, 5, dt.date(2012, 4, 1), dt.date(2013, 4, 1))), "t"
+    )
+    rows = [(k, 1, orjson.dumps(v)) for k, v in table_entries(out, 1) if type(v) is list]
+    rid, version, _ = rows[damaged]
+    rows[damaged] = (rid, version, b'[2,"' + rid.encode() + b'",{"broken",1]')
+    return rows
+
+
+def test_the_check_of_the_snapshot_s_entries_reports_a_damaged_one_by_id(tmp_path: Path) -> None:
+    linkage = _linkage(_settings(tmp_path))
+    held = _held(damaged=3)
+    with structlog.testing.capture_logs() as logs:
+        linkage._check(held)
+        assert linkage.checking is not None
+        linkage._checked(wait=True)
+    assert linkage.checking is None
+    [event] = [e for e in logs if e["event"] == "linkage.unreadable_entries"]
+    assert event["log_level"] == "error" and event["covered_by_snapshot"] is True
+    assert event["count"] == 1
+    assert [e.split(":")[0] for e in event["entries"]] == [held[3][0]]
+    assert "police" not in event["entries"][0]  # ids and reasons only
+    linkage._check(_held(damaged=0)[1:])  # all sound
+    with structlog.testing.capture_logs() as logs:
+        linkage._checked(wait=True)
+    assert [(e["event"], e["entries"]) for e in logs] == [
+        ("linkage.covered_checked", len(held) - 1)
+    ]
+
+
+def test_a_check_under_way_at_a_stop_is_stopped_and_said(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    linkage = _linkage(_settings(tmp_path))
+    reader, writer = os.pipe()
+    os.close(writer)
+    slow = CoveredCheck(_sleeper(60), 5, reader)
+    monkeypatch.setattr(linkage_agent, "check_covered", lambda _held: slow)
+    linkage._check(_held(damaged=0))
+    started = time.monotonic()
+    with structlog.testing.capture_logs() as logs:
+        asyncio.run(linkage.save_at_stop(owned=False))
+    assert time.monotonic() - started < 10
+    assert linkage.checking is None
+    [event] = [e for e in logs if e["event"] == "linkage.covered_not_checked"]
+    assert (event["entries"], event["reason"]) == (5, "stopped")
+    with pytest.raises(ChildProcessError):  # killed and reaped
+        os.waitpid(slow.pid, os.WNOHANG)
