@@ -181,8 +181,7 @@ def bench_hub(
         seconds = time.perf_counter() - started
         peak_mb = _peak_rss_mb(w.pid)
         sinks_mb = sum(_peak_rss_mb(child) for child in _children(w.pid))
-        if restart is not None:
-            _end(w, restart)
+        stop_s = _end(w, restart) if restart is not None else 0.0
     persons = _persons(_log(settings))
     figures = {
         "events": len(stream),
@@ -199,17 +198,21 @@ def bench_hub(
         + f", sinks {sinks_mb:,.0f} MB"
     )
     if restart is not None:
-        figures |= _restart_timed(settings, env, restart, persons)
+        console.print(f"the worker ended ({RESTARTS[restart]}) {stop_s:.1f}s after its signal")
+        figures |= {"stop_s": stop_s} | _restart_timed(settings, env, restart, persons)
     return figures
 
 
-def _end(worker: Any, how: str) -> None:
+def _end(worker: Any, how: str) -> float:
     """End the worker as ``how`` says: SIGTERM, waited for as long as a clean stop may take
-    (its index save included), or SIGKILL (its sinks, its children, see their parent go)."""
+    (its index save included), or SIGKILL (its sinks, its children, see their parent go).
+    Returns the seconds from the signal until it was gone (a stop holds the partitions)."""
     import signal
 
+    started = time.perf_counter()
     worker.send_signal(signal.SIGKILL if how == "kill" else signal.SIGTERM)
     worker.wait(timeout=300)
+    return time.perf_counter() - started
 
 
 def _restart_timed(

@@ -348,3 +348,62 @@ def test_a_check_under_way_at_a_stop_is_stopped_and_said(
     assert (event["entries"], event["reason"]) == (5, "stopped")
     with pytest.raises(ChildProcessError):  # killed and reaped
         os.waitpid(slow.pid, os.WNOHANG)
+
+
+@pytest.mark.parametrize(("share_on_disk", "saves"), [(0.5, True), (0.7, False)])
+def test_a_stop_saves_only_if_the_snapshot_on_disk_lacks_enough_of_the_index(
+    tmp_path: Path, share_on_disk: float, saves: bool
+) -> None:
+    # a save costs the stop about as much a record of the index as 3/8 of what a restart
+    # spends a record of the tail: with most of the index on disk, the stop saves nothing
+    settings = _settings(tmp_path)
+    linkage = _linkage(settings)
+    linkage.state, linkage.indexed = _state(), 7
+    records = len(linkage.state.linker.person)
+    linkage.on_disk = int(records * share_on_disk)
+    logs = _stopped(linkage, owned=True)
+    assert snapshot_path(settings.worker_path).exists() is saves
+    if not saves:
+        assert [(e["event"], e["reason"], e["on_disk"]) for e in logs] == [
+            (
+                "linkage.snapshot_not_saved_at_stop",
+                "the snapshot on disk is recent enough",
+                linkage.on_disk,
+            )
+        ]
+
+
+def test_a_background_save_under_way_is_abandoned_when_the_snapshot_on_disk_is_recent(
+    tmp_path: Path,
+) -> None:
+    settings = _settings(tmp_path)
+    linkage = _linkage(settings)
+    linkage.state, linkage.indexed = _state(), None  # not at a mark: it was waited for before
+    linkage.on_disk = len(linkage.state.linker.person) - 1
+    linkage.saving = older = _sleeper(60)
+    started = time.monotonic()
+    logs = _stopped(linkage, owned=True)
+    assert time.monotonic() - started < 10  # not waited for
+    assert [(e["event"], e["reason"]) for e in logs] == [
+        ("linkage.snapshot_abandoned", "the snapshot on disk is recent enough"),
+        ("linkage.snapshot_not_saved_at_stop", "the snapshot on disk is recent enough"),
+    ]
+    with pytest.raises(ChildProcessError):
+        os.waitpid(older, os.WNOHANG)
+
+
+def test_the_snapshot_on_disk_is_what_the_last_save_that_ended_well_holds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = _settings(tmp_path, linkage_snapshot_records=1)
+    linkage = _linkage(settings)
+    linkage.state = state = _state()
+    linkage.snapshot_due.restart(time.monotonic())
+    for code, on_disk in ((1, 0), (0, len(state.linker.person))):
+        monkeypatch.setattr(linkage_agent, "save_in_background", lambda *_, c=code: _sleeper(0, c))
+        linkage.saved_records = 0
+        linkage._save_index(state, 3)  # begun
+        assert linkage.saving is not None
+        os.waitid(os.P_PID, linkage.saving, os.WEXITED | os.WNOWAIT)
+        linkage._save_index(state, 4)  # its end seen (and no new one: nothing indexed since)
+        assert linkage.on_disk == on_disk
