@@ -390,14 +390,8 @@ class Linkage:
         """Save the built index (``streams.snapshot``) when due, in the background: after
         the durable mark of ``version``, so that a restore finds the mark that tells the
         table holds all it reflects. One save at a time; the last one's end is logged."""
-        if self.saving is not None:
-            ok = saved(self.saving)
-            if ok is None:
-                return
-            log.info("linkage.snapshot_saved" if ok else "linkage.snapshot_failed")
-            self.saving = None
-            if ok:
-                self.on_disk = self.saving_records
+        if not self._reaped():
+            return
         now, records = time.monotonic(), len(state.linker.person)
         grown = records - self.saved_records
         if self.snapshot is None or not (
@@ -412,6 +406,20 @@ class Linkage:
             return
         self.saved_records = self.saving_records = records
         log.info("linkage.snapshot_saving", version=version, pid=self.saving, grown=grown)
+
+    def _reaped(self) -> bool:
+        """Whether no background save is under way (one that has ended is reaped and its
+        end logged; one that ended well is the snapshot on disk)."""
+        if self.saving is None:
+            return True
+        ok = saved(self.saving)
+        if ok is None:
+            return False
+        log.info("linkage.snapshot_saved" if ok else "linkage.snapshot_failed")
+        self.saving = None
+        if ok:
+            self.on_disk = self.saving_records
+        return True
 
     async def save_at_stop(self, owned: bool) -> None:
         """At a clean stop, save the index as it is now (``owned``: this worker still holds
@@ -434,6 +442,7 @@ class Linkage:
         deadline = started + self.stop_save_s
         state = self.state if owned else None
         version = self.indexed if state is not None else None
+        self._reaped()  # a save that ended since the last batch counts as on disk
         recent = state is not None and self._recent_enough(state)
         if self.saving is not None:
             pid, self.saving = self.saving, None

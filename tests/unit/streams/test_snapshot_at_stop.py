@@ -407,3 +407,20 @@ def test_the_snapshot_on_disk_is_what_the_last_save_that_ended_well_holds(
         os.waitid(os.P_PID, linkage.saving, os.WEXITED | os.WNOWAIT)
         linkage._save_index(state, 4)  # its end seen (and no new one: nothing indexed since)
         assert linkage.on_disk == on_disk
+
+
+def test_a_background_save_that_ended_since_the_last_batch_counts_as_on_disk_at_the_stop(
+    tmp_path: Path,
+) -> None:
+    settings = _settings(tmp_path)
+    linkage = _linkage(settings)
+    linkage.state, linkage.indexed = _state(), 7
+    linkage.saving = ended = _sleeper(0)  # the save of the whole index, ended well
+    linkage.saving_records = len(linkage.state.linker.person)
+    os.waitid(os.P_PID, ended, os.WEXITED | os.WNOWAIT)
+    logs = _stopped(linkage, owned=True)
+    assert [(e["event"], e.get("reason")) for e in logs] == [
+        ("linkage.snapshot_saved", None),
+        ("linkage.snapshot_not_saved_at_stop", "the snapshot on disk is recent enough"),
+    ]
+    assert not snapshot_path(settings.worker_path).exists()  # the stand-in wrote nothing
