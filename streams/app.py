@@ -150,15 +150,22 @@ def create_app(settings: WorkerSettings) -> faust.App:
         except Exception as exc:  # the stop goes on: the table stays the truth
             log.warning("linkage.snapshot_failed", reason=type(exc).__name__)
 
+    async def assigned(sender: Any, assigned: Set[TP], *_: Any, **__: Any) -> None:
+        # the whole new assignment: without linkage's partition, its preloaded index goes
+        if TP(identities, 0) not in assigned:
+            linkage.assigned_elsewhere()
+
     identities = settings.topic(IDENTITIES)
     guard_offsets(app)
     app.on_partitions_revoked.connect(forget)  # type: ignore[arg-type]  # mode's stub wants a signal kwarg
+    app.on_partitions_assigned.connect(assigned)  # type: ignore[arg-type]  # as above
     app.on_before_shutdown.connect(save_index)  # type: ignore[arg-type]  # as above
     app.agent(intake.topic, name="intake", concurrency=1)(intake_agent)
     app.agent(intake.identities.topic, name="linkage", concurrency=1)(linkage_agent)
     add_alert_timer(app, settings, linkage)
     add_stall_watchdog(app, settings)
     start_tables_at_once(app)  # every table is declared by now
+    linkage.preload()  # before the group: a long load would stop no heartbeat
     return app
 
 

@@ -29,9 +29,16 @@ from streams.episodes import Episode, EpisodesOf, EventSummary, RagPolicy, group
 from streams.identities import Kept, StoredRecord, identities, summary
 from streams.linkage import Linker, LinkOutcome, Outcome, PairDecision, pair_of
 from streams.restore import restore_from, restore_linker
-from streams.snapshot import IndexSnapshot, load_snapshot, may_fit
+from streams.snapshot import UNCOVERED, IndexSnapshot, load_snapshot, may_fit
 
-__all__ = ["HubOutput", "HubState", "Snapshots", "collection_paused", "restore_table"]
+__all__ = [
+    "HubOutput",
+    "HubState",
+    "Snapshots",
+    "collection_paused",
+    "preload_snapshot",
+    "restore_table",
+]
 
 log = get_logger(__name__)
 
@@ -77,18 +84,23 @@ def restore_table(
     items: Iterable[tuple[str, Any]],
     durable_key: str,
     snapshot: Path | None = None,
+    preloaded: IndexSnapshot | None = None,
 ) -> LinkageTable:
     """Restore ``state`` from the linkage table's entries (read one at a time; values decoded
     or as the bytes stored), with the collector paused, from the index snapshot at
     ``snapshot`` where one fits the table (``streams.snapshot``): then only the entries it
-    lacks or that were written after it are decoded. Returns what was read (durable point,
-    what followed it) for the republish."""
+    lacks or that were written after it are decoded. ``preloaded``: that snapshot as loaded
+    already (``preload_snapshot``; of this model, whose version is not checked against the
+    table yet), used once. Returns what was read (durable point, what followed it) for the
+    republish."""
     with collection_paused():
         # no snapshot it may use (none, another format, model or blocking scheme): each
         # entry decoded as read, its head not read first
-        hold = snapshot is not None and may_fit(snapshot, state.model_version)
+        hold = snapshot is not None and (
+            preloaded is not None or may_fit(snapshot, state.model_version)
+        )
         table = scan_table(items, durable_key, hold=hold)
-        found = _fitting(table, state, snapshot)
+        found = _fitting(table, state, snapshot, preloaded)
         if found is None:
             table.decode_held()
         table.forget_stale_links()  # none with a snapshot: it fits no overtaken table
@@ -96,14 +108,39 @@ def restore_table(
     return table
 
 
-def _fitting(table: LinkageTable, state: HubState, snapshot: Path | None) -> IndexSnapshot | None:
-    """The index snapshot at ``snapshot`` if it fits ``table``, the table's entries then
-    cut to the tail it lacks, decoded (``LinkageTable.decode_tail``); else None, logged."""
+def preload_snapshot(snapshot: Path, model_version: str) -> IndexSnapshot | None:
+    """The index snapshot at ``snapshot`` if it is whole and of this format, model and
+    blocking scheme, loaded now with the collector paused, for ``restore_table`` to check
+    against the table later (None: none, or one it may not use, logged). A worker loads it
+    as it starts, before it joins its group: loading a million records' index holds the
+    interpreter for seconds, which in a group member's restore would stop the consumer's
+    heartbeat (its session expired in one, measured)."""
+    if not may_fit(snapshot, model_version):
+        return None
+    with collection_paused():
+        return load_snapshot(snapshot, model_version, lambda _: True)
+
+
+def _fitting(
+    table: LinkageTable,
+    state: HubState,
+    snapshot: Path | None,
+    preloaded: IndexSnapshot | None = None,
+) -> IndexSnapshot | None:
+    """The index snapshot at ``snapshot`` (or ``preloaded`` from it) if it fits ``table``,
+    the table's entries then cut to the tail it lacks, decoded
+    (``LinkageTable.decode_tail``); else None, logged."""
     # an older owner's late writes (``overtaken``) may hold other edges for records the
     # snapshot has: only a full rebuild reads them as a restore always did
     if snapshot is None or table.overtaken is not None:
         return None
-    found = load_snapshot(snapshot, state.model_version, table.covers)
+    if preloaded is None:
+        found = load_snapshot(snapshot, state.model_version, table.covers)
+    elif table.covers(preloaded.version):
+        found = preloaded
+    else:
+        found = None
+        log.warning("linkage.snapshot_ignored", path=str(snapshot), reason=UNCOVERED)
     if found is None:
         return None
     if table.swept_after(found.version):  # late writes below its version it never read

@@ -34,7 +34,7 @@ from schemas.topics import Stage, Table
 from streams.durable import DurableMark
 from streams.episodes import Hours, RagPolicy
 from streams.faust_internals import as_current, still_a_member, stored_items
-from streams.hub import HubOutput, HubState, restore_table
+from streams.hub import HubOutput, HubState, preload_snapshot, restore_table
 from streams.identities import (
     LinkageEntry,
     decision_key,
@@ -47,6 +47,7 @@ from streams.outputs import AuditLog, Output, incoming
 from streams.records import DeadLetter
 from streams.snapshot import (
     CoveredCheck,
+    IndexSnapshot,
     abandon,
     check_covered,
     checked,
@@ -186,6 +187,8 @@ class Linkage:
         one's, or its own last save that ended well; 0: none known)."""
         self.saving: int | None = None
         """The pid of the background save under way."""
+        self.preloaded: IndexSnapshot | None = None
+        """The snapshot loaded as the worker started (``preload``), until the first restore."""
         self.checking: CoveredCheck | None = None
         """The check under way of the entries the last restore took from the snapshot."""
         self.indexed: int | None = None
@@ -196,14 +199,36 @@ class Linkage:
         if self.snapshot is not None and (stale := remove_stale_parts(self.snapshot)):
             log.warning("linkage.snapshot_parts_removed", pids=stale)  # before any save
 
+    def preload(self) -> None:
+        """Load the index snapshot now, as the worker starts and before it joins its group
+        (``streams.hub.preload_snapshot``), for the first restore."""
+        if self.snapshot is None:
+            return
+        started = time.perf_counter()
+        self.preloaded = preload_snapshot(self.snapshot, self.model.version)
+        if self.preloaded is not None:
+            log.info(
+                "linkage.snapshot_preloaded",
+                version=self.preloaded.version,
+                records=len(self.preloaded.person),
+                seconds=round(time.perf_counter() - started, 2),
+            )
+
+    def assigned_elsewhere(self) -> None:
+        """Linkage went to another worker: the preloaded snapshot is of no use here."""
+        if self.preloaded is not None:
+            self.preloaded = None
+            log.info("linkage.snapshot_preload_dropped", reason="linkage assigned elsewhere")
+
     def restored(self) -> HubState:
         """The linkage state: held, or restored now from the changelogged table."""
         if self.state is None:
             started = time.perf_counter()
             self.indexed = None
             self.state = HubState(policy=self.policy, linker=Linker(model=self.model))
+            preloaded, self.preloaded = self.preloaded, None  # once: a restore adopts it
             table = restore_table(
-                self.state, stored_items(self.records), DURABLE_KEY, self.snapshot
+                self.state, stored_items(self.records), DURABLE_KEY, self.snapshot, preloaded
             )
             self.snapshot_due.restart(time.monotonic())
             self.on_disk = self.saved_records = (

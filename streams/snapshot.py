@@ -48,6 +48,7 @@ from streams.linkage import Linker, PersonRecord
 
 __all__ = [
     "FORMAT",
+    "UNCOVERED",
     "CoveredCheck",
     "IndexSnapshot",
     "abandon",
@@ -70,6 +71,9 @@ _T = TypeVar("_T")
 FORMAT = 2
 """The snapshot's format version (a file of another is ignored). 2: with the records and
 their events' summaries (1 held the index only)."""
+
+UNCOVERED = "no durable mark reaches it (the table may lack what it reflects)"
+"""Why a snapshot of a version no durable mark of the table covers is not used."""
 
 _MAGIC = b"MASH-LINKAGE-INDEX\n"
 _PARTS = 8
@@ -447,5 +451,5 @@ def _mismatch(header: Any, model_version: str, covers: Callable[[int], bool]) ->
         return "another blocking scheme"
     version = header.get("version")
     if type(version) is not int or not covers(version):
-        return "no durable mark reaches it (the table may lack what it reflects)"
+        return UNCOVERED
     return None

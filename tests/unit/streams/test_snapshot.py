@@ -22,8 +22,8 @@ import structlog
 
 from schemas.childrens_services import ReviewVerdict
 from simulation.synthetic import police_notifications
-from streams import durable
-from streams.hub import HubState, restore_table
+from streams import durable, snapshot
+from streams.hub import HubState, preload_snapshot, restore_table
 from streams.identities import (
     LinkageEntry,
     blocking_scheme,
@@ -532,6 +532,46 @@ def test_a_damaged_entry_of_the_tail_is_named_not_raised(tmp_path: Path) -> None
     table, path = _scenario(tmp_path)
     victim = next(k for k, v in table if type(v) is list and v[-1] == 4)
     stored = [(k, _damaged(v, shape_only=True) if k == victim else v) for k, v in _stored(table)]
-    for snapshot in (path, None):  # decoded as the tail, or in the full rebuild
-        read = restore_table(HubState(), iter(stored), DURABLE_KEY, snapshot)
+    for source in (path, None):  # decoded as the tail, or in the full rebuild
+        read = restore_table(HubState(), iter(stored), DURABLE_KEY, source)
         assert [rid for rid, _ in read.unreadable] == [victim]
+
+
+def test_a_snapshot_preloaded_as_the_worker_starts_restores_as_the_file_does(
+    tmp_path: Path,
+) -> None:
+    table, path = _scenario(tmp_path)
+    from_file, used = _restored(_stored(table), path)
+    preloaded = preload_snapshot(path, default_model().version)
+    assert preloaded is not None and preloaded.version == 3
+    state = HubState()
+    read = restore_table(state, iter(_stored(table)), DURABLE_KEY, path, preloaded)
+    assert used == read.from_snapshot == 3
+    assert state.linker.person == from_file.linker.person
+    assert state.linker.blocks == from_file.linker.blocks
+    assert state.summaries == from_file.summaries
+    assert state.snapshots == from_file.snapshots
+
+
+def test_a_preloaded_snapshot_no_durable_mark_reaches_is_not_used(tmp_path: Path) -> None:
+    table, path = _scenario(tmp_path)
+    full, _ = _restored(table, None)
+    preloaded = preload_snapshot(path, default_model().version)
+    assert preloaded is not None
+    unmarked = [(k, v) for k, v in _stored(table) if k != DURABLE_KEY]  # its mark lost
+    with structlog.testing.capture_logs() as logs:
+        state = HubState()
+        read = restore_table(state, iter(unmarked), DURABLE_KEY, path, preloaded)
+    assert read.from_snapshot is None
+    assert state.linker.person == full.linker.person
+    assert [e["reason"] for e in logs if e["event"] == "linkage.snapshot_ignored"] == [
+        snapshot.UNCOVERED
+    ]
+
+
+def test_nothing_is_preloaded_of_another_model_or_when_there_is_no_snapshot(
+    tmp_path: Path,
+) -> None:
+    _, path = _scenario(tmp_path)
+    assert preload_snapshot(path, "lm-another") is None
+    assert preload_snapshot(tmp_path / "none.snap", default_model().version) is None

@@ -424,3 +424,23 @@ def test_a_background_save_that_ended_since_the_last_batch_counts_as_on_disk_at_
         ("linkage.snapshot_not_saved_at_stop", "the snapshot on disk is recent enough"),
     ]
     assert not snapshot_path(settings.worker_path).exists()  # the stand-in wrote nothing
+
+
+def test_the_stage_preloads_the_snapshot_for_its_first_restore_only(tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    linkage = _linkage(settings)
+    linkage.state, linkage.indexed = _state(), 7
+    _stopped(linkage, owned=True)  # saves it
+    later = _linkage(settings)
+    with structlog.testing.capture_logs() as logs:
+        later.preload()
+    assert later.preloaded is not None and later.preloaded.version == 7
+    [event] = [e for e in logs if e["event"] == "linkage.snapshot_preloaded"]
+    assert event["records"] == len(linkage.state.linker.person)
+    with structlog.testing.capture_logs() as logs:
+        later.assigned_elsewhere()
+    assert later.preloaded is None
+    assert [e["event"] for e in logs] == ["linkage.snapshot_preload_dropped"]
+    nothing = _linkage(_settings(tmp_path / "new"))
+    nothing.preload()
+    assert nothing.preloaded is None
