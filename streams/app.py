@@ -149,6 +149,8 @@ def create_app(settings: WorkerSettings) -> faust.App:
             await linkage.save_at_stop(owned)
         except Exception as exc:  # the stop goes on: the table stays the truth
             log.warning("linkage.snapshot_failed", reason=type(exc).__name__)
+        finally:
+            linkage.end_check()  # no child left behind the worker
 
     async def assigned(sender: Any, assigned: Set[TP], *_: Any, **__: Any) -> None:
         # the whole new assignment: without linkage's partition, its preloaded index goes

@@ -8,6 +8,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import gc
+import os
 import time
 from collections.abc import Awaitable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -283,7 +284,14 @@ class Linkage:
     def _check(self, covered: list[tuple[str, int, bytes]]) -> None:
         """Decode in the background the entries the restore took from the snapshot, so that
         a damaged one is reported (``_checked``) as a full rebuild reports it."""
-        if not covered or self.checking is not None:  # one at a time: the older goes on
+        if not covered:
+            return
+        if self.checking is not None:  # one at a time: the older goes on
+            log.info(
+                "linkage.covered_not_checked",
+                entries=len(covered),
+                reason="the check of an earlier restore is under way",
+            )
             return
         try:
             self.checking = check_covered(covered)
@@ -299,9 +307,13 @@ class Linkage:
             return
         try:
             found = checked(check, wait)
-        except OSError as exc:
+        except Exception as exc:  # a check that failed itself: linkage goes on
             self.checking = None
-            log.warning("linkage.covered_not_checked", entries=check.entries, reason=str(exc))
+            with contextlib.suppress(OSError):
+                os.close(check.reader)
+            log.warning(
+                "linkage.covered_not_checked", entries=check.entries, reason=type(exc).__name__
+            )
             return
         if found is None:
             return
@@ -432,6 +444,15 @@ class Linkage:
         self.saved_records = self.saving_records = records
         log.info("linkage.snapshot_saving", version=version, pid=self.saving, grown=grown)
 
+    def end_check(self) -> None:
+        """At a stop: log the check's finding if it has ended, else stop it (its entries are
+        checked again by the next restore from the snapshot)."""
+        self._checked()
+        if (check := self.checking) is not None:
+            self.checking = None
+            stop_check(check)
+            log.info("linkage.covered_not_checked", entries=check.entries, reason="stopped")
+
     def _reaped(self) -> bool:
         """Whether no background save is under way (one that has ended is reaped and its
         end logged; one that ended well is the snapshot on disk)."""
@@ -455,11 +476,7 @@ class Linkage:
         and abandoned past ``linkage_snapshot_stop_s`` (a child can be stopped, a save in
         this process not). A background save under way is abandoned if this one supersedes
         it, else waited for within the same bound."""
-        self._checked()
-        if (check := self.checking) is not None:
-            self.checking = None
-            stop_check(check)
-            log.info("linkage.covered_not_checked", entries=check.entries, reason="stopped")
+        self.end_check()
         path = self.snapshot
         if path is None or self.stop_save_s <= 0:
             return

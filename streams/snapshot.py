@@ -25,6 +25,7 @@ code as well.)
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import datetime as dt
 import gc
 import hashlib
@@ -163,6 +164,7 @@ def save_in_background(
         gc.disable()  # short-lived: a collection would only touch the parent's pages (copied)
         code = 1
         try:
+            _detached()
             save_snapshot(path, linker, summaries, version)
             code = 0
         finally:
@@ -199,12 +201,17 @@ def check_covered(held: Sequence[tuple[str, int, bytes]]) -> CoveredCheck:
     the first ``_CHECK_NAMED``) written to a pipe; read it with ``checked``. The child
     leaves by ``os._exit`` as a save's does."""
     reader, writer = os.pipe()
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(reader)
+        os.close(writer)
+        raise
     if pid == 0:  # the child
         gc.disable()
         code = 1
         try:
-            os.close(reader)
+            _detached(keep=writer, with_parent=True)
             os.nice(10)  # the worker's own work first: the restart is what waits
             found = unreadable_among(held)
             os.write(writer, orjson.dumps([len(found), found[:_CHECK_NAMED]]))
@@ -219,15 +226,44 @@ def checked(check: CoveredCheck, wait: bool = False) -> tuple[int, list[tuple[st
     """The finding of ``check`` (how many entries are unreadable, the first named with
     why), None while it runs; with ``wait``, waited for. Reaps the child. A check that
     failed itself raises ``OSError``."""
-    done, status = os.waitpid(check.pid, 0 if wait else os.WNOHANG)
+    try:
+        done, status = os.waitpid(check.pid, 0 if wait else os.WNOHANG)
+    except ChildProcessError:
+        os.close(check.reader)
+        raise
     if done == 0:
         return None
     with open(check.reader, "rb") as pipe:
         sent = pipe.read()
     if os.waitstatus_to_exitcode(status) != 0 or not sent:
         raise OSError(f"the check of the snapshot's entries ended with status {status}")
-    count, named = orjson.loads(sent)
-    return count, [(key, why) for key, why in named]
+    try:
+        count, named = orjson.loads(sent)
+        return int(count), [(str(key), str(why)) for key, why in named]
+    except (ValueError, TypeError) as exc:
+        raise OSError(f"the check of the snapshot's entries sent {type(exc).__name__}") from None
+
+
+def _detached(keep: int = -1, with_parent: bool = False) -> None:
+    """In a forked child of the worker: none of the worker's signal handling (asyncio's
+    wake-up socket would pass a signal sent to the child on to the worker, and its handlers
+    would ignore SIGTERM), none of its files or sockets but ``keep`` (a listening port held
+    by a child would stop a restarted worker binding it); ``with_parent``: killed when the
+    worker dies (a save is left to end: its snapshot is whole and of a durable version)."""
+    with contextlib.suppress(ValueError):  # only the main thread may: the fork's is
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+    if keep > 3:
+        os.closerange(3, keep)
+    os.closerange(max(3, keep + 1), os.sysconf("SC_OPEN_MAX"))
+    if not with_parent:
+        return
+    with contextlib.suppress(OSError, AttributeError):  # Linux: the parent's death kills it
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 def stop_check(check: CoveredCheck) -> None:
@@ -235,7 +271,8 @@ def stop_check(check: CoveredCheck) -> None:
     snapshot checks them), and reap it."""
     with contextlib.suppress(ProcessLookupError):  # ended already: reaped below
         os.kill(check.pid, signal.SIGKILL)
-    os.waitpid(check.pid, 0)
+    with contextlib.suppress(ChildProcessError):  # reaped already
+        os.waitpid(check.pid, 0)
     os.close(check.reader)
 
 

@@ -18,7 +18,6 @@ def test_a_restarted_worker_restores_its_index_and_processes_a_new_event(
     settings = settings_from(hub_env, WorkerSettings)
     figures = bench_hub(settings, 300, "police", restart=how)  # raises if no episode came
     assert figures["restart_first_event_s"] >= figures["restart_ready_s"] > 0
-    assert figures["stop_s"] > 0
     assert figures["restore_records"] == 300  # every event sent, linked before the end
     # a clean stop saves the index; a kill leaves the last periodic save (none in a run this
     # short: MASH_LINKAGE_SNAPSHOT_S is 600 s), so the index is rebuilt from the table, as

@@ -575,3 +575,94 @@ def test_nothing_is_preloaded_of_another_model_or_when_there_is_no_snapshot(
     _, path = _scenario(tmp_path)
     assert preload_snapshot(path, "lm-another") is None
     assert preload_snapshot(tmp_path / "none.snap", default_model().version) is None
+
+
+def test_the_check_names_a_damaged_field_without_the_entry_s_values(tmp_path: Path) -> None:
+    table, path = _scenario(tmp_path)
+    victim = _covered_ids(table)[0]
+    fields = dict(table)[victim]
+    given, family = fields[2], fields[3]
+    broken = [*fields[:4], "2004-13-45", *fields[5:]]  # a date of birth no calendar has
+    stored = [(k, orjson.dumps(broken) if k == victim else v) for k, v in _stored(table)]
+    read = restore_table(HubState(), iter(stored), DURABLE_KEY, path)
+    found = checked(check_covered(read.covered), wait=True)
+    assert found is not None
+    count, [(rid, why)] = found
+    assert (count, rid) == (1, victim)
+    assert given not in why and family not in why and "2004-13-45" not in why
+
+
+def test_a_child_of_the_worker_keeps_none_of_its_sockets_or_signal_handling() -> None:
+    import signal
+    import socket
+
+    listening = socket.socket()
+    listening.bind(("127.0.0.1", 0))
+    listening.listen()
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child
+        code = 1
+        try:
+            snapshot._detached(keep=writer, with_parent=True)
+            try:
+                os.fstat(listening.fileno())
+                held = True
+            except OSError:
+                held = False
+            default = signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+            os.write(writer, orjson.dumps([held, default]))
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(writer)
+    _, status = os.waitpid(pid, 0)
+    with open(reader, "rb") as pipe:
+        sent = pipe.read()
+    listening.close()
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert orjson.loads(sent) == [False, True]
+
+
+def test_the_stage_s_first_restore_takes_the_preloaded_snapshot_and_only_that_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import faust
+
+    from plumbing.settings import WorkerSettings
+    from schemas.registry import codec_for
+    from streams import linkage_agent
+    from streams.app import faust_settings
+
+    table, path = _scenario(tmp_path / "scenario")
+    settings = WorkerSettings(
+        home=tmp_path, kafka_bootstrap="127.0.0.1:1", kafka_security_protocol="PLAINTEXT"
+    )
+    app = faust.App(settings.app_id, **faust_settings(settings))
+    stage = linkage_agent.Linkage(app, settings, codec_for(settings))
+    assert stage.snapshot is not None
+    stage.snapshot.parent.mkdir(parents=True)
+    stage.snapshot.write_bytes(path.read_bytes())
+    monkeypatch.setattr(linkage_agent, "stored_items", lambda _table: iter(_stored(table)))
+    stage.preload()
+    preloaded = stage.preloaded
+    assert preloaded is not None
+    loads: list[Path] = []
+    real = linkage_agent.restore_table
+
+    def restore(*args: Any) -> Any:
+        loads.append(args[4])  # the preloaded snapshot handed to it, or None
+        return real(*args)
+
+    monkeypatch.setattr(linkage_agent, "restore_table", restore)
+    full, _ = _restored(table, None)
+    for _ in range(2):  # the first restore, and one after a revocation
+        stage.state = None
+        with structlog.testing.capture_logs() as logs:
+            state = stage.restored()
+        [restored] = [e for e in logs if e["event"] == "linkage.restored"]
+        assert restored["snapshot"] == 3
+        assert state.linker.person == full.linker.person
+        stage.end_check()
+    assert loads == [preloaded, None]  # the second read the file again
+    assert stage.preloaded is None
