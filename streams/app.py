@@ -16,6 +16,7 @@ import faust
 from faust.types import TP
 
 from plumbing.gc_pauses import freeze_survivors, log_long_collections, release_frozen
+from plumbing.heap import give_back
 from plumbing.kafka import credentials, require_topics, ssl_context
 from plumbing.logs import get_logger
 from plumbing.settings import WorkerSettings
@@ -140,6 +141,7 @@ def create_app(settings: WorkerSettings) -> faust.App:
         intake.reassigned()
         linkage.audit.chains.clear()
         release_frozen()  # the dropped index is frozen, its records in reference cycles
+        give_back("linkage state dropped")
 
     async def save_index(sender: Any, *_: Any, **__: Any) -> None:
         # a clean stop: the agents take no more events and their batches are done, the

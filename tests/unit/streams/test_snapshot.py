@@ -20,6 +20,7 @@ import orjson
 import pytest
 import structlog
 
+from plumbing import heap
 from schemas.childrens_services import ReviewVerdict
 from simulation.synthetic import police_notifications
 from streams import durable, snapshot
@@ -663,6 +664,10 @@ def test_the_stage_s_first_restore_takes_the_preloaded_snapshot_and_only_that_on
         [restored] = [e for e in logs if e["event"] == "linkage.restored"]
         assert restored["snapshot"] == 3
         assert state.linker.person == full.linker.person
+        # the table's stored bytes, dropped, given back to the system after each restore
+        assert [e["event"] for e in logs if e.get("why") == "linkage restored"] == (
+            ["memory.given_back"] if heap._TRIM is not None else []
+        )
         stage.end_check()
     assert loads == [preloaded, None]  # the second read the file again
     assert stage.preloaded is None
