@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import string
+import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -80,19 +81,24 @@ class PersonRecord:
         agency_person_id: str | None = None,
         mother: tuple[str, str, dt.date | None] | None = None,
     ) -> PersonRecord:
-        """A record with its names normalised for comparison."""
+        """A record with its names normalised for comparison. Its names, postcode and dates
+        are shared with every other record's equal ones (an index of a million records holds
+        a few thousand distinct names: one copy each, as a restore shares them)."""
+        intern = sys.intern
         return cls(
             record_id,
-            _norm(given_name),
-            _norm(family_name),
-            date_of_birth,
-            expected_delivery_date,
+            intern(_norm(given_name)),
+            intern(_norm(family_name)),
+            _shared_day(date_of_birth),
+            _shared_day(expected_delivery_date),
             sex,
-            postcode.replace(" ", "") if postcode else None,
+            intern(postcode.replace(" ", "")) if postcode else None,
             nhs_number,
             upn,
             agency_person_id,
-            (_norm(mother[0]), _norm(mother[1]), mother[2]) if mother else None,
+            (intern(_norm(mother[0])), intern(_norm(mother[1])), _shared_day(mother[2]))
+            if mother
+            else None,
         )
 
     @classmethod
@@ -185,6 +191,14 @@ def name_year_key(record: PersonRecord) -> str | None:
     if dob is None:
         return None
     return f"names-y:{_phonetic(record.family_name)}:{_phonetic(record.given_name)}:{dob.year}"
+
+
+_DAYS: dict[dt.date, dt.date] = {}
+"""Each date a record was made with, once (a calendar's worth at most)."""
+
+
+def _shared_day(day: dt.date | None) -> dt.date | None:
+    return day if day is None else _DAYS.setdefault(day, day)
 
 
 _OCR_DIGITS = str.maketrans("0158", "olsb")  # a name has no digits: a scanner misread a letter

@@ -303,7 +303,7 @@ class HubState:
                 # a re-submission the intake could not tell (its mark was lost in a crash)
                 continue
             self.watermark = max(self.watermark, event.occurred_at)
-            for record in identities(event):
+            for record in identities(event, event_summary.event_id):
                 if record.record_id in self.linker.records:
                     # a re-send the intake forwards (or a replay): linked already, its link
                     # stands as sent (linking it again restated it at the top weight)

@@ -62,15 +62,18 @@ def summary(event: Envelope) -> EventSummary:
     )
 
 
-def identities(event: Envelope) -> list[PersonRecord]:
-    """A record for every child the event is about (MARAC cases name several)."""
+def identities(event: Envelope, event_id: str | None = None) -> list[PersonRecord]:
+    """A record for every child the event is about (MARAC cases name several).
+    ``event_id``: the event's id as text, made already (its summary's): a child's record id
+    is then that one string, not an equal copy."""
     agency = event.source_agency.value
+    eid = str(event.event_id) if event_id is None else event_id
     if isinstance(event, ChildEvent):
         mother = next((p for p in event.related_persons if p.role is PersonRole.MOTHER), None)
-        return [PersonRecord.from_child(str(event.event_id), event.subject, agency, mother)]
+        return [PersonRecord.from_child(eid, event.subject, agency, mother)]
     if isinstance(event, MaracCase):
         return [
-            PersonRecord.from_child(f"{event.event_id}#{n}", child, agency)
+            PersonRecord.from_child(f"{eid}#{n}", child, agency)
             for n, child in enumerate(event.children)
         ]
     return []
