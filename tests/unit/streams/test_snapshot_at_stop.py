@@ -18,6 +18,7 @@ import orjson
 import pytest
 import structlog
 
+from plumbing import heap
 from plumbing.settings import WorkerSettings
 from schemas.registry import codec_for
 from simulation.synthetic import police_notifications
@@ -444,3 +445,49 @@ def test_the_stage_preloads_the_snapshot_for_its_first_restore_only(tmp_path: Pa
     nothing = _linkage(_settings(tmp_path / "new"))
     nothing.preload()
     assert nothing.preloaded is None
+
+
+def test_a_restores_held_bytes_are_freed_a_step_at_a_time_then_given_back(
+    tmp_path: Path,
+) -> None:
+    linkage = _linkage(_settings(tmp_path))
+    rows: list[Any] = [("r", 1, b"x" * 800) for _ in range(3 * linkage_agent.RELEASE_STEP // 2)]
+    seen: list[int] = []
+
+    async def restore_then_batch() -> None:
+        linkage._release(rows)
+        assert len(rows) == 3 * linkage_agent.RELEASE_STEP // 2  # the batch goes first
+        await asyncio.sleep(0)
+        seen.append(len(rows))  # one step freed, the loop served
+        await asyncio.gather(*linkage.releasing)
+
+    with structlog.testing.capture_logs() as logs:
+        asyncio.run(restore_then_batch())
+    assert seen == [linkage_agent.RELEASE_STEP // 2]
+    assert rows == [] and linkage.releasing == set()
+    assert [e["why"] for e in logs if e["event"] == "memory.given_back"] == (
+        ["linkage restored"] if heap._TRIM is not None else []
+    )
+
+
+def test_outside_a_loop_the_held_bytes_are_freed_at_once(tmp_path: Path) -> None:
+    linkage = _linkage(_settings(tmp_path))
+    rows: list[Any] = [("r", 1, b"x")] * 10
+    linkage._release(rows)
+    assert rows == [] and linkage.releasing == set()
+
+
+def test_a_release_under_way_at_a_stop_is_cancelled(tmp_path: Path) -> None:
+    linkage = _linkage(_settings(tmp_path))
+    rows: list[Any] = [("r", 1, b"x")] * (3 * linkage_agent.RELEASE_STEP)
+
+    async def restore_then_stop() -> bool:
+        linkage._release(rows)
+        await asyncio.sleep(0)
+        [release] = linkage.releasing
+        linkage.end_check()
+        await asyncio.sleep(0)
+        return release.cancelled()
+
+    assert asyncio.run(restore_then_stop())
+    assert linkage.releasing == set()
