@@ -18,7 +18,7 @@ from typing import Any
 import faust
 
 from plumbing.errors import ContractError, NotAMember
-from plumbing.heap import give_back
+from plumbing.heap import give_back, resident_mb
 from plumbing.logs import get_logger
 from plumbing.settings import WorkerSettings
 from schemas.common import Envelope
@@ -441,6 +441,7 @@ class Linkage:
                 records=len(state.linker.records),
                 persons=persons,
                 frozen=gc.get_freeze_count(),  # kept from the collector: grows with the index
+                resident_mb=_rounded(resident_mb()),  # the worker's memory beside its index
             )
 
     def _save_index(self, state: HubState, version: int) -> None:
@@ -700,3 +701,7 @@ async def _release_in_steps(rows: list[Any], step: int = RELEASE_STEP) -> None:
         del rows[-step:]
         await asyncio.sleep(0)
     give_back("linkage restored")
+
+
+def _rounded(mb: float | None) -> int | None:
+    return None if mb is None else round(mb)
