@@ -13,6 +13,7 @@ from typing import Any
 from mash.access import set_up
 from mash.console import console, progress
 from plumbing.kafka import credentials, kafka_python_config
+from plumbing.processes import sinks_of
 from plumbing.settings import PublisherSettings, WorkerSettings
 from producers.publisher import Publisher
 from schemas.adapters import adapter_for
@@ -180,7 +181,8 @@ def bench_hub(
         wait_until_drained(admin, len(stream), w, timeout_s=max(900.0, len(stream) / 100))
         seconds = time.perf_counter() - started
         peak_mb = _peak_rss_mb(w.pid)
-        sinks_mb = sum(_peak_rss_mb(child) for child in _children(w.pid))
+        # the sinks only: a forked index save or snapshot check is the streams' child too
+        sinks_mb = sum(_peak_rss_mb(child) for child in sinks_of(w.pid))
         stop_s = _end(w, restart) if restart is not None else 0.0
     persons = _persons(_log(settings))
     figures = {
@@ -400,15 +402,6 @@ def settings_env(settings: PublisherSettings | WorkerSettings) -> dict[str, str]
             secret = getattr(value, "get_secret_value", None)
             env[f"MASH_{name.upper()}"] = str(secret() if secret else value)
     return env
-
-
-def _children(pid: int) -> list[int]:
-    """The child processes of ``pid`` (the worker's sinks)."""
-    try:
-        tasks = Path(f"/proc/{pid}/task").iterdir()
-        return [int(c) for t in tasks for c in (t / "children").read_text().split()]
-    except OSError:
-        return []
 
 
 def _peak_rss_mb(pid: int) -> float:

@@ -1,10 +1,12 @@
-"""Whether a process runs, by pid (the local broker's and a linkage save's left files)."""
+"""Whether a process runs, by pid (the local broker's and a linkage save's left files), and a
+worker's sinks process among its children."""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
-__all__ = ["PARENT_PID", "process_exists"]
+__all__ = ["PARENT_PID", "process_exists", "sinks_of"]
 
 
 PARENT_PID = "MASH_PARENT_PID"
@@ -21,3 +23,34 @@ def process_exists(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _children(pid: int) -> list[int]:
+    """The ids of a process's child processes (Linux ``/proc``; none elsewhere)."""
+    found: list[int] = []
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return found
+    for task in tasks:
+        try:
+            found += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:  # a thread that ended as it was listed
+            continue
+    return found
+
+
+def sinks_of(pid: int) -> list[int]:
+    """The sinks' processes among the children of the worker ``pid``: each was started with
+    ``PARENT_PID`` naming it. The streams' forked helpers (an index save, a snapshot check)
+    are children too, but share the worker's own environment, which names no parent."""
+    marker = f"{PARENT_PID}={pid}".encode()
+    found = []
+    for child in _children(pid):
+        try:
+            environ = Path(f"/proc/{child}/environ").read_bytes().split(b"\0")
+        except OSError:  # it ended as it was listed
+            continue
+        if marker in environ:
+            found.append(child)
+    return found

@@ -14,6 +14,7 @@ import pytest
 
 from mash.demo import wait_until_drained, wait_until_ready, worker_process
 from plumbing.kafka import consumer_lag
+from plumbing.processes import sinks_of
 from plumbing.settings import WorkerSettings
 from schemas.common import record_key
 from schemas.contracts import AGENCY_CONTRACTS
@@ -31,17 +32,6 @@ from tests.integration.hub import admin, settings_from
 from tests.integration.test_hub import logged, publish, stream
 
 
-def _children(pid: int) -> list[int]:
-    """The ids of a process's child processes (Linux ``/proc``)."""
-    found: list[int] = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        try:
-            found += [int(c) for c in (task / "children").read_text().split()]
-        except FileNotFoundError:  # a thread that ended as it was listed
-            continue
-    return found
-
-
 def test_kill_9_of_the_sinks_mid_transaction_is_restarted_and_the_database_ends_complete(
     hub_env: dict[str, str], tmp_path: Path
 ) -> None:
@@ -50,14 +40,14 @@ def test_kill_9_of_the_sinks_mid_transaction_is_restarted_and_the_database_ends_
     events = stream(EVENTS)
     with worker_process(env, tmp_path / "worker.log") as worker:
         wait_until_ready(settings, worker)
-        (sinks,) = _children(worker.pid)
+        (sinks,) = sinks_of(worker.pid)
         publish(settings, events)
         # mid-transaction: the sinks have written some batches and have more to write
         wait_for(lambda: facts(settings) > 0, worker, "a first batch stored")
         stored = facts(settings)
         os.kill(sinks, signal.SIGKILL)
         killed = time.monotonic()
-        wait_for(lambda: _children(worker.pid) not in ([], [sinks]), worker, "the sinks restarted")
+        wait_for(lambda: sinks_of(worker.pid) not in ([], [sinks]), worker, "the sinks restarted")
         restarted = time.monotonic() - killed
         wait_until_drained(settings, len(events), worker, timeout_s=BOUND_S)
         print(

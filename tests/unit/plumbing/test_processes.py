@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 
-from plumbing.processes import process_exists
+from plumbing.processes import PARENT_PID, process_exists, sinks_of
 
 
 def test_a_running_process_exists_and_one_that_ended_does_not() -> None:
@@ -14,3 +16,24 @@ def test_a_running_process_exists_and_one_that_ended_does_not() -> None:
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait()  # ended and reaped: its pid is free
     assert not process_exists(child.pid)
+
+
+def test_the_sinks_are_told_from_a_forked_helper_among_a_workers_children() -> None:
+    env = {**os.environ, PARENT_PID: str(os.getpid())}  # as the worker starts its sinks
+    sleep = [sys.executable, "-c", "import time; time.sleep(30)"]
+    sinks = subprocess.Popen(sleep, env=env)
+    other = subprocess.Popen(sleep, env={**os.environ, PARENT_PID: "1"})  # another's
+    helper = os.fork()  # as an index save or a snapshot check is made
+    if helper == 0:
+        time.sleep(30)
+        os._exit(0)
+    try:
+        assert sinks_of(os.getpid()) == [sinks.pid]
+    finally:
+        os.kill(helper, signal.SIGKILL)
+        os.waitpid(helper, 0)
+        for child in (sinks, other):
+            child.kill()
+            child.wait()
+    assert sinks_of(os.getpid()) == []
+    assert sinks_of(2**22 + 7) == []  # no such process: none
