@@ -192,9 +192,9 @@ class Linkage:
         self.preloaded: IndexSnapshot | None = None
         """The snapshot loaded as the worker started (``preload``), until the first restore."""
         self.checking: CoveredCheck | None = None
+        """The check under way of the entries the last restore took from the snapshot."""
         self.releasing: set[asyncio.Future[None]] = set()
         """The releases under way of the stored bytes restores held (``_release``)."""
-        """The check under way of the entries the last restore took from the snapshot."""
         self.indexed: int | None = None
         """The version the index reflects, its durable mark written (None: not restored, or
         no batch of this owner's acknowledged yet, or a batch changed the index after its
