@@ -20,10 +20,13 @@ remain a function of the records and the standing decisions.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from itertools import chain
+from typing import Any
+
+from xxhash import xxh3_64_intdigest
 
 from schemas.childrens_services import ReviewVerdict
 from streams.comparison import (
@@ -39,6 +42,7 @@ from streams.disjoint_sets import DisjointSets
 from streams.model import LinkageModel, default_model
 
 __all__ = [
+    "Block",
     "Candidate",
     "Comparison",
     "DecideOutcome",
@@ -49,6 +53,7 @@ __all__ = [
     "Outcome",
     "PairDecision",
     "PersonRecord",
+    "block_slots",
     "compare",
     "pair_of",
 ]
@@ -94,14 +99,50 @@ _LIST_FROM = 16
 each arrival would make filing quadratic in a block's size."""
 
 
-class _Blocks(dict[str, Block]):
-    """blocking key -> its ``Block``. Not a list a block: most blocks hold one record or a
-    few, and a million lists were the garbage collector's largest load, walked on every full
-    collection; a lone id costs nothing more and a tuple of ids is smaller than a list and
-    not tracked once the collector has seen it. A subclass, not a dict: CPython stops
-    tracking a plain dict that holds no tracked value and tracks it again, as a young object,
-    when a new tuple goes in, so the young collections after would walk the whole index; a
-    subclass stays tracked, and old."""
+def block_slots(keys: Iterable[str]) -> list[int]:
+    """Where a record's blocking keys are filed: a 64-bit digest of each (xxh3, the same in
+    every process, so an index snapshot keeps them), distinct. A digest is an int of 32
+    bytes, a key's text about 72: the index holds about four keys a record (150 bytes a
+    record less, measured at 1,000,000 records). Two keys of one digest (about one chance in
+    two million at four million keys) only put two blocks' records in one: each candidate is
+    still compared."""
+    return list(dict.fromkeys(xxh3_64_intdigest(key.encode()) for key in keys))
+
+
+class _Blocks(dict[int, Block]):
+    """blocking key's slot (``block_slots``) -> its ``Block``. Not a list a block: most
+    blocks hold one record or a few, and a million lists were the garbage collector's
+    largest load, walked on every full collection; a lone id costs nothing more and a tuple
+    of ids is smaller than a list and not tracked once the collector has seen it. A
+    subclass, not a dict: CPython stops tracking a plain dict that holds no tracked value
+    and tracks it again, as a young object, when a new tuple goes in, so the young
+    collections after would walk the whole index; a subclass stays tracked, and old."""
+
+
+class _Links(dict[str, tuple[Any, ...]]):
+    """record id -> its match links as one flat tuple: other record, weight, other record,
+    weight... A dict a record, as before, cost 184 bytes for one link; a tuple of two is 56
+    (most records have one to three links). Each link is kept on both of its records, its
+    weight one object."""
+
+    def join(self, a: str, b: str, weight: float) -> None:
+        """Link ``a`` and ``b`` (a link they have takes the new weight)."""
+        self[a] = _with(self.get(a, ()), b, weight)
+        self[b] = _with(self.get(b, ()), a, weight)
+
+    def of(self, rid: str) -> Iterator[tuple[str, float]]:
+        """A record's links: (other record, weight)."""
+        flat = self.get(rid, ())
+        return zip(flat[::2], flat[1::2], strict=True)
+
+
+def _with(flat: tuple[Any, ...], other: str, weight: float) -> tuple[Any, ...]:
+    """``flat`` links with ``other`` at ``weight`` (its place kept if linked already; a
+    weight never equals a record id, so only an id is found)."""
+    if other not in flat:  # most joins: a look before an exception's cost
+        return (*flat, other, weight)
+    at = flat.index(other)
+    return (*flat[: at + 1], weight, *flat[at + 2 :])
 
 
 @dataclass(frozen=True)
@@ -168,9 +209,11 @@ class Linker:
     policy: LinkPolicy | None = None
     """Thresholds; None: the model's."""
     records: dict[str, PersonRecord] = field(default_factory=dict)
-    blocks: dict[str, Block] = field(default_factory=lambda: _Blocks())
-    """blocking key -> the records under it (``_Blocks``; ``Linker.block`` reads one)."""
-    links: dict[str, dict[str, float]] = field(default_factory=lambda: defaultdict(dict))
+    blocks: dict[int, Block] = field(default_factory=lambda: _Blocks())
+    """blocking key's slot -> the records under it (``_Blocks``; ``Linker.block`` reads
+    one by its key)."""
+    links: _Links = field(default_factory=_Links)
+    """record id -> its match links (``_Links``: a flat tuple a record)."""
     clusters: DisjointSets[list[str]] = field(default_factory=lambda: DisjointSets(_extend))
     """Records joined by match links; each cluster's value is its record ids."""
     person: dict[str, str] = field(default_factory=dict)
@@ -190,8 +233,8 @@ class Linker:
         self,
         records: Mapping[str, PersonRecord],
         person: dict[str, str],
-        blocks: Mapping[str, Block],
-        links: Mapping[str, dict[str, float]],
+        blocks: Mapping[int, Block],
+        links: Mapping[str, tuple[Any, ...]],
         apart: Mapping[str, set[str]],
         clusters: tuple[dict[str, str], dict[str, list[str]]],
     ) -> None:
@@ -286,7 +329,7 @@ class Linker:
         before = {other: was for other, was, _ in matches} | {o: self.person[o] for o in partners}
         moved: list[tuple[str, str, str]] = []
         for other, _, comparison in matches:
-            self.links[rid][other] = self.links[other][rid] = comparison.weight
+            self.links.join(rid, other, comparison.weight)
             self.clusters.join(rid, other)
         for other in partners:
             self.clusters.join(rid, other)
@@ -329,19 +372,19 @@ class Linker:
         """A record's match links (other record, weight) and the records the twins guard
         holds apart from it: what a restore (``streams.restore``) needs to index it again
         without comparing."""
-        return tuple(self.links.get(rid, {}).items()), tuple(self.apart.get(rid, ()))
+        return tuple(self.links.of(rid)), tuple(self.apart.get(rid, ()))
 
     def file(self, rid: str, keys: Iterable[str]) -> None:
         """Put a record in the blocks of its keys."""
-        self._put(rid, keys)
+        self._put(rid, block_slots(keys))
 
-    def _put(self, rid: str, keys: Iterable[str], members: list[str] | None = None) -> None:
-        """Put a record in the blocks of its keys (distinct, ``PersonRecord.blocking_keys``);
-        with ``members``, append to it the records each block held before, in block order.
-        One look-up of a key does both: a key new to the index (about two in five) is filed
-        by ``setdefault`` itself."""
+    def _put(self, rid: str, slots: list[int], members: list[str] | None = None) -> None:
+        """Put a record in the blocks of its keys' ``slots`` (``block_slots``); with
+        ``members``, append to it the records each block held before, in block order. One
+        look-up of a slot does both: a key new to the index (about two in five) is filed by
+        ``setdefault`` itself."""
         blocks = self.blocks
-        for key in keys:
+        for key in slots:
             block = blocks.setdefault(key, rid)
             if block is rid:  # a new key, now filed
                 continue
@@ -359,11 +402,11 @@ class Linker:
             else:
                 blocks[key] = [*block, rid]
 
-    def _unfile(self, keys: list[str]) -> None:
-        """Take the record ``_put`` has just filed under ``keys`` out of their blocks (the
+    def _unfile(self, slots: list[int]) -> None:
+        """Take the record ``_put`` has just filed under ``slots`` out of their blocks (the
         last of each), leaving each as it was."""
         blocks = self.blocks
-        for key in keys:
+        for key in slots:
             block = blocks[key]
             if isinstance(block, str):
                 del blocks[key]
@@ -376,7 +419,7 @@ class Linker:
 
     def block(self, key: str) -> tuple[str, ...]:
         """The records under a blocking key, in arrival order."""
-        found = self.blocks.get(key, ())
+        found = self.blocks.get(block_slots([key])[0], ())
         return (found,) if isinstance(found, str) else tuple(found)
 
     def records_of(self, person_id: str) -> list[str]:
@@ -390,14 +433,14 @@ class Linker:
         in block order: (record id, its person now, comparison), a ``Candidate`` made only of
         one offered for review."""
         rid = record.record_id
-        keys, members = record.blocking_keys(), list[str]()
-        self._put(rid, keys, members)
+        slots, members = block_slots(record.blocking_keys()), list[str]()
+        self._put(rid, slots, members)
         try:
             found = self.scorer.above(
                 record, dict.fromkeys(members), self.records, self.thresholds.review
             )
         except BaseException:  # not indexed after all: no block may name a record not held
-            self._unfile(keys)
+            self._unfile(slots)
             raise
         person = self.person
         return [(c, person[c], comparison) for c, comparison in found]
@@ -409,7 +452,7 @@ class Linker:
             return self._one_person(root)
         ids = sorted(self.clusters.value[root])
         persons = DisjointSets(_unite, ((r, _Members({r}, self._nhs_numbers(r))) for r in ids))
-        edges = sorted((-w, a, b) for a in ids for b, w in self.links[a].items() if a < b)
+        edges = sorted((-w, a, b) for a in ids for b, w in self.links.of(a) if a < b)
         must = sorted(
             (a, b) for a in ids if a in self.decided for b in self._must_links(a) if a < b
         )

@@ -62,7 +62,7 @@ def _connect(linker: Linker, kept: Sequence[Kept]) -> None:
         for other, weight in links or ():
             if (known := records.get(other)) is not None:
                 other = known.record_id  # the indexed string, not a copy
-                edges[rid][other] = edges[other][rid] = weight
+                edges.join(rid, other, weight)
                 join(rid, other)
         for other in held:
             if (known := records.get(other)) is not None:

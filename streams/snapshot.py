@@ -69,9 +69,11 @@ log = get_logger(__name__)
 
 _T = TypeVar("_T")
 
-FORMAT = 2
-"""The snapshot's format version (a file of another is ignored). 2: with the records and
-their events' summaries (1 held the index only)."""
+FORMAT = 3
+"""The snapshot's format version (a file of another is ignored). 3: blocks under their keys'
+digests (``streams.linkage.block_slots``) and each record's links one flat tuple; 2 held
+blocks under the keys' text and links as dicts, and with the records and their events'
+summaries, which 1 lacked."""
 
 UNCOVERED = "no durable mark reaches it (the table may lack what it reflects)"
 """Why a snapshot of a version no durable mark of the table covers is not used."""
@@ -90,8 +92,8 @@ class IndexSnapshot:
     """The built index a snapshot holds, and the table version it reflects."""
 
     version: int
-    blocks: dict[str, Any]
-    links: dict[str, dict[str, float]]
+    blocks: dict[int, Any]
+    links: dict[str, tuple[Any, ...]]
     apart: dict[str, set[str]]
     parent: dict[str, str]
     members: dict[str, list[str]]
@@ -390,14 +392,15 @@ def _shared(values: Iterable[_T]) -> list[_T]:
     return list(map(one.setdefault, values, values))
 
 
-def _weights_shared(links: Mapping[str, dict[str, float]]) -> dict[str, dict[str, float]]:
-    """``links`` with equal weights one object (a million records' links hold about a
-    thousand distinct weights: a million fewer floats to make when loaded, and to keep)."""
+def _weights_shared(links: Mapping[str, tuple[Any, ...]]) -> dict[str, tuple[Any, ...]]:
+    """``links`` (``Linker.links``: flat tuples of other record and weight) with equal
+    weights one object (a million records' links hold about a thousand distinct weights: a
+    million fewer floats to make when loaded, and to keep)."""
     one: dict[float, float] = {}
     shared = one.setdefault
     return {
-        rid: dict(zip(edges, map(shared, edges.values(), edges.values()), strict=True))
-        for rid, edges in links.items()
+        rid: tuple(x if type(x) is str else shared(x, x) for x in flat)
+        for rid, flat in links.items()
     }
 
 

@@ -92,7 +92,7 @@ def review_pairs(linker: Linker, seed: int, count: int) -> tuple[list[Any], list
         other = next((r for r in rest if linker.person[r] != linker.person[first]), None)
         if other is not None:
             near.add(pair_of(first, other))
-    linked = sorted((a, b) for a, bs in linker.links.items() for b in bs if a < b)
+    linked = sorted((a, b) for a in linker.links for b, _ in linker.links.of(a) if a < b)
     return rng.sample(sorted(near), count), rng.sample(linked, count)
 
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import random
+import subprocess
+import sys
 
 import pytest
 
 from mash.evaluate import evaluate_linkage
 from simulation.labelled import labelled_records
-from streams.linkage import Linker, LinkPolicy, Outcome, PersonRecord, compare
+from streams.linkage import Linker, LinkPolicy, Outcome, PersonRecord, block_slots, compare
 
 
 def _child(
@@ -288,9 +291,27 @@ def test_blocks_hold_each_record_once_under_each_key_in_arrival_order() -> None:
         (),
     ]
     members: list[str] = []  # a new record finds the records of its blocks as it is filed
-    linker._put("d", ["k3", "k2", "k9"], members)
+    linker._put("d", block_slots(["k3", "k2", "k9"]), members)
     assert list(dict.fromkeys(members)) == ["b", "a", "c"]
     assert [linker.block(k) for k in ("k2", "k9")] == [("a", "b", "c", "d"), ("d",)]
+
+
+def test_blocks_are_filed_under_digests_the_same_in_every_process() -> None:
+    # an index snapshot keeps the slots: another process (another string hash seed) must
+    # make the same ones, or a restored index would find no candidates
+    keys = _child("a").blocking_keys()
+    code = "import sys; from streams.linkage import block_slots; print(block_slots(sys.argv[1:]))"
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    out = subprocess.run(
+        [sys.executable, "-c", code, *keys], env=env, capture_output=True, text=True, check=True
+    )
+    slots = block_slots(keys)
+    assert out.stdout.strip() == str(slots)
+    assert len(slots) == len(keys) and all(type(s) is int and s < 2**64 for s in slots)
+    assert block_slots(["k", "k"]) == block_slots(["k"])  # distinct: filed once a block
+    linker = Linker()
+    linker.add(_child("a"))
+    assert set(linker.blocks) == set(slots)
 
 
 def test_a_comparison_that_raises_leaves_the_blocks_as_they_were() -> None:
@@ -316,5 +337,18 @@ def test_a_large_block_keeps_arrival_order_past_the_tuple_size() -> None:
         linker.file(rid, ["big", f"own-{rid}"])
     assert linker.block("big") == tuple(ids)
     members: list[str] = []
-    linker._put("new", [f"own-{ids[-1]}", "big"], members)
+    linker._put("new", block_slots([f"own-{ids[-1]}", "big"]), members)
     assert list(dict.fromkeys(members)) == [ids[-1], *ids[:-1]]
+
+
+def test_links_are_kept_both_ways_one_weight_a_pair_in_one_tuple_a_record() -> None:
+    linker = Linker()
+    links = linker.links
+    links.join("a", "b", 14.5)
+    links.join("a", "c", 20.0)
+    links.join("b", "a", 16.0)  # linked again: the new weight, in its place
+    assert list(links.of("a")) == [("b", 16.0), ("c", 20.0)]
+    assert list(links.of("b")) == [("a", 16.0)] and list(links.of("c")) == [("a", 20.0)]
+    assert list(links.of("z")) == [] and "z" not in links  # reading adds nothing
+    assert all(type(flat) is tuple for flat in links.values())
+    assert linker.edges("a") == ((("b", 16.0), ("c", 20.0)), ())
