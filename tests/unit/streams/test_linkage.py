@@ -352,3 +352,20 @@ def test_links_are_kept_both_ways_one_weight_a_pair_in_one_tuple_a_record() -> N
     assert list(links.of("z")) == [] and "z" not in links  # reading adds nothing
     assert all(type(flat) is tuple for flat in links.values())
     assert linker.edges("a") == ((("b", 16.0), ("c", 20.0)), ())
+
+
+def test_blocks_holding_the_same_records_share_one_tuple_and_never_a_list() -> None:
+    linker = Linker()
+    keys = [f"k{n}" for n in range(4)]
+    linker.file("a", keys)
+    linker.file("b", keys)  # each block was "a": one ("a", "b") for all four
+    linker.file("c", keys[:2])
+    held = [linker.blocks[s] for s in block_slots(keys)]
+    assert held[0] == ("a", "b", "c") and held[0] is held[1]
+    assert held[2] == ("a", "b") and held[2] is held[3]
+    for n in range(3, 20):  # past the tuple size: lists, one a block
+        linker.file(f"r{n:02d}", keys[:2])
+    first, second = (linker.blocks[s] for s in block_slots(keys[:2]))
+    assert type(first) is list and first == second and first is not second
+    linker.file("z", keys[:1])
+    assert linker.block("k0")[-1] == "z" and "z" not in linker.block("k1")
