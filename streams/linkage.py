@@ -49,6 +49,7 @@ __all__ = [
     "DisjointSets",
     "LinkOutcome",
     "LinkPolicy",
+    "Linked",
     "Linker",
     "Outcome",
     "PairDecision",
@@ -101,11 +102,12 @@ each arrival would make filing quadratic in a block's size."""
 
 def block_slots(keys: Iterable[str]) -> list[int]:
     """Where a record's blocking keys are filed: a 64-bit digest of each (xxh3, the same in
-    every process, so an index snapshot keeps them), distinct. A digest is an int of 32
-    bytes, a key's text about 72: the index holds about four keys a record (150 bytes a
-    record less, measured at 1,000,000 records). Two keys of one digest (about one chance in
-    two million at four million keys) only put two blocks' records in one: each candidate is
-    still compared."""
+    every process, so an index snapshot keeps them), distinct. A digest is an int of 36
+    bytes (48 as allocated), a key's text about 72 (80): the index holds about four keys a
+    record. Two keys of one digest (about one chance in two million at four million keys)
+    put two blocks' records in one: more candidates, each still compared (persons could
+    then differ from an index keyed by text, still the same in any order and after a
+    restore)."""
     return list(dict.fromkeys(xxh3_64_intdigest(key.encode()) for key in keys))
 
 
@@ -119,30 +121,48 @@ class _Blocks(dict[int, Block]):
     collections after would walk the whole index; a subclass stays tracked, and old."""
 
 
-class _Links(dict[str, tuple[Any, ...]]):
-    """record id -> its match links as one flat tuple: other record, weight, other record,
-    weight... A dict a record, as before, cost 184 bytes for one link; a tuple of two is 56
-    (most records have one to three links). Each link is kept on both of its records, its
-    weight one object."""
+Linked = tuple[Any, ...] | dict[str, float]
+"""A record's match links: a flat tuple (other record, weight, other record, weight...) up
+to ``_FLAT_LINKS`` links, a dict (other record -> weight) beyond."""
+
+_FLAT_LINKS = 8
+"""Links a record keeps in one flat tuple. A tuple grows by copying: a child with hundreds of
+records, each linked to the others, would copy its tuples at every link (600 such records
+took 3.8 s to link instead of 0.3, a helper's review); from the ninth link a dict."""
+
+
+class _Links(dict[str, Linked]):
+    """record id -> its match links (``Linked``). A dict a record, as before, cost 184 bytes
+    for one link; a tuple of two is 56 (most records have one to three links). Each link is
+    kept on both of its records, its weight one object."""
 
     def join(self, a: str, b: str, weight: float) -> None:
         """Link ``a`` and ``b`` (a link they have takes the new weight)."""
-        self[a] = _with(self.get(a, ()), b, weight)
-        self[b] = _with(self.get(b, ()), a, weight)
+        self._add(a, b, weight)
+        self._add(b, a, weight)
+
+    def _add(self, rid: str, other: str, weight: float) -> None:
+        held = self.get(rid)
+        if held is None:
+            self[rid] = (other, weight)
+        elif isinstance(held, dict):
+            held[other] = weight
+        elif other in held:  # linked already (a weight never equals a record id)
+            at = held.index(other)
+            self[rid] = (*held[: at + 1], weight, *held[at + 2 :])
+        elif len(held) < 2 * _FLAT_LINKS:
+            self[rid] = (*held, other, weight)
+        else:
+            grown = dict(zip(held[::2], held[1::2], strict=True))
+            grown[other] = weight
+            self[rid] = grown
 
     def of(self, rid: str) -> Iterator[tuple[str, float]]:
-        """A record's links: (other record, weight)."""
-        flat = self.get(rid, ())
-        return zip(flat[::2], flat[1::2], strict=True)
-
-
-def _with(flat: tuple[Any, ...], other: str, weight: float) -> tuple[Any, ...]:
-    """``flat`` links with ``other`` at ``weight`` (its place kept if linked already; a
-    weight never equals a record id, so only an id is found)."""
-    if other not in flat:  # most joins: a look before an exception's cost
-        return (*flat, other, weight)
-    at = flat.index(other)
-    return (*flat[: at + 1], weight, *flat[at + 2 :])
+        """A record's links: (other record, weight), in the order they were made."""
+        held = self.get(rid, ())
+        if isinstance(held, dict):
+            return iter(held.items())
+        return zip(held[::2], held[1::2], strict=True)
 
 
 @dataclass(frozen=True)
@@ -234,7 +254,7 @@ class Linker:
         records: Mapping[str, PersonRecord],
         person: dict[str, str],
         blocks: Mapping[int, Block],
-        links: Mapping[str, tuple[Any, ...]],
+        links: Mapping[str, Linked],
         apart: Mapping[str, set[str]],
         clusters: tuple[dict[str, str], dict[str, list[str]]],
     ) -> None:
@@ -384,9 +404,10 @@ class Linker:
         look-up of a slot does both: a key new to the index (about two in five) is filed by
         ``setdefault`` itself.
 
-        Blocks that held one object before hold one object after: a record's keys mostly
-        find the same records (its person's), so the tuple made from a block is made once
-        and filed under each key whose block it was. At a million records, 3.4 million
+        Within one filing, blocks that held one object before hold one object after: a
+        record's keys mostly find the same records (its person's), so the tuple made from a
+        block is made once and filed under each key whose block it was (``_unfile`` gives
+        back equal tuples, not shared ones). At a million records, 3.4 million
         tuples were 760,000 distinct ones, 190 bytes a record. (A list, changed in place,
         is never shared.) ``made`` holds the blocks it was made from, so that none is freed
         and its address taken by another while this runs."""

@@ -45,7 +45,7 @@ from plumbing.processes import process_exists
 from streams.durable import unreadable_among
 from streams.episodes import EventSummary
 from streams.identities import blocking_scheme
-from streams.linkage import Linker, PersonRecord
+from streams.linkage import Linked, Linker, PersonRecord, block_slots
 
 __all__ = [
     "FORMAT",
@@ -93,7 +93,7 @@ class IndexSnapshot:
 
     version: int
     blocks: dict[int, Any]
-    links: dict[str, tuple[Any, ...]]
+    links: dict[str, Linked]
     apart: dict[str, set[str]]
     parent: dict[str, str]
     members: dict[str, list[str]]
@@ -135,7 +135,7 @@ def save_snapshot(
     header = {
         "format": FORMAT,
         "model": linker.model.version,
-        "blocking": blocking_scheme(),
+        "blocking": _blocking(),
         "version": version,
         "records": len(linker.person),
         "sha256": hashlib.sha256(payload).hexdigest(),
@@ -392,15 +392,17 @@ def _shared(values: Iterable[_T]) -> list[_T]:
     return list(map(one.setdefault, values, values))
 
 
-def _weights_shared(links: Mapping[str, tuple[Any, ...]]) -> dict[str, tuple[Any, ...]]:
-    """``links`` (``Linker.links``: flat tuples of other record and weight) with equal
-    weights one object (a million records' links hold about a thousand distinct weights: a
-    million fewer floats to make when loaded, and to keep)."""
-    one: dict[float, float] = {}
+def _weights_shared(links: Mapping[str, Linked]) -> dict[str, Linked]:
+    """``links`` (``Linker.links``) with equal weights one object (a million records' links
+    hold about a thousand distinct weights: a million fewer floats to make when loaded, and
+    to keep)."""
+    one: dict[Any, Any] = {}
     shared = one.setdefault
     return {
-        rid: tuple(x if type(x) is str else shared(x, x) for x in flat)
-        for rid, flat in links.items()
+        rid: {other: shared(w, w) for other, w in held.items()}
+        if isinstance(held, dict)
+        else tuple(x if type(x) is str else shared(x, x) for x in held)
+        for rid, held in links.items()
     }
 
 
@@ -481,13 +483,21 @@ def _summaries(ids: list[str], fields: tuple[list[Any], ...]) -> dict[str, Event
     return dict(zip(ids, made, strict=True))
 
 
+def _blocking() -> str:
+    """How a snapshot's blocks were made and filed: the keys' scheme (``blocking_scheme``)
+    and the digest of a fixed key (``block_slots``). An index filed by another digest would
+    find no candidate among its records: it is not used."""
+    scheme = blocking_scheme()
+    return f"{scheme}:{block_slots([scheme])[0]}"
+
+
 def _mismatch(header: Any, model_version: str, covers: Callable[[int], bool]) -> str | None:
     """Why a snapshot's header rules it out (None: it does not)."""
     if type(header) is not dict or header.get("format") != FORMAT:
         return "another format"
     if header.get("model") != model_version:
         return "another linkage model"
-    if header.get("blocking") != blocking_scheme():
+    if header.get("blocking") != _blocking():
         return "another blocking scheme"
     version = header.get("version")
     if type(version) is not int or not covers(version):

@@ -352,6 +352,14 @@ def test_links_are_kept_both_ways_one_weight_a_pair_in_one_tuple_a_record() -> N
     assert list(links.of("z")) == [] and "z" not in links  # reading adds nothing
     assert all(type(flat) is tuple for flat in links.values())
     assert linker.edges("a") == ((("b", 16.0), ("c", 20.0)), ())
+    # a child of many records, each linked to the others: past eight links a dict (a tuple
+    # grows by copying), in the same order, still updated in place
+    for n in range(10):
+        links.join("a", f"x{n}", float(n))
+    links.join("a", "c", 21.0)
+    assert type(links["a"]) is dict
+    assert list(links.of("a")) == [("b", 16.0), ("c", 21.0)] + [(f"x{n}", n) for n in range(10)]
+    assert list(links.of("c")) == [("a", 21.0)]
 
 
 def test_blocks_holding_the_same_records_share_one_tuple_and_never_a_list() -> None:

@@ -159,6 +159,16 @@ def test_a_snapshot_of_another_model_or_beyond_the_durable_mark_is_ignored(
     assert used is None
 
 
+def test_a_snapshot_whose_blocks_were_filed_by_another_digest_is_ignored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the same keys filed under other digests: its records would never be candidates again
+    table, path = _scenario(tmp_path)
+    assert load_snapshot(path, default_model().version, lambda v: True) is not None
+    monkeypatch.setattr(snapshot, "block_slots", lambda keys: [hash(k) for k in keys])
+    assert _ignored_why(table, path) == ["another blocking scheme"] * 2
+
+
 def test_a_snapshot_with_a_record_the_table_lacks_is_ignored(tmp_path: Path) -> None:
     table, path = _scenario(tmp_path)
     full, _ = _restored(table, None)
