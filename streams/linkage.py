@@ -426,16 +426,16 @@ class Linker:
                 block.append(rid)
                 continue
             known = made.get(id(block))
-            if known is not None:
-                blocks[key] = known[1]
-            elif type(block) is str:
-                blocks[key] = grown = (block, rid)
-                made[id(block)] = (block, grown)
-            elif len(block) + 1 < _LIST_FROM:
-                blocks[key] = grown = (*block, rid)
-                made[id(block)] = (block, grown)
-            else:
-                blocks[key] = [*block, rid]
+            if known is None:
+                if isinstance(block, str):
+                    grown: tuple[str, ...] = (block, rid)
+                elif len(block) + 1 < _LIST_FROM:
+                    grown = (*block, rid)
+                else:
+                    blocks[key] = [*block, rid]
+                    continue
+                made[id(block)] = known = (block, grown)
+            blocks[key] = known[1]
 
     def _unfile(self, slots: list[int]) -> None:
         """Take the record ``_put`` has just filed under ``slots`` out of their blocks (the
