@@ -8,6 +8,7 @@ child agree): birth-date blocks estimate the names, postcode and sex; name block
 the birth date, postcode and sex; a field estimated twice takes the mean. Pairs that share
 an NHS number, UPN or agency person id are decided by rule: they are left out of EM and seed
 its m (their levels show how one child's records differ). u stays fixed at its sampled value.
+Fields whose levels nest (``streams.levels.NESTED``) keep their weights in the levels' order.
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ from itertools import combinations
 import numpy as np
 from numpy.typing import NDArray
 
-from streams.comparison import PersonRecord, name_year_key
+from streams.comparison import PersonRecord, names_key
 from streams.levels import (
     FIELDS,
+    NESTED,
     Level,
     dob_level,
     name_levels,
@@ -37,6 +39,7 @@ __all__ = [
     "TrainingOptions",
     "em",
     "gamma",
+    "monotone",
     "term_frequencies",
     "train",
 ]
@@ -63,7 +66,7 @@ class Session:
 
 _SESSIONS = {
     "dob": Session(_birth_date_key, ("given_name", "family_name", "sex", "postcode")),
-    "names-y": Session(name_year_key, ("date_of_birth", "sex", "postcode")),
+    "names": Session(names_key, ("date_of_birth", "sex", "postcode")),
 }
 Progress = Callable[[str, int], None]
 """(step, units done since the last call)."""
@@ -294,9 +297,27 @@ def train(
         }
         progress(f"EM on {kind} blocks", 1)
     m = {f: np.mean(fitted[f], axis=0) if fitted[f] else seed_m[f] for f in NAMES}
+    m = {f: monotone(m[f], u[f]) if f in NESTED else m[f] for f in NAMES}
     return _model(
         m, u, records, options, {**metadata, "em_sessions": report, "rule_pairs": len(sure)}
     )
+
+
+def monotone(m: NDArray[np.float64], u: NDArray[np.float64]) -> NDArray[np.float64]:
+    """m adjusted so that m/u never rises from one level to the next (pool adjacent
+    violators): a run of levels out of order takes the ratio of its summed m and u, each
+    level keeping its own u, so the run's m sums as before. EM over a generator that seldom
+    moves a family within its sector gave the same sector a weight below a different
+    postcode's; the order of nested levels is known, not something to estimate."""
+    runs: list[tuple[float, float, int]] = []  # (summed m, summed u, levels) of each run
+    for m_level, u_level in zip(m.tolist(), u.tolist(), strict=True):
+        run = (m_level, u_level, 1)
+        while runs and runs[-1][0] / runs[-1][1] < run[0] / run[1]:
+            last = runs.pop()
+            run = (last[0] + run[0], last[1] + run[1], last[2] + run[2])
+        runs.append(run)
+    ratios = [r[0] / r[1] for r in runs for _ in range(r[2])]
+    return np.asarray(ratios) * u
 
 
 def _sig(value: float) -> float:

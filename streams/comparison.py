@@ -40,7 +40,7 @@ __all__ = [
     "Scorer",
     "compare",
     "identity",
-    "name_year_key",
+    "names_key",
     "two_issued_ids",
 ]
 
@@ -183,14 +183,15 @@ def _dob_parts(dob: dt.date) -> tuple[tuple[str, ...], tuple[str, ...], str, str
     return days, _months(dob), f"{dob.year}:{dob.day}", iso[5:]
 
 
-def name_year_key(record: PersonRecord) -> str | None:
-    """The key of a born child's family and given name sounds and birth year: a block that
-    says nothing of the rest of the birth date, where training estimates how often one
-    child's birth dates differ (linkage's own blocks are finer: ``blocking_keys``)."""
-    dob = record.date_of_birth
-    if dob is None:
+def names_key(record: PersonRecord) -> str | None:
+    """The key of a born child's family and given names, as spelled: a block that says
+    nothing of the birth date, where training estimates how often one child's birth dates
+    differ (a key with the birth year hid every slip in the year; one on the names' sounds
+    paired siblings of like names, Ella and Ellie, whose birth dates differ, and EM took some
+    for one child; linkage's own blocks are finer: ``blocking_keys``)."""
+    if record.date_of_birth is None or not (record.family_name and record.given_name):
         return None
-    return f"names-y:{_phonetic(record.family_name)}:{_phonetic(record.given_name)}:{dob.year}"
+    return f"names:{record.family_name}:{record.given_name}"
 
 
 _DAYS: dict[dt.date, dt.date] = {}

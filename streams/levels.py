@@ -20,6 +20,7 @@ from streams.names import name_variants, one_name
 
 __all__ = [
     "FIELDS",
+    "NESTED",
     "Level",
     "dob_level",
     "family_level",
@@ -113,6 +114,11 @@ FIELDS: dict[str, tuple[tuple[Level, str], ...]] = {
     ),
 }
 """Field -> its levels, best first, each with what it means. Missing values weigh 0."""
+
+NESTED = frozenset({"postcode"})
+"""Fields whose levels nest: a pair at one level agrees on all that each later level asks (the
+same postcode is the same sector, the same sector the same district). Training keeps their
+weights from rising down the list: a pair that agrees on more is never weaker evidence."""
 
 
 @lru_cache(maxsize=1 << 16)
@@ -279,7 +285,10 @@ def _digits_level(a: str, b: str) -> Level:
 
 def _adjacent_swap(a: str, b: str) -> bool:
     diff = [i for i in range(len(a)) if a[i] != b[i]]
-    return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]]
+    if len(diff) != 2 or diff[1] != diff[0] + 1:
+        return False
+    i, j = diff
+    return a[i] == b[j] and a[j] == b[i]
 
 
 def sex_level(a: str, b: str) -> Level:

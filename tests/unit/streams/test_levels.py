@@ -64,6 +64,15 @@ def test_birth_dates_a_few_days_apart_across_a_month_are_near() -> None:
     assert dob_level(dt.date(2020, 1, 31), dt.date(2020, 2, 10)) is Level.DIFFERENT
 
 
+def test_one_edit_birth_dates_are_one_digit_or_two_adjacent_digits_swapped() -> None:
+    d = dt.date
+    assert dob_level(d(2014, 7, 15), d(2014, 7, 16)) is Level.ONE_EDIT  # one digit
+    assert dob_level(d(2014, 7, 15), d(2014, 7, 11)) is Level.ONE_EDIT  # 15 -> 11
+    assert dob_level(d(2014, 7, 13), d(2014, 7, 31)) is Level.ONE_EDIT  # 13 <-> 31 swapped
+    assert dob_level(d(2014, 7, 15), d(2014, 7, 31)) is Level.DIFFERENT  # 15, 31: two digits
+    assert dob_level(d(2014, 7, 15), d(2014, 7, 21)) is Level.DIFFERENT  # 15, 21: not a swap
+
+
 def test_a_mistyped_year_or_month_with_a_mistyped_given_name_at_one_home_is_compared() -> None:
     a = girl("a", "Amelia", "White", dt.date(2021, 12, 7))
     for given, born in (("Anelia", dt.date(2011, 12, 7)), ("Amekia", dt.date(2021, 2, 7))):
