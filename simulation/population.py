@@ -2,8 +2,7 @@
 
 Every identity is invented; NHS numbers come from the 999 test range, which is never issued.
 Each agency renders a child with the noise real records carry: missing NHS numbers (police and
-probation mostly), nicknames and typos, day/month swaps, birth dates mistyped by a digit or a
-day, and addresses from before a move.
+probation mostly), nicknames and typos, day/month swaps, and addresses from before a move.
 """
 
 from __future__ import annotations
@@ -90,21 +89,19 @@ class RecordStyle:
     nickname_share: float = 0.08
     swap_share: float = 0.02
     stale_address_share: float = 0.10
-    slip_share: float = 0.015
-    """Birth dates keyed with a slip: one digit of YYYYMMDD wrong, or a day out by one."""
 
 
 STYLES: dict[Agency, RecordStyle] = {
     Agency.POLICE: RecordStyle(nhs_share=0.12, nickname_share=0.15, swap_share=0.04),
     Agency.PROBATION: RecordStyle(nhs_share=0.10, nickname_share=0.12, swap_share=0.03),
     Agency.HEALTH: RecordStyle(
-        nhs_share=0.97, typo_share=0.02, nickname_share=0.02, swap_share=0.01, slip_share=0.005
+        nhs_share=0.97, typo_share=0.02, nickname_share=0.02, swap_share=0.01
     ),
     Agency.EDUCATION: RecordStyle(nhs_share=0.30, nickname_share=0.10),
     Agency.COMMUNITY_SAFETY: RecordStyle(nhs_share=0.15, nickname_share=0.12),
     # the case system of record: its birth dates are the ones statutory returns rely on
     Agency.CHILDRENS_SERVICES: RecordStyle(
-        nhs_share=0.85, typo_share=0.01, nickname_share=0.02, swap_share=0.0, slip_share=0.0
+        nhs_share=0.85, typo_share=0.01, nickname_share=0.02, swap_share=0.0
     ),
     Agency.LADO: RecordStyle(nhs_share=0.40),
 }
@@ -115,9 +112,6 @@ class Population:
 
     def __init__(self, rng: random.Random, households: int, year_start: dt.date) -> None:
         self.rng = rng
-        # birth-date slips draw from their own stream, seeded from this one without taking a
-        # draw from it: every other noise, and the population, are as they were without them
-        self._slips = random.Random(f"birth-date slips {rng.getstate()[1][:8]}")
         self.year_start = year_start
         self._issued: set[str] = set()
         self.households = [self._household(n) for n in range(households)]
@@ -242,7 +236,9 @@ class Population:
             family_name=_typo(rng, person.family_name)
             if rng.random() < style.typo_share
             else person.family_name,
-            date_of_birth=self._born(person.date_of_birth, style, on),
+            date_of_birth=_swapped(person.date_of_birth, on)
+            if person.date_of_birth and rng.random() < style.swap_share
+            else person.date_of_birth,
             expected_delivery_date=person.expected_delivery_date,
             sex=person.sex,
             nhs_number=person.nhs_number
@@ -264,16 +260,6 @@ class Population:
             postcode=home.postcode,
         )
 
-    def _born(self, born: dt.date | None, style: RecordStyle, on: dt.date) -> dt.date | None:
-        """The birth date as recorded: maybe day and month swapped, maybe keyed with a slip."""
-        if born is None:
-            return None
-        if self.rng.random() < style.swap_share:
-            born = _swapped(born, on)
-        if self._slips.random() < style.slip_share:
-            born = _slipped(self._slips, born, on)
-        return born
-
     def _given(self, name: str, style: RecordStyle) -> str:
         roll = self.rng.random()
         if roll < style.nickname_share and name in NICKNAMES:
@@ -293,29 +279,6 @@ def _typo(rng: random.Random, name: str) -> str:
     if kind == 1:  # dropped letter
         return name[:i] + name[i + 1 :]
     return name[:i] + name[i] + name[i:]  # doubled letter
-
-
-def _slipped(rng: random.Random, day: dt.date, before: dt.date) -> dt.date:
-    """A keying slip that leaves a child's date (after ``before`` less 18 years, before
-    ``before``; else unchanged): a day out by one, or one digit of YYYYMMDD from the year's
-    last on typed wrong (a slip that makes an adult of the child is refused at the edge)."""
-    earliest = dt.date(before.year - 18, before.month, min(before.day, 28))
-    if rng.random() < 0.4:
-        candidates = [day + dt.timedelta(days=rng.choice((-1, 1)))]
-    else:
-        digits = f"{day:%Y%m%d}"
-        candidates = []
-        for _ in range(20):
-            i = rng.randrange(3, 8)
-            text = digits[:i] + rng.choice("0123456789") + digits[i + 1 :]
-            try:
-                candidates.append(dt.datetime.strptime(text, "%Y%m%d").date())
-            except ValueError:  # not a date: the keying system would have refused it
-                continue
-    for slipped in candidates:
-        if slipped != day and earliest < slipped < before:
-            return slipped
-    return day
 
 
 def _swapped(day: dt.date, before: dt.date) -> dt.date:
