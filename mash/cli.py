@@ -130,7 +130,8 @@ def export_links(
         "-"
     ),
 ) -> None:
-    """One JSON line per linked record: event id, person id, episode id, match weight."""
+    """One JSON line per record the hub has linked: event id, record id, person id, episode
+    id, match weight (a record of a child of its own: its own id as person id, weight 0)."""
     import json
     import os
     import sys

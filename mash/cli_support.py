@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import csv
 import sys
 import traceback
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
+from enum import StrEnum
 from typing import Any
 
 import typer
@@ -14,7 +16,16 @@ from typer.core import TyperArgument, TyperGroup, TyperOption
 from mash.console import console
 from plumbing.errors import EXIT_FAILED, MashError, exit_code
 
-__all__ = ["EXAMPLES", "FLAGS", "Flags", "command_paths", "readable", "run"]
+__all__ = [
+    "EXAMPLES",
+    "FLAGS",
+    "Flags",
+    "Format",
+    "command_paths",
+    "print_rows",
+    "readable",
+    "run",
+]
 
 EXAMPLES: dict[str, str] = {
     "publish": "mash publish police police.csv",
@@ -60,6 +71,37 @@ EXAMPLES: dict[str, str] = {
     "export links": "mash export links --out links.jsonl",
 }
 """One example per command, by its path under `mash`, shown at the end of its help."""
+
+
+class Format(StrEnum):
+    """How a listing prints: a table for a person, CSV for a program (no wrapping, no title)."""
+
+    TABLE = "table"
+    CSV = "csv"
+
+
+def print_rows(
+    form: Format,
+    header: list[str],
+    rows: list[list[str]],
+    title: str,
+    right: Collection[str] = (),
+) -> None:
+    """``rows`` under ``header`` to standard output: a table titled ``title`` (the first
+    column never wrapped, the columns named in ``right`` right-aligned), or CSV."""
+    if form is Format.CSV:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+        return
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    for n, name in enumerate(header):
+        table.add_column(name, no_wrap=n == 0, justify="right" if name in right else "left")
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
 
 
 def command_paths(group: TyperGroup, prefix: str = "") -> Iterator[tuple[str, Any]]:

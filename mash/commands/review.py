@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from mash.cli_support import Format, print_rows
 from mash.commands.settings import load_settings
 from mash.console import console
 from plumbing.errors import UsageError
@@ -30,11 +31,12 @@ def _age(since: dt.datetime, now: dt.datetime) -> str:
 @review_app.command("list")
 def review_list(
     limit: Annotated[int, typer.Option(min=1, help="Most pairs to show")] = 20,
+    form: Annotated[
+        Format, typer.Option("--format", help="table, or csv (for programs; the count to stderr)")
+    ] = Format.TABLE,
 ) -> None:
     """The review queue, oldest first: pairs of record ids the hub offered as possible
     matches, with no standing decision, whose records are in different persons now."""
-    from rich.table import Table
-
     from sinks.reviews import review_queue
     from sinks.store import Store
 
@@ -44,20 +46,28 @@ def review_list(
     finally:
         store.close()
     now = dt.datetime.now(dt.UTC)
-    table = Table(title=f"Review queue: {queue.size} pairs")
-    for column in ("record", "other record", "weight", "explanation", "age"):
-        table.add_column(column, overflow="fold")
-    for item in queue.items:
-        table.add_row(
+    header = ["record", "other record", "weight", "explanation", "age"]
+    rows = [
+        [
             item.record_id,
             item.other_record_id,
             f"{item.weight:.2f}",
             item.explanation,
-            _age(item.first_seen, now),
-        )
-    console.print(table)
+            _age(item.first_seen, now)
+            if form is Format.TABLE
+            else item.first_seen.isoformat(timespec="seconds"),
+        ]
+        for item in queue.items
+    ]
+    if form is Format.CSV:
+        header[-1] = "first seen"
+    print_rows(form, header, rows, f"Review queue: {queue.size} pairs")
     oldest = _age(queue.oldest, now) if queue.oldest else "-"
-    console.print(f"{queue.size} pairs waiting; the oldest for {oldest}")
+    summary = f"{queue.size} pairs waiting; the oldest for {oldest}"
+    if form is Format.CSV:
+        typer.echo(summary, err=True)
+    else:
+        console.print(summary)
 
 
 @review_app.command("decide")

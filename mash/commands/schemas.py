@@ -4,13 +4,12 @@ export with the right header, compatibility checks and standalone schema files."
 from __future__ import annotations
 
 import csv
-import sys
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from mash.cli_support import Format, print_rows
 from mash.commands.settings import load_settings
 from mash.console import console
 from plumbing.errors import EXIT_REJECTED, UsageError
@@ -19,13 +18,6 @@ from plumbing.settings import PublisherSettings
 __all__ = ["schemas_app"]
 
 schemas_app = typer.Typer(help="The agency contracts (Avro schemas).", no_args_is_help=True)
-
-
-class Format(StrEnum):
-    """How `mash schemas list` prints."""
-
-    TABLE = "table"
-    CSV = "csv"
 
 
 @schemas_app.command("list")
@@ -46,7 +38,7 @@ def schemas_list(
             for g in adapter.column_guide
         ]
         title = f"{adapter.name} on topic {adapter.contract.topic} (blank: absent)"
-        _print(form, ["column", "cell", "required", "codes"], rows, title)
+        print_rows(form, ["column", "cell", "required", "codes"], rows, title)
         return
     rows = [
         [name, f"v{a.contract.latest.version}", str(len(a.csv_columns)), a.contract.topic]
@@ -55,23 +47,7 @@ def schemas_list(
     header = ["kind", "schema", "columns", "topic"]
     if form is Format.TABLE:  # the topic is the kind's, pluralised: the CSV and --kind say it
         header, rows = header[:3], [row[:3] for row in rows]
-    _print(form, header, rows, "Export kinds (--kind KIND for the columns)")
-
-
-def _print(form: Format, header: list[str], rows: list[list[str]], title: str) -> None:
-    if form is Format.CSV:
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(rows)
-        return
-    from rich.table import Table
-
-    table = Table(title=title, title_justify="left")
-    for n, name in enumerate(header):
-        table.add_column(name, no_wrap=n == 0, justify="right" if name == "columns" else "left")
-    for row in rows:
-        table.add_row(*row)
-    console.print(table)
+    print_rows(form, header, rows, "Export kinds (--kind KIND for the columns)", right={"columns"})
 
 
 @schemas_app.command("template")

@@ -4,6 +4,8 @@ later decision undoes it, across a worker restart."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import subprocess
 import sys
@@ -77,6 +79,10 @@ def test_a_reviewer_joins_a_possible_match_then_parts_it_across_a_restart(
         wait_until_drained(settings, 2, w)
         listed = _mash(env, "review", "list").stdout
         assert a in listed and b in listed and "1 pairs waiting" in listed
+        as_csv = _mash(env, "review", "list", "--format", "csv")  # for a program: unwrapped
+        rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
+        assert [{r["record"], r["other record"]} for r in rows] == [{a, b}]
+        assert "1 pairs waiting" in as_csv.stderr
         assert _persons(env)[a] != _persons(env)[b]
         _mash(env, "review", "decide", a, b, "--same", "--reason", REASON, "--by", "rev-7")
         wait_until_drained(settings, 3, w)
