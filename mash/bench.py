@@ -247,6 +247,7 @@ def _restart_timed(
     figures = {"restart_ready_s": ready_s, "restart_first_event_s": seen}
     figures |= {f"restore_{k}": float(restored.get(k) or 0) for k in ("seconds", "records")}
     figures["restore_from_snapshot"] = float(restored.get("snapshot") is not None)
+    figures["caught_up_entries"] = float(_logged_total(log, "store.caught_up", "entries"))
     console.print(
         f"restart after {RESTARTS[how]} with "
         f"{int(figures['restore_records']):,} records ({persons:,} persons) in the index: "
@@ -254,8 +255,25 @@ def _restart_timed(
         f"{seen:.1f}s[/bold] after the worker started; the linkage restore took "
         f"{figures['restore_seconds']:.2f}s "
         + ("from the index snapshot" if figures["restore_from_snapshot"] else "rebuilt in full")
+        + (
+            f"; {int(figures['caught_up_entries']):,} changelog entries copied into the stores "
+            "before the group"
+            if figures["caught_up_entries"]
+            else ""
+        )
     )
     return figures
+
+
+def _logged_total(log: Path, event: str, field: str) -> int:
+    """The sum of ``field`` over the lines of the worker's JSON log that record ``event``."""
+    import json
+
+    return sum(
+        int(json.loads(line).get(field) or 0)
+        for line in log.read_text().splitlines()
+        if f'"{event}"' in line
+    )
 
 
 def _logged(log: Path, event: str, first: bool = False) -> dict[str, Any]:

@@ -8,7 +8,7 @@ import logging
 import socket
 import ssl
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,9 @@ __all__ = [
     "group_is_stable",
     "kafka_python_config",
     "missing_topics",
+    "partition_ends",
     "partition_lags",
+    "read_ranges",
     "read_topic",
     "require_topics",
     "ssl_context",
@@ -275,6 +277,81 @@ def read_topic(settings: CommonSettings, topic: str, idle_s: float = 2.0) -> lis
                     for m in batch
                 ]
         return records
+    finally:
+        consumer.close()
+
+
+def partition_ends(
+    settings: CommonSettings, topics: Iterable[str]
+) -> dict[str, dict[int, tuple[int, int]]]:
+    """Topic -> partition -> (its first offset, the offset after its last record), for those
+    of ``topics`` that exist (one client for all: a worker asks this as it starts)."""
+    consumer = KafkaConsumer(**kafka_python_config(credentials(settings)), enable_auto_commit=False)
+    try:
+        tps = [
+            TopicPartition(t, p)
+            for t in topics
+            for p in sorted(consumer.partitions_for_topic(t) or ())
+        ]
+        firsts, ends = consumer.beginning_offsets(tps), consumer.end_offsets(tps)
+        found: dict[str, dict[int, tuple[int, int]]] = {}
+        for tp in tps:
+            found.setdefault(tp.topic, {})[tp.partition] = (firsts[tp], ends[tp])
+        return found
+    finally:
+        consumer.close()
+
+
+def read_ranges(
+    settings: CommonSettings,
+    group: str,
+    topic: str,
+    ranges: Mapping[int, tuple[int, int]],
+    idle_s: float = 30.0,
+) -> Iterator[list[Record]]:
+    """The records of ``topic`` in each partition's [start, end) of ``ranges``, in the batches
+    one consume returns (no headers: a bulk read, by librdkafka, several times kafka-python's
+    pace on large values). Partitions are assigned, not subscribed: ``group`` (one this
+    principal may use) is neither joined nor committed to. ``TimeoutError`` after ``idle_s``
+    without progress."""
+    from confluent_kafka import Consumer, KafkaError, KafkaException
+    from confluent_kafka import TopicPartition as Partition
+
+    consumer = Consumer(
+        {
+            **confluent_config(credentials(settings)),
+            "group.id": group,
+            "enable.auto.commit": False,
+            "enable.partition.eof": True,
+            "queued.max.messages.kbytes": 65536,
+        }
+    )
+    try:
+        left = {p: end for p, (start, end) in ranges.items() if start < end}
+        consumer.assign([Partition(topic, p, ranges[p][0]) for p in left])
+        deadline = time.monotonic() + idle_s
+        while left:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"could not read {topic} to the offsets asked for")
+            batch: list[Record] = []
+            for m in consumer.consume(num_messages=20_000, timeout=0.5):
+                deadline = time.monotonic() + idle_s
+                p, offset, error = m.partition(), m.offset(), m.error()
+                if p is None or offset is None or p not in left:
+                    continue
+                end = left[p]
+                if error is not None:
+                    if error.code() != KafkaError._PARTITION_EOF:
+                        raise KafkaException(error)
+                    if offset >= end:  # the end as it was asked for (compaction leaves gaps)
+                        del left[p]
+                    continue
+                if offset < end:
+                    batch.append(Record(topic, p, offset, m.key(), m.value(), {}))
+                if offset + 1 >= end:
+                    del left[p]
+            if batch:
+                yield batch
     finally:
         consumer.close()
 

@@ -248,6 +248,10 @@ class WorkerSettings(SinkSettings):
     1 MiB by default): a new owner's table recovery reads the linkage changelog one fetch
     at a time, so this sets its pace (issue 15: 1 MiB read it at about 1,400 entries a
     second, 8 MiB at about 6,000). Costs memory while fetched records wait."""
+    catch_up_entries: int = 10_000
+    """A store that lacks this many of its table's changelog entries or more (a new owner of
+    the partitions, a lost disk) has them copied in bulk before the worker joins its group
+    (``streams.faust_internals.catch_up_stores``); Faust's recovery reads the rest. 0: never."""
     stall_after_s: float = 60.0
     """A partition this worker holds with records past its committed offset, and no commit of
     it for this long, is logged as stalled and read again from its committed offset."""

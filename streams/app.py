@@ -30,6 +30,7 @@ from streams.faust_internals import (
     Retries,
     Stalls,
     batches,
+    catch_up_stores,
     check_faust_version,
     guard_offsets,
     owns_at_stop,
@@ -198,6 +199,8 @@ def run_streams(settings: WorkerSettings) -> None:
     settings.worker_path.mkdir(parents=True, exist_ok=True)
     require_topics(settings, hub_topics(settings))
     app = create_app(settings)
+    if settings.catch_up_entries > 0:  # before the group: a new owner reads changelogs in bulk
+        catch_up_stores(app, settings, settings.catch_up_entries)
     log_long_collections()
     freeze_survivors()
     worker = faust.Worker(app, loglevel=settings.log_level, override_logging=False, quiet=True)

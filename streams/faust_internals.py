@@ -38,6 +38,7 @@ from faust.tables.manager import TableManager
 from faust.types import TP
 
 from plumbing.errors import ConfigError
+from plumbing.kafka import Record, partition_ends, read_ranges
 from plumbing.logs import get_logger
 from plumbing.settings import WorkerSettings
 
@@ -50,6 +51,7 @@ __all__ = [
     "Stalls",
     "as_current",
     "batches",
+    "catch_up_stores",
     "check_faust_version",
     "guard_offsets",
     "owns_at_stop",
@@ -91,6 +93,108 @@ def start_tables_at_once(app: faust.App) -> None:
             await manager.recovery.start()
 
     manager.on_start = on_start  # type: ignore[method-assign]
+
+
+def catch_up_stores(app: faust.App, settings: WorkerSettings, least: int = 10_000) -> None:
+    """Before the worker joins its group: copy into each RocksDB table's local store the
+    changelog entries it lacks, in bulk, where a table lacks ``least`` or more (a new owner of
+    the partitions, a lost disk). Faust's own recovery then starts at the offset this leaves
+    and reads only what was written since.
+
+    Faust's recovery reads a changelog one message at a time through its stream machinery,
+    about 6,000 entries a second here with the worker half idle (33 s for a table of 100,000
+    records); kafka-python's bulk reads with one write batch per poll are several times
+    faster. The copy writes what ``Store.apply_changelog_batch`` writes: each message's key and
+    value bytes as they are (a tombstone deletes), into the partition's database
+    (``Store.partition_path``, opened with the store's own options), and the last offset under
+    ``Store.offset_key`` as text, in the same write batch, so a copy cut short is a store
+    Faust recovers on from where it stopped. Every partition is copied, owned by this worker
+    or not: the group has not assigned any yet, and a store ahead of what Faust would read
+    is only one it need not read again. A failure is logged: Faust's recovery remains."""
+    from faust.stores.rocksdb import Store as RocksDBStore
+
+    stores = {
+        table.changelog_topic.get_topic_name(): (table.name, table.data)
+        for table in app.tables.values()
+        if isinstance(table.data, RocksDBStore)
+    }
+    try:
+        ends = partition_ends(settings, stores) if stores else {}
+    except Exception as exc:  # Faust's recovery reads what the copy does not
+        log.warning("store.catch_up_failed", error=type(exc).__name__)
+        return
+    for topic, (name, store) in stores.items():
+        started = time.monotonic()
+        try:
+            copied = _catch_up(store, settings, topic, ends.get(topic, {}), least)
+        except Exception as exc:
+            log.warning("store.catch_up_failed", table=name, error=type(exc).__name__)
+            continue
+        if copied:
+            log.info(
+                "store.caught_up",
+                table=name,
+                entries=copied,
+                seconds=round(time.monotonic() - started, 2),
+            )
+
+
+def _catch_up(
+    store: Any,
+    settings: WorkerSettings,
+    topic: str,
+    ends: Mapping[int, tuple[int, int]],
+    least: int,
+) -> int:
+    """The entries copied into ``store`` from ``topic`` (0 if it lacks fewer than ``least``;
+    ``ends``: each partition's first offset and end)."""
+    if sum(end - first for first, end in ends.values()) < least:
+        return 0  # a table this small is Faust's to read: no database opened twice
+    store.partition_path(0).parent.mkdir(parents=True, exist_ok=True)
+    held_by = [p for p, (first, end) in ends.items() if end > first]
+    dbs = {p: store.rocksdb_options.open(store.partition_path(p)) for p in held_by}
+    try:
+        ranges = {}
+        for p in held_by:
+            first, end = ends[p]
+            held = dbs[p].get(store.offset_key)
+            start = max(first, int(held) + 1 if held is not None else 0)
+            if start < end:
+                ranges[p] = (start, end)
+        if sum(end - start for start, end in ranges.values()) < least:
+            return 0
+        copied = 0
+        for records in read_ranges(settings, settings.app_id, topic, ranges):
+            copied += _write(store, dbs, records)
+        return copied
+    finally:
+        for db in dbs.values():
+            db.close()
+
+
+def _write(store: Any, dbs: Mapping[int, Any], records: Sequence[Record]) -> int:
+    """One write batch per partition of ``records``: their keys and values, and the offset."""
+    import rocksdict
+
+    if not records:
+        return 0
+    batches: dict[int, Any] = {}
+    last: dict[int, int] = {}
+    for r in records:
+        if r.key is None:  # a table entry always has a key: not one of Faust's
+            continue
+        batch = batches.get(r.partition)
+        if batch is None:
+            batch = batches[r.partition] = rocksdict.WriteBatch(raw_mode=True)
+        if r.value is None:
+            batch.delete(r.key)
+        else:
+            batch.put(r.key, r.value)
+        last[r.partition] = r.offset
+    for p, batch in batches.items():
+        batch.put(store.offset_key, str(last[p]).encode())
+        dbs[p].write(batch)
+    return len(records)
 
 
 def guard_offsets(app: faust.App) -> None:

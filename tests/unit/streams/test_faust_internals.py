@@ -1011,3 +1011,34 @@ def test_the_tables_start_without_fausts_one_second_sleep() -> None:
     asyncio.run(manager.on_start())
     assert done == ["channels", "recovery"]  # what Faust's on_start does, in its order
     assert time.monotonic() - started < 0.5
+
+
+def test_a_copied_changelog_is_what_faust_would_have_applied(tmp_path: Path) -> None:
+    """The bulk copy writes each entry's key and value bytes as Faust's own
+    ``apply_changelog_batch`` does (a tombstone deletes, a later value wins), and the last
+    offset where Faust's store reads its persisted offset, as text."""
+    from faust.stores.rocksdb import RocksDBOptions
+    from faust.stores.rocksdb import Store as RocksDBStore
+
+    from plumbing.kafka import Record
+    from streams.faust_internals import _write
+
+    options = RocksDBOptions()
+    store = SimpleNamespace(offset_key=RocksDBStore.offset_key)
+    dbs = {p: options.open(tmp_path / f"t-{p}.db") for p in (0, 1)}
+    try:
+        records = [
+            Record("t", 0, 10, b'"a"', b"1", {}),
+            Record("t", 1, 4, b'"b"', b"2", {}),
+            Record("t", 0, 11, b'"a"', b"3", {}),  # a later value of one key
+            Record("t", 0, 12, b'"c"', b"4", {}),
+            Record("t", 0, 13, b'"c"', None, {}),  # a tombstone
+        ]
+        assert _write(store, dbs, records) == 5
+        assert dbs[0].get(b'"a"') == b"3" and dbs[0].get(b'"c"') is None
+        assert dbs[1].get(b'"b"') == b"2" and dbs[1].get(b'"a"') is None
+        assert dbs[0].get(RocksDBStore.offset_key) == b"13"
+        assert dbs[1].get(RocksDBStore.offset_key) == b"4"
+    finally:
+        for db in dbs.values():
+            db.close()
