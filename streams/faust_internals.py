@@ -4,7 +4,8 @@ Faust (faust-streaming) has no public API for what the hub needs: processing a b
 partition's tables (the current-event context variable), batches (``take_events``), and
 guards on its offset bookkeeping (an off-by-one in the committed run, acknowledgements of
 messages from an older consumer generation, acknowledgements recorded between a partition's
-revocation and its next assignment), and a watchdog that reads a stalled partition again.
+revocation and its next assignment), a watchdog that reads a stalled partition again, and a
+bulk copy of the changelogs into the tables' stores before the group (their layout).
 Each was written against ``FAUST_VERSION``;
 ``check_faust_version`` refuses to start on another, so an upgrade is a deliberate re-read of
 this module (and of ``tests/unit/streams/test_faust_internals.py``), not a silent change.
