@@ -98,7 +98,12 @@ def print_rows(
 
     table = Table(title=title, title_justify="left")
     for n, name in enumerate(header):
-        table.add_column(name, no_wrap=n == 0, justify="right" if name in right else "left")
+        table.add_column(
+            name,
+            no_wrap=n == 0,
+            overflow="fold",  # an id cut short is no id: folded onto the next line
+            justify="right" if name in right else "left",
+        )
     for row in rows:
         table.add_row(*row)
     console.print(table)

@@ -324,6 +324,7 @@ def read_ranges(
             "enable.auto.commit": False,
             "enable.partition.eof": True,
             "queued.max.messages.kbytes": 65536,
+            "logger": logging.getLogger("confluent_kafka"),  # where the hub's logs go
         }
     )
     try:
@@ -331,25 +332,27 @@ def read_ranges(
         consumer.assign([Partition(topic, p, ranges[p][0]) for p in left])
         deadline = time.monotonic() + idle_s
         while left:
-            if time.monotonic() > deadline:
+            if time.monotonic() > deadline:  # only a partition still to read counts as progress
                 raise TimeoutError(f"could not read {topic} to the offsets asked for")
             batch: list[Record] = []
+            done: list[int] = []
             for m in consumer.consume(num_messages=20_000, timeout=0.5):
-                deadline = time.monotonic() + idle_s
                 p, offset, error = m.partition(), m.offset(), m.error()
+                if error is not None and error.code() != KafkaError._PARTITION_EOF:
+                    if error.fatal() or p in left:
+                        raise KafkaException(error)
+                    continue  # a client-wide, retriable report: librdkafka retries itself
                 if p is None or offset is None or p not in left:
                     continue
                 end = left[p]
-                if error is not None:
-                    if error.code() != KafkaError._PARTITION_EOF:
-                        raise KafkaException(error)
-                    if offset >= end:  # the end as it was asked for (compaction leaves gaps)
-                        del left[p]
-                    continue
-                if offset < end:
+                if error is None and offset < end:
                     batch.append(Record(topic, p, offset, m.key(), m.value(), {}))
-                if offset + 1 >= end:
+                    deadline = time.monotonic() + idle_s
+                if offset + (error is None) >= end:  # an end-of-partition mark: compaction gaps
                     del left[p]
+                    done.append(p)
+            if done:  # read no further there
+                consumer.pause([Partition(topic, p) for p in done])
             if batch:
                 yield batch
     finally:

@@ -109,9 +109,11 @@ def catch_up_stores(app: faust.App, settings: WorkerSettings, least: int = 10_00
     value bytes as they are (a tombstone deletes), into the partition's database
     (``Store.partition_path``, opened with the store's own options), and the last offset under
     ``Store.offset_key`` as text, in the same write batch, so a copy cut short is a store
-    Faust recovers on from where it stopped. Every partition is copied, owned by this worker
-    or not: the group has not assigned any yet, and a store ahead of what Faust would read
-    is only one it need not read again. A failure is logged: Faust's recovery remains."""
+    Faust recovers on from where it stopped. The group has assigned nothing yet, so the
+    partitions copied are those this worker's store has held before (a restart's), or every
+    one on a new disk (a new worker: with several workers it copies more than it will own,
+    and a store ahead of what Faust would read is only one it need not read again). A
+    failure is logged: Faust's recovery remains."""
     from faust.stores.rocksdb import Store as RocksDBStore
 
     stores = {
@@ -149,17 +151,19 @@ def _catch_up(
 ) -> int:
     """The entries copied into ``store`` from ``topic`` (0 if it lacks fewer than ``least``;
     ``ends``: each partition's first offset and end)."""
-    if sum(end - first for first, end in ends.values()) < least:
+    if sum(end - first for first, end in ends.values()) < least or not store.use_rocksdict:
         return 0  # a table this small is Faust's to read: no database opened twice
     store.partition_path(0).parent.mkdir(parents=True, exist_ok=True)
-    held_by = [p for p, (first, end) in ends.items() if end > first]
-    dbs = {p: store.rocksdb_options.open(store.partition_path(p)) for p in held_by}
+    with_data = [p for p, (first, end) in ends.items() if end > first]
+    held = [p for p in with_data if store.partition_path(p).exists()]
+    dbs: dict[int, Any] = {}
     try:
         ranges = {}
-        for p in held_by:
+        for p in held or with_data:  # what this worker held before; on a new disk, all
+            dbs[p] = db = store.rocksdb_options.open(store.partition_path(p))
             first, end = ends[p]
-            held = dbs[p].get(store.offset_key)
-            start = max(first, int(held) + 1 if held is not None else 0)
+            stored = db.get(store.offset_key)
+            start = max(first, int(stored) + 1 if stored is not None else 0)
             if start < end:
                 ranges[p] = (start, end)
         if sum(end - start for start, end in ranges.values()) < least:
