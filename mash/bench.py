@@ -7,6 +7,7 @@ import statistics
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -267,27 +268,27 @@ def _restart_timed(
 
 def _logged_total(log: Path, event: str, field: str) -> int:
     """The sum of ``field`` over the lines of the worker's JSON log that record ``event``."""
-    import json
-
-    return sum(
-        int(json.loads(line).get(field) or 0)
-        for line in log.read_text().splitlines()
-        if f'"{event}"' in line
-    )
+    return sum(int(line.get(field) or 0) for line in _logged_lines(log, event))
 
 
 def _logged(log: Path, event: str, first: bool = False) -> dict[str, Any]:
     """The last (or ``first``) line of the worker's JSON log that records ``event`` ({} if
     none)."""
+    found: dict[str, Any] = {}
+    for line in _logged_lines(log, event):
+        found = line
+        if first:
+            break
+    return found
+
+
+def _logged_lines(log: Path, event: str) -> Iterator[dict[str, Any]]:
+    """The lines of the worker's JSON log that record ``event``, decoded, in order."""
     import json
 
-    found: dict[str, Any] = {}
     for line in log.read_text().splitlines():
         if f'"{event}"' in line:
-            found = json.loads(line)
-            if first:
-                break
-    return found
+            yield json.loads(line)
 
 
 class _EpisodeWatch:

@@ -46,28 +46,25 @@ def review_list(
     finally:
         store.close()
     now = dt.datetime.now(dt.UTC)
-    header = ["record", "other record", "weight", "explanation", "age"]
+    table = form is Format.TABLE
+    header = ["record", "other record", "weight", "explanation", "age" if table else "first seen"]
     rows = [
         [
             item.record_id,
             item.other_record_id,
             f"{item.weight:.2f}",
             item.explanation,
-            _age(item.first_seen, now)
-            if form is Format.TABLE
-            else item.first_seen.isoformat(timespec="seconds"),
+            _age(item.first_seen, now) if table else item.first_seen.isoformat(timespec="seconds"),
         ]
         for item in queue.items
     ]
-    if form is Format.CSV:
-        header[-1] = "first seen"
     print_rows(form, header, rows, f"Review queue: {queue.size} pairs")
     oldest = _age(queue.oldest, now) if queue.oldest else "-"
     summary = f"{queue.size} pairs waiting; the oldest for {oldest}"
-    if form is Format.CSV:
-        typer.echo(summary, err=True)
-    else:
+    if table:
         console.print(summary)
+    else:
+        typer.echo(summary, err=True)
 
 
 @review_app.command("decide")
