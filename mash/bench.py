@@ -248,6 +248,7 @@ def _restart_timed(
     figures = {"restart_ready_s": ready_s, "restart_first_event_s": seen}
     figures |= {f"restore_{k}": float(restored.get(k) or 0) for k in ("seconds", "records")}
     figures["restore_from_snapshot"] = float(restored.get("snapshot") is not None)
+    figures["restore_read_beside"] = float(bool(restored.get("read_beside")))
     figures["caught_up_entries"] = float(_logged_total(log, "store.caught_up", "entries"))
     console.print(
         f"restart after {RESTARTS[how]} with "
@@ -256,6 +257,7 @@ def _restart_timed(
         f"{seen:.1f}s[/bold] after the worker started; the linkage restore took "
         f"{figures['restore_seconds']:.2f}s "
         + ("from the index snapshot" if figures["restore_from_snapshot"] else "rebuilt in full")
+        + (", the table read beside its load" if figures["restore_read_beside"] else "")
         + (
             f"; {int(figures['caught_up_entries']):,} changelog entries copied into the stores "
             "before the group"

@@ -3,10 +3,14 @@ worker's sinks process among its children."""
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
+import signal
+from collections.abc import Iterable
 from pathlib import Path
 
-__all__ = ["PARENT_PID", "process_exists", "sinks_of"]
+__all__ = ["PARENT_PID", "detach_forked_child", "process_exists", "sinks_of"]
 
 
 PARENT_PID = "MASH_PARENT_PID"
@@ -54,3 +58,28 @@ def sinks_of(pid: int) -> list[int]:
         if marker in environ:
             found.append(child)
     return found
+
+
+def detach_forked_child(keep: Iterable[int] = (), with_parent: bool = False) -> None:
+    """In a forked child of the worker: none of the worker's signal handling (asyncio's
+    wake-up socket would pass a signal sent to the child on to the worker, and its handlers
+    would ignore SIGTERM), none of its files or sockets but those in ``keep`` (a listening
+    port held by a child would stop a restarted worker binding it); ``with_parent``: killed
+    when the worker dies (a save is left to end: its snapshot is whole and of a durable
+    version)."""
+    with contextlib.suppress(ValueError):  # only the main thread may: the fork's is
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+    low = 3
+    for fd in sorted({fd for fd in keep if fd >= 3}):
+        os.closerange(low, fd)
+        low = fd + 1
+    os.closerange(low, os.sysconf("SC_OPEN_MAX"))
+    if not with_parent:
+        return
+    with contextlib.suppress(OSError, AttributeError):  # Linux: the parent's death kills it
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+_PR_SET_PDEATHSIG = 1

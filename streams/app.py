@@ -113,8 +113,11 @@ def consumed_topics(settings: WorkerSettings) -> list[str]:
     return [*(settings.topic(c.topic) for c in AGENCY_CONTRACTS), settings.topic(IDENTITIES)]
 
 
-def create_app(settings: WorkerSettings) -> faust.App:
-    """A Faust app with the hub's agents: intake and linkage (the sinks run beside it)."""
+def create_app(settings: WorkerSettings, catch_up: bool = False) -> faust.App:
+    """A Faust app with the hub's agents: intake and linkage (the sinks run beside it), and
+    what a worker does before it joins its group: with ``catch_up``, the stores' bulk copy
+    of their changelogs (``catch_up_stores``), then the linkage index snapshot's preload,
+    with the table read beside it (``Linkage.preload``)."""
     app = faust.App(settings.app_id, **faust_settings(settings))
     codec = codec_for(settings)
     intake = Intake(app, settings, codec)
@@ -174,6 +177,8 @@ def create_app(settings: WorkerSettings) -> faust.App:
     add_alert_timer(app, settings, linkage)
     add_stall_watchdog(app, settings)
     start_tables_at_once(app)  # every table is declared by now
+    if catch_up and settings.catch_up_entries > 0:  # a new owner reads changelogs in bulk
+        catch_up_stores(app, settings, settings.catch_up_entries)
     linkage.preload()  # before the group: a long load would stop no heartbeat
     return app
 
@@ -198,9 +203,7 @@ def run_streams(settings: WorkerSettings) -> None:
     settings = settings.as_principal(HUB_PRINCIPAL)
     settings.worker_path.mkdir(parents=True, exist_ok=True)
     require_topics(settings, hub_topics(settings))
-    app = create_app(settings)
-    if settings.catch_up_entries > 0:  # before the group: a new owner reads changelogs in bulk
-        catch_up_stores(app, settings, settings.catch_up_entries)
+    app = create_app(settings, catch_up=True)
     log_long_collections()
     freeze_survivors()
     worker = faust.Worker(app, loglevel=settings.log_level, override_logging=False, quiet=True)

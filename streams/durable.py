@@ -78,6 +78,7 @@ __all__ = [
     "DurableMark",
     "LinkageTable",
     "Marks",
+    "TailSplit",
     "linkage_records",
     "scan_table",
     "unreadable_among",
@@ -228,29 +229,81 @@ class LinkageTable:
         nothing changed, why the snapshot does not reflect the table (rebuild in full): the
         table lacks an entry, decoded or not, for a record of it, or has a record at or
         below ``after`` that it lacks."""
-        late, named = self.late_versions, {r for d in self.late_decisions for r in d.pair}
-        # (id, version, stored bytes or the decoded entry): held and decoded entries alike
-        rows: list[tuple[str, int, bytes | LinkageEntry]] = [
-            *self.held,
-            *((e.record.record_id, e.version, e) for e in self.entries),
-        ]
-        below = {rid for rid, version, _ in rows if version <= after}
-        tail: list[tuple[str, int, bytes | LinkageEntry]] = []
-        covered: list[tuple[str, int, bytes | LinkageEntry]] = []
-        for row in rows:
-            (tail if row[1] > after or row[1] in late or row[0] in named else covered).append(row)
-        # one lookup a record: with ``below`` all the snapshot's, the table holds every
-        # record of the snapshot if and only if those not in ``below`` are the tail's
-        beside = {rid for rid, version, _ in tail if version > after and rid in known} - below
-        if not (known.keys() >= below and len(known) == len(below) + len(beside)):
-            if not {rid for rid, _, _ in rows}.issuperset(known):  # which: seldom asked
+        split = self.split_tail(after)
+        if not split.fits(known):
+            if not {rid for rid, _, _ in self._rows()}.issuperset(known):
                 return "records of it missing from the table"
             return "the table has records at or below its version that it lacks"
+        self.adopt_tail(split)
+        return None
+
+    def split_tail(self, after: int) -> TailSplit:
+        """The table's records split at an index snapshot of version ``after``
+        (``decode_tail``): what a restore from it must decode, what the snapshot holds, and
+        what tells whether the snapshot holds exactly the records it should."""
+        late, named = self.late_versions, {r for d in self.late_decisions for r in d.pair}
+        tail: list[Row] = []
+        covered: list[Row] = []
+        below, below_sum, newer = 0, 0, set()
+        for row in self._rows():
+            rid, version, _ = row
+            if version <= after:
+                below += 1
+                below_sum += hash(rid)
+            else:
+                newer.add(rid)
+            (tail if version > after or version in late or rid in named else covered).append(row)
+        return TailSplit(tail, covered, newer, below, below_sum % _HASHES)
+
+    def adopt_tail(self, split: TailSplit) -> None:
+        """Keep ``split``'s tail as the entries a restore decodes (decoded now) and its
+        covered entries for the background check."""
+        tail = split.tail
         self.held = [(r, v, stored) for r, v, stored in tail if isinstance(stored, bytes)]
         self.entries = [entry for _, _, entry in tail if isinstance(entry, LinkageEntry)]
-        self.covered = [(r, v, stored) for r, v, stored in covered if isinstance(stored, bytes)]
+        self.covered = [
+            (r, v, stored) for r, v, stored in split.covered if isinstance(stored, bytes)
+        ]
         self.decode_held()
-        return None
+
+    def _rows(self) -> list[Row]:
+        """(id, version, stored bytes or the decoded entry): held and decoded entries alike."""
+        return [*self.held, *((e.record.record_id, e.version, e) for e in self.entries)]
+
+
+Row = tuple[str, int, "bytes | LinkageEntry"]
+"""A record's entry in a split: its id, version, and stored bytes or the decoded entry."""
+
+_HASHES = 1 << 64
+
+
+@dataclass
+class TailSplit:
+    """A linkage table's records split at an index snapshot's version
+    (``LinkageTable.split_tail``)."""
+
+    tail: list[Row]
+    """What a restore from the snapshot decodes: the entries written after it, in a batch no
+    mark covers, or of a record such a batch's decision names."""
+    covered: list[Row]
+    """The rest: the snapshot holds them."""
+    newer: set[str]
+    """The ids of the records written after the snapshot."""
+    below: int
+    """How many records were written at or before the snapshot's version..."""
+    below_sum: int
+    """...and the sum of their ids' hashes (modulo 2**64): a split made in a forked child
+    (``streams.scan_ahead``, the same hash seed) tells the snapshot's fit without sending a
+    million ids."""
+
+    def fits(self, known: Mapping[str, object]) -> bool:
+        """Whether the snapshot holding ``known`` holds every record written at or before its
+        version and no other but those written after it: ``known`` is exactly those below
+        and those of ``newer`` it has (a record rewritten since is in both)."""
+        beside = [rid for rid in self.newer if rid in known]
+        if len(known) != self.below + len(beside):
+            return False
+        return (sum(map(hash, known)) - sum(map(hash, beside))) % _HASHES == self.below_sum
 
 
 def _decoded(

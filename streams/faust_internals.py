@@ -21,6 +21,7 @@ from collections.abc import (
     AsyncIterator,
     Awaitable,
     Callable,
+    Iterable,
     Iterator,
     Mapping,
     MutableMapping,
@@ -42,6 +43,7 @@ from plumbing.errors import ConfigError
 from plumbing.kafka import Record, partition_ends, read_ranges
 from plumbing.logs import get_logger
 from plumbing.settings import WorkerSettings
+from streams.scan_ahead import StoreRead
 
 __all__ = [
     "FAUST_VERSION",
@@ -50,6 +52,7 @@ __all__ = [
     "Processed",
     "Retries",
     "Stalls",
+    "active_offsets",
     "as_current",
     "batches",
     "catch_up_stores",
@@ -60,6 +63,7 @@ __all__ = [
     "processed_or_reread",
     "start_tables_at_once",
     "still_a_member",
+    "store_files_reader",
     "stored_items",
     "watch_stalls",
 ]
@@ -384,19 +388,95 @@ def stored_items(table: faust.types.TableT[Any, Any]) -> Iterator[tuple[str, Any
 
     Reads ``SerializedStore._iteritems`` (the raw (key, value) pairs of the partitions this
     worker holds, as ``items`` reads them) and decodes each key as Faust's ``json`` codec
-    does a ``str`` key, a JSON string without escapes sliced (the codec's work for the
-    rest: ``_decode_key``)."""
+    does a ``str`` key (``_str_keys``)."""
     store: Any = table.data  # the Store: its raw iteration is not in its protocol
     raw = getattr(store, "_iteritems", None)
     if raw is None or getattr(table, "key_serializer", None) != "json":
         yield from table.items()
         return
-    decode_key = store._decode_key
-    for key, value in raw():
+    yield from _str_keys(raw(), store._decode_key)
+
+
+def _str_keys(
+    raw: Iterable[tuple[bytes, bytes]], decode_key: Callable[[bytes], Any]
+) -> Iterator[tuple[str, bytes]]:
+    """Raw (key, value) pairs with each key decoded as Faust's ``json`` codec decodes a
+    ``str`` key: a JSON string without escapes sliced (the codec's work for the rest)."""
+    for key, value in raw:
         if key[:1] == b'"' and key[-1:] == b'"' and b"\\" not in key:
             yield key[1:-1].decode(), value
         else:
             yield decode_key(key), value
+
+
+def store_files_reader(table: faust.types.TableT[Any, Any]) -> Callable[[], StoreRead] | None:
+    """How to read ``table``'s RocksDB store as its files on disk are now, read-only, beside
+    the worker (in a forked child, before the worker opens them: ``streams.scan_ahead``), or
+    None if it has no such files (another store, a JSON key serializer it was not written
+    for, or no partition on disk yet: the group has assigned nothing, so the partitions read
+    are those this store held before). Each database is opened read-only with every table
+    file opened at once (``max_open_files`` -1: a compaction by the worker, which deletes
+    files, cannot take one from under the read)."""
+    from faust.stores.rocksdb import Store as RocksDBStore
+
+    store: Any = table.data
+    if not isinstance(store, RocksDBStore) or not store.use_rocksdict:
+        return None
+    if getattr(table, "key_serializer", None) != "json":
+        return None
+    paths = {
+        p: store.partition_path(p)
+        for p in range(table.changelog_topic.partitions or table.app.conf.topic_partitions)
+        if store.partition_path(p).exists()
+    }
+    if not paths:
+        return None
+
+    def read() -> StoreRead:
+        import rocksdict
+
+        offsets: dict[int, int | None] = {}
+        dbs = []
+        for p, path in paths.items():
+            options = store.rocksdb_options.as_options()
+            options.create_if_missing(False)
+            options.set_max_open_files(-1)
+            db = rocksdict.Rdict(
+                str(path), options=options, access_type=rocksdict.AccessType.read_only()
+            )
+            stored = db.get(store.offset_key)
+            offsets[p] = None if stored is None else int(stored)
+            dbs.append(db)
+        return offsets, _str_keys(_visible(dbs, store.offset_key), store._decode_key)
+
+    return read
+
+
+def _visible(dbs: Sequence[Any], offset_key: bytes) -> Iterator[tuple[bytes, bytes]]:
+    """The (key, value) pairs of ``dbs`` but Faust's offset entry, each database closed once
+    read."""
+    for db in dbs:
+        try:
+            for key, value in db.items():
+                if key != offset_key:
+                    yield key, value
+        finally:
+            db.close()
+
+
+def active_offsets(table: faust.types.TableT[Any, Any]) -> dict[int, int | None]:
+    """Each partition of ``table`` this worker holds as active, with the changelog offset its
+    store has persisted (None: none): what ``store_files_reader`` read must match it for a
+    read made before the worker joined its group to stand for the table now. Empty for a
+    store that is not RocksDB."""
+    from faust.stores.rocksdb import Store as RocksDBStore
+
+    store: Any = table.data
+    if not isinstance(store, RocksDBStore):
+        return {}
+    actives = table.app.assignor.assigned_actives()
+    topic = table.changelog_topic_name  # type: ignore[attr-defined]
+    return {p: store.persisted_offset(TP(topic, p)) for p in store._dbs if TP(topic, p) in actives}
 
 
 @contextmanager

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from operator import attrgetter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from plumbing.logs import get_logger
 from schemas.audit import AuditEntry, Decision
@@ -30,6 +30,9 @@ from streams.identities import Kept, StoredRecord, identities, summary
 from streams.linkage import Linker, LinkOutcome, Outcome, PairDecision, pair_of
 from streams.restore import restore_from, restore_linker
 from streams.snapshot import UNCOVERED, IndexSnapshot, load_snapshot, may_fit
+
+if TYPE_CHECKING:
+    from streams.scan_ahead import Scanned
 
 __all__ = [
     "HubOutput",
@@ -85,15 +88,24 @@ def restore_table(
     durable_key: str,
     snapshot: Path | None = None,
     preloaded: IndexSnapshot | None = None,
+    scanned: Scanned | None = None,
 ) -> LinkageTable:
     """Restore ``state`` from the linkage table's entries (read one at a time; values decoded
     or as the bytes stored), with the collector paused, from the index snapshot at
     ``snapshot`` where one fits the table (``streams.snapshot``): then only the entries it
     lacks or that were written after it are decoded. ``preloaded``: that snapshot as loaded
     already (``preload_snapshot``; of this model, whose version is not checked against the
-    table yet), used once. Returns what was read (durable point, what followed it) for the
-    republish."""
+    table yet), used once. ``scanned``: the table as read beside that load
+    (``streams.scan_ahead``), used instead of ``items`` if the snapshot fits it. Returns what
+    was read (durable point, what followed it) for the republish."""
     with collection_paused():
+        if scanned is not None and preloaded is not None:
+            table = scanned.table
+            if _may_use(table, preloaded.version) and scanned.split.fits(preloaded.person):
+                table.adopt_tail(scanned.split)
+                table.from_snapshot = state.restore(table.entries, table.decisions, preloaded)
+                return table
+            log.info("linkage.scan_ahead_unused", reason="the snapshot does not fit the table")
         # no snapshot it may use (none, another format, model or blocking scheme): each
         # entry decoded as read, its head not read first
         hold = snapshot is not None and (
@@ -130,8 +142,6 @@ def _fitting(
     """The index snapshot at ``snapshot`` (or ``preloaded`` from it) if it fits ``table``,
     the table's entries then cut to the tail it lacks, decoded
     (``LinkageTable.decode_tail``); else None, logged."""
-    # an older owner's late writes (``overtaken``) may hold other edges for records the
-    # snapshot has: only a full rebuild reads them as a restore always did
     if snapshot is None or table.overtaken is not None:
         return None
     if preloaded is None:
@@ -151,6 +161,14 @@ def _fitting(
         log.warning("linkage.snapshot_ignored", path=str(snapshot), reason=why)
         return None
     return found
+
+
+def _may_use(table: LinkageTable, version: int) -> bool:
+    """Whether a snapshot of ``version`` may stand for ``table``'s records at or below it:
+    no older owner's late writes (``overtaken``: they may hold other edges for records the
+    snapshot has, which only a full rebuild reads as a restore always did), a durable mark
+    that reaches it, and no sweep of late writes after it (``_fitting`` says which)."""
+    return table.overtaken is None and table.covers(version) and not table.swept_after(version)
 
 
 class Snapshots(Mapping[str, EpisodeSnapshot]):

@@ -324,15 +324,9 @@ def compact_version(key: str, stored: bytes) -> int | None:
     the entries written after it. None if ``stored`` does not begin with ``key`` as a
     compact entry's record id and end with a version (decode it whole: another format, an
     id with escapes, or no entry at all)."""
-    start = len(_HEAD)
-    rid = key.encode()
-    if (  # the id ends at the first quote: an id with escapes (a quote too) is not matched
-        stored.find(b'"', start) != start + len(rid)
-        or not stored.startswith(_HEAD)
-        or not stored.startswith(rid, start)
-        or stored[-1:] != b"]"
-    ):
-        return None
+    rid = key.encode()  # as JSON writes an id without escapes; one with them is not matched
+    if b'"' in rid or not stored.startswith(_HEAD + rid + b'"') or stored[-1:] != b"]":
+        return None  # (a key with a quote could run on into the entry's next field)
     version = stored[stored.rfind(b",") + 1 : -1]
     return int(version) if version.isdigit() else None
 

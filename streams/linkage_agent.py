@@ -33,9 +33,15 @@ from schemas.contracts import (
 from schemas.framing import Codec, encode, unpack
 from schemas.hub import EpisodeSnapshot, Link
 from schemas.topics import Stage, Table
-from streams.durable import DurableMark
+from streams.durable import DurableMark, LinkageTable
 from streams.episodes import Hours, RagPolicy
-from streams.faust_internals import as_current, still_a_member, stored_items
+from streams.faust_internals import (
+    active_offsets,
+    as_current,
+    still_a_member,
+    store_files_reader,
+    stored_items,
+)
 from streams.hub import HubOutput, HubState, preload_snapshot, restore_table
 from streams.identities import (
     LinkageEntry,
@@ -47,6 +53,7 @@ from streams.linkage import Linker, PairDecision
 from streams.model import load_model
 from streams.outputs import AuditLog, Output, incoming
 from streams.records import DeadLetter
+from streams.scan_ahead import ScanAhead
 from streams.snapshot import (
     CoveredCheck,
     IndexSnapshot,
@@ -57,6 +64,7 @@ from streams.snapshot import (
     save_in_background,
     saved,
     snapshot_path,
+    snapshot_version,
     stop_check,
 )
 
@@ -76,6 +84,11 @@ STOP_SAVE_TAIL_SHARE = 0.375
 """A clean stop saves the index only if at least this share of it is not in the snapshot
 on disk (``Linkage._recent_enough``): about the ratio of a save's cost a record to a
 restored tail's."""
+
+AHEAD_WAIT_S = 120.0
+"""How long the first restore waits for the table read beside the preload
+(``streams.scan_ahead``) before it reads the table itself: the read takes about 6 s of CPU a
+million records, and a wait holds no interpreter lock (the consumer's heartbeat goes on)."""
 
 
 async def _waited(path: Path, pid: int, deadline: float) -> bool | None:
@@ -191,6 +204,8 @@ class Linkage:
         """The pid of the background save under way."""
         self.preloaded: IndexSnapshot | None = None
         """The snapshot loaded as the worker started (``preload``), until the first restore."""
+        self.ahead: ScanAhead | None = None
+        """The table read beside that load (``preload``), until the first restore."""
         self.checking: CoveredCheck | None = None
         """The check under way of the entries the last restore took from the snapshot."""
         self.releasing: set[asyncio.Future[None]] = set()
@@ -209,6 +224,10 @@ class Linkage:
         if self.snapshot is None:
             return
         started = time.perf_counter()
+        after = snapshot_version(self.snapshot, self.model.version)
+        read = None if after is None else store_files_reader(self.records)
+        if read is not None and after is not None:  # the table read beside the load
+            self.ahead = ScanAhead.start(read, after, DURABLE_KEY)
         self.preloaded = preload_snapshot(self.snapshot, self.model.version)
         if self.preloaded is not None:
             log.info(
@@ -216,13 +235,23 @@ class Linkage:
                 version=self.preloaded.version,
                 records=len(self.preloaded.person),
                 seconds=round(time.perf_counter() - started, 2),
+                read_beside=self.ahead is not None,
             )
+        elif self.ahead is not None:
+            self._stop_ahead()
 
     def assigned_elsewhere(self) -> None:
         """Linkage went to another worker: the preloaded snapshot is of no use here."""
         if self.preloaded is not None:
             self.preloaded = None
             log.info("linkage.snapshot_preload_dropped", reason="linkage assigned elsewhere")
+        self._stop_ahead()
+
+    def _stop_ahead(self) -> None:
+        """Stop the read beside the preload, if one is under way."""
+        if self.ahead is not None:
+            self.ahead.stop()
+            self.ahead = None
 
     def restored(self) -> HubState:
         """The linkage state: held, or restored now from the changelogged table."""
@@ -230,10 +259,7 @@ class Linkage:
             started = time.perf_counter()
             self.indexed = None
             self.state = HubState(policy=self.policy, linker=Linker(model=self.model))
-            preloaded, self.preloaded = self.preloaded, None  # once: a restore adopts it
-            table = restore_table(
-                self.state, stored_items(self.records), DURABLE_KEY, self.snapshot, preloaded
-            )
+            table, check = self._restore_table(self.state)
             self.snapshot_due.restart(time.monotonic())
             self.on_disk = self.saved_records = (
                 0
@@ -273,6 +299,7 @@ class Linkage:
                 seconds=round(time.perf_counter() - started, 2),
                 model=self.model.version,
                 snapshot=table.from_snapshot,
+                read_beside=check is not None,
             )
             if table.unreadable:  # ids and reasons only: the values may hold names
                 log.error(
@@ -280,10 +307,38 @@ class Linkage:
                     count=len(table.unreadable),
                     entries=[f"{key}: {why}" for key, why in table.unreadable[:20]],
                 )
-            self._check(table.covered)
+            if check is None:
+                self._check(table.covered)
+            else:  # the child that read the table checks them
+                self._check_under_way(check)
             self.republish_due = True
             self._release(table.covered)
         return self.state
+
+    def _restore_table(self, state: HubState) -> tuple[LinkageTable, CoveredCheck | None]:
+        """Restore ``state`` from the table (``restore_table``): at the first restore, from
+        the snapshot preloaded and the table read beside it where that read still stands
+        for the table (``streams.scan_ahead``), with the check of the entries the snapshot
+        stands for, under way in the child that read them (else None)."""
+        preloaded, self.preloaded = self.preloaded, None  # once: a restore adopts it
+        ahead, self.ahead = self.ahead, None
+        taken = (
+            None
+            if ahead is None
+            else ahead.take(
+                None if preloaded is None else preloaded.version,
+                active_offsets(self.records),
+                AHEAD_WAIT_S,
+            )
+        )
+        scanned, check = (None, None) if taken is None else taken
+        table = restore_table(
+            state, stored_items(self.records), DURABLE_KEY, self.snapshot, preloaded, scanned
+        )
+        if check is not None and (scanned is None or scanned.table is not table):
+            stop_check(check)  # the snapshot did not fit what it read: the table was read
+            check = None
+        return table, check
 
     def _release(self, covered: list[Any]) -> None:
         """Free the stored bytes a restore held for the check (about 800 MB at a million
@@ -319,6 +374,15 @@ class Linkage:
             log.warning(
                 "linkage.covered_not_checked", entries=len(covered), reason=type(exc).__name__
             )
+
+    def _check_under_way(self, check: CoveredCheck) -> None:
+        """Follow ``check``, begun by the read beside the preload (the first restore's: no
+        other check can be under way)."""
+        if self.checking is not None:
+            stop_check(check)
+            log.info("linkage.covered_not_checked", entries=check.entries, reason="one at a time")
+            return
+        self.checking = check
 
     def _checked(self, wait: bool = False) -> None:
         """Log the finding of the check under way, if it has ended (``wait``: wait for it)."""
@@ -476,6 +540,7 @@ class Linkage:
             log.info("linkage.covered_not_checked", entries=check.entries, reason="stopped")
         for release in list(self.releasing):  # the process ends: its memory goes with it
             release.cancel()
+        self._stop_ahead()
 
     def _reaped(self) -> bool:
         """Whether no background save is under way (one that has ended is reaped and its

@@ -25,7 +25,6 @@ code as well.)
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import datetime as dt
 import gc
 import hashlib
@@ -41,13 +40,14 @@ from typing import Any, TypeVar
 import orjson
 
 from plumbing.logs import get_logger
-from plumbing.processes import process_exists
+from plumbing.processes import detach_forked_child, process_exists
 from streams.durable import unreadable_among
 from streams.episodes import EventSummary
 from streams.identities import blocking_scheme
 from streams.linkage import Linked, Linker, PersonRecord, block_slots
 
 __all__ = [
+    "CHECK_NAMED",
     "FORMAT",
     "UNCOVERED",
     "CoveredCheck",
@@ -62,6 +62,7 @@ __all__ = [
     "save_snapshot",
     "saved",
     "snapshot_path",
+    "snapshot_version",
     "stop_check",
 ]
 
@@ -166,7 +167,7 @@ def save_in_background(
         gc.disable()  # short-lived: a collection would only touch the parent's pages (copied)
         code = 1
         try:
-            _detached()
+            detach_forked_child()
             save_snapshot(path, linker, summaries, version)
             code = 0
         finally:
@@ -194,13 +195,13 @@ class CoveredCheck:
     """The pipe's end the child's finding comes by (a few KB: ids and reasons only)."""
 
 
-_CHECK_NAMED = 20
+CHECK_NAMED = 20
 """How many unreadable entries a check names (all are counted)."""
 
 
 def check_covered(held: Sequence[tuple[str, int, bytes]]) -> CoveredCheck:
     """``unreadable_among(held)`` in a forked child at low priority, its finding (count and
-    the first ``_CHECK_NAMED``) written to a pipe; read it with ``checked``. The child
+    the first ``CHECK_NAMED``) written to a pipe; read it with ``checked``. The child
     leaves by ``os._exit`` as a save's does."""
     reader, writer = os.pipe()
     try:
@@ -213,10 +214,10 @@ def check_covered(held: Sequence[tuple[str, int, bytes]]) -> CoveredCheck:
         gc.disable()
         code = 1
         try:
-            _detached(keep=writer, with_parent=True)
+            detach_forked_child(keep=(writer,), with_parent=True)
             os.nice(10)  # the worker's own work first: the restart is what waits
             found = unreadable_among(held)
-            os.write(writer, orjson.dumps([len(found), found[:_CHECK_NAMED]]))
+            os.write(writer, orjson.dumps([len(found), found[:CHECK_NAMED]]))
             code = 0
         finally:
             os._exit(code)
@@ -244,28 +245,6 @@ def checked(check: CoveredCheck, wait: bool = False) -> tuple[int, list[tuple[st
         return int(count), [(str(key), str(why)) for key, why in named]
     except (ValueError, TypeError) as exc:
         raise OSError(f"the check of the snapshot's entries sent {type(exc).__name__}") from None
-
-
-def _detached(keep: int = -1, with_parent: bool = False) -> None:
-    """In a forked child of the worker: none of the worker's signal handling (asyncio's
-    wake-up socket would pass a signal sent to the child on to the worker, and its handlers
-    would ignore SIGTERM), none of its files or sockets but ``keep`` (a listening port held
-    by a child would stop a restarted worker binding it); ``with_parent``: killed when the
-    worker dies (a save is left to end: its snapshot is whole and of a durable version)."""
-    with contextlib.suppress(ValueError):  # only the main thread may: the fork's is
-        signal.set_wakeup_fd(-1)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
-    if keep > 3:
-        os.closerange(3, keep)
-    os.closerange(max(3, keep + 1), os.sysconf("SC_OPEN_MAX"))
-    if not with_parent:
-        return
-    with contextlib.suppress(OSError, AttributeError):  # Linux: the parent's death kills it
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-
-
-_PR_SET_PDEATHSIG = 1
 
 
 def stop_check(check: CoveredCheck) -> None:
@@ -326,14 +305,28 @@ def may_fit(path: Path, model_version: str) -> bool:
     scheme would (its header only: ``load_snapshot`` checks all): a restore holds the table's
     entries undecoded only for a snapshot it may use (with none, each entry is decoded as it
     is read, once: reading their heads first and decoding them after is slower)."""
+    header = _header(path)
+    return header is not None and _mismatch(header, model_version, lambda _: True) is None
+
+
+def snapshot_version(path: Path, model_version: str) -> int | None:
+    """The table version the snapshot at ``path`` reflects, from its header, if it may fit
+    (``may_fit``; None otherwise)."""
+    header = _header(path)
+    if header is None or _mismatch(header, model_version, lambda _: True) is not None:
+        return None
+    return int(header["version"])
+
+
+def _header(path: Path) -> Any:
+    """The decoded header line of the snapshot at ``path`` (None: none, or not one)."""
     try:
         with path.open("rb") as f:
             if f.readline() != _MAGIC:
-                return False
-            header = orjson.loads(f.readline())
+                return None
+            return orjson.loads(f.readline())
     except (OSError, ValueError):
-        return False
-    return _mismatch(header, model_version, lambda _: True) is None
+        return None
 
 
 def _read(data: bytes, model_version: str, covers: Callable[[int], bool]) -> IndexSnapshot | str:

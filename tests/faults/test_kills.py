@@ -110,6 +110,7 @@ def test_a_clean_stop_mid_stream_saves_the_index_and_the_restart_starts_from_it(
     [saved] = logged(tmp_path / "first.log", "linkage.snapshot_saved_at_stop")
     first_restore = logged(tmp_path / "second.log", "linkage.restored")[0]
     assert first_restore["snapshot"] == saved["version"]  # the index of the moment it stopped
+    assert first_restore["read_beside"]  # the table read as the snapshot loaded, and used
     print(
         f"\nrecovery: stopped with {left} of {len(events)} events left, the index of "
         f"{saved['records']} records saved in {saved['seconds']} s; the restart restored "

@@ -21,6 +21,7 @@ import pytest
 import structlog
 
 from plumbing import heap
+from plumbing.processes import detach_forked_child
 from schemas.childrens_services import ReviewVerdict
 from simulation.synthetic import police_notifications
 from streams import durable, snapshot
@@ -46,6 +47,7 @@ from streams.snapshot import (
     save_snapshot,
     saved,
     snapshot_path,
+    stop_check,
 )
 
 _SIZE = 150
@@ -616,7 +618,7 @@ def test_a_child_of_the_worker_keeps_none_of_its_sockets_or_signal_handling() ->
     if pid == 0:  # the child
         code = 1
         try:
-            snapshot._detached(keep=writer, with_parent=True)
+            detach_forked_child(keep=(writer,), with_parent=True)
             try:
                 os.fstat(listening.fileno())
                 held = True
@@ -687,3 +689,131 @@ def test_the_stage_s_first_restore_takes_the_preloaded_snapshot_and_only_that_on
 def _links(linker: Linker) -> dict[str, dict[str, float]]:
     """Each record's links, in any order."""
     return {rid: dict(linker.links.of(rid)) for rid in linker.links}
+
+
+def _rocksdb_table(folder: Path, table: list[tuple[str, Any]], offset: int | None) -> Any:
+    """A Faust table of a RocksDB store whose partition 0 holds ``table`` on disk as the
+    worker's store keeps it (keys and values JSON bytes) and, unless None, ``offset`` as its
+    persisted changelog offset, the database closed (a worker about to start)."""
+    import faust
+    import rocksdict
+
+    app = faust.App("scan-ahead", store="rocksdb://", datadir=str(folder))
+    kept = app.Table("linkage", key_type=str, partitions=1)
+    store = kept.data
+    store.partition_path(0).parent.mkdir(parents=True, exist_ok=True)
+    db = store.rocksdb_options.open(store.partition_path(0))
+    batch = rocksdict.WriteBatch(raw_mode=True)
+    for key, value in _stored(table):
+        batch.put(orjson.dumps(key), value)
+    if offset is not None:
+        batch.put(store.offset_key, str(offset).encode())
+    db.write(batch)
+    db.close()
+    return kept
+
+
+def _ahead(kept: Any, path: Path) -> Any:
+    from streams.faust_internals import store_files_reader
+    from streams.scan_ahead import ScanAhead
+
+    read = store_files_reader(kept)
+    version = snapshot.snapshot_version(path, default_model().version)
+    assert read is not None and version == 3
+    ahead = ScanAhead.start(read, version, DURABLE_KEY)
+    assert ahead is not None
+    return ahead
+
+
+def test_the_table_read_beside_the_preload_restores_as_the_table_does(tmp_path: Path) -> None:
+    table, path = _scenario(tmp_path / "scenario")
+    kept = _rocksdb_table(tmp_path / "data", table, 41)
+    preloaded = preload_snapshot(path, default_model().version)
+    assert preloaded is not None
+    taken = _ahead(kept, path).take(3, {0: 41}, 60)
+    assert taken is not None
+    scanned, check = taken
+    assert scanned.offsets == {0: 41} and scanned.covered > 0
+    state = HubState()
+    read = restore_table(state, iter(()), DURABLE_KEY, path, preloaded, scanned)  # no items
+    assert read is scanned.table and read.from_snapshot == 3
+    full, _ = _restored(table, None)
+    assert state.linker.person == full.linker.person
+    assert _links(state.linker) == _links(full.linker)
+    assert _partition(state.linker) == _partition(full.linker)
+    assert state.snapshots == full.snapshots
+    whole = restore_table(HubState(), iter(table), DURABLE_KEY)
+    assert sorted(read.after_durable) == sorted(whole.after_durable)  # RocksDB's key order
+    assert checked(check, wait=True) == (0, [])  # the child checked what the snapshot held
+
+
+def test_a_read_beside_the_preload_is_not_used_once_the_store_has_changed(
+    tmp_path: Path,
+) -> None:
+    table, path = _scenario(tmp_path / "scenario")
+    kept = _rocksdb_table(tmp_path / "data", table, 41)
+    for offsets in ({0: 42}, {0: 41, 1: 7}, {}):  # recovered since, other partitions held
+        ahead = _ahead(kept, path)
+        with structlog.testing.capture_logs() as logs:
+            assert ahead.take(3, offsets, 60) is None
+        assert [e["event"] for e in logs] == ["linkage.scan_ahead_unused"]
+        with pytest.raises(ChildProcessError):  # reaped
+            os.waitpid(ahead.pid, os.WNOHANG)
+    with structlog.testing.capture_logs() as logs:
+        assert _ahead(kept, path).take(4, {0: 41}, 60) is None  # another snapshot's version
+    assert logs[0]["reason"] == "the snapshot is of another version"
+
+
+def test_a_snapshot_that_does_not_fit_the_table_read_beside_it_is_checked_in_full(
+    tmp_path: Path,
+) -> None:
+    table, path = _scenario(tmp_path / "scenario")
+    victim = next(k for k, v in table if isinstance(v, list) and v[-1] == 1)
+    shorter = [(k, v) for k, v in table if k != victim]  # a record of the snapshot lost
+    kept = _rocksdb_table(tmp_path / "data", shorter, None)
+    preloaded = preload_snapshot(path, default_model().version)
+    taken = _ahead(kept, path).take(3, {0: None}, 60)
+    assert taken is not None and preloaded is not None
+    with structlog.testing.capture_logs() as logs:
+        read = restore_table(
+            HubState(), iter(_stored(shorter)), DURABLE_KEY, path, preloaded, taken[0]
+        )
+    assert read.from_snapshot is None  # rebuilt from the items, as without the read
+    assert [
+        e.get("reason") for e in logs if "scan_ahead" in e["event"] or "ignored" in e["event"]
+    ] == [
+        "the snapshot does not fit the table",
+        "records of it missing from the table",
+    ]
+    stop_check(taken[1])
+
+
+def test_a_damaged_entry_the_snapshot_stands_for_is_reported_by_the_read_beside_it(
+    tmp_path: Path,
+) -> None:
+    table, path = _scenario(tmp_path / "scenario")
+    victim = _covered_ids(table)[0]
+    fields = dict(table)[victim]
+    broken = [*fields[:4], "2004-13-45", *fields[5:]]  # a date of birth no calendar has
+    damaged = [(k, broken if k == victim else v) for k, v in table]
+    kept = _rocksdb_table(tmp_path / "data", damaged, 41)
+    preloaded = preload_snapshot(path, default_model().version)
+    taken = _ahead(kept, path).take(3, {0: 41}, 60)
+    assert taken is not None and preloaded is not None
+    read = restore_table(HubState(), iter(()), DURABLE_KEY, path, preloaded, taken[0])
+    assert read.from_snapshot == 3
+    found = checked(taken[1], wait=True)
+    assert found is not None and found[0] == 1 and found[1][0][0] == victim
+
+
+def test_a_read_beside_the_preload_that_dies_leaves_the_table_to_the_worker(
+    tmp_path: Path,
+) -> None:
+    import signal
+
+    table, path = _scenario(tmp_path / "scenario")
+    ahead = _ahead(_rocksdb_table(tmp_path / "data", table, 41), path)
+    os.kill(ahead.pid, signal.SIGKILL)
+    with structlog.testing.capture_logs() as logs:
+        assert ahead.take(3, {0: 41}, 60) is None
+    assert logs[0]["reason"].startswith("the read failed")
