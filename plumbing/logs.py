@@ -23,6 +23,8 @@ from plumbing.settings import CommonSettings
 
 __all__ = [
     "LIBRARY_LOGGERS",
+    "PROJECT_PACKAGES",
+    "DebugOfOurOwn",
     "Summarised",
     "audit_line",
     "configure_logging",
@@ -34,6 +36,11 @@ __all__ = [
 
 LIBRARY_LOGGERS = ("kafka", "aiokafka", "faust", "mode", "confluent_kafka", "py.warnings")
 """The libraries whose lines go wherever ours go (never past a progress bar)."""
+
+PROJECT_PACKAGES = frozenset(
+    {"mash", "streams", "sinks", "producers", "plumbing", "schemas", "console", "simulation"}
+)
+"""The hub's own packages: their loggers alone log at DEBUG (``DebugOfOurOwn``)."""
 
 SUMMARISED = {
     "producer buffer full": "faust.producer_waits",
@@ -78,6 +85,7 @@ def configure_logging(settings: CommonSettings, log_file: Path | None = None) ->
             ],
         )
     )
+    handler.addFilter(DebugOfOurOwn())
     summarised = Summarised()
     handler.addFilter(summarised)
     atexit.register(summarised.log_summary)
@@ -136,6 +144,17 @@ class _PrivateRotatingFile(logging.handlers.RotatingFileHandler):
             stream.flush()
         finally:
             self.release()
+
+
+class DebugOfOurOwn(logging.Filter):
+    """Drops the libraries' DEBUG lines: at DEBUG, kafka-python, aiokafka and Faust log every
+    message they send, its value with it (names, dates of birth, addresses, a reviewer's
+    reason), and ``MASH_LOG_LEVEL=DEBUG`` is for the hub's own lines (the audit's
+    decisions). A filter on the handler, not a level on their loggers: a library may set
+    its own loggers' levels."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno > logging.DEBUG or record.name.split(".")[0] in PROJECT_PACKAGES
 
 
 class Summarised(logging.Filter):

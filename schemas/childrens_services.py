@@ -28,8 +28,9 @@ from schemas.common import (
     PastDate,
     SpecialCategoryCondition,
     Timestamp,
+    UserId,
 )
-from schemas.limits import REASON_CHARS
+from schemas.limits import LINKAGE_ID_CHARS, REASON_CHARS
 
 __all__ = [
     "Assessment",
@@ -250,11 +251,11 @@ class LinkageDecision(Envelope):
 
     EVENT_TYPE: ClassVar[str] = "childrens_services.linkage_decision"
 
-    record_id: NonBlank
-    other_record_id: NonBlank
+    record_id: Annotated[NonBlank, Field(max_length=LINKAGE_ID_CHARS)]
+    other_record_id: Annotated[NonBlank, Field(max_length=LINKAGE_ID_CHARS)]
     verdict: ReviewVerdict
-    decided_by: NonBlank
-    """The reviewer's user id."""
+    decided_by: UserId
+    """The reviewer's user id (printable, at most ``schemas.limits.USER_ID_CHARS``)."""
     reason: Annotated[NonBlank, Field(max_length=REASON_CHARS)]
     """At most ``schemas.limits.REASON_CHARS`` characters."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import unicodedata
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Annotated, ClassVar, Self
@@ -14,13 +15,14 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
+    Field,
     ValidationInfo,
     field_validator,
     model_validator,
 )
 
 from schemas.identifiers import check_nhs_number, check_postcode, check_upn
-from schemas.limits import RECORD_KEY_CHARS, UNBORN_DUE_WITHIN_DAYS
+from schemas.limits import RECORD_KEY_CHARS, UNBORN_DUE_WITHIN_DAYS, USER_ID_CHARS
 
 __all__ = [
     "Agency",
@@ -38,10 +40,12 @@ __all__ = [
     "SpecialCategoryCondition",
     "Timestamp",
     "Upn",
+    "UserId",
     "ValidationClock",
     "content_digest",
     "date_from_iso",
     "iso_date",
+    "printable",
     "record_key",
 ]
 
@@ -134,7 +138,23 @@ def _utc_millis(value: dt.datetime) -> dt.datetime:
     return value.replace(microsecond=value.microsecond // 1000 * 1000)
 
 
+_UNPRINTABLE = frozenset({"Cc", "Cf", "Zl", "Zp"})
+"""Unicode categories of characters no user id holds: controls (a newline, an escape),
+formats (a zero-width or direction mark) and line or paragraph separators."""
+
+
+def printable(value: str) -> str:
+    """``value`` if it holds no control, format or line-separating character."""
+    if any(unicodedata.category(c) in _UNPRINTABLE for c in value):
+        raise ValueError("holds a control or invisible character (a newline, an escape)")
+    return value
+
+
 NonBlank = Annotated[str, AfterValidator(_non_blank)]
+UserId = Annotated[
+    str, Field(max_length=USER_ID_CHARS), AfterValidator(_non_blank), AfterValidator(printable)
+]
+"""A user's id (a reviewer's): printable, at most ``schemas.limits.USER_ID_CHARS``."""
 Timestamp = Annotated[dt.datetime, AfterValidator(_utc_millis)]
 """A zoned timestamp, held in UTC to the millisecond (what Avro timestamp-millis carries)."""
 NhsNumber = Annotated[str, AfterValidator(check_nhs_number)]

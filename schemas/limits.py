@@ -6,9 +6,11 @@ from __future__ import annotations
 __all__ = [
     "AGENCY_CHARS",
     "EVENT_TYPE_CHARS",
+    "LINKAGE_ID_CHARS",
     "REASON_CHARS",
     "RECORD_KEY_CHARS",
     "UNBORN_DUE_WITHIN_DAYS",
+    "USER_ID_CHARS",
 ]
 
 AGENCY_CHARS = 32
@@ -20,6 +22,13 @@ EVENT_TYPE_CHARS = 64
 RECORD_KEY_CHARS = 120
 """An agency's record key, ``<AGENCY>:<agency_record_id>`` (``facts.record_key``): the
 contract refuses an ``agency_record_id`` that would make it longer."""
+
+LINKAGE_ID_CHARS = 80
+"""A linkage record id as a reviewer's decision names it (``linkage_decisions.record_id``)."""
+
+USER_ID_CHARS = 80
+"""A user's id: a console user's name, the reviewer who made a decision
+(``linkage_decisions.decided_by``)."""
 
 REASON_CHARS = 2_000
 """A reviewer's stated reason (``LinkageDecision.reason``, ``linkage_decisions.reason``): a few

@@ -38,7 +38,13 @@ __all__ = [
     "upgrade",
 ]
 
-from schemas.limits import AGENCY_CHARS, EVENT_TYPE_CHARS, RECORD_KEY_CHARS
+from schemas.limits import (
+    AGENCY_CHARS,
+    EVENT_TYPE_CHARS,
+    LINKAGE_ID_CHARS,
+    RECORD_KEY_CHARS,
+    USER_ID_CHARS,
+)
 
 metadata = MetaData()
 
@@ -148,7 +154,7 @@ figures_provenance = Table(
 console_users = Table(
     "console_users",
     metadata,
-    Column("name", String(80), primary_key=True),
+    Column("name", String(USER_ID_CHARS), primary_key=True),
     Column("role", String(20), nullable=False),
     Column("password_hash", String(200), nullable=False),
     Column("disabled", Boolean, nullable=False, default=False),
@@ -185,10 +191,10 @@ was added gets it when a store opens it, `sinks.store`)."""
 linkage_decisions = Table(
     "linkage_decisions",
     metadata,
-    Column("record_id", String(80), primary_key=True),
-    Column("other_record_id", String(80), primary_key=True),
+    Column("record_id", String(LINKAGE_ID_CHARS), primary_key=True),
+    Column("other_record_id", String(LINKAGE_ID_CHARS), primary_key=True),
     Column("verdict", String(20), nullable=False),
-    Column("decided_by", String(80), nullable=False),
+    Column("decided_by", String(USER_ID_CHARS), nullable=False),
     Column("decided_at", String(32), nullable=False),
     Column("event_id", String(40), nullable=False),
     Column("reason", Text, nullable=False),

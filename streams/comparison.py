@@ -29,7 +29,7 @@ from streams.levels import (
     sex_level,
 )
 from streams.model import LinkageModel, default_model
-from streams.names import is_known_name, name_keys, one_name
+from streams.names import is_common_name, is_known_name, name_keys, one_name
 
 __all__ = [
     "NEVER",
@@ -593,14 +593,17 @@ def _two_given_names(a: str, b: str, level: Level, model: LinkageModel) -> bool:
     """Two different given names, each a name in its own right: in the nickname lexicon or
     common among the records the model was trained on, and neither far rarer than the other
     (a much rarer spelling near a common name is a variant of it, a typo or a diminutive,
-    not a second child). Two spellings of one sound count (Aidan and Aiden, Jaden and
-    Jayden, Hassan and Hussain are given to twins; Lea and Leah may be one child's): from the
-    names alone the two cannot be told apart, so the pair goes to review, never merged."""
+    not a second child) unless both are on the list of common given names (Jake is 13
+    times rarer than Jack in the packaged model's records, and twins are given both: an
+    outside probe's pair, merged before). Two spellings of one sound count (Aidan and
+    Aiden, Jaden and Jayden, Hassan and Hussain are given to twins; Lea and Leah may be one
+    child's): from the names alone the two cannot be told apart, so the pair goes to review,
+    never merged."""
     if level in (Level.EXACT, Level.MISSING) or (level is Level.NICKNAME and one_name(a, b)):
         return False  # a mistyped nickname (Lila for Lily) may still be a name of its own
     if not all(is_known_name(n) or model.is_common_given_name(n) for n in (a, b)):
         return False
-    return not model.is_variant(a, b)
+    return not model.is_variant(a, b) or (is_common_name(a) and is_common_name(b))
 
 
 def _unborn_and_born(a: PersonRecord, b: PersonRecord) -> Comparison:

@@ -169,10 +169,17 @@ def load_model(path: Path | None = None) -> LinkageModel:
     if path is None:
         return default_model()
     try:
-        doc = json.loads(path.read_text())
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise LinkageModelError(f"linkage model {path}: cannot read (not UTF-8 text)") from None
     except (OSError, json.JSONDecodeError) as exc:
         raise LinkageModelError(f"linkage model {path}: cannot read ({exc})") from exc
-    return LinkageModel.from_json(doc)
+    try:
+        return LinkageModel.from_json(doc)
+    except LinkageModelError as exc:  # which file, for a model named by MASH_LINKAGE_MODEL
+        raise LinkageModelError(
+            str(exc).replace("linkage model:", f"linkage model {path}:", 1)
+        ) from None
 
 
 @cache
@@ -239,8 +246,14 @@ def _validate(model: LinkageModel) -> None:
         shares = [tf.default, *tf.values.values()]
         if not all(0.0 < s <= 1.0 for s in shares):
             raise LinkageModelError(f"linkage model: {name} frequencies must be in (0, 1]")
+    if not (math.isfinite(model.link) and math.isfinite(model.review)):
+        raise LinkageModelError("linkage model: the thresholds must be finite numbers")
     if not model.review <= model.link:
         raise LinkageModelError("linkage model: the review threshold is above the link one")
+    if not 0.0 < model.known_name_share <= 1.0:  # also false for NaN
+        raise LinkageModelError("linkage model: known_name_share must be in (0, 1]")
+    if not (math.isfinite(model.variant_ratio) and model.variant_ratio >= 1.0):
+        raise LinkageModelError("linkage model: variant_ratio must be a finite number >= 1")
 
 
 def _validate_levels(name: str, levels: tuple[LevelParams, ...]) -> None:

@@ -23,6 +23,7 @@ from nicknames import NickNamer
 
 __all__ = [
     "canonicals_of",
+    "is_common_name",
     "is_known_name",
     "name_keys",
     "name_variants",
@@ -93,6 +94,12 @@ def canonicals_of(name: str) -> set[str]:
 def one_name(a: str, b: str) -> bool:
     """The same given name, or names for one full name (nickname or not, whichever side)."""
     return a == b or not name_keys(a).isdisjoint(name_keys(b))
+
+
+def is_common_name(name: str) -> bool:
+    """A name of the common given names' list (``GIVEN_NAMES``): a name in its own right,
+    however rare among the records a model was trained on."""
+    return name in _given_names()
 
 
 @lru_cache(maxsize=1 << 14)  # bounded: a worker runs for months on new names

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from hypothesis import strategies as st
 from pydantic import AfterValidator, BaseModel
 
-from schemas.common import Child
+from schemas.common import Child, printable
 from schemas.identifiers import check_nhs_number, check_postcode, check_upn
 from simulation.synthetic import nhs_test_number
 
@@ -40,6 +40,11 @@ _BY_VALIDATOR: dict[Any, st.SearchStrategy[Any]] = {
     check_nhs_number: NHS,
     check_postcode: POSTCODES,
     check_upn: UPNS,
+    printable: st.text(
+        st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Cf", "Zl", "Zp")),
+        min_size=1,
+        max_size=12,
+    ).filter(lambda s: s.strip() == s and s != ""),
 }
 _BY_NAME: dict[str, st.SearchStrategy[Any]] = {
     "school_urn": st.from_regex(r"[0-9]{6}", fullmatch=True),

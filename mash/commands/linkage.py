@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -14,6 +16,7 @@ from rich.table import Table
 
 from mash.commands.settings import load_settings
 from mash.console import console
+from plumbing.errors import UsageError
 from plumbing.settings import WorkerSettings
 
 if TYPE_CHECKING:
@@ -37,17 +40,27 @@ def linkage_train(
     out: Annotated[Path, typer.Option(help="Where to write the model (JSON)")],
     source: Annotated[str, typer.Option("--from", help="generated or topic")] = "generated",
     seed: Annotated[int, typer.Option(help="Seed of the generated records")] = 11,
-    households: Annotated[int, typer.Option(help="Households generated")] = 1500,
+    households: Annotated[int, typer.Option(min=1, help="Households generated")] = 1500,
     link: Annotated[float, typer.Option(help="Link threshold (hand-set)")] = 14.0,
     review: Annotated[float, typer.Option(help="Review threshold (hand-set)")] = 8.0,
-    u_pairs: Annotated[int, typer.Option(help="Random pairs sampled for u")] = 200_000,
+    u_pairs: Annotated[
+        int, typer.Option(min=MIN_U_PAIRS, help="Random pairs sampled for u")
+    ] = 200_000,
 ) -> None:
     """Estimate a model from records (labels never used): u from random pairs, m by EM."""
     from mash.training import TrainingOptions, train
 
     if source not in ("generated", "topic"):
         raise typer.BadParameter("--from is generated or topic")
+    if not (math.isfinite(link) and math.isfinite(review) and review <= link):
+        raise typer.BadParameter("--review must be a number at most --link")
+    _writable(out, "--out")
     records = _generated(seed, households) if source == "generated" else _from_topic()
+    if len(records) < MIN_TRAINING_RECORDS:
+        raise UsageError(
+            f"{len(records):,} records to train on; at least {MIN_TRAINING_RECORDS:,} are needed "
+            "for estimates worth using (the packaged model stays in use)"
+        )
     command = "mash " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     metadata: dict[str, object] = {
         "command": command,
@@ -64,6 +77,24 @@ def linkage_train(
         )
     out.write_text(json.dumps(model.to_json(), indent=1, sort_keys=True, allow_nan=False) + "\n")
     console.print(f"model {model.version} written to {out} ({len(records):,} records)")
+
+
+MIN_TRAINING_RECORDS = 1_000
+"""Fewer records than this give estimates no one should link children with (8 records gave
+a one-digit birth-date slip more weight than an exact date: an outside probe's)."""
+MIN_U_PAIRS = 1_000
+"""Fewer random pairs than this leave most levels unseen: u uniform."""
+
+
+def _writable(path: Path, option: str) -> None:
+    """Refuse, before any work, a path whose folder does not exist or is not writable."""
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise typer.BadParameter(f"{option}: folder {folder} does not exist")
+    if path.is_dir():
+        raise typer.BadParameter(f"{option}: {path} is a folder")
+    if not os.access(folder, os.W_OK):
+        raise typer.BadParameter(f"{option}: folder {folder} is not writable")
 
 
 def _generated(seed: int, households: int) -> list[PersonRecord]:
@@ -151,7 +182,7 @@ def linkage_evaluate(
     labelled_set: Annotated[str, typer.Option("--set", help="Labelled set")] = "hub",
     seed: Annotated[int, typer.Option(help="Seed of the labelled set")] = 7,
     households: Annotated[
-        int, typer.Option(help="Households in the labelled set (hub); children (febrl)")
+        int, typer.Option(min=1, help="Households in the labelled set (hub); children (febrl)")
     ] = 1500,
     offsets: Annotated[
         str, typer.Option(help="Link thresholds to try, as offsets from the model's")
@@ -166,7 +197,11 @@ def linkage_evaluate(
 
     if labelled_set not in SETS:
         raise typer.BadParameter(f"--set is one of {', '.join(SETS)}")
-    steps = [float(x) for x in offsets.split(",")]
+    steps = _offsets(offsets)
+    if plot is not None:
+        if plot.suffix.lower() != ".svg":
+            raise typer.BadParameter(f"--plot: the picture is SVG; name it .svg, not {plot.name}")
+        _writable(plot, "--plot")
     with console.status("Making the labelled set…"):
         records = SETS[labelled_set](seed, households)
     curves = {}
@@ -182,6 +217,19 @@ def linkage_evaluate(
         title = f"{labelled_set} set, seed {seed}, {len(records):,} records"
         plot.write_text(precision_recall_svg(curves, title))
         console.print(f"precision-recall picture written to {plot}")
+
+
+def _offsets(text: str) -> list[float]:
+    """The ``--offsets`` list: finite numbers, comma-separated."""
+    try:
+        steps = [float(x) for x in text.split(",")]
+    except ValueError:
+        raise typer.BadParameter(
+            f"--offsets takes numbers separated by commas (like -2,0,2), not {text!r}"
+        ) from None
+    if not all(math.isfinite(x) for x in steps):
+        raise typer.BadParameter("--offsets takes finite numbers")
+    return steps
 
 
 def _print_results(name: str, results: list[Evaluation], link: float) -> None:

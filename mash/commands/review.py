@@ -30,7 +30,7 @@ def _age(since: dt.datetime, now: dt.datetime) -> str:
 
 @review_app.command("list")
 def review_list(
-    limit: Annotated[int, typer.Option(min=1, help="Most pairs to show")] = 20,
+    limit: Annotated[int, typer.Option(min=1, max=100_000, help="Most pairs to show")] = 20,
     form: Annotated[
         Format, typer.Option("--format", help="table, or csv (for programs; the count to stderr)")
     ] = Format.TABLE,
@@ -83,29 +83,42 @@ def review_decide(
     console's tenant and information sharing agreement); refused input exits 2, nothing sent."""
     import getpass
 
+    from pydantic import ValidationError
+
     from schemas.childrens_services import LinkageDecision, ReviewVerdict
+    from schemas.contracts import describe_errors
 
     chosen = [v for v, on in zip(ReviewVerdict, (same, not_same, withdraw), strict=True) if on]
     if len(chosen) != 1:
         raise UsageError("give exactly one of --same, --not-same, --withdraw")
     _check_reason(reason)
+    if not record.strip() or not other.strip():
+        raise UsageError("a record id is empty (ids as in `mash review list`)")
     if record == other:
         raise UsageError("the two record ids are the same record")
-    settings = load_settings(ConsoleSettings)
+    settings = load_settings(ConsoleSettings, log_to="review")
+    try:  # the contract's own limits (the reviewer's id: printable, 80 characters at most)
+        decision = LinkageDecision.new(
+            (record, other),
+            chosen[0],
+            by or getpass.getuser(),
+            reason.strip(),
+            dt.datetime.now(dt.UTC),
+            settings.console_tenant,
+            settings.console_isa_id,
+        )
+    except ValidationError as exc:
+        raise UsageError(f"decision refused: {describe_errors(exc)}") from None
     unknown = _unknown_records(settings, record, other)
     if unknown:
         raise UsageError(f"no linked record {', '.join(unknown)} (ids as in `mash review list`)")
-    decision = LinkageDecision.new(
-        (record, other),
-        chosen[0],
-        by or getpass.getuser(),
-        reason.strip(),
-        dt.datetime.now(dt.UTC),
-        settings.console_tenant,
-        settings.console_isa_id,
-    )
     _publish(decision)
     console.print(f"published decision {decision.event_id}: {record} {other} {chosen[0].value}")
+    if chosen[0] is ReviewVerdict.SAME_PERSON:
+        console.print(
+            "the hub applies it unless the records carry two different NHS numbers (it never "
+            "joins those: the audit then says it was not applied, `mash audit export`)"
+        )
 
 
 def _check_reason(reason: str) -> None:

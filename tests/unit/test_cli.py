@@ -246,6 +246,9 @@ def test_every_command_has_an_example_and_readable_placeholders(
         (["a", "b", "--same", "--not-same", "--reason", "r"], "exactly one of"),
         (["a", "zz", "--withdraw", "--reason", "r"], "no linked record zz"),
         (["a", "b", "--same", "--reason", "x" * 2_001], "--reason is 2,001 characters"),
+        (["a", "b", "--same", "--reason", "r", "--by", "x" * 81], "decided_by: String should"),
+        (["a", "b", "--same", "--reason", "r", "--by", "evil\nuser\x1b[2J"], "decided_by: holds"),
+        (["", "", "--not-same", "--reason", "r"], "a record id is empty"),
     ],
 )
 def test_review_decide_refuses_bad_input_before_publishing(
@@ -297,3 +300,32 @@ def test_bench_hub_refuses_an_unknown_restart_before_starting_anything(tmp_path:
     assert done.stdout.startswith("error: ") and "stop, kill" in done.stdout
     assert len(done.stdout.splitlines()) == 1 and "Traceback" not in done.stderr
     assert not (tmp_path / "broker").exists()  # no broker was started for it
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["linkage", "train", "--out", "m.json", "--households", "2"], "at least 1,000 are needed"),
+        (["linkage", "train", "--out", "no/such/m.json"], "folder no/such does not exist"),
+        (["linkage", "train", "--out", "m.json", "--link", "5", "--review", "9"], "--review"),
+        (["linkage", "train", "--out", "m.json", "--u-pairs", "0"], "--u-pairs"),
+        (["linkage", "evaluate", "--offsets", "abc"], "--offsets takes numbers"),
+        (["linkage", "evaluate", "--offsets", "nan"], "--offsets takes finite numbers"),
+        (["linkage", "evaluate", "--households", "0"], "--households"),
+        (["linkage", "evaluate", "--plot", "pr.png"], "name it .svg"),
+        (["linkage", "evaluate", "--plot", "no/such/pr.svg"], "folder no/such does not exist"),
+        (["linkage", "model", "show", "--model", "binary.json"], "not UTF-8 text"),
+        (["review", "list", "--limit", "99999999999999999999"], "--limit"),
+    ],
+)
+def test_linkage_and_review_refuse_bad_input_in_one_line_before_any_work(
+    args: list[str], says: str, tmp_path: Path
+) -> None:
+    (tmp_path / "binary.json").write_bytes(bytes(range(256)))
+    started = time.monotonic()
+    done = _mash(tmp_path, *args, COLUMNS="200")
+    said = (done.stdout + done.stderr).strip()
+    assert done.returncode in (2, 3), said
+    assert "Traceback" not in said and says in said, said
+    assert not (tmp_path / "m.json").exists()
+    assert time.monotonic() - started < 60  # refused before training or linking a set

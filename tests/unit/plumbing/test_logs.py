@@ -80,8 +80,9 @@ def test_faust_producer_waits_are_one_line_and_a_count(tmp_path: Path) -> None:
         faust.warning(f"producer buffer full size {101 + n % 7}")
         faust.info(f"producer flush took {0.01 * n}")
     summary = Summarised()
-    root_filter = logging.getLogger().handlers[0].filters[0]
-    assert isinstance(root_filter, Summarised)
+    [root_filter] = [
+        f for f in logging.getLogger().handlers[0].filters if isinstance(f, Summarised)
+    ]
     summary.counts = root_filter.counts
     summary.log_summary()
     events = [str(line["event"]) for line in _lines(path)]
@@ -89,3 +90,17 @@ def test_faust_producer_waits_are_one_line_and_a_count(tmp_path: Path) -> None:
     assert events[0].startswith("faust.producer_waits (first")
     assert events[1] == "faust.producer_waits"
     assert _lines(path)[1]["count"] == 920
+
+
+def test_at_debug_only_the_hub_s_own_lines_are_logged_never_a_library_s(tmp_path: Path) -> None:
+    path = tmp_path / "worker.log"
+    configure_logging(_settings(tmp_path, log_level="DEBUG"), path)
+    for library in ("kafka.producer.kafka", "aiokafka.producer", "faust.tables", "mode"):
+        logging.getLogger(library).setLevel(logging.DEBUG)  # as a library may set its own
+        logging.getLogger(library).debug("Sending (key=%r value=%r)", b"0", b"Jack Pemberton")
+        logging.getLogger(library).warning("connection to %s lost", "broker 1")
+    get_logger("streams.linkage_agent").debug("linkage.batch", records=3)
+    lines = _lines(path)
+    assert not any("Pemberton" in json.dumps(line) for line in lines)
+    assert [line["event"] for line in lines if line["level"] == "debug"] == ["linkage.batch"]
+    assert sum(line["level"] == "warning" for line in lines) == 4  # their warnings are kept

@@ -59,6 +59,12 @@ def test_the_packaged_model_loads_and_names_its_training_command() -> None:
         (lambda d: d["term_frequencies"]["given_name"].update(default=0.0), "frequencies"),
         (lambda d: d.pop("thresholds"), "malformed"),
         (lambda d: d["thresholds"].update(link=20.0), "does not match its content"),
+        (lambda d: d["thresholds"].update(link=float("inf")), "finite"),
+        (lambda d: d["thresholds"].update(link=float("-inf"), review=float("-inf")), "finite"),
+        (lambda d: d.update(known_name_share=-3), "known_name_share"),
+        (lambda d: d.update(known_name_share=float("nan")), "known_name_share"),
+        (lambda d: d.update(variant_ratio=-1.0), "variant_ratio"),
+        (lambda d: d.update(variant_ratio=float("nan")), "variant_ratio"),
     ],
 )
 def test_a_wrong_model_file_is_refused_in_one_line(
@@ -66,15 +72,24 @@ def test_a_wrong_model_file_is_refused_in_one_line(
 ) -> None:
     doc = default_model().to_json()
     change(doc)  # type: ignore[operator]
+    path = _write(tmp_path, doc)
     with pytest.raises(LinkageModelError) as raised:
-        load_model(_write(tmp_path, doc))
+        load_model(path)
     assert says in str(raised.value) and "\n" not in str(raised.value)
+    assert str(path) in str(raised.value)  # which file: MASH_LINKAGE_MODEL may name it
 
 
 def test_an_unreadable_model_file_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "model.json"
     path.write_text("{not json")
     with pytest.raises(LinkageModelError, match="cannot read"):
+        load_model(path)
+
+
+def test_a_binary_model_file_is_refused_in_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "model.json"
+    path.write_bytes(bytes(range(256)))
+    with pytest.raises(LinkageModelError, match="not UTF-8 text"):
         load_model(path)
 
 
@@ -121,6 +136,18 @@ def test_twins_with_near_names_are_held_apart_and_offered_for_review() -> None:
     assert linker.person_of("a") != linker.person_of("b")
     assert [c.record_id for c in outcome.possible] == ["a"]
     assert "twins or siblings guard" in outcome.possible[0].comparison.explain()
+
+
+def test_twins_of_two_common_names_one_rarer_in_the_training_records_are_held_apart() -> None:
+    # an outside probe's twins: Jack and Jake, no NHS number, one home; Jake about 13 times
+    # rarer than Jack in the packaged model's records, which made it a "variant" of Jack
+    shares = default_model().term_frequencies["given_name"]
+    assert shares.share("jack") >= default_model().variant_ratio * shares.share("jake")
+    linker = Linker()
+    linker.add(_child("a", given="Jack", sex="MALE"))
+    outcome = linker.add(_child("b", given="Jake", sex="MALE"))
+    assert linker.person_of("a") != linker.person_of("b")
+    assert [c.record_id for c in outcome.possible] == ["a"]
 
 
 def test_an_nhs_number_overrides_the_twins_guard() -> None:
