@@ -7,7 +7,7 @@ A decision is published as children's services' `LinkageDecision` event; the hub
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -17,6 +17,9 @@ from mash.console import console
 from plumbing.errors import UsageError
 from plumbing.settings import ConsoleSettings, PublisherSettings, SinkSettings
 from schemas.limits import REASON_CHARS
+
+if TYPE_CHECKING:
+    from sinks.reviews import QueueItem
 
 __all__ = ["review_app"]
 
@@ -47,6 +50,10 @@ def review_list(
         store.close()
     now = dt.datetime.now(dt.UTC)
     table = form is Format.TABLE
+    if table and console.width < WIDE_ENOUGH:  # two ids and a sentence do not fit in a row
+        _print_pairs(queue.items, queue.size, now)
+        console.print(_summary(queue.size, queue.oldest, now))
+        return
     header = ["record", "other record", "weight", "explanation", "age" if table else "first seen"]
     rows = [
         [
@@ -59,12 +66,30 @@ def review_list(
         for item in queue.items
     ]
     print_rows(form, header, rows, f"Review queue: {queue.size} pairs")
-    oldest = _age(queue.oldest, now) if queue.oldest else "-"
-    summary = f"{queue.size} pairs waiting; the oldest for {oldest}"
+    summary = _summary(queue.size, queue.oldest, now)
     if table:
         console.print(summary)
     else:
         typer.echo(summary, err=True)
+
+
+WIDE_ENOUGH = 150
+"""Columns a table of pairs needs (two ids, a weight, an explanation, an age); narrower, each
+pair is two lines: its ids, then its weight, age and explanation."""
+
+
+def _print_pairs(items: list[QueueItem], size: int, now: dt.datetime) -> None:
+    console.print(f"Review queue: {size} pairs", highlight=False)
+    for item in items:
+        console.print(f"{item.record_id}  {item.other_record_id}", soft_wrap=True, highlight=False)
+        console.print(
+            f"  weight {item.weight:.2f}, waiting {_age(item.first_seen, now)}: {item.explanation}",
+            highlight=False,
+        )
+
+
+def _summary(size: int, oldest: dt.datetime | None, now: dt.datetime) -> str:
+    return f"{size} pairs waiting; the oldest for {_age(oldest, now) if oldest else '-'}"
 
 
 @review_app.command("decide")

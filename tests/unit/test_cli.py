@@ -329,3 +329,35 @@ def test_linkage_and_review_refuse_bad_input_in_one_line_before_any_work(
     assert "Traceback" not in said and says in said, said
     assert not (tmp_path / "m.json").exists()
     assert time.monotonic() - started < 60  # refused before training or linking a set
+
+
+def test_review_list_at_80_columns_keeps_each_pair_s_ids_whole(tmp_path: Path) -> None:
+    import sqlalchemy as sa
+
+    from schemas.hub import Link, LinkOutcomeKind
+    from sinks.tables import possible_matches
+
+    url = f"sqlite:///{tmp_path}/hub.db"
+    store = Store(url)
+    ids = ["police-3f1c0a6e-5d1b-4c65-9d55-1f3b6a3e9c01", "education-b2a9e3d4-77c8-4e0b-8f0e-2d9c"]
+    link = dict(event_id="e", event_type="t", outcome=LinkOutcomeKind.NEW_PERSON, weight=0.0)
+    store.upsert_links([Link(record_id=r, person_id=r, explanation="", **link) for r in ids])  # type: ignore[arg-type]
+    reason = "possibly related (twins or siblings guard: same birth date, family name and postcode)"
+    with store.engine.begin() as conn:
+        conn.execute(
+            sa.insert(possible_matches).values(
+                record_id=ids[0],
+                other_record_id=ids[1],
+                weight=27.23,
+                explanation=reason,
+                first_seen="2026-12-06T00:00:00+00:00",
+            )
+        )
+    store.close()
+    done = _mash(tmp_path, "review", "list", MASH_DATABASE_URL=url, COLUMNS="80")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert f"{ids[0]}  {ids[1]}" in lines  # both ids whole, on one line
+    assert any(line.startswith("  weight 27.23, waiting ") for line in lines)
+    assert "twins or siblings guard" in " ".join(lines)
+    assert lines[-1].startswith("1 pairs waiting")
