@@ -370,6 +370,7 @@ class HubState:
         }
         out.audit.append(AuditEntry(Decision.REVIEW_DECIDED, decision.event_id, at, facts))
         self._audit_splits(result.moved, decision.event_id, at, out)
+        self._offer_split_links(result.moved, decision.event_id, at, out)
         return {p for _, old, new in result.moved for p in (old, new)}
 
     def _audit_splits(
@@ -387,6 +388,47 @@ class HubState:
                 parts = ",".join(sorted(persons))
                 facts = {"person_id": old, "into": parts, "model": self.model_version}
                 out.audit.append(AuditEntry(Decision.SPLIT, event_id, at, facts))
+
+    def _offer_split_links(
+        self, moved: Sequence[tuple[str, str, str]], event_id: str, at: str, out: HubOutput
+    ) -> None:
+        """Offer for review each match link a split left between two persons: its records were
+        one person, linked on their weight, and a later record or decision parted them (the
+        twins guard between a newcomer and one of them, a reviewer's "not the same"). A
+        human sees the pair again instead of the link quietly lost (an outside probe's
+        finding: a "same person" decision for one record split off another, unoffered)."""
+        if not moved:
+            return
+        person = self.linker.person_of
+        before = {rid: old for rid, old, _ in moved}
+        offered: set[tuple[str, str]] = set()
+        for rid, old, new in moved:
+            for other, weight in self.linker.links.of(rid):
+                pair = pair_of(rid, other)
+                if pair in offered or before.get(other, person(other)) != old:
+                    continue  # offered already, or not one person before
+                if person(other) == new:
+                    continue  # still one person
+                offered.add(pair)
+                why = f"one person at weight {weight:.2f} until a split parted them"
+                out.reviews.append(
+                    PossibleMatch(
+                        record_id=rid,
+                        candidate_record_id=other,
+                        candidate_person_id=person(other),
+                        weight=weight,
+                        explanation=why,
+                        model_version=self.model_version,
+                    )
+                )
+                facts: dict[str, str | int | float | bool | None] = {
+                    "record_id": rid,
+                    "candidate": other,
+                    "weight": round(weight, 3),
+                    "why": why,
+                    "model": self.model_version,
+                }
+                out.audit.append(AuditEntry(Decision.POSSIBLE_MATCH, event_id, at, facts))
 
     def _first_with(self, event: EventSummary) -> str:
         """The event that first brought this record with this content."""
@@ -423,6 +465,7 @@ class HubState:
         for record_id, _, _ in result.moved:
             out.links.append(self._link(record_id, self.summaries[record_id], None))
         self._audit_splits(result.moved, event.event_id, at, out)
+        self._offer_split_links(result.moved, event.event_id, at, out)
         for c in result.possible:
             out.reviews.append(
                 PossibleMatch(

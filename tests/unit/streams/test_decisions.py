@@ -237,3 +237,42 @@ def test_the_hub_applies_decisions_re_issues_links_audits_ids_only_and_restores(
     model = state.model_version
     assert splits == [{"person_id": a, "into": ",".join(sorted((a, b))), "model": model}]
     assert not [e for e in out.audit if e.decision is Decision.SPLIT]  # a merge is no split
+
+
+def test_a_link_a_decision_s_split_parts_is_offered_for_review() -> None:
+    # an outside probe's case: Olivia (police) and Liv (school) linked on their weight; a
+    # reviewer joins Olivia with Zara, a record still to come; Zara and Liv, two given names
+    # on one birth date at one home, are held apart by the twins guard, so Zara's arrival
+    # parts Liv from Olivia: the pair goes back to a human, not quietly lost
+    (one,) = police_notifications(1, 5, dt.date(2012, 4, 1), dt.date(2013, 4, 1))
+
+    def child(n: int, given: str) -> object:
+        return one.model_copy(
+            update={
+                "event_id": uuid.UUID(int=one.event_id.int ^ n),
+                "agency_record_id": f"{one.agency_record_id}-{n}",
+                "subject": one.subject.model_copy(
+                    update={"given_name": given, "nhs_number": None, "upn": None}
+                ),
+            }
+        )
+
+    olivia, liv, zara = child(1, "Olivia"), child(2, "Liv"), child(3, "Zara")
+    o, li, z = (str(e.event_id) for e in (olivia, liv, zara))  # type: ignore[attr-defined]
+    state = HubState()
+    first = state.process([olivia, liv], "t")
+    assert state.linker.person_of(o) == state.linker.person_of(li)
+    assert not first.reviews
+    state.process([_hub_decision(o, z, SAME, 1)], "t")  # waits for Zara
+    out = state.process([zara], "t")
+    assert state.linker.person_of(z) == state.linker.person_of(o)
+    assert state.linker.person_of(li) != state.linker.person_of(o)  # the guard parted Liv
+    offered = {pair_of(r.record_id, r.candidate_record_id) for r in out.reviews}
+    assert pair_of(o, li) in offered
+    [audited] = [
+        e.facts
+        for e in out.audit
+        if e.decision is Decision.POSSIBLE_MATCH
+        and {e.facts["record_id"], e.facts["candidate"]} == {o, li}
+    ]
+    assert "split" in str(audited["why"])
