@@ -180,6 +180,10 @@ def export_links(
         )
 
 
+_REPORTABLE = (dt.date(1990, 1, 1), dt.date(2999, 12, 31))
+"""Reporting dates a board report can be for (a year's window must fit in the calendar)."""
+
+
 @app.command()
 def report(
     as_of: Annotated[
@@ -193,6 +197,10 @@ def report(
 ) -> None:
     """Print the board report (and export it): every figure, computed from the events, and
     when and from how many; exit 4 if there are no figures yet."""
+    if as_of is not None and not _REPORTABLE[0] <= as_of.date() <= _REPORTABLE[1]:
+        raise typer.BadParameter(
+            f"--as-of {as_of.date()} is outside {_REPORTABLE[0]} to {_REPORTABLE[1]}"
+        )
     from sinks.linkage_quality import stored_linkage_quality
     from sinks.report import build_report, report_csv
     from sinks.report_html import report_page

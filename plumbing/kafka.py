@@ -71,6 +71,11 @@ def credentials(settings: CommonSettings) -> KafkaCredentials:
     if user is None:
         raise KafkaAccessError("no Kafka principal: set MASH_KAFKA_USERNAME")
     ca = settings.kafka_ca_file or settings.secrets_path / "ca.pem"
+    if settings.kafka_ca_file is not None and not settings.kafka_ca_file.is_file():
+        raise KafkaAccessError(
+            f"MASH_KAFKA_CA_FILE: {settings.kafka_ca_file} is not a readable file (the CA "
+            "that signed the brokers' certificates)"
+        )
     return KafkaCredentials(
         settings.bootstrap_servers,
         "SASL_SSL",

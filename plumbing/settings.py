@@ -6,10 +6,11 @@ Read once in the CLI and passed down; nothing else reads the environment.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from pathlib import Path
-from typing import Literal, Self
+from typing import Any, Literal, Self
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = [
@@ -23,10 +24,58 @@ __all__ = [
 ]
 
 
+_MAY_BE_NEGATIVE = frozenset({"clock_offset_s"})
+"""Numbers that may be below zero (a clock set back, in a test)."""
+_ABOVE_ZERO = frozenset(
+    {
+        "publish_wait_s",
+        "database_wait_s",
+        "broker_start_timeout_s",
+        "session_timeout_s",
+        "heartbeat_interval_s",
+        "rebalance_timeout_s",
+        "commit_interval_s",
+        "batch_size",
+        "partitions",
+        "dashboard_refresh_s",
+        "console_queue_refresh_s",
+        "console_idle_timeout_s",
+        "console_login_window_s",
+        "rag_alert_interval_s",
+        "metrics_interval_s",
+        "stall_after_s",
+        "fetch_partition_bytes",
+    }
+)
+"""Waits, intervals and sizes for which zero cannot work (the others' zero means "never" or
+"at once", as the README says of each)."""
+
+
 class CommonSettings(BaseSettings):
     """What every deployable needs: where Kafka is, how topics are named, where state lives."""
 
     model_config = SettingsConfigDict(env_prefix="MASH_", frozen=True, extra="ignore")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _sane_number(cls, value: Any, info: ValidationInfo) -> Any:
+        """Every number a finite one; a port a port; a duration not negative, and a wait or
+        an interval above zero (an outside probe: a connect timeout of NaN waited forever,
+        a negative one was taken)."""
+        name = info.field_name or ""
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return value
+        if not math.isfinite(value):
+            raise ValueError("must be a finite number")
+        if name.endswith("_port") and not 1 <= value <= 65_535:
+            raise ValueError("must be a port number, 1 to 65535")
+        if name in _MAY_BE_NEGATIVE:
+            return value
+        if value < 0:
+            raise ValueError("must not be negative")
+        if value == 0 and name in _ABOVE_ZERO:
+            raise ValueError("must be above zero")
+        return value
 
     kafka_bootstrap: str | None = None
     """Kafka bootstrap servers; unset means the local broker on 127.0.0.1:``broker_port``."""
@@ -137,7 +186,7 @@ class PublisherSettings(CommonSettings):
     rejects_dir: Path | None = None
     """Where rejected rows are written; default ``<home>/rejects``."""
     clock_skew_s: float = 300.0
-    publish_wait_s: float = 180.0
+    publish_wait_s: float = Field(default=180.0, ge=1.0)
     """How long a record may wait for Kafka (lost mid-file) before the publish gives up and
     names the lines that were not sent."""
 

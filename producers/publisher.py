@@ -140,6 +140,9 @@ class Publisher:
                 # a bound, then fail the records still waiting, which the report names
                 delivery_timeout_ms=int(settings.publish_wait_s * 1000),
                 max_block_ms=int(settings.publish_wait_s * 1000),
+                # below the bound with the linger (the client refuses a delivery timeout
+                # that is not: MASH_PUBLISH_WAIT_S under 30 s was a traceback)
+                request_timeout_ms=max(1, min(30_000, int(settings.publish_wait_s * 1000) // 2)),
                 reconnect_backoff_max_ms=5000,
             )
         self.producer = self.producers[principal]

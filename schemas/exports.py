@@ -145,6 +145,12 @@ def _header(reader: csv.DictReader[str], adapter: AgencyAdapter, path: Path) -> 
             f"(`mash schemas template {adapter.name} FILE` writes the header)"
         )
     known = {*adapter.csv_columns, *REJECT_COLUMNS}
+    twice = sorted({c for c in fields if fields.count(c) > 1 and c})
+    if twice:
+        raise UsageError(
+            f"{path}: the CSV header names {', '.join(twice)} more than once; "
+            "keep one column of each name"
+        )
     if "" in fields:
         raise UsageError(
             f"{path}: the CSV header has an unnamed column (column {fields.index('') + 1}: "
@@ -161,16 +167,26 @@ def _header(reader: csv.DictReader[str], adapter: AgencyAdapter, path: Path) -> 
 
 
 def _csv_rows(handle: IO[str], adapter: AgencyAdapter) -> Iterator[ExportRow]:
+    """Each row with the line it starts on (a blank line is skipped but counted, and a row
+    whose quoted cell spans lines starts on its first), its cells by column as
+    ``csv.DictReader`` gives them (cells past the header under None, missing ones None)."""
     csv.field_size_limit(max(csv.field_size_limit(), 1 << 28))  # a long cell rejects its row
-    reader = csv.DictReader(handle)
+    reader = csv.reader(handle)
+    fields = next(reader, [])
     ignored = [c for c in REJECT_COLUMNS if c not in adapter.csv_columns]
-    reader.fieldnames  # noqa: B018 (reads the header: line numbers count from it)
     line = reader.line_num
-    for row in reader:
+    for cells in reader:
+        start, line = line + 1, reader.line_num
+        if not cells:  # a blank line
+            continue
+        row: dict[str | None, str | list[str] | None] = dict(zip(fields, cells, strict=False))
+        if len(cells) > len(fields):
+            row[None] = cells[len(fields) :]
+        for column in fields[len(cells) :]:
+            row[column] = None
         for column in ignored:
             row.pop(column, None)
-        yield ExportRow(line + 1, row, adapter)
-        line = reader.line_num
+        yield ExportRow(start, row, adapter)  # type: ignore[arg-type]  # DictReader's shape
 
 
 def _jsonl_rows(handle: IO[str], adapter: AgencyAdapter) -> Iterator[ExportRow]:

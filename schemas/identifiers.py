@@ -6,6 +6,7 @@ import re
 
 __all__ = ["check_nhs_number", "check_postcode", "check_upn", "normalise_postcode"]
 
+_TEN_DIGITS = re.compile("[0-9]{10}")
 _UPN_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"
 _UPN_ALPHABET = _UPN_LETTERS + "0123456789"
 _POSTCODE = re.compile(
@@ -18,8 +19,8 @@ _POSTCODE = re.compile(
 def check_nhs_number(value: str) -> str:
     """Return the NHS number as 10 digits, or raise ValueError saying why it is not one."""
     digits = value.replace(" ", "").replace("-", "")
-    if len(digits) != 10 or not digits.isdigit():
-        raise ValueError("NHS number must be 10 digits")
+    if not _TEN_DIGITS.fullmatch(digits):  # ASCII: str.isdigit takes full-width ones too
+        raise ValueError("NHS number must be 10 digits (0-9)")
     total = sum(int(d) * w for d, w in zip(digits[:9], range(10, 1, -1), strict=True))
     check = 11 - total % 11
     if check == 11:

@@ -71,6 +71,9 @@ def _mash(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess
     [
         ("MASH_ROLE", "bogus", "MASH_ROLE: Input should be 'all', 'streams' or 'sinks'"),
         ("MASH_PARTITIONS", "four", "MASH_PARTITIONS: Input should be a valid integer"),
+        ("MASH_CONNECT_TIMEOUT_S", "nan", "MASH_CONNECT_TIMEOUT_S: Value error, must be a finite"),
+        ("MASH_CONNECT_TIMEOUT_S", "-5", "MASH_CONNECT_TIMEOUT_S: Value error, must not be neg"),
+        ("MASH_BROKER_PORT", "99999", "MASH_BROKER_PORT: Value error, must be a port number"),
     ],
 )
 def test_a_bad_setting_is_one_clear_line(
@@ -316,6 +319,8 @@ def test_bench_hub_refuses_an_unknown_restart_before_starting_anything(tmp_path:
         (["linkage", "evaluate", "--plot", "no/such/pr.svg"], "folder no/such does not exist"),
         (["linkage", "model", "show", "--model", "binary.json"], "not UTF-8 text"),
         (["review", "list", "--limit", "99999999999999999999"], "--limit"),
+        (["report", "--as-of", "0001-01-01"], "is outside 1990-01-01 to 2999-12-31"),
+        (["report", "--as-of", "9999-12-31"], "is outside 1990-01-01 to 2999-12-31"),
     ],
 )
 def test_linkage_and_review_refuse_bad_input_in_one_line_before_any_work(

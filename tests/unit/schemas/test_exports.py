@@ -190,3 +190,33 @@ def test_the_column_guide_names_the_contract_s_codes_and_optional_fields() -> No
         guide["occurred_at"].cell.startswith("date-time")
         and guide["related_persons"].cell == "json"
     )
+
+
+def test_line_numbers_stay_true_after_blank_lines_and_a_cell_over_two_lines(
+    tmp_path: Path,
+) -> None:
+    # an outside probe: a row after a blank line was reported one line early
+    export = write_sample("police", tmp_path / "p.csv", 4, 5, START, END)
+    header, *rows = export.path.read_text().splitlines()
+    path = tmp_path / "gaps.csv"
+    path.write_text("\n".join([header, rows[0], "", rows[1], "", "", rows[2], rows[3]]) + "\n")
+    assert [row.line for row in read_export(path, POLICE)] == [2, 4, 7, 8]
+    column = header.split(",").index("subject_address")
+    cells = rows[0].split(",")
+    cells[column] = '"12 Zebra Lane\nRomford"'  # a quoted cell over two lines
+    path.write_text("\n".join([header, ",".join(cells), "", rows[1]]) + "\n")
+    read = list(read_export(path, POLICE))
+    assert [row.line for row in read] == [2, 5]
+    assert (
+        isinstance(read[0].cells, dict)
+        and read[0].cells["subject_address"] == "12 Zebra Lane\nRomford"
+    )
+
+
+def test_a_column_named_twice_in_the_header_is_refused(tmp_path: Path) -> None:
+    export = write_sample("police", tmp_path / "p.csv", 2, 5, START, END)
+    header, *rows = export.path.read_text().splitlines()
+    path = tmp_path / "twice.csv"
+    path.write_text("\n".join([f"{header},event_id", *(f"{r},x" for r in rows)]) + "\n")
+    with pytest.raises(UsageError, match="names event_id more than once"):
+        list(read_export(path, POLICE))

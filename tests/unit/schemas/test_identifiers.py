@@ -58,3 +58,15 @@ def test_postcode_normalises(value: str, normal: str) -> None:
 def test_postcode_rejects(value: str) -> None:
     with pytest.raises(ValueError, match="UK postcode"):
         check_postcode(value)
+
+
+@pytest.mark.parametrize(
+    "digits",
+    ["\uff19" * 10, "999999999\u0669", "99999999\u00b29"],  # full-width, Arabic, superscript
+)
+def test_an_nhs_number_is_ten_ascii_digits_not_any_unicode_digits(digits: str) -> None:
+    # an outside probe: full-width digits were accepted and stored as they were, beside the
+    # same number in ASCII: two spellings of one child's number
+    with pytest.raises(ValueError, match="10 digits"):
+        check_nhs_number(digits)
+    assert check_nhs_number("999 999 9999") == "9999999999"
