@@ -9,6 +9,7 @@ events anyway, and the sinks' writes are idempotent upserts.
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,13 +17,13 @@ from pathlib import Path
 
 from kafka import KafkaProducer
 
-from plumbing.kafka import Record, credentials, kafka_python_config, read_topic
+from plumbing.kafka import Record, credentials, kafka_python_config, read_at, read_topic
 from plumbing.logs import get_logger
 from plumbing.settings import CommonSettings
 from schemas.deadletters import Origin, origin_of, original_value
 from schemas.topics import QUARANTINE
 
-__all__ = ["Letter", "Selection", "letters", "replay", "summary"]
+__all__ = ["Letter", "Replayed", "Selection", "letters", "replay", "summary"]
 
 log = get_logger(__name__)
 
@@ -92,30 +93,82 @@ def _ledger(settings: CommonSettings) -> Path:
     return settings.home / "deadletters" / "replayed"
 
 
-def replay(settings: CommonSettings, found: Sequence[Letter], again: bool = False) -> int:
-    """Send each letter's original back to its topic (once; ``again`` for a second time).
-    Returns how many were sent; a publisher's reject (no topic) is never replayed."""
+@dataclass(frozen=True)
+class Replayed:
+    """What a replay did: how many letters it sent back, and each it refused, with why."""
+
+    sent: int
+    refused: list[tuple[str, str]]
+
+
+def replay(settings: CommonSettings, found: Sequence[Letter], again: bool = False) -> Replayed:
+    """Send each letter's original back to its topic (once; ``again`` for a second time); a
+    publisher's reject (no topic) is never replayed.
+
+    A letter only names a record: what is sent is the record read back from its named topic,
+    partition and offset, and only if its bytes are the letter's original (sha256 equal).
+    Every principal that writes a dead letter may write its headers, and the replay writes as
+    ``admin``: without the check an agency could forge a letter naming another agency's topic
+    or an internal one and have its bytes written there (an outside probe did). An agency
+    cannot read another's topics, so it cannot forge a letter that matches one of their
+    records; a letter whose original is gone (retention, compaction) is refused as well."""
     ledger = _ledger(settings)
     done = set(ledger.read_text().split()) if ledger.exists() else set()
     todo = [f for f in found if f.origin.offset >= 0 and (again or f.position not in done)]
     if not todo:
-        return 0
+        return Replayed(0, [])
+    admin = settings.as_principal("admin")
+    originals = read_at(
+        admin, [(f.origin.topic, f.origin.partition, f.origin.offset) for f in todo]
+    )
+    refused: list[tuple[str, str]] = []
+    sendable: list[tuple[Letter, Record]] = []
+    for f in todo:
+        why = _mismatch(f, originals, settings.home)
+        if why is None:
+            sendable.append((f, originals[f.origin.topic, f.origin.partition, f.origin.offset]))
+        else:
+            refused.append((f.position, why))
+            log.warning("deadletter.refused", source=f.position, why=why)
+    if sendable:
+        _send_back(admin, sendable)
+        ledger.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with ledger.open("a") as out:
+            out.writelines(f"{f.position}\n" for f, _ in sendable)
+        ledger.chmod(0o600)
+    return Replayed(len(sendable), refused)
+
+
+def _mismatch(
+    letter: Letter, originals: dict[tuple[str, int, int], Record], home: Path
+) -> str | None:
+    """Why ``letter`` may not be replayed (None: it may)."""
+    o = letter.origin
+    original = originals.get((o.topic, o.partition, o.offset))
+    if original is None:
+        return f"no record at {o.topic} partition {o.partition} offset {o.offset} (gone, or never)"
+    try:
+        kept = original_value(letter.record.headers, letter.record.value, home)
+    except (OSError, ValueError) as exc:
+        return f"its stored original cannot be read ({type(exc).__name__})"
+    if hashlib.sha256(kept).digest() != hashlib.sha256(original.value or b"").digest():
+        return "its original is not the record at the offset it names (forged, or altered)"
+    return None
+
+
+def _send_back(admin: CommonSettings, sendable: Sequence[tuple[Letter, Record]]) -> None:
     producer = KafkaProducer(
-        **kafka_python_config(credentials(settings.as_principal("admin"))),
+        **kafka_python_config(credentials(admin)),
         acks="all",
         enable_idempotence=True,
         max_request_size=16 * 1024 * 1024,
     )
     try:
-        for f in todo:
-            value = original_value(f.record.headers, f.record.value, settings.home)
+        for f, original in sendable:
             headers = [("mash.replayed-from", f.position.encode())]
-            producer.send(f.origin.topic, key=f.record.key, value=value, headers=headers).get(30)
+            producer.send(
+                f.origin.topic, key=original.key, value=original.value, headers=headers
+            ).get(30)
             log.info("deadletter.replayed", source=f.position, topic=f.origin.topic)
     finally:
         producer.close()
-    ledger.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    with ledger.open("a") as out:
-        out.writelines(f"{f.position}\n" for f in todo)
-    ledger.chmod(0o600)
-    return len(todo)

@@ -33,6 +33,7 @@ __all__ = [
     "missing_topics",
     "partition_ends",
     "partition_lags",
+    "read_at",
     "read_ranges",
     "read_topic",
     "require_topics",
@@ -253,6 +254,41 @@ class Record:
     key: bytes | None
     value: bytes | None
     headers: dict[str, bytes]
+
+
+def read_at(
+    settings: CommonSettings, positions: Iterable[tuple[str, int, int]], timeout_s: float = 10.0
+) -> dict[tuple[str, int, int], Record]:
+    """The records at ``positions`` (topic, partition, offset) that are still there (a
+    position of no topic or partition, before the log's start, past its end, or compacted
+    away is left out), read with one consumer."""
+    wait_for_kafka(settings)
+    consumer = KafkaConsumer(**kafka_python_config(credentials(settings)), enable_auto_commit=False)
+    found: dict[tuple[str, int, int], Record] = {}
+    try:
+        for topic, partition, offset in sorted(set(positions)):
+            if partition not in (consumer.partitions_for_topic(topic) or set()):
+                continue
+            tp = TopicPartition(topic, partition)
+            consumer.assign([tp])
+            if not consumer.beginning_offsets([tp])[tp] <= offset < consumer.end_offsets([tp])[tp]:
+                continue
+            consumer.seek(tp, offset)
+            deadline = time.monotonic() + timeout_s
+            while time.monotonic() < deadline:
+                batch = consumer.poll(timeout_ms=500, max_records=1).get(tp, [])
+                if not batch:
+                    continue
+                m = batch[0]
+                if m.offset == offset:  # else compacted away: the next one came instead
+                    headers = {k: v for k, v in m.headers}
+                    found[topic, partition, offset] = Record(
+                        topic, partition, offset, m.key, m.value, headers
+                    )
+                break
+    finally:
+        consumer.close()
+    return found
 
 
 def read_topic(settings: CommonSettings, topic: str, idle_s: float = 2.0) -> list[Record]:

@@ -23,6 +23,7 @@ from plumbing.settings import PublisherSettings
 from producers.rejects import Rejection, problems_of, write_rejects
 from schemas.adapters import AgencyAdapter, adapter_for
 from schemas.common import ValidationClock
+from schemas.deadletters import fitting
 from schemas.exports import check_export, read_export
 from schemas.registry import codec_for
 
@@ -269,15 +270,17 @@ class Publisher:
             line=rejection.line,
             reason=rejection.reason,
         )
-        self._send(
-            self.settings.deadletter_topic,
+        letter = fitting(  # a row over the producer's limit is stored, never unsendable
             f"{report.path.name}:{rejection.line}".encode(),
             rejection.raw,
-            failures,
             [
                 ("mash.reason", rejection.reason.encode()),
                 ("mash.stage", b"publish"),
                 ("mash.agency", report.agency.encode()),
                 ("mash.source", f"{report.path.name}:{rejection.line}".encode()),
             ],
+            self.settings.home,
+        )
+        self._send(
+            self.settings.deadletter_topic, letter.key, letter.value, failures, letter.headers
         )

@@ -21,6 +21,7 @@ __all__ = [
     "DeadLetterMessage",
     "Origin",
     "dead_letter",
+    "fitting",
     "origin_of",
     "original_value",
 ]
@@ -62,11 +63,20 @@ def dead_letter(origin: Origin, key: bytes | None, value: bytes, home: Path) -> 
         (STAGE, origin.stage.encode()),
         (SOURCE, f"{origin.topic}/{origin.partition}/{origin.offset}".encode()),
     ]
+    return fitting(key, value, headers, home)
+
+
+def fitting(
+    key: bytes | None, value: bytes, headers: list[tuple[str, bytes]], home: Path
+) -> DeadLetterMessage:
+    """A dead letter of ``value`` with ``headers`` that always fits: a value over
+    ``INLINE_BYTES`` stored under ``home`` first, the message carrying its sha256 and size
+    (the hub's dead letters, the sinks' quarantine, `mash publish`'s rejected rows)."""
     if len(value) <= INLINE_BYTES:
         return DeadLetterMessage(key, value, headers)
     digest = store_blob(home, value)
-    headers += [(STORED_SHA256, digest.encode()), (STORED_SIZE, str(len(value)).encode())]
-    return DeadLetterMessage(key, b"", headers)
+    stored = [(STORED_SHA256, digest.encode()), (STORED_SIZE, str(len(value)).encode())]
+    return DeadLetterMessage(key, b"", [*headers, *stored])
 
 
 def origin_of(headers: dict[str, bytes]) -> Origin | None:

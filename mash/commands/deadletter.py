@@ -27,7 +27,8 @@ def deadletter_list(stage: Stage = None, reason: Reason = None, first: int = 5) 
     """Counts by stage and reason, and the first few of each (ids and offsets, no payload)."""
     from mash.deadletters import Selection, letters, summary
 
-    found = letters(load_settings(WorkerSettings), Selection(stage=stage, reason=reason))
+    settings = load_settings(WorkerSettings, log_to="deadletter")
+    found = letters(settings, Selection(stage=stage, reason=reason))
     counts = summary(found)
     console.print(f"{len(found)} dead letters")
     for (kind_stage, kind), n in counts.most_common():
@@ -63,7 +64,12 @@ def deadletter_replay(
 
     if topic is None and stage is None and reason is None:
         raise typer.BadParameter("choose what to replay: --topic/--offset, --stage or --reason")
-    settings = load_settings(WorkerSettings)
+    settings = load_settings(WorkerSettings, log_to="deadletter")
     chosen = letters(settings, Selection(stage, reason, topic, offset, partition))
-    sent = replay(settings, chosen, again)
-    console.print(f"{sent} of {len(chosen)} chosen dead letters replayed")
+    if not chosen:
+        console.print("no dead letter matches the choice (`mash deadletter list` shows them)")
+        return
+    done = replay(settings, chosen, again)
+    for position, why in done.refused:
+        console.print(f"refused {position}: {why}", highlight=False)
+    console.print(f"{done.sent} of {len(chosen)} chosen dead letters replayed")

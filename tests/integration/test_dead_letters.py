@@ -51,3 +51,47 @@ def test_a_pill_just_under_the_size_limit_is_dead_lettered_and_nothing_behind_it
     assert len(files) == 1 and stat.S_IMODE(files[0].stat().st_mode) == 0o600
     assert stat.S_IMODE(blob.stat().st_mode) == 0o700
     assert "batch.failed" not in (tmp_path / "worker.log").read_text()
+
+
+def test_a_replay_sends_only_a_letter_whose_original_is_the_record_it_names(
+    hub_env: dict[str, str], tmp_path: Path
+) -> None:
+    # an outside probe: police, which may write dead letters, forged one naming the health
+    # topic (and one naming the hub's identities); the replay, as admin, wrote it there
+    from kafka import KafkaProducer
+
+    from mash.deadletters import Selection, letters, replay
+    from plumbing.kafka import credentials, kafka_python_config
+
+    settings = settings_from(hub_env, WorkerSettings)
+    police, health = (settings.topic(t) for t in ("police.notifications", "health.notifications"))
+    send_raw(settings, police, [(b"k", b"GENUINE bytes the hub could not read")])
+    [genuine] = [r for r in read_topic(admin(settings), police) if r.value.startswith(b"GENUINE")]
+
+    def letter(principal: str, value: bytes, source: str, *extra: tuple[str, bytes]) -> None:
+        producer = KafkaProducer(
+            **kafka_python_config(credentials(settings.as_principal(principal))), acks="all"
+        )
+        headers = [
+            ("mash.source", source.encode()),
+            ("mash.stage", b"validate"),
+            ("mash.reason", b"probe: replay"),
+            *extra,
+        ]
+        producer.send(settings.deadletter_topic, value=value, headers=headers).get(30)
+        producer.close()
+
+    letter("police", b"FORGED-BY-POLICE", f"{health}/0/0")
+    at = f"{police}/{genuine.partition}/{genuine.offset}"
+    traversal = ("mash.original.sha256", b"../../secrets/police.password")
+    letter("police", b"", at, traversal, ("mash.original.size", b"9"))
+    letter("admin", genuine.value, at)
+    done = replay(settings, letters(settings, Selection(reason="probe")))
+    assert done.sent == 1
+    assert sorted(why.split(" (")[0] for _, why in done.refused) == [
+        "its stored original cannot be read",
+        f"no record at {health} partition 0 offset 0",
+    ]
+    assert not any(b"FORGED" in (r.value or b"") for r in read_topic(admin(settings), health))
+    again = [r for r in read_topic(admin(settings), police) if r.value == genuine.value]
+    assert len(again) == 2  # the original, and the one replayed
