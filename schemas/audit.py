@@ -141,6 +141,8 @@ class ChainHead:
     def decode(cls, text: str) -> ChainHead:
         """The inverse of ``encode``, also reading the untagged ``seq|mac`` form (unverified);
         ``ValueError`` for anything else."""
+        if not isinstance(text, str):  # a changelog value of another shape ([1, 2])
+            raise ValueError("not a chain head")
         seq, mac, *tag = text.split("|")
         if len(tag) > 1:
             raise ValueError("not a chain head")

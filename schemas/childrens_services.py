@@ -23,6 +23,7 @@ from schemas.common import (
     Agency,
     ChildEvent,
     Envelope,
+    Flag,
     LawfulBasis,
     NonBlank,
     PastDate,
@@ -63,7 +64,7 @@ class Contact(ChildEvent):
     contact_id: NonBlank
     referral_source: CinReferralSource
     rag_rating: RagRating
-    already_open: bool
+    already_open: Flag
 
 
 class ResearchRequest(ChildEvent):
@@ -83,8 +84,8 @@ class ResearchResponse(ChildEvent):
 
     contact_id: NonBlank
     responding_agency: Agency
-    information_held: bool
-    consent_to_release: bool
+    information_held: Flag
+    consent_to_release: Flag
 
 
 class MashOutcome(StrEnum):
@@ -104,7 +105,7 @@ class MashDecision(ChildEvent):
 
     contact_id: NonBlank
     decision: MashOutcome
-    referrer_informed: bool
+    referrer_informed: Flag
 
 
 class Referral(ChildEvent):
@@ -211,7 +212,7 @@ class CafCompleted(ChildEvent):
     caf_id: NonBlank
     setting: CafSetting
     primary_need: CafNeed
-    needs_met: bool | None = None
+    needs_met: Flag | None = None
 
 
 class DeathType(StrEnum):
@@ -229,7 +230,7 @@ class ChildDeathReviewed(ChildEvent):
     cdop_ref: NonBlank
     death_type: DeathType
     panel_date: PastDate
-    co_sleeping: bool
+    co_sleeping: Flag
 
 
 class ReviewVerdict(StrEnum):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -14,6 +15,7 @@ from uuid import UUID
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationInfo,
@@ -29,6 +31,7 @@ __all__ = [
     "Child",
     "ChildEvent",
     "Envelope",
+    "Flag",
     "LawfulBasis",
     "NhsNumber",
     "NonBlank",
@@ -155,12 +158,38 @@ UserId = Annotated[
     str, Field(max_length=USER_ID_CHARS), AfterValidator(_non_blank), AfterValidator(printable)
 ]
 """A user's id (a reviewer's): printable, at most ``schemas.limits.USER_ID_CHARS``."""
-Timestamp = Annotated[dt.datetime, AfterValidator(_utc_millis)]
+_NUMBER = re.compile(r"[-+]?[0-9]+(\.[0-9]*)?")
+
+
+def _not_a_number(value: object) -> object:
+    """A date or time given as a number is refused: pydantic would read 1339030264 as seconds
+    since 1970, and the contract's dates and times are ISO 8601 text (or Avro's own)."""
+    if isinstance(value, int | float) or (
+        isinstance(value, str) and _NUMBER.fullmatch(value.strip())
+    ):
+        raise ValueError(
+            "must be an ISO 8601 date or time (2013-01-31, 2013-01-31T09:00:00Z), not a number"
+        )
+    return value
+
+
+def _true_or_false(value: object) -> object:
+    """A flag is true or false (any case), not yes, 1 or on."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise ValueError("must be true or false")
+
+
+Flag = Annotated[bool, BeforeValidator(_true_or_false)]
+"""A yes/no field of a contract: true or false, as the README's exports say."""
+Timestamp = Annotated[dt.datetime, BeforeValidator(_not_a_number), AfterValidator(_utc_millis)]
 """A zoned timestamp, held in UTC to the millisecond (what Avro timestamp-millis carries)."""
 NhsNumber = Annotated[str, AfterValidator(check_nhs_number)]
 Upn = Annotated[str, AfterValidator(check_upn)]
 Postcode = Annotated[str, AfterValidator(check_postcode)]
-PastDate = Annotated[dt.date, AfterValidator(_not_future)]
+PastDate = Annotated[dt.date, BeforeValidator(_not_a_number), AfterValidator(_not_future)]
 """A calendar date that is not after today (plus clock skew)."""
 
 

@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from schemas.common import Child, Envelope, NonBlank, PastDate
+from schemas.common import Child, Envelope, Flag, NonBlank, PastDate
 
 __all__ = ["MaracCase"]
 
@@ -18,7 +18,7 @@ class MaracCase(Envelope):
 
     marac_case_ref: NonBlank
     meeting_date: PastDate
-    repeat_case: bool
+    repeat_case: Flag
     children: tuple[Child, ...] = Field(min_length=1)
 
     @property

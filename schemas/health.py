@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import ClassVar
 
-from schemas.common import ChildEvent, NonBlank
+from schemas.common import ChildEvent, Flag, NonBlank
 
 __all__ = ["HealthNotification", "HealthService", "PresentingConcern"]
 
@@ -43,4 +43,4 @@ class HealthNotification(ChildEvent):
     service: HealthService
     site_code: NonBlank
     presenting_concern: PresentingConcern
-    cpis_flag_seen: bool
+    cpis_flag_seen: Flag

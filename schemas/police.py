@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import ClassVar
 
-from schemas.common import ChildEvent, NonBlank
+from schemas.common import ChildEvent, Flag, NonBlank
 
 __all__ = ["IncidentType", "PoliceNotification", "RiskLevel"]
 
@@ -39,5 +39,5 @@ class PoliceNotification(ChildEvent):
     merlin_ref: NonBlank
     cris_ref: str | None = None
     incident_type: IncidentType
-    child_present: bool
+    child_present: Flag
     risk_level: RiskLevel

@@ -76,7 +76,14 @@ def _heads(settings: CommonSettings, app_id: str, key: bytes) -> dict[str, Chain
         for message in read_topic(settings, topic):
             if message.key is None or message.value is None:
                 continue
-            history[json.loads(message.key)].append(ChainHead.decode(json.loads(message.value)))
+            try:
+                chain = json.loads(message.key)
+                history[chain].append(ChainHead.decode(json.loads(message.value)))
+            except (ValueError, TypeError):  # junk a fault or an intruder wrote: named
+                raise AuditError(
+                    f"audit heads: {topic} partition {message.partition} offset "
+                    f"{message.offset} is not a chain's head; no chain is exported on trust"
+                ) from None
     verified, problems = {}, []
     for chain, heads in sorted(history.items()):
         try:

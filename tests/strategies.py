@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from hypothesis import strategies as st
 from pydantic import AfterValidator, BaseModel
 
-from schemas.common import Child, printable
+from schemas.common import Child
 from schemas.identifiers import check_nhs_number, check_postcode, check_upn
 from simulation.synthetic import nhs_test_number
 
@@ -21,8 +21,10 @@ UTC_MILLIS = st.datetimes(
 ).map(lambda d: d.replace(microsecond=d.microsecond // 1000 * 1000))
 PAST_DATES = st.dates(min_value=dt.date(2010, 1, 1), max_value=dt.date(2013, 3, 31))
 BIRTH_DATES = st.dates(min_value=dt.date(1996, 1, 1), max_value=dt.date(2010, 12, 31))
-TEXT = st.text(
-    st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=12
+TEXT = st.text(  # no control or invisible characters: a user id refuses them
+    st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Cf", "Zl", "Zp")),
+    min_size=1,
+    max_size=12,
 ).filter(lambda s: s.strip() == s and s != "")
 NHS = st.randoms(use_true_random=False).map(nhs_test_number)
 _INWARD = "ABDEFGHJLNPQRSTUWXYZ"
@@ -40,11 +42,6 @@ _BY_VALIDATOR: dict[Any, st.SearchStrategy[Any]] = {
     check_nhs_number: NHS,
     check_postcode: POSTCODES,
     check_upn: UPNS,
-    printable: st.text(
-        st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Cf", "Zl", "Zp")),
-        min_size=1,
-        max_size=12,
-    ).filter(lambda s: s.strip() == s and s != ""),
 }
 _BY_NAME: dict[str, st.SearchStrategy[Any]] = {
     "school_urn": st.from_regex(r"[0-9]{6}", fullmatch=True),

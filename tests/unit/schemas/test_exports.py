@@ -220,3 +220,27 @@ def test_a_column_named_twice_in_the_header_is_refused(tmp_path: Path) -> None:
     path.write_text("\n".join([f"{header},event_id", *(f"{r},x" for r in rows)]) + "\n")
     with pytest.raises(UsageError, match="names event_id more than once"):
         list(read_export(path, POLICE))
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "says"),
+    [
+        ("occurred_at", "1339030264", "not a number"),
+        ("occurred_at", "1339030264.5", "not a number"),
+        ("child_present", "yes", "true or false"),
+        ("child_present", "0", "true or false"),
+    ],
+)
+def test_times_are_iso_text_and_flags_true_or_false_as_the_readme_says(
+    tmp_path: Path, column: str, value: str, says: str
+) -> None:
+    # an outside probe: Unix seconds were read as a time, and yes or 0 as a flag
+    export = write_sample("police", tmp_path / "p.csv", 1, 5, START, END)
+    [row] = read_export(export.path, POLICE)
+    assert isinstance(row.cells, dict)
+    row.cells[column] = value
+    with pytest.raises(ValidationError) as raised:
+        row.build(ValidationClock())
+    assert column in str(raised.value) and says in str(raised.value)
+    row.cells[column] = "TRUE" if column == "child_present" else "2012-06-07T01:31:04Z"
+    row.build(ValidationClock())  # the documented forms pass
