@@ -14,7 +14,7 @@ import typer
 from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from mash.console import console
-from plumbing.errors import EXIT_FAILED, MashError, exit_code
+from plumbing.errors import EXIT_FAILED, EXIT_INTERRUPTED, MashError, exit_code
 
 __all__ = [
     "EXAMPLES",
@@ -175,6 +175,8 @@ def run(command: TyperGroup) -> int:
         command.main(prog_name="mash")  # ends in SystemExit with the command's status
     except MashError as exc:
         return _fail(str(exc), exit_code(exc))
+    except KeyboardInterrupt:
+        return _fail("interrupted", EXIT_INTERRUPTED)
     except OSError as exc:
         return _fail(f"{exc.filename or ''} {exc.strerror or exc}".strip(), EXIT_FAILED)
     return 0

@@ -42,6 +42,7 @@ __all__ = [
     "ConsoleUnavailable",
     "ContractError",
     "DecodeError",
+    "Interrupted",
     "InvalidRecord",
     "KafkaAccessError",
     "KafkaUnreachable",
@@ -142,7 +143,12 @@ class ConsoleUnavailable(ConsoleError):
     """Kafka did not acknowledge an access record or an action in time: nothing is shown."""
 
 
+class Interrupted(MashError):
+    """Stopped by the user (Ctrl-C); the message says what was done before."""
+
+
 EXIT_CODES: dict[type[MashError], int] = {
+    Interrupted: EXIT_INTERRUPTED,
     UsageError: EXIT_USAGE,
     ConsoleError: EXIT_USAGE,
     ConfigError: EXIT_UNAVAILABLE,

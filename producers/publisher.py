@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -12,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from kafka import KafkaProducer
-from kafka.errors import KafkaTimeoutError
+from kafka.errors import KafkaError, KafkaTimeoutError
 from pydantic import ValidationError
 
-from plumbing.errors import PublishError
+from plumbing.errors import ConfigError, Interrupted, PublishError
 from plumbing.kafka import credentials, kafka_python_config, require_topics
 from plumbing.keys import key_secret
 from plumbing.logs import get_logger
@@ -70,11 +72,29 @@ class PublishReport:
     lines: tuple[int, int] | None = None
     """The first and last line of the rows read; every row between them that was not
     rejected was published."""
+    sent: list[int] = field(default_factory=list)
+    """The lines of the rows sent to Kafka (in order)."""
+    acked: list[int] = field(default_factory=list)
+    """The lines of the rows Kafka acknowledged (in any order)."""
 
     @property
     def rows_per_s(self) -> float:
         """Rows read per second, published or rejected."""
         return (self.published + len(self.rejected)) / self.seconds if self.seconds else 0.0
+
+
+def _check_rejects_folder(folder: Path) -> None:
+    """`ConfigError` in one line, before anything is sent, unless the rejects file can be
+    written in ``folder`` (made private if new): found only after sending, a file's rows were
+    published, its rejects dead-lettered and its report lost (an outside probe)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        raise ConfigError(
+            f"MASH_REJECTS_DIR: {folder} cannot be made ({exc.strerror}); nothing was sent"
+        ) from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ConfigError(f"MASH_REJECTS_DIR: {folder} is not writable; nothing was sent")
 
 
 def subject_key(record: Any, secret: bytes) -> bytes:
@@ -114,9 +134,13 @@ class Publisher:
         self.key_secret = key_secret(settings)
 
     def close(self) -> None:
-        """Flush and close the producers."""
+        """Flush and close the producers (a close Kafka does not answer is logged: it must
+        not hide the error that ended the publish, which names the lines not stored)."""
         for producer in self.producers.values():
-            producer.close(timeout=30)
+            try:
+                producer.close(timeout=30)
+            except KafkaError as exc:
+                log.warning("publish.close_failed", error=type(exc).__name__)
 
     def flush(self, timeout: float = 60) -> None:
         """Wait until every producer's records are acknowledged."""
@@ -176,6 +200,7 @@ class Publisher:
         """
         adapter = adapter_for(agency)
         check_export(path, adapter)
+        _check_rejects_folder(self.settings.rejects_path)
         topic = self.settings.topic(adapter.contract.topic)
         settings = self.settings.as_principal(agency_principal(adapter.contract.topic))
         require_topics(settings, [topic, settings.deadletter_topic])
@@ -183,7 +208,10 @@ class Publisher:
         report = PublishReport(agency, path)
         failures: list[Unsent] = []  # this file's: the publisher outlives it
         started = time.perf_counter()
-        self._send_rows(report, adapter, topic, on_row, failures)
+        try:
+            self._send_rows(report, adapter, topic, on_row, failures)
+        except KeyboardInterrupt:  # Ctrl-C: what was stored, then out
+            raise self._interrupted(producer, report) from None
         self._flush(producer, report, failures)
         report.seconds = time.perf_counter() - started
         if report.rejected:
@@ -198,6 +226,19 @@ class Publisher:
         )
         return report
 
+    def _interrupted(self, producer: KafkaProducer, report: PublishReport) -> Interrupted:
+        """The interruption of ``report``'s file, naming the lines stored: those Kafka
+        acknowledged within a few seconds of it (an outside probe: a Ctrl-C said nothing of
+        what had been sent)."""
+        with contextlib.suppress(KafkaError):
+            producer.flush(timeout=min(10.0, self.settings.publish_wait_s))
+        stored = _ranges(*sorted(report.acked)) or "none"
+        return Interrupted(
+            f"interrupted at line {report.lines[1] if report.lines else 1} of "
+            f"{report.path.name}: lines stored: {stored}; no other line was (publish the "
+            "file again: the hub drops the repeats)"
+        )
+
     def _flush(
         self, producer: KafkaProducer, report: PublishReport, failures: list[Unsent]
     ) -> None:
@@ -206,10 +247,12 @@ class Publisher:
         try:
             producer.flush(timeout=self.settings.publish_wait_s + 30)
         except KafkaTimeoutError as exc:
-            first, last = report.lines or (0, 0)
+            done = set(report.acked)
+            waiting = [line for line in report.sent if line not in done]
             raise PublishError(
                 f"Kafka did not answer within {self.settings.publish_wait_s + 30:.0f} s: "
-                f"lines {first}-{last} may not have been sent"
+                f"lines not acknowledged, which may not have been stored: "
+                f"{_ranges(*waiting) or 'none'}; every other published line was stored"
             ) from exc
         if failures:
             lines = sorted({f.line for f in failures if f.line is not None})
@@ -240,7 +283,8 @@ class Publisher:
             else:
                 value = self.codec.encode(adapter.contract, record, topic)
                 key = subject_key(record, self.key_secret)
-                self._send(topic, key, value, failures, line=row.line)
+                self._send(topic, key, value, failures, line=row.line, acked=report.acked)
+                report.sent.append(row.line)
                 report.published += 1
             pending += 1
             if pending == 256:  # progress in steps: a callback per row costs more than the row
@@ -256,10 +300,13 @@ class Publisher:
         failures: list[Unsent],
         headers: list[tuple[str, bytes]] | None = None,
         line: int | None = None,
+        acked: list[int] | None = None,
     ) -> None:
         assert self.producer is not None, "publish_file chooses the producer"
         future = self.producer.send(topic, key=key, value=value, headers=headers or [])
         future.add_errback(lambda error: failures.append(Unsent(line, error)))
+        if acked is not None and line is not None:
+            future.add_callback(lambda _: acked.append(line))
 
     def _reject(self, report: PublishReport, rejection: Rejection, failures: list[Unsent]) -> None:
         report.rejected.append(rejection)
