@@ -11,10 +11,17 @@ from enum import StrEnum
 from typing import Any
 
 import typer
+from kafka.errors import KafkaTimeoutError, NoBrokersAvailable
 from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from mash.console import console
-from plumbing.errors import EXIT_FAILED, EXIT_INTERRUPTED, MashError, exit_code
+from plumbing.errors import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_UNAVAILABLE,
+    MashError,
+    exit_code,
+)
 
 __all__ = [
     "EXAMPLES",
@@ -177,6 +184,12 @@ def run(command: TyperGroup) -> int:
         return _fail(str(exc), exit_code(exc))
     except KeyboardInterrupt:
         return _fail("interrupted", EXIT_INTERRUPTED)
+    except (NoBrokersAvailable, KafkaTimeoutError) as exc:  # a broker that does not speak so
+        return _fail(
+            f"Kafka did not answer as configured ({type(exc).__name__}): check "
+            "MASH_KAFKA_BOOTSTRAP, MASH_KAFKA_SECURITY_PROTOCOL and MASH_KAFKA_CA_FILE",
+            EXIT_UNAVAILABLE,
+        )
     except OSError as exc:
         return _fail(f"{exc.filename or ''} {exc.strerror or exc}".strip(), EXIT_FAILED)
     return 0
