@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import Any
 
 import typer
-from kafka.errors import KafkaTimeoutError, NoBrokersAvailable
+from kafka.errors import KafkaConnectionError, KafkaTimeoutError
 from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from mash.console import console
@@ -184,7 +184,7 @@ def run(command: TyperGroup) -> int:
         return _fail(str(exc), exit_code(exc))
     except KeyboardInterrupt:
         return _fail("interrupted", EXIT_INTERRUPTED)
-    except (NoBrokersAvailable, KafkaTimeoutError) as exc:  # a broker that does not speak so
+    except (KafkaConnectionError, KafkaTimeoutError) as exc:  # a broker that does not speak so
         return _fail(
             f"Kafka did not answer as configured ({type(exc).__name__}): check "
             "MASH_KAFKA_BOOTSTRAP, MASH_KAFKA_SECURITY_PROTOCOL and MASH_KAFKA_CA_FILE",
