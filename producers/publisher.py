@@ -235,8 +235,8 @@ class Publisher:
         stored = _ranges(*sorted(report.acked)) or "none"
         return Interrupted(
             f"interrupted at line {report.lines[1] if report.lines else 1} of "
-            f"{report.path.name}: lines stored: {stored}; no other line was (publish the "
-            "file again: the hub drops the repeats)"
+            f"{report.path.name}: lines stored: {stored}; any other may or may not have been "
+            "(publish the file again: the hub drops the repeats)"
         )
 
     def _flush(

@@ -198,7 +198,7 @@ def _text(value: Any) -> str:
 
 
 def _cell(text: str | None) -> str | None:
-    """A CSV cell: blank means absent; pydantic converts the rest (it reads 'yes'/'no' as bools)."""
+    """A CSV cell: blank means absent; pydantic converts the rest (a flag is true or false)."""
     if text is None:
         return None
     text = text.strip()

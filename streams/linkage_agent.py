@@ -322,19 +322,23 @@ class Linkage:
         stands for, under way in the child that read them (else None)."""
         preloaded, self.preloaded = self.preloaded, None  # once: a restore adopts it
         ahead, self.ahead = self.ahead, None
-        taken = (
-            None
-            if ahead is None
-            else ahead.take(
-                None if preloaded is None else preloaded.version,
-                active_offsets(self.records),
-                AHEAD_WAIT_S,
-            )
-        )
+        taken = None
+        if ahead is not None:
+            try:
+                version = None if preloaded is None else preloaded.version
+                taken = ahead.take(version, active_offsets(self.records), AHEAD_WAIT_S)
+            except BaseException:  # whatever failed, the child and its pipes go
+                ahead.stop()
+                raise
         scanned, check = (None, None) if taken is None else taken
-        table = restore_table(
-            state, stored_items(self.records), DURABLE_KEY, self.snapshot, preloaded, scanned
-        )
+        try:
+            table = restore_table(
+                state, stored_items(self.records), DURABLE_KEY, self.snapshot, preloaded, scanned
+            )
+        except BaseException:
+            if check is not None:
+                stop_check(check)
+            raise
         if check is not None and (scanned is None or scanned.table is not table):
             stop_check(check)  # the snapshot did not fit what it read: the table was read
             check = None

@@ -108,7 +108,7 @@ class ScanAhead:
         if why is None:
             try:
                 scanned = pickle.loads(_read_all(self.reader, timeout_s))
-            except (OSError, TimeoutError, EOFError, pickle.UnpicklingError) as exc:
+            except Exception as exc:  # a child that died, a pickle cut short: read in process
                 why = f"the read failed ({type(exc).__name__})"
             else:
                 if scanned.after != after:
@@ -157,12 +157,13 @@ def _read_all(fd: int, timeout_s: float) -> bytes:
     ``timeout_s`` (``TimeoutError``)."""
     chunks: list[bytes] = []
     deadline = time.monotonic() + timeout_s
+    poller = select.poll()  # not select.select: a worker's descriptors may pass 1024
+    poller.register(fd, select.POLLIN | select.POLLHUP)
     while True:
         left = deadline - time.monotonic()
         if left <= 0:
             raise TimeoutError
-        ready, _, _ = select.select([fd], [], [], left)
-        if not ready:
+        if not poller.poll(left * 1000):
             continue
         chunk = os.read(fd, 1 << 20)
         if not chunk:
