@@ -411,24 +411,7 @@ class HubState:
                     continue  # still one person
                 offered.add(pair)
                 why = f"one person at weight {weight:.2f} until a split parted them"
-                out.reviews.append(
-                    PossibleMatch(
-                        record_id=rid,
-                        candidate_record_id=other,
-                        candidate_person_id=person(other),
-                        weight=weight,
-                        explanation=why,
-                        model_version=self.model_version,
-                    )
-                )
-                facts: dict[str, str | int | float | bool | None] = {
-                    "record_id": rid,
-                    "candidate": other,
-                    "weight": round(weight, 3),
-                    "why": why,
-                    "model": self.model_version,
-                }
-                out.audit.append(AuditEntry(Decision.POSSIBLE_MATCH, event_id, at, facts))
+                self._offer(rid, other, person(other), weight, why, event_id, at, out, why)
 
     def _first_with(self, event: EventSummary) -> str:
         """The event that first brought this record with this content."""
@@ -467,29 +450,42 @@ class HubState:
         self._audit_splits(result.moved, event.event_id, at, out)
         self._offer_split_links(result.moved, event.event_id, at, out)
         for c in result.possible:
-            out.reviews.append(
-                PossibleMatch(
-                    record_id=result.record_id,
-                    candidate_record_id=c.record_id,
-                    candidate_person_id=c.person_id,
-                    weight=c.comparison.weight,
-                    explanation=c.comparison.explain(),
-                    model_version=self.model_version,
-                )
+            self._offer(
+                result.record_id, c.record_id, c.person_id, c.comparison.weight,
+                c.comparison.explain(), event.event_id, at, out,
+            )  # fmt: skip
+
+    def _offer(
+        self,
+        record_id: str,
+        candidate: str,
+        candidate_person: str,
+        weight: float,
+        explanation: str,
+        event_id: str,
+        at: str,
+        out: HubOutput,
+        why: str | None = None,
+    ) -> None:
+        """Offer a pair for review and audit the offer (``why`` in the audit, if given)."""
+        out.reviews.append(
+            PossibleMatch(
+                record_id=record_id,
+                candidate_record_id=candidate,
+                candidate_person_id=candidate_person,
+                weight=weight,
+                explanation=explanation,
+                model_version=self.model_version,
             )
-            out.audit.append(
-                AuditEntry(
-                    Decision.POSSIBLE_MATCH,
-                    event.event_id,
-                    at,
-                    {
-                        "record_id": result.record_id,
-                        "candidate": c.record_id,
-                        "weight": round(c.comparison.weight, 3),
-                        "model": self.model_version,
-                    },
-                )
-            )
+        )
+        facts: dict[str, str | int | float | bool | None] = {
+            "record_id": record_id,
+            "candidate": candidate,
+            "weight": round(weight, 3),
+            **({} if why is None else {"why": why}),
+            "model": self.model_version,
+        }
+        out.audit.append(AuditEntry(Decision.POSSIBLE_MATCH, event_id, at, facts))
 
     def _link(self, record_id: str, event: EventSummary, result: LinkOutcome | None) -> Link:
         person = self.linker.person_of(record_id)
