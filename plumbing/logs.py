@@ -12,8 +12,11 @@ import atexit
 import io
 import logging
 import logging.handlers
+import math
 import os
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
@@ -26,6 +29,7 @@ __all__ = [
     "PROJECT_PACKAGES",
     "DebugOfOurOwn",
     "Summarised",
+    "Throttled",
     "audit_line",
     "configure_logging",
     "forward_lines",
@@ -88,6 +92,7 @@ def configure_logging(settings: CommonSettings, log_file: Path | None = None) ->
     handler.addFilter(DebugOfOurOwn())
     summarised = Summarised()
     handler.addFilter(summarised)
+    handler.addFilter(Throttled())  # after the summary's count
     atexit.register(summarised.log_summary)
     if _SINK.handler is not None:
         _SINK.handler.close()
@@ -155,6 +160,40 @@ class DebugOfOurOwn(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return record.levelno > logging.DEBUG or record.name.split(".")[0] in PROJECT_PACKAGES
+
+
+class Throttled(logging.Filter):
+    """The libraries' warnings and errors, each kind (logger and message template) at most
+    once per ``every_s``; the next one logged says how many like it were dropped meanwhile.
+    With the broker down, the Kafka clients log each failed connection, fetch and heartbeat,
+    several a second for as long as it lasts (about 100,000 lines in 12 minutes, an outside
+    probe): the first of each kind is what an operator needs, and the log file's rotation
+    would otherwise push out everything before the outage. The hub's own lines are kept."""
+
+    KINDS = 1000
+    """Kinds remembered before those past their time are forgotten."""
+
+    def __init__(self, every_s: float = 30.0, clock: Callable[[], float] = time.monotonic):
+        super().__init__()
+        self.every_s = every_s
+        self.clock = clock
+        self.kinds: dict[tuple[str, int, str], tuple[float, int]] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING or record.name.split(".")[0] in PROJECT_PACKAGES:
+            return True
+        kind = (record.name, record.levelno, str(record.msg))
+        now = self.clock()
+        last, dropped = self.kinds.get(kind, (-math.inf, 0))
+        if now - last < self.every_s:
+            self.kinds[kind] = (last, dropped + 1)
+            return False
+        if len(self.kinds) >= self.KINDS:  # messages formatted before logging: each a kind
+            self.kinds = {k: v for k, v in self.kinds.items() if now - v[0] < self.every_s}
+        self.kinds[kind] = (now, 0)
+        if dropped:
+            record.msg = f"{record.msg} [and {dropped} like it since its last line, not logged]"
+        return True
 
 
 class Summarised(logging.Filter):

@@ -3,6 +3,7 @@ rejects file an agency fixes and publishes again (its columns plus ``line`` and 
 
 from __future__ import annotations
 
+import base64
 import csv
 import json
 import os
@@ -81,7 +82,7 @@ def summarise(rejected: Iterable[Rejection]) -> list[ReasonCount]:
 def write_rejects(rejected: list[Rejection], source: Path, directory: Path) -> Path:
     """Write the rejects file (mode 0600) beside the others and return its path: for a CSV,
     the original columns plus ``line`` and ``reason``; for JSONL, one object per line with
-    ``line``, ``reason`` and the original ``text``."""
+    ``line``, ``reason`` and the original ``text`` (see `_text`)."""
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     csv_rows = [r.cells for r in rejected if r.cells is not None]
     suffix = ".rejects.csv" if csv_rows else ".rejects.jsonl"
@@ -97,7 +98,19 @@ def write_rejects(rejected: list[Rejection], source: Path, directory: Path) -> P
                 writer.writerow({**(r.cells or {}), "line": r.line, "reason": r.reason})
         else:
             for r in rejected:
-                text = r.raw.decode("utf-8", "surrogateescape")
-                handle.write(json.dumps({"line": r.line, "reason": r.reason, "text": text}))
+                handle.write(json.dumps({"line": r.line, "reason": r.reason, **_text(r.raw)}))
                 handle.write("\n")
     return out
+
+
+def _text(raw: bytes) -> dict[str, str]:
+    """A JSONL line as its rejects object holds it: ``text``; for a line that is not UTF-8,
+    ``text`` with U+FFFD for each bad byte and the exact bytes in ``base64`` (JSON holds
+    only Unicode, and a lone surrogate escape is read differently by each parser)."""
+    try:
+        return {"text": raw.decode("utf-8")}
+    except UnicodeDecodeError:
+        return {
+            "text": raw.decode("utf-8", "replace"),
+            "base64": base64.b64encode(raw).decode("ascii"),
+        }

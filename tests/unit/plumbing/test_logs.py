@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from plumbing.logs import Summarised, configure_logging, get_logger, write_lines
+from plumbing.logs import Summarised, Throttled, configure_logging, get_logger, write_lines
 from plumbing.settings import CommonSettings
 
 
@@ -104,3 +104,31 @@ def test_at_debug_only_the_hub_s_own_lines_are_logged_never_a_library_s(tmp_path
     assert not any("Pemberton" in json.dumps(line) for line in lines)
     assert [line["event"] for line in lines if line["level"] == "debug"] == ["linkage.batch"]
     assert sum(line["level"] == "warning" for line in lines) == 4  # their warnings are kept
+
+
+def test_a_library_s_repeated_warning_is_logged_once_a_while_with_a_count(
+    tmp_path: Path,
+) -> None:
+    # the broker down: the clients log each failed connection, several a second
+    path = tmp_path / "worker.log"
+    configure_logging(_settings(tmp_path, log_max_bytes=1_000_000), path)
+    [throttle] = [f for f in logging.getLogger().handlers[0].filters if isinstance(f, Throttled)]
+    now = [1000.0]
+    throttle.clock = lambda: now[0]
+    client = logging.getLogger("aiokafka.conn")
+    for second in range(120):  # two minutes, five lines a second of each of two kinds
+        now[0] = 1000.0 + second
+        for _ in range(5):
+            client.warning("Unable connect to node with id %s: %s", 1, "refused")
+            client.error("Heartbeat failed for group %s", "mash-hub")
+        get_logger("streams.app").warning("consumer.stalled", second=second)  # ours: all
+    lines = _lines(path)
+    ours = [line for line in lines if line["event"] == "consumer.stalled"]
+    theirs = [str(line["event"]) for line in lines if line["event"] != "consumer.stalled"]
+    assert len(ours) == 120
+    # each kind at 0, 30, 60 and 90 s: the first as it came, the others with what was dropped
+    assert len(theirs) == 8
+    unable = [t for t in theirs if t.startswith("Unable connect to node with id 1: refused")]
+    assert len(unable) == 4
+    assert unable[0] == "Unable connect to node with id 1: refused"
+    assert all(t.endswith("[and 149 like it since its last line, not logged]") for t in unable[1:])

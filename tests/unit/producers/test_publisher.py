@@ -7,8 +7,10 @@ set-up (an admin client). Everything else (reading, validating, encoding, reject
 
 from __future__ import annotations
 
+import base64
 import csv
 import datetime as dt
+import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -24,8 +26,10 @@ from plumbing.settings import CommonSettings, PublisherSettings
 from producers import publisher as publisher_module
 from producers.publisher import Publisher
 from producers.rejects import FIRST_LINES, summarise
+from schemas.adapters import adapter_for
 from schemas.exports import MAX_CELL_CHARS
 from simulation.samples import write_sample
+from simulation.synthetic import police_notifications
 
 START, END = dt.date(2012, 4, 1), dt.date(2013, 4, 1)
 
@@ -280,3 +284,22 @@ def test_a_ctrl_c_mid_file_says_which_lines_were_stored(
         "may not have been (publish the file again: the hub drops the repeats)"
     )
     assert exit_code(raised.value) == 130
+
+
+def test_a_jsonl_line_that_is_not_utf8_is_rejected_with_its_exact_bytes(
+    producer: StandInProducer, tmp_path: Path
+) -> None:
+    # JSON holds Unicode only: the rejects object keeps the readable text and the bytes
+    records = list(police_notifications(3, 9, START, END))
+    lines = [adapter_for("police").to_json(r).encode() for r in records]
+    lines[1] = lines[1].replace(b'"merlin_ref":"', b'"merlin_ref":"\xff', 1)
+    assert b"\xff" in lines[1]
+    export = tmp_path / "police.jsonl"
+    export.write_bytes(b"\n".join(lines) + b"\n")
+    report = Publisher(_settings(tmp_path)).publish_file("police", export)
+    assert (report.published, [r.line for r in report.rejected]) == (2, [2])
+    assert report.rejects_file is not None
+    [kept] = [json.loads(line) for line in report.rejects_file.read_text("utf-8").splitlines()]
+    assert kept["line"] == 2 and "not UTF-8" in kept["reason"]
+    assert base64.b64decode(kept["base64"]) == lines[1]
+    assert kept["text"] == lines[1].decode("utf-8", "replace")
