@@ -35,6 +35,7 @@ from streams.faust_internals import (
     guard_offsets,
     owns_at_stop,
     processed_or_reread,
+    skip_undecodable_changelog_entries,
     start_tables_at_once,
     watch_stalls,
 )
@@ -177,6 +178,7 @@ def create_app(settings: WorkerSettings, catch_up: bool = False) -> faust.App:
     add_alert_timer(app, settings, linkage)
     add_stall_watchdog(app, settings)
     start_tables_at_once(app)  # every table is declared by now
+    skip_undecodable_changelog_entries(app)
     if catch_up and settings.catch_up_entries > 0:  # a new owner reads changelogs in bulk
         catch_up_stores(app, settings, settings.catch_up_entries)
     linkage.preload()  # before the group: a long load would stop no heartbeat

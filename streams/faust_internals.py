@@ -14,6 +14,7 @@ this module (and of ``tests/unit/streams/test_faust_internals.py``), not a silen
 from __future__ import annotations
 
 import asyncio
+import copy
 import time
 import weakref
 from collections import defaultdict
@@ -61,6 +62,7 @@ __all__ = [
     "owns_at_stop",
     "owns_restored",
     "processed_or_reread",
+    "skip_undecodable_changelog_entries",
     "start_tables_at_once",
     "still_a_member",
     "store_files_reader",
@@ -98,6 +100,57 @@ def start_tables_at_once(app: faust.App) -> None:
             await manager.recovery.start()
 
     manager.on_start = on_start  # type: ignore[method-assign]
+
+
+UNDECODABLE = b"\x00mash:undecodable"
+"""The key an undecodable changelog entry is read as, with no value: a deletion of a key no
+table has, so the entry's offset is read and the table keeps what it had."""
+
+
+def skip_undecodable_changelog_entries(app: faust.App) -> None:
+    """A changelog entry whose key or value the table cannot decode (written by hand with
+    the hub's credentials, or damaged) is logged as an error with its position and read as
+    a deletion of nothing (``UNDECODABLE``), in its place in the changelog.
+
+    Faust's recovery otherwise loses it: the decode error is thrown into the changelog
+    queue, the recovery logs a warning and goes on without the entry's offset, and waits
+    for that offset for ever (an outside probe: one junk entry stalled every restart, the
+    health page still answering OK)."""
+    manager = cast(TableManager, app.tables)
+    update_channels = manager._update_channels
+
+    async def update_then_guard() -> None:
+        await update_channels()
+        for table, channel in manager._channels.items():
+            skip = _skipping(app, manager, table.name)
+            channel.on_key_decode_error = skip  # type: ignore[method-assign,assignment]
+            channel.on_value_decode_error = skip  # type: ignore[method-assign,assignment]
+
+    manager._update_channels = update_then_guard  # type: ignore[method-assign]
+
+
+def _skipping(
+    app: faust.App, manager: TableManager, table: str
+) -> Callable[[Exception, Any], Awaitable[None]]:
+    async def skip(exc: Exception, message: Any) -> None:
+        _undecodable(table, message.topic, message.partition, message.offset, type(exc).__name__)
+        stand_in = copy.copy(message)
+        stand_in.key, stand_in.value = UNDECODABLE, None
+        await manager.changelog_queue.put(app.create_event(None, None, None, stand_in))
+
+    return skip
+
+
+def _undecodable(table: str, topic: str, partition: int, offset: int, error: str) -> None:
+    log.error(
+        "changelog.undecodable",
+        table=table,
+        topic=topic,
+        partition=partition,
+        offset=offset,
+        error=error,
+        note="read as a deletion of nothing: the table keeps what it had",
+    )
 
 
 def catch_up_stores(app: faust.App, settings: WorkerSettings, least: int = 10_000) -> None:
@@ -196,15 +249,30 @@ def _write(store: Any, dbs: Mapping[int, Any], records: Sequence[Record]) -> int
         batch = batches.get(r.partition)
         if batch is None:
             batch = batches[r.partition] = rocksdict.WriteBatch(raw_mode=True)
-        if r.value is None:
+        last[r.partition] = r.offset
+        if not _key_decodes(store, r.key):  # as Faust's recovery reads it: its offset read
+            _undecodable(store.table_name, r.topic, r.partition, r.offset, "KeyDecodeError")
+        elif r.value is None:
             batch.delete(r.key)
         else:
             batch.put(r.key, r.value)
-        last[r.partition] = r.offset
     for p, batch in batches.items():
         batch.put(store.offset_key, str(last[p]).encode())
         dbs[p].write(batch)
     return len(records)
+
+
+def _key_decodes(store: Any, key: bytes) -> bool:
+    """Whether the table's key codec reads ``key`` (a JSON string without escapes is read
+    as ``_str_keys`` reads it, the codec's work for the rest)."""
+    try:
+        if key[:1] == b'"' and key[-1:] == b'"' and b"\\" not in key:
+            key.decode()
+        else:
+            store._decode_key(key)
+    except Exception:  # the codec's errors are of every kind: none is a key
+        return False
+    return True
 
 
 def guard_offsets(app: faust.App) -> None:

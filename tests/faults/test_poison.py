@@ -5,6 +5,7 @@ stage, and a replay sends one back once. Prints the time to drain after the pill
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from schemas.audit import Decision, verify
 from schemas.common import record_key
 from schemas.contracts import AGENCY_CONTRACTS, CONTACT_COUNT, EPISODE, IDENTITIES, LINK
 from schemas.framing import encode
-from schemas.topics import AUDIT
+from schemas.topics import AUDIT, Stage, Table, changelog, heads_table
 from sinks.audit import export_audit
 from sinks.store import Store
 from tests.integration.hub import admin, send_raw, settings_from
@@ -76,3 +77,37 @@ def test_pills_on_every_topic_a_thousand_resends_and_a_clock_ahead_lose_nothing(
     assert "sinks.quarantined" in (tmp_path / "worker.log").read_text()
     chosen = [f for f in found if f.origin.stage == "sinks"][:1]
     assert replay(settings, chosen).sent == 1 and replay(settings, chosen).sent == 0  # once
+
+
+def test_junk_on_every_changelog_is_logged_and_a_restart_still_restores(
+    hub_env: dict[str, str], tmp_path: Path
+) -> None:
+    # written with the hub's own credentials (a bug, a hand, a damaged disk): each entry is an
+    # error with its position, and recovery goes past it (it waited for its offset for ever)
+    env = {**hub_env, "MASH_DATABASE_URL": f"sqlite:///{tmp_path / 'hub.db'}"}
+    settings = settings_from(env, WorkerSettings)
+    events = stream(200)
+    first, later = events[:120], events[120:]
+    with worker_process(env, tmp_path / "worker-1.log") as worker:
+        wait_until_ready(settings, worker)
+        publish(settings, first)
+        wait_until_drained(settings, len(first), worker)
+    tables = [*Table, *(heads_table(stage) for stage in Stage)]
+    junk = [(b"\xff\xfe", b"{}"), (b'"not-a-record"', b"\xff junk"), (b"\xc3\x01", PILLS[1])]
+    for table in tables:
+        send_raw(admin(settings), changelog(settings.app_id, table), junk)
+    # a new disk: the restart reads every changelog whole, junk included
+    env["MASH_DATA_DIR"] = str(tmp_path / "worker-2")
+    with worker_process(env, tmp_path / "worker-2.log") as worker:
+        wait_until_ready(settings, worker)
+        publish(settings, later)
+        wait_until_drained(settings, len(later), worker)
+    lines = [json.loads(line) for line in (tmp_path / "worker-2.log").read_text().splitlines()]
+    skipped = {(e["table"], e["offset"]) for e in lines if e["event"] == "changelog.undecodable"}
+    assert {table for table, _ in skipped} == set(tables)
+    assert all(e["level"] == "error" for e in lines if e["event"] == "changelog.undecodable")
+    store = Store(settings.database)
+    try:
+        assert persons(store) == expected(events).linker.person
+    finally:
+        store.close()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import json
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -40,6 +41,7 @@ from streams.faust_internals import (
     owns_at_stop,
     owns_restored,
     processed_or_reread,
+    skip_undecodable_changelog_entries,
     start_tables_at_once,
     still_a_member,
     watch_stalls,
@@ -1013,6 +1015,38 @@ def test_the_tables_start_without_fausts_one_second_sleep() -> None:
     assert time.monotonic() - started < 0.5
 
 
+def test_an_undecodable_changelog_entry_is_read_in_its_place_as_a_deletion_of_nothing() -> None:
+    # Faust threw the decode error into its recovery's queue: the entry's offset never read,
+    # the recovery waited for it for ever
+    from faust.types.tuples import Message
+
+    from streams.faust_internals import UNDECODABLE
+
+    app = faust.App("t-junk", broker="kafka://127.0.0.1:1")
+    table = app.Table("declared", key_type=str, value_type=str)
+    manager = cast(Any, app.tables)
+    channel = SimpleNamespace(on_key_decode_error=None, on_value_decode_error=None)
+
+    async def channels() -> None:
+        manager._channels[table] = channel
+
+    async def run() -> list[Any]:
+        app.flow_control.resume()  # as in a recovery
+        await manager._update_channels()  # Faust's (its stand-in here), then the guard
+        tp = TP("t-junk-declared-changelog", 2)
+        junk = Message(tp.topic, tp.partition, 7, 0.0, 0, [], b"\xff", b"{}", None, tp=tp)
+        await channel.on_key_decode_error(KeyError("junk"), junk)
+        await channel.on_value_decode_error(ValueError("junk"), junk)
+        return [manager.changelog_queue.get_nowait() for _ in range(2)]
+
+    manager._update_channels = channels
+    skip_undecodable_changelog_entries(app)  # over the stand-in of Faust's own
+    events = asyncio.run(run())
+    for event in events:
+        assert (event.message.tp, event.message.offset) == (TP("t-junk-declared-changelog", 2), 7)
+        assert (event.message.key, event.message.value) == (UNDECODABLE, None)
+
+
 def test_a_copied_changelog_is_what_faust_would_have_applied(tmp_path: Path) -> None:
     """The bulk copy writes each entry's key and value bytes as Faust's own
     ``apply_changelog_batch`` does (a tombstone deletes, a later value wins), and the last
@@ -1024,7 +1058,9 @@ def test_a_copied_changelog_is_what_faust_would_have_applied(tmp_path: Path) -> 
     from streams.faust_internals import _write
 
     options = RocksDBOptions()
-    store = SimpleNamespace(offset_key=RocksDBStore.offset_key)
+    store = SimpleNamespace(
+        offset_key=RocksDBStore.offset_key, table_name="t", _decode_key=json.loads
+    )
     dbs = {p: options.open(tmp_path / f"t-{p}.db") for p in (0, 1)}
     try:
         records = [
@@ -1033,12 +1069,15 @@ def test_a_copied_changelog_is_what_faust_would_have_applied(tmp_path: Path) -> 
             Record("t", 0, 11, b'"a"', b"3", {}),  # a later value of one key
             Record("t", 0, 12, b'"c"', b"4", {}),
             Record("t", 0, 13, b'"c"', None, {}),  # a tombstone
+            Record("t", 1, 5, b"\xff\xfe", b"5", {}),  # junk no key codec reads: not kept
+            Record("t", 1, 6, b'"\xff"', b"6", {}),  # nor a JSON string that is not UTF-8
         ]
-        assert _write(store, dbs, records) == 5
+        assert _write(store, dbs, records) == 7
         assert dbs[0].get(b'"a"') == b"3" and dbs[0].get(b'"c"') is None
         assert dbs[1].get(b'"b"') == b"2" and dbs[1].get(b'"a"') is None
+        assert dbs[1].get(b"\xff\xfe") is None and dbs[1].get(b'"\xff"') is None
         assert dbs[0].get(RocksDBStore.offset_key) == b"13"
-        assert dbs[1].get(RocksDBStore.offset_key) == b"4"
+        assert dbs[1].get(RocksDBStore.offset_key) == b"6"  # the junk's offsets read
     finally:
         for db in dbs.values():
             db.close()
