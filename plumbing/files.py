@@ -7,11 +7,14 @@ inherit it) and ``$MASH_HOME`` is ``0700`` with nothing under it open to group o
 
 from __future__ import annotations
 
+import fcntl
 import os
 import stat
 from pathlib import Path
 
-__all__ = ["PRIVATE_UMASK", "private_home", "private_umask"]
+from plumbing.errors import ConfigError
+
+__all__ = ["PRIVATE_UMASK", "hold_folder", "private_home", "private_umask"]
 
 PRIVATE_UMASK = 0o077
 """New files are 0600 and new directories 0700, whatever the caller's umask was."""
@@ -40,3 +43,22 @@ def _tighten(path: Path) -> None:
     if stat.S_ISLNK(mode) or not mode & 0o077:
         return
     path.chmod(stat.S_IMODE(mode) & 0o700)
+
+
+_HELD: list[int] = []
+"""Descriptors of the folders this process holds (kept open: closing one frees its lock)."""
+
+
+def hold_folder(folder: Path, setting: str) -> None:
+    """Hold ``folder`` for this process until it ends: `ConfigError` naming ``setting`` if
+    another process holds it. A POSIX record lock: the kernel frees it when the process dies,
+    however it dies, and a forked child does not inherit it."""
+    descriptor = os.open(folder / ".held", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.lockf(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(descriptor)
+        raise ConfigError(
+            f"another process is running on {folder}: each worker needs its own ({setting})"
+        ) from None
+    _HELD.append(descriptor)

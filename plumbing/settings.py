@@ -6,7 +6,10 @@ Read once in the CLI and passed down; nothing else reads the environment.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
+import re
+import socket
 from pathlib import Path
 from typing import Any, Literal, Self
 
@@ -341,6 +344,28 @@ class WorkerSettings(SinkSettings):
     linkage_snapshot_stop_s: float = 20.0
     """How long a clean stop may spend saving the linkage index (past it, the save is
     abandoned and the last one stays); 0: no save at a stop."""
+
+    sinks_niceness: int = Field(default=5, ge=0, le=19)
+    """How far the sinks' process started beside the streams (`mash worker`) gives way to
+    them for the processor (its Unix niceness above theirs): when both are busy, as both
+    read their state after a restart, the streams, which decide, come first; the sinks
+    catch up. 0: as the streams."""
+    static_membership: bool = True
+    """Join the consumer group as a static member (Kafka's ``group.instance.id``), named
+    after this host and the worker's data folder, which one worker holds at a time: a
+    worker started again on its folder after a kill takes its partitions back at once,
+    instead of waiting out the killed one's session (``session_timeout_s``). A static
+    member does not leave the group when it stops: another worker takes the partitions of
+    one stopped for good once its session ends. false: dynamic membership."""
+
+    @property
+    def group_instance(self) -> str | None:
+        """The id this worker joins its group with as a static member (None: dynamic)."""
+        if not self.static_membership:
+            return None
+        host = re.sub(r"[^A-Za-z0-9._-]", "-", socket.gethostname())[:200] or "host"
+        folder = hashlib.sha256(str(self.worker_path.resolve()).encode()).hexdigest()[:16]
+        return f"{host}-{folder}"
 
     @property
     def worker_path(self) -> Path:

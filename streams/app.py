@@ -15,6 +15,7 @@ from typing import Any
 import faust
 from faust.types import TP
 
+from plumbing.files import hold_folder
 from plumbing.gc_pauses import freeze_survivors, log_long_collections, release_frozen
 from plumbing.heap import give_back
 from plumbing.kafka import credentials, require_topics, ssl_context
@@ -100,6 +101,7 @@ def faust_settings(settings: WorkerSettings) -> dict[str, Any]:
         "broker_heartbeat_interval": settings.heartbeat_interval_s,
         "broker_rebalance_timeout": settings.rebalance_timeout_s,
         "broker_commit_interval": settings.commit_interval_s,
+        "consumer_group_instance_id": settings.group_instance,
         "consumer_auto_offset_reset": "earliest",
         "table_standby_replicas": 0,
         "producer_acks": -1,
@@ -204,6 +206,7 @@ def run_streams(settings: WorkerSettings) -> None:
     check_faust_version()
     settings = settings.as_principal(HUB_PRINCIPAL)
     settings.worker_path.mkdir(parents=True, exist_ok=True)
+    hold_folder(settings.worker_path, "MASH_DATA_DIR")  # and so its group instance id
     require_topics(settings, hub_topics(settings))
     app = create_app(settings, catch_up=True)
     log_long_collections()

@@ -73,3 +73,45 @@ def test_private_home_tightens_what_is_there(tmp_path: Path) -> None:
     private_home(home)
     assert open_to_others(home) == []
     assert stat.S_IMODE((home / "run.sh").stat().st_mode) == 0o700
+
+
+HOLD = (
+    "from pathlib import Path; from plumbing.files import hold_folder; "
+    "hold_folder(Path({!r}), 'MASH_DATA_DIR')"
+)
+
+
+def _hold_in_another_process(folder: Path) -> subprocess.CompletedProcess[str]:
+    code = HOLD.format(str(folder)) + "; print('held')"
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=60
+    )
+
+
+def test_a_folder_is_held_by_one_process_and_freed_when_it_dies(tmp_path: Path) -> None:
+    # a worker's folder names its group membership: a second worker on it is refused before
+    # it joins (it would take the first one's place in the group)
+    code = HOLD.format(str(tmp_path)) + "; print('held', flush=True); import time; time.sleep(60)"
+    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        refused = _hold_in_another_process(tmp_path)
+        assert refused.returncode != 0
+        assert f"another process is running on {tmp_path}" in refused.stderr
+        assert "MASH_DATA_DIR" in refused.stderr
+    finally:
+        holder.kill()  # as kill -9: the kernel frees the lock
+        holder.wait()
+    assert _hold_in_another_process(tmp_path).stdout.strip() == "held"
+
+
+def test_a_forked_child_does_not_keep_the_folder_held(tmp_path: Path) -> None:
+    # the worker forks children that may outlive it (an index save, the table read)
+    code = (
+        HOLD.format(str(tmp_path))
+        + "; import os, sys, time\n"
+        + "if os.fork() == 0:\n    time.sleep(30); os._exit(0)\n"
+        + "sys.exit(0)"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+    assert _hold_in_another_process(tmp_path).stdout.strip() == "held"
