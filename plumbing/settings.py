@@ -27,6 +27,9 @@ __all__ = [
 ]
 
 
+MAX_CLOCK_SKEW_S = 86_400.0
+"""The most ``clock_skew_s`` may be: a clock a day ahead is broken, not skewed."""
+
 _MAY_BE_NEGATIVE = frozenset({"clock_offset_s"})
 """Numbers that may be below zero (a clock set back, in a test)."""
 _ABOVE_ZERO = frozenset(
@@ -188,7 +191,7 @@ class PublisherSettings(CommonSettings):
 
     rejects_dir: Path | None = None
     """Where rejected rows are written; default ``<home>/rejects``."""
-    clock_skew_s: float = 300.0
+    clock_skew_s: float = Field(default=300.0, le=MAX_CLOCK_SKEW_S)
     publish_wait_s: float = Field(default=180.0, ge=1.0)
     """How long a record may wait for Kafka (lost mid-file) before the publish gives up and
     names the lines that were not sent."""
@@ -307,7 +310,9 @@ class WorkerSettings(SinkSettings):
     stall_after_s: float = 60.0
     """A partition this worker holds with records past its committed offset, and no commit of
     it for this long, is logged as stalled and read again from its committed offset."""
-    clock_skew_s: float = 300.0
+    clock_skew_s: float = Field(default=300.0, le=MAX_CLOCK_SKEW_S)
+    """How far in the future an event's timestamp may be (a clock ahead); at most a day (an
+    outside probe set a year, and events dated a year ahead were taken)."""
     dedupe_horizon_days: float = 30.0
     """How long an event id or an agency record is remembered to catch re-sends and
     re-submissions; older entries are deleted (state stays bounded)."""

@@ -74,6 +74,8 @@ def _mash(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess
         ("MASH_CONNECT_TIMEOUT_S", "nan", "MASH_CONNECT_TIMEOUT_S: Value error, must be a finite"),
         ("MASH_CONNECT_TIMEOUT_S", "-5", "MASH_CONNECT_TIMEOUT_S: Value error, must not be neg"),
         ("MASH_BROKER_PORT", "99999", "MASH_BROKER_PORT: Value error, must be a port number"),
+        ("MASH_CLOCK_SKEW_S", "31536000", "MASH_CLOCK_SKEW_S: Input should be less than or eq"),
+        ("MASH_SINKS_NICENESS", "20", "MASH_SINKS_NICENESS: Input should be less than or eq"),
     ],
 )
 def test_a_bad_setting_is_one_clear_line(
