@@ -275,8 +275,15 @@ def _predecessors(lines: Sequence[str]) -> set[tuple[str, int]]:
     return found
 
 
-_PASSING = {KafkaError._PARTITION_EOF, KafkaError.UNKNOWN_TOPIC_OR_PART}
-"""Consumer errors that are news, not failures (a topic the streams have not created yet)."""
+_PASSING = {
+    KafkaError._PARTITION_EOF,
+    KafkaError.UNKNOWN_TOPIC_OR_PART,
+    KafkaError._MAX_POLL_EXCEEDED,
+}
+"""Consumer errors that are news, not failures: a topic the streams have not created yet; the
+consumer left its group after a long wait between two reads (the broker down for minutes, a
+commit waiting for it: an outside probe saw the sinks die of it once), and the next read
+joins again, the uncommitted records read again (the writes are idempotent)."""
 
 
 def _by_topic(messages: Sequence[Message]) -> dict[str, list[Record]]:

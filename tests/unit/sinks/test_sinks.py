@@ -154,3 +154,22 @@ def test_a_restarted_worker_supersedes_records_as_the_chain_allows(sinks: Sinks)
     sinks._audit([_record(topic, 1, "\n".join(r.to_json() for r in again).encode())])
     assert sinks.store.audit_count() == {"linked": 1, "new_person": 2}
     assert sinks.refused_audit == 0
+
+
+def test_a_consumer_that_waited_too_long_between_reads_reads_on() -> None:
+    # the broker down for minutes: librdkafka's consumer leaves its group and says so once;
+    # the next read joins again, so the sinks go on instead of dying
+    from confluent_kafka import KafkaError, KafkaException
+
+    from sinks.worker import _by_topic
+
+    class Notice:
+        def __init__(self, code: int) -> None:
+            self.code = code
+
+        def error(self) -> KafkaError:
+            return KafkaError(self.code)
+
+    assert _by_topic([Notice(KafkaError._MAX_POLL_EXCEEDED)]) == {}  # type: ignore[list-item]
+    with pytest.raises(KafkaException):
+        _by_topic([Notice(KafkaError.TOPIC_AUTHORIZATION_FAILED)])  # type: ignore[list-item]
