@@ -246,6 +246,7 @@ class Store:
                         "weight": r.weight,
                         "explanation": r.explanation,
                         "version": r.version,
+                        "model_version": r.model_version or None,
                     }
                     for r in batch
                 ],

@@ -67,7 +67,11 @@ links = Table(
     Column("weight", Float, nullable=False),
     Column("explanation", Text, nullable=False),
     Column("version", BigInteger, nullable=False),
+    Column("model_version", String(80), nullable=True),
 )
+"""Each record's latest link, with the version of the linkage model that made it (a re-issue
+moves the record to another person and keeps the link's weight, explanation and model;
+NULL in rows stored before the column)."""
 
 episodes = Table(
     "episodes",
@@ -249,9 +253,13 @@ alerts = Table(
 
 
 def upgrade(engine: Engine) -> None:
-    """Bring a database made by an earlier version up to these tables: columns added since
-    (``possible_matches.model_version``)."""
-    columns = {c["name"] for c in inspect(engine).get_columns("possible_matches")}
-    if "model_version" not in columns:
-        with engine.begin() as conn:
-            conn.execute(text("ALTER TABLE possible_matches ADD COLUMN model_version VARCHAR(80)"))
+    """Bring a database made by an earlier version up to these tables: the columns added
+    since (``ADDED``)."""
+    for table, column in ADDED:
+        if column not in {c["name"] for c in inspect(engine).get_columns(table)}:
+            with engine.begin() as conn:
+                conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} VARCHAR(80)"))
+
+
+ADDED = (("possible_matches", "model_version"), ("links", "model_version"))
+"""(table, column) of each column added after the first release, each ``VARCHAR(80)``."""

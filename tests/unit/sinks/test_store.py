@@ -45,3 +45,56 @@ def test_figures_are_upserted_by_key_and_ones_no_longer_computed_go(tmp_path: Pa
     store.replace_figures([Figure("cp_new", "2012-13", "NEG", 58.0)], day)
     store.replace_figures([Figure("cp_new", "2012-13", "NEG", 58.0)], day)  # again: no change
     assert store.figures() == (day, [Figure("cp_new", "2012-13", "NEG", 58.0)])
+
+
+def test_a_link_keeps_the_model_that_made_it_and_an_earlier_database_gains_the_column(
+    database_url: str,
+) -> None:
+    from sqlalchemy import create_engine, select, text
+
+    from schemas.hub import Link, LinkOutcomeKind
+    from sinks.tables import links
+
+    url = database_url.replace("postgresql://", "postgresql+psycopg://", 1)
+    engine = create_engine(url)
+    with engine.begin() as conn:  # the links table as an earlier version made it
+        conn.execute(
+            text(
+                "CREATE TABLE links (record_id VARCHAR(80) PRIMARY KEY, event_id VARCHAR(40) "
+                "NOT NULL, event_type VARCHAR(60) NOT NULL, person_id VARCHAR(80) NOT NULL, "
+                "weight FLOAT NOT NULL, explanation TEXT NOT NULL, version BIGINT NOT NULL)"
+            )
+        )
+        conn.execute(text("INSERT INTO links VALUES ('r0', 'e0', 't', 'p0', 1.0, 'x', 1)"))
+    engine.dispose()
+    store = Store(url)
+    try:
+        made = Link(
+            record_id="r1",
+            event_id="e1",
+            event_type="police.notification",
+            person_id="p1",
+            outcome=LinkOutcomeKind.LINKED,
+            weight=21.5,
+            explanation="nhs exact",
+            version=2,
+            model_version="lm-0123456789ab",
+        )
+        moved = made.model_copy(
+            update={
+                "person_id": "p2",
+                "outcome": LinkOutcomeKind.REISSUED,
+                "version": 3,
+                "model_version": "lm-other",
+                "weight": 0.0,
+            }
+        )
+        store.upsert_links([made])
+        store.upsert_links([moved])  # a re-issue moves the person only
+        with store.engine.connect() as conn:
+            rows = {r["record_id"]: r for r in conn.execute(select(links)).mappings()}
+        assert rows["r0"]["model_version"] is None  # stored before the column
+        assert (rows["r1"]["person_id"], rows["r1"]["model_version"]) == ("p2", "lm-0123456789ab")
+        assert rows["r1"]["weight"] == 21.5
+    finally:
+        store.close()
