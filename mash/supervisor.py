@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 
+from plumbing.files import hold_folder
 from plumbing.logs import forward_lines, get_logger
 from plumbing.ports import require_free_port
 from plumbing.processes import PARENT_PID
@@ -35,6 +36,9 @@ def run_worker(settings: WorkerSettings) -> None:
     from streams.app import run_streams
 
     require_free_port(settings.web_bind, settings.web_port, "MASH_WEB_PORT")
+    # one worker a folder (and so a group instance id), refused before its sinks start
+    if not hold_folder(settings.worker_path, "MASH_DATA_DIR"):
+        log.warning("worker.folder_not_held", reason="the file system keeps no locks")
     sinks = _Sinks(settings.log_file is not None) if settings.role == "all" else None
     try:
         run_streams(settings)

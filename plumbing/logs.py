@@ -14,8 +14,10 @@ import logging
 import logging.handlers
 import math
 import os
+import re
 import sys
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
@@ -163,37 +165,55 @@ class DebugOfOurOwn(logging.Filter):
 
 
 class Throttled(logging.Filter):
-    """The libraries' warnings and errors, each kind (logger and message template) at most
-    once per ``every_s``; the next one logged says how many like it were dropped meanwhile.
+    """The libraries' warnings and errors, each kind at most once per ``every_s``; the next
+    one logged says how many like it were dropped meanwhile. A kind is the logger, the level
+    and the message as logged with its digits taken out: "connection to node 1 failed" and
+    "... node 2 ..." are one kind, a failed connection and a failed authentication two (a
+    message's template would not do: librdkafka logs every line through one). A line with
+    an exception, or a critical one, is always logged.
+
     With the broker down, the Kafka clients log each failed connection, fetch and heartbeat,
     several a second for as long as it lasts (about 100,000 lines in 12 minutes, an outside
     probe): the first of each kind is what an operator needs, and the log file's rotation
     would otherwise push out everything before the outage. The hub's own lines are kept."""
 
     KINDS = 1000
-    """Kinds remembered before those past their time are forgotten."""
+    """Kinds remembered: past it, the one logged longest ago is forgotten."""
 
     def __init__(self, every_s: float = 30.0, clock: Callable[[], float] = time.monotonic):
         super().__init__()
         self.every_s = every_s
         self.clock = clock
-        self.kinds: dict[tuple[str, int, str], tuple[float, int]] = {}
+        self.kinds: OrderedDict[tuple[str, int, str], tuple[float, int]] = OrderedDict()
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.levelno < logging.WARNING or record.name.split(".")[0] in PROJECT_PACKAGES:
+        if (
+            record.levelno < logging.WARNING
+            or record.levelno >= logging.CRITICAL
+            or record.exc_info
+            or record.name.split(".")[0] in PROJECT_PACKAGES
+        ):
             return True
-        kind = (record.name, record.levelno, str(record.msg))
+        try:
+            text = record.getMessage()
+        except Exception:  # a library's bad format arguments: the handler reports them
+            return True
+        kind = (record.name, record.levelno, _DIGITS.sub("#", text))
         now = self.clock()
         last, dropped = self.kinds.get(kind, (-math.inf, 0))
         if now - last < self.every_s:
             self.kinds[kind] = (last, dropped + 1)
             return False
-        if len(self.kinds) >= self.KINDS:  # messages formatted before logging: each a kind
-            self.kinds = {k: v for k, v in self.kinds.items() if now - v[0] < self.every_s}
         self.kinds[kind] = (now, 0)
+        self.kinds.move_to_end(kind)
+        if len(self.kinds) > self.KINDS:
+            self.kinds.popitem(last=False)
         if dropped:
             record.msg = f"{record.msg} [and {dropped} like it since its last line, not logged]"
         return True
+
+
+_DIGITS = re.compile(r"\d+")
 
 
 class Summarised(logging.Filter):

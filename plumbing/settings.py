@@ -6,10 +6,7 @@ Read once in the CLI and passed down; nothing else reads the environment.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import math
-import re
-import socket
 from pathlib import Path
 from typing import Any, Literal, Self
 
@@ -356,21 +353,12 @@ class WorkerSettings(SinkSettings):
     read their state after a restart, the streams, which decide, come first; the sinks
     catch up. 0: as the streams."""
     static_membership: bool = True
-    """Join the consumer group as a static member (Kafka's ``group.instance.id``), named
-    after this host and the worker's data folder, which one worker holds at a time: a
-    worker started again on its folder after a kill takes its partitions back at once,
-    instead of waiting out the killed one's session (``session_timeout_s``). A static
-    member does not leave the group when it stops: another worker takes the partitions of
-    one stopped for good once its session ends. false: dynamic membership."""
-
-    @property
-    def group_instance(self) -> str | None:
-        """The id this worker joins its group with as a static member (None: dynamic)."""
-        if not self.static_membership:
-            return None
-        host = re.sub(r"[^A-Za-z0-9._-]", "-", socket.gethostname())[:200] or "host"
-        folder = hashlib.sha256(str(self.worker_path.resolve()).encode()).hexdigest()[:16]
-        return f"{host}-{folder}"
+    """Join the consumer group as a static member (Kafka's ``group.instance.id``), named by
+    an id kept in the worker's data folder (``plumbing.files.folder_id``), which one worker
+    holds at a time: a worker started again on its folder after a kill takes its partitions
+    back at once, instead of waiting out the killed one's session (``session_timeout_s``).
+    A static member does not leave the group when it stops: another worker takes the
+    partitions of one stopped for good once its session ends. false: dynamic membership."""
 
     @property
     def worker_path(self) -> Path:

@@ -15,7 +15,7 @@ from typing import Any
 import faust
 from faust.types import TP
 
-from plumbing.files import hold_folder
+from plumbing.files import folder_id
 from plumbing.gc_pauses import freeze_survivors, log_long_collections, release_frozen
 from plumbing.heap import give_back
 from plumbing.kafka import credentials, require_topics, ssl_context
@@ -101,7 +101,7 @@ def faust_settings(settings: WorkerSettings) -> dict[str, Any]:
         "broker_heartbeat_interval": settings.heartbeat_interval_s,
         "broker_rebalance_timeout": settings.rebalance_timeout_s,
         "broker_commit_interval": settings.commit_interval_s,
-        "consumer_group_instance_id": settings.group_instance,
+        "consumer_group_instance_id": group_instance(settings),
         "consumer_auto_offset_reset": "earliest",
         "table_standby_replicas": 0,
         "producer_acks": -1,
@@ -109,6 +109,14 @@ def faust_settings(settings: WorkerSettings) -> dict[str, Any]:
         "producer_linger_ms": 5,
         "consumer_max_fetch_size": settings.fetch_partition_bytes,
     }
+
+
+def group_instance(settings: WorkerSettings) -> str | None:
+    """The id this worker joins its group with as a static member (None: dynamic): its
+    data folder's (``folder_id``; the folder is held by one worker at a time)."""
+    if not settings.static_membership:
+        return None
+    return f"mash-{folder_id(settings.worker_path)}"
 
 
 def consumed_topics(settings: WorkerSettings) -> list[str]:
@@ -182,7 +190,8 @@ def create_app(settings: WorkerSettings, catch_up: bool = False) -> faust.App:
     start_tables_at_once(app)  # every table is declared by now
     skip_undecodable_changelog_entries(app)
     if catch_up and settings.catch_up_entries > 0:  # a new owner reads changelogs in bulk
-        catch_up_stores(app, settings, settings.catch_up_entries)
+        # the linkage restore reads every stored value with its own check
+        catch_up_stores(app, settings, settings.catch_up_entries, {linkage.records.name})
     linkage.preload()  # before the group: a long load would stop no heartbeat
     return app
 
@@ -205,8 +214,6 @@ def run_streams(settings: WorkerSettings) -> None:
     """Run the Faust streams in the foreground until stopped (SIGINT/SIGTERM)."""
     check_faust_version()
     settings = settings.as_principal(HUB_PRINCIPAL)
-    settings.worker_path.mkdir(parents=True, exist_ok=True)
-    hold_folder(settings.worker_path, "MASH_DATA_DIR")  # and so its group instance id
     require_topics(settings, hub_topics(settings))
     app = create_app(settings, catch_up=True)
     log_long_collections()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import re
 import time
 import weakref
 from collections import defaultdict
@@ -36,6 +37,7 @@ from typing import Any, NamedTuple, cast
 import faust
 from aiokafka.errors import KafkaError
 from aiokafka.protocol.group import JoinGroupRequest
+from faust.exceptions import KeyDecodeError
 from faust.streams import _current_event  # the context var Faust's tables partition by
 from faust.tables.manager import TableManager
 from faust.types import TP
@@ -108,25 +110,43 @@ table has, so the entry's offset is read and the table keeps what it had."""
 
 
 def skip_undecodable_changelog_entries(app: faust.App) -> None:
-    """A changelog entry whose key or value the table cannot decode (written by hand with
-    the hub's credentials, or damaged) is logged as an error with its position and read as
-    a deletion of nothing (``UNDECODABLE``), in its place in the changelog.
+    """A changelog entry whose key or value the table cannot decode, or with no key (written
+    by hand with the hub's credentials, or damaged), is logged as an error with its position
+    and read as a deletion of nothing (``UNDECODABLE``), in its place in the changelog.
 
     Faust's recovery otherwise loses it: the decode error is thrown into the changelog
     queue, the recovery logs a warning and goes on without the entry's offset, and waits
     for that offset for ever (an outside probe: one junk entry stalled every restart, the
-    health page still answering OK)."""
+    health page still answering OK). An entry with no key decodes, and then fails every
+    write of the recovery's buffer, the entries after it with it (a review)."""
     manager = cast(TableManager, app.tables)
     update_channels = manager._update_channels
+    guarded: weakref.WeakSet[Any] = weakref.WeakSet()
 
     async def update_then_guard() -> None:
         await update_channels()
         for table, channel in manager._channels.items():
+            if channel in guarded:  # the channels are updated again at each rebalance
+                continue
+            guarded.add(channel)
             skip = _skipping(app, manager, table.name)
             channel.on_key_decode_error = skip  # type: ignore[method-assign,assignment]
             channel.on_value_decode_error = skip  # type: ignore[method-assign,assignment]
+            channel.decode = _keyed(channel.decode)  # type: ignore[method-assign,assignment]
 
     manager._update_channels = update_then_guard  # type: ignore[method-assign]
+
+
+def _keyed(decode: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    """``decode`` of a changelog channel, with an entry that has no key a key decode error
+    (the conductor then calls the channel's ``on_key_decode_error``)."""
+
+    async def keyed(message: Any, *, propagate: bool = False) -> Any:
+        if message.key is None:
+            raise KeyDecodeError("a table's changelog entry has no key")
+        return await decode(message, propagate=propagate)
+
+    return keyed
 
 
 def _skipping(
@@ -136,7 +156,9 @@ def _skipping(
         _undecodable(table, message.topic, message.partition, message.offset, type(exc).__name__)
         stand_in = copy.copy(message)
         stand_in.key, stand_in.value = UNDECODABLE, None
-        await manager.changelog_queue.put(app.create_event(None, None, None, stand_in))
+        # as the conductor puts an event when the queue has room: its flow control was just
+        # acquired for this message, and a waiting put would be cancelled by a revocation
+        manager.changelog_queue.force_put_nowait(app.create_event(None, None, None, stand_in))
 
     return skip
 
@@ -153,7 +175,12 @@ def _undecodable(table: str, topic: str, partition: int, offset: int, error: str
     )
 
 
-def catch_up_stores(app: faust.App, settings: WorkerSettings, least: int = 10_000) -> None:
+def catch_up_stores(
+    app: faust.App,
+    settings: WorkerSettings,
+    least: int = 10_000,
+    values_read_by_owner: Set[str] = frozenset(),
+) -> None:
     """Before the worker joins its group: copy into each RocksDB table's local store the
     changelog entries it lacks, in bulk, where a table lacks ``least`` or more (a new owner of
     the partitions, a lost disk). Faust's own recovery then starts at the offset this leaves
@@ -171,7 +198,13 @@ def catch_up_stores(app: faust.App, settings: WorkerSettings, least: int = 10_00
     partitions copied are those this worker's store has held before (a restart's), or every
     one on a new disk (a new worker: with several workers it copies more than it will own,
     and a store ahead of what Faust would read is only one it need not read again). A
-    failure is logged: Faust's recovery remains."""
+    failure is logged: Faust's recovery remains.
+
+    An entry Faust's recovery would not read (``_undecodable_as``) is not copied, its offset
+    is: as ``skip_undecodable_changelog_entries`` reads it. Values are checked too, except
+    in the tables of ``values_read_by_owner``, whose owner reads every stored value with its
+    own check (the linkage table's restore: a million values' decode would cost the copy
+    about 6 s)."""
     from faust.stores.rocksdb import Store as RocksDBStore
 
     stores = {
@@ -187,7 +220,8 @@ def catch_up_stores(app: faust.App, settings: WorkerSettings, least: int = 10_00
     for topic, (name, store) in stores.items():
         started = time.monotonic()
         try:
-            copied = _catch_up(store, settings, topic, ends.get(topic, {}), least)
+            values = name not in values_read_by_owner
+            copied = _catch_up(store, settings, topic, ends.get(topic, {}), least, values)
         except Exception as exc:
             log.warning("store.catch_up_failed", table=name, error=type(exc).__name__)
             continue
@@ -206,6 +240,7 @@ def _catch_up(
     topic: str,
     ends: Mapping[int, tuple[int, int]],
     least: int,
+    values: bool,
 ) -> int:
     """The entries copied into ``store`` from ``topic`` (0 if it lacks fewer than ``least``;
     ``ends``: each partition's first offset and end)."""
@@ -228,15 +263,16 @@ def _catch_up(
             return 0
         copied = 0
         for records in read_ranges(settings, settings.app_id, topic, ranges):
-            copied += _write(store, dbs, records)
+            copied += _write(store, dbs, records, values)
         return copied
     finally:
         for db in dbs.values():
             db.close()
 
 
-def _write(store: Any, dbs: Mapping[int, Any], records: Sequence[Record]) -> int:
-    """One write batch per partition of ``records``: their keys and values, and the offset."""
+def _write(store: Any, dbs: Mapping[int, Any], records: Sequence[Record], values: bool) -> int:
+    """One write batch per partition of ``records``: their keys and values (those Faust's
+    recovery would read; ``values``: their values checked), and the offset."""
     import rocksdict
 
     if not records:
@@ -244,14 +280,13 @@ def _write(store: Any, dbs: Mapping[int, Any], records: Sequence[Record]) -> int
     batches: dict[int, Any] = {}
     last: dict[int, int] = {}
     for r in records:
-        if r.key is None:  # a table entry always has a key: not one of Faust's
-            continue
         batch = batches.get(r.partition)
         if batch is None:
             batch = batches[r.partition] = rocksdict.WriteBatch(raw_mode=True)
         last[r.partition] = r.offset
-        if not _key_decodes(store, r.key):  # as Faust's recovery reads it: its offset read
-            _undecodable(store.table_name, r.topic, r.partition, r.offset, "KeyDecodeError")
+        error = _undecodable_as(store, r.key, r.value if values else None)
+        if error is not None or r.key is None:  # as Faust's recovery reads it: offset read
+            _undecodable(store.table_name, r.topic, r.partition, r.offset, error or "")
         elif r.value is None:
             batch.delete(r.key)
         else:
@@ -262,15 +297,37 @@ def _write(store: Any, dbs: Mapping[int, Any], records: Sequence[Record]) -> int
     return len(records)
 
 
-def _key_decodes(store: Any, key: bytes) -> bool:
-    """Whether the table's key codec reads ``key`` (a JSON string without escapes is read
-    as ``_str_keys`` reads it, the codec's work for the rest)."""
+def _undecodable_as(store: Any, key: bytes | None, value: bytes | None) -> str | None:
+    """Why Faust's recovery would not read this entry (no key, or the table's codecs refuse
+    its key or value: None is not checked), as the name of its error; None if it would."""
+    if key is None:
+        return "KeyDecodeError"
+    json = getattr(store, "key_serializer", "json") == "json"
+    if not (json and _json_text(key)) and not _decodes(store._decode_key, key):
+        return "KeyDecodeError"
+    if value is not None and not _decodes(store._decode_value, value):
+        return "ValueDecodeError"
+    return None
+
+
+_UNESCAPED = re.compile(rb'"[^"\\\x00-\x1f]*"')
+"""A JSON string without escapes: a ``str`` key of Faust's ``json`` codec, read without it."""
+
+
+def _json_text(key: bytes) -> bool:
+    if _UNESCAPED.fullmatch(key) is None:
+        return False
     try:
-        if key[:1] == b'"' and key[-1:] == b'"' and b"\\" not in key:
-            key.decode()
-        else:
-            store._decode_key(key)
-    except Exception:  # the codec's errors are of every kind: none is a key
+        key.decode()
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _decodes(decode: Callable[[bytes], Any], raw: bytes) -> bool:
+    try:
+        decode(raw)
+    except Exception:  # the codecs' errors are of every kind
         return False
     return True
 

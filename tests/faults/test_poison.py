@@ -93,7 +93,12 @@ def test_junk_on_every_changelog_is_logged_and_a_restart_still_restores(
         publish(settings, first)
         wait_until_drained(settings, len(first), worker)
     tables = [*Table, *(heads_table(stage) for stage in Stage)]
-    junk = [(b"\xff\xfe", b"{}"), (b'"not-a-record"', b"\xff junk"), (b"\xc3\x01", PILLS[1])]
+    junk: list[tuple[bytes | None, bytes]] = [
+        (b"\xff\xfe", b"{}"),
+        (b'"not-a-record"', b"\xff junk"),
+        (b"\xc3\x01", PILLS[1]),
+        (None, b"{}"),  # no key (a console producer's default): it failed every later write
+    ]
     for table in tables:
         send_raw(admin(settings), changelog(settings.app_id, table), junk)
     # a new disk: the restart reads every changelog whole, junk included

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import stat
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -132,3 +133,47 @@ def test_a_library_s_repeated_warning_is_logged_once_a_while_with_a_count(
     assert len(unable) == 4
     assert unable[0] == "Unable connect to node with id 1: refused"
     assert all(t.endswith("[and 149 like it since its last line, not logged]") for t in unable[1:])
+
+
+def test_the_throttle_tells_kinds_by_what_they_say_and_never_drops_an_exception(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "worker.log"
+    configure_logging(_settings(tmp_path, log_max_bytes=1_000_000), path)
+    [throttle] = [f for f in logging.getLogger().handlers[0].filters if isinstance(f, Throttled)]
+    throttle.clock = lambda: 1000.0  # all at one moment
+    rdkafka = logging.getLogger("confluent_kafka")  # librdkafka logs every line through one
+    for node in (1, 2, 3):
+        rdkafka.error("%s [%s] %s", "FAIL", "rdkafka#consumer-1", f"node {node}: Connect failed")
+    rdkafka.error("%s [%s] %s", "FAIL", "rdkafka#consumer-1", "SASL authentication error")
+    faust = logging.getLogger("mode.services")
+    for reason in ("KeyError('a')", "ValueError('b')"):
+        try:
+            raise RuntimeError(reason)
+        except RuntimeError:
+            faust.exception("Crashed reason=%r", reason)
+    events = [str(line["event"]) for line in _lines(path)]
+    assert events[:2] == [
+        "FAIL [rdkafka#consumer-1] node 1: Connect failed",  # nodes 2 and 3: one kind
+        "FAIL [rdkafka#consumer-1] SASL authentication error",
+    ]
+    assert [e for e in events if e.startswith("Crashed")] == [
+        "Crashed reason=\"KeyError('a')\"",
+        "Crashed reason=\"ValueError('b')\"",
+    ]
+
+
+def test_the_throttle_remembers_a_bounded_number_of_kinds_in_constant_time() -> None:
+    def name(n: int) -> str:  # digits are not what tells kinds apart
+        return "".join(chr(ord("a") + int(d)) for d in str(n))
+
+    throttle = Throttled(clock=lambda: 1000.0)
+    records = [
+        logging.LogRecord("faust", logging.WARNING, "f", 1, f"unknown topic {name(n)}", (), None)
+        for n in range(20 * Throttled.KINDS)
+    ]
+    started = time.perf_counter()
+    assert all(throttle.filter(r) for r in records)  # each a kind of its own
+    assert not throttle.filter(records[-1])  # a repeat
+    assert time.perf_counter() - started < 2.0  # about 0.1 s; a rebuild per kind took minutes
+    assert len(throttle.kinds) == Throttled.KINDS

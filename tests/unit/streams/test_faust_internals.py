@@ -16,6 +16,7 @@ from typing import Any, cast
 
 import aiokafka.errors as Errors
 import faust
+import pytest
 from aiokafka.consumer.group_coordinator import GroupCoordinator
 from aiokafka.protocol.group import JoinGroupRequest
 from faust.tables.base import Collection as Table
@@ -1017,7 +1018,9 @@ def test_the_tables_start_without_fausts_one_second_sleep() -> None:
 
 def test_an_undecodable_changelog_entry_is_read_in_its_place_as_a_deletion_of_nothing() -> None:
     # Faust threw the decode error into its recovery's queue: the entry's offset never read,
-    # the recovery waited for it for ever
+    # the recovery waited for it for ever; an entry with no key decoded, then failed every
+    # write of the recovery's buffer
+    from faust.exceptions import KeyDecodeError
     from faust.types.tuples import Message
 
     from streams.faust_internals import UNDECODABLE
@@ -1025,25 +1028,41 @@ def test_an_undecodable_changelog_entry_is_read_in_its_place_as_a_deletion_of_no
     app = faust.App("t-junk", broker="kafka://127.0.0.1:1")
     table = app.Table("declared", key_type=str, value_type=str)
     manager = cast(Any, app.tables)
-    channel = SimpleNamespace(on_key_decode_error=None, on_value_decode_error=None)
+
+    class Channel:  # a changelog channel as Faust's conductor calls it
+        async def decode(self, message: Any, *, propagate: bool = False) -> Any:
+            return "decoded"
+
+        async def on_key_decode_error(self, exc: Exception, message: Any) -> None:
+            raise AssertionError("Faust's own: replaced")
+
+        on_value_decode_error = on_key_decode_error
+
+    channel = Channel()
 
     async def channels() -> None:
         manager._channels[table] = channel
 
+    tp = TP("t-junk-declared-changelog", 2)
+
+    def message(key: bytes | None) -> Any:
+        return Message(tp.topic, tp.partition, 7, 0.0, 0, [], key, b"{}", None, tp=tp)
+
     async def run() -> list[Any]:
-        app.flow_control.resume()  # as in a recovery
         await manager._update_channels()  # Faust's (its stand-in here), then the guard
-        tp = TP("t-junk-declared-changelog", 2)
-        junk = Message(tp.topic, tp.partition, 7, 0.0, 0, [], b"\xff", b"{}", None, tp=tp)
-        await channel.on_key_decode_error(KeyError("junk"), junk)
-        await channel.on_value_decode_error(ValueError("junk"), junk)
+        await manager._update_channels()  # again, as at each rebalance: guarded once
+        assert await channel.decode(message(b'"k"'), propagate=True) == "decoded"
+        with pytest.raises(KeyDecodeError):  # what the conductor then hands to the guard
+            await channel.decode(message(None), propagate=True)
+        await channel.on_key_decode_error(KeyError("junk"), message(b"\xff"))
+        await channel.on_value_decode_error(ValueError("junk"), message(b'"k"'))
         return [manager.changelog_queue.get_nowait() for _ in range(2)]
 
     manager._update_channels = channels
     skip_undecodable_changelog_entries(app)  # over the stand-in of Faust's own
     events = asyncio.run(run())
     for event in events:
-        assert (event.message.tp, event.message.offset) == (TP("t-junk-declared-changelog", 2), 7)
+        assert (event.message.tp, event.message.offset) == (tp, 7)
         assert (event.message.key, event.message.value) == (UNDECODABLE, None)
 
 
@@ -1059,7 +1078,10 @@ def test_a_copied_changelog_is_what_faust_would_have_applied(tmp_path: Path) -> 
 
     options = RocksDBOptions()
     store = SimpleNamespace(
-        offset_key=RocksDBStore.offset_key, table_name="t", _decode_key=json.loads
+        offset_key=RocksDBStore.offset_key,
+        table_name="t",
+        _decode_key=json.loads,
+        _decode_value=json.loads,
     )
     dbs = {p: options.open(tmp_path / f"t-{p}.db") for p in (0, 1)}
     try:
@@ -1069,15 +1091,22 @@ def test_a_copied_changelog_is_what_faust_would_have_applied(tmp_path: Path) -> 
             Record("t", 0, 11, b'"a"', b"3", {}),  # a later value of one key
             Record("t", 0, 12, b'"c"', b"4", {}),
             Record("t", 0, 13, b'"c"', None, {}),  # a tombstone
-            Record("t", 1, 5, b"\xff\xfe", b"5", {}),  # junk no key codec reads: not kept
-            Record("t", 1, 6, b'"\xff"', b"6", {}),  # nor a JSON string that is not UTF-8
+            Record("t", 0, 14, b'"e\\n"', b"7", {}),  # an escape: the codec reads it
         ]
-        assert _write(store, dbs, records) == 7
+        # what Faust's recovery would not read is not kept, its offset is (a review's cases)
+        junk = [b"\xff\xfe", b'"\xff"', b'"a"b"', b'"a\nb"', b'"', None]
+        records += [Record("t", 1, 5 + n, key, b"5", {}) for n, key in enumerate(junk)]
+        records.append(Record("t", 1, 11, b'"d"', b"\xff junk", {}))  # a value no codec reads
+        assert _write(store, dbs, records, values=True) == len(records)
         assert dbs[0].get(b'"a"') == b"3" and dbs[0].get(b'"c"') is None
+        assert dbs[0].get(b'"e\\n"') == b"7"
         assert dbs[1].get(b'"b"') == b"2" and dbs[1].get(b'"a"') is None
-        assert dbs[1].get(b"\xff\xfe") is None and dbs[1].get(b'"\xff"') is None
-        assert dbs[0].get(RocksDBStore.offset_key) == b"13"
-        assert dbs[1].get(RocksDBStore.offset_key) == b"6"  # the junk's offsets read
+        assert all(dbs[1].get(key) is None for key in [*junk[:-1], b'"d"'])
+        assert dbs[0].get(RocksDBStore.offset_key) == b"14"
+        assert dbs[1].get(RocksDBStore.offset_key) == b"11"  # the junk's offsets read
+        # a table whose owner checks its own values (the linkage table) keeps them as they are
+        assert _write(store, dbs, [Record("t", 1, 12, b'"d"', b"\xff junk", {})], values=False)
+        assert dbs[1].get(b'"d"') == b"\xff junk"
     finally:
         for db in dbs.values():
             db.close()
