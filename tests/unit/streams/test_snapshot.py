@@ -655,7 +655,7 @@ def test_the_stage_s_first_restore_takes_the_preloaded_snapshot_and_only_that_on
     app = faust.App(settings.app_id, **faust_settings(settings))
     stage = linkage_agent.Linkage(app, settings, codec_for(settings))
     assert stage.snapshot is not None
-    stage.snapshot.parent.mkdir(parents=True)
+    stage.snapshot.parent.mkdir(parents=True, exist_ok=True)  # faust_settings made it
     stage.snapshot.write_bytes(path.read_bytes())
     monkeypatch.setattr(linkage_agent, "stored_items", lambda _table: iter(_stored(table)))
     stage.preload()

@@ -151,7 +151,7 @@ def test_a_save_at_the_stop_past_its_time_is_abandoned_and_the_last_snapshot_sta
     linkage = _linkage(settings)
     linkage.state, linkage.indexed = _state(), 7
     path = snapshot_path(settings.worker_path)
-    path.parent.mkdir(parents=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(b"the last snapshot")
     stuck: list[int] = []
 
@@ -193,7 +193,7 @@ def test_no_save_at_a_stop_when_switched_off(tmp_path: Path) -> None:
 def test_the_stage_removes_parts_of_saves_killed_mid_write_as_it_starts(tmp_path: Path) -> None:
     settings = _settings(tmp_path)
     path = snapshot_path(settings.worker_path)
-    path.parent.mkdir(parents=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(b"the live snapshot")
     dead = _sleeper(0)
     os.waitpid(dead, 0)
