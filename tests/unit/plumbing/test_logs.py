@@ -9,6 +9,7 @@ import stat
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -73,6 +74,15 @@ def test_mash_log_file_wins_over_the_commands_default(tmp_path: Path) -> None:
     assert not (tmp_path / "publish.log").exists()
 
 
+F = TypeVar("F", bound=logging.Filter)
+
+
+def _installed(kind: type[F]) -> F:
+    """The one filter of ``kind`` on the handler ``configure_logging`` installed."""
+    [found] = [f for f in logging.getLogger().handlers[0].filters if isinstance(f, kind)]
+    return found
+
+
 def test_faust_producer_waits_are_one_line_and_a_count(tmp_path: Path) -> None:
     path = tmp_path / "worker.log"
     configure_logging(_settings(tmp_path, log_max_bytes=1_000_000), path)
@@ -81,9 +91,7 @@ def test_faust_producer_waits_are_one_line_and_a_count(tmp_path: Path) -> None:
         faust.warning(f"producer buffer full size {101 + n % 7}")
         faust.info(f"producer flush took {0.01 * n}")
     summary = Summarised()
-    [root_filter] = [
-        f for f in logging.getLogger().handlers[0].filters if isinstance(f, Summarised)
-    ]
+    root_filter = _installed(Summarised)
     summary.counts = root_filter.counts
     summary.log_summary()
     events = [str(line["event"]) for line in _lines(path)]
@@ -113,7 +121,7 @@ def test_a_library_s_repeated_warning_is_logged_once_a_while_with_a_count(
     # the broker down: the clients log each failed connection, several a second
     path = tmp_path / "worker.log"
     configure_logging(_settings(tmp_path, log_max_bytes=1_000_000), path)
-    [throttle] = [f for f in logging.getLogger().handlers[0].filters if isinstance(f, Throttled)]
+    throttle = _installed(Throttled)
     now = [1000.0]
     throttle.clock = lambda: now[0]
     client = logging.getLogger("aiokafka.conn")
@@ -140,7 +148,7 @@ def test_the_throttle_tells_kinds_by_what_they_say_and_never_drops_an_exception(
 ) -> None:
     path = tmp_path / "worker.log"
     configure_logging(_settings(tmp_path, log_max_bytes=1_000_000), path)
-    [throttle] = [f for f in logging.getLogger().handlers[0].filters if isinstance(f, Throttled)]
+    throttle = _installed(Throttled)
     throttle.clock = lambda: 1000.0  # all at one moment
     rdkafka = logging.getLogger("confluent_kafka")  # librdkafka logs every line through one
     for node in (1, 2, 3):
