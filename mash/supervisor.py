@@ -10,6 +10,7 @@ import threading
 import time
 
 from plumbing.files import hold_folder
+from plumbing.heap import tune_allocator
 from plumbing.logs import forward_lines, get_logger
 from plumbing.ports import require_free_port
 from plumbing.processes import PARENT_PID
@@ -26,6 +27,9 @@ HEALTHY_S = 60.0
 def run_worker(settings: WorkerSettings) -> None:
     """Run the worker's role in the foreground until stopped (SIGINT/SIGTERM); `PortInUse`
     before anything starts if the streams' web port is taken."""
+    tuned = tune_allocator()  # before any thread: a thread's arena is made as it first allocates
+    if tuned:
+        log.info("worker.allocator_tuned", **tuned)
     # each role imports only its own stack: the streams' (Faust) and the sinks' (SQLAlchemy)
     # each take most of a second to import, and a restart waits for them
     if settings.role == "sinks":

@@ -47,3 +47,60 @@ def test_the_resident_size_is_read_from_the_system() -> None:
     assert before is not None and after is not None
     assert after - before > 150
     del block
+
+
+def test_tunables_the_environment_sets_are_left_to_it() -> None:
+    calls: list[tuple[int, int]] = []
+
+    def mallopt(param: int, value: int) -> int:
+        calls.append((param, value))
+        return 1
+
+    assert heap.tune_allocator({}, mallopt) == {
+        "MALLOC_ARENA_MAX": 2,
+        "MALLOC_MMAP_THRESHOLD_": 128 * 1024,
+    }
+    assert calls == [(-8, 2), (-3, 128 * 1024)]  # glibc's M_ARENA_MAX, M_MMAP_THRESHOLD
+    calls.clear()
+    assert heap.tune_allocator({"MALLOC_ARENA_MAX": "4"}, mallopt) == {
+        "MALLOC_MMAP_THRESHOLD_": 128 * 1024
+    }
+    assert calls == [(-3, 128 * 1024)]
+    assert heap.tune_allocator({}, lambda _p, _v: 0) == {}  # refused: not said to be set
+
+
+_MAPPED_AGAIN = """
+import ctypes, sys
+from plumbing import heap
+if sys.argv[1] == "tuned":
+    assert heap.tune_allocator({}) == {"MALLOC_ARENA_MAX": 2, "MALLOC_MMAP_THRESHOLD_": 131072}
+libc = ctypes.CDLL(None)
+libc.malloc.restype = ctypes.c_void_p
+libc.free.argtypes = [ctypes.c_void_p]
+class Info(ctypes.Structure):
+    _fields_ = [(n, ctypes.c_size_t) for n in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks",
+        "fordblks", "keepcost")]
+libc.mallinfo2.restype = Info
+libc.free(libc.malloc(1 << 20))  # mapped, and freed: glibc's threshold moves past it
+before = libc.mallinfo2().hblks
+block = libc.malloc(1 << 20)
+print(libc.mallinfo2().hblks - before)
+"""
+
+
+def test_a_large_block_stays_mapped_once_tuned() -> None:
+    """A freed mapped block moves glibc's threshold above its size, so the next block of
+    that size comes from the heap (kept there when freed); tuned, it is mapped again."""
+    import subprocess
+    import sys
+
+    if heap._mallopt() is None:
+        return  # not glibc: nothing to tune
+    mapped = {
+        how: subprocess.run(
+            [sys.executable, "-c", _MAPPED_AGAIN, how], capture_output=True, text=True, check=True
+        ).stdout.split()
+        for how in ("tuned", "untuned")
+    }
+    assert mapped == {"tuned": ["1"], "untuned": ["0"]}
