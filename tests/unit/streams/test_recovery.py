@@ -254,3 +254,39 @@ def test_a_dropped_state_live_or_restored_is_freed_without_the_cyclic_collector(
     finally:
         if was:
             gc.enable()
+
+
+def _again(event: Any, **changed: Any) -> Any:
+    """``event`` sent again under a new event id, a week later (what the record says kept,
+    unless ``changed``)."""
+    import uuid
+
+    later = event.reported_at + dt.timedelta(days=7)
+    return event.model_copy(update={"event_id": uuid.uuid4(), "reported_at": later, **changed})
+
+
+def test_a_resubmission_the_intake_missed_is_not_linked_again_live_or_restored() -> None:
+    live, table, _ = _live()
+    first = _events()[0]
+    moved = first.model_copy(update={"occurred_at": first.occurred_at + dt.timedelta(hours=1)})
+    restored = HubState()
+    restored.restore([e.stored for e in linkage_records(table, DURABLE_KEY).entries])
+    for state in (live, restored):
+        out = state.process([_again(first), _again(first)], "t")
+        assert out.records == {}  # the same record, the same content: nothing new
+        corrected = _again(moved)
+        out = state.process([corrected], "t")
+        assert list(out.records) == [str(corrected.event_id)]  # the record says more: news
+
+
+def test_summaries_stored_without_a_digest_leave_no_content_behind() -> None:
+    _, table, _ = _live()
+    entries = [e.stored for e in linkage_records(table, DURABLE_KEY).entries]
+    undigested = [s._replace(event=dataclasses.replace(s.event, digest="")) for s in entries]
+    restored = HubState()
+    restored.restore(undigested)
+    assert restored.contents == {}  # what they said was never known
+    first = _events()[0]
+    again = _again(first)  # so a record sent again after the upgrade is news once
+    assert list(restored.process([again], "t").records) == [str(again.event_id)]
+    assert restored.process([_again(first)], "t").records == {}  # then a re-submission
