@@ -29,6 +29,7 @@ import datetime as dt
 import gc
 import hashlib
 import marshal
+import mmap
 import os
 import signal
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -291,7 +292,7 @@ def load_snapshot(
     if not path.exists():
         return None
     try:
-        found = _read(path.read_bytes(), model_version, covers)
+        found = _mapped(path, model_version, covers)
     except (OSError, ValueError, EOFError, TypeError, IndexError, KeyError, OverflowError) as exc:
         found = f"unreadable ({type(exc).__name__})"
     if isinstance(found, str):
@@ -329,19 +330,33 @@ def _header(path: Path) -> Any:
         return None
 
 
-def _read(data: bytes, model_version: str, covers: Callable[[int], bool]) -> IndexSnapshot | str:
-    """The snapshot in ``data``, or why it cannot be used."""
-    if not data.startswith(_MAGIC):
-        return "not a linkage index snapshot"
-    end = data.index(b"\n", len(_MAGIC))
-    header = orjson.loads(data[len(_MAGIC) : end])
-    payload = memoryview(data)[end + 1 :]
-    why = _mismatch(header, model_version, covers)
-    if why is not None:
-        return why
-    if hashlib.sha256(payload).hexdigest() != header["sha256"]:
-        return "corrupt or truncated (digest differs)"
-    parts = marshal.loads(payload)
+def _mapped(path: Path, model_version: str, covers: Callable[[int], bool]) -> IndexSnapshot | str:
+    """The snapshot in the file at ``path``, or why it cannot be used: read where the system
+    keeps the file's pages, not copied into the process first (at a million records 330 MB
+    less to allocate and copy: 0.7-1.1 s against 1.8-2.1 s to read and digest it, measured
+    on a busy machine)."""
+    with path.open("rb") as file:
+        if os.fstat(file.fileno()).st_size == 0:
+            return "not a linkage index snapshot"
+        with mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            if data[: len(_MAGIC)] != _MAGIC:
+                return "not a linkage index snapshot"
+            end = data.find(b"\n", len(_MAGIC))
+            if end < 0:
+                return "not a linkage index snapshot"
+            header = orjson.loads(data[len(_MAGIC) : end])
+            why = _mismatch(header, model_version, covers)
+            if why is not None:
+                return why
+            with memoryview(data) as whole, whole[end + 1 :] as payload:
+                if hashlib.sha256(payload).hexdigest() != header["sha256"]:
+                    return "corrupt or truncated (digest differs)"
+                parts = marshal.loads(payload)  # new objects: nothing refers to the map
+    return _shaped(parts, header)
+
+
+def _shaped(parts: Any, header: Any) -> IndexSnapshot | str:
+    """The snapshot of a payload's ``parts`` and its ``header``, or why it cannot be used."""
     if not (
         type(parts) is tuple
         and len(parts) == _PARTS

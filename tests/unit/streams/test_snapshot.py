@@ -136,7 +136,8 @@ def test_a_corrupt_or_truncated_snapshot_is_ignored_and_logged_without_names(
     full, _ = _restored(table, None)
     data = path.read_bytes()
     names = {e.subject.given_name for e in _events()} | {e.subject.family_name for e in _events()}
-    for broken in (data[:-100], data[:-1] + bytes([data[-1] ^ 1]), b"junk"):
+    header_cut = data[: data.index(b"\n") + 10]  # the header line not ended
+    for broken in (data[:-100], data[:-1] + bytes([data[-1] ^ 1]), b"junk", b"", header_cut):
         path.write_bytes(broken)
         with structlog.testing.capture_logs() as logs:
             state, used = _restored(table, path)
