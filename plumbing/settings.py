@@ -346,6 +346,10 @@ class WorkerSettings(SinkSettings):
     linkage_snapshot_stop_s: float = 20.0
     """How long a clean stop may spend saving the linkage index (past it, the save is
     abandoned and the last one stays); 0: no save at a stop."""
+    stop_deadline_s: float = Field(default=45.0, ge=0)
+    """How long after a stop signal the streams' process may take to end (its index save
+    included) before it ends at once, as a kill -9 would, after an error line: Faust's
+    stop can wait without end when the broker is gone; 0: no deadline."""
 
     sinks_niceness: int = Field(default=5, ge=0, le=19)
     """How far the sinks' process started beside the streams (`mash worker`) gives way to

@@ -31,6 +31,7 @@ from streams.faust_internals import (
     Retries,
     Stalls,
     batches,
+    bound_the_stop,
     catch_up_stores,
     check_faust_version,
     guard_offsets,
@@ -219,4 +220,5 @@ def run_streams(settings: WorkerSettings) -> None:
     log_long_collections()
     freeze_survivors()
     worker = faust.Worker(app, loglevel=settings.log_level, override_logging=False, quiet=True)
+    bound_the_stop(worker, settings.stop_deadline_s)
     worker.execute_from_commandline()

@@ -15,7 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import logging
+import os
 import re
+import signal
+import threading
 import time
 import weakref
 from collections import defaultdict
@@ -30,7 +34,7 @@ from collections.abc import (
     Sequence,
     Set,
 )
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from importlib.metadata import version
 from typing import Any, NamedTuple, cast
 
@@ -42,7 +46,7 @@ from faust.streams import _current_event  # the context var Faust's tables parti
 from faust.tables.manager import TableManager
 from faust.types import TP
 
-from plumbing.errors import ConfigError
+from plumbing.errors import EXIT_FAILED, ConfigError
 from plumbing.kafka import Record, partition_ends, read_ranges
 from plumbing.logs import get_logger
 from plumbing.settings import WorkerSettings
@@ -58,6 +62,7 @@ __all__ = [
     "active_offsets",
     "as_current",
     "batches",
+    "bound_the_stop",
     "catch_up_stores",
     "check_faust_version",
     "guard_offsets",
@@ -86,6 +91,43 @@ def check_faust_version(installed: str | None = None) -> None:
             f"faust-streaming {found} is installed; streams/faust_internals.py was written "
             f"against {FAUST_VERSION}: re-check it and its tests before changing the pin"
         )
+
+
+def bound_the_stop(
+    worker: faust.Worker, deadline_s: float, exit: Callable[[int], Any] = os._exit
+) -> None:
+    """End the worker's process ``deadline_s`` after a stop signal if it has not ended by
+    then (0: never). Faust's stop can wait without end: with the broker gone, a worker sent
+    SIGTERM logged "Fetcher: Stopping..." and was still there minutes later (measured). Past
+    the deadline the process leaves as a kill -9 would, which the hub recovers from (outputs
+    are idempotent, offsets committed only for what was processed), after an error line.
+    ``mode``'s worker routes SIGTERM and SIGINT through ``_schedule_shutdown`` (read in mode
+    0.4.1, Faust's); ``exit`` is the seam for tests."""
+    if deadline_s <= 0:
+        return
+    schedule = worker._schedule_shutdown
+
+    def overdue(signal_name: str) -> None:
+        time.sleep(deadline_s)  # a daemon thread: a process that ends first takes it along
+        log.error(
+            "worker.stop_overdue",
+            signal=signal_name,
+            deadline_s=deadline_s,
+            action="the process ends now; a restart recovers as after a kill -9",
+        )
+        for handler in logging.getLogger().handlers:
+            with suppress(Exception):
+                handler.flush()
+        exit(EXIT_FAILED)
+
+    def schedule_with_deadline(sig: signal.Signals) -> None:
+        if not worker._signal_stop_time:  # the first signal starts the clock
+            threading.Thread(
+                target=overdue, args=(sig.name,), name="stop-deadline", daemon=True
+            ).start()
+        schedule(sig)
+
+    worker._schedule_shutdown = schedule_with_deadline  # type: ignore[method-assign,assignment]
 
 
 def start_tables_at_once(app: faust.App) -> None:

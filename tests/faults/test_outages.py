@@ -121,3 +121,48 @@ def test_the_database_down_for_30_s_the_sinks_wait_and_lose_no_write(
         assert "sinks.database_unavailable" in logged  # they waited
         assert "sinks.quarantined" not in logged and "sinks.exited" not in logged
         nothing_lost_nothing_twice(settings, events, tmp_path)
+
+
+STOP_DEADLINE_S = 10
+
+
+def test_a_worker_stopped_while_the_broker_is_down_ends_by_its_deadline(
+    kafka_broker: SecuredBroker, hub_env: dict[str, str], tmp_path: Path
+) -> None:
+    """Faust's stop waited without end with the broker gone (a worker sent SIGTERM was still
+    there minutes later): the worker ends by ``MASH_STOP_DEADLINE_S`` after the signal,
+    cleanly or with status 5 and an error line (what follows is a kill -9's restart, which
+    ``test_kills`` covers). Measured: status 5 after 10.1 s; with no deadline, still running
+    30 s after the signal."""
+    broker = kafka_broker.local
+    if broker is None:
+        pytest.skip("MASH_KAFKA_BOOTSTRAP names an external broker, which this test cannot kill")
+    env = {
+        **fault_env(hub_env, f"sqlite:///{tmp_path / 'hub.db'}"),
+        "MASH_STOP_DEADLINE_S": str(STOP_DEADLINE_S),  # 0 (none): still running 30 s after
+    }
+    settings = settings_from(env, WorkerSettings)
+    log = tmp_path / "worker.log"
+    with worker_process(env, log) as worker:
+        wait_until_ready(settings, worker)
+        publish(settings, stream(EVENTS))  # busy when the broker goes
+        pid = broker.status().pid
+        assert pid is not None
+        os.killpg(pid, signal.SIGKILL)
+        try:
+            time.sleep(2)
+            worker.send_signal(signal.SIGTERM)
+            told = time.monotonic()
+            try:
+                status = worker.wait(timeout=STOP_DEADLINE_S + 20)
+            except subprocess.TimeoutExpired:
+                status = None
+            took = time.monotonic() - told
+        finally:
+            broker.start()
+    print(f"\nthe worker ended {took:.1f} s after SIGTERM with the broker down, status {status}")
+    assert status is not None, f"still running {took:.0f} s after SIGTERM"
+    assert took <= STOP_DEADLINE_S + 5
+    if status != 0:  # the deadline ended it: said so, as a failure
+        assert status == 5
+        assert "worker.stop_overdue" in log.read_text()

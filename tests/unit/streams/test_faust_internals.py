@@ -38,6 +38,7 @@ from streams.faust_internals import (
     _seek_in_the_consumer_thread,
     _start_where_reading_starts,
     batches,
+    bound_the_stop,
     guard_offsets,
     owns_at_stop,
     owns_restored,
@@ -1110,3 +1111,35 @@ def test_a_copied_changelog_is_what_faust_would_have_applied(tmp_path: Path) -> 
     finally:
         for db in dbs.values():
             db.close()
+
+
+def test_a_stop_past_its_deadline_ends_the_process_after_an_error_line() -> None:
+    import signal
+
+    import mode
+
+    # mode's worker sends both stop signals through the method the deadline wraps
+    for handler in (mode.Worker._on_sigterm, mode.Worker._on_sigint):
+        assert "self._schedule_shutdown(" in inspect.getsource(handler)
+    scheduled: list[signal.Signals] = []
+    exits: list[int] = []
+    worker: Any = SimpleNamespace(_signal_stop_time=None, _schedule_shutdown=scheduled.append)
+    bound_the_stop(worker, 0.2, exit=exits.append)
+    with capture_logs() as logs:
+        worker._schedule_shutdown(signal.SIGTERM)
+        assert scheduled == [signal.SIGTERM]  # Faust's own stop goes on
+        worker._signal_stop_time = 1.0
+        worker._schedule_shutdown(signal.SIGINT)  # a second signal: no second clock
+        time.sleep(0.1)
+        assert exits == []  # not yet
+        time.sleep(0.5)
+    assert exits == [5]  # EXIT_FAILED, once
+    assert [(e["event"], e["signal"], e["log_level"]) for e in logs] == [
+        ("worker.stop_overdue", "SIGTERM", "error")
+    ]
+
+
+def test_no_deadline_leaves_the_stop_alone() -> None:
+    worker: Any = SimpleNamespace(_signal_stop_time=None, _schedule_shutdown=print)
+    bound_the_stop(worker, 0, exit=lambda code: pytest.fail(f"exited {code}"))
+    assert worker._schedule_shutdown is print
