@@ -48,6 +48,7 @@ _ABOVE_ZERO = frozenset(
         "metrics_interval_s",
         "stall_after_s",
         "fetch_partition_bytes",
+        "stream_fetch_partition_bytes",
     }
 )
 """Waits, intervals and sizes for which zero cannot work (the others' zero means "never" or
@@ -296,10 +297,16 @@ class WorkerSettings(SinkSettings):
     rebalance_timeout_s: float = 6.0
     commit_interval_s: float = 0.5
     fetch_partition_bytes: int = 8 * 1024 * 1024
-    """The most one fetch brings of one partition (Kafka's ``max.partition.fetch.bytes``,
-    1 MiB by default): a new owner's table recovery reads the linkage changelog one fetch
-    at a time, so this sets its pace (issue 15: 1 MiB read it at about 1,400 entries a
-    second, 8 MiB at about 6,000). Costs memory while fetched records wait."""
+    """The most one fetch brings of one partition while the worker's tables recover
+    (Kafka's ``max.partition.fetch.bytes``, 1 MiB by default): a new owner's table recovery
+    reads the linkage changelog one fetch at a time, so this sets its pace (issue 15: 1 MiB
+    read it at about 1,400 entries a second, 8 MiB at about 6,000). Costs memory while
+    fetched records wait."""
+    stream_fetch_partition_bytes: int = 1024 * 1024
+    """The same once the tables are recovered, as the streams read: Faust delivers all that
+    was fetched before it fetches again, so a backlog on one topic fetched 8 MiB at a time
+    left the others (the linkage stage's) unread for minutes
+    (``streams.faust_internals.fetch_less_while_streaming``)."""
     catch_up_entries: int = 10_000
     """A store that lacks this many of its table's changelog entries or more (a new owner of
     the partitions, a lost disk) has them copied in bulk before the worker joins its group

@@ -34,6 +34,7 @@ from streams.faust_internals import (
     bound_the_stop,
     catch_up_stores,
     check_faust_version,
+    fetch_less_while_streaming,
     guard_offsets,
     owns_at_stop,
     processed_or_reread,
@@ -181,6 +182,9 @@ def create_app(settings: WorkerSettings, catch_up: bool = False) -> faust.App:
 
     identities = settings.topic(IDENTITIES)
     guard_offsets(app)
+    fetch_less_while_streaming(
+        app, settings.stream_fetch_partition_bytes, settings.fetch_partition_bytes
+    )
     app.on_partitions_revoked.connect(forget)  # type: ignore[arg-type]  # mode's stub wants a signal kwarg
     app.on_partitions_assigned.connect(assigned)  # type: ignore[arg-type]  # as above
     app.on_before_shutdown.connect(save_index)  # type: ignore[arg-type]  # as above

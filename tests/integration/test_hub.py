@@ -182,6 +182,13 @@ def test_persons_and_episodes_are_those_of_the_pure_stages(
     assert sum(len(s.agencies) > 1 for s in got.values()) > 10  # multi-agency episodes
     assert standing(store) == {p: d.verdict for p, d in want.linker.decisions.items()}
     store.close()
+    # each worker read its streams with the smaller fetch once its tables were recovered
+    streaming = settings_from(env, WorkerSettings).stream_fetch_partition_bytes
+    for n in range(count):
+        lines = (tmp_path / f"worker-{n}.log").read_text().splitlines()
+        sizes = [json.loads(line) for line in lines if '"consumer.fetch_size"' in line]
+        assert sizes and sizes[-1]["phase"] == "streams", sizes
+        assert sizes[-1]["partition_bytes"] == streaming == 1024 * 1024
 
 
 def test_a_hub_left_undrained_says_which_partitions_hold_what_is_left(

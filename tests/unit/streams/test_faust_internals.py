@@ -39,6 +39,7 @@ from streams.faust_internals import (
     _start_where_reading_starts,
     batches,
     bound_the_stop,
+    fetch_less_while_streaming,
     guard_offsets,
     owns_at_stop,
     owns_restored,
@@ -1143,3 +1144,42 @@ def test_no_deadline_leaves_the_stop_alone() -> None:
     worker: Any = SimpleNamespace(_signal_stop_time=None, _schedule_shutdown=print)
     bound_the_stop(worker, 0, exit=lambda code: pytest.fail(f"exited {code}"))
     assert worker._schedule_shutdown is print
+
+
+def test_a_fetch_brings_less_of_a_partition_once_the_tables_are_recovered() -> None:
+    from aiokafka.consumer.fetcher import Fetcher
+    from faust.tables.recovery import Recovery
+    from faust.transport.drivers import aiokafka as driver
+
+    # where Faust and aiokafka call and read what is wrapped and set (read in their code)
+    assert "thread.app.on_rebalance_start()" in inspect.getsource(driver)
+    assert "app.on_rebalance_end()" in inspect.getsource(Recovery)
+    assert "self._max_partition_fetch_bytes)" in inspect.getsource(Fetcher._get_actions_per_node)
+    calls: list[str] = []
+    fetcher = SimpleNamespace(_max_partition_fetch_bytes=8 << 20)
+    app: Any = SimpleNamespace(
+        on_rebalance_start=lambda: calls.append("start"),
+        on_rebalance_end=lambda: calls.append("end"),
+        consumer=SimpleNamespace(
+            _thread=SimpleNamespace(_consumer=SimpleNamespace(_fetcher=fetcher))
+        ),
+    )
+    fetch_less_while_streaming(app, 1 << 20, 8 << 20)
+    with capture_logs() as logs:
+        app.on_rebalance_end()  # the first recovery ends: the streams read
+        assert fetcher._max_partition_fetch_bytes == 1 << 20
+        app.on_rebalance_start()  # a rebalance: a new owner may read a changelog whole
+        assert fetcher._max_partition_fetch_bytes == 8 << 20
+        app.on_rebalance_end()
+        assert fetcher._max_partition_fetch_bytes == 1 << 20
+    assert calls == ["end", "start", "end"]  # Faust's own go on
+    assert [(e["phase"], e["partition_bytes"]) for e in logs] == [
+        ("streams", 1 << 20),
+        ("recovery", 8 << 20),
+        ("streams", 1 << 20),
+    ]
+    no_consumer: Any = SimpleNamespace(
+        on_rebalance_start=lambda: None, on_rebalance_end=lambda: None, consumer=None
+    )
+    fetch_less_while_streaming(no_consumer, 1 << 20, 8 << 20)
+    no_consumer.on_rebalance_start()  # nothing to set yet: nothing said
