@@ -349,9 +349,9 @@ class _EpisodeWatch:
 def _grown_per_record(log: Path) -> float:
     """Bytes of resident memory the streams' process added for each record indexed over the
     second half of the drain, from the worker's ``linkage.index`` lines (records, resident
-    MB): what a record costs once the process's fixed part (interpreter, libraries, stores'
-    and consumers' buffers, which fill in the first minutes of a backlog) is paid. NaN when
-    fewer than two lines are that far apart."""
+    MB). Buffers that fill in a backlog's first minutes and drain by its end, and freed heap
+    given back at an index save, move it: a figure to read beside the peak, not a record's
+    cost. NaN when fewer than two lines are that far apart."""
     seen = [
         (int(line["records"]), float(line["resident_mb"]))
         for line in _logged_lines(log, "linkage.index")
@@ -361,7 +361,7 @@ def _grown_per_record(log: Path) -> float:
         return float("nan")
     end_records, end_mb = seen[-1]
     records, mb = next(row for row in seen if row[0] >= end_records / 2)
-    if end_records - records < end_records / 4:
+    if end_records - records <= 0 or end_records - records < end_records / 4:
         return float("nan")
     return (end_mb - mb) * 1024 * 1024 / (end_records - records)
 

@@ -33,7 +33,8 @@ __all__ = ["ChangelogFigures", "bench_changelog"]
 
 _TOPIC = "bench.hub-records-changelog"
 _FETCH_BYTES = 1024**2
-"""Faust's ``consumer_max_fetch_size`` (its default; the hub does not change it)."""
+"""Faust's ``consumer_max_fetch_size`` by default (the hub's recovery fetches
+``MASH_FETCH_PARTITION_BYTES``, 8 MiB, its streams ``MASH_STREAM_FETCH_PARTITION_BYTES``)."""
 
 
 @dataclass(frozen=True)

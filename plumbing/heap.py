@@ -45,11 +45,11 @@ _TRIM = _malloc_trim()
 _M_MMAP_THRESHOLD = -3
 _M_ARENA_MAX = -8
 ALLOCATOR = {
-    "MALLOC_ARENA_MAX": (_M_ARENA_MAX, 2),
-    "MALLOC_MMAP_THRESHOLD_": (_M_MMAP_THRESHOLD, 128 * 1024),
+    "MALLOC_ARENA_MAX": (_M_ARENA_MAX, 2, "glibc.malloc.arena_max"),
+    "MALLOC_MMAP_THRESHOLD_": (_M_MMAP_THRESHOLD, 128 * 1024, "glibc.malloc.mmap_threshold"),
 }
 """glibc's tunables a worker sets (``tune_allocator``): the environment variable that sets
-each at start, the ``mallopt`` parameter, and the value."""
+each at start, the ``mallopt`` parameter, the value, and its name in ``GLIBC_TUNABLES``."""
 
 
 def _mallopt() -> Callable[[int, int], int] | None:
@@ -65,14 +65,18 @@ def tune_allocator(
     environ: Mapping[str, str] = os.environ, mallopt: Callable[[int, int], int] | None = None
 ) -> dict[str, int]:
     """Set glibc's allocator for a worker's process (``ALLOCATOR``), before it starts a
-    thread: each tunable the environment does not set already (an operator's choice stands).
+    thread: each tunable the environment does not set already, by its variable or in
+    ``GLIBC_TUNABLES`` (an operator's choice stands).
     Returns what was set, by the environment variable's name."""
     mallopt = _mallopt() if mallopt is None else mallopt
     if mallopt is None:
         return {}
     done = {}
-    for name, (param, value) in ALLOCATOR.items():
-        if name not in environ and mallopt(param, value) == 1:
+    tunables = environ.get("GLIBC_TUNABLES", "")
+    for name, (param, value, tunable) in ALLOCATOR.items():
+        if name in environ or f"{tunable}=" in tunables:
+            continue
+        if mallopt(param, value) == 1:
             done[name] = value
     return done
 

@@ -224,5 +224,8 @@ def run_streams(settings: WorkerSettings) -> None:
     log_long_collections()
     freeze_survivors()
     worker = faust.Worker(app, loglevel=settings.log_level, override_logging=False, quiet=True)
-    bound_the_stop(worker, settings.stop_deadline_s)
-    worker.execute_from_commandline()
+    streams_stopped = bound_the_stop(worker, settings.stop_deadline_s)
+    try:
+        worker.execute_from_commandline()
+    finally:  # the deadline bounds the streams' stop; the sinks' has its own
+        streams_stopped.set()

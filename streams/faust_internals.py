@@ -96,30 +96,35 @@ def check_faust_version(installed: str | None = None) -> None:
 
 def bound_the_stop(
     worker: faust.Worker, deadline_s: float, exit: Callable[[int], Any] = os._exit
-) -> None:
-    """End the worker's process ``deadline_s`` after a stop signal if it has not ended by
-    then (0: never). Faust's stop can wait without end: with the broker gone, a worker sent
-    SIGTERM logged "Fetcher: Stopping..." and was still there minutes later (measured). Past
-    the deadline the process leaves as a kill -9 would, which the hub recovers from (outputs
-    are idempotent, offsets committed only for what was processed), after an error line.
-    ``mode``'s worker routes SIGTERM and SIGINT through ``_schedule_shutdown`` (read in mode
-    0.4.1, Faust's); ``exit`` is the seam for tests."""
+) -> threading.Event:
+    """End the worker's process ``deadline_s`` after a stop signal unless the returned event
+    is set first (the caller sets it once the streams have stopped; 0: no deadline). Faust's
+    stop can wait without end: with the broker gone, a worker sent SIGTERM logged "Fetcher:
+    Stopping..." and was still there minutes later (measured). Past the deadline the process
+    leaves as a kill -9 would, which the hub recovers from (outputs are idempotent, offsets
+    committed only for what was processed), after an error line. mode's worker (mode-streaming
+    0.7.1, Faust's) routes SIGTERM and SIGINT through ``_schedule_shutdown``; ``exit`` is the
+    seam for tests."""
+    stopped = threading.Event()
     if deadline_s <= 0:
-        return
+        return stopped
     schedule = worker._schedule_shutdown
 
     def overdue(signal_name: str) -> None:
-        time.sleep(deadline_s)  # a daemon thread: a process that ends first takes it along
-        log.error(
-            "worker.stop_overdue",
-            signal=signal_name,
-            deadline_s=deadline_s,
-            action="the process ends now; a restart recovers as after a kill -9",
-        )
-        for handler in logging.getLogger().handlers:
-            with suppress(Exception):
-                handler.flush()
-        exit(EXIT_FAILED)
+        if stopped.wait(deadline_s):  # a daemon thread: a process that ends takes it along
+            return
+        try:
+            log.error(
+                "worker.stop_overdue",
+                signal=signal_name,
+                deadline_s=deadline_s,
+                action="the process ends now; a restart recovers as after a kill -9",
+            )
+            for handler in logging.getLogger().handlers:
+                with suppress(Exception):
+                    handler.flush()
+        finally:  # whatever the log does: it may be what holds the stop up
+            exit(EXIT_FAILED)
 
     def schedule_with_deadline(sig: signal.Signals) -> None:
         if not worker._signal_stop_time:  # the first signal starts the clock
@@ -129,6 +134,7 @@ def bound_the_stop(
         schedule(sig)
 
     worker._schedule_shutdown = schedule_with_deadline  # type: ignore[method-assign,assignment]
+    return stopped
 
 
 def fetch_less_while_streaming(app: faust.App, streaming_bytes: int, recovery_bytes: int) -> None:
@@ -146,7 +152,8 @@ def fetch_less_while_streaming(app: faust.App, streaming_bytes: int, recovery_by
     started, ended = app.on_rebalance_start, app.on_rebalance_end
 
     def rebalance_started() -> None:
-        _fetch_size(app, recovery_bytes, "recovery")
+        if not app.should_stop:  # a stop's revocation: no recovery follows
+            _fetch_size(app, recovery_bytes, "recovery")
         started()
 
     def rebalance_ended() -> None:
@@ -160,11 +167,16 @@ def fetch_less_while_streaming(app: faust.App, streaming_bytes: int, recovery_by
 def _fetch_size(app: faust.App, size: int, phase: str) -> None:
     """Set the consumer's fetch size of a partition, logged (no consumer yet: it starts
     with the configured one, ``consumer_max_fetch_size``, the recovery's)."""
-    consumer = getattr(getattr(app.consumer, "_thread", None), "_consumer", None)
-    fetcher = getattr(consumer, "_fetcher", None)
-    if fetcher is not None and fetcher._max_partition_fetch_bytes != size:
+    try:
+        consumer = getattr(getattr(app.consumer, "_thread", None), "_consumer", None)
+        fetcher = getattr(consumer, "_fetcher", None)
+        if fetcher is None or fetcher._max_partition_fetch_bytes == size:
+            return
         fetcher._max_partition_fetch_bytes = size
-        log.info("consumer.fetch_size", partition_bytes=size, phase=phase)
+    except Exception as exc:  # never in the way of Faust's own rebalance upkeep
+        log.warning("consumer.fetch_size_unset", phase=phase, reason=type(exc).__name__)
+        return
+    log.info("consumer.fetch_size", partition_bytes=size, phase=phase)
 
 
 def start_tables_at_once(app: faust.App) -> None:

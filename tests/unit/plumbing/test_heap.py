@@ -66,6 +66,9 @@ def test_tunables_the_environment_sets_are_left_to_it() -> None:
         "MALLOC_MMAP_THRESHOLD_": 128 * 1024
     }
     assert calls == [(-3, 128 * 1024)]
+    assert heap.tune_allocator(
+        {"GLIBC_TUNABLES": "glibc.malloc.mmap_threshold=65536"}, mallopt
+    ) == {"MALLOC_ARENA_MAX": 2}
     assert heap.tune_allocator({}, lambda _p, _v: 0) == {}  # refused: not said to be set
 
 
@@ -92,6 +95,7 @@ print(libc.mallinfo2().hblks - before)
 def test_a_large_block_stays_mapped_once_tuned() -> None:
     """A freed mapped block moves glibc's threshold above its size, so the next block of
     that size comes from the heap (kept there when freed); tuned, it is mapped again."""
+    import os
     import subprocess
     import sys
 
@@ -99,7 +103,11 @@ def test_a_large_block_stays_mapped_once_tuned() -> None:
         return  # not glibc: nothing to tune
     mapped = {
         how: subprocess.run(
-            [sys.executable, "-c", _MAPPED_AGAIN, how], capture_output=True, text=True, check=True
+            [sys.executable, "-c", _MAPPED_AGAIN, how],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={k: v for k, v in os.environ.items() if not k.startswith(("MALLOC_", "GLIBC_"))},
         ).stdout.split()
         for how in ("tuned", "untuned")
     }

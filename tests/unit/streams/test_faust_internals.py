@@ -1116,6 +1116,7 @@ def test_a_copied_changelog_is_what_faust_would_have_applied(tmp_path: Path) -> 
 
 def test_a_stop_past_its_deadline_ends_the_process_after_an_error_line() -> None:
     import signal
+    import threading
 
     import mode
 
@@ -1124,20 +1125,38 @@ def test_a_stop_past_its_deadline_ends_the_process_after_an_error_line() -> None
         assert "self._schedule_shutdown(" in inspect.getsource(handler)
     scheduled: list[signal.Signals] = []
     exits: list[int] = []
+    exited = threading.Event()
+
+    def exit(code: int) -> None:
+        exits.append(code)
+        exited.set()
+
     worker: Any = SimpleNamespace(_signal_stop_time=None, _schedule_shutdown=scheduled.append)
-    bound_the_stop(worker, 0.2, exit=exits.append)
+    bound_the_stop(worker, 0.3, exit=exit)
     with capture_logs() as logs:
         worker._schedule_shutdown(signal.SIGTERM)
         assert scheduled == [signal.SIGTERM]  # Faust's own stop goes on
         worker._signal_stop_time = 1.0
         worker._schedule_shutdown(signal.SIGINT)  # a second signal: no second clock
-        time.sleep(0.1)
-        assert exits == []  # not yet
-        time.sleep(0.5)
+        assert not exited.wait(0.1)  # not yet
+        assert exited.wait(10)
+        time.sleep(0.3)  # a second clock would have ended it again by now
     assert exits == [5]  # EXIT_FAILED, once
     assert [(e["event"], e["signal"], e["log_level"]) for e in logs] == [
         ("worker.stop_overdue", "SIGTERM", "error")
     ]
+
+
+def test_streams_stopped_in_time_call_the_deadline_off() -> None:
+    import signal
+
+    exits: list[int] = []
+    worker: Any = SimpleNamespace(_signal_stop_time=None, _schedule_shutdown=lambda _s: None)
+    stopped = bound_the_stop(worker, 0.2, exit=exits.append)
+    worker._schedule_shutdown(signal.SIGTERM)
+    stopped.set()  # the streams ended (the sinks' stop, after, has its own bound)
+    time.sleep(0.5)
+    assert exits == []
 
 
 def test_no_deadline_leaves_the_stop_alone() -> None:
@@ -1158,6 +1177,7 @@ def test_a_fetch_brings_less_of_a_partition_once_the_tables_are_recovered() -> N
     calls: list[str] = []
     fetcher = SimpleNamespace(_max_partition_fetch_bytes=8 << 20)
     app: Any = SimpleNamespace(
+        should_stop=False,
         on_rebalance_start=lambda: calls.append("start"),
         on_rebalance_end=lambda: calls.append("end"),
         consumer=SimpleNamespace(
@@ -1172,14 +1192,20 @@ def test_a_fetch_brings_less_of_a_partition_once_the_tables_are_recovered() -> N
         assert fetcher._max_partition_fetch_bytes == 8 << 20
         app.on_rebalance_end()
         assert fetcher._max_partition_fetch_bytes == 1 << 20
-    assert calls == ["end", "start", "end"]  # Faust's own go on
+        app.should_stop = True  # a stop's revocation: no recovery follows, no size for one
+        app.on_rebalance_start()
+        assert fetcher._max_partition_fetch_bytes == 1 << 20
+    assert calls == ["end", "start", "end", "start"]  # Faust's own go on
     assert [(e["phase"], e["partition_bytes"]) for e in logs] == [
         ("streams", 1 << 20),
         ("recovery", 8 << 20),
         ("streams", 1 << 20),
     ]
     no_consumer: Any = SimpleNamespace(
-        on_rebalance_start=lambda: None, on_rebalance_end=lambda: None, consumer=None
+        should_stop=False,
+        on_rebalance_start=lambda: None,
+        on_rebalance_end=lambda: None,
+        consumer=None,
     )
     fetch_less_while_streaming(no_consumer, 1 << 20, 8 << 20)
     no_consumer.on_rebalance_start()  # nothing to set yet: nothing said
