@@ -186,14 +186,12 @@ def bench_hub(
         sinks_mb = sum(_peak_rss_mb(child) for child in sinks_of(w.pid))
         stop_s = _end(w, restart) if restart is not None else 0.0
     persons = _persons(_log(settings))
-    grown = _grown_per_record(_log(settings))
     figures = {
         "events": len(stream),
         "seconds": seconds,
         "events_per_s": len(stream) / seconds,
         "peak_rss_mb": peak_mb,
         "sinks_peak_rss_mb": sinks_mb,
-        "resident_bytes_per_record_grown": grown,
     }
     console.print(
         f"{len(stream):,} events ({source}) through validate, dedupe, link, episodes, audit "
@@ -201,12 +199,6 @@ def bench_hub(
         f"[/bold] on one worker; peak memory: streams {peak_mb:,.0f} MB"
         + (f" with {persons:,} persons in the index" if persons else "")
         + f", sinks {sinks_mb:,.0f} MB"
-        + (
-            f"; the streams' resident memory grew by {grown:,.0f} bytes a record indexed "
-            "over the second half of the drain"
-            if grown == grown  # not NaN: the worker reported its index often enough
-            else ""
-        )
     )
     if restart is not None:
         console.print(f"the worker ended ({RESTARTS[restart]}) {stop_s:.1f}s after its signal")
@@ -344,26 +336,6 @@ class _EpisodeWatch:
 
     def close(self) -> None:
         self.consumer.close()
-
-
-def _grown_per_record(log: Path) -> float:
-    """Bytes of resident memory the streams' process added for each record indexed over the
-    second half of the drain, from the worker's ``linkage.index`` lines (records, resident
-    MB). Buffers that fill in a backlog's first minutes and drain by its end, and freed heap
-    given back at an index save, move it: a figure to read beside the peak, not a record's
-    cost. NaN when fewer than two lines are that far apart."""
-    seen = [
-        (int(line["records"]), float(line["resident_mb"]))
-        for line in _logged_lines(log, "linkage.index")
-        if line.get("resident_mb") is not None
-    ]
-    if not seen:
-        return float("nan")
-    end_records, end_mb = seen[-1]
-    records, mb = next(row for row in seen if row[0] >= end_records / 2)
-    if end_records - records <= 0 or end_records - records < end_records / 4:
-        return float("nan")
-    return (end_mb - mb) * 1024 * 1024 / (end_records - records)
 
 
 def _persons(log: Path) -> int:
