@@ -31,16 +31,16 @@ __all__ = ["give_back", "resident_mb", "tune_allocator"]
 log = get_logger(__name__)
 
 
-def _malloc_trim() -> Callable[[int], int] | None:
-    """glibc's ``malloc_trim`` if this process has it."""
+def _glibc(name: str) -> Callable[..., int] | None:
+    """The C library's function ``name`` if this process has it (glibc's allocator calls)."""
     try:
-        trim: Callable[[int], int] = ctypes.CDLL(None).malloc_trim
+        call: Callable[..., int] = getattr(ctypes.CDLL(None), name)
     except (AttributeError, OSError):
         return None
-    return trim
+    return call
 
 
-_TRIM = _malloc_trim()
+_TRIM = _glibc("malloc_trim")
 
 _M_MMAP_THRESHOLD = -3
 _M_ARENA_MAX = -8
@@ -52,15 +52,6 @@ ALLOCATOR = {
 each at start, the ``mallopt`` parameter, the value, and its name in ``GLIBC_TUNABLES``."""
 
 
-def _mallopt() -> Callable[[int, int], int] | None:
-    """glibc's ``mallopt`` if this process has it."""
-    try:
-        mallopt: Callable[[int, int], int] = ctypes.CDLL(None).mallopt
-    except (AttributeError, OSError):
-        return None
-    return mallopt
-
-
 def tune_allocator(
     environ: Mapping[str, str] = os.environ, mallopt: Callable[[int, int], int] | None = None
 ) -> dict[str, int]:
@@ -68,7 +59,7 @@ def tune_allocator(
     thread: each tunable the environment does not set already, by its variable or in
     ``GLIBC_TUNABLES`` (an operator's choice stands).
     Returns what was set, by the environment variable's name."""
-    mallopt = _mallopt() if mallopt is None else mallopt
+    mallopt = _glibc("mallopt") if mallopt is None else mallopt
     if mallopt is None:
         return {}
     done = {}

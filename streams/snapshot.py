@@ -338,12 +338,10 @@ def _mapped(path: Path, model_version: str, covers: Callable[[int], bool]) -> In
     short while it is read would end the worker, as a kill would: a save never writes the
     file in place, it renames a new one over it.)"""
     with path.open("rb") as file:
-        if os.fstat(file.fileno()).st_size == 0:
-            return "not a linkage index snapshot"
         try:
             mapped = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
-        except OSError:
-            return _read(path.read_bytes(), model_version, covers)
+        except (OSError, ValueError):  # not mappable, or empty (ValueError): read it whole
+            return _read(file.read(), model_version, covers)
         with mapped:
             return _read(mapped, model_version, covers)
 
