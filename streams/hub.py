@@ -13,7 +13,7 @@ import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from operator import attrgetter
+from itertools import compress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +30,7 @@ from streams.identities import Kept, StoredRecord, identities, summary
 from streams.linkage import Linker, LinkOutcome, Outcome, PairDecision, pair_of
 from streams.restore import restore_from, restore_linker
 from streams.snapshot import UNCOVERED, IndexSnapshot, load_snapshot, may_fit
+from streams.summaries import Summaries
 
 if TYPE_CHECKING:
     from streams.scan_ahead import Scanned
@@ -46,9 +47,6 @@ __all__ = [
 log = get_logger(__name__)
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-_OCCURRED = attrgetter("occurred_at")
-_DIGEST = attrgetter("digest")
-_EVENT_ID = attrgetter("event_id")
 
 
 @dataclass
@@ -194,7 +192,7 @@ class HubState:
 
     policy: RagPolicy = field(default_factory=RagPolicy)
     linker: Linker = field(default_factory=Linker)
-    summaries: dict[str, EventSummary] = field(default_factory=dict)
+    summaries: Summaries = field(default_factory=Summaries)
     episodes_of: EpisodesOf = field(init=False)
     """person id -> its current episode ids (after a restore, some built when needed)."""
     episodes: dict[str, Episode] = field(default_factory=dict)
@@ -253,20 +251,20 @@ class HubState:
         """After a restore: the watermark, the first event of each content, and the episodes
         of persons with a contact (a RAG clock), from the restored records' summaries."""
         summaries = self.summaries
-        events = list(summaries.values())
-        if events:
-            self.watermark = max(self.watermark, max(map(_OCCURRED, events)))
-        events.reverse()  # in a dict made of them, the first of equal contents wins
-        first = dict(zip(map(_DIGEST, events), map(_EVENT_ID, events), strict=True))
+        latest = summaries.latest()
+        if latest is not None:
+            self.watermark = max(self.watermark, latest)
+        digests, events = summaries.column("digest"), summaries.column("event_id")
+        digests.reverse()  # in a dict made of them, the first of equal contents wins
+        events.reverse()
+        first = dict(zip(digests, events, strict=True))
         first.pop("", None)  # summaries stored before digests were kept: no event matches
         first.update(self.contents)
         self.contents = first
         person = self.linker.person
-        persons = {
-            person[r]
-            for r, e in summaries.items()
-            if e.rag_rating and e.event_type == EventType.CONTACT
-        }
+        kinds, rags = summaries.column("event_type"), summaries.column("rag_rating")
+        rated = compress(zip(summaries, kinds, strict=True), rags)  # most have no RAG rating
+        persons = {person[r] for r, kind in rated if kind == EventType.CONTACT}
         self.episodes_of.pending |= set(person.values()) - persons
         self._rebuild(persons, None)
 

@@ -46,6 +46,8 @@ from streams.durable import unreadable_among
 from streams.episodes import EventSummary
 from streams.identities import blocking_scheme
 from streams.linkage import Linked, Linker, PersonRecord, block_slots
+from streams.summaries import FIELDS as SUMMARY_FIELDS
+from streams.summaries import Summaries, encoded
 
 __all__ = [
     "CHECK_NAMED",
@@ -85,8 +87,10 @@ _PARTS = 8
 """blocks, links, apart, cluster parents, cluster members, persons, records, summaries."""
 _RECORD_FIELDS = 10
 """A record's fields after its id (``PersonRecord``)."""
-_SUMMARY_FIELDS = 10
-"""An event summary's fields (``EventSummary``)."""
+_SHARED_FIELDS = frozenset(
+    ("event_type", "agency", "occurred_at", "rag_rating", "decision", "tenant")
+)
+"""An event summary's fields of few distinct values."""
 
 
 @dataclass
@@ -102,8 +106,8 @@ class IndexSnapshot:
     person: dict[str, str]
     """record id -> person id: its keys are the snapshot's records."""
     records: dict[str, PersonRecord]
-    summaries: dict[str, EventSummary]
-    """record id -> the summary of the event that brought it."""
+    summaries: Summaries
+    """record id -> the summary of the event that brought it (made when asked for)."""
 
 
 def snapshot_path(folder: Path, partition: int = 0) -> Path:
@@ -373,7 +377,7 @@ def _shaped(parts: Any, header: Any) -> IndexSnapshot | str:
         and len(parts) == _PARTS
         and all(type(p) is dict for p in parts[:6])
         and _columns(parts[6], _RECORD_FIELDS, len(parts[5]))
-        and _columns(parts[7], _SUMMARY_FIELDS, len(parts[5]))
+        and _columns(parts[7], len(SUMMARY_FIELDS), len(parts[5]))
     ):
         return "not of the snapshot's shape"
     blocks, links, apart, parent, members, person, records, summaries = parts
@@ -389,7 +393,7 @@ def _shaped(parts: Any, header: Any) -> IndexSnapshot | str:
         members,
         person,
         _records(ids, records),
-        _summaries(ids, summaries),
+        Summaries(ids, summaries),
     )
 
 
@@ -453,20 +457,15 @@ def _record_fields(ids: list[str], records: Mapping[str, PersonRecord]) -> tuple
 
 
 def _summary_fields(ids: list[str], summaries: Mapping[str, EventSummary]) -> tuple[list[Any], ...]:
-    """The summaries of the events of ``ids``, one list per field (an event id equal to the
-    record's: None)."""
-    rows = list(map(summaries.__getitem__, ids))
-    return (
-        [None if s.event_id == r else s.event_id for r, s in zip(ids, rows, strict=True)],
-        _shared(_column(rows, "event_type")),
-        _shared(_column(rows, "agency")),
-        _column(rows, "agency_record_id"),
-        _shared(list(map(dt.datetime.isoformat, _column(rows, "occurred_at")))),
-        _column(rows, "contact_id"),
-        _shared(_column(rows, "rag_rating")),
-        _shared(_column(rows, "decision")),
-        _column(rows, "digest"),
-        _shared(_column(rows, "tenant")),
+    """The summaries of the events of ``ids``, one list per field (``streams.summaries``),
+    equal codes and times one object."""
+    if isinstance(summaries, Summaries):
+        fields = summaries.columns_for(ids)
+    else:
+        fields = encoded(ids, list(map(summaries.__getitem__, ids)))
+    return tuple(
+        _shared(column) if name in _SHARED_FIELDS else column
+        for name, column in zip(SUMMARY_FIELDS, fields, strict=True)
     )
 
 
@@ -481,23 +480,6 @@ def _records(ids: list[str], fields: tuple[list[Any], ...]) -> dict[str, PersonR
     made = map(
         PersonRecord, ids, given, family, map(day, born), map(day, due), sex, postcode, nhs,
         upn, agency_id, map(mothers.__getitem__, mother),
-    )  # fmt: skip
-    return dict(zip(ids, made, strict=True))
-
-
-def _summaries(ids: list[str], fields: tuple[list[Any], ...]) -> dict[str, EventSummary]:
-    """The summaries of ``_summary_fields`` (each distinct time parsed once)."""
-    event_id, kind, agency, agency_record_id, occurred, contact, rag, decision, digest, tenant = (
-        fields
-    )
-    times = {t: dt.datetime.fromisoformat(t) for t in set(occurred)}
-    if event_id.count(None) == len(event_id):  # as a rule: each record's id is its event's
-        events = ids
-    else:
-        events = [r if e is None else e for r, e in zip(ids, event_id, strict=True)]
-    made = map(
-        EventSummary, events, kind, agency, agency_record_id, map(times.__getitem__, occurred),
-        contact, rag, decision, digest, tenant,
     )  # fmt: skip
     return dict(zip(ids, made, strict=True))
 

@@ -1,0 +1,172 @@
+"""The summaries of the events that brought the indexed records: a mapping whose entries an
+index snapshot held stay in the snapshot's columns until one is asked for.
+
+A restart at a million records made a million ``EventSummary`` objects from a snapshot's
+columns (2.75 s) and then read each one again for what a restore takes from all of them: the
+latest event time, the first event of each content and the persons with a RAG clock (1.65
+s; both measured in process on a million-record snapshot). Linking a new event then asks
+for the summaries of a few persons' records. So a snapshot's summary is made when it is
+first asked for (once: kept after), and a restore reads the columns (``column``,
+``latest``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping, Sequence
+from itertools import chain
+from operator import attrgetter, itemgetter
+from typing import Any
+
+from streams.episodes import EventSummary
+
+__all__ = ["FIELDS", "Summaries", "encoded"]
+
+FIELDS = (
+    "event_id",
+    "event_type",
+    "agency",
+    "agency_record_id",
+    "occurred_at",
+    "contact_id",
+    "rag_rating",
+    "decision",
+    "digest",
+    "tenant",
+)
+"""An event summary's fields, in the order of a snapshot's columns (``EventSummary``)."""
+
+_EVENT_ID, _OCCURRED = FIELDS.index("event_id"), FIELDS.index("occurred_at")
+_OFFSET = itemgetter(slice(-6, None))
+"""An ISO time's UTC offset as ``datetime.isoformat`` writes it (``+00:00``)."""
+
+
+def encoded(ids: Sequence[str], rows: Sequence[EventSummary]) -> tuple[list[Any], ...]:
+    """The summaries ``rows`` of the records ``ids`` as a snapshot's columns: one list per
+    field of ``FIELDS``, an event id equal to its record's None, a time as ISO text."""
+    columns = tuple(list(map(attrgetter(name), rows)) for name in FIELDS)
+    events = columns[_EVENT_ID]
+    events[:] = [None if e == r else e for r, e in zip(ids, events, strict=True)]
+    columns[_OCCURRED][:] = map(dt.datetime.isoformat, columns[_OCCURRED])
+    return columns
+
+
+class Summaries(Mapping[str, EventSummary]):
+    """record id -> the summary of the event that brought it (in the order first set);
+    those of ``ids`` read from ``columns`` (``encoded``) when first asked for."""
+
+    def __init__(self, ids: Sequence[str] = (), columns: tuple[list[Any], ...] = ()) -> None:
+        if ids and not (len(columns) == len(FIELDS) and all(len(c) == len(ids) for c in columns)):
+            raise ValueError("the columns do not hold one value a record for each field")
+        self._ids = list(ids)
+        self._rows = dict(zip(self._ids, range(len(self._ids)), strict=True))
+        self._columns = columns
+        self._made: dict[str, EventSummary] = {}
+        """Summaries set, and those made from a row once asked for."""
+        self._added: list[str] = []
+        """Records set that no row holds, in order."""
+        self._replaced: set[str] = set()
+        """Records whose row was set again (a restore's tail entry replaces its record)."""
+        self._times: dict[str, dt.datetime] = {}
+
+    def __getitem__(self, rid: str) -> EventSummary:
+        made = self._made.get(rid)
+        if made is None:
+            made = self._made[rid] = self._row(self._rows[rid])  # KeyError: none held
+        return made
+
+    def __setitem__(self, rid: str, summary: EventSummary) -> None:
+        if rid in self._rows:
+            self._replaced.add(rid)
+        elif rid not in self._made:
+            self._added.append(rid)
+        self._made[rid] = summary
+
+    def __contains__(self, rid: object) -> bool:
+        return rid in self._made or rid in self._rows
+
+    def __iter__(self) -> Iterator[str]:
+        return chain(self._ids, self._added)
+
+    def __len__(self) -> int:
+        return len(self._ids) + len(self._added)
+
+    def _row(self, row: int) -> EventSummary:
+        """The summary a row of the columns holds (each distinct time parsed once)."""
+        event_id, *fields = (column[row] for column in self._columns)
+        fields[_OCCURRED - 1] = self._time(fields[_OCCURRED - 1])
+        return EventSummary(self._ids[row] if event_id is None else event_id, *fields)
+
+    def _time(self, text: str) -> dt.datetime:
+        found = self._times.get(text)
+        if found is None:
+            found = self._times[text] = dt.datetime.fromisoformat(text)
+        return found
+
+    def column(self, name: str) -> list[Any]:
+        """One field (not ``occurred_at``: ``latest``) of every summary, in this mapping's
+        order, without making the summaries the columns hold."""
+        if name == "occurred_at":
+            raise ValueError("times are read by latest()")
+        if not self._ids:
+            values = []
+        elif name == "event_id":
+            stored = self._columns[_EVENT_ID]
+            if stored.count(None) == len(stored):  # as a rule: each record's id is its event's
+                values = list(self._ids)
+            else:
+                values = [r if e is None else e for r, e in zip(self._ids, stored, strict=True)]
+        else:
+            values = list(self._columns[FIELDS.index(name)])
+        get = attrgetter(name)
+        for rid in self._replaced:
+            values[self._rows[rid]] = get(self._made[rid])
+        values += map(get, map(self._made.__getitem__, self._added))
+        return values
+
+    def latest(self) -> dt.datetime | None:
+        """The latest event time of all summaries (None: there are none)."""
+        set_since = [self._made[r].occurred_at for r in chain(self._replaced, self._added)]
+        return max(chain(self._latest_stored(), set_since), default=None)
+
+    def _latest_stored(self) -> list[dt.datetime]:
+        """The latest time the rows hold not set again, as a list of at most one. Times of one
+        UTC offset as ``datetime.isoformat`` writes them sort as their text does (a fraction's
+        ``.`` after the offset's sign), so only the last text is parsed; else all are."""
+        if not self._ids:
+            return []
+        texts = self._columns[_OCCURRED]
+        if self._replaced:  # a row set again counts by its new value (``latest``)
+            masked = {self._rows[r] for r in self._replaced}
+            if len(masked) == len(texts):
+                return []
+            other = next(t for i, t in enumerate(texts) if i not in masked)
+            texts = list(texts)
+            for i in masked:
+                texts[i] = other  # one that counts anyway: the latest stays the same
+        offsets = set(map(_OFFSET, texts))
+        if len(offsets) == 1 and _is_offset(next(iter(offsets))):
+            return [self._time(max(texts))]
+        return [max(map(dt.datetime.fromisoformat, set(texts)))]
+
+    def columns_for(self, ids: Sequence[str]) -> tuple[list[Any], ...]:
+        """The summaries of ``ids`` as a snapshot's columns (``encoded``): the rows' own
+        where ``ids`` begin with them in order, without making their summaries."""
+        n = len(self._ids)
+        if not n or len(ids) < n or ids[:n] != self._ids:
+            return encoded(ids, list(map(self.__getitem__, ids)))
+        head = [list(c) for c in self._columns]
+        if self._replaced:
+            replaced = sorted(self._rows[r] for r in self._replaced)
+            rows = encoded([self._ids[i] for i in replaced], [self[self._ids[i]] for i in replaced])
+            for column, values in zip(head, rows, strict=True):
+                for i, value in zip(replaced, values, strict=True):
+                    column[i] = value
+        rest = ids[n:]
+        tail = encoded(rest, list(map(self.__getitem__, rest)))
+        return tuple(h + t for h, t in zip(head, tail, strict=True))
+
+
+def _is_offset(text: str) -> bool:
+    """Whether ``text`` is a UTC offset as ``datetime.isoformat`` writes one (``+01:00``)."""
+    return len(text) == 6 and text[0] in "+-" and text[3] == ":"
