@@ -383,6 +383,8 @@ def _shaped(parts: Any, header: Any) -> IndexSnapshot | str:
     blocks, links, apart, parent, members, person, records, summaries = parts
     if len(person) != header["records"] or len(parent) != len(person):
         return "records missing"
+    if set(map(type, summaries[SUMMARY_FIELDS.index("occurred_at")])) - {str}:
+        return "not of the snapshot's shape"  # the times, parsed as their summaries are made
     ids = list(person)
     return IndexSnapshot(
         int(header["version"]),

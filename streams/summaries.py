@@ -12,6 +12,7 @@ first asked for (once: kept after), and a restore reads the columns (``column``,
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
 from itertools import chain
@@ -22,19 +23,8 @@ from streams.episodes import EventSummary
 
 __all__ = ["FIELDS", "Summaries", "encoded"]
 
-FIELDS = (
-    "event_id",
-    "event_type",
-    "agency",
-    "agency_record_id",
-    "occurred_at",
-    "contact_id",
-    "rag_rating",
-    "decision",
-    "digest",
-    "tenant",
-)
-"""An event summary's fields, in the order of a snapshot's columns (``EventSummary``)."""
+FIELDS = tuple(f.name for f in dataclasses.fields(EventSummary))
+"""An event summary's fields, in the order of a snapshot's columns."""
 
 _EVENT_ID, _OCCURRED = FIELDS.index("event_id"), FIELDS.index("occurred_at")
 _OFFSET = itemgetter(slice(-6, None))
@@ -53,32 +43,45 @@ def encoded(ids: Sequence[str], rows: Sequence[EventSummary]) -> tuple[list[Any]
 
 class Summaries(Mapping[str, EventSummary]):
     """record id -> the summary of the event that brought it (in the order first set);
-    those of ``ids`` read from ``columns`` (``encoded``) when first asked for."""
+    those of ``ids`` read from ``columns`` (``encoded``) when first asked for. Once half the
+    rows were asked for, the rest are made and the columns dropped (``_settle``): the
+    columns, kept beside the summaries made from them, would cost about 280 bytes a record
+    more than the summaries alone."""
 
     def __init__(self, ids: Sequence[str] = (), columns: tuple[list[Any], ...] = ()) -> None:
-        if ids and not (len(columns) == len(FIELDS) and all(len(c) == len(ids) for c in columns)):
+        if (ids or columns) and not (
+            len(columns) == len(FIELDS) and all(len(c) == len(ids) for c in columns)
+        ):
             raise ValueError("the columns do not hold one value a record for each field")
         self._ids = list(ids)
         self._rows = dict(zip(self._ids, range(len(self._ids)), strict=True))
+        if len(self._rows) != len(self._ids):
+            raise ValueError("a record holds two rows")
         self._columns = columns
         self._made: dict[str, EventSummary] = {}
-        """Summaries set, and those made from a row once asked for."""
+        """Summaries set, and those made from a row once asked for; with no rows, all, in
+        order."""
+        self._made_rows = 0
         self._added: list[str] = []
-        """Records set that no row holds, in order."""
+        """Records set that no row holds, in order (while there are rows)."""
         self._replaced: set[str] = set()
         """Records whose row was set again (a restore's tail entry replaces its record)."""
         self._times: dict[str, dt.datetime] = {}
+        """Each distinct time text parsed once (the summaries made share them)."""
 
     def __getitem__(self, rid: str) -> EventSummary:
         made = self._made.get(rid)
         if made is None:
             made = self._made[rid] = self._row(self._rows[rid])  # KeyError: none held
+            self._made_rows += 1
+            if 2 * self._made_rows > len(self._ids):
+                self._settle()
         return made
 
     def __setitem__(self, rid: str, summary: EventSummary) -> None:
         if rid in self._rows:
             self._replaced.add(rid)
-        elif rid not in self._made:
+        elif self._ids and rid not in self._made:
             self._added.append(rid)
         self._made[rid] = summary
 
@@ -86,13 +89,16 @@ class Summaries(Mapping[str, EventSummary]):
         return rid in self._made or rid in self._rows
 
     def __iter__(self) -> Iterator[str]:
-        return chain(self._ids, self._added)
+        return chain(self._ids, self._added) if self._ids else iter(self._made)
 
     def __len__(self) -> int:
-        return len(self._ids) + len(self._added)
+        return len(self._ids) + len(self._added) if self._ids else len(self._made)
+
+    def __repr__(self) -> str:
+        return f"Summaries({len(self)} records, {len(self._ids) - self._made_rows} not made)"
 
     def _row(self, row: int) -> EventSummary:
-        """The summary a row of the columns holds (each distinct time parsed once)."""
+        """The summary a row of the columns holds."""
         event_id, *fields = (column[row] for column in self._columns)
         fields[_OCCURRED - 1] = self._time(fields[_OCCURRED - 1])
         return EventSummary(self._ids[row] if event_id is None else event_id, *fields)
@@ -103,14 +109,26 @@ class Summaries(Mapping[str, EventSummary]):
             found = self._times[text] = dt.datetime.fromisoformat(text)
         return found
 
+    def _settle(self) -> None:
+        """Make the rows not yet asked for and drop the columns: a plain mapping after."""
+        made = self._made
+        ordered = {
+            rid: made[rid] if rid in made else self._row(row) for rid, row in self._rows.items()
+        }
+        ordered.update((rid, made[rid]) for rid in self._added)
+        self._made, self._made_rows = ordered, 0
+        self._ids, self._rows, self._columns, self._added = [], {}, (), []
+        self._replaced, self._times = set(), {}
+
     def column(self, name: str) -> list[Any]:
         """One field (not ``occurred_at``: ``latest``) of every summary, in this mapping's
         order, without making the summaries the columns hold."""
         if name == "occurred_at":
             raise ValueError("times are read by latest()")
+        get = attrgetter(name)
         if not self._ids:
-            values = []
-        elif name == "event_id":
+            return list(map(get, self._made.values()))
+        if name == "event_id":
             stored = self._columns[_EVENT_ID]
             if stored.count(None) == len(stored):  # as a rule: each record's id is its event's
                 values = list(self._ids)
@@ -118,7 +136,6 @@ class Summaries(Mapping[str, EventSummary]):
                 values = [r if e is None else e for r, e in zip(self._ids, stored, strict=True)]
         else:
             values = list(self._columns[FIELDS.index(name)])
-        get = attrgetter(name)
         for rid in self._replaced:
             values[self._rows[rid]] = get(self._made[rid])
         values += map(get, map(self._made.__getitem__, self._added))
@@ -126,6 +143,8 @@ class Summaries(Mapping[str, EventSummary]):
 
     def latest(self) -> dt.datetime | None:
         """The latest event time of all summaries (None: there are none)."""
+        if not self._ids:
+            return max((s.occurred_at for s in self._made.values()), default=None)
         set_since = [self._made[r].occurred_at for r in chain(self._replaced, self._added)]
         return max(chain(self._latest_stored(), set_since), default=None)
 
@@ -133,8 +152,6 @@ class Summaries(Mapping[str, EventSummary]):
         """The latest time the rows hold not set again, as a list of at most one. Times of one
         UTC offset as ``datetime.isoformat`` writes them sort as their text does (a fraction's
         ``.`` after the offset's sign), so only the last text is parsed; else all are."""
-        if not self._ids:
-            return []
         texts = self._columns[_OCCURRED]
         if self._replaced:  # a row set again counts by its new value (``latest``)
             masked = {self._rows[r] for r in self._replaced}
@@ -147,7 +164,7 @@ class Summaries(Mapping[str, EventSummary]):
         offsets = set(map(_OFFSET, texts))
         if len(offsets) == 1 and _is_offset(next(iter(offsets))):
             return [self._time(max(texts))]
-        return [max(map(dt.datetime.fromisoformat, set(texts)))]
+        return [max(map(dt.datetime.fromisoformat, sorted(set(texts))))]  # ties: one way
 
     def columns_for(self, ids: Sequence[str]) -> tuple[list[Any], ...]:
         """The summaries of ``ids`` as a snapshot's columns (``encoded``): the rows' own

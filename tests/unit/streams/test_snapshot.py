@@ -818,3 +818,27 @@ def test_a_read_beside_the_preload_that_dies_leaves_the_table_to_the_worker(
     with structlog.testing.capture_logs() as logs:
         assert ahead.take(3, {0: 41}, 60) is None
     assert logs[0]["reason"].startswith("the read failed")
+
+
+def test_a_snapshot_whose_times_are_not_text_is_ignored(tmp_path: Path) -> None:
+    """The times are parsed only as their summaries are made (``streams.summaries``): one
+    that is not text is found as the snapshot loads, not when a later event needs it."""
+    table, path = _scenario(tmp_path)
+    full, _ = _restored(table, None)
+    data = path.read_bytes()
+    header_end = data.index(b"\n", data.index(b"\n") + 1)
+    header = json.loads(data[data.index(b"\n") + 1 : header_end])
+    parts = list(marshal.loads(data[header_end + 1 :]))
+    summaries = list(parts[7])
+    summaries[4] = [*summaries[4][:-1], 1_700_000_000]  # a time as a number
+    parts[7] = tuple(summaries)
+    payload = marshal.dumps(tuple(parts))
+    header["sha256"] = hashlib.sha256(payload).hexdigest()
+    path.write_bytes(data[: data.index(b"\n") + 1] + json.dumps(header).encode() + b"\n" + payload)
+    with structlog.testing.capture_logs() as logs:
+        restored, used = _restored(_stored(table), path)
+    assert used is None
+    assert restored.linker.person == full.linker.person
+    assert [e.get("reason") for e in logs if e["event"] == "linkage.snapshot_ignored"] == [
+        "not of the snapshot's shape"
+    ]

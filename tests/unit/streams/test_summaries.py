@@ -128,3 +128,42 @@ def test_columns_that_do_not_match_the_records_are_refused() -> None:
         Summaries(list(rows), columns[:-1])
     with pytest.raises(ValueError, match="times are read by latest"):
         Summaries().column("occurred_at")
+
+
+def test_once_half_the_rows_were_asked_for_the_rest_are_made() -> None:
+    rows = _rows(10)
+    loaded = _loaded(rows)
+    loaded["r20"] = _summary(20)
+    expected = {**rows, "r20": _summary(20)}
+    for rid in ["r9", "r3", "r5", "r0", "r7"]:  # half: still columns
+        assert loaded[rid] == expected[rid]
+    assert "5 not made" in repr(loaded)
+    assert loaded["r1"] == expected["r1"]  # past half: all made
+    assert "0 not made" in repr(loaded)
+    assert list(loaded) == list(expected) and dict(loaded) == expected
+    loaded["r21"] = _summary(21)
+    loaded["r2"] = _summary(2, decision="nfa")
+    expected |= {"r21": _summary(21), "r2": _summary(2, decision="nfa")}
+    assert list(loaded) == list(expected) and dict(loaded) == expected
+    assert loaded.column("decision") == [s.decision for s in expected.values()]
+    assert loaded.latest() == max(s.occurred_at for s in expected.values())
+
+
+def test_summaries_set_one_by_one_read_as_a_dict() -> None:
+    summaries, expected = Summaries(), {}
+    for n in (3, 1, 2, 1):
+        summaries[f"r{n}"] = expected[f"r{n}"] = _summary(n, event_id=f"r{n}")
+    assert list(summaries) == list(expected) and len(summaries) == 3
+    assert summaries.column("event_id") == ["r3", "r1", "r2"]
+    assert summaries.latest() == max(s.occurred_at for s in expected.values())
+    ids = list(expected)
+    assert summaries.columns_for(ids) == encoded(ids, list(expected.values()))
+
+
+def test_a_record_of_two_rows_is_refused() -> None:
+    rows = _rows(2)
+    columns = encoded(["r0", "r0"], list(rows.values()))
+    with pytest.raises(ValueError, match="two rows"):
+        Summaries(["r0", "r0"], columns)
+    with pytest.raises(ValueError, match="one value a record"):
+        Summaries([], columns)
