@@ -101,7 +101,7 @@ def restore_table(
             table = scanned.table
             if _may_use(table, preloaded.version) and scanned.split.fits(preloaded.person):
                 table.adopt_tail(scanned.split)
-                table.from_snapshot = state.restore(table.entries, table.decisions, preloaded)
+                table.from_snapshot = _restored(state, table, preloaded, snapshot)
                 return table
             log.info("linkage.scan_ahead_unused", reason="the snapshot does not fit the table")
         # no snapshot it may use (none, another format, model or blocking scheme): each
@@ -114,8 +114,26 @@ def restore_table(
         if found is None:
             table.decode_held()
         table.forget_stale_links()  # none with a snapshot: it fits no overtaken table
-        table.from_snapshot = state.restore(table.entries, table.decisions, found)
+        table.from_snapshot = _restored(state, table, found, snapshot)
     return table
+
+
+def _restored(
+    state: HubState, table: LinkageTable, found: IndexSnapshot | None, snapshot: Path | None
+) -> int | None:
+    """``state.restore`` from the table's entries and the index snapshot ``found`` (of the
+    file ``snapshot``). If a restore from a snapshot fails, the file is removed before the
+    error goes on: the worker's next restore rebuilds the index in full from the table (the
+    source of truth) instead of failing the same way at every start. (A snapshot whose
+    digest matches and whose shape was checked fails only by a fault of the code that wrote
+    it.)"""
+    try:
+        return state.restore(table.entries, table.decisions, found)
+    except Exception as exc:
+        if found is not None and snapshot is not None:
+            snapshot.unlink(missing_ok=True)
+            log.error("linkage.snapshot_removed", path=str(snapshot), reason=type(exc).__name__)
+        raise
 
 
 def preload_snapshot(snapshot: Path, model_version: str) -> IndexSnapshot | None:

@@ -259,7 +259,11 @@ class Linkage:
             started = time.perf_counter()
             self.indexed = None
             self.state = HubState(policy=self.policy, linker=Linker(model=self.model))
-            table, check = self._restore_table(self.state)
+            try:
+                table, check = self._restore_table(self.state)
+            except BaseException:
+                self.state = None  # half restored: the next batch restores again, in full
+                raise
             self.snapshot_due.restart(time.monotonic())
             self.on_disk = self.saved_records = (
                 0

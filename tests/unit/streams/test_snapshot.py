@@ -24,7 +24,7 @@ from plumbing import heap
 from plumbing.processes import detach_forked_child
 from schemas.childrens_services import ReviewVerdict
 from simulation.synthetic import police_notifications
-from streams import durable, snapshot
+from streams import durable, hub, snapshot
 from streams.hub import HubState, preload_snapshot, restore_table
 from streams.identities import (
     LinkageEntry,
@@ -639,9 +639,9 @@ def test_a_child_of_the_worker_keeps_none_of_its_sockets_or_signal_handling() ->
     assert orjson.loads(sent) == [False, True]
 
 
-def test_the_stage_s_first_restore_takes_the_preloaded_snapshot_and_only_that_one(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _stage(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[list[tuple[str, Any]], Any]:
+    """The scenario's table, and the worker's linkage stage over it (the table's store read
+    as ``_stored``), its snapshot file the scenario's and preloaded, as the worker starts."""
     import faust
 
     from plumbing.settings import WorkerSettings
@@ -660,6 +660,15 @@ def test_the_stage_s_first_restore_takes_the_preloaded_snapshot_and_only_that_on
     stage.snapshot.write_bytes(path.read_bytes())
     monkeypatch.setattr(linkage_agent, "stored_items", lambda _table: iter(_stored(table)))
     stage.preload()
+    return table, stage
+
+
+def test_the_stage_s_first_restore_takes_the_preloaded_snapshot_and_only_that_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from streams import linkage_agent
+
+    table, stage = _stage(tmp_path, monkeypatch)
     preloaded = stage.preloaded
     assert preloaded is not None
     loads: list[Path] = []
@@ -842,3 +851,66 @@ def test_a_snapshot_whose_times_are_not_text_is_ignored(tmp_path: Path) -> None:
     assert [e.get("reason") for e in logs if e["event"] == "linkage.snapshot_ignored"] == [
         "not of the snapshot's shape"
     ]
+
+
+def test_a_snapshot_whose_restore_fails_is_removed_and_the_next_restore_rebuilds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A digest-valid snapshot whose contents do not hold together (a fault of the code that
+    wrote it) would fail every start the same way: it is removed as the error goes on."""
+    table, path = _scenario(tmp_path)
+    full, _ = _restored(table, None)
+
+    def broken(*_: object) -> None:
+        raise KeyError("r-not-held")
+
+    monkeypatch.setattr(hub, "restore_from", broken)  # the seam: taking the snapshot in
+    with structlog.testing.capture_logs() as logs, pytest.raises(KeyError):
+        _restored(_stored(table), path)
+    assert not path.exists()
+    assert [e["reason"] for e in logs if e["event"] == "linkage.snapshot_removed"] == ["KeyError"]
+    monkeypatch.undo()
+    again, used = _restored(_stored(table), path)
+    assert used is None
+    assert again.linker.person == full.linker.person
+
+
+def test_a_full_rebuild_that_fails_leaves_the_snapshot_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    table, path = _scenario(tmp_path)
+    other = snapshot_path(tmp_path / "other")
+    other.parent.mkdir()
+    other.write_bytes(path.read_bytes().replace(default_model().version.encode(), b"lm-other"))
+
+    def broken(*_: object) -> None:
+        raise KeyError("r-not-held")
+
+    monkeypatch.setattr(hub, "restore_linker", broken)
+    with pytest.raises(KeyError):
+        _restored(_stored(table), other)  # of another model: not used, rebuilt in full
+    assert other.exists()
+
+
+def test_the_stage_after_a_failed_restore_from_the_snapshot_restores_in_full(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No half-restored state is kept: the next batch's restore reads the table in full."""
+    table, stage = _stage(tmp_path, monkeypatch)
+    full, _ = _restored(table, None)
+
+    def broken(*_: object) -> None:
+        raise KeyError("r-not-held")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(hub, "restore_from", broken)
+        with pytest.raises(KeyError):
+            stage.restored()
+    assert stage.state is None
+    assert not stage.snapshot.exists()
+    with structlog.testing.capture_logs() as logs:
+        state = stage.restored()
+    [restored] = [e for e in logs if e["event"] == "linkage.restored"]
+    assert restored["snapshot"] is None
+    assert state.linker.person == full.linker.person
+    stage.end_check()
