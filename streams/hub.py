@@ -129,6 +129,8 @@ def _restored(
     it.)"""
     try:
         return state.restore(table.entries, table.decisions, found)
+    except MemoryError:  # the machine's, not the snapshot's: it stays
+        raise
     except Exception as exc:
         if found is not None and snapshot is not None:
             snapshot.unlink(missing_ok=True)

@@ -254,70 +254,88 @@ class Linkage:
             self.ahead = None
 
     def restored(self) -> HubState:
-        """The linkage state: held, or restored now from the changelogged table."""
+        """The linkage state: held, or restored now from the changelogged table. A restore
+        that fails keeps no state: the batch, read again, restores again (in full if the
+        index snapshot failed it: ``streams.hub.restore_table``)."""
         if self.state is None:
-            started = time.perf_counter()
             self.indexed = None
             self.state = HubState(policy=self.policy, linker=Linker(model=self.model))
             try:
-                table, check = self._restore_table(self.state)
+                self._restore(self.state)
             except BaseException:
-                self.state = None  # half restored: the next batch restores again, in full
+                self.state = None  # half restored
                 raise
-            self.snapshot_due.restart(time.monotonic())
-            self.on_disk = self.saved_records = (
-                0
-                if table.from_snapshot is None
-                else len(self.state.linker.person) - len(table.entries)
-            )
-            # versions: the restore time, then a batch counter. A worker that restores later
-            # outranks anything an earlier owner sent, even messages still in flight.
-            self.epoch = time.time_ns() // 1_000_000 * 1_000_000
-            self.batches = 0
-            # version = epoch: none of its batches acknowledged; the watermark from which
-            # this restore sends clocks again, in case its own republish is lost
-            self.complete = table.complete
-            # seen: the durable point, not the highest version read; what the restore read
-            # above it (a batch no mark covers, perhaps in part) it writes again under its
-            # own version with its restore mark (``_write_again``), so that whatever a
-            # later restore finds there is an older owner's late write (``overtaken``)
-            seen = table.latest if table.durable is None else table.durable
-            self.mark = DurableMark(self.epoch, self.epoch, table.durable_watermark, seen)
-            self.mark_due, self.overtaken = True, table.overtaken
-            late = set(table.after_durable)
-            self.resend = (
-                None
-                if table.durable is None or table.overtaken is not None
-                else self.state.republish(table.after_durable, table.durable_watermark)
-            )
-            self.read_past = Pending(
-                [e for e in table.entries if e.record.record_id in late], table.late_decisions
-            )
-            log.info(
-                "linkage.restored",
-                records=table.records,
-                decisions=len(table.decisions),
-                after_durable=len(table.after_durable),
-                durable=table.durable,
-                overtaken=table.overtaken,
-                seconds=round(time.perf_counter() - started, 2),
-                model=self.model.version,
-                snapshot=table.from_snapshot,
-                read_beside=check is not None,
-            )
-            if table.unreadable:  # ids and reasons only: the values may hold names
-                log.error(
-                    "linkage.unreadable_entries",
-                    count=len(table.unreadable),
-                    entries=[f"{key}: {why}" for key, why in table.unreadable[:20]],
-                )
-            if check is None:
-                self._check(table.covered)
-            else:  # the child that read the table checks them
-                self._check_under_way(check)
-            self.republish_due = True
-            self._release(table.covered)
         return self.state
+
+    def _restore(self, state: HubState) -> None:
+        """Restore ``state`` and take up what the restore read (``_take_restored``); if that
+        fails, the check begun by the read beside the preload goes too."""
+        started = time.perf_counter()
+        table, check = self._restore_table(state)
+        try:
+            self._take_restored(state, table, check, started)
+        except BaseException:
+            if check is not None and self.checking is not check:
+                stop_check(check)  # not followed yet: stopped and reaped here
+            raise
+
+    def _take_restored(
+        self, state: HubState, table: LinkageTable, check: CoveredCheck | None, started: float
+    ) -> None:
+        """After ``state`` was restored from ``table``: the snapshot's count, this owner's
+        epoch and mark, what to send again, the restore's log line, the check of the entries
+        a snapshot stood for, and the table's held bytes given back."""
+        self.snapshot_due.restart(time.monotonic())
+        self.on_disk = self.saved_records = (
+            0 if table.from_snapshot is None else len(state.linker.person) - len(table.entries)
+        )
+        # versions: the restore time, then a batch counter. A worker that restores later
+        # outranks anything an earlier owner sent, even messages still in flight.
+        self.epoch = time.time_ns() // 1_000_000 * 1_000_000
+        self.batches = 0
+        # version = epoch: none of its batches acknowledged; the watermark from which
+        # this restore sends clocks again, in case its own republish is lost
+        self.complete = table.complete
+        # seen: the durable point, not the highest version read; what the restore read
+        # above it (a batch no mark covers, perhaps in part) it writes again under its
+        # own version with its restore mark (``_write_again``), so that whatever a
+        # later restore finds there is an older owner's late write (``overtaken``)
+        seen = table.latest if table.durable is None else table.durable
+        self.mark = DurableMark(self.epoch, self.epoch, table.durable_watermark, seen)
+        self.mark_due, self.overtaken = True, table.overtaken
+        late = set(table.after_durable)
+        self.resend = (
+            None
+            if table.durable is None or table.overtaken is not None
+            else state.republish(table.after_durable, table.durable_watermark)
+        )
+        self.read_past = Pending(
+            [e for e in table.entries if e.record.record_id in late], table.late_decisions
+        )
+        log.info(
+            "linkage.restored",
+            records=table.records,
+            decisions=len(table.decisions),
+            after_durable=len(table.after_durable),
+            durable=table.durable,
+            overtaken=table.overtaken,
+            seconds=round(time.perf_counter() - started, 2),
+            model=self.model.version,
+            snapshot=table.from_snapshot,
+            read_beside=check is not None,
+        )
+        if table.unreadable:  # ids and reasons only: the values may hold names
+            log.error(
+                "linkage.unreadable_entries",
+                count=len(table.unreadable),
+                entries=[f"{key}: {why}" for key, why in table.unreadable[:20]],
+            )
+        if check is None:
+            self._check(table.covered)
+        else:  # the child that read the table checks them
+            self._check_under_way(check)
+        self.republish_due = True
+        self._release(table.covered)
 
     def _restore_table(self, state: HubState) -> tuple[LinkageTable, CoveredCheck | None]:
         """Restore ``state`` from the table (``restore_table``): at the first restore, from

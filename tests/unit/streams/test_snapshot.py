@@ -892,10 +892,17 @@ def test_a_full_rebuild_that_fails_leaves_the_snapshot_file(
     assert other.exists()
 
 
-def test_the_stage_after_a_failed_restore_from_the_snapshot_restores_in_full(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("where", "name", "kept"),
+    [(hub, "restore_from", False), (HubState, "republish", True)],
+    ids=["the restore from the snapshot", "what to send again, after it"],
+)
+def test_a_failed_restore_keeps_no_state_and_the_batch_restores_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: object, name: str, kept: bool
 ) -> None:
-    """No half-restored state is kept: the next batch's restore reads the table in full."""
+    """No half-restored state is kept: the batch read again restores again, in full where
+    the snapshot failed the restore (it is removed); a failure after the restore, which the
+    snapshot did not cause, leaves it."""
     table, stage = _stage(tmp_path, monkeypatch)
     full, _ = _restored(table, None)
 
@@ -903,14 +910,28 @@ def test_the_stage_after_a_failed_restore_from_the_snapshot_restores_in_full(
         raise KeyError("r-not-held")
 
     with monkeypatch.context() as patched:
-        patched.setattr(hub, "restore_from", broken)
+        patched.setattr(where, name, broken)
         with pytest.raises(KeyError):
             stage.restored()
     assert stage.state is None
-    assert not stage.snapshot.exists()
+    assert stage.snapshot is not None and stage.snapshot.exists() is kept
     with structlog.testing.capture_logs() as logs:
         state = stage.restored()
     [restored] = [e for e in logs if e["event"] == "linkage.restored"]
-    assert restored["snapshot"] is None
+    assert restored["snapshot"] == (3 if kept else None)
     assert state.linker.person == full.linker.person
     stage.end_check()
+
+
+def test_running_out_of_memory_in_a_restore_leaves_the_snapshot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    table, path = _scenario(tmp_path)
+
+    def broken(*_: object) -> None:
+        raise MemoryError
+
+    monkeypatch.setattr(hub, "restore_from", broken)
+    with pytest.raises(MemoryError):
+        _restored(_stored(table), path)
+    assert path.exists()
