@@ -205,14 +205,19 @@ def _ignored_why(table: list[tuple[str, Any]], path: Path) -> list[str]:
     return reasons
 
 
+def _with_payload(path: Path, payload: bytes) -> None:
+    """The snapshot at ``path`` with ``payload`` instead of its own, under a header whose
+    digest matches it (as a tamperer, or a fault of the code that wrote it, would make)."""
+    data = path.read_bytes()
+    magic_end = data.index(b"\n") + 1
+    header = json.loads(data[magic_end : data.index(b"\n", magic_end)])
+    header["sha256"] = hashlib.sha256(payload).hexdigest()
+    path.write_bytes(data[:magic_end] + json.dumps(header).encode() + b"\n" + payload)
+
+
 def test_a_snapshot_of_code_is_not_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     table, path = _scenario(tmp_path)
-    data = path.read_bytes()
-    header_end = data.index(b"\n", data.index(b"\n") + 1)
-    header = json.loads(data[data.index(b"\n") + 1 : header_end])
-    code = marshal.dumps(compile("open('ran', 'w')", "x", "exec"))
-    header["sha256"] = hashlib.sha256(code).hexdigest()  # a tamperer makes a matching digest
-    path.write_bytes(data[: data.index(b"\n") + 1] + json.dumps(header).encode() + b"\n" + code)
+    _with_payload(path, marshal.dumps(compile("open('ran', 'w')", "x", "exec")))
     monkeypatch.chdir(tmp_path)
     _, used = _restored(table, path)
     assert used is None
@@ -835,15 +840,11 @@ def test_a_snapshot_whose_times_are_not_text_is_ignored(tmp_path: Path) -> None:
     table, path = _scenario(tmp_path)
     full, _ = _restored(table, None)
     data = path.read_bytes()
-    header_end = data.index(b"\n", data.index(b"\n") + 1)
-    header = json.loads(data[data.index(b"\n") + 1 : header_end])
-    parts = list(marshal.loads(data[header_end + 1 :]))
+    parts = list(marshal.loads(data[data.index(b"\n", data.index(b"\n") + 1) + 1 :]))
     summaries = list(parts[7])
     summaries[4] = [*summaries[4][:-1], 1_700_000_000]  # a time as a number
     parts[7] = tuple(summaries)
-    payload = marshal.dumps(tuple(parts))
-    header["sha256"] = hashlib.sha256(payload).hexdigest()
-    path.write_bytes(data[: data.index(b"\n") + 1] + json.dumps(header).encode() + b"\n" + payload)
+    _with_payload(path, marshal.dumps(tuple(parts)))
     with structlog.testing.capture_logs() as logs:
         restored, used = _restored(_stored(table), path)
     assert used is None
