@@ -8,11 +8,22 @@ from pydantic import BaseModel, ConfigDict
 
 from schemas.common import Timestamp
 
-__all__ = ["EpisodeEvent", "EpisodeSnapshot", "Link", "LinkOutcomeKind", "PossibleMatch"]
+__all__ = [
+    "LEGACY_REISSUE",
+    "EpisodeEvent",
+    "EpisodeSnapshot",
+    "Link",
+    "LinkOutcomeKind",
+    "PossibleMatch",
+]
+
+LEGACY_REISSUE = "person changed by later evidence"
+"""The explanation of every re-issue a worker sent before re-issues stated what holds the
+record in its person (2026-12-06): such a link restates its person only, weight 0."""
 
 
 class LinkOutcomeKind(StrEnum):
-    """Linked, a new person, or re-issued with a new person id (weight not restated)."""
+    """Linked, a new person, or re-issued: its person now and what holds it there now."""
 
     LINKED = "LINKED"
     NEW_PERSON = "NEW_PERSON"

@@ -29,7 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from plumbing.errors import SinkError
 from schemas.audit import AuditRecord
-from schemas.hub import EpisodeSnapshot, Link, LinkOutcomeKind
+from schemas.hub import LEGACY_REISSUE, EpisodeSnapshot, Link, LinkOutcomeKind
 from schemas.metrics import ContactCount
 from sinks.board import Figure
 from sinks.facts import Fact
@@ -106,6 +106,11 @@ def _latest_per_record(rows: Sequence[Fact]) -> list[Fact]:
         if known is None or known.digest != fact.digest:
             latest[fact.record_key] = fact
     return list(latest.values())
+
+
+def _legacy_reissue(link: Link) -> bool:
+    """A re-issue from a worker before re-issues restated weight and explanation."""
+    return link.outcome is LinkOutcomeKind.REISSUED and link.explanation == LEGACY_REISSUE
 
 
 def _missing(engine: Engine, exc: SQLAlchemyError) -> str:
@@ -231,9 +236,11 @@ class Store:
         self._upsert(table, key, rows)
 
     def upsert_links(self, rows: Sequence[Link]) -> None:
-        """The latest link of each record; a re-issue changes only the person."""
+        """The latest link of each record. A re-issue states the person and what holds the
+        record there now; one from a worker before such re-issues (still on the topic for a
+        rebuild) changes only the person."""
         for reissued in (False, True):
-            batch = [r for r in rows if (r.outcome is LinkOutcomeKind.REISSUED) == reissued]
+            batch = [r for r in rows if _legacy_reissue(r) == reissued]
             self._upsert(
                 links,
                 "record_id",

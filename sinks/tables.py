@@ -69,9 +69,10 @@ links = Table(
     Column("version", BigInteger, nullable=False),
     Column("model_version", String(80), nullable=True),
 )
-"""Each record's latest link, with the version of the linkage model that made it (a re-issue
-moves the record to another person and keeps the link's weight, explanation and model;
-NULL in rows stored before the column)."""
+"""Each record's latest link, with the version of the linkage model that made it (NULL in
+rows stored before the column). A re-issue, after a merge, a split or a decision moved the
+record, states its person and what holds it there now; one sent before re-issues said so
+(``LEGACY_REISSUE``) moves it and keeps the link's weight, explanation and model."""
 
 episodes = Table(
     "episodes",

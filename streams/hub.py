@@ -526,16 +526,19 @@ class HubState:
         )
 
     def reissue(self, record_id: str) -> Link:
-        """A record's link restated with its current person (weight and reason kept as sent)."""
+        """A record's link restated: its person now, and what holds it there now (the weight
+        and explanation of ``Linker.standing``), not those of its own linking, which a merge,
+        a split or a reviewer's decision since may have made untrue."""
         event = self.summaries[record_id]
+        weight, explanation = self.linker.standing(record_id)
         return Link(
             record_id=record_id,
             event_id=event.event_id,
             event_type=event.event_type,
             person_id=self.linker.person_of(record_id),
             outcome=LinkOutcomeKind.REISSUED,
-            weight=0.0,
-            explanation="person changed by later evidence",
+            weight=weight,
+            explanation=explanation,
             model_version=self.model_version,
         )
 

@@ -61,6 +61,7 @@ __all__ = [
 
 _BY_DECISION = "one person by a reviewer's decision"
 _ALONE = "no candidate above the link threshold"
+_PARTED = "alone: its matches are held apart (a reviewer's decision, NHS numbers or twins guard)"
 
 
 def _extend(keep: list[str], gone: list[str]) -> list[str]:
@@ -321,6 +322,28 @@ class Linker:
     def person_of(self, record_id: str) -> str:
         """The person a record belongs to."""
         return self.person[record_id]
+
+    def standing(self, rid: str) -> tuple[float, str]:
+        """What holds a record in its person now, as (weight, explanation): the strongest of
+        its match links to a record of that person (ties: the smaller record id), weighed and
+        explained by the model now; else a reviewer's "same person" with one of them; else
+        nothing (alone, its matches parted from it, or none). The same rule a record's own
+        linking reports, over the links and persons of now: what a re-issued link states after
+        a merge, a split or a decision moved the record."""
+        person = self.person
+        mine = person[rid]
+        best: tuple[float, str] | None = None
+        linked = False
+        for other, weight in self.links.of(rid):
+            linked = True
+            if person[other] == mine and (best is None or (-weight, other) < best):
+                best = (-weight, other)
+        if best is not None:
+            comparison = self.scorer.compare(self.records[rid], self.records[best[1]])
+            return comparison.weight, comparison.explain()
+        if rid in self.decided and any(person[o] == mine for o in self._must_links(rid)):
+            return 0.0, _BY_DECISION
+        return 0.0, _PARTED if linked else _ALONE
 
     def add(self, record: PersonRecord) -> LinkOutcome:
         """Index a record, link it, and return its person with what changed."""

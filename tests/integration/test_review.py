@@ -15,6 +15,7 @@ from typing import Any
 
 from mash.demo import wait_until_drained, wait_until_ready, worker_process
 from plumbing.settings import WorkerSettings
+from sinks.linkage_quality import link_method
 from sinks.reviews import review_queue
 from sinks.store import Store
 from tests.integration.hub import settings_from, undecided_pair
@@ -55,6 +56,21 @@ def _persons(env: dict[str, str]) -> dict[str, str]:
         store.close()
 
 
+def _methods(env: dict[str, str]) -> dict[str, str | None]:
+    """How each stored link says its record joined its person (the linkage-quality figure)."""
+    from sqlalchemy import select
+
+    from sinks.tables import links
+
+    store = Store(settings_from(env, WorkerSettings).database)
+    try:
+        with store.engine.connect() as conn:
+            rows = conn.execute(select(links.c.record_id, links.c.explanation)).all()
+    finally:
+        store.close()
+    return {record: link_method(explanation) for record, explanation in rows}
+
+
 def _audit(env: dict[str, str], out: Path) -> list[dict[str, Any]]:
     """Every entry of the exported audit chains, each file verified by `mash audit verify`."""
     _mash(env, "audit", "export", str(out))
@@ -89,6 +105,8 @@ def test_a_reviewer_joins_a_possible_match_then_parts_it_across_a_restart(
     joined = _persons(env)
     assert joined[a] == joined[b] == min(a, b)
     assert _queue(env) == set()  # a decided pair leaves the queue
+    # the moved record's link says a reviewer holds it there, not its own linking's "alone"
+    assert _methods(env) == {min(a, b): None, max(a, b): "reviewer's decision"}
 
     # the worker is down when the reviewer changes their mind and new evidence arrives (a
     # later notification about a's child); a new worker, with no local state, restores the
@@ -116,6 +134,7 @@ def test_a_reviewer_joins_a_possible_match_then_parts_it_across_a_restart(
     parted = _persons(env)
     assert parted[a] == parted[c] == min(a, c)
     assert parted[b] == b
+    assert _methods(env)[b] is None  # parted: no longer one person by the reviewer
     # the decided pair stays off the queue (whether b and the new record are offered for
     # review depends on whether the record came before the split: possible matches are made
     # when a record arrives)

@@ -47,12 +47,12 @@ def test_figures_are_upserted_by_key_and_ones_no_longer_computed_go(tmp_path: Pa
     assert store.figures() == (day, [Figure("cp_new", "2012-13", "NEG", 58.0)])
 
 
-def test_a_link_keeps_the_model_that_made_it_and_an_earlier_database_gains_the_column(
+def test_a_link_keeps_its_model_a_re_issue_restates_it_and_an_old_database_gains_the_column(
     database_url: str,
 ) -> None:
     from sqlalchemy import create_engine, select, text
 
-    from schemas.hub import Link, LinkOutcomeKind
+    from schemas.hub import LEGACY_REISSUE, Link, LinkOutcomeKind
     from sinks.tables import links
 
     url = database_url.replace("postgresql://", "postgresql+psycopg://", 1)
@@ -80,21 +80,30 @@ def test_a_link_keeps_the_model_that_made_it_and_an_earlier_database_gains_the_c
             version=2,
             model_version="lm-0123456789ab",
         )
-        moved = made.model_copy(
+        legacy = made.model_copy(
             update={
                 "person_id": "p2",
                 "outcome": LinkOutcomeKind.REISSUED,
                 "version": 3,
                 "model_version": "lm-other",
                 "weight": 0.0,
+                "explanation": LEGACY_REISSUE,
             }
         )
         store.upsert_links([made])
-        store.upsert_links([moved])  # a re-issue moves the person only
+        store.upsert_links([legacy])  # a re-issue of an earlier worker moves the person only
         with store.engine.connect() as conn:
             rows = {r["record_id"]: r for r in conn.execute(select(links)).mappings()}
         assert rows["r0"]["model_version"] is None  # stored before the column
         assert (rows["r1"]["person_id"], rows["r1"]["model_version"]) == ("p2", "lm-0123456789ab")
-        assert rows["r1"]["weight"] == 21.5
+        assert (rows["r1"]["weight"], rows["r1"]["explanation"]) == (21.5, "nhs exact")
+        moved = legacy.model_copy(
+            update={"person_id": "p3", "version": 4, "weight": 14.25, "explanation": "why now"}
+        )
+        store.upsert_links([moved])  # a re-issue states what holds the record there now
+        with store.engine.connect() as conn:
+            row = conn.execute(select(links).where(links.c.record_id == "r1")).mappings().one()
+        assert (row["person_id"], row["weight"], row["explanation"]) == ("p3", 14.25, "why now")
+        assert row["model_version"] == "lm-other"
     finally:
         store.close()

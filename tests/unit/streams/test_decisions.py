@@ -12,10 +12,19 @@ from hypothesis import strategies as st
 
 from schemas.audit import Decision
 from schemas.childrens_services import LinkageDecision, ReviewVerdict
+from schemas.police import PoliceNotification
 from simulation.labelled import labelled_records
 from simulation.synthetic import police_notifications
+from sinks.linkage_quality import link_method
 from streams.hub import HubState
-from streams.linkage import Linker, LinkPolicy, PairDecision, PersonRecord, pair_of
+from streams.linkage import (
+    Linker,
+    LinkPolicy,
+    PairDecision,
+    PersonRecord,
+    compare,
+    pair_of,
+)
 
 SAME, APART, WITHDRAWN = (
     ReviewVerdict.SAME_PERSON,
@@ -106,9 +115,9 @@ def test_a_record_a_standing_must_link_joins_says_who_moved_and_what_to_review()
     assert [c.record_id for c in outcome.possible] == ["d"]
 
 
-def test_the_hub_re_issues_the_links_and_episodes_a_waiting_must_link_moves() -> None:
-    (one,) = police_notifications(1, 5, dt.date(2012, 4, 1), dt.date(2013, 4, 1))
-    other = one.model_copy(
+def _unrelated(one: PoliceNotification) -> PoliceNotification:
+    """Another notification, about a child who matches none of ``one``'s."""
+    return one.model_copy(
         update={
             "event_id": uuid.UUID(int=one.event_id.int ^ 1),
             "agency_record_id": f"{one.agency_record_id}-B",
@@ -117,6 +126,11 @@ def test_the_hub_re_issues_the_links_and_episodes_a_waiting_must_link_moves() ->
             ),
         }
     )
+
+
+def test_the_hub_re_issues_the_links_and_episodes_a_waiting_must_link_moves() -> None:
+    (one,) = police_notifications(1, 5, dt.date(2012, 4, 1), dt.date(2013, 4, 1))
+    other = _unrelated(one)
     small, big = sorted((one, other), key=lambda e: str(e.event_id))
     state = HubState()
     decision = _hub_decision(str(small.event_id), str(big.event_id), SAME, 1)
@@ -276,3 +290,50 @@ def test_a_link_a_decision_s_split_parts_is_offered_for_review() -> None:
         and {e.facts["record_id"], e.facts["candidate"]} == {o, li}
     ]
     assert "split" in str(audited["why"])
+
+
+def test_a_moved_record_states_what_holds_it_in_its_person_now() -> None:
+    # b and c link; a arrives and links to both: b and c move to person a. b's own linking
+    # said it started a person; re-issued, it states its strongest link in its person now,
+    # as the model weighs and explains that pair
+    linker = Linker()
+    linker.add(_child("b"))
+    linker.add(_child("c", given="Olivr"))
+    linker.add(_child("a"))
+    assert {linker.person_of(r) for r in "abc"} == {"a"}
+    records = linker.records
+    by_weight = sorted((-compare(records["b"], records[o], linker.model).weight, o) for o in "ac")
+    strongest = compare(records["b"], records[by_weight[0][1]], linker.model)
+    assert linker.standing("b") == (strongest.weight, strongest.explain())
+    assert strongest.weight >= linker.thresholds.link
+
+
+def test_a_record_parted_or_joined_by_a_decision_says_so_not_its_old_link() -> None:
+    linker = Linker()
+    for rid, name in (("a", "Oliver"), ("b", "Oliver"), ("c", "Olivr")):
+        linker.add(_child(rid, given=name))
+    linker.decide(_decision("a", "c", APART, 1))  # c cannot join a: b is with a, so alone
+    assert linker.person_of("c") == "c"
+    weight, why = linker.standing("c")
+    assert weight == 0.0 and link_method(why) is None and "apart" in why
+    linker.add(_child("d", given="Noah"))  # a twin: no link
+    linker.decide(_decision("a", "d", SAME, 2))
+    assert linker.person_of("d") == "a"
+    assert linker.standing("d") == (0.0, "one person by a reviewer's decision")
+    assert link_method(linker.standing("d")[1]) == "reviewer's decision"
+
+
+def test_the_hub_re_issues_a_decided_record_s_link_with_the_reviewer_as_its_reason() -> None:
+    (one,) = police_notifications(1, 5, dt.date(2012, 4, 1), dt.date(2013, 4, 1))
+    other = _unrelated(one)
+    small, big = sorted(str(e.event_id) for e in (one, other))
+    state = HubState()
+    first = state.process([one, other], "t")
+    assert {link.explanation for link in first.links} == {"no candidate above the link threshold"}
+    out = state.process([_hub_decision(small, big, SAME, 1)], "t")
+    (moved,) = out.links
+    assert (moved.record_id, moved.person_id, moved.weight) == (big, small, 0.0)
+    assert link_method(moved.explanation) == "reviewer's decision"
+    undo = state.process([_hub_decision(small, big, WITHDRAWN, 2)], "t")
+    (back,) = undo.links
+    assert (back.person_id, back.explanation) == (big, "no candidate above the link threshold")
