@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Select, func, select
@@ -127,11 +127,10 @@ def linkage_quality(store: Store, now: dt.datetime, days: int = 7) -> LinkageQua
         sizes = [int(n) for (n,) in conn.execute(_person_sizes())]
         explanations = Counter(e for (e,) in conn.execute(select(links.c.explanation)))
         since = (now.date() - dt.timedelta(days=days - 1)).isoformat()
-        day = func.substr(audit.c.at, 1, 10).label("day")  # grouped by its label: PostgreSQL
-        per_day = conn.execute(  # does not take two bound substr() calls for one expression
-            select(audit.c.decision, day, func.count())
+        changes = conn.execute(
+            select(audit.c.decision, audit.c.at, audit.c.event_id, audit.c.record)
             .where(audit.c.decision.in_(("merged", "split")), audit.c.at >= since)
-            .group_by(audit.c.decision, day)
+            .order_by(audit.c.at)
         ).all()
     return LinkageQuality(
         at=now,
@@ -139,7 +138,7 @@ def linkage_quality(store: Store, now: dt.datetime, days: int = 7) -> LinkageQua
         persons=len(sizes),
         per_person=_bands(sizes),
         linked_by=_methods(explanations),
-        daily=_daily(((str(d), str(day), int(n)) for d, day, n in per_day), now, days),
+        daily=_daily(_per_day(changes), now, days),
         queue=review_queue(store, limit=0),
     )
 
@@ -160,6 +159,19 @@ def _methods(explanations: Mapping[str, int]) -> dict[str, int]:
         if method is not None:
             out[method] = out.get(method, 0) + n
     return out
+
+
+def _per_day(changes: Iterable[Sequence[str]]) -> list[tuple[str, str, int]]:
+    """(decision, day, count) of merges and splits, each change counted once: the audit is
+    written at least once, and a batch a crash cut short is audited again at other positions
+    of its chain (the same decision on the same event with the same facts), on the day first
+    audited."""
+    first: dict[tuple[str, str, str], str] = {}
+    for decision, at, event_id, record in changes:  # in time order: the first day is kept
+        facts = json.dumps(json.loads(record).get("facts"), sort_keys=True)
+        first.setdefault((decision, event_id, facts), at[:10])
+    counted = Counter((decision, day) for (decision, _, _), day in first.items())
+    return [(decision, day, n) for (decision, day), n in counted.items()]
 
 
 def _daily(

@@ -70,6 +70,7 @@ __all__ = [
     "owns_at_stop",
     "owns_restored",
     "processed_or_reread",
+    "set_delivered",
     "skip_undecodable_changelog_entries",
     "start_tables_at_once",
     "still_a_member",
@@ -593,6 +594,22 @@ class ChangelogRuns:
             self._forget(tp)
 
         return on_sent
+
+
+def set_delivered(table: faust.types.TableT[Any, Any], key: Any, value: Any) -> Awaitable[Any]:
+    """``table[key] = value``, returning the changelog send that Faust's setter drops: it
+    resolves once the broker has the entry, or fails with the send. (Call with an event
+    current: the entry goes to its partition.)
+
+    The same steps as the setter: Faust's ``Table.on_key_set`` sends the entry
+    (``send_changelog``, ``ChangelogRuns``'s where it is installed) and counts it for the
+    monitor, then mode's ``ManagedUserDict.__setitem__`` stores it. A windowed table's
+    expiry is left out: no table written this way is windowed."""
+    managed: Any = table  # Faust's Table: send_changelog and the sensor are not in TableT
+    future = managed.send_changelog(managed.partition_for_key(key), key, value)
+    managed._sensor_on_set(managed, key, value)
+    managed.data[key] = value
+    return cast(Awaitable[Any], future)
 
 
 def stored_items(table: faust.types.TableT[Any, Any]) -> Iterator[tuple[str, Any]]:

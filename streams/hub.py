@@ -377,6 +377,8 @@ class HubState:
             event.occurred_at,
             str(event.event_id),
         )
+        if self.linker.decisions.get(decision.pair) == decision:
+            return set()  # this very event read again (a batch re-delivered): applied, audited
         result = self.linker.decide(decision)
         self._settle(result.moved)
         if self.linker.decisions[decision.pair] == decision:

@@ -18,7 +18,7 @@ from plumbing.settings import WorkerSettings
 from schemas.audit import AuditChain, AuditEntry, ChainHead
 from schemas.framing import blocks
 from schemas.topics import AUDIT, Stage, heads_table
-from streams.faust_internals import as_current
+from streams.faust_internals import as_current, set_delivered
 from streams.records import Incoming
 
 __all__ = ["BLOCK_BYTES", "AuditLog", "Output", "incoming", "raw_topic", "trusted_head"]
@@ -89,7 +89,13 @@ class AuditLog:
         """Chain and send ``entries``; the head is kept in a changelogged table, written only
         once the broker has the records, so that a restart never resumes the chain past a
         record that was lost with a killed worker (it may resume before records that were
-        delivered: a later record of the same position supersedes, see ``sinks.audit``)."""
+        delivered: a later record of the same position supersedes, see ``sinks.audit``).
+
+        Returns once the broker has the head too. A caller that writes what these records
+        decided afterwards (linkage: its table entries) can then never leave the broker with
+        a decision whose audit a successor would supersede or never write: one that resumed
+        from an older head would write its next records over delivered ones, and one that
+        finds the batch's records indexed would not audit them again."""
         if not entries:
             return
         chain_id = f"{self.app_id}.{self.stage.value}.p{partition}"
@@ -107,7 +113,8 @@ class AuditLog:
         ]
         await asyncio.gather(*delivered)  # a failure leaves the chain to resume from the table
         with as_current(current):
-            self.heads[chain_id] = chain.position().encode()
+            head = set_delivered(self.heads, chain_id, chain.position().encode())
+        await head
         self.chains[chain_id] = chain
 
     def _resume(self, chain_id: str) -> AuditChain:

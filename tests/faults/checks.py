@@ -1,18 +1,21 @@
 """What every fault case checks afterwards: nothing lost, none counted twice, the audit chains
-verify; the bounds of the cases, and what several cases share (their environment, a bounded
-wait, the facts stored so far)."""
+verify and hold every event's validation and every record's linking; the bounds of the
+cases, and what several cases share (their environment, a bounded wait, the facts stored so
+far)."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import time
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from plumbing.keys import audit_key
 from plumbing.settings import WorkerSettings
-from schemas.audit import verify
+from schemas.audit import Decision, verify
 from schemas.common import record_key
 from sinks.audit import export_audit
 from sinks.store import Store
@@ -23,6 +26,7 @@ __all__ = [
     "BOUND_S",
     "EVENTS",
     "audit_verifies",
+    "every_decision_audited",
     "facts",
     "fault_env",
     "nothing_lost_nothing_twice",
@@ -78,11 +82,28 @@ def stored_once(settings: WorkerSettings, keys: Iterable[str]) -> None:
     assert set(stored) == set(keys), "records lost (or unknown records stored)"
 
 
-def audit_verifies(settings: WorkerSettings, tmp_path: Path) -> None:
-    """Every audit chain exported from the topic verifies under the hub's key."""
+def audit_verifies(settings: WorkerSettings, tmp_path: Path) -> list[dict[str, Any]]:
+    """Every audit chain exported from the topic verifies under the hub's key; its records."""
     key = audit_key(settings)
     files = export_audit(admin(settings), settings.app_id, key, tmp_path / "audit")
     assert files and all(verify(p.read_bytes().splitlines(), key).ok for p in files)
+    return [json.loads(line) for p in files for line in p.read_text().splitlines()[:-1]]
+
+
+def every_decision_audited(
+    entries: list[dict[str, Any]], events: tuple[Any, ...], records: Iterable[str] = ()
+) -> None:
+    """Each event's validation, and each record's linking (``records``: those the stages
+    index), is in the exported chains at least once, whatever the fault: the audit of a
+    batch a crash cut short is written again, never lost."""
+    audited: dict[str, set[str]] = defaultdict(set)
+    for entry in entries:
+        audited[entry["decision"]].add(entry["facts"].get("record_id") or entry["event_id"])
+    missing = {str(e.event_id) for e in events} - audited[Decision.VALIDATED]
+    assert not missing, f"{len(missing)} events' validation not audited"
+    linked = audited[Decision.LINKED] | audited[Decision.NEW_PERSON]
+    missing = set(records) - linked
+    assert not missing, f"{len(missing)} records' linking not audited"
 
 
 def nothing_lost_nothing_twice(
@@ -90,10 +111,12 @@ def nothing_lost_nothing_twice(
 ) -> None:
     """Every event's records stored once, linked (to the persons the pure stages give when
     ``same_persons``: the events arrived in the order sent), and every audit chain verifies."""
+    records: dict[str, str] = {}
     if same_persons:
         store = Store(settings.database)
         got = persons(store)
         store.close()
-        assert got == expected(events).linker.person  # every event, each child once
+        records = expected(events).linker.person
+        assert got == records  # every event, each child once
     stored_once(settings, {record_key(e) for e in events})
-    audit_verifies(settings, tmp_path)
+    every_decision_audited(audit_verifies(settings, tmp_path), events, records)

@@ -28,6 +28,7 @@ from tests.faults.checks import (
     BOUND_S,
     EVENTS,
     audit_verifies,
+    every_decision_audited,
     facts,
     fault_env,
     nothing_lost_nothing_twice,
@@ -36,7 +37,7 @@ from tests.faults.checks import (
 )
 from tests.faults.postgres import own_postgres
 from tests.integration.hub import admin, settings_from
-from tests.integration.test_hub import publish, stream
+from tests.integration.test_hub import expected, publish, stream
 
 BROKER_DOWN_S = 60
 DATABASE_DOWN_S = 30
@@ -62,7 +63,8 @@ def test_the_broker_down_for_60_s_while_an_agency_publishes_loses_nothing(
     env = fault_env(hub_env, f"sqlite:///{tmp_path / 'hub.db'}")
     settings = settings_from(env, WorkerSettings)
     export = write_sample("police", tmp_path / "police.csv", EVENTS, 15, START, END).path
-    keys = {record_key(r) for r in police_notifications(EVENTS, 15, START, END)}
+    notifications = tuple(police_notifications(EVENTS, 15, START, END))
+    keys = {record_key(r) for r in notifications}
     (topic,) = [settings.topic(c.topic) for c in AGENCY_CONTRACTS if c.topic.startswith("police")]
     with worker_process(env, tmp_path / "worker.log") as worker:
         wait_until_ready(settings, worker)
@@ -91,7 +93,8 @@ def test_the_broker_down_for_60_s_while_an_agency_publishes_loses_nothing(
     assert publisher.returncode == 0, text  # it waited and sent every row
     assert f"{EVENTS:,} published, 0 rejected" in text
     stored_once(settings, keys)
-    audit_verifies(settings, tmp_path)
+    linked = expected(notifications).linker.person
+    every_decision_audited(audit_verifies(settings, tmp_path), notifications, linked)
 
 
 def test_the_database_down_for_30_s_the_sinks_wait_and_lose_no_write(

@@ -44,8 +44,9 @@ def _possible(record: str, other: str) -> PossibleMatch:
     )
 
 
-def _audit(seq: int, decision: str, at: str) -> AuditRecord:
-    return AuditRecord("linkage", seq, decision, f"e{seq}", at, {}, "", "")
+def _audit(seq: int, decision: str, at: str, event: int = 0, merged: str = "") -> AuditRecord:
+    facts: dict[str, str | int | float | bool | None] = {"person_id": "p", "merged": merged}
+    return AuditRecord("linkage", seq, decision, f"e{event or seq}", at, facts, "", "")
 
 
 def test_figures_count_persons_methods_merges_and_the_queue(database_url: str) -> None:
@@ -70,6 +71,9 @@ def test_figures_count_persons_methods_merges_and_the_queue(database_url: str) -
             _audit(3, "split", "2026-12-02T10:00:00+00:00"),
             _audit(4, "merged", "2026-11-01T10:00:00+00:00"),  # outside the last 7 days
             _audit(5, "linked", "2026-12-02T10:00:00+00:00"),
+            # event 1's batch audited again after a crash: one merge, not two
+            _audit(6, "merged", "2026-12-02T09:05:00+00:00", event=1),
+            _audit(7, "merged", "2026-12-02T09:00:00+00:00", event=1, merged="q"),  # another
         ]
     )
     oldest = NOW - dt.timedelta(hours=5, minutes=30)
@@ -96,7 +100,7 @@ def test_figures_count_persons_methods_merges_and_the_queue(database_url: str) -
         "2026-12-01",
         "2026-12-02",
     ]
-    assert quality.daily["2026-12-02"] == (1, 1)
+    assert quality.daily["2026-12-02"] == (2, 1)
     assert quality.daily["2026-12-01"] == (1, 0)
     assert (quality.queue.size, quality.oldest_waiting()) == (3, dt.timedelta(hours=5, minutes=30))
     assert quality.oldest_waiting(NOW + dt.timedelta(hours=1)) == dt.timedelta(hours=6, minutes=30)

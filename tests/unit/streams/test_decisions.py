@@ -337,3 +337,20 @@ def test_the_hub_re_issues_a_decided_record_s_link_with_the_reviewer_as_its_reas
     undo = state.process([_hub_decision(small, big, WITHDRAWN, 2)], "t")
     (back,) = undo.links
     assert (back.person_id, back.explanation) == (big, "no candidate above the link threshold")
+
+
+def test_a_decision_read_again_is_neither_applied_nor_audited_again() -> None:
+    events = list(police_notifications(2, 5, dt.date(2012, 4, 1), dt.date(2013, 4, 1)))
+    state = HubState()
+    linked = state.process(events, "t")
+    a, b = sorted(state.linker.records)[:2]
+    decision = _hub_decision(a, b, SAME, 1)
+    first = state.process([decision], "t")
+    assert [e.decision for e in first.audit][:1] == [Decision.REVIEW_DECIDED]
+    again = state.process([decision], "t")  # the same event, re-delivered after a restart
+    assert (again.audit, again.links, again.decisions) == ([], [], {})
+    restored = HubState()  # a restore holds the standing decision: the re-delivery is known
+    restored.restore(list(linked.records.values()), list(first.decisions.values()))
+    assert restored.process([decision], "t").audit == []
+    later = state.process([_hub_decision(a, b, WITHDRAWN, 2)], "t")  # another event: applied
+    assert [e.decision for e in later.audit][:1] == [Decision.REVIEW_DECIDED]
