@@ -9,7 +9,6 @@ from pydantic import BaseModel, ConfigDict
 from schemas.common import Timestamp
 
 __all__ = [
-    "LEGACY_REISSUE",
     "EpisodeEvent",
     "EpisodeSnapshot",
     "Link",
@@ -17,13 +16,16 @@ __all__ = [
     "PossibleMatch",
 ]
 
-LEGACY_REISSUE = "person changed by later evidence"
-"""The explanation of every re-issue a worker sent before re-issues stated what holds the
-record in its person (2026-12-06): such a link restates its person only, weight 0."""
+PERSON_ONLY = "person changed by later evidence"
+"""The explanation of a re-issue that restates only the record's person (weight 0, not
+stored): its link as sent still holds, a match link keeping it in its person. Every
+re-issue said this before 2026-12-06, when re-issues began to restate what holds a record
+that is now alone, or held only by a reviewer's decision, or joined after being alone."""
 
 
 class LinkOutcomeKind(StrEnum):
-    """Linked, a new person, or re-issued: its person now and what holds it there now."""
+    """Linked, a new person, or re-issued: its person now, and what holds it there where
+    its link as sent no longer says (``PERSON_ONLY`` where it does)."""
 
     LINKED = "LINKED"
     NEW_PERSON = "NEW_PERSON"

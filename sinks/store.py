@@ -29,7 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from plumbing.errors import SinkError
 from schemas.audit import AuditRecord
-from schemas.hub import LEGACY_REISSUE, EpisodeSnapshot, Link, LinkOutcomeKind
+from schemas.hub import PERSON_ONLY, EpisodeSnapshot, Link, LinkOutcomeKind
 from schemas.metrics import ContactCount
 from sinks.board import Figure
 from sinks.facts import Fact
@@ -108,9 +108,9 @@ def _latest_per_record(rows: Sequence[Fact]) -> list[Fact]:
     return list(latest.values())
 
 
-def _legacy_reissue(link: Link) -> bool:
-    """A re-issue from a worker before re-issues restated weight and explanation."""
-    return link.outcome is LinkOutcomeKind.REISSUED and link.explanation == LEGACY_REISSUE
+def _person_only(link: Link) -> bool:
+    """A re-issue that restates only the record's person (``PERSON_ONLY``)."""
+    return link.outcome is LinkOutcomeKind.REISSUED and link.explanation == PERSON_ONLY
 
 
 def _missing(engine: Engine, exc: SQLAlchemyError) -> str:
@@ -236,11 +236,10 @@ class Store:
         self._upsert(table, key, rows)
 
     def upsert_links(self, rows: Sequence[Link]) -> None:
-        """The latest link of each record. A re-issue states the person and what holds the
-        record there now; one from a worker before such re-issues (still on the topic for a
-        rebuild) changes only the person."""
+        """The latest link of each record; a re-issue that restates only the person
+        (``PERSON_ONLY``) keeps the weight and explanation stored."""
         for reissued in (False, True):
-            batch = [r for r in rows if _legacy_reissue(r) == reissued]
+            batch = [r for r in rows if _person_only(r) == reissued]
             self._upsert(
                 links,
                 "record_id",

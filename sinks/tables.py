@@ -70,9 +70,9 @@ links = Table(
     Column("model_version", String(80), nullable=True),
 )
 """Each record's latest link, with the version of the linkage model that made it (NULL in
-rows stored before the column). A re-issue, after a merge, a split or a decision moved the
-record, states its person and what holds it there now; one sent before re-issues said so
-(``LEGACY_REISSUE``) moves it and keeps the link's weight, explanation and model."""
+rows stored before the column). A re-issue that restates only the person (``PERSON_ONLY``)
+moves the record and keeps the link's weight, explanation and model; one that says what
+holds the record now (alone, a reviewer's decision, joined after being alone) replaces them."""
 
 episodes = Table(
     "episodes",

@@ -22,7 +22,7 @@ from schemas.audit import AuditEntry, Decision
 from schemas.childrens_services import LinkageDecision
 from schemas.common import Envelope
 from schemas.event_types import EventType
-from schemas.hub import EpisodeSnapshot, Link, LinkOutcomeKind, PossibleMatch
+from schemas.hub import PERSON_ONLY, EpisodeSnapshot, Link, LinkOutcomeKind, PossibleMatch
 from streams import episodes as ep
 from streams.durable import LinkageTable, scan_table
 from streams.episodes import Episode, EpisodesOf, EventSummary, RagPolicy, group_episodes
@@ -383,8 +383,7 @@ class HubState:
         self._settle(result.moved)
         if self.linker.decisions[decision.pair] == decision:
             out.decisions[decision.pair] = decision
-        for record_id, _, _ in result.moved:
-            out.links.append(self.reissue(record_id))
+        out.links += self._reissued(result.moved)
         facts = {
             "record_id": decision.pair[0],
             "other_record_id": decision.pair[1],
@@ -469,8 +468,7 @@ class HubState:
                     {"person_id": result.person_id, "merged": gone, "model": self.model_version},
                 )
             )
-        for record_id, _, _ in result.moved:
-            out.links.append(self._link(record_id, self.summaries[record_id], None))
+        out.links += self._reissued(result.moved, result.record_id)
         self._audit_splits(result.moved, event.event_id, at, out)
         self._offer_split_links(result.moved, event.event_id, at, out)
         for c in result.possible:
@@ -511,10 +509,8 @@ class HubState:
         }
         out.audit.append(AuditEntry(Decision.POSSIBLE_MATCH, event_id, at, facts))
 
-    def _link(self, record_id: str, event: EventSummary, result: LinkOutcome | None) -> Link:
+    def _link(self, record_id: str, event: EventSummary, result: LinkOutcome) -> Link:
         person = self.linker.person_of(record_id)
-        if result is None:  # re-issued after a merge or split
-            return self.reissue(record_id)
         return Link(
             record_id=record_id,
             event_id=event.event_id,
@@ -527,12 +523,47 @@ class HubState:
             model_version=self.model_version,
         )
 
+    def _reissued(self, moved: Sequence[tuple[str, str, str]], new: str = "") -> list[Link]:
+        """The links of the records a change moved, restated where what they said is no
+        longer true (``Linker.standing``), and of each first record of a person whose other
+        records the change moved away, if that left it alone. ``new``: the record the change
+        added ("" for a reviewer's decision)."""
+        person, links = self.linker.person, self.linker.links
+        before = {rid: old for rid, old, _ in moved}
+        left: dict[str, set[str]] = {}
+        for rid, old, _ in moved:
+            left.setdefault(old, set()).add(rid)
+
+        def parted(rid: str) -> bool:
+            """Alone before the change, with match links: its link said it was held apart."""
+            was = before[rid]
+            if left[was] != {rid}:
+                return False  # others moved out of its person with it
+            stayed = self.linker.records_of(was) if person.get(was) == was else []
+            if any(r != rid and r not in before for r in stayed):
+                return False
+            return any(other != new for other, _ in links.of(rid))
+
+        out = [
+            self._reissue(rid, self.linker.standing(rid, parted(rid), not new)) for rid in before
+        ]
+        for rid in sorted(left.keys() - before.keys()):
+            if person.get(rid) == rid:  # a person's first record, which did not move
+                standing = self.linker.standing(rid)
+                if standing is not None:  # alone now
+                    out.append(self._reissue(rid, standing))
+        return out
+
     def reissue(self, record_id: str) -> Link:
-        """A record's link restated: its person now, and what holds it there now (the weight
-        and explanation of ``Linker.standing``), not those of its own linking, which a merge,
-        a split or a reviewer's decision since may have made untrue."""
+        """A record's link restated as it stands: its person now, the weight and explanation
+        stored (``PERSON_ONLY``), as a republish sends it again."""
+        return self._reissue(record_id, None)
+
+    def _reissue(self, record_id: str, standing: tuple[float, str] | None) -> Link:
+        """A record's link with its person now and ``standing`` (weight, explanation), or
+        ``PERSON_ONLY`` for None: the weight and explanation stored stand."""
         event = self.summaries[record_id]
-        weight, explanation = self.linker.standing(record_id)
+        weight, explanation = (0.0, PERSON_ONLY) if standing is None else standing
         return Link(
             record_id=record_id,
             event_id=event.event_id,

@@ -61,7 +61,7 @@ __all__ = [
 
 _BY_DECISION = "one person by a reviewer's decision"
 _ALONE = "no candidate above the link threshold"
-_PARTED = "alone: its matches are held apart (a reviewer's decision, NHS numbers or twins guard)"
+_PARTED = "held apart from its matches (a reviewer's decision, NHS numbers or the twins guard)"
 
 
 def _extend(keep: list[str], gone: list[str]) -> list[str]:
@@ -323,13 +323,24 @@ class Linker:
         """The person a record belongs to."""
         return self.person[record_id]
 
-    def standing(self, rid: str) -> tuple[float, str]:
-        """What holds a record in its person now, as (weight, explanation): the strongest of
-        its match links to a record of that person (ties: the smaller record id), weighed and
-        explained by the model now; else a reviewer's "same person" with one of them; else
-        nothing (alone, its matches parted from it, or none). The same rule a record's own
-        linking reports, over the links and persons of now: what a re-issued link states after
-        a merge, a split or a decision moved the record."""
+    def standing(
+        self, rid: str, joined: bool = False, decided: bool = False
+    ) -> tuple[float, str] | None:
+        """What a re-issue of a record's link states besides its person, as (weight,
+        explanation), where the link the record's own linking sent (or a re-issue since) is
+        no longer true; None where it still is.
+
+        - Alone now: "held apart from its matches (...)", or "no candidate above the link
+          threshold" if it has none (both say what happened, and stay true if records join
+          it later: it started its person).
+        - ``joined``: its link said it was alone, held apart from its matches, and it is
+          alone no more: the strongest of its match links into its person (ties: the
+          smaller record id), weighed and explained by the model now, as its own linking
+          would have said; or a reviewer's decision if no link holds it there.
+        - ``decided``: a reviewer's decision moved it: if only that decision holds it in its
+          person, "one person by a reviewer's decision".
+        - Else None: a match link or a decision holds it where its link said (the first
+          record of a person keeps "no candidate": it started it)."""
         person = self.person
         mine = person[rid]
         best: tuple[float, str] | None = None
@@ -339,10 +350,12 @@ class Linker:
             if person[other] == mine and (best is None or (-weight, other) < best):
                 best = (-weight, other)
         if best is not None:
+            if not joined:
+                return None
             comparison = self.scorer.compare(self.records[rid], self.records[best[1]])
             return comparison.weight, comparison.explain()
         if rid in self.decided and any(person[o] == mine for o in self._must_links(rid)):
-            return 0.0, _BY_DECISION
+            return (0.0, _BY_DECISION) if joined or decided else None
         return 0.0, _PARTED if linked else _ALONE
 
     def add(self, record: PersonRecord) -> LinkOutcome:
@@ -402,7 +415,7 @@ class Linker:
                 mine,
                 Outcome.LINKED if joined else Outcome.NEW_PERSON,
                 0.0,
-                _BY_DECISION if joined else _ALONE,
+                _BY_DECISION if joined else _PARTED if matches else _ALONE,
                 merged,
                 possible,
                 tuple(moved),

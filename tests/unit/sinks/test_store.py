@@ -52,7 +52,7 @@ def test_a_link_keeps_its_model_a_re_issue_restates_it_and_an_old_database_gains
 ) -> None:
     from sqlalchemy import create_engine, select, text
 
-    from schemas.hub import LEGACY_REISSUE, Link, LinkOutcomeKind
+    from schemas.hub import PERSON_ONLY, Link, LinkOutcomeKind
     from sinks.tables import links
 
     url = database_url.replace("postgresql://", "postgresql+psycopg://", 1)
@@ -87,11 +87,11 @@ def test_a_link_keeps_its_model_a_re_issue_restates_it_and_an_old_database_gains
                 "version": 3,
                 "model_version": "lm-other",
                 "weight": 0.0,
-                "explanation": LEGACY_REISSUE,
+                "explanation": PERSON_ONLY,
             }
         )
         store.upsert_links([made])
-        store.upsert_links([legacy])  # a re-issue of an earlier worker moves the person only
+        store.upsert_links([legacy])  # a re-issue that restates the person only
         with store.engine.connect() as conn:
             rows = {r["record_id"]: r for r in conn.execute(select(links)).mappings()}
         assert rows["r0"]["model_version"] is None  # stored before the column

@@ -292,20 +292,15 @@ def test_a_link_a_decision_s_split_parts_is_offered_for_review() -> None:
     assert "split" in str(audited["why"])
 
 
-def test_a_moved_record_states_what_holds_it_in_its_person_now() -> None:
-    # b and c link; a arrives and links to both: b and c move to person a. b's own linking
-    # said it started a person; re-issued, it states its strongest link in its person now,
-    # as the model weighs and explains that pair
+def test_a_record_held_by_a_link_keeps_its_link_and_one_that_was_alone_states_it() -> None:
     linker = Linker()
-    linker.add(_child("b"))
-    linker.add(_child("c", given="Olivr"))
     linker.add(_child("a"))
-    assert {linker.person_of(r) for r in "abc"} == {"a"}
-    records = linker.records
-    by_weight = sorted((-compare(records["b"], records[o], linker.model).weight, o) for o in "ac")
-    strongest = compare(records["b"], records[by_weight[0][1]], linker.model)
-    assert linker.standing("b") == (strongest.weight, strongest.explain())
-    assert strongest.weight >= linker.thresholds.link
+    linker.add(_child("c", given="Olivr"))
+    assert linker.person_of("c") == "a"
+    assert linker.standing("c") is None  # its own linking's link stands
+    assert linker.standing("a") is None  # the first of its person: it started it
+    joined = compare(linker.records["c"], linker.records["a"], linker.model)
+    assert linker.standing("c", joined=True) == (joined.weight, joined.explain())
 
 
 def test_a_record_parted_or_joined_by_a_decision_says_so_not_its_old_link() -> None:
@@ -319,8 +314,10 @@ def test_a_record_parted_or_joined_by_a_decision_says_so_not_its_old_link() -> N
     linker.add(_child("d", given="Noah"))  # a twin: no link
     linker.decide(_decision("a", "d", SAME, 2))
     assert linker.person_of("d") == "a"
-    assert linker.standing("d") == (0.0, "one person by a reviewer's decision")
-    assert link_method(linker.standing("d")[1]) == "reviewer's decision"
+    assert linker.standing("d") is None  # as its own linking said, if it had come then
+    by_decision = linker.standing("d", decided=True)
+    assert by_decision == (0.0, "one person by a reviewer's decision")
+    assert link_method(by_decision[1]) == "reviewer's decision"
 
 
 def test_the_hub_re_issues_a_decided_record_s_link_with_the_reviewer_as_its_reason() -> None:
@@ -335,8 +332,10 @@ def test_the_hub_re_issues_a_decided_record_s_link_with_the_reviewer_as_its_reas
     assert (moved.record_id, moved.person_id, moved.weight) == (big, small, 0.0)
     assert link_method(moved.explanation) == "reviewer's decision"
     undo = state.process([_hub_decision(small, big, WITHDRAWN, 2)], "t")
-    (back,) = undo.links
-    assert (back.person_id, back.explanation) == (big, "no candidate above the link threshold")
+    back = {link.record_id: (link.person_id, link.explanation) for link in undo.links}
+    alone = "no candidate above the link threshold"
+    assert back[big] == (big, alone)  # and small, alone again, may say so too
+    assert back.get(small, (small, alone)) == (small, alone)
 
 
 def test_a_decision_read_again_is_neither_applied_nor_audited_again() -> None:
