@@ -313,15 +313,25 @@ class HubState:
     def republish(self, records: Iterable[str], since: dt.datetime) -> HubOutput:
         """What may have been lost with outputs sent after a durable point: the links of
         every record in the clusters of ``records`` (a change moves records only within its
-        cluster), their persons' episodes, a tombstone for every episode id those persons
+        cluster; a record of ``records`` with what holds it in its person now, as its own
+        link may never have been stored, the others with their persons only), their
+        persons' episodes, a tombstone for every episode id those persons
         may have had and have no more, and the episodes whose clock ran out after ``since``
         (the watermark at the durable point)."""
         out = HubOutput()
         clusters = self.linker.clusters
-        roots = {clusters.find(r) for r in records if r in self.linker.records}
+        lost = {r for r in records if r in self.linker.records}
+        roots = {clusters.find(r) for r in lost}
         members = [r for root in sorted(roots) for r in clusters.value[root]]
         persons = {self.linker.person[r] for r in members}
-        out.links = [self.reissue(r) for r in members]
+        # a record of the batch itself may have no stored link at all (its own was lost):
+        # it states what holds it now; the others, their persons only (their links stand)
+        out.links = [
+            self._reissue(r, self.linker.standing(r, joined=True, decided=True))
+            if r in lost
+            else self.reissue(r)
+            for r in members
+        ]
         current = {e for p in persons for e in self.episodes_of.get(p, ())}
         current |= {s.episode_id for s in self.episodes.values() if s.due_at and s.due_at > since}
         out.episodes = {e: self.episodes[e].snapshot() for e in sorted(current)}

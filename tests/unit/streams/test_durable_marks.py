@@ -9,7 +9,9 @@ import json
 from functools import cache
 from typing import Any, cast
 
+from schemas.hub import PERSON_ONLY
 from simulation.synthetic import police_notifications
+from sinks.linkage_quality import link_method
 from streams.durable import LinkageTable, linkage_records
 from streams.hub import HubOutput, HubState, restore_table
 from streams.identities import LinkageEntry
@@ -283,3 +285,23 @@ def test_with_no_mark_the_table_counts_as_read_up_to_its_latest_version() -> Non
     read = linkage_records(unmarked, DURABLE_KEY)
     assert read.durable is None and read.complete == read.latest == _B + 1
     assert linkage_records([], DURABLE_KEY).complete == 0
+
+
+def test_a_batch_whose_links_were_lost_is_sent_again_with_what_holds_each_record() -> None:
+    """Its records have no stored link (their first was lost with the batch): each is sent
+    again with its weight and explanation, not as a re-issue of its person only, which the
+    sinks would store as a row of weight 0 that says nothing."""
+    table, in_flight, _ = _handover()
+    read = linkage_records(table, DURABLE_KEY)
+    restored = HubState()
+    restored.restore([e.stored for e in read.entries], read.decisions)
+    again = restored.republish(read.after_durable, read.durable_watermark)
+    sent = {link.record_id: link for link in again.links}
+    lost = {link.record_id: link for link in in_flight.links if link.outcome != "REISSUED"}
+    assert lost and lost.keys() <= sent.keys()
+    for record, first in lost.items():
+        assert sent[record].explanation != PERSON_ONLY, record
+        if first.outcome == "LINKED":  # linked then: a link (or a decision) holds it still
+            assert link_method(sent[record].explanation) is not None, record
+    others = [link for r, link in sent.items() if r not in read.after_durable]
+    assert all(link.explanation == PERSON_ONLY for link in others)  # stored: they stand
