@@ -237,9 +237,23 @@ class Store:
 
     def upsert_links(self, rows: Sequence[Link]) -> None:
         """The latest link of each record; a re-issue that restates only the person
-        (``PERSON_ONLY``) keeps the weight and explanation stored."""
+        (``PERSON_ONLY``) keeps the weight and explanation stored.
+
+        A record's links in one batch are folded first, in version order and, within a
+        version, in the order sent (one hub batch can move a record twice: a re-issue of its
+        person only, then one that says it is alone, or the reverse): a re-issue of the person
+        only after a full link keeps that link's weight and explanation. So the stored row is
+        the last one sent, whichever kind each was."""
+        latest: dict[str, Link] = {}
+        for link in sorted(rows, key=lambda r: r.version):  # stable: as sent within a version
+            known = latest.get(link.record_id)
+            if known is not None and _person_only(link) and not _person_only(known):
+                link = known.model_copy(
+                    update={"person_id": link.person_id, "version": link.version}
+                )
+            latest[link.record_id] = link
         for reissued in (False, True):
-            batch = [r for r in rows if _person_only(r) == reissued]
+            batch = [r for r in latest.values() if _person_only(r) == reissued]
             self._upsert(
                 links,
                 "record_id",

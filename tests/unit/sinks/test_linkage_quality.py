@@ -146,7 +146,7 @@ def test_what_the_stored_links_say_is_true_and_a_republish_changes_nothing(tmp_p
     screens depend on restarts."""
     events = list(police_notifications(600, 13, dt.date(2012, 4, 1), dt.date(2013, 4, 1)))
     state = HubState()
-    sent = list(state.process(events[:400], "t").links)
+    sent = [state.process(events[:400], "t").links]  # the links of each batch
     linker, rng = state.linker, random.Random(4)
     persons: dict[str, list[str]] = defaultdict(list)
     for record, person in sorted(linker.person.items()):
@@ -155,11 +155,11 @@ def test_what_the_stored_links_say_is_true_and_a_republish_changes_nothing(tmp_p
     apart = [tuple(rng.sample(persons[p], 2)) for p in rng.sample(several, 12)]
     same = [tuple(rng.sample(sorted(linker.records), 2)) for _ in range(12)]
     for decision in corrected_decisions(same, apart, 9, dt.datetime(2013, 1, 1, tzinfo=dt.UTC)):
-        sent += state.process([decision], "t").links
-    sent += state.process(events[400:], "t").links
+        sent.append(state.process([decision], "t").links)
+    sent.append(state.process(events[400:], "t").links)
     store = Store(f"sqlite:///{tmp_path / 'hub.db'}")
-    for version, link in enumerate(sent, 1):  # one at a time, in the order sent
-        store.upsert_links([link.model_copy(update={"version": version})])
+    for version, batch in enumerate(sent, 1):  # a batch's links share its version
+        store.upsert_links([link.model_copy(update={"version": version}) for link in batch])
     live = _stored(store)
     again = [state.reissue(r).model_copy(update={"version": len(sent) + 1}) for r in live]
     store.upsert_links(again)

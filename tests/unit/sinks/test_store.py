@@ -107,3 +107,45 @@ def test_a_link_keeps_its_model_a_re_issue_restates_it_and_an_old_database_gains
         assert row["model_version"] == "lm-other"
     finally:
         store.close()
+
+
+def test_a_record_moved_twice_in_one_batch_is_stored_as_the_last_link_says(
+    tmp_path: Path,
+) -> None:
+    """One hub batch can re-issue a record twice under one version: its person only, then
+    what holds it (now alone), or the reverse. A CI run found the person of the first stored
+    over the second (the two kinds were written in two groups)."""
+    from sqlalchemy import select
+
+    from schemas.hub import PERSON_ONLY, Link, LinkOutcomeKind
+    from sinks.tables import links
+
+    def link(record: str, person: str, why: str, version: int = 5) -> Link:
+        kind = LinkOutcomeKind.LINKED if why == "linked" else LinkOutcomeKind.REISSUED
+        weight = 0.0 if why in (PERSON_ONLY, "alone") else 20.0
+        return Link(
+            record_id=record,
+            event_id=f"e-{record}",
+            event_type="police.notification",
+            person_id=person,
+            outcome=kind,
+            weight=weight,
+            explanation=why,
+            version=version,
+        )
+
+    store = Store(f"sqlite:///{tmp_path / 'hub.db'}")
+    store.upsert_links([link("a", "a", "linked", 1), link("b", "b", "linked", 1)])
+    store.upsert_links(
+        [
+            link("a", "p", PERSON_ONLY),  # moved into p, then parted: alone
+            link("a", "a", "alone"),
+            link("b", "b", "alone"),  # alone, then joined to q: its person only
+            link("b", "q", PERSON_ONLY),
+        ]
+    )
+    with store.engine.connect() as conn:
+        columns = (links.c.record_id, links.c.person_id, links.c.weight, links.c.explanation)
+        rows = {r: (p, w, e) for r, p, w, e in conn.execute(select(*columns))}
+    store.close()
+    assert rows == {"a": ("a", 0.0, "alone"), "b": ("q", 0.0, "alone")}
