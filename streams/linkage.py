@@ -26,9 +26,8 @@ from enum import StrEnum
 from itertools import chain
 from typing import Any
 
-from xxhash import xxh3_64_intdigest
-
 from schemas.childrens_services import ReviewVerdict
+from streams.blocks import Block, Blocks, block_slots
 from streams.comparison import (
     SURE,
     Comparison,
@@ -90,36 +89,6 @@ def _unite(keep: _Members, gone: _Members) -> _Members:
     keep.ids |= gone.ids
     keep.nhs |= gone.nhs
     return keep
-
-
-Block = str | tuple[str, ...] | list[str]
-"""The records under one blocking key, in arrival order: a record id alone, a tuple of two
-or more, or a list past ``_LIST_FROM`` (a tuple grows by copying, a list in place)."""
-
-_LIST_FROM = 16
-"""Members from which a block is a list: few blocks grow so large, and copying a tuple on
-each arrival would make filing quadratic in a block's size."""
-
-
-def block_slots(keys: Iterable[str]) -> list[int]:
-    """Where a record's blocking keys are filed: a 64-bit digest of each (xxh3, the same in
-    every process, so an index snapshot keeps them), distinct. A digest is an int of 36
-    bytes (48 as allocated), a key's text about 72 (80): the index holds about four keys a
-    record. Two keys of one digest (about one chance in two million at four million keys)
-    put two blocks' records in one: more candidates, each still compared (persons could
-    then differ from an index keyed by text, still the same in any order and after a
-    restore)."""
-    return list(dict.fromkeys(xxh3_64_intdigest(key.encode()) for key in keys))
-
-
-class _Blocks(dict[int, Block]):
-    """blocking key's slot (``block_slots``) -> its ``Block``. Not a list a block: most
-    blocks hold one record or a few, and a million lists were the garbage collector's
-    largest load, walked on every full collection; a lone id costs nothing more and a tuple
-    of ids is smaller than a list and not tracked once the collector has seen it. A
-    subclass, not a dict: CPython stops tracking a plain dict that holds no tracked value
-    and tracks it again, as a young object, when a new tuple goes in, so the young
-    collections after would walk the whole index; a subclass stays tracked, and old."""
 
 
 Linked = tuple[Any, ...] | dict[str, float]
@@ -230,9 +199,9 @@ class Linker:
     policy: LinkPolicy | None = None
     """Thresholds; None: the model's."""
     records: dict[str, PersonRecord] = field(default_factory=dict)
-    blocks: dict[int, Block] = field(default_factory=lambda: _Blocks())
-    """blocking key's slot -> the records under it (``_Blocks``; ``Linker.block`` reads
-    one by its key)."""
+    blocks: Blocks = field(default_factory=Blocks)
+    """blocking key's slot -> the records under it (``Linker.block`` reads one by its
+    key)."""
     links: _Links = field(default_factory=_Links)
     """record id -> its match links (``_Links``: a flat tuple a record)."""
     clusters: DisjointSets[list[str]] = field(default_factory=lambda: DisjointSets(_extend))
@@ -254,7 +223,7 @@ class Linker:
         self,
         records: Mapping[str, PersonRecord],
         person: dict[str, str],
-        blocks: Mapping[int, Block],
+        blocks: Blocks,
         links: Mapping[str, Linked],
         apart: Mapping[str, set[str]],
         clusters: tuple[dict[str, str], dict[str, list[str]]],
@@ -262,7 +231,7 @@ class Linker:
         """Take a saved index (an index snapshot's, ``streams.snapshot``; ``clusters`` as
         ``DisjointSets.saved`` gives them) in place of this empty one's."""
         self.records.update(records)
-        self.blocks.update(blocks)
+        self.blocks = blocks
         self.links.update(links)
         self.apart.update(apart)
         self.clusters.load(*clusters)
@@ -432,61 +401,7 @@ class Linker:
 
     def file(self, rid: str, keys: Iterable[str]) -> None:
         """Put a record in the blocks of its keys."""
-        self._put(rid, block_slots(keys))
-
-    def _put(self, rid: str, slots: list[int], members: list[str] | None = None) -> None:
-        """Put a record in the blocks of its keys' ``slots`` (``block_slots``); with
-        ``members``, append to it the records each block held before, in block order. One
-        look-up of a slot does both: a key new to the index (about two in five) is filed by
-        ``setdefault`` itself.
-
-        Within one filing, blocks that held one object before hold one object after: a
-        record's keys mostly find the same records (its person's), so the tuple made from a
-        block is made once and filed under each key whose block it was (``_unfile`` gives
-        back equal tuples, not shared ones). At a million records, 3.4 million
-        tuples were 760,000 distinct ones, 190 bytes a record. (A list, changed in place,
-        is never shared.) ``made`` holds the blocks it was made from, so that none is freed
-        and its address taken by another while this runs."""
-        blocks = self.blocks
-        made: dict[int, tuple[Block, Block]] = {}
-        for key in slots:
-            block = blocks.setdefault(key, rid)
-            if block is rid:  # a new key, now filed
-                continue
-            if members is not None:
-                if type(block) is str:  # exactly: cheaper than isinstance, on the hot path
-                    members.append(block)
-                else:
-                    members.extend(block)
-            if type(block) is list:
-                block.append(rid)
-                continue
-            known = made.get(id(block))
-            if known is None:
-                if isinstance(block, str):
-                    grown: tuple[str, ...] = (block, rid)
-                elif len(block) + 1 < _LIST_FROM:
-                    grown = (*block, rid)
-                else:
-                    blocks[key] = [*block, rid]
-                    continue
-                made[id(block)] = known = (block, grown)
-            blocks[key] = known[1]
-
-    def _unfile(self, slots: list[int]) -> None:
-        """Take the record ``_put`` has just filed under ``slots`` out of their blocks (the
-        last of each), leaving each as it was."""
-        blocks = self.blocks
-        for key in slots:
-            block = blocks[key]
-            if isinstance(block, str):
-                del blocks[key]
-            elif isinstance(block, list):
-                block.pop()
-                if len(block) < _LIST_FROM:  # it was a tuple
-                    blocks[key] = tuple(block)
-            else:
-                blocks[key] = block[0] if len(block) == 2 else block[:-1]
+        self.blocks.put(rid, block_slots(keys))
 
     def block(self, key: str) -> tuple[str, ...]:
         """The records under a blocking key, in arrival order."""
@@ -505,13 +420,13 @@ class Linker:
         one offered for review."""
         rid = record.record_id
         slots, members = block_slots(record.blocking_keys()), list[str]()
-        self._put(rid, slots, members)
+        self.blocks.put(rid, slots, members)
         try:
             found = self.scorer.above(
                 record, dict.fromkeys(members), self.records, self.thresholds.review
             )
         except BaseException:  # not indexed after all: no block may name a record not held
-            self._unfile(slots)
+            self.blocks.unfile(slots)
             raise
         person = self.person
         return [(c, person[c], comparison) for c, comparison in found]

@@ -13,10 +13,12 @@ ids and reasons only, and the index is rebuilt in full.
 
 The file (``$MASH_HOME/worker-<app>/linkage-index-<partition>.snap``, 0600 in a 0700
 folder, written whole or not at all) is a JSON header line (format, model, blocking scheme,
-version, record count, sha256 of the payload) and a ``marshal`` payload of built-in types
-only (dicts, tuples, lists, sets, strings, ints, floats; records and summaries as one list
-per field, equal names, codes and link weights one object, dates as ordinals and times as
-ISO text): never pickle, which runs code on loading.
+version, record count, the blocks' array lengths, sha256 of the payload) and a payload: a
+``marshal`` part of built-in types only (dicts, tuples, lists, sets, strings, ints, floats;
+records and summaries as one list per field, equal names, codes and link weights one object,
+dates as ordinals and times as ISO text), then the blocks as flat arrays of fixed-size
+integers (``streams.blocks.ARRAYS``), copied as they are: never pickle, which runs code on
+loading.
 The payload is loaded only once its digest matches, and its shape is checked after. (A digest
 tells corruption, not tampering: whoever can write the worker's private folder can change its
 code as well.)
@@ -38,14 +40,16 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Any, TypeVar
 
+import numpy as np
 import orjson
 
 from plumbing.logs import get_logger
 from plumbing.processes import detach_forked_child, process_exists
+from streams.blocks import ARRAYS, Blocks, Frozen, block_slots
 from streams.durable import unreadable_among
 from streams.episodes import EventSummary
 from streams.identities import blocking_scheme
-from streams.linkage import Linked, Linker, PersonRecord, block_slots
+from streams.linkage import Linked, Linker, PersonRecord
 from streams.summaries import FIELDS as SUMMARY_FIELDS
 from streams.summaries import Summaries, encoded
 
@@ -73,18 +77,20 @@ log = get_logger(__name__)
 
 _T = TypeVar("_T")
 
-FORMAT = 3
-"""The snapshot's format version (a file of another is ignored). 3: blocks under their keys'
-digests (``streams.linkage.block_slots``) and each record's links one flat tuple; 2 held
-blocks under the keys' text and links as dicts, and with the records and their events'
-summaries, which 1 lacked."""
+FORMAT = 4
+"""The snapshot's format version (a file of another is ignored). 4: the blocks as flat
+arrays after the ``marshal`` part (``streams.blocks``); 3 held them as a dict in it, under
+their keys' digests (``streams.blocks.block_slots``), and each record's links one flat tuple;
+2 held blocks under the keys' text and links as dicts, and with the records and their
+events' summaries, which 1 lacked."""
 
 UNCOVERED = "no durable mark reaches it (the table may lack what it reflects)"
 """Why a snapshot of a version no durable mark of the table covers is not used."""
 
 _MAGIC = b"MASH-LINKAGE-INDEX\n"
-_PARTS = 8
-"""blocks, links, apart, cluster parents, cluster members, persons, records, summaries."""
+_PARTS = 7
+"""The ``marshal`` part's: links, apart, cluster parents, cluster members, persons, records,
+summaries (the blocks follow it as arrays)."""
 _RECORD_FIELDS = 10
 """A record's fields after its id (``PersonRecord``)."""
 _SHARED_FIELDS = frozenset(
@@ -98,7 +104,7 @@ class IndexSnapshot:
     """The built index a snapshot holds, and the table version it reflects."""
 
     version: int
-    blocks: dict[int, Any]
+    blocks: Blocks
     links: dict[str, Linked]
     apart: dict[str, set[str]]
     parent: dict[str, str]
@@ -127,9 +133,9 @@ def save_snapshot(
     reflecting table version ``version`` (whole or not at all: a crash leaves the previous
     file); returns the bytes written."""
     ids = list(linker.person)
+    arrays = linker.blocks.arrays(ids)
     payload = marshal.dumps(
         (
-            dict(linker.blocks),
             _weights_shared(linker.links),
             dict(linker.apart),
             *linker.clusters.saved(),
@@ -144,7 +150,9 @@ def save_snapshot(
         "blocking": _blocking(),
         "version": version,
         "records": len(linker.person),
-        "sha256": hashlib.sha256(payload).hexdigest(),
+        "marshalled": len(payload),
+        "arrays": [len(a) for a in arrays],
+        "sha256": _digest(payload, arrays),
     }
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     path.parent.chmod(0o700)
@@ -153,10 +161,20 @@ def save_snapshot(
     with os.fdopen(fd, "wb") as out:
         out.write(_MAGIC + orjson.dumps(header) + b"\n")
         out.write(payload)
+        for array in arrays:
+            out.write(array.data.cast("B"))
         out.flush()
         os.fsync(out.fileno())
     partial.replace(path)
-    return len(payload)
+    return len(payload) + sum(a.nbytes for a in arrays)
+
+
+def _digest(payload: bytes | memoryview, arrays: Sequence[Any]) -> str:
+    """The sha256 of a snapshot's payload: its ``marshal`` part, then its arrays' bytes."""
+    digest = hashlib.sha256(payload)
+    for array in arrays:
+        digest.update(array.data.cast("B"))
+    return digest.hexdigest()
 
 
 def save_in_background(
@@ -366,21 +384,48 @@ def _read(
     with memoryview(data) as whole, whole[end + 1 :] as payload:
         if hashlib.sha256(payload).hexdigest() != header["sha256"]:
             return "corrupt or truncated (digest differs)"
-        parts = marshal.loads(payload)  # new objects: nothing refers to the data after
-    return _shaped(parts, header)
+        marshalled, lengths = header.get("marshalled"), header.get("arrays")
+        if not (
+            type(marshalled) is int
+            and type(lengths) is list
+            and len(lengths) == len(ARRAYS)
+            and all(type(n) is int and n >= 0 for n in lengths)
+            and marshalled + _bytes(lengths) == len(payload)
+        ):
+            return "not of the snapshot's shape"
+        with payload[:marshalled] as part:
+            parts = marshal.loads(part)  # new objects: nothing refers to the data after
+        arrays = _arrays(payload, marshalled, lengths)
+    return _shaped(parts, header, arrays)
 
 
-def _shaped(parts: Any, header: Any) -> IndexSnapshot | str:
-    """The snapshot of a payload's ``parts`` and its ``header``, or why it cannot be used."""
+def _bytes(lengths: list[int]) -> int:
+    """The bytes the blocks' arrays of ``lengths`` take."""
+    return sum(n * np.dtype(kind).itemsize for n, (_, kind) in zip(lengths, ARRAYS, strict=True))
+
+
+def _arrays(payload: memoryview, offset: int, lengths: list[int]) -> list[np.ndarray[Any, Any]]:
+    """The blocks' arrays stored from ``offset`` of ``payload``, copied (nothing refers to
+    the file's pages after)."""
+    arrays = []
+    for n, (_, kind) in zip(lengths, ARRAYS, strict=True):
+        arrays.append(np.frombuffer(payload, kind, n, offset).copy())
+        offset += n * np.dtype(kind).itemsize
+    return arrays
+
+
+def _shaped(parts: Any, header: Any, arrays: list[np.ndarray[Any, Any]]) -> IndexSnapshot | str:
+    """The snapshot of a payload's ``parts``, its blocks' ``arrays`` and its ``header``, or
+    why it cannot be used."""
     if not (
         type(parts) is tuple
         and len(parts) == _PARTS
-        and all(type(p) is dict for p in parts[:6])
-        and _columns(parts[6], _RECORD_FIELDS, len(parts[5]))
-        and _columns(parts[7], len(SUMMARY_FIELDS), len(parts[5]))
+        and all(type(p) is dict for p in parts[:5])
+        and _columns(parts[5], _RECORD_FIELDS, len(parts[4]))
+        and _columns(parts[6], len(SUMMARY_FIELDS), len(parts[4]))
     ):
         return "not of the snapshot's shape"
-    blocks, links, apart, parent, members, person, records, summaries = parts
+    links, apart, parent, members, person, records, summaries = parts
     if len(person) != header["records"] or len(parent) != len(person):
         return "records missing"
     if set(map(type, summaries[SUMMARY_FIELDS.index("occurred_at")])) - {str}:
@@ -388,7 +433,7 @@ def _shaped(parts: Any, header: Any) -> IndexSnapshot | str:
     ids = list(person)
     return IndexSnapshot(
         int(header["version"]),
-        blocks,
+        Blocks(Frozen.checked(arrays, ids)),
         links,
         apart,
         parent,

@@ -291,7 +291,7 @@ def test_blocks_hold_each_record_once_under_each_key_in_arrival_order() -> None:
         (),
     ]
     members: list[str] = []  # a new record finds the records of its blocks as it is filed
-    linker._put("d", block_slots(["k3", "k2", "k9"]), members)
+    linker.blocks.put("d", block_slots(["k3", "k2", "k9"]), members)
     assert list(dict.fromkeys(members)) == ["b", "a", "c"]
     assert [linker.block(k) for k in ("k2", "k9")] == [("a", "b", "c", "d"), ("d",)]
 
@@ -337,7 +337,7 @@ def test_a_large_block_keeps_arrival_order_past_the_tuple_size() -> None:
         linker.file(rid, ["big", f"own-{rid}"])
     assert linker.block("big") == tuple(ids)
     members: list[str] = []
-    linker._put("new", block_slots([f"own-{ids[-1]}", "big"]), members)
+    linker.blocks.put("new", block_slots([f"own-{ids[-1]}", "big"]), members)
     assert list(dict.fromkeys(members)) == [ids[-1], *ids[:-1]]
 
 

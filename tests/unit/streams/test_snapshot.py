@@ -205,14 +205,27 @@ def _ignored_why(table: list[tuple[str, Any]], path: Path) -> list[str]:
     return reasons
 
 
-def _with_payload(path: Path, payload: bytes) -> None:
-    """The snapshot at ``path`` with ``payload`` instead of its own, under a header whose
-    digest matches it (as a tamperer, or a fault of the code that wrote it, would make)."""
+def _marshalled(path: Path) -> bytes:
+    """The ``marshal`` part of the snapshot at ``path``."""
     data = path.read_bytes()
     magic_end = data.index(b"\n") + 1
-    header = json.loads(data[magic_end : data.index(b"\n", magic_end)])
-    header["sha256"] = hashlib.sha256(payload).hexdigest()
-    path.write_bytes(data[:magic_end] + json.dumps(header).encode() + b"\n" + payload)
+    header_end = data.index(b"\n", magic_end) + 1
+    header = json.loads(data[magic_end:header_end])
+    return data[header_end : header_end + header["marshalled"]]
+
+
+def _with_payload(path: Path, payload: bytes) -> None:
+    """The snapshot at ``path`` with ``payload`` instead of its ``marshal`` part (its blocks'
+    arrays kept), under a header whose digest matches it (as a tamperer, or a fault of the
+    code that wrote it, would make)."""
+    data = path.read_bytes()
+    magic_end = data.index(b"\n") + 1
+    header_end = data.index(b"\n", magic_end) + 1
+    header = json.loads(data[magic_end:header_end])
+    arrays = data[header_end + header["marshalled"] :]
+    header["marshalled"] = len(payload)
+    header["sha256"] = hashlib.sha256(payload + arrays).hexdigest()
+    path.write_bytes(data[:magic_end] + json.dumps(header).encode() + b"\n" + payload + arrays)
 
 
 def test_a_snapshot_of_code_is_not_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -834,16 +847,41 @@ def test_a_read_beside_the_preload_that_dies_leaves_the_table_to_the_worker(
     assert logs[0]["reason"].startswith("the read failed")
 
 
+def test_a_snapshot_whose_block_arrays_do_not_hold_together_is_ignored(tmp_path: Path) -> None:
+    """The blocks' arrays are checked whole as they load (``streams.blocks.Frozen``): a
+    posting naming no record, or arrays of other lengths than the header's, are found then,
+    not when a later event's candidates are looked up."""
+    table, path = _scenario(tmp_path)
+    full, _ = _restored(table, None)
+    data = path.read_bytes()
+    magic_end = data.index(b"\n") + 1
+    header_end = data.index(b"\n", magic_end) + 1
+    header = json.loads(data[magic_end:header_end])
+    payload = bytearray(data[header_end:])
+    payload[-4:] = (10**6).to_bytes(4, "little")  # the last posting: a record not held
+    longer = dict(header, arrays=[n + 1 for n in header["arrays"]])
+    for head, body in ((header, bytes(payload)), (longer, data[header_end:])):
+        head = dict(head, sha256=hashlib.sha256(body).hexdigest())
+        path.write_bytes(data[:magic_end] + json.dumps(head).encode() + b"\n" + body)
+        with structlog.testing.capture_logs() as logs:
+            restored, used = _restored(_stored(table), path)
+        assert used is None
+        assert restored.linker.person == full.linker.person
+        assert [e.get("reason") for e in logs if e["event"] == "linkage.snapshot_ignored"] == [
+            "unreadable (ValueError)" if head["arrays"] == header["arrays"] else
+            "not of the snapshot's shape"
+        ]  # fmt: skip
+
+
 def test_a_snapshot_whose_times_are_not_text_is_ignored(tmp_path: Path) -> None:
     """The times are parsed only as their summaries are made (``streams.summaries``): one
     that is not text is found as the snapshot loads, not when a later event needs it."""
     table, path = _scenario(tmp_path)
     full, _ = _restored(table, None)
-    data = path.read_bytes()
-    parts = list(marshal.loads(data[data.index(b"\n", data.index(b"\n") + 1) + 1 :]))
-    summaries = list(parts[7])
+    parts = list(marshal.loads(_marshalled(path)))
+    summaries = list(parts[-1])
     summaries[4] = [*summaries[4][:-1], 1_700_000_000]  # a time as a number
-    parts[7] = tuple(summaries)
+    parts[-1] = tuple(summaries)
     _with_payload(path, marshal.dumps(tuple(parts)))
     with structlog.testing.capture_logs() as logs:
         restored, used = _restored(_stored(table), path)

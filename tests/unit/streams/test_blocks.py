@@ -1,0 +1,86 @@
+"""The blocking index with a snapshot's blocks in arrays: the same blocks, of the same types,
+and the same candidates in the same order as an index that never froze them."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from streams.blocks import ARRAYS, LIST_FROM, Blocks, Frozen, block_slots
+
+
+def _thawed(blocks: Blocks, ids: list[str]) -> Blocks:
+    """``blocks`` as a restart from a snapshot holds them: all in arrays."""
+    return Blocks(Frozen.checked(list(blocks.arrays(ids)), ids))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_blocks_frozen_at_any_point_file_and_find_as_blocks_never_frozen(seed: int) -> None:
+    rng = random.Random(seed)
+    keys = [f"k{n}" for n in range(rng.choice([3, 12, 60]))]  # few keys: lists as well
+    plain, frozen, ids = Blocks(), Blocks(), list[str]()
+    for n in range(400):
+        rid = f"r{n:04d}"
+        slots = block_slots(rng.sample(keys, rng.randint(1, min(4, len(keys)))))
+        found_plain, found_frozen = list[str](), list[str]()
+        plain.put(rid, slots, found_plain)
+        frozen.put(rid, slots, found_frozen)
+        assert found_frozen == found_plain  # the same candidates, in the same order
+        if rng.random() < 0.1:  # a comparison that failed: the record taken out again
+            plain.unfile(slots)
+            frozen.unfile(slots)
+        else:
+            ids.append(rid)
+        if rng.random() < 0.03:  # a restart from a snapshot saved now
+            frozen = _thawed(frozen, ids)
+    frozen = _thawed(frozen, ids)
+    assert dict(frozen) == dict(plain) and len(frozen) == len(plain)
+    assert all(type(frozen[s]) is type(plain[s]) for s in plain)  # str, tuple or list alike
+    assert all(s in frozen for s in plain) and block_slots(["none"])[0] not in frozen
+
+
+def test_a_snapshot_of_a_snapshot_keeps_no_span_no_slot_names() -> None:
+    blocks, ids = Blocks(), [f"r{n}" for n in range(40)]
+    for rid in ids:
+        blocks.put(rid, block_slots([f"own-{rid}", "shared"]))
+    once = _thawed(blocks, ids)
+    for n in range(10):  # each filed in again: its span in the arrays is no block's now
+        once.put(f"x{n}", block_slots([f"own-r{n}"]))
+    ids += [f"x{n}" for n in range(10)]
+    _, starts, sizes, postings = once.arrays(ids)
+    spans = set(zip(starts.tolist(), sizes.tolist(), strict=True))
+    assert len(postings) == sum(size for _, size in spans)  # a span no slot names: dropped
+    assert dict(_thawed(_thawed(once, ids), ids)) == dict(once)
+
+
+def test_blocks_of_equal_records_share_a_span_and_one_tuple_when_thawed() -> None:
+    blocks = Blocks()
+    keys = [f"k{n}" for n in range(4)]
+    blocks.put("a", block_slots(keys))
+    blocks.put("b", block_slots(keys))
+    slots, starts, sizes, postings = blocks.arrays(["a", "b"])
+    assert len(set(starts.tolist())) == 1 and postings.tolist() == [0, 1]
+    thawed = _thawed(blocks, ["a", "b", "c"])
+    thawed.put("c", block_slots(keys))
+    grown = [thawed[s] for s in block_slots(keys)]
+    assert grown[0] == ("a", "b", "c") and all(g is grown[0] for g in grown)
+
+
+def test_arrays_that_do_not_hold_a_valid_index_are_refused() -> None:
+    blocks = Blocks()
+    blocks.put("a", block_slots(["k1", "k2"]))
+    blocks.put("b", block_slots(["k2"]))
+    good = list(blocks.arrays(["a", "b"]))
+    Frozen.checked(good, ["a", "b"])
+    unsorted = [good[0][::-1].copy(), *good[1:]]
+    outside = [*good[:2], good[2] + np.uint32(5), good[3]]
+    unnamed = [*good[:3], good[3] + np.uint32(2)]
+    wrong_type = [good[0].astype("<u4"), *good[1:]]
+    for bad in (unsorted, outside, unnamed, wrong_type, good[:3]):
+        with pytest.raises(ValueError):
+            Frozen.checked(bad, ["a", "b"])
+    with pytest.raises(KeyError):  # a record the names lack: no snapshot is written
+        blocks.arrays(["a"])
+    assert [a.dtype.str for a in good] == [kind for _, kind in ARRAYS]
