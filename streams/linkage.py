@@ -221,7 +221,7 @@ class Linker:
 
     def load(
         self,
-        records: Mapping[str, PersonRecord],
+        records: dict[str, PersonRecord],
         person: dict[str, str],
         blocks: Blocks,
         links: Mapping[str, Linked],
@@ -230,7 +230,7 @@ class Linker:
     ) -> None:
         """Take a saved index (an index snapshot's, ``streams.snapshot``; ``clusters`` as
         ``DisjointSets.saved`` gives them) in place of this empty one's."""
-        self.records.update(records)
+        self.records = records
         self.blocks = blocks
         self.links.update(links)
         self.apart.update(apart)

@@ -34,8 +34,9 @@ import marshal
 import mmap
 import os
 import signal
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from operator import attrgetter
 from pathlib import Path
 from typing import Any, TypeVar
@@ -431,6 +432,7 @@ def _shaped(parts: Any, header: Any, arrays: list[np.ndarray[Any, Any]]) -> Inde
     if set(map(type, summaries[SUMMARY_FIELDS.index("occurred_at")])) - {str}:
         return "not of the snapshot's shape"  # the times, parsed as their summaries are made
     ids = list(person)
+    rows = dict(zip(ids, range(len(ids)), strict=True))
     return IndexSnapshot(
         int(header["version"]),
         Blocks(Frozen.checked(arrays, ids)),
@@ -439,8 +441,8 @@ def _shaped(parts: Any, header: Any, arrays: list[np.ndarray[Any, Any]]) -> Inde
         parent,
         members,
         person,
-        _records(ids, records),
-        Summaries(ids, summaries),
+        _records(ids, rows, records),
+        Summaries(ids, summaries, rows),
     )
 
 
@@ -486,20 +488,32 @@ def _day(day: dt.date | None) -> int | None:
 
 
 def _record_fields(ids: list[str], records: Mapping[str, PersonRecord]) -> tuple[list[Any], ...]:
-    """The fields of the records of ``ids`` after their id, one list per field."""
-    rows = list(map(records.__getitem__, ids))
+    """The fields of the records of ``ids`` after their id, one list per field, equal
+    names, codes and mothers one object."""
+    fields = records.columns_for(ids) if isinstance(records, Records) else None
+    if fields is None:
+        fields = _encode(list(map(records.__getitem__, ids)))
+    given, family, born, due, sex, postcode, nhs, upn, agency_id, mothers = fields
+    return (
+        _shared(given), _shared(family), born, due, _shared(sex), _shared(postcode), nhs, upn,
+        agency_id, _shared(mothers),
+    )  # fmt: skip
+
+
+def _encode(rows: list[PersonRecord]) -> tuple[list[Any], ...]:
+    """The fields of ``rows`` after their id, one list per field, dates as ordinals."""
     mothers = (None if r.mother is None else (*r.mother[:2], _day(r.mother[2])) for r in rows)
     return (
-        _shared(_column(rows, "given_name")),
-        _shared(_column(rows, "family_name")),
+        _column(rows, "given_name"),
+        _column(rows, "family_name"),
         [_day(r.date_of_birth) for r in rows],
         [_day(r.expected_delivery_date) for r in rows],
-        _shared(_column(rows, "sex")),
-        _shared(_column(rows, "postcode")),
+        _column(rows, "sex"),
+        _column(rows, "postcode"),
         _column(rows, "nhs_number"),
         _column(rows, "upn"),
         _column(rows, "agency_person_id"),
-        _shared(mothers),
+        list(mothers),
     )
 
 
@@ -516,19 +530,131 @@ def _summary_fields(ids: list[str], summaries: Mapping[str, EventSummary]) -> tu
     )
 
 
-def _records(ids: list[str], fields: tuple[list[Any], ...]) -> dict[str, PersonRecord]:
-    """The records of ``_record_fields`` (each distinct date and mother made once)."""
-    given, family, born, due, sex, postcode, nhs, upn, agency_id, mother = fields
+def _records(ids: list[str], rows: dict[str, int], fields: tuple[list[Any], ...]) -> Records:
+    """The records of ``_record_fields``, each made when first asked for; each distinct
+    date and mother made now, once (a bad one found as the snapshot loads)."""
+    born, due, mother = fields[2], fields[3], fields[9]
     days: dict[int | None, dt.date | None] = {None: None}
     for ordinal in {*born, *due, *(m[2] for m in mother if m is not None)} - {None}:
         days[ordinal] = dt.date.fromordinal(ordinal)
     mothers = {m: m if m is None else (m[0], m[1], days[m[2]]) for m in set(mother)}
-    day = days.__getitem__
-    made = map(
-        PersonRecord, ids, given, family, map(day, born), map(day, due), sex, postcode, nhs,
-        upn, agency_id, map(mothers.__getitem__, mother),
-    )  # fmt: skip
-    return dict(zip(ids, made, strict=True))
+    return Records(ids, rows, fields, days, mothers)
+
+
+class Records(dict[str, PersonRecord]):
+    """record id -> its ``PersonRecord``: those of a snapshot's rows made when first asked
+    for (``__missing__``), as its events' summaries are (``streams.summaries``). A restart
+    at a million records made a million records it mostly never reads (2.1-2.7 s of the
+    preload, measured in process on the 1,000,000-record bench store); linking a new event
+    reads a few persons' records. A dict, so that a record made or set is read at a dict's
+    speed (the scorer reads each candidate's); what would see only those made reads the
+    rows as well (``in``, ``get``, ``len``, iteration), and anything else on the whole
+    mapping (``items``, ``==``...) makes every record first (``_settle``), as do half the rows
+    asked for: the rows kept beside the records made from them would cost more than the
+    records alone."""
+
+    def __init__(
+        self,
+        ids: list[str],
+        rows: dict[str, int],
+        fields: tuple[list[Any], ...],
+        days: dict[int | None, dt.date | None],
+        mothers: dict[Any, tuple[str, str, dt.date | None] | None],
+    ) -> None:
+        super().__init__()
+        self._ids, self._rows, self._fields = ids, rows, fields
+        self._days, self._mothers = days, mothers
+        self._from_rows = 0
+        self._added: list[str] = []
+        """Records set that no row holds, in order (while there are rows)."""
+
+    def _make(self, row: int) -> PersonRecord:
+        given, family, born, due, sex, postcode, nhs, upn, agency_id, mother = (
+            field[row] for field in self._fields
+        )
+        day = self._days.__getitem__
+        return PersonRecord(
+            self._ids[row], given, family, day(born), day(due), sex, postcode, nhs, upn,
+            agency_id, self._mothers[mother],
+        )  # fmt: skip
+
+    def __missing__(self, rid: str) -> PersonRecord:
+        made = self._make(self._rows[rid])  # KeyError: none held
+        dict.__setitem__(self, rid, made)
+        self._from_rows += 1
+        if 2 * self._from_rows > len(self._ids):
+            self._settle()
+        return made
+
+    def __setitem__(self, rid: str, record: PersonRecord) -> None:
+        if self._ids and rid not in self._rows and not dict.__contains__(self, rid):
+            self._added.append(rid)
+        elif rid in self._rows and not dict.__contains__(self, rid):
+            self._from_rows += 1
+        dict.__setitem__(self, rid, record)
+
+    def __contains__(self, rid: object) -> bool:
+        return dict.__contains__(self, rid) or rid in self._rows
+
+    def get(self, rid: str, default: Any = None) -> Any:
+        if rid in self:
+            return self[rid]
+        return default
+
+    def __len__(self) -> int:
+        return len(self._ids) + len(self._added) if self._ids else dict.__len__(self)
+
+    def __iter__(self) -> Iterator[str]:
+        return chain(self._ids, self._added) if self._ids else dict.__iter__(self)
+
+    def _settle(self) -> None:
+        """Make the rows not yet asked for and drop them: a plain dict after, in order."""
+        if not self._ids:
+            return
+        made = dict(dict.items(self))
+        ordered = {
+            rid: made[rid] if rid in made else self._make(row) for rid, row in self._rows.items()
+        }
+        ordered.update((rid, made[rid]) for rid in self._added)
+        dict.clear(self)
+        dict.update(self, ordered)
+        self._ids, self._rows, self._fields, self._added = [], {}, (), []
+        self._days, self._mothers, self._from_rows = {}, {}, 0
+
+    def columns_for(self, ids: list[str]) -> tuple[list[Any], ...] | None:
+        """The fields of the records of ``ids`` as ``_record_fields`` gives them, the rows'
+        own where ``ids`` begin with them in order without making their records (None: they
+        do not)."""
+        n = len(self._ids)
+        if not n or len(ids) < n or ids[:n] != self._ids:
+            return None
+        head = [list(field) for field in self._fields]
+        set_again = sorted(self._rows[r] for r in dict.__iter__(self) if r in self._rows)
+        if set_again:  # a row made is its row again, a row set anew differs
+            again = _encode([dict.__getitem__(self, self._ids[i]) for i in set_again])
+            for field, values in zip(head, again, strict=True):
+                for i, value in zip(set_again, values, strict=True):
+                    field[i] = value
+        tail = _encode(list(map(self.__getitem__, ids[n:])))
+        return tuple(h + t for h, t in zip(head, tail, strict=True))
+
+    def items(self) -> Any:
+        self._settle()
+        return dict.items(self)
+
+    def values(self) -> Any:
+        self._settle()
+        return dict.values(self)
+
+    def keys(self) -> Any:
+        self._settle()
+        return dict.keys(self)
+
+    def __eq__(self, other: object) -> bool:
+        self._settle()
+        return dict.__eq__(self, other)
+
+    __hash__ = None
 
 
 def _blocking() -> str:

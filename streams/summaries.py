@@ -48,13 +48,21 @@ class Summaries(Mapping[str, EventSummary]):
     columns, kept beside the summaries made from them, would cost about 280 bytes a record
     more than the summaries alone."""
 
-    def __init__(self, ids: Sequence[str] = (), columns: tuple[list[Any], ...] = ()) -> None:
+    def __init__(
+        self,
+        ids: Sequence[str] = (),
+        columns: tuple[list[Any], ...] = (),
+        rows: dict[str, int] | None = None,
+    ) -> None:
+        """``rows``: each of ``ids`` -> its position, if made already (it is not changed)."""
         if (ids or columns) and not (
             len(columns) == len(FIELDS) and all(len(c) == len(ids) for c in columns)
         ):
             raise ValueError("the columns do not hold one value a record for each field")
         self._ids = list(ids)
-        self._rows = dict(zip(self._ids, range(len(self._ids)), strict=True))
+        if rows is None:
+            rows = dict(zip(self._ids, range(len(self._ids)), strict=True))
+        self._rows = rows
         if len(self._rows) != len(self._ids):
             raise ValueError("a record holds two rows")
         self._columns = columns

@@ -8,7 +8,7 @@ import random
 import numpy as np
 import pytest
 
-from streams.blocks import ARRAYS, LIST_FROM, Blocks, Frozen, block_slots
+from streams.blocks import ARRAYS, Blocks, Frozen, block_slots
 
 
 def _thawed(blocks: Blocks, ids: list[str]) -> Blocks:
@@ -60,7 +60,7 @@ def test_blocks_of_equal_records_share_a_span_and_one_tuple_when_thawed() -> Non
     keys = [f"k{n}" for n in range(4)]
     blocks.put("a", block_slots(keys))
     blocks.put("b", block_slots(keys))
-    slots, starts, sizes, postings = blocks.arrays(["a", "b"])
+    _, starts, _, postings = blocks.arrays(["a", "b"])
     assert len(set(starts.tolist())) == 1 and postings.tolist() == [0, 1]
     thawed = _thawed(blocks, ["a", "b", "c"])
     thawed.put("c", block_slots(keys))
