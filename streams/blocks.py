@@ -91,19 +91,14 @@ class Frozen:
         return len(self.slots)
 
     def spans(self, slots: Sequence[int]) -> dict[int, tuple[int, int]]:
-        """The span (start, size) of each of ``slots`` these arrays hold."""
-        wanted = np.array(slots, dtype=np.uint64)
-        at = self.slots.searchsorted(wanted)
-        at[at == len(self.slots)] = 0
-        hit = self.slots[at] == wanted if len(self.slots) else np.zeros(len(wanted), bool)
-        found = at[hit]
-        return dict(
-            zip(
-                wanted[hit].tolist(),
-                zip(self.starts[found].tolist(), self.sizes[found].tolist(), strict=True),
-                strict=True,
-            )
-        )
+        """The span (start, size) of each of ``slots`` these arrays hold (one search for
+        all: about 10 us for a record's four, most of it numpy's cost a call)."""
+        keys, n, found = self.slots, len(self.slots), {}
+        at = keys.searchsorted(np.array(slots, dtype=np.uint64)).tolist()
+        for slot, i in zip(slots, at, strict=True):
+            if i < n and keys[i] == slot:
+                found[slot] = (int(self.starts[i]), int(self.sizes[i]))
+        return found
 
     def members(self, start: int, size: int) -> list[str]:
         """The record ids of one span, in order."""
@@ -190,7 +185,7 @@ class Blocks(Mapping[int, Block]):
                 found = None if frozen is None else frozen.get(key)
                 if found is None:
                     continue
-                block = found
+                block = held[key] = found  # thawed, then filed as any
             if members is not None:
                 if type(block) is str:  # exactly: cheaper than isinstance, on the hot path
                     members.append(block)
@@ -211,21 +206,26 @@ class Blocks(Mapping[int, Block]):
                 made[id(block)] = known = (block, grown)
             held[key] = known[1]
 
+    def thaw(self, slots: Iterable[int]) -> None:
+        """Make the snapshot's blocks of ``slots`` Python ones now, in one search (a
+        restore's tail files thousands of records: one search each would cost more)."""
+        if self._base is not None:
+            self._held.update(self._from_base(list(slots)) or {})
+
     def _from_base(self, slots: list[int]) -> dict[int, Block] | None:
         """The snapshot's blocks of those of ``slots`` not filed in since the start, as
-        Python blocks (a list only as a tuple: filing makes it one), one object a span."""
+        Python blocks (``_shaped``; a tuple one object a span, a list one a slot)."""
         base, held = self._base, self._held
         assert base is not None
-        wanted = [s for s in slots if s not in held]
+        wanted = list({s: None for s in slots if s not in held})
         if not wanted:
             return None
         by_span: dict[tuple[int, int], Block] = {}
         found = {}
         for slot, span in base.spans(wanted).items():
             block = by_span.get(span)
-            if block is None:
-                members = base.members(*span)
-                block = by_span[span] = members[0] if len(members) == 1 else tuple(members)
+            if block is None or type(block) is list:
+                block = by_span[span] = _shaped(base.members(*span))
             found[slot] = block
         return found
 

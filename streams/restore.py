@@ -11,8 +11,10 @@ or what was written after it is indexed again (``restore_from``).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from itertools import chain
 
 from schemas.childrens_services import ReviewVerdict
+from streams.blocks import block_slots
 from streams.identities import Kept
 from streams.linkage import Linker, PairDecision
 from streams.snapshot import IndexSnapshot
@@ -36,18 +38,27 @@ def restore_linker(
             linker._rebuild(root)
 
 
+_THAWED = 10_000
+"""Records whose blocks a restore looks up in a snapshot's arrays at once."""
+
+
 def _index(linker: Linker, kept: list[Kept]) -> None:
     """Records in the index, each a person of its own (their keys made again if not kept).
     A record's ``identity`` is made when a new record is first compared with it. One loop,
     the index's dicts held in locals: it runs once per record of a million."""
-    records, person, file, add = linker.records, linker.person, linker.file, linker.clusters.add
-    for entry in kept:
-        record = entry.record
-        rid = record.record_id
-        records[rid] = record
-        add(rid, [rid])
-        person[rid] = rid
-        file(rid, record.blocking_keys() if entry.keys is None else entry.keys)
+    records, person, add = linker.records, linker.person, linker.clusters.add
+    blocks, put = linker.blocks, linker.blocks.put
+    for start in range(0, len(kept), _THAWED):
+        chunk = kept[start : start + _THAWED]
+        slots = [block_slots(e.record.blocking_keys() if e.keys is None else e.keys) for e in chunk]
+        blocks.thaw(chain.from_iterable(slots))  # a snapshot's blocks, in one search
+        for entry, filed in zip(chunk, slots, strict=True):
+            record = entry.record
+            rid = record.record_id
+            records[rid] = record
+            add(rid, [rid])
+            person[rid] = rid
+            put(rid, filed)
 
 
 def _connect(linker: Linker, kept: Sequence[Kept]) -> None:
