@@ -145,8 +145,11 @@ class Blocks(Mapping[int, Block]):
         held = self._held.get(slot)
         if held is not None:
             return held
-        if self._base is not None and (span := self._base.spans([slot]).get(slot)):
-            return _shaped(self._base.members(*span))
+        base = self._base
+        if base is not None and type(slot) is int and 0 <= slot < 2**64:
+            span = base.spans([slot]).get(slot)
+            if span is not None:
+                return _shaped(base.members(*span))
         raise KeyError(slot)
 
     def __iter__(self) -> Iterator[int]:
@@ -161,9 +164,16 @@ class Blocks(Mapping[int, Block]):
     def __contains__(self, slot: object) -> bool:
         if slot in self._held:
             return True
-        return type(slot) is int and self._base is not None and slot in self._base.spans([slot])
+        return (
+            type(slot) is int
+            and 0 <= slot < 2**64
+            and self._base is not None
+            and slot in self._base.spans([slot])
+        )
 
-    def put(self, rid: str, slots: list[int], members: list[str] | None = None) -> None:
+    def put(
+        self, rid: str, slots: list[int], members: list[str] | None = None, thawed: bool = False
+    ) -> None:
         """Put a record in the blocks of ``slots``; with ``members``, append to it the
         records each block held before, in block order. One look-up of a slot does both: a
         key new to the index (about two in five) is filed by ``setdefault`` itself.
@@ -175,9 +185,10 @@ class Blocks(Mapping[int, Block]):
         tuples were 760,000 distinct ones, 190 bytes a record. (A list, changed in place,
         is never shared.) ``made`` holds the blocks it was made from, so that none is freed
         and its address taken by another while this runs. A snapshot's block is made a
-        Python one (once for a span its slots share) when first filed in."""
+        Python one (once for a span its slots share) when first filed in; ``thawed``: those
+        of ``slots`` were (``thaw``), so a slot not held is new."""
         held = self._held
-        frozen = self._from_base(slots) if self._base is not None else None
+        frozen = self._from_base(slots) if self._base is not None and not thawed else None
         made: dict[int, tuple[Block, Block]] = {}
         for key in slots:
             block = held.setdefault(key, rid)

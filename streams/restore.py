@@ -58,7 +58,7 @@ def _index(linker: Linker, kept: list[Kept]) -> None:
             records[rid] = record
             add(rid, [rid])
             person[rid] = rid
-            put(rid, filed)
+            put(rid, filed, thawed=True)
 
 
 def _connect(linker: Linker, kept: Sequence[Kept]) -> None:

@@ -551,7 +551,8 @@ class Records(dict[str, PersonRecord]):
     rows as well (``in``, ``get``, ``len``, iteration), and anything else on the whole
     mapping (``items``, ``==``...) makes every record first (``_settle``), as do half the rows
     asked for: the rows kept beside the records made from them would cost more than the
-    records alone."""
+    records alone. (So every dict method that reads or changes more than one record settles
+    first: ``pop``, ``update``, ``del``, ``|=``... A pickle or a copy is a plain dict.)"""
 
     def __init__(
         self,
@@ -653,6 +654,50 @@ class Records(dict[str, PersonRecord]):
     def __eq__(self, other: object) -> bool:
         self._settle()
         return dict.__eq__(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        self._settle()
+        return dict.__ne__(self, other)
+
+    def __delitem__(self, rid: str) -> None:
+        self._settle()
+        dict.__delitem__(self, rid)
+
+    def __reversed__(self) -> Iterator[str]:
+        self._settle()
+        return dict.__reversed__(self)
+
+    def __reduce__(self) -> Any:  # pickled (and copied) as the plain dict it stands for
+        return (dict, (dict(self.items()),))
+
+    def __ior__(self, other: Any) -> Records:  # type: ignore[override,misc]
+        self._settle()
+        dict.update(self, other)
+        return self
+
+    def pop(self, *args: Any) -> Any:
+        self._settle()
+        return dict.pop(self, *args)
+
+    def popitem(self) -> tuple[str, PersonRecord]:
+        self._settle()
+        return dict.popitem(self)
+
+    def setdefault(self, rid: str, default: Any = None) -> Any:
+        self._settle()
+        return dict.setdefault(self, rid, default)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        self._settle()
+        dict.update(self, *args, **kwargs)
+
+    def clear(self) -> None:
+        self._settle()
+        dict.clear(self)
+
+    def copy(self) -> dict[str, PersonRecord]:
+        self._settle()
+        return dict(dict.items(self))
 
     __hash__ = None
 

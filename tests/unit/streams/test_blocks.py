@@ -25,10 +25,11 @@ def test_blocks_frozen_at_any_point_file_and_find_as_blocks_never_frozen(seed: i
         rid = f"r{n:04d}"
         slots = block_slots(rng.sample(keys, rng.randint(1, min(4, len(keys)))))
         found_plain, found_frozen = list[str](), list[str]()
-        if rng.random() < 0.3:  # as a restore's tail does: its blocks thawed first
+        thawed = rng.random() < 0.3
+        if thawed:  # as a restore's tail does: its blocks thawed first, not looked up again
             frozen.thaw([*slots, *block_slots(rng.sample(keys, 1))])
         plain.put(rid, slots, found_plain)
-        frozen.put(rid, slots, found_frozen)
+        frozen.put(rid, slots, found_frozen, thawed=thawed)
         assert found_frozen == found_plain  # the same candidates, in the same order
         if rng.random() < 0.1:  # a comparison that failed: the record taken out again
             plain.unfile(slots)
@@ -41,6 +42,7 @@ def test_blocks_frozen_at_any_point_file_and_find_as_blocks_never_frozen(seed: i
     assert dict(frozen) == dict(plain) and len(frozen) == len(plain)
     assert all(type(frozen[s]) is type(plain[s]) for s in plain)  # str, tuple or list alike
     assert all(s in frozen for s in plain) and block_slots(["none"])[0] not in frozen
+    assert -1 not in frozen and 2**64 not in frozen and "k0" not in frozen  # as a dict says
 
 
 def test_a_snapshot_of_a_snapshot_keeps_no_span_no_slot_names() -> None:

@@ -3,9 +3,13 @@ mapping as the records themselves, whatever is asked for, set or added, in any o
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime as dt
+import pickle
 import random
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -68,3 +72,48 @@ def test_half_the_rows_asked_for_makes_the_rest_and_drops_the_rows() -> None:
     assert not records._ids and dict(dict.items(records)) == {r.record_id: r for r in stored}
     shared = [records[r.record_id].mother for r in stored if r.mother and r.mother[2]]
     assert all(m is shared[0] for m in shared)  # one mother object for equal mothers
+
+
+def _pop(m: Any) -> Any:
+    return m.pop("r0003")
+
+
+def _update(m: Any) -> Any:
+    return m.update({"new": m["r0001"]})
+
+
+def _ior(m: Any) -> Any:
+    m |= {"new": m["r0001"]}
+
+
+def _del(m: Any) -> Any:
+    del m["r0004"]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [_pop, _update, _ior, _del, dict.clear, lambda m: m.setdefault("r0002", None),
+     lambda m: m.setdefault("new", m["r0000"]), lambda m: m.popitem(), lambda m: list(reversed(m))],
+)  # fmt: skip
+def test_every_dict_method_on_the_whole_mapping_sees_every_record(
+    change: Callable[[Any], Any],
+) -> None:
+    rng = random.Random(3)
+    stored = [_record(n, rng) for n in range(8)]
+    oracle = {r.record_id: r for r in stored}
+    records = _loaded(stored)
+    assert records["r0001"] == oracle["r0001"]  # one made, the rest rows
+    assert (records != oracle) is False and records == oracle
+    assert change(records) == change(oracle)
+    assert dict(records.items()) == oracle and len(records) == len(oracle)
+    assert list(records) == list(oracle)
+
+
+def test_a_pickle_or_a_copy_is_every_record() -> None:
+    rng = random.Random(4)
+    stored = [_record(n, rng) for n in range(6)]
+    oracle = {r.record_id: r for r in stored}
+    for made in (_loaded(stored) for _ in range(3)):
+        assert made["r0002"] == oracle["r0002"]
+        assert pickle.loads(pickle.dumps(made)) == oracle
+    assert copy.copy(_loaded(stored)) == oracle and _loaded(stored).copy() == oracle
