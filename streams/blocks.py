@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -261,34 +262,13 @@ class Blocks(Mapping[int, Block]):
         position = dict(zip(ids, range(len(ids)), strict=True))
         held = self._held
         parts: list[tuple[np.ndarray[Any, Any], ...]] = []
-        flat: list[int] = []
         if self._base is not None:
             base = self._base
             keep = ~np.isin(base.slots, np.fromiter(held, np.uint64, len(held)))
             renumber = np.fromiter(map(position.__getitem__, base.ids), np.int64, len(base.ids))
             parts.append(base.compacted(keep, renumber))
         offset = len(parts[0][3]) if parts else 0
-        spans: dict[int, int] = {}
-        starts, sizes = [], []
-        for block in held.values():
-            size = 1 if type(block) is str else len(block)
-            start = spans.get(id(block))
-            if start is None:
-                start = spans[id(block)] = offset + len(flat)
-                if size == 1 and type(block) is str:
-                    flat.append(position[block])
-                else:
-                    flat.extend(map(position.__getitem__, block))
-            starts.append(start)
-            sizes.append(size)
-        parts.append(
-            (
-                np.fromiter(held, np.uint64, len(held)),
-                np.array(starts, np.int64),
-                np.array(sizes, np.int64),
-                np.array(flat, np.int64),
-            )
-        )
+        parts.append(_held_arrays(held, position, offset))
         slots = np.concatenate([p[0] for p in parts])
         order = np.argsort(slots, kind="stable")
         columns = (
@@ -298,3 +278,29 @@ class Blocks(Mapping[int, Block]):
             np.concatenate([p[3] for p in parts]),
         )
         return tuple(c.astype(t) for c, (_, t) in zip(columns, ARRAYS, strict=True))
+
+
+def _held_arrays(
+    held: Mapping[int, Block], position: Mapping[str, int], offset: int
+) -> tuple[np.ndarray[Any, Any], ...]:
+    """``held`` as ``ARRAYS``' columns (unsorted, 64-bit), its postings after ``offset``:
+    each distinct block object written once (blocks share tuples, ``Blocks.put``), found by
+    numpy over the objects' ids, so the Python loops run over the distinct blocks only (a
+    million records: 1.4 million of 4.1 million)."""
+    blocks = list(held.values())
+    _, first, inverse = np.unique(
+        np.fromiter(map(id, blocks), np.int64, len(blocks)), return_index=True, return_inverse=True
+    )
+    distinct = [(b,) if type(b) is str else b for b in map(blocks.__getitem__, first.tolist())]
+    sizes = np.fromiter(map(len, distinct), np.int64, len(distinct))
+    starts = np.zeros(len(distinct), np.int64)
+    np.cumsum(sizes[:-1], out=starts[1:])
+    flat = np.fromiter(
+        map(position.__getitem__, chain.from_iterable(distinct)), np.int64, int(sizes.sum())
+    )
+    return (
+        np.fromiter(held, np.uint64, len(held)),
+        starts[inverse] + offset,
+        sizes[inverse],
+        flat,
+    )
