@@ -162,16 +162,6 @@ class Blocks(Mapping[int, Block]):
     def __len__(self) -> int:
         return sum(1 for _ in self)
 
-    def __contains__(self, slot: object) -> bool:
-        if slot in self._held:
-            return True
-        return (
-            type(slot) is int
-            and 0 <= slot < 2**64
-            and self._base is not None
-            and slot in self._base.spans([slot])
-        )
-
     def put(
         self, rid: str, slots: list[int], members: list[str] | None = None, thawed: bool = False
     ) -> None:

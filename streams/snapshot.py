@@ -52,7 +52,7 @@ from streams.episodes import EventSummary
 from streams.identities import blocking_scheme
 from streams.linkage import Linked, Linker, PersonRecord
 from streams.summaries import FIELDS as SUMMARY_FIELDS
-from streams.summaries import Summaries, encoded
+from streams.summaries import Summaries, encoded, prefix_columns
 
 __all__ = [
     "CHECK_NAMED",
@@ -541,6 +541,17 @@ def _records(ids: list[str], rows: dict[str, int], fields: tuple[list[Any], ...]
     return Records(ids, rows, fields, days, mothers)
 
 
+def _settling(method: Callable[..., Any]) -> Callable[..., Any]:
+    """``method`` of ``dict`` on a ``Records`` whose rows are all made first."""
+
+    def settled(self: Records, *args: Any, **kwargs: Any) -> Any:
+        self._settle()
+        return method(self, *args, **kwargs)
+
+    settled.__name__ = method.__name__
+    return settled
+
+
 class Records(dict[str, PersonRecord]):
     """record id -> its ``PersonRecord``: those of a snapshot's rows made when first asked
     for (``__missing__``), as its events' summaries are (``streams.summaries``). A restart
@@ -624,81 +635,34 @@ class Records(dict[str, PersonRecord]):
 
     def columns_for(self, ids: list[str]) -> tuple[list[Any], ...] | None:
         """The fields of the records of ``ids`` as ``_record_fields`` gives them, the rows'
-        own where ``ids`` begin with them in order without making their records (None: they
+        own where ``ids`` begin with them in order, without making their records (None: they
         do not)."""
-        n = len(self._ids)
-        if not n or len(ids) < n or ids[:n] != self._ids:
+        if not self._ids or ids[: len(self._ids)] != self._ids:
             return None
-        head = [list(field) for field in self._fields]
-        set_again = sorted(self._rows[r] for r in dict.__iter__(self) if r in self._rows)
-        if set_again:  # a row made is its row again, a row set anew differs
-            again = _encode([dict.__getitem__(self, self._ids[i]) for i in set_again])
-            for field, values in zip(head, again, strict=True):
-                for i, value in zip(set_again, values, strict=True):
-                    field[i] = value
-        tail = _encode(list(map(self.__getitem__, ids[n:])))
-        return tuple(h + t for h, t in zip(head, tail, strict=True))
-
-    def items(self) -> Any:
-        self._settle()
-        return dict.items(self)
-
-    def values(self) -> Any:
-        self._settle()
-        return dict.values(self)
-
-    def keys(self) -> Any:
-        self._settle()
-        return dict.keys(self)
-
-    def __eq__(self, other: object) -> bool:
-        self._settle()
-        return dict.__eq__(self, other)
-
-    def __ne__(self, other: object) -> bool:
-        self._settle()
-        return dict.__ne__(self, other)
-
-    def __delitem__(self, rid: str) -> None:
-        self._settle()
-        dict.__delitem__(self, rid)
-
-    def __reversed__(self) -> Iterator[str]:
-        self._settle()
-        return dict.__reversed__(self)
+        return prefix_columns(
+            ids, self._ids, self._fields,
+            [self._rows[r] for r in dict.__iter__(self) if r in self._rows],  # made or set
+            lambda rids: _encode(list(map(self.__getitem__, rids))),
+        )  # fmt: skip
 
     def __reduce__(self) -> Any:  # pickled (and copied) as the plain dict it stands for
         return (dict, (dict(self.items()),))
 
-    def __ior__(self, other: Any) -> Records:  # type: ignore[override,misc]
-        self._settle()
-        dict.update(self, other)
-        return self
-
-    def pop(self, *args: Any) -> Any:
-        self._settle()
-        return dict.pop(self, *args)
-
-    def popitem(self) -> tuple[str, PersonRecord]:
-        self._settle()
-        return dict.popitem(self)
-
-    def setdefault(self, rid: str, default: Any = None) -> Any:
-        self._settle()
-        return dict.setdefault(self, rid, default)
-
-    def update(self, *args: Any, **kwargs: Any) -> None:
-        self._settle()
-        dict.update(self, *args, **kwargs)
-
-    def clear(self) -> None:
-        self._settle()
-        dict.clear(self)
-
-    def copy(self) -> dict[str, PersonRecord]:
-        self._settle()
-        return dict(dict.items(self))
-
+    # every other dict method that reads or changes more than one record: all made first
+    items = _settling(dict.items)
+    values = _settling(dict.values)
+    keys = _settling(dict.keys)
+    __eq__ = _settling(dict.__eq__)
+    __ne__ = _settling(dict.__ne__)
+    __delitem__ = _settling(dict.__delitem__)
+    __reversed__ = _settling(dict.__reversed__)
+    __ior__ = _settling(dict.__ior__)
+    pop = _settling(dict.pop)
+    popitem = _settling(dict.popitem)
+    setdefault = _settling(dict.setdefault)
+    update = _settling(dict.update)
+    clear = _settling(dict.clear)
+    copy = _settling(dict.copy)
     __hash__ = None
 
 

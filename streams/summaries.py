@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from itertools import chain
 from operator import attrgetter, itemgetter
 from typing import Any
 
 from streams.episodes import EventSummary
 
-__all__ = ["FIELDS", "Summaries", "encoded"]
+__all__ = ["FIELDS", "Summaries", "encoded", "prefix_columns"]
 
 FIELDS = tuple(f.name for f in dataclasses.fields(EventSummary))
 """An event summary's fields, in the order of a snapshot's columns."""
@@ -177,19 +177,34 @@ class Summaries(Mapping[str, EventSummary]):
     def columns_for(self, ids: Sequence[str]) -> tuple[list[Any], ...]:
         """The summaries of ``ids`` as a snapshot's columns (``encoded``): the rows' own
         where ``ids`` begin with them in order, without making their summaries."""
-        n = len(self._ids)
-        if not n or len(ids) < n or ids[:n] != self._ids:
-            return encoded(ids, list(map(self.__getitem__, ids)))
-        head = [list(c) for c in self._columns]
-        if self._replaced:
-            replaced = sorted(self._rows[r] for r in self._replaced)
-            rows = encoded([self._ids[i] for i in replaced], [self[self._ids[i]] for i in replaced])
-            for column, values in zip(head, rows, strict=True):
-                for i, value in zip(replaced, values, strict=True):
-                    column[i] = value
-        rest = ids[n:]
-        tail = encoded(rest, list(map(self.__getitem__, rest)))
-        return tuple(h + t for h, t in zip(head, tail, strict=True))
+        return prefix_columns(
+            ids, self._ids, self._columns, [self._rows[r] for r in self._replaced],
+            lambda rids: encoded(rids, list(map(self.__getitem__, rids))),
+        )  # fmt: skip
+
+
+def prefix_columns(
+    ids: Sequence[str],
+    own: Sequence[str],
+    columns: tuple[list[Any], ...],
+    changed: Iterable[int],
+    encode: Callable[[Sequence[str]], tuple[list[Any], ...]],
+) -> tuple[list[Any], ...]:
+    """``encode(ids)`` (values of records made into one list per field) for a mapping that
+    holds the records of ``own`` as rows of ``columns``: those rows copied as they are where
+    ``ids`` begin with ``own`` in order, but the rows ``changed`` (positions in ``own``, set
+    again since) and the records after them encoded; else all encoded."""
+    n = len(own)
+    if not n or len(ids) < n or ids[:n] != own:
+        return encode(ids)
+    head = [list(c) for c in columns]
+    again = sorted(changed)
+    if again:
+        for column, values in zip(head, encode([own[i] for i in again]), strict=True):
+            for i, value in zip(again, values, strict=True):
+                column[i] = value
+    tail = encode(ids[n:])
+    return tuple(h + t for h, t in zip(head, tail, strict=True))
 
 
 def _is_offset(text: str) -> bool:
