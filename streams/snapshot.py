@@ -388,6 +388,7 @@ def _read(
         marshalled, lengths = header.get("marshalled"), header.get("arrays")
         if not (
             type(marshalled) is int
+            and marshalled >= 0
             and type(lengths) is list
             and len(lengths) == len(ARRAYS)
             and all(type(n) is int and n >= 0 for n in lengths)

@@ -860,7 +860,11 @@ def test_a_snapshot_whose_block_arrays_do_not_hold_together_is_ignored(tmp_path:
     payload = bytearray(data[header_end:])
     payload[-4:] = (10**6).to_bytes(4, "little")  # the last posting: a record not held
     longer = dict(header, arrays=[n + 1 for n in header["arrays"]])
-    for head, body in ((header, bytes(payload)), (longer, data[header_end:])):
+    # a split before the payload's start whose lengths still add up to it: refused as such
+    stored = data[header_end:]
+    short = (-len(stored)) % 8 or 8
+    before = dict(header, marshalled=-short, arrays=[(len(stored) + short) // 8, 0, 0, 0])
+    for head, body in ((header, bytes(payload)), (longer, stored), (before, stored)):
         head = dict(head, sha256=hashlib.sha256(body).hexdigest())
         path.write_bytes(data[:magic_end] + json.dumps(head).encode() + b"\n" + body)
         with structlog.testing.capture_logs() as logs:
