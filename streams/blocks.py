@@ -136,16 +136,27 @@ class _Held(dict[int, Block]):
 
 class Blocks(Mapping[int, Block]):
     """slot (``block_slots``) -> the records under it: the blocks filed since the start,
-    over those of a snapshot (``Frozen``) not filed in since."""
+    over those of a snapshot (``Frozen``) not filed in since.
+
+    A worker that builds its index live would hold it all in Python blocks (about 500
+    bytes a record at a million records, where arrays take about 100): so each background
+    save hands its arrays back. As the save is forked, the Python blocks are sealed
+    (``seal``: the save writes them, the worker goes on filing in new ones, a sealed block
+    taken over when filed in, as a snapshot's is); once the save has ended, the arrays it
+    wrote become the frozen blocks and the sealed ones are let go (``adopt``), or, if it
+    failed, the sealed blocks are held again (``unseal``)."""
 
     def __init__(self, base: Frozen | None = None) -> None:
         self._held = _Held()
+        self._sealed: _Held | None = None
         self._base = base if base is not None and len(base) else None
 
     def __getitem__(self, slot: int) -> Block:
         held = self._held.get(slot)
         if held is not None:
             return held
+        if self._sealed is not None and (sealed := self._sealed.get(slot)) is not None:
+            return sealed
         base = self._base
         if base is not None and type(slot) is int and 0 <= slot < 2**64:
             span = base.spans([slot]).get(slot)
@@ -154,10 +165,12 @@ class Blocks(Mapping[int, Block]):
         raise KeyError(slot)
 
     def __iter__(self) -> Iterator[int]:
-        yield from self._held
+        held = self._held
+        sealed: Mapping[int, Block] = self._sealed or {}
+        yield from held
+        yield from (s for s in sealed if s not in held)
         if self._base is not None:
-            held = self._held
-            yield from (s for s in self._base.slots.tolist() if s not in held)
+            yield from (s for s in self._base.slots.tolist() if s not in held and s not in sealed)
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
@@ -179,7 +192,7 @@ class Blocks(Mapping[int, Block]):
         Python one (once for a span its slots share) when first filed in; ``thawed``: those
         of ``slots`` were (``thaw``), so a slot not held is new."""
         held = self._held
-        frozen = self._from_base(slots) if self._base is not None and not thawed else None
+        frozen = None if thawed or not self._behind() else self._from_base(slots)
         made: dict[int, tuple[Block, Block]] = {}
         for key in slots:
             block = held.setdefault(key, rid)
@@ -211,19 +224,29 @@ class Blocks(Mapping[int, Block]):
     def thaw(self, slots: Iterable[int]) -> None:
         """Make the snapshot's blocks of ``slots`` Python ones now, in one search (a
         restore's tail files thousands of records: one search each would cost more)."""
-        if self._base is not None:
+        if self._behind():
             self._held.update(self._from_base(list(slots)) or {})
 
+    def _behind(self) -> bool:
+        """Whether blocks are held behind the Python ones filed in since: sealed, frozen."""
+        return self._base is not None or self._sealed is not None
+
     def _from_base(self, slots: list[int]) -> dict[int, Block] | None:
-        """The snapshot's blocks of those of ``slots`` not filed in since the start, as
-        Python blocks (``_shaped``; a tuple one object a span, a list one a slot)."""
+        """The sealed or frozen blocks of those of ``slots`` not filed in since, as Python
+        blocks (a sealed one as it is; a frozen one ``_shaped``: a tuple one object a span,
+        a list one a slot)."""
         base, held = self._base, self._held
-        assert base is not None
+        sealed: Mapping[int, Block] = self._sealed or {}
         wanted = list({s: None for s in slots if s not in held})
         if not wanted:
             return None
+        found: dict[int, Block] = {}
+        if sealed:
+            found = {s: sealed[s] for s in wanted if s in sealed}
+            wanted = [s for s in wanted if s not in found]
+        if base is None or not wanted:
+            return found or None
         by_span: dict[tuple[int, int], Block] = {}
-        found = {}
         for slot, span in base.spans(wanted).items():
             block = by_span.get(span)
             if block is None or type(block) is list:
@@ -246,11 +269,33 @@ class Blocks(Mapping[int, Block]):
             else:
                 held[key] = block[0] if len(block) == 2 else block[:-1]
 
+    def seal(self) -> None:
+        """Seal the Python blocks (a background save is writing them): blocks filed in from
+        now are held anew (``adopt``, ``unseal``)."""
+        if self._sealed is not None:  # not adopted nor unsealed: sealed again, all as one
+            self.unseal()
+        self._sealed, self._held = self._held, _Held()
+
+    def adopt(self, saved: Frozen) -> None:
+        """Take the arrays a save wrote of every block as it was when sealed (``saved``) as
+        the frozen blocks, and let the sealed ones go: a block filed in since is held."""
+        self._base = saved if len(saved) else None
+        self._sealed = None
+
+    def unseal(self) -> None:
+        """Hold the sealed blocks again (their save failed), under those filed in since."""
+        sealed, self._sealed = self._sealed, None
+        if sealed is not None:
+            sealed.update(self._held)
+            self._held = sealed
+
     def arrays(self, ids: Sequence[str]) -> tuple[np.ndarray[Any, Any], ...]:
         """Every block as ``ARRAYS`` (in their order), records named by their position in
         ``ids``, which holds every record filed. Raises KeyError for one it lacks."""
         position = dict(zip(ids, range(len(ids)), strict=True))
-        held = self._held
+        held: Mapping[int, Block] = self._held
+        if self._sealed is not None:  # as a save forked as they were sealed finds them
+            held = {**self._sealed, **held} if held else self._sealed
         parts: list[tuple[np.ndarray[Any, Any], ...]] = []
         if self._base is not None:
             base = self._base

@@ -63,6 +63,7 @@ from streams.snapshot import (
     remove_stale_parts,
     save_in_background,
     saved,
+    saved_blocks,
     snapshot_path,
     snapshot_version,
     stop_check,
@@ -202,6 +203,10 @@ class Linkage:
         one's, or its own last save that ended well; 0: none known)."""
         self.saving: int | None = None
         """The pid of the background save under way."""
+        self.sealed: tuple[HubState, list[str], int] | None = None
+        """The state whose blocks that save is writing (sealed), its records' ids in the
+        save's order and its version: its arrays are held instead once it has ended well
+        (``_take_arrays``)."""
         self.preloaded: IndexSnapshot | None = None
         """The snapshot loaded as the worker started (``preload``), until the first restore."""
         self.ahead: ScanAhead | None = None
@@ -550,11 +555,15 @@ class Linkage:
         ):
             return
         self.snapshot_due.restart(now)
+        ids = list(state.linker.person)  # the save's order of the records (``save_snapshot``)
+        state.linker.blocks.seal()
         try:
             self.saving = save_in_background(self.snapshot, state.linker, state.summaries, version)
         except OSError as exc:  # no fork left: linkage goes on, the table stays the truth
+            state.linker.blocks.unseal()
             log.warning("linkage.snapshot_failed", reason=type(exc).__name__)
             return
+        self.sealed = (state, ids, version)
         self.saved_records = self.saving_records = records
         log.info("linkage.snapshot_saving", version=version, pid=self.saving, grown=grown)
         give_back("linkage index saving")  # what the batches since the last save freed
@@ -583,7 +592,33 @@ class Linkage:
         self.saving = None
         if ok:
             self.on_disk = self.saving_records
+        self._take_arrays(ok)
         return True
+
+    def _take_arrays(self, ok: bool) -> None:
+        """Hold the blocks the save that has ended wrote as its arrays, letting the Python
+        blocks it sealed go (``Blocks.adopt``: a live worker's index is then mostly arrays,
+        as a restarted one's); if the save failed, or its arrays cannot be read back, hold
+        the sealed blocks again. Nothing to do if the state was dropped since."""
+        sealed, self.sealed = self.sealed, None
+        if sealed is None or sealed[0] is not self.state or self.snapshot is None:
+            return
+        state, ids, version = sealed
+        started = time.perf_counter()
+        found = saved_blocks(self.snapshot, version, ids) if ok else "the save failed"
+        if isinstance(found, str):
+            state.linker.blocks.unseal()
+            log.warning("linkage.blocks_not_compacted", version=version, reason=found)
+            return
+        state.linker.blocks.adopt(found)
+        log.info(
+            "linkage.blocks_compacted",
+            version=version,
+            records=len(ids),
+            slots=len(found),
+            seconds=round(time.perf_counter() - started, 3),
+        )
+        give_back("linkage blocks compacted")
 
     async def save_at_stop(self, owned: bool) -> None:
         """At a clean stop, save the index as it is now (``owned``: this worker still holds

@@ -69,6 +69,7 @@ __all__ = [
     "save_in_background",
     "save_snapshot",
     "saved",
+    "saved_blocks",
     "snapshot_path",
     "snapshot_version",
     "stop_check",
@@ -385,15 +386,8 @@ def _read(
     with memoryview(data) as whole, whole[end + 1 :] as payload:
         if hashlib.sha256(payload).hexdigest() != header["sha256"]:
             return "corrupt or truncated (digest differs)"
-        marshalled, lengths = header.get("marshalled"), header.get("arrays")
-        if not (
-            type(marshalled) is int
-            and marshalled >= 0
-            and type(lengths) is list
-            and len(lengths) == len(ARRAYS)
-            and all(type(n) is int and n >= 0 for n in lengths)
-            and marshalled + _bytes(lengths) == len(payload)
-        ):
+        marshalled, lengths = _parts(header)
+        if marshalled < 0 or marshalled + _bytes(lengths) != len(payload):
             return "not of the snapshot's shape"
         with payload[:marshalled] as part:
             parts = marshal.loads(part)  # new objects: nothing refers to the data after
@@ -401,17 +395,68 @@ def _read(
     return _shaped(parts, header, arrays)
 
 
+def _parts(header: Any) -> tuple[int, list[int]]:
+    """The lengths of a snapshot's parts its ``header`` gives: its ``marshal`` part's in
+    bytes, and its arrays' (-1 and none: not of the snapshot's shape)."""
+    marshalled, lengths = header.get("marshalled"), header.get("arrays")
+    if not (
+        type(marshalled) is int
+        and marshalled >= 0
+        and type(lengths) is list
+        and len(lengths) == len(ARRAYS)
+        and all(type(n) is int and n >= 0 for n in lengths)
+    ):
+        return -1, []
+    return marshalled, lengths
+
+
+def saved_blocks(path: Path, version: int, ids: list[str]) -> Frozen | str:
+    """The blocks' arrays the save of ``version`` has just written to ``path`` (its child
+    ended well), over ``ids`` (the records it saved, in order: ``save_snapshot``'s), for a
+    worker to hold instead of the Python blocks it sealed for that save
+    (``streams.blocks.Blocks.adopt``); or why they cannot be taken. The header must name
+    that version and that many records, the arrays are checked whole (``Frozen.checked``);
+    the digest is not read again (the worker's own file, a moment old: 0.1 s to read its
+    arrays at a million records, where a digest of the whole file takes about a second)."""
+    try:
+        with path.open("rb") as file:
+            if file.readline() != _MAGIC:
+                return "not a linkage index snapshot"
+            header = orjson.loads(file.readline())
+            if not (
+                type(header) is dict
+                and header.get("format") == FORMAT
+                and header.get("version") == version
+                and header.get("records") == len(ids)
+            ):
+                return "not the save of this version"
+            marshalled, lengths = _parts(header)
+            if marshalled < 0:
+                return "not of the snapshot's shape"
+            file.seek(marshalled, os.SEEK_CUR)
+            data = file.read(_bytes(lengths) + 1)
+        if len(data) != _bytes(lengths):
+            return "not of the snapshot's shape"
+        return Frozen.checked(_arrays(memoryview(data), 0, lengths, copied=False), ids)
+    except (OSError, ValueError) as exc:
+        return f"unreadable ({type(exc).__name__})"
+
+
 def _bytes(lengths: list[int]) -> int:
     """The bytes the blocks' arrays of ``lengths`` take."""
     return sum(n * np.dtype(kind).itemsize for n, (_, kind) in zip(lengths, ARRAYS, strict=True))
 
 
-def _arrays(payload: memoryview, offset: int, lengths: list[int]) -> list[np.ndarray[Any, Any]]:
+def _arrays(
+    payload: memoryview, offset: int, lengths: list[int], copied: bool = True
+) -> list[np.ndarray[Any, Any]]:
     """The blocks' arrays stored from ``offset`` of ``payload``, copied (nothing refers to
-    the file's pages after)."""
+    the file's pages after), or over ``payload`` itself (not ``copied``: bytes read for
+    them alone)."""
     arrays = []
     for n, (_, kind) in zip(lengths, ARRAYS, strict=True):
-        arrays.append(np.frombuffer(payload, kind, n, offset).copy())
+        array = np.frombuffer(payload, kind, n, offset)
+        arrays.append(array.copy() if copied else array)
         offset += n * np.dtype(kind).itemsize
     return arrays
 

@@ -88,3 +88,52 @@ def test_arrays_that_do_not_hold_a_valid_index_are_refused() -> None:
     with pytest.raises(KeyError):  # a record the names lack: no snapshot is written
         blocks.arrays(["a"])
     assert [a.dtype.str for a in good] == [kind for _, kind in ARRAYS]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_blocks_sealed_for_a_save_then_adopted_or_unsealed_file_and_find_as_never_frozen(
+    seed: int,
+) -> None:
+    """A live worker's save: its blocks sealed as the save is forked, filed in meanwhile,
+    then the arrays the save wrote (of the blocks as sealed) held instead, or the sealed
+    blocks held again if it failed."""
+    rng = random.Random(seed)
+    keys = [f"k{n}" for n in range(rng.choice([3, 12, 60]))]
+    plain, live, ids = Blocks(), Blocks(), list[str]()
+    save: tuple[tuple[np.ndarray, ...], list[str]] | None = None
+    for n in range(400):
+        rid = f"r{n:04d}"
+        slots = block_slots(rng.sample(keys, rng.randint(1, min(4, len(keys)))))
+        found_plain, found_live = list[str](), list[str]()
+        plain.put(rid, slots, found_plain)
+        live.put(rid, slots, found_live)
+        assert found_live == found_plain
+        if rng.random() < 0.1:
+            plain.unfile(slots)
+            live.unfile(slots)
+        else:
+            ids.append(rid)
+        if save is None and rng.random() < 0.05:
+            live.seal()
+            save = (live.arrays(ids), list(ids))  # what the forked save writes
+        elif save is not None and rng.random() < 0.1:
+            if rng.random() < 0.8:
+                arrays, saved_ids = save
+                live.adopt(Frozen.checked(list(arrays), saved_ids))
+            else:
+                live.unseal()
+            save = None
+        assert dict(live) == dict(plain) and len(live) == len(plain)
+    assert all(type(live[s]) is type(plain[s]) for s in plain)
+    assert dict(_thawed(live, ids)) == dict(plain)  # and saved again from any of those states
+
+
+def test_sealing_again_before_a_save_ended_keeps_every_block() -> None:
+    blocks, plain = Blocks(), Blocks()
+    for n, key in enumerate(["a", "b", "a", "c", "b", "a"]):
+        for b in (blocks, plain):
+            b.put(f"r{n}", block_slots([key, "all"]))
+        blocks.seal()  # never adopted nor unsealed in between
+    assert dict(blocks) == dict(plain)
+    blocks.unseal()
+    assert dict(blocks) == dict(plain)

@@ -25,6 +25,7 @@ from plumbing.processes import detach_forked_child
 from schemas.childrens_services import ReviewVerdict
 from simulation.synthetic import police_notifications
 from streams import durable, hub, snapshot
+from streams.blocks import Frozen
 from streams.hub import HubState, preload_snapshot, restore_table
 from streams.identities import (
     LinkageEntry,
@@ -46,6 +47,7 @@ from streams.snapshot import (
     save_in_background,
     save_snapshot,
     saved,
+    saved_blocks,
     snapshot_path,
     stop_check,
 )
@@ -978,3 +980,54 @@ def test_running_out_of_memory_in_a_restore_leaves_the_snapshot(
     with pytest.raises(MemoryError):
         _restored(_stored(table), path)
     assert path.exists()
+
+
+def test_a_live_worker_holds_the_arrays_its_background_save_wrote_and_links_on_alike(
+    tmp_path: Path,
+) -> None:
+    """As the linkage agent does at each save: blocks sealed, the save forked, a batch
+    linked meanwhile, then the save's arrays held instead of the sealed blocks; the index
+    then links the next batches as one that never saved."""
+    events, live, plain = _events(), HubState(), HubState()
+    path = snapshot_path(tmp_path)
+    batches = [events[start : start + _SIZE] for start in range(0, len(events), _SIZE)]
+    for state in (live, plain):
+        state.process(batches[0], "t")
+    ids = list(live.linker.person)
+    live.linker.blocks.seal()
+    pid = save_in_background(path, live.linker, live.summaries, 1)
+    for state in (live, plain):
+        state.process(batches[1], "t")  # filed in while the save runs, sealed blocks too
+    deadline = time.monotonic() + 60
+    while (ended := saved(pid)) is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert ended
+    assert saved_blocks(path, 2, ids) == "not the save of this version"
+    assert saved_blocks(path, 1, ids[:-1]) == "not the save of this version"
+    frozen = saved_blocks(path, 1, ids)
+    assert isinstance(frozen, Frozen) and len(frozen) > 0
+    live.linker.blocks.adopt(frozen)
+    assert live.linker.blocks == plain.linker.blocks
+    for batch in batches[2:]:
+        for state in (live, plain):
+            state.process(batch, "t")
+    assert live.linker.person == plain.linker.person
+    assert live.linker.blocks == plain.linker.blocks
+    assert _partition(live.linker) == _partition(plain.linker)
+
+
+def test_arrays_read_back_from_a_cut_or_foreign_file_are_refused(tmp_path: Path) -> None:
+    state = HubState()
+    state.process(_events()[:_SIZE], "t")
+    path = snapshot_path(tmp_path)
+    save_snapshot(path, state.linker, state.summaries, 1)
+    ids = list(state.linker.person)
+    whole = path.read_bytes()
+    path.write_bytes(whole[:-3])
+    assert saved_blocks(path, 1, ids) == "not of the snapshot's shape"
+    path.write_bytes(whole + b"\0")
+    assert saved_blocks(path, 1, ids) == "not of the snapshot's shape"
+    path.write_bytes(b"something else\n")
+    assert saved_blocks(path, 1, ids) == "not a linkage index snapshot"
+    path.unlink()
+    assert saved_blocks(path, 1, ids) == "unreadable (FileNotFoundError)"

@@ -12,6 +12,7 @@ from typing import Any
 
 import faust
 import pytest
+from structlog.testing import capture_logs
 
 from plumbing.settings import WorkerSettings
 from schemas.registry import codec_for
@@ -103,3 +104,42 @@ def test_by_time_only_when_the_count_is_off(
     _after_batch(linkage)
     assert linkage.state is not None
     assert begun == [len(linkage.state.linker.person)]
+
+
+def _ended(linkage: Linkage) -> None:
+    """Wait for the save under way to end, then let the agent find it as a batch would."""
+    assert linkage.saving is not None
+    deadline = time.monotonic() + 60
+    while linkage._reaped() is False and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert linkage.saving is None
+
+
+@pytest.mark.parametrize("fails", [False, True])
+def test_a_live_worker_holds_its_saved_blocks_as_arrays_and_links_on_alike(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fails: bool
+) -> None:
+    linkage = _linkage(tmp_path, linkage_snapshot_s=3600, linkage_snapshot_records=100)
+    if fails:  # a save whose child fails: the sealed blocks are held again
+        _saves(linkage, monkeypatch)
+        monkeypatch.setattr(linkage_agent, "saved", lambda pid: os.waitpid(pid, 0) and False)
+    plain = HubState()
+    assert linkage.state is not None
+    for seed in (5, 6):
+        _grow(linkage, 150, seed)
+        plain.process(list(police_notifications(150, seed, _DAY, _DAY.replace(year=2013))), "t")
+    with capture_logs() as logs:
+        linkage._save_index(linkage.state, 1)
+        _grow(linkage, 150, 7)  # linked while the save runs
+        plain.process(list(police_notifications(150, 7, _DAY, _DAY.replace(year=2013))), "t")
+        _ended(linkage)
+    events = [e["event"] for e in logs]
+    assert ("linkage.blocks_not_compacted" if fails else "linkage.blocks_compacted") in events
+    blocks = linkage.state.linker.blocks
+    assert (blocks._base is None) is fails  # arrays held, or the Python blocks again
+    assert blocks._sealed is None
+    assert dict(blocks) == dict(plain.linker.blocks)
+    _grow(linkage, 150, 8)
+    plain.process(list(police_notifications(150, 8, _DAY, _DAY.replace(year=2013))), "t")
+    assert linkage.state.linker.person == plain.linker.person
+    assert dict(blocks) == dict(plain.linker.blocks)
