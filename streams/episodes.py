@@ -253,6 +253,13 @@ class EpisodesOf(MutableMapping[str, tuple[str, ...]]):
             self.pending.discard(person)
             self.build(person, members)
 
+    def set_aside(self, keep: set[str]) -> list[str]:
+        """Make every built person but those of ``keep`` pending again (its episodes built
+        when next needed); the ids of the episodes they had, for their holder to let go."""
+        gone = [p for p in self._ids if p not in keep]
+        self.pending.update(gone)
+        return [e for p in gone for e in self._ids.pop(p)]
+
     def ready_all(self) -> None:
         """Build every pending person's episodes."""
         for person in list(self.pending):

@@ -288,6 +288,18 @@ class HubState:
         self.episodes_of.pending |= set(person.values()) - persons
         self._rebuild(persons, None)
 
+    def set_aside_episodes(self) -> int:
+        """Let go of the episodes of every person with no RAG clock: they are built again
+        from the person's records when next needed (``EpisodesOf.pending``), the same, as
+        after a restore (an episode's clock is the one thing read across every person's:
+        ``_overdue``, ``republish``). A live worker otherwise keeps every person's episodes,
+        about 300 bytes a record. Returns the episodes let go."""
+        clocked = {e.person_id for e in self.episodes.values() if e.due_at is not None}
+        gone = self.episodes_of.set_aside(clocked)
+        for episode_id in gone:
+            del self.episodes[episode_id]
+        return len(gone)
+
     def _build_episodes(self, person: str, members: Iterable[str] | None) -> None:
         """Keep the episodes of one person, from ``members`` (None: its records now)."""
         ids = self.linker.records_of(person) if members is None else members

@@ -555,6 +555,7 @@ class Linkage:
         ):
             return
         self.snapshot_due.restart(now)
+        let_go = state.set_aside_episodes()  # as a restore leaves them: built when needed
         ids = list(state.linker.person)  # the save's order of the records (``save_snapshot``)
         state.linker.blocks.seal()
         try:
@@ -565,7 +566,13 @@ class Linkage:
             return
         self.sealed = (state, ids, version)
         self.saved_records = self.saving_records = records
-        log.info("linkage.snapshot_saving", version=version, pid=self.saving, grown=grown)
+        log.info(
+            "linkage.snapshot_saving",
+            version=version,
+            pid=self.saving,
+            grown=grown,
+            episodes_let_go=let_go,
+        )
         give_back("linkage index saving")  # what the batches since the last save freed
 
     def end_check(self) -> None:

@@ -203,3 +203,29 @@ def test_an_episode_carries_its_records_tenants_sorted_without_the_unknown() -> 
     ]
     first, later = build_episodes("P1", events, RagPolicy(), T0)
     assert first.tenants == ("LBB", "LBH") and later.tenants == ("LBH",)
+
+
+def test_episodes_set_aside_are_built_again_alike_when_needed() -> None:
+    """A live worker lets go of the episodes of persons with no RAG clock at each index save
+    (``HubState.set_aside_episodes``): every batch after gives the same outputs, and the
+    episodes read are the same, as a worker that kept them all."""
+    sim = simulate("havering-2012", seed=5)
+    kinds = (sim.events[k][:500] for k in sorted(sim.events))  # contacts too: RAG clocks
+    mixed = [e for group in zip(*kinds, strict=False) for e in group]
+    events = [
+        v.event
+        for v in dedupe(
+            [Valid(Incoming("t", 0, n, None, b""), e) for n, e in enumerate(mixed)], {}, 0
+        ).fresh
+    ]
+    kept, aside = HubState(), HubState()
+    let_go = []
+    for i in range(0, len(events), 250):
+        batch = events[i : i + 250]
+        one, two = kept.process(batch, "t"), aside.process(batch, "t")
+        assert (two.links, two.episodes, two.audit) == (one.links, one.episodes, one.audit)
+        let_go.append(aside.set_aside_episodes())
+        assert all(e.due_at is not None for e in aside.episodes.values())
+    assert all(n > 0 for n in let_go)
+    assert 0 < len(aside.episodes) < len(kept.episodes)  # the clocked persons' kept
+    assert aside.snapshots == kept.snapshots
