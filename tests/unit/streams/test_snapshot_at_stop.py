@@ -351,17 +351,19 @@ def test_a_check_under_way_at_a_stop_is_stopped_and_said(
         os.waitpid(slow.pid, os.WNOHANG)
 
 
-@pytest.mark.parametrize(("share_on_disk", "saves"), [(0.5, True), (0.7, False)])
+@pytest.mark.parametrize(("tail", "saves"), [(50, True), (49, False), (1, False)])
 def test_a_stop_saves_only_if_the_snapshot_on_disk_lacks_enough_of_the_index(
-    tmp_path: Path, share_on_disk: float, saves: bool
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tail: int, saves: bool
 ) -> None:
-    # a save costs the stop about as much a record of the index as 3/8 of what a restart
-    # spends a record of the tail: with most of the index on disk, the stop saves nothing
+    # a restart files each record of the tail the snapshot on disk lacks: a tail of at
+    # least STOP_SAVE_TAIL records (here 50) is worth a save at the stop, a shorter one not
+    monkeypatch.setattr(linkage_agent, "STOP_SAVE_TAIL", 50)
     settings = _settings(tmp_path)
     linkage = _linkage(settings)
     linkage.state, linkage.indexed = _state(), 7
     records = len(linkage.state.linker.person)
-    linkage.on_disk = int(records * share_on_disk)
+    assert records > 50
+    linkage.on_disk = records - tail
     logs = _stopped(linkage, owned=True)
     assert snapshot_path(settings.worker_path).exists() is saves
     if not saves:
