@@ -10,6 +10,7 @@ import datetime as dt
 import gc
 import os
 import time
+import weakref
 from collections.abc import Awaitable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -207,10 +208,11 @@ class Linkage:
         one's, or its own last save that ended well; 0: none known)."""
         self.saving: int | None = None
         """The pid of the background save under way."""
-        self.sealed: tuple[HubState, list[str], int] | None = None
+        self.sealed: tuple[weakref.ref[HubState], list[str], int] | None = None
         """The state whose blocks that save is writing (sealed), its records' ids in the
         save's order and its version: its arrays are held instead once it has ended well
-        (``_take_arrays``)."""
+        (``_take_arrays``). By weak reference: a state dropped meanwhile (a revocation, a
+        failed batch) is freed at once, not kept until the save is reaped."""
         self.preloaded: IndexSnapshot | None = None
         """The snapshot loaded as the worker started (``preload``), until the first restore."""
         self.ahead: ScanAhead | None = None
@@ -568,7 +570,7 @@ class Linkage:
             state.linker.blocks.unseal()
             log.warning("linkage.snapshot_failed", reason=type(exc).__name__)
             return
-        self.sealed = (state, ids, version)
+        self.sealed = (weakref.ref(state), ids, version)
         self.saved_records = self.saving_records = records
         log.info(
             "linkage.snapshot_saving",
@@ -612,9 +614,12 @@ class Linkage:
         as a restarted one's); if the save failed, or its arrays cannot be read back, hold
         the sealed blocks again. Nothing to do if the state was dropped since."""
         sealed, self.sealed = self.sealed, None
-        if sealed is None or sealed[0] is not self.state or self.snapshot is None:
+        if sealed is None or self.snapshot is None:
             return
-        state, ids, version = sealed
+        held, ids, version = sealed
+        state = held()
+        if state is None or state is not self.state:
+            return
         started = time.perf_counter()
         found = saved_blocks(self.snapshot, version, ids) if ok else "the save failed"
         if isinstance(found, str):

@@ -431,11 +431,12 @@ def saved_blocks(path: Path, version: int, ids: list[str]) -> Frozen | str:
             ):
                 return "not the save of this version"
             marshalled, lengths = _parts(header)
-            if marshalled < 0:
-                return "not of the snapshot's shape"
+            size = _bytes(lengths)
+            if marshalled < 0 or file.tell() + marshalled + size != os.fstat(file.fileno()).st_size:
+                return "not of the snapshot's shape"  # before reading as much as it says
             file.seek(marshalled, os.SEEK_CUR)
-            data = file.read(_bytes(lengths) + 1)
-        if len(data) != _bytes(lengths):
+            data = file.read(size)
+        if len(data) != size:
             return "not of the snapshot's shape"
         return Frozen.checked(_arrays(memoryview(data), 0, lengths, copied=False), ids)
     except (OSError, ValueError) as exc:

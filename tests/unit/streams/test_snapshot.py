@@ -1027,6 +1027,10 @@ def test_arrays_read_back_from_a_cut_or_foreign_file_are_refused(tmp_path: Path)
     assert saved_blocks(path, 1, ids) == "not of the snapshot's shape"
     path.write_bytes(whole + b"\0")
     assert saved_blocks(path, 1, ids) == "not of the snapshot's shape"
+    magic, header, rest = whole.split(b"\n", 2)
+    huge = orjson.loads(header) | {"arrays": [2**40] * 4}  # as much as it says: not read
+    path.write_bytes(b"\n".join([magic, orjson.dumps(huge), rest]))
+    assert saved_blocks(path, 1, ids) == "not of the snapshot's shape"
     path.write_bytes(b"something else\n")
     assert saved_blocks(path, 1, ids) == "not a linkage index snapshot"
     path.unlink()

@@ -143,3 +143,20 @@ def test_a_live_worker_holds_its_saved_blocks_as_arrays_and_links_on_alike(
     plain.process(list(police_notifications(150, 8, _DAY, _DAY.replace(year=2013))), "t")
     assert linkage.state.linker.person == plain.linker.person
     assert dict(blocks) == dict(plain.linker.blocks)
+
+
+def test_a_state_dropped_while_its_blocks_are_saved_is_freed_at_once(tmp_path: Path) -> None:
+    # a revocation (or a failed batch) drops the state during a save: nothing keeps the
+    # dropped index alive until the save is reaped, and the reap adopts nothing
+    linkage = _linkage(tmp_path, linkage_snapshot_s=3600, linkage_snapshot_records=100)
+    _grow(linkage, 300, 9)
+    assert linkage.state is not None
+    linkage._save_index(linkage.state, 1)
+    assert linkage.sealed is not None
+    held = linkage.sealed[0]
+    linkage.state = None
+    assert held() is None
+    with capture_logs() as logs:
+        _ended(linkage)
+    assert linkage.sealed is None
+    assert not [e for e in logs if e["event"].startswith("linkage.blocks")]
