@@ -111,11 +111,15 @@ def test_no_state_no_save(tmp_path: Path) -> None:
     assert not snapshot_path(settings.worker_path).exists()
 
 
-def test_a_background_save_under_way_is_abandoned_for_the_save_at_the_stop(tmp_path: Path) -> None:
+def test_a_background_save_under_way_is_abandoned_for_the_save_at_the_stop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(linkage_agent, "STOP_SAVE_TAIL", 50)
     settings = _settings(tmp_path)
     linkage = _linkage(settings)
     linkage.state, linkage.indexed = _state(), 9
     linkage.saving = older = _sleeper(60)
+    linkage.saving_records = len(linkage.state.linker.person) - 50  # it would leave 50
     started = time.monotonic()
     logs = _stopped(linkage, owned=True)
     assert time.monotonic() - started < 10  # not waited for
@@ -128,6 +132,36 @@ def test_a_background_save_under_way_is_abandoned_for_the_save_at_the_stop(tmp_p
         os.waitpid(older, os.WNOHANG)
     found = load_snapshot(snapshot_path(settings.worker_path), default_model().version, bool)
     assert found is not None and found.version == 9
+
+
+@pytest.mark.parametrize("seconds", [0.3, 60.0])
+def test_a_background_save_under_way_that_leaves_a_short_tail_is_waited_for_not_begun_anew(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seconds: float
+) -> None:
+    # begun anew, the stop's save would write as much again from the start; out of time,
+    # none is begun (the stop's bound is spent)
+    monkeypatch.setattr(linkage_agent, "STOP_SAVE_TAIL", 50)
+    settings = _settings(tmp_path, linkage_snapshot_stop_s=2.0)
+    linkage = _linkage(settings)
+    linkage.state, linkage.indexed = _state(), 9
+    linkage.on_disk = 1
+    linkage.saving = older = _sleeper(seconds)
+    linkage.saving_records = len(linkage.state.linker.person) - 49
+    started = time.monotonic()
+    logs = _stopped(linkage, owned=True)
+    assert time.monotonic() - started < 10
+    ended = seconds < 2.0
+    assert [(e["event"], e.get("reason")) for e in logs] == [
+        ("linkage.snapshot_saved" if ended else "linkage.snapshot_failed", None),
+        (
+            "linkage.snapshot_not_saved_at_stop",
+            "the snapshot on disk is recent enough" if ended else "out of time",
+        ),
+    ]
+    assert linkage.on_disk == (linkage.saving_records if ended else 1)
+    assert not snapshot_path(settings.worker_path).exists()  # the stand-in wrote nothing
+    with pytest.raises(ChildProcessError):  # ended or killed, and reaped
+        os.waitpid(older, os.WNOHANG)
 
 
 def test_a_background_save_is_waited_for_when_the_stop_saves_nothing(tmp_path: Path) -> None:
