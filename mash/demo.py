@@ -17,7 +17,7 @@ from mash.access import set_up
 from mash.console import board_tables, console, progress
 from mash.demo_summary import repeats_line, snapshot
 from plumbing.errors import MashError
-from plumbing.kafka import consumer_lag, group_is_stable, partition_lags
+from plumbing.kafka import LagWatch, group_is_stable
 from plumbing.settings import (
     BrokerSettings,
     ConsoleSettings,
@@ -267,12 +267,12 @@ def wait_until_ready(
     return time.monotonic() - started
 
 
-def _where_left(settings: WorkerSettings, groups: dict[str, list[str]], most: int = 6) -> str:
+def _where_left(watch: LagWatch, groups: dict[str, list[str]], most: int = 6) -> str:
     """Which consumer group has records left on which partitions, briefly (offsets only)."""
     left = [
         f"{group} {topic}[{partition}]: {lag}"
         for group, topics in groups.items()
-        for (topic, partition), lag in partition_lags(settings, group, topics).items()
+        for (topic, partition), lag in watch.partition_lags(group, topics).items()
     ]
     more = f" and {len(left) - most} more" if len(left) > most else ""
     return ", ".join(left[:most]) + more
@@ -298,22 +298,22 @@ def wait_until_drained(
     }
     inputs = [settings.topic(c.topic) for c in AGENCY_CONTRACTS]
     deadline = time.monotonic() + timeout_s
-    with progress() as bar:
+    with progress() as bar, LagWatch(settings) as watch:
         task = bar.add_task("Hub processing", total=total)
         while True:
-            taken = max(0, total - consumer_lag(settings, settings.app_id, inputs))
+            taken = max(0, total - watch.lag(settings.app_id, inputs))
             bar.update(task, completed=taken)
-            lag = sum(consumer_lag(settings, g, topics) for g, topics in groups.items())
+            lag = sum(watch.lag(g, topics) for g, topics in groups.items())
             if lag == 0:
                 return
             if worker is not None and worker.poll() is not None:
                 raise MashError(
                     f"the worker exited with status {worker.returncode} with {lag} records "
-                    f"left ({_where_left(settings, groups)}); see its log"
+                    f"left ({_where_left(watch, groups)}); see its log"
                 )
             if time.monotonic() > deadline:
                 raise MashError(
                     f"the worker still had {lag} records to process after "
-                    f"{timeout_s:.0f}s ({_where_left(settings, groups)}); see its log"
+                    f"{timeout_s:.0f}s ({_where_left(watch, groups)}); see its log"
                 )
             time.sleep(0.2)
