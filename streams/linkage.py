@@ -462,7 +462,8 @@ class Linker:
         touched = not (apart.keys().isdisjoint(ids) and decided.keys().isdisjoint(ids))
         if touched and any(apart.get(r) or decided.get(r) for r in ids):  # not an empty entry
             return False
-        numbers = {records[r].nhs_number for r in ids}
+        of = getattr(records, "nhs_number_of", None)  # a snapshot's: read, not made
+        numbers = set(map(of, ids)) if of is not None else {records[r].nhs_number for r in ids}
         numbers.discard(None)
         return len(numbers) <= 1
 

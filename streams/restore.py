@@ -10,14 +10,13 @@ or what was written after it is indexed again (``restore_from``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from itertools import chain
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from schemas.childrens_services import ReviewVerdict
 from streams.blocks import block_slots
 from streams.identities import Kept
-from streams.linkage import Linker, PairDecision
-from streams.snapshot import IndexSnapshot
+from streams.linkage import Linker, PairDecision, PersonRecord
+from streams.snapshot import IndexSnapshot, Records
 
 __all__ = ["restore_from", "restore_linker"]
 
@@ -38,48 +37,55 @@ def restore_linker(
             linker._rebuild(root)
 
 
-_THAWED = 10_000
-"""Records whose blocks a restore looks up in a snapshot's arrays at once."""
-
-
 def _index(linker: Linker, kept: list[Kept]) -> None:
-    """Records in the index, each a person of its own (their keys made again if not kept).
-    A record's ``identity`` is made when a new record is first compared with it. One loop,
-    the index's dicts held in locals: it runs once per record of a million."""
+    """Records in the index, each a person of its own (their keys made again if not kept),
+    filed in the blocks all at once (``Blocks.file_new``). A record's ``identity`` is made
+    when a new record is first compared with it. One loop, the index's dicts held in locals:
+    it runs once per record of a million."""
     records, person, add = linker.records, linker.person, linker.clusters.add
-    blocks, put = linker.blocks, linker.blocks.put
-    for start in range(0, len(kept), _THAWED):
-        chunk = kept[start : start + _THAWED]
-        slots = [block_slots(e.record.blocking_keys() if e.keys is None else e.keys) for e in chunk]
-        blocks.thaw(chain.from_iterable(slots))  # a snapshot's blocks, in one search
-        for entry, filed in zip(chunk, slots, strict=True):
-            record = entry.record
-            rid = record.record_id
-            records[rid] = record
-            add(rid, [rid])
-            person[rid] = rid
-            put(rid, filed, thawed=True)
+    slots = [block_slots(e.record.blocking_keys() if e.keys is None else e.keys) for e in kept]
+    rids = []
+    for entry in kept:
+        record = entry.record
+        rid = record.record_id
+        records[rid] = record
+        add(rid, [rid])
+        person[rid] = rid
+        rids.append(rid)
+    linker.blocks.file_new(rids, slots)
 
 
 def _connect(linker: Linker, kept: Sequence[Kept]) -> None:
     """The records' links and twins-guard partners, each record's cluster joined with those
     it links to (an edge to a record not indexed is dropped)."""
-    records, edges, join, apart = linker.records, linker.links, linker.clusters.join, linker.apart
+    edges, join, apart = linker.links, linker.clusters.join, linker.apart
+    held_id = _held_ids(linker.records)
     for entry in kept:
         links, held = entry.links, entry.apart
         if not links and not held:
             continue
         rid = entry.record.record_id
         for other, weight in links or ():
-            if (known := records.get(other)) is not None:
-                other = known.record_id  # the indexed string, not a copy
-                edges.join(rid, other, weight)
-                join(rid, other)
+            if (known := held_id(other)) is not None:  # the indexed string, not a copy
+                edges.join(rid, known, weight)
+                join(rid, known)
         for other in held:
-            if (known := records.get(other)) is not None:
-                other = known.record_id
-                apart[rid].add(other)
-                apart[other].add(rid)
+            if (known := held_id(other)) is not None:
+                apart[rid].add(known)
+                apart[known].add(rid)
+
+
+def _held_ids(records: Mapping[str, PersonRecord]) -> Callable[[str], str | None]:
+    """The id string the index holds for a record id (None: not indexed): a snapshot's
+    records tell it without making the record (``Records.held_id``)."""
+    if isinstance(records, Records):
+        return records.held_id
+
+    def held_id(rid: str) -> str | None:
+        known = records.get(rid)
+        return None if known is None else known.record_id
+
+    return held_id
 
 
 def _standing(linker: Linker, decision: PairDecision) -> None:

@@ -137,3 +137,46 @@ def test_sealing_again_before_a_save_ended_keeps_every_block() -> None:
     assert dict(blocks) == dict(plain)
     blocks.unseal()
     assert dict(blocks) == dict(plain)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_records_filed_at_once_in_the_arrays_as_put_one_by_one_would(seed: int) -> None:
+    # a restore files its records (a full rebuild's, or a snapshot's tail) straight into the
+    # arrays: the same blocks, of the same types and order, and later filings find the same
+    rng = random.Random(seed)
+    keys = [f"k{n}" for n in range(rng.choice([3, 12, 60]))]
+    plain, ids = Blocks(), list[str]()
+
+    def filings(prefix: str, count: int) -> tuple[list[str], list[list[int]]]:
+        rids = [f"{prefix}{n:04d}" for n in range(count)]
+        return rids, [
+            block_slots(rng.sample(keys, rng.randint(1, min(4, len(keys))))) for _ in rids
+        ]
+
+    base_rids, base_slots = filings("b", rng.choice([0, 1, 150]))
+    for rid, slots in zip(base_rids, base_slots, strict=True):
+        plain.put(rid, slots)
+    ids += base_rids
+    at_once = _thawed(plain, ids) if ids else Blocks()
+    tail_rids, tail_slots = filings("t", rng.choice([1, 90, 300]))
+    for rid, slots in zip(tail_rids, tail_slots, strict=True):
+        plain.put(rid, slots)
+    at_once.file_new(tail_rids, tail_slots)
+    ids += tail_rids
+    assert dict(at_once) == dict(plain) and len(at_once) == len(plain)
+    assert all(type(at_once[s]) is type(plain[s]) for s in plain)
+    for n in range(50):  # filed live after the restore: the same candidates, in order
+        rid, slots = f"z{n:03d}", block_slots(rng.sample(keys, rng.randint(1, min(4, len(keys)))))
+        found_plain, found_at_once = list[str](), list[str]()
+        plain.put(rid, slots, found_plain)
+        at_once.put(rid, slots, found_at_once)
+        assert found_at_once == found_plain
+        ids.append(rid)
+    assert dict(_thawed(at_once, ids)) == dict(plain)  # and saved again as they are
+
+
+def test_records_filed_at_once_beside_held_blocks_are_put_one_by_one() -> None:
+    blocks = Blocks()
+    blocks.put("a", block_slots(["k1", "k2"]))  # a Python block held: no merge into arrays
+    blocks.file_new(["b", "c"], [block_slots(["k2"]), block_slots(["k2", "k3"])])
+    assert [blocks[s] for s in block_slots(["k1", "k2", "k3"])] == ["a", ("a", "b", "c"), "c"]

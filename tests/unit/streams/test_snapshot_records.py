@@ -54,6 +54,13 @@ def test_records_made_when_asked_for_are_the_records_whatever_is_asked(seed: int
             new = _record(100 + n, rng)
             records[new.record_id] = oracle[new.record_id] = new
         assert len(records) == len(oracle) and list(records) == list(oracle)
+        made = records._from_rows
+        held = records.held_id(rid)  # what a restore reads of a record, none made for it
+        assert held == (rid if rid in oracle else None) and records._from_rows == made
+        if held is not None:
+            assert held is oracle[rid].record_id or held is records._ids[records._rows[rid]]
+            assert records.nhs_number_of(rid) == oracle[rid].nhs_number
+            assert records._from_rows == made
     columns = records.columns_for(list(oracle))
     assert columns is None or columns == _encode(list(oracle.values()))
     assert records.columns_for(list(oracle)[1:]) is None  # not the rows' order: encoded whole
