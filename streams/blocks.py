@@ -17,13 +17,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, islice
 from typing import Any
 
 import numpy as np
 from xxhash import xxh3_64_intdigest
 
-__all__ = ["ARRAYS", "LIST_FROM", "Block", "Blocks", "Frozen", "block_slots", "frozen_with"]
+__all__ = [
+    "ARRAYS",
+    "LIST_FROM",
+    "Block",
+    "Blocks",
+    "Frozen",
+    "block_slots",
+    "frozen_with",
+    "record_slots",
+]
 
 Block = str | tuple[str, ...] | list[str]
 """The records under one blocking key, in arrival order: a record id alone, a tuple of two
@@ -221,19 +230,22 @@ class Blocks(Mapping[int, Block]):
                 made[id(block)] = known = (block, grown)
             held[key] = known[1]
 
-    def file_new(self, rids: Sequence[str], slots: Sequence[Sequence[int]]) -> None:
-        """File records new to the index (``rids``, each under its ``slots``), in order, as
-        ``put`` one by one would: with no Python block held or sealed (a restore's index:
-        empty, or a snapshot's), straight into the frozen arrays (``frozen_with``), none
-        made a Python block. A restore's tail of 90,000 records at 290,000 thawed and filed
-        one by one took about 5 s, most of it making tuples from the arrays and filing
-        into them (measured in process, 2026-12-06)."""
+    def file_new(
+        self, rids: Sequence[str], keys: np.ndarray[Any, Any], counts: np.ndarray[Any, Any]
+    ) -> None:
+        """File records new to the index (``rids``, each under its slots: ``record_slots``'
+        ``keys`` and ``counts``), in order, as ``put`` one by one would: with no Python block
+        held or sealed (a restore's index: empty, or a snapshot's), straight into the frozen
+        arrays (``frozen_with``), none made a Python block. A restore's tail of 90,000
+        records at 290,000 thawed and filed one by one took about 5 s, most of it making
+        tuples from the arrays and filing into them (measured in process, 2026-12-06)."""
         if self._held or self._sealed is not None:
-            self.thaw(chain.from_iterable(slots))
+            slots = np.split(keys, np.cumsum(counts)[:-1]) if len(counts) else []
+            self.thaw(keys.tolist())
             for rid, filed in zip(rids, slots, strict=True):
-                self.put(rid, list(filed), thawed=True)
+                self.put(rid, filed.tolist(), thawed=True)
             return
-        merged = frozen_with(self._base, rids, slots)
+        merged = frozen_with(self._base, rids, keys, counts)
         self._base = merged if len(merged) else None
 
     def thaw(self, slots: Iterable[int]) -> None:
@@ -330,21 +342,45 @@ class Blocks(Mapping[int, Block]):
         return tuple(c.astype(t) for c, (_, t) in zip(columns, ARRAYS, strict=True))
 
 
-def frozen_with(base: Frozen | None, rids: Sequence[str], slots: Sequence[Sequence[int]]) -> Frozen:
+def record_slots(
+    keys_of: Iterable[Iterable[str]],
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """The slots (``block_slots``) of records' blocking keys as one array, and how many each
+    record has, in order (for ``Blocks.file_new``): a million records' slots as Python ints
+    in lists would take about 600 MB, as arrays 130 MB. Made 10,000 records at a time."""
+    keys: list[np.ndarray[Any, Any]] = [np.zeros(0, np.uint64)]
+    counts: list[np.ndarray[Any, Any]] = [np.zeros(0, np.int64)]
+    records = iter(keys_of)
+    while chunk := [block_slots(k) for k in islice(records, 10_000)]:
+        counts.append(np.fromiter(map(len, chunk), np.int64, len(chunk)))
+        keys.append(np.fromiter(chain.from_iterable(chunk), np.uint64, int(counts[-1].sum())))
+    return np.concatenate(keys), np.concatenate(counts)
+
+
+def frozen_with(
+    base: Frozen | None,
+    rids: Sequence[str],
+    keys: np.ndarray[Any, Any],
+    counts: np.ndarray[Any, Any],
+) -> Frozen:
     """The frozen blocks of ``base`` with the records ``rids`` filed after its own, each
-    under its ``slots`` (distinct), in order: each block's records are the base's, in order,
-    then the new ones in filing order, as ``Blocks.put`` would leave them. A block filed in
-    gets a span of its own after the base's postings (the span it had stays, still shared by
-    the blocks that share it, or no block's: the next save drops it, ``Frozen.compacted``);
-    the others keep theirs. Blocks made so share no span: at most four postings a record
-    more than shared ones (a save shares the Python blocks of one filing again)."""
+    under its slots (``record_slots``' ``keys`` and ``counts``), in order: each block's
+    records are the base's, in order, then the new ones in filing order, as ``Blocks.put``
+    would leave them. A block filed in gets a span of its own after the base's postings
+    (the span it had stays, still shared by the blocks that share it, or no block's: the
+    next save drops it, ``Frozen.compacted``); the others keep theirs. Blocks made so
+    share no span: a posting for each of a block's records (about 15 a record), where the
+    live index's equal blocks share one."""
     offset = 0 if base is None else len(base.ids)
-    counts = np.fromiter(map(len, slots), np.int64, len(slots))
-    keys = np.fromiter(chain.from_iterable(slots), np.uint64, int(counts.sum()))
     filed = np.repeat(np.arange(offset, offset + len(rids), dtype=np.uint32), counts)
     order = np.argsort(keys, kind="stable")  # by slot, each slot's records in filing order
     keys, filed = keys[order], filed[order]
-    touched, first, added = np.unique(keys, return_index=True, return_counts=True)
+    del order
+    new = np.ones(len(keys), bool)  # where each slot's run begins
+    np.not_equal(keys[1:], keys[:-1], out=new[1:])
+    first = np.flatnonzero(new)
+    touched, added = keys[first], np.diff(np.append(first, len(keys)))
+    del keys, new
     held = base if base is not None else Frozen.checked([np.zeros(0, t) for _, t in ARRAYS], [])
     had = np.zeros(len(touched), np.int64)  # the records each block held in the base
     was = np.zeros(len(touched), np.int64)  # and where they were
@@ -357,8 +393,10 @@ def frozen_with(base: Frozen | None, rids: Sequence[str], slots: Sequence[Sequen
     sizes = had + added
     begins = np.zeros(len(touched), np.int64)
     np.cumsum(sizes[:-1], out=begins[1:])
-    block = np.repeat(np.arange(len(touched)), sizes)
-    within = np.arange(int(sizes.sum())) - begins[block]
+    total = int(sizes.sum())
+    index = np.int32 if total < 2**31 else np.int64  # half the bytes, at any real size
+    block = np.repeat(np.arange(len(touched), dtype=index), sizes)
+    within = np.arange(total, dtype=index) - begins[block].astype(index)
     from_base = within < had[block]
     postings = np.empty(len(block), np.uint32)
     postings[from_base] = held.postings[(was[block] + within)[from_base]]

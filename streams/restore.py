@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from schemas.childrens_services import ReviewVerdict
-from streams.blocks import block_slots
+from streams.blocks import record_slots
 from streams.identities import Kept
 from streams.linkage import Linker, PairDecision, PersonRecord
 from streams.snapshot import IndexSnapshot, Records
@@ -43,7 +43,9 @@ def _index(linker: Linker, kept: list[Kept]) -> None:
     when a new record is first compared with it. One loop, the index's dicts held in locals:
     it runs once per record of a million."""
     records, person, add = linker.records, linker.person, linker.clusters.add
-    slots = [block_slots(e.record.blocking_keys() if e.keys is None else e.keys) for e in kept]
+    keys, counts = record_slots(
+        e.record.blocking_keys() if e.keys is None else e.keys for e in kept
+    )
     rids = []
     for entry in kept:
         record = entry.record
@@ -52,7 +54,7 @@ def _index(linker: Linker, kept: list[Kept]) -> None:
         add(rid, [rid])
         person[rid] = rid
         rids.append(rid)
-    linker.blocks.file_new(rids, slots)
+    linker.blocks.file_new(rids, keys, counts)
 
 
 def _connect(linker: Linker, kept: Sequence[Kept]) -> None:

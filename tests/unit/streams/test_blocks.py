@@ -4,11 +4,18 @@ and the same candidates in the same order as an index that never froze them."""
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import numpy as np
 import pytest
 
-from streams.blocks import ARRAYS, Blocks, Frozen, block_slots
+from streams.blocks import ARRAYS, Blocks, Frozen, block_slots, record_slots
+
+
+def _arrays(slots: list[list[int]]) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """Records' slots as ``record_slots`` gives them."""
+    flat = [s for filed in slots for s in filed]
+    return np.array(flat, np.uint64), np.array([len(f) for f in slots], np.int64)
 
 
 def _thawed(blocks: Blocks, ids: list[str]) -> Blocks:
@@ -161,7 +168,7 @@ def test_records_filed_at_once_in_the_arrays_as_put_one_by_one_would(seed: int) 
     tail_rids, tail_slots = filings("t", rng.choice([1, 90, 300]))
     for rid, slots in zip(tail_rids, tail_slots, strict=True):
         plain.put(rid, slots)
-    at_once.file_new(tail_rids, tail_slots)
+    at_once.file_new(tail_rids, *_arrays(tail_slots))
     ids += tail_rids
     assert dict(at_once) == dict(plain) and len(at_once) == len(plain)
     assert all(type(at_once[s]) is type(plain[s]) for s in plain)
@@ -178,5 +185,18 @@ def test_records_filed_at_once_in_the_arrays_as_put_one_by_one_would(seed: int) 
 def test_records_filed_at_once_beside_held_blocks_are_put_one_by_one() -> None:
     blocks = Blocks()
     blocks.put("a", block_slots(["k1", "k2"]))  # a Python block held: no merge into arrays
-    blocks.file_new(["b", "c"], [block_slots(["k2"]), block_slots(["k2", "k3"])])
+    blocks.file_new(["b", "c"], *record_slots([["k2"], ["k2", "k3"]]))
     assert [blocks[s] for s in block_slots(["k1", "k2", "k3"])] == ["a", ("a", "b", "c"), "c"]
+
+
+def test_records_slots_are_their_keys_slots_in_order_across_chunks() -> None:
+    keys_of = [[f"a{n % 7}", f"b{n}", f"a{n % 7}"][: 1 + n % 3] for n in range(10_005)]
+    keys, counts = record_slots(iter(keys_of))  # made 10,000 at a time: across a chunk
+    want = [block_slots(k) for k in keys_of]
+    assert counts.tolist() == [len(s) for s in want] and keys.tolist() == [
+        s for filed in want for s in filed
+    ]
+    assert [a.size for a in record_slots([])] == [0, 0]
+    nothing = Blocks()
+    nothing.file_new([], *record_slots([]))  # a restore of an empty table
+    assert len(nothing) == 0 and dict(nothing) == {}
