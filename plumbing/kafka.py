@@ -273,8 +273,24 @@ class LagWatch:
         tps = [tp for topic in topics for tp in self._of(topic)]
         if not tps:
             return {}
+        deadline = time.monotonic() + 30
+        while True:  # asked again while the broker says to, as a consumer's own fetch is
+            try:
+                return self._look(group, tps)
+            except (KafkaError, KeyError) as exc:
+                # KeyError: kafka-python's end_offsets lacking a partition it had to ask
+                # again for (seen once in a wait of 90,000 events, 2026-12-06)
+                retriable = isinstance(exc, KeyError) or exc.retriable
+                if not retriable or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.2)
+
+    def _look(self, group: str, tps: list[TopicPartition]) -> dict[tuple[str, int], int]:
+        """One look at ``tps``' ends and ``group``'s committed offsets on them (no group
+        coordinator yet on a new broker, or one loading its offsets: retriable)."""
         ends = self._consumer.end_offsets(tps)
-        committed = self._committed(group, tps)
+        found: dict[str, dict[TopicPartition, Any]] = self._admin.list_group_offsets({group: tps})
+        committed = found.get(group, {})
         lags = {}
         for tp in tps:
             done = committed.get(tp)
@@ -282,22 +298,6 @@ class LagWatch:
             if lag > 0:
                 lags[(tp.topic, tp.partition)] = lag
         return lags
-
-    def _committed(self, group: str, tps: list[TopicPartition]) -> dict[TopicPartition, Any]:
-        """``group``'s committed offsets on ``tps``, asked again for up to 30 s while the
-        broker says to (no group coordinator yet on a new broker, one loading its offsets),
-        as a consumer's own fetch of them does."""
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                found: dict[str, dict[TopicPartition, Any]] = self._admin.list_group_offsets(
-                    {group: tps}
-                )
-                return found.get(group, {})
-            except KafkaError as exc:
-                if not exc.retriable or time.monotonic() >= deadline:
-                    raise
-                time.sleep(0.2)
 
     def _of(self, topic: str) -> list[TopicPartition]:
         """The partitions of ``topic`` (kept once known: a topic's count does not shrink)."""

@@ -371,6 +371,8 @@ def frozen_with(
     next save drops it, ``Frozen.compacted``); the others keep theirs. Blocks made so
     share no span: a posting for each of a block's records (about 15 a record), where the
     live index's equal blocks share one."""
+    if keys.dtype != np.uint64:  # others would be cast through floats: slots lost
+        raise TypeError(f"slots must be uint64, not {keys.dtype}")
     offset = 0 if base is None else len(base.ids)
     filed = np.repeat(np.arange(offset, offset + len(rids), dtype=np.uint32), counts)
     order = np.argsort(keys, kind="stable")  # by slot, each slot's records in filing order

@@ -666,7 +666,11 @@ class Linkage:
                 log.info("linkage.snapshot_abandoned", pid=pid, reason=why)
             else:  # it too reflects a durable mark: kept if it ends in time
                 ended = await _waited(path, pid, deadline)
-                log.info("linkage.snapshot_saved" if ended else "linkage.snapshot_failed")
+                (log.info if ended else log.warning)(
+                    "linkage.snapshot_saved" if ended else "linkage.snapshot_failed",
+                    pid=pid,
+                    reason=None if ended else "failed" if ended is False else "out of time",
+                )
                 if ended:
                     self.on_disk = self.saving_records
                     recent = state is not None and self._recent_enough(state)
@@ -677,9 +681,9 @@ class Linkage:
                 if state is None
                 else "the snapshot on disk is recent enough"
                 if recent
-                else "out of time"
-                if late
                 else "not at a durable mark"
+                if version is None
+                else "out of time"
             )
             log.info("linkage.snapshot_not_saved_at_stop", reason=why, on_disk=self.on_disk)
             return

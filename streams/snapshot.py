@@ -672,7 +672,8 @@ class Records(dict[str, PersonRecord]):
         held = dict.get(self, rid)
         if held is not None:
             return held.nhs_number
-        number: str | None = self._fields[_NHS][self._rows[rid]]
+        row = self._rows[rid]  # KeyError before the columns are read (none after a settle)
+        number: str | None = self._fields[_NHS][row]
         return number
 
     def held_id(self, rid: str) -> str | None:

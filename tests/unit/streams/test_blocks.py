@@ -200,3 +200,8 @@ def test_records_slots_are_their_keys_slots_in_order_across_chunks() -> None:
     nothing = Blocks()
     nothing.file_new([], *record_slots([]))  # a restore of an empty table
     assert len(nothing) == 0 and dict(nothing) == {}
+
+
+def test_slots_of_another_type_are_refused_not_cast() -> None:
+    with pytest.raises(TypeError, match="uint64"):
+        Blocks().file_new(["a"], np.array([-3], np.int64), np.array([1], np.int64))
