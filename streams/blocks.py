@@ -127,8 +127,7 @@ class Frozen:
         distinct, inverse = np.unique(span, return_inverse=True)
         first = (distinct >> np.uint64(32)).astype(np.int64)
         lengths = (distinct & np.uint64(0xFFFFFFFF)).astype(np.int64)
-        begins = np.zeros(len(distinct), np.int64)
-        np.cumsum(lengths[:-1], out=begins[1:])
+        begins = _starts(lengths)
         taken = np.repeat(first - begins, lengths) + np.arange(int(lengths.sum()))
         return self.slots[keep], begins[inverse], sizes, position[self.postings[taken]]
 
@@ -393,8 +392,7 @@ def frozen_with(
         old[old] = held.slots[at[old]] == touched[old]
         had[old], was[old], kept[at[old]] = held.sizes[at[old]], held.starts[at[old]], False
     sizes = had + added
-    begins = np.zeros(len(touched), np.int64)
-    np.cumsum(sizes[:-1], out=begins[1:])
+    begins = _starts(sizes)
     total = int(sizes.sum())
     index = np.int32 if total < 2**31 else np.int64  # half the bytes, at any real size
     block = np.repeat(np.arange(len(touched), dtype=index), sizes)
@@ -414,6 +412,13 @@ def frozen_with(
     )
 
 
+def _starts(sizes: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """Where each of blocks of ``sizes`` laid end to end begins (64-bit)."""
+    starts = np.zeros(len(sizes), np.int64)
+    np.cumsum(sizes[:-1], out=starts[1:])
+    return starts
+
+
 def _held_arrays(
     held: Mapping[int, Block], position: Mapping[str, int], offset: int
 ) -> tuple[np.ndarray[Any, Any], ...]:
@@ -427,8 +432,7 @@ def _held_arrays(
     )
     distinct = [(b,) if type(b) is str else b for b in map(blocks.__getitem__, first.tolist())]
     sizes = np.fromiter(map(len, distinct), np.int64, len(distinct))
-    starts = np.zeros(len(distinct), np.int64)
-    np.cumsum(sizes[:-1], out=starts[1:])
+    starts = _starts(sizes)
     flat = np.fromiter(
         map(position.__getitem__, chain.from_iterable(distinct)), np.int64, int(sizes.sum())
     )

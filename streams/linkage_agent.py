@@ -108,6 +108,12 @@ async def _waited(path: Path, pid: int, deadline: float) -> bool | None:
     return ok
 
 
+def _short_tail(state: HubState, saved: int) -> bool:
+    """Whether a snapshot of ``saved`` records leaves a restart of ``state`` fewer than
+    ``STOP_SAVE_TAIL`` records to file."""
+    return len(state.linker.person) - saved < STOP_SAVE_TAIL
+
+
 def mark_key(epoch: int) -> str:
     """The linkage table's key of the durable mark of the owner that restored at ``epoch``."""
     return f"{DURABLE_KEY}:{epoch}"
@@ -705,7 +711,7 @@ class Linkage:
         """Whether the background save under way would leave the restart so short a tail
         that a stop waits for it rather than begin its own (which would write as much again,
         from the start: at a million records about 15 s of the stop's 20)."""
-        return state is not None and len(state.linker.person) - self.saving_records < STOP_SAVE_TAIL
+        return state is not None and _short_tail(state, self.saving_records)
 
     def _recent_enough(self, state: HubState) -> bool:
         """Whether the snapshot on disk leaves the restart so short a tail that a save at
@@ -713,7 +719,7 @@ class Linkage:
         (Until 2026-12-06, fewer than 3/8 of the index, which weighed the stop's time
         against the restart's: with a save every 100,000 records, a restart at 400,000
         then filed a tail of 97,000, 12.6 s of its 17.1 s, measured.)"""
-        return self.on_disk > 0 and len(state.linker.person) - self.on_disk < STOP_SAVE_TAIL
+        return self.on_disk > 0 and _short_tail(state, self.on_disk)
 
     async def _dead_letter(self, event: faust.types.EventT[Any], frame: bytes, reason: str) -> None:
         """An event intake passed that linkage cannot decode (a schema registry down, a
