@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 import statistics
 import tempfile
 import time
@@ -229,11 +230,12 @@ def _restart_timed(
     from mash.demo import worker_process
     from simulation.synthetic import police_notifications
 
-    day = dt.date(2013, 3, 31)  # a new child (another seed): nothing like it is indexed
-    event = next(police_notifications(1, 99, day, day + dt.timedelta(days=1), children_count=1))
+    day = dt.date(2013, 3, 31)  # a new child (a seed of its own): nothing like it is indexed
+    seed = secrets.randbelow(2**31)  # a second restart on one store sends a new event too
+    event = next(police_notifications(1, seed, day, day + dt.timedelta(days=1), children_count=1))
     if how == "fresh":
         env = {**env, "MASH_DATA_DIR": str(settings.home / f"worker-{settings.app_id}-fresh")}
-    log = _log(settings).with_name(f"{settings.app_id}-restart.log")
+    log = _restart_log(settings)
     watch = _EpisodeWatch(settings, str(event.event_id))  # from the topic's end now
     try:
         with worker_process(env, log) as w:
@@ -268,6 +270,16 @@ def _restart_timed(
         )
     )
     return figures
+
+
+def _restart_log(settings: WorkerSettings) -> Path:
+    """A log of this restart's own, ``<app>-restart-N.log`` after those of earlier restarts on
+    the store: what is read from it (ready, restored) is this worker's."""
+    logs = _log(settings).parent
+    n = 1
+    while (logs / f"{settings.app_id}-restart-{n}.log").exists():
+        n += 1
+    return logs / f"{settings.app_id}-restart-{n}.log"
 
 
 def _logged_total(log: Path, event: str, field: str) -> int:

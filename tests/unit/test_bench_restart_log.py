@@ -1,0 +1,21 @@
+"""`mash bench hub --restart`: each restart on a store reads its own log, not an earlier one's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mash.bench import _log, _logged, _restart_log
+from plumbing.settings import WorkerSettings
+
+
+def test_a_second_restart_on_one_store_logs_apart_from_the_first(tmp_path: Path) -> None:
+    settings = WorkerSettings(home=tmp_path, app_id="mash-bench-x")
+    first = _restart_log(settings)
+    assert first.parent == _log(settings).parent
+    first.parent.mkdir(parents=True)
+    first.write_text('{"event": "[^---Recovery]: Worker ready", "timestamp": "then"}\n')
+    second = _restart_log(settings)
+    assert second != first and not second.exists()
+    second.write_text('{"event": "[^---Recovery]: Worker ready", "timestamp": "now"}\n')
+    assert _logged(second, "[^---Recovery]: Worker ready", first=True)["timestamp"] == "now"
+    assert _restart_log(settings) not in (first, second)
