@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, NamedTuple, Protocol, cast
@@ -255,6 +255,7 @@ def _compact(cls: type[LinkageEntry], v: list[Any], pool: dict[Any, Any]) -> Lin
     ) = v  # fmt: skip
     one = pool.setdefault
     dates: dict[str, dt.date] = one(_DATES, {})
+    weights: dict[float, float] = one(_WEIGHTS, {})
     record = PersonRecord(
         rid,
         one(given, given),
@@ -283,7 +284,7 @@ def _compact(cls: type[LinkageEntry], v: list[Any], pool: dict[Any, Any]) -> Lin
     return cls(
         record,
         event,
-        None if links is None else tuple(zip(links[::2], map(float, links[1::2]), strict=True)),
+        None if links is None else tuple(zip(links[::2], _weights(links, weights), strict=True)),
         tuple(apart) if apart else (),
         tuple(keys) if keys is not None and blocking == blocking_scheme() else None,
         int(version),
@@ -333,6 +334,18 @@ def compact_version(key: str, stored: bytes) -> int | None:
 
 _DATES = object()
 """The key, in a restore's shared pool, of its dates by ISO text."""
+
+_WEIGHTS = object()
+"""The key, in a restore's shared pool, of its link weights: each value one float."""
+
+
+def _weights(links: list[Any], one: dict[float, float]) -> Iterator[float]:
+    """The weights of a compact entry's flat links, each value one float of the restore
+    (``one``), as the live index's are (one per level combination of the model): a
+    million records' links hold about a thousand distinct weights and six million links.
+    Kept so, they cost no float each, and a save marshals a reference for each repeat."""
+    weights = list(map(float, links[1::2]))
+    return map(one.setdefault, weights, weights)
 
 
 def _date(text: str | None, pool: dict[Any, Any]) -> dt.date | None:

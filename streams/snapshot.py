@@ -140,7 +140,7 @@ def save_snapshot(
     arrays = linker.blocks.arrays(ids)
     payload = marshal.dumps(
         (
-            _weights_shared(linker.links),
+            dict(linker.links),  # its weights one float a value already (marshal refers)
             dict(linker.apart),
             *linker.clusters.saved(),
             linker.person,
@@ -511,20 +511,6 @@ def _shared(values: Iterable[_T]) -> list[_T]:
     one: dict[_T, _T] = {}
     values = values if isinstance(values, list) else list(values)
     return list(map(one.setdefault, values, values))
-
-
-def _weights_shared(links: Mapping[str, Linked]) -> dict[str, Linked]:
-    """``links`` (``Linker.links``) with equal weights one object (a million records' links
-    hold about a thousand distinct weights: a million fewer floats to make when loaded, and
-    to keep)."""
-    one: dict[Any, Any] = {}
-    shared = one.setdefault
-    return {
-        rid: {other: shared(w, w) for other, w in held.items()}
-        if isinstance(held, dict)
-        else tuple(x if type(x) is str else shared(x, x) for x in held)
-        for rid, held in links.items()
-    }
 
 
 def _column(rows: list[Any], name: str) -> list[Any]:

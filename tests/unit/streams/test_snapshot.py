@@ -126,6 +126,25 @@ def test_a_restore_from_the_snapshot_and_the_tail_equals_a_full_rebuild(tmp_path
     assert any(saved.person.get(r) not in (None, p) for r, p in quick.linker.person.items())
 
 
+def _weights(linker: Linker) -> list[float]:
+    return [w for rid in linker.links for _, w in linker.links.of(rid)]
+
+
+def test_link_weights_are_one_float_a_value_restored_and_saved_again(tmp_path: Path) -> None:
+    table, _ = _scenario(tmp_path)
+    full = _restored(table, None)[0]  # every record's links decoded from the table
+    weights = _weights(full.linker)
+    assert len({id(w) for w in weights}) == len(set(weights)) < len(weights) / 4
+    # a save marshals the objects as they are: one float a value there and back
+    again = tmp_path / "again.snap"
+    save_snapshot(again, full.linker, full.summaries, 4)
+    loaded = load_snapshot(again, default_model().version, lambda v: True)
+    assert loaded is not None
+    weights = [w for held in loaded.links.values() for w in held[1::2]]
+    assert len({id(w) for w in weights}) == len(set(weights)) < len(weights) / 4
+    assert loaded.links == full.linker.links
+
+
 def test_a_restored_index_goes_on_as_the_rebuilt_one(tmp_path: Path) -> None:
     table, path = _scenario(tmp_path)
     full, _ = _restored(table, None)
