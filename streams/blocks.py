@@ -367,9 +367,8 @@ def frozen_with(
     records are the base's, in order, then the new ones in filing order, as ``Blocks.put``
     would leave them. A block filed in gets a span of its own after the base's postings
     (the span it had stays, still shared by the blocks that share it, or no block's: the
-    next save drops it, ``Frozen.compacted``); the others keep theirs. Blocks made so
-    share no span: a posting for each of a block's records (about 15 a record), where the
-    live index's equal blocks share one."""
+    next save drops it, ``Frozen.compacted``); the others keep theirs. Equal blocks filed
+    in share one span (``_one_span_each``), as the live index's share one tuple."""
     if keys.dtype != np.uint64:  # others would be cast through floats: slots lost
         raise TypeError(f"slots must be uint64, not {keys.dtype}")
     offset = 0 if base is None else len(base.ids)
@@ -401,6 +400,8 @@ def frozen_with(
     postings = np.empty(len(block), np.uint32)
     postings[from_base] = held.postings[(was[block] + within)[from_base]]
     postings[~from_base] = filed[(first[block] + within - had[block])[~from_base]]
+    del from_base
+    begins, postings = _one_span_each(sizes, begins, postings, block, within)
     all_slots = np.concatenate([held.slots[kept], touched])
     by_slot = np.argsort(all_slots, kind="stable")
     return Frozen(
@@ -410,6 +411,95 @@ def frozen_with(
         np.concatenate([held.postings, postings]).astype("<u4"),
         [*held.ids, *rids],
     )
+
+
+_HASH_BASE = np.uint64(0x9E3779B97F4A7C15)
+"""An odd 64-bit multiplier: a span's polynomial hash (``_one_span_each``)."""
+
+_HASH_SIZE = np.uint64(0xC2B2AE3D27D4EB4F)
+"""Mixes a span's size into its hash."""
+
+_HASHED_AT_ONCE = 1 << 20
+"""Postings hashed or compared in one step (a few arrays of 4-8 bytes each: tens of MB)."""
+
+
+def _one_span_each(
+    sizes: np.ndarray[Any, Any],
+    begins: np.ndarray[Any, Any],
+    postings: np.ndarray[Any, Any],
+    block: np.ndarray[Any, Any],
+    within: np.ndarray[Any, Any],
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """Blocks of ``sizes`` laid end to end in ``postings`` from ``begins`` (``block`` and
+    ``within``: each posting's block and place in it), equal ones given one span, as the
+    live index's equal blocks share one tuple (``Blocks.put``): a record's keys mostly
+    find the same records, so a full rebuild that filed each block apart held about seven
+    postings for each one shared (7.3 million against 1.1 million at 470,000 records).
+    Equal blocks are found by a polynomial hash of their records and size, each then
+    compared whole with the first of its hash (a collision keeps its own span). Returns
+    the blocks' begins and the postings the kept spans hold, renumbered."""
+    n = len(sizes)
+    if not n:
+        return begins, postings
+    hashes = np.empty(n, np.uint64)
+    powers = np.full(int(sizes.max()), _HASH_BASE, np.uint64)
+    powers[0] = 1
+    with np.errstate(over="ignore"):  # modulo 2**64 on purpose
+        powers = np.cumprod(powers, dtype=np.uint64)
+        for at in _chunks(begins, sizes):
+            lo, hi = block[at.start], block[at.stop - 1] + 1
+            terms = (postings[at].astype(np.uint64) + np.uint64(1)) * powers[within[at]]
+            hashes[lo:hi] = np.add.reduceat(terms, begins[lo:hi] - at.start, dtype=np.uint64)
+        hashes ^= sizes.astype(np.uint64) * _HASH_SIZE
+    del powers
+    order = np.argsort(hashes, kind="stable")  # equal hashes in block order
+    ordered = hashes[order]
+    del hashes
+    runs = np.ones(n, bool)
+    np.not_equal(ordered[1:], ordered[:-1], out=runs[1:])
+    del ordered
+    rep = np.empty(n, np.int64)  # the first block of each one's hash
+    rep[order] = order[np.flatnonzero(runs)][np.cumsum(runs) - 1]
+    del order, runs
+    twin = (rep != np.arange(n)) & (sizes[rep] == sizes)
+    differ = [  # compared whole with the first of their hash, posting by posting
+        _differing(rep, twin, begins, postings, block, within, at) for at in _chunks(begins, sizes)
+    ]
+    twin[np.concatenate(differ)] = False
+    own = ~twin
+    new_begins = np.zeros(n, np.int64)
+    new_begins[own] = _starts(sizes[own])
+    new_begins[twin] = new_begins[rep[twin]]
+    return new_begins, postings[own[block]]
+
+
+def _differing(
+    rep: np.ndarray[Any, Any],
+    twin: np.ndarray[Any, Any],
+    begins: np.ndarray[Any, Any],
+    postings: np.ndarray[Any, Any],
+    block: np.ndarray[Any, Any],
+    within: np.ndarray[Any, Any],
+    at: slice,
+) -> np.ndarray[Any, Any]:
+    """Those of the ``twin`` blocks in the run ``at`` of ``postings`` (each posting's
+    ``block`` and place ``within`` it) whose records differ from their ``rep``'s."""
+    compared = twin[block[at]]
+    if not compared.any():
+        return np.zeros(0, np.int64)
+    twins = block[at][compared]
+    theirs = postings[begins[rep[twins]] + within[at][compared]]
+    return np.unique(twins[postings[at][compared] != theirs])
+
+
+def _chunks(begins: np.ndarray[Any, Any], sizes: np.ndarray[Any, Any]) -> Iterator[slice]:
+    """The postings of blocks laid end to end (each ``begins`` at, of ``sizes``) in runs
+    of whole blocks of about ``_HASHED_AT_ONCE`` postings each."""
+    lo = 0
+    while lo < len(begins):
+        hi = max(int(np.searchsorted(begins, begins[lo] + _HASHED_AT_ONCE)), lo + 1)
+        yield slice(int(begins[lo]), int(begins[hi - 1] + sizes[hi - 1]))
+        lo = hi
 
 
 def _starts(sizes: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from streams import blocks as blocks_module
 from streams.blocks import ARRAYS, Blocks, Frozen, block_slots, record_slots
 
 
@@ -146,10 +147,17 @@ def test_sealing_again_before_a_save_ended_keeps_every_block() -> None:
     assert dict(blocks) == dict(plain)
 
 
+@pytest.mark.parametrize("colliding", [False, True])
 @pytest.mark.parametrize("seed", range(6))
-def test_records_filed_at_once_in_the_arrays_as_put_one_by_one_would(seed: int) -> None:
+def test_records_filed_at_once_in_the_arrays_as_put_one_by_one_would(
+    seed: int, colliding: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # a restore files its records (a full rebuild's, or a snapshot's tail) straight into the
-    # arrays: the same blocks, of the same types and order, and later filings find the same
+    # arrays: the same blocks, of the same types and order, and later filings find the same;
+    # equal blocks share a span, found by hashes: with hashes that collide for any blocks of
+    # one size and first record, the blocks compared whole are still each their own
+    if colliding:
+        monkeypatch.setattr(blocks_module, "_HASH_BASE", np.uint64(0))
     rng = random.Random(seed)
     keys = [f"k{n}" for n in range(rng.choice([3, 12, 60]))]
     plain, ids = Blocks(), list[str]()
@@ -180,6 +188,48 @@ def test_records_filed_at_once_in_the_arrays_as_put_one_by_one_would(seed: int) 
         assert found_at_once == found_plain
         ids.append(rid)
     assert dict(_thawed(at_once, ids)) == dict(plain)  # and saved again as they are
+
+
+def test_equal_blocks_filed_at_once_share_one_span() -> None:
+    blocks = Blocks()
+    filed = [["k1", "k2", "k3"], ["k1", "k2", "k3"], ["k1", "k4"]]
+    blocks.file_new(["a", "b", "c"], *record_slots(filed))
+    frozen = blocks._base
+    assert frozen is not None
+    spans = frozen.spans(block_slots(["k1", "k2", "k3", "k4"]))
+    k1, k2, k3, k4 = (spans[s] for s in block_slots(["k1", "k2", "k3", "k4"]))
+    assert k2 == k3 != k1 and {k1[1], k2[1], k4[1]} == {3, 2, 1}
+    assert len(frozen.postings) == 3 + 2 + 1  # apart: 3 + 2 + 2 + 1
+    assert blocks[block_slots(["k2"])[0]] == ("a", "b") and blocks[block_slots(["k4"])[0]] == "c"
+
+
+def test_blocks_hashed_in_steps_share_as_hashed_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = random.Random(7)  # a child's records share their name and birth keys' blocks
+    filed = [[f"n{p}", f"d{p}", f"c{p % 5}"] for p in (rng.randrange(60) for _ in range(400))]
+    rids = [f"r{n:03d}" for n in range(400)]
+    whole = Blocks()
+    whole.file_new(rids, *record_slots(filed))
+    monkeypatch.setattr(blocks_module, "_HASHED_AT_ONCE", 5)  # blocks past it: one a step
+    stepped = Blocks()
+    stepped.file_new(rids, *record_slots(filed))
+    a, b = whole._base, stepped._base
+    assert a is not None and b is not None
+    for field in ("slots", "starts", "sizes", "postings"):
+        assert np.array_equal(getattr(a, field), getattr(b, field))
+    assert len(a.postings) < sum(len(f) for f in filed)  # shared
+
+
+def test_blocks_whose_hashes_collide_are_compared_whole_and_kept_apart(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # with these hashes, a block's is its size and first record: ("a", "b") and ("a", "c")
+    monkeypatch.setattr(blocks_module, "_HASH_BASE", np.uint64(0))
+    blocks = Blocks()
+    blocks.file_new(["a", "b", "c"], *record_slots([["k1", "k2", "k3"], ["k1", "k3"], ["k2"]]))
+    k1, k2, k3 = block_slots(["k1", "k2", "k3"])
+    assert (blocks[k1], blocks[k2], blocks[k3]) == (("a", "b"), ("a", "c"), ("a", "b"))
+    frozen = blocks._base
+    assert frozen is not None and len(frozen.postings) == 4  # k1 and k3 share theirs
 
 
 def test_records_filed_at_once_beside_held_blocks_are_put_one_by_one() -> None:
