@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 import statistics
 import tempfile
 import time
@@ -231,11 +230,11 @@ def _restart_timed(
     from simulation.synthetic import police_notifications
 
     day = dt.date(2013, 3, 31)  # a new child (a seed of its own): nothing like it is indexed
-    seed = secrets.randbelow(2**31)  # a second restart on one store sends a new event too
-    event = next(police_notifications(1, seed, day, day + dt.timedelta(days=1), children_count=1))
+    n = _restarts(settings) + 1  # a second restart on one store sends a new event too
+    event = next(police_notifications(1, 98 + n, day, day + dt.timedelta(days=1), children_count=1))
     if how == "fresh":
         env = {**env, "MASH_DATA_DIR": str(settings.home / f"worker-{settings.app_id}-fresh")}
-    log = _restart_log(settings)
+    log = _restart_log(settings, n)
     watch = _EpisodeWatch(settings, str(event.event_id))  # from the topic's end now
     try:
         with worker_process(env, log) as w:
@@ -272,14 +271,18 @@ def _restart_timed(
     return figures
 
 
-def _restart_log(settings: WorkerSettings) -> Path:
-    """A log of this restart's own, ``<app>-restart-N.log`` after those of earlier restarts on
-    the store: what is read from it (ready, restored) is this worker's."""
-    logs = _log(settings).parent
-    n = 1
-    while (logs / f"{settings.app_id}-restart-{n}.log").exists():
+def _restarts(settings: WorkerSettings) -> int:
+    """How many restarts the bench has timed on this store (each left its log)."""
+    logs, n = _log(settings).parent, 0
+    while (logs / f"{settings.app_id}-restart-{n + 1}.log").exists():
         n += 1
-    return logs / f"{settings.app_id}-restart-{n}.log"
+    return n
+
+
+def _restart_log(settings: WorkerSettings, n: int) -> Path:
+    """The log of the store's ``n``th restart, ``<app>-restart-N.log``: what is read from it
+    (ready, restored) is that worker's, not an earlier restart's."""
+    return _log(settings).parent / f"{settings.app_id}-restart-{n}.log"
 
 
 def _logged_total(log: Path, event: str, field: str) -> int:

@@ -402,6 +402,8 @@ def frozen_with(
     postings[~from_base] = filed[(first[block] + within - had[block])[~from_base]]
     del from_base
     begins, postings = _one_span_each(sizes, begins, postings, block, within)
+    if len(held.postings) + len(postings) > 2**32:  # spans would wrap in 32 bits, silently
+        raise OverflowError("more postings than the arrays' 32-bit spans can address")
     all_slots = np.concatenate([held.slots[kept], touched])
     by_slot = np.argsort(all_slots, kind="stable")
     return Frozen(

@@ -490,10 +490,24 @@ def _comparison(key: _Key) -> Comparison:
         rule = "given names differ" if given is Level.DIFFERENT else "birth dates differ"
     if held_by is not None:
         rule = held_by
+    weight = _one_weight(weight)
     made = Comparison(weight, levels, rule, apart=held_by is _GUARD, held=held_by is _HELD)
     if len(_COMPARISONS) < 1 << 16:
         _COMPARISONS[key] = made
     return made
+
+
+_WEIGHTS: dict[float, float] = {}
+"""Each weight a comparison has given, one float a value (bounded as ``_COMPARISONS``): a
+link keeps its comparison's weight, and past the comparisons remembered a million links
+would each hold a float of its own (24 bytes, and more in every index snapshot, which
+marshals equal weights as one only where they are one object)."""
+
+
+def _one_weight(weight: float) -> float:
+    if len(_WEIGHTS) < 1 << 16:
+        return _WEIGHTS.setdefault(weight, weight)
+    return _WEIGHTS.get(weight, weight)
 
 
 def _held_by(
@@ -606,6 +620,11 @@ def _two_given_names(a: str, b: str, level: Level, model: LinkageModel) -> bool:
     return not model.is_variant(a, b) or (is_common_name(a) and is_common_name(b))
 
 
+_BORN_AS_DUE = SURE / 2
+"""The weight of an unborn child's record and a born child's of one mother: one float for
+every such link (``_WEIGHTS``)."""
+
+
 def _unborn_and_born(a: PersonRecord, b: PersonRecord) -> Comparison:
     """An unborn child's record and a born child's: the same mother, born near the due date."""
     unborn, born = (a, b) if a.date_of_birth is None else (b, a)
@@ -614,5 +633,7 @@ def _unborn_and_born(a: PersonRecord, b: PersonRecord) -> Comparison:
         return Comparison(NEVER, (), "unborn and born with no mother to compare")
     same_mother = unborn.mother[1] == born.mother[1] and one_name(unborn.mother[0], born.mother[0])
     if same_mother and unborn.mother[2] == born.mother[2] and abs((birth - due).days) <= 42:
-        return Comparison(SURE / 2, (), "born to the same mother within 6 weeks of the due date")
+        return Comparison(
+            _BORN_AS_DUE, (), "born to the same mother within 6 weeks of the due date"
+        )
     return Comparison(NEVER, (), "unborn and born to a different mother or far from the due date")

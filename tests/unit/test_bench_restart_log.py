@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mash.bench import _log, _logged, _restart_log
+from mash.bench import _log, _logged, _restart_log, _restarts
 from plumbing.settings import WorkerSettings
 
 
 def test_a_second_restart_on_one_store_logs_apart_from_the_first(tmp_path: Path) -> None:
     settings = WorkerSettings(home=tmp_path, app_id="mash-bench-x")
-    first = _restart_log(settings)
+    assert _restarts(settings) == 0
+    first = _restart_log(settings, 1)
     assert first.parent == _log(settings).parent
     first.parent.mkdir(parents=True)
     first.write_text('{"event": "[^---Recovery]: Worker ready", "timestamp": "then"}\n')
-    second = _restart_log(settings)
+    assert _restarts(settings) == 1
+    second = _restart_log(settings, 2)
     assert second != first and not second.exists()
     second.write_text('{"event": "[^---Recovery]: Worker ready", "timestamp": "now"}\n')
     assert _logged(second, "[^---Recovery]: Worker ready", first=True)["timestamp"] == "now"
-    assert _restart_log(settings) not in (first, second)
+    assert _restarts(settings) == 2

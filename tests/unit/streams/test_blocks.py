@@ -148,24 +148,33 @@ def test_sealing_again_before_a_save_ended_keeps_every_block() -> None:
 
 
 @pytest.mark.parametrize("colliding", [False, True])
-@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("seed", range(20))
 def test_records_filed_at_once_in_the_arrays_as_put_one_by_one_would(
     seed: int, colliding: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # a restore files its records (a full rebuild's, or a snapshot's tail) straight into the
     # arrays: the same blocks, of the same types and order, and later filings find the same;
     # equal blocks share a span, found by hashes: with hashes that collide for any blocks of
-    # one size and first record, the blocks compared whole are still each their own
-    if colliding:
-        monkeypatch.setattr(blocks_module, "_HASH_BASE", np.uint64(0))
+    # one size and first record, the blocks compared whole are still each their own (half
+    # the records then of a few persons, with their keys, so that equal blocks are common,
+    # and hashed a few postings at a step)
     rng = random.Random(seed)
     keys = [f"k{n}" for n in range(rng.choice([3, 12, 60]))]
+    persons = [rng.sample(keys, rng.randint(1, min(4, len(keys)))) for _ in range(8)]
+    if colliding:
+        monkeypatch.setattr(blocks_module, "_HASH_BASE", np.uint64(0))
+        monkeypatch.setattr(blocks_module, "_HASHED_AT_ONCE", 3)
     plain, ids = Blocks(), list[str]()
 
     def filings(prefix: str, count: int) -> tuple[list[str], list[list[int]]]:
         rids = [f"{prefix}{n:04d}" for n in range(count)]
         return rids, [
-            block_slots(rng.sample(keys, rng.randint(1, min(4, len(keys))))) for _ in rids
+            block_slots(
+                rng.choice(persons)
+                if colliding and rng.random() < 0.5
+                else rng.sample(keys, rng.randint(1, min(4, len(keys))))
+            )
+            for _ in rids
         ]
 
     base_rids, base_slots = filings("b", rng.choice([0, 1, 150]))

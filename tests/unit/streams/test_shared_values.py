@@ -7,8 +7,11 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
+import pytest
+
 from simulation.synthetic import police_notifications
-from streams.comparison import PersonRecord
+from streams import comparison
+from streams.comparison import Level, PersonRecord
 from streams.hub import HubState
 
 
@@ -47,3 +50,17 @@ def test_a_childs_record_id_is_its_events_id_string_and_equal_values_are_shared(
         by_name[record.family_name].add(id(record.family_name))
     assert len(by_name) < len(state.linker.records)  # some names recur
     assert all(len(objects) == 1 for objects in by_name.values())
+
+
+def test_equal_weights_are_one_float_even_past_the_comparisons_remembered(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # a link keeps its comparison's weight: past the comparisons the scorer remembers, each
+    # comparison is made again, and its weight must still be the one float of its value
+    monkeypatch.setattr(comparison, "_COMPARISONS", {})
+    weights = [float(n) / 7 for n in (3, 4, 5, 6, 7)]
+    key = (*(x for w in weights for x in (Level.EXACT, w)), None)
+    one = comparison._comparison(key)  # type: ignore[arg-type]
+    comparison._COMPARISONS.clear()  # as if past the bound: made again, its sum a new float
+    two = comparison._comparison(key)  # type: ignore[arg-type]
+    assert one is not two and one.weight == two.weight and one.weight is two.weight
