@@ -273,8 +273,8 @@ def _restart_timed(
 
 def _restarts(settings: WorkerSettings) -> int:
     """How many restarts the bench has timed on this store (each left its log)."""
-    logs, n = _log(settings).parent, 0
-    while (logs / f"{settings.app_id}-restart-{n + 1}.log").exists():
+    n = 0
+    while _restart_log(settings, n + 1).exists():
         n += 1
     return n
 

@@ -376,8 +376,7 @@ def frozen_with(
     order = np.argsort(keys, kind="stable")  # by slot, each slot's records in filing order
     keys, filed = keys[order], filed[order]
     del order
-    new = np.ones(len(keys), bool)  # where each slot's run begins
-    np.not_equal(keys[1:], keys[:-1], out=new[1:])
+    new = _run_starts(keys)  # where each slot's run begins
     first = np.flatnonzero(new)
     touched, added = keys[first], np.diff(np.append(first, len(keys)))
     del keys, new
@@ -457,8 +456,7 @@ def _one_span_each(
     order = np.argsort(hashes, kind="stable")  # equal hashes in block order
     ordered = hashes[order]
     del hashes
-    runs = np.ones(n, bool)
-    np.not_equal(ordered[1:], ordered[:-1], out=runs[1:])
+    runs = _run_starts(ordered)
     del ordered
     rep = np.empty(n, np.int64)  # the first block of each one's hash
     rep[order] = order[np.flatnonzero(runs)][np.cumsum(runs) - 1]
@@ -502,6 +500,13 @@ def _chunks(begins: np.ndarray[Any, Any], sizes: np.ndarray[Any, Any]) -> Iterat
         hi = max(int(np.searchsorted(begins, begins[lo] + _HASHED_AT_ONCE)), lo + 1)
         yield slice(int(begins[lo]), int(begins[hi - 1] + sizes[hi - 1]))
         lo = hi
+
+
+def _run_starts(ordered: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """Where each run of equal values of the sorted ``ordered`` begins (True there)."""
+    starts = np.ones(len(ordered), bool)
+    np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
+    return starts
 
 
 def _starts(sizes: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
