@@ -160,3 +160,47 @@ def test_a_state_dropped_while_its_blocks_are_saved_is_freed_at_once(tmp_path: P
         _ended(linkage)
     assert linkage.sealed is None
     assert not [e for e in logs if e["event"].startswith("linkage.blocks")]
+
+
+@pytest.mark.parametrize(
+    ("cap", "records", "step"),
+    [
+        (50_000, 0, 10_000),  # a small index: the floor
+        (50_000, 80_000, 10_000),
+        (50_000, 160_000, 20_000),  # an eighth of the index
+        (50_000, 1_000_000, 50_000),  # at most the setting
+        (5_000, 1_000_000, 5_000),  # a setting below the floor is kept
+        (0, 1_000_000, 0),  # by time only
+    ],
+)
+def test_the_records_a_save_waits_for_are_an_eighth_of_the_index_within_bounds(
+    tmp_path: Path, cap: int, records: int, step: int
+) -> None:
+    linkage = _linkage(tmp_path, linkage_snapshot_s=3600, linkage_snapshot_records=cap)
+    assert linkage._save_step(records) == step
+
+
+def test_a_growing_index_is_saved_each_time_it_grew_by_an_eighth(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the floor lowered so that a few hundred records show the share
+    monkeypatch.setattr(linkage_agent, "SAVE_STEP_FLOOR", 20)
+    linkage = _linkage(tmp_path, linkage_snapshot_s=3600, linkage_snapshot_records=100_000)
+    begun = _saves(linkage, monkeypatch)
+    assert linkage.state is not None
+    last, waited = 0, 0
+    for seed in range(100, 160):
+        _grow(linkage, 4, seed)
+        records = len(linkage.state.linker.person)
+        due = records - last >= max(20, records // 8)
+        if not due and records - last >= 20:
+            waited += 1  # past the floor, short of an eighth: not saved
+        saves = len(begun)
+        _after_batch(linkage)
+        assert len(begun) == saves + due, (records, last)
+        if due:
+            assert begun[-1] == records
+            last = records
+    assert waited >= 5
+    assert len(begun) >= 4
+    assert begun[-1] - begun[-2] > 20  # the later steps were an eighth, above the floor
