@@ -346,11 +346,12 @@ class WorkerSettings(SinkSettings):
     child), so that a restart loads it instead of rebuilding (``streams.snapshot``); 0: never
     (and none read)."""
     linkage_snapshot_records: int = Field(default=50_000, ge=0)
-    """A save of the linkage index is also due once an eighth of the index, and at most this
-    many records, were indexed since the last save began (or since the snapshot a restore
-    loaded; a restore that rebuilt in full counts every record): the table's tail a restart
-    after a kill -9 decodes and files stays bounded however fast records come
-    (``streams.linkage_agent.TAIL_SHARE``); 0: by time only."""
+    """A save of the linkage index is also due once the records indexed since the last save
+    began (or since the snapshot a restore loaded; a restore that rebuilt in full counts
+    every record) reach an eighth of the index, at least 10,000 and at most this many (this
+    many if it is lower): the table's tail a restart after a kill -9 decodes and files stays
+    bounded however fast records come (``streams.linkage_agent.TAIL_SHARE``,
+    ``SAVE_STEP_FLOOR``); 0: by time only."""
     linkage_snapshot_stop_s: float = 20.0
     """How long a clean stop may spend saving the linkage index (past it, the save is
     abandoned and the last one stays); 0: no save at a stop."""

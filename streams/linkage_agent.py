@@ -92,17 +92,21 @@ about 15 us a record of the index (0.37-0.46 s for 30,000 in process): about 6 s
 (past it the save is abandoned and the restart files the tail)."""
 
 TAIL_SHARE = 8
-"""A save of the index is also due once it grew by this share of itself since the last save
-began (``Linkage._save_step``; at least ``SAVE_STEP_FLOOR`` records, at most
-``linkage_snapshot_records``): a kill -9 leaves a restart at most an eighth of the index to
-decode and file, about 8,000 records a second here, on top of the snapshot's load. A save
-costs about 15 us a record of the index, so saving every eighth costs about 120 us a record
-indexed, whatever the index's size: a few per cent of what linking a record costs, spent in
-a forked child on the other core."""
+"""A save of the index is also due once the records indexed since the last save began reach
+this share of the index (``Linkage._save_step``; at least ``SAVE_STEP_FLOOR`` records, or
+the setting if lower, and at most ``linkage_snapshot_records``): a kill -9 leaves a restart
+at most an eighth of the index or the floor, whichever is more (plus what was indexed while
+a save ran), to decode and file, about 8,000 records a second here, on top of the
+snapshot's load. A save costs about 15 us a record of the index, so saving every eighth
+costs about 120 us of CPU a record indexed, in a forked child, while the share sets the
+step (80,000-400,000 records with the defaults); below, the floor makes it cheaper; above,
+the cap keeps the tail short and the cost grows with the index (about 300 us at a
+million)."""
 
 SAVE_STEP_FLOOR = 10_000
-"""The fewest records indexed since the last save that make one due by count: below it a
-restart's tail files in about a second, and a small index is not saved at every batch."""
+"""The fewest records indexed since the last save that make one due by count (unless
+``linkage_snapshot_records`` is lower): below it a restart's tail files in about a second,
+and a small index is not saved at every batch."""
 
 AHEAD_WAIT_S = 120.0
 """How long the first restore waits for the table read beside the preload

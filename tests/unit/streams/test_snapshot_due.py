@@ -1,6 +1,7 @@
 """When the linkage worker saves its index while it runs: every ``linkage_snapshot_s``, and
-also once ``linkage_snapshot_records`` records were indexed since the last save began, so
-that the table's tail a restart decodes stays bounded however fast records come."""
+also once the records indexed since the last save began reach an eighth of the index (at
+least ``SAVE_STEP_FLOOR``, at most ``linkage_snapshot_records``), so that the table's tail a
+restart decodes stays bounded however fast records come."""
 
 from __future__ import annotations
 
@@ -167,7 +168,10 @@ def test_a_state_dropped_while_its_blocks_are_saved_is_freed_at_once(tmp_path: P
     [
         (50_000, 0, 10_000),  # a small index: the floor
         (50_000, 80_000, 10_000),
-        (50_000, 160_000, 20_000),  # an eighth of the index
+        (50_000, 120_000, 15_000),  # an eighth of the index, above the floor
+        (50_000, 160_000, 20_000),
+        (50_000, 399_992, 49_999),
+        (50_000, 400_000, 50_000),  # where the cap takes over
         (50_000, 1_000_000, 50_000),  # at most the setting
         (5_000, 1_000_000, 5_000),  # a setting below the floor is kept
         (0, 1_000_000, 0),  # by time only
@@ -204,3 +208,41 @@ def test_a_growing_index_is_saved_each_time_it_grew_by_an_eighth(
     assert waited >= 5
     assert len(begun) >= 4
     assert begun[-1] - begun[-2] > 20  # the later steps were an eighth, above the floor
+
+
+def test_a_save_is_due_exactly_at_the_step_of_the_index_as_it_is_now(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    linkage = _linkage(tmp_path, linkage_snapshot_s=3600, linkage_snapshot_records=100)
+    begun = _saves(linkage, monkeypatch)
+    assert linkage.state is not None
+    _grow(linkage, 300, 12)
+    records = len(linkage.state.linker.person)
+    step = linkage._save_step(records)
+    assert 0 < step < records
+    linkage.saved_records = records - step + 1  # one record short of the step
+    _after_batch(linkage)
+    assert begun == []
+    linkage.saved_records = records - step  # the step itself
+    _after_batch(linkage)
+    assert begun == [records]
+
+
+def test_a_full_rebuild_of_the_floor_or_more_is_saved_after_its_first_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a restore that rebuilt in full leaves no snapshot counted (``saved_records`` 0)
+    monkeypatch.setattr(linkage_agent, "SAVE_STEP_FLOOR", 200)
+    linkage = _linkage(tmp_path, linkage_snapshot_s=3600, linkage_snapshot_records=50_000)
+    begun = _saves(linkage, monkeypatch)
+    assert linkage.state is not None
+    _grow(linkage, 120, 13)
+    small = len(linkage.state.linker.person)
+    assert small < 200
+    _after_batch(linkage)
+    assert begun == []
+    _grow(linkage, 200, 14)
+    records = len(linkage.state.linker.person)
+    assert records >= 200
+    _after_batch(linkage)
+    assert begun == [records]
