@@ -1,5 +1,5 @@
-"""Whether a process runs, by pid (the local broker's and a linkage save's left files), and a
-worker's sinks process among its children."""
+"""Whether a process runs, by pid (the local broker's and a linkage save's left files), a
+worker's sinks process among its children, and how long this process has run."""
 
 from __future__ import annotations
 
@@ -10,11 +10,23 @@ import signal
 from collections.abc import Iterable
 from pathlib import Path
 
-__all__ = ["PARENT_PID", "detach_forked_child", "process_exists", "sinks_of"]
+__all__ = ["PARENT_PID", "detach_forked_child", "process_age_s", "process_exists", "sinks_of"]
 
 
 PARENT_PID = "MASH_PARENT_PID"
 """Set by a worker for the sinks it starts: they stop when that process is gone."""
+
+
+def process_age_s() -> float | None:
+    """Seconds since this process started, to the kernel's tick (Linux's ``/proc``), or None
+    where that is not known."""
+    try:
+        stat = Path("/proc/self/stat").read_text()
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        started = int(stat.rsplit(")", 1)[1].split()[19])  # field 22: ticks after boot
+    except (OSError, ValueError, IndexError):
+        return None
+    return max(0.0, uptime - started / os.sysconf("SC_CLK_TCK"))
 
 
 def process_exists(pid: int) -> bool:

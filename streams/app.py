@@ -9,6 +9,7 @@ keyed so that replays are idempotent. Faust's internals are used only in
 
 from __future__ import annotations
 
+import time
 from collections.abc import Set
 from typing import Any
 
@@ -20,6 +21,7 @@ from plumbing.gc_pauses import freeze_survivors, log_long_collections, release_f
 from plumbing.heap import give_back
 from plumbing.kafka import credentials, require_topics, ssl_context
 from plumbing.logs import get_logger
+from plumbing.processes import process_age_s
 from plumbing.settings import WorkerSettings
 from schemas.contracts import AGENCY_CONTRACTS, IDENTITIES
 from schemas.registry import codec_for
@@ -126,11 +128,34 @@ def consumed_topics(settings: WorkerSettings) -> list[str]:
     return [*(settings.topic(c.topic) for c in AGENCY_CONTRACTS), settings.topic(IDENTITIES)]
 
 
-def create_app(settings: WorkerSettings, catch_up: bool = False) -> faust.App:
+class StartPhases:
+    """How long each phase of a worker's start took before it joins its group, logged as
+    one line (``streams.start_phases``): where a slow restart's seconds went."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        age = process_age_s()
+        if age is not None:  # the interpreter and the imports of the streams' stack
+            self.seconds["imported_s"] = round(age, 2)
+        self.at = time.monotonic()
+
+    def done(self, phase: str) -> None:
+        now = time.monotonic()
+        self.seconds[f"{phase}_s"] = round(now - self.at, 2)
+        self.at = now
+
+    def log(self) -> None:
+        log.info("streams.start_phases", **self.seconds)
+
+
+def create_app(
+    settings: WorkerSettings, catch_up: bool = False, phases: StartPhases | None = None
+) -> faust.App:
     """A Faust app with the hub's agents: intake and linkage (the sinks run beside it), and
     what a worker does before it joins its group: with ``catch_up``, the stores' bulk copy
     of their changelogs (``catch_up_stores``), then the linkage index snapshot's preload,
-    with the table read beside it (``Linkage.preload``)."""
+    with the table read beside it (``Linkage.preload``); each timed in ``phases``."""
+    phases = phases or StartPhases()
     app = faust.App(settings.app_id, **faust_settings(settings))
     codec = codec_for(settings)
     intake = Intake(app, settings, codec)
@@ -194,10 +219,13 @@ def create_app(settings: WorkerSettings, catch_up: bool = False) -> faust.App:
     add_stall_watchdog(app, settings)
     start_tables_at_once(app)  # every table is declared by now
     skip_undecodable_changelog_entries(app)
+    phases.done("made")
     if catch_up and settings.catch_up_entries > 0:  # a new owner reads changelogs in bulk
         # the linkage restore reads every stored value with its own check
         catch_up_stores(app, settings, settings.catch_up_entries, {linkage.records.name})
+    phases.done("caught_up")
     linkage.preload()  # before the group: a long load would stop no heartbeat
+    phases.done("preloaded")
     return app
 
 
@@ -217,10 +245,13 @@ def add_stall_watchdog(app: faust.App, settings: WorkerSettings) -> None:
 
 def run_streams(settings: WorkerSettings) -> None:
     """Run the Faust streams in the foreground until stopped (SIGINT/SIGTERM)."""
+    phases = StartPhases()
     check_faust_version()
     settings = settings.as_principal(HUB_PRINCIPAL)
     require_topics(settings, hub_topics(settings))
-    app = create_app(settings, catch_up=True)
+    phases.done("checked")
+    app = create_app(settings, catch_up=True, phases=phases)
+    phases.log()
     log_long_collections()
     freeze_survivors()
     worker = faust.Worker(app, loglevel=settings.log_level, override_logging=False, quiet=True)

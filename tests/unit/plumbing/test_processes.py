@@ -1,4 +1,4 @@
-"""Whether a process runs, by pid."""
+"""Whether a process runs, by pid, and how long this one has run."""
 
 from __future__ import annotations
 
@@ -54,3 +54,19 @@ def test_the_sinks_beside_the_streams_give_way_to_them_for_the_processor() -> No
         for env in (beside, alone)
     ]
     assert given == ["5", "0"]
+
+
+def test_a_process_age_is_at_least_what_it_slept_and_at_most_what_was_seen_outside() -> None:
+    code = (  # plumbing.processes.process_age_s, in a process of known bounds
+        "import time; time.sleep(0.5); "
+        "from plumbing.processes import process_age_s; print(process_age_s())"
+    )
+    before = time.monotonic()
+    age = float(
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        ).stdout.strip()
+    )
+    outside = time.monotonic() - before
+    tick = 1 / os.sysconf("SC_CLK_TCK")
+    assert 0.5 - tick <= age <= outside + tick

@@ -392,6 +392,77 @@ def test_the_snapshot_holds_the_records_and_their_summaries(tmp_path: Path) -> N
     assert loaded.records[a].family_name is loaded.records[b].family_name  # one object
 
 
+def _header_and_parts(path: Path) -> tuple[dict[str, Any], tuple[Any, ...]]:
+    data = path.read_bytes()
+    end = data.index(b"\n", len(b"MASH-LINKAGE-INDEX\n"))
+    header = orjson.loads(data[len(b"MASH-LINKAGE-INDEX\n") : end])
+    return header, marshal.loads(data[end + 1 : end + 1 + header["marshalled"]])
+
+
+def _three_batches() -> HubState:
+    state = HubState()
+    for start in range(0, 3 * _SIZE, _SIZE):
+        state.process(_events()[start : start + _SIZE], "t")
+    return state
+
+
+def test_a_snapshot_holds_only_the_persons_that_are_not_their_records_cluster_parents(
+    tmp_path: Path,
+) -> None:
+    state = _three_batches()
+    linker = state.linker
+    parent, _ = linker.clusters.saved()
+    differ = {r: p for r, p in linker.person.items() if parent[r] != p}
+    assert differ and len(differ) < len(linker.person)  # the scenario has both kinds
+    path = snapshot_path(tmp_path)
+    save_snapshot(path, linker, state.summaries, 3)
+    header, parts = _header_and_parts(path)
+    assert header["format"] == snapshot.FORMAT == 5
+    assert parts[4] == differ
+    loaded = load_snapshot(path, default_model().version, lambda v: True)
+    assert loaded is not None
+    assert list(loaded.person.items()) == list(linker.person.items())  # order too
+
+
+def test_a_snapshot_whose_parents_are_in_another_order_holds_every_person(tmp_path: Path) -> None:
+    state = _three_batches()
+    linker = state.linker
+    parent, members = linker.clusters.saved()
+    linker.clusters.load(dict(reversed(parent.items())), members)  # the same sets
+    path = snapshot_path(tmp_path)
+    save_snapshot(path, linker, state.summaries, 3)
+    header, parts = _header_and_parts(path)
+    assert header["format"] == snapshot.EVERY_PERSON == 4  # as written before format 5
+    assert parts[4] == linker.person
+    loaded = load_snapshot(path, default_model().version, lambda v: True)
+    assert loaded is not None
+    assert list(loaded.person.items()) == list(linker.person.items())
+
+
+def test_a_snapshot_whose_persons_name_a_record_the_parents_lack_is_ignored(
+    tmp_path: Path,
+) -> None:
+    state = _three_batches()
+    path = snapshot_path(tmp_path)
+    save_snapshot(path, state.linker, state.summaries, 3)
+    header, parts = _header_and_parts(path)
+    parts = (*parts[:4], {**parts[4], "r-stranger": "p-stranger"}, *parts[5:])
+    payload = marshal.dumps(parts)
+    data = path.read_bytes()
+    end = data.index(b"\n", len(b"MASH-LINKAGE-INDEX\n"))
+    arrays = data[end + 1 + header["marshalled"] :]
+    header |= {
+        "marshalled": len(payload),
+        "sha256": hashlib.sha256(payload + arrays).hexdigest(),
+    }
+    path.write_bytes(b"MASH-LINKAGE-INDEX\n" + orjson.dumps(header) + b"\n" + payload + arrays)
+    with structlog.testing.capture_logs() as logs:
+        assert load_snapshot(path, default_model().version, lambda v: True) is None
+    assert [e.get("reason") for e in logs if e["event"] == "linkage.snapshot_ignored"] == [
+        "records missing"
+    ]
+
+
 def test_a_restore_from_stored_bytes_decodes_only_the_tail(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
