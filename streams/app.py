@@ -135,7 +135,7 @@ class StartPhases:
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
         age = process_age_s()
-        if age is not None:  # the interpreter and the imports of the streams' stack
+        if age is not None:  # the interpreter, the imports, the settings, the sinks started
             self.seconds["imported_s"] = round(age, 2)
         self.at = time.monotonic()
 
