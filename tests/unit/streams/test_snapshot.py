@@ -372,10 +372,15 @@ def _stored(table: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
     return [(k, orjson.dumps(v)) for k, v in table]
 
 
-def test_the_snapshot_holds_the_records_and_their_summaries(tmp_path: Path) -> None:
+def _three_batches() -> HubState:
     state = HubState()
     for start in range(0, 3 * _SIZE, _SIZE):
         state.process(_events()[start : start + _SIZE], "t")
+    return state
+
+
+def test_the_snapshot_holds_the_records_and_their_summaries(tmp_path: Path) -> None:
+    state = _three_batches()
     first = next(iter(state.summaries))  # a MARAC child's event id is not its record id
     state.summaries[first] = dataclasses.replace(state.summaries[first], event_id="e-marac")
     path = snapshot_path(tmp_path)
@@ -393,17 +398,8 @@ def test_the_snapshot_holds_the_records_and_their_summaries(tmp_path: Path) -> N
 
 
 def _header_and_parts(path: Path) -> tuple[dict[str, Any], tuple[Any, ...]]:
-    data = path.read_bytes()
-    end = data.index(b"\n", len(b"MASH-LINKAGE-INDEX\n"))
-    header = orjson.loads(data[len(b"MASH-LINKAGE-INDEX\n") : end])
-    return header, marshal.loads(data[end + 1 : end + 1 + header["marshalled"]])
-
-
-def _three_batches() -> HubState:
-    state = HubState()
-    for start in range(0, 3 * _SIZE, _SIZE):
-        state.process(_events()[start : start + _SIZE], "t")
-    return state
+    header = orjson.loads(path.read_bytes().split(b"\n", 2)[1])
+    return header, marshal.loads(_marshalled(path))
 
 
 def test_a_snapshot_holds_only_the_persons_that_are_not_their_records_cluster_parents(
@@ -445,17 +441,9 @@ def test_a_snapshot_whose_persons_name_a_record_the_parents_lack_is_ignored(
     state = _three_batches()
     path = snapshot_path(tmp_path)
     save_snapshot(path, state.linker, state.summaries, 3)
-    header, parts = _header_and_parts(path)
+    _, parts = _header_and_parts(path)
     parts = (*parts[:4], {**parts[4], "r-stranger": "p-stranger"}, *parts[5:])
-    payload = marshal.dumps(parts)
-    data = path.read_bytes()
-    end = data.index(b"\n", len(b"MASH-LINKAGE-INDEX\n"))
-    arrays = data[end + 1 + header["marshalled"] :]
-    header |= {
-        "marshalled": len(payload),
-        "sha256": hashlib.sha256(payload + arrays).hexdigest(),
-    }
-    path.write_bytes(b"MASH-LINKAGE-INDEX\n" + orjson.dumps(header) + b"\n" + payload + arrays)
+    _with_payload(path, marshal.dumps(parts))
     with structlog.testing.capture_logs() as logs:
         assert load_snapshot(path, default_model().version, lambda v: True) is None
     assert [e.get("reason") for e in logs if e["event"] == "linkage.snapshot_ignored"] == [
