@@ -22,6 +22,8 @@ class Provenance:
     """The agency records (facts) they were computed from."""
     latest_event: dt.datetime | None
     """When the latest of them was reported (None: no events)."""
+    seconds: float | None = None
+    """How long computing them took, the facts' read included (None: not recorded)."""
 
 
 def provenance_of(facts: Iterable[Fact], computed_at: dt.datetime) -> Provenance:

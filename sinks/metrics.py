@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from dataclasses import replace
 
 from plumbing.logs import get_logger
 from sinks.board import Figure, compute
@@ -33,6 +34,7 @@ def refresh_figures(store: Store, as_of: dt.date) -> list[Figure]:
     their provenance."""
     started = time.perf_counter()
     figures, provenance = figures_from_events(store, as_of)
+    provenance = replace(provenance, seconds=round(time.perf_counter() - started, 3))
     store.replace_figures(figures, as_of, provenance)
     log.info(
         "metrics.refreshed",

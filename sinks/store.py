@@ -46,6 +46,7 @@ from sinks.tables import (
     figures_provenance,
     links,
     metadata,
+    missing_columns,
     upgrade,
 )
 
@@ -114,18 +115,21 @@ def _person_only(link: Link) -> bool:
 
 
 def _missing(engine: Engine, exc: SQLAlchemyError) -> str:
-    """Why a database could not be opened: the tables it lacks, if a role without CREATE
-    found any missing (a database made by an earlier version), or the error itself."""
+    """Why a database could not be opened: the tables or columns it lacks, if a role
+    without CREATE or ALTER found any missing (a database made by an earlier version), or the
+    error itself."""
     try:
-        missing = sorted(set(metadata.tables) - set(inspect(engine).get_table_names()))
+        tables = sorted(set(metadata.tables) - set(inspect(engine).get_table_names()))
+        columns = [] if tables else [f"{t}.{c}" for t, c in missing_columns(engine)]
     except SQLAlchemyError:
-        missing = []
-    if not missing:
+        tables, columns = [], []
+    if not tables and not columns:
         return str(exc).splitlines()[0]
+    lacks = f"the tables {', '.join(tables)}" if tables else f"the columns {', '.join(columns)}"
     return (
-        f"it lacks the tables {', '.join(missing)} of this version: run `mash db roles` with "
-        "the owner's MASH_DATABASE_URL (it creates them and grants each role its share) "
-        "before starting the processes"
+        f"it lacks {lacks} of this version: run `mash db roles` with the owner's "
+        "MASH_DATABASE_URL (it creates them and grants each role its share) before starting "
+        "the processes"
     )
 
 
@@ -385,7 +389,9 @@ class Store:
         if row is None:
             return None
         latest = dt.datetime.fromisoformat(row.latest_event) if row.latest_event else None
-        return Provenance(dt.datetime.fromisoformat(row.computed_at), row.events, latest)
+        return Provenance(
+            dt.datetime.fromisoformat(row.computed_at), row.events, latest, row.seconds
+        )
 
     def insert_audit(self, records: Sequence[AuditRecord]) -> None:
         """Store audit records (admitted by ``schemas.audit.admit``), keyed by chain and
@@ -585,6 +591,7 @@ def _write_provenance(conn: Connection, provenance: Provenance) -> None:
         "computed_at": provenance.computed_at.isoformat(),
         "events": provenance.events,
         "latest_event": latest.isoformat() if latest else None,
+        "seconds": provenance.seconds,
     }
     conn.execute(figures_provenance.delete())
     conn.execute(figures_provenance.insert(), [row])

@@ -34,6 +34,7 @@ __all__ = [
     "linkage_summary",
     "links",
     "metadata",
+    "missing_columns",
     "possible_matches",
     "upgrade",
 ]
@@ -152,9 +153,10 @@ figures_provenance = Table(
     Column("computed_at", String(40), nullable=False),
     Column("events", BigInteger, nullable=False),
     Column("latest_event", String(40)),
+    Column("seconds", Float),
 )
-"""When the stored figures were computed and from what: how many events, reported up to when
-(one row, replaced with the figures)."""
+"""When the stored figures were computed and from what: how many events, reported up to when,
+and how long computing them took (one row, replaced with the figures)."""
 
 console_users = Table(
     "console_users",
@@ -255,12 +257,22 @@ alerts = Table(
 
 def upgrade(engine: Engine) -> None:
     """Bring a database made by an earlier version up to these tables: the columns added
-    since (``ADDED``)."""
-    for table, column in ADDED:
-        if column not in {c["name"] for c in inspect(engine).get_columns(table)}:
-            with engine.begin() as conn:
-                conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} VARCHAR(80)"))
+    since (``ADDED``), each of the type its table defines."""
+    for table, column in missing_columns(engine):
+        kind = metadata.tables[table].c[column].type.compile(dialect=engine.dialect)
+        with engine.begin() as conn:
+            conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {kind}"))
 
 
-ADDED = (("possible_matches", "model_version"), ("links", "model_version"))
-"""(table, column) of each column added after the first release, each ``VARCHAR(80)``."""
+def missing_columns(engine: Engine) -> list[tuple[str, str]]:
+    """The columns added since the first release (``ADDED``) that the database lacks."""
+    found = inspect(engine)
+    return [(t, c) for t, c in ADDED if c not in {k["name"] for k in found.get_columns(t)}]
+
+
+ADDED = (
+    ("possible_matches", "model_version"),
+    ("links", "model_version"),
+    ("figures_provenance", "seconds"),
+)
+"""(table, column) of each column added after the first release, nullable."""

@@ -53,6 +53,7 @@ from schemas.registry import codec_for
 from schemas.topics import AUDIT
 from sinks.alerts import store_alerts
 from sinks.facts import fact_of
+from sinks.figures import Provenance
 from sinks.identities import identities_of, upsert_identities
 from sinks.linkage_quality import refresh_linkage_quality
 from sinks.metrics import refresh_figures
@@ -104,6 +105,22 @@ class Changes:
         self.dirty = False
         self.last_run = float("-inf")
         self.last_took = 0.0
+
+    @classmethod
+    def resumed(
+        cls, interval_s: float, last: Provenance | None, now: float, wall: dt.datetime
+    ) -> Changes:
+        """The throttle as the stored figures left it (``last``, their provenance; ``now``
+        and ``wall`` the same moment on the monotonic and the wall clock). A restart then
+        recomputes once, when the throttle allows, as if the sinks had not stopped: not at
+        their first batch, while a restarted worker restores its streams beside them. No
+        figures stored: recomputed at the first change, as before."""
+        changes = cls(interval_s)
+        if last is not None:  # facts written after them may have been committed unrefreshed
+            changes.dirty = True
+            changes.last_run = now - max(0.0, (wall - last.computed_at).total_seconds())
+            changes.last_took = last.seconds or 0.0
+        return changes
 
     def touch(self) -> None:
         self.dirty = True
@@ -345,7 +362,12 @@ def run_sinks(settings: WorkerSettings, stop: threading.Event | None = None) -> 
     store = Store(settings.database)
     quarantine = Quarantine(settings)
     sinks = Sinks(settings, store, codec_for(settings), quarantine)
-    changes = Changes(settings.metrics_interval_s)
+    changes = Changes.resumed(
+        settings.metrics_interval_s,
+        patiently(store.figures_provenance, settings.database_wait_s, "figures"),
+        time.monotonic(),
+        dt.datetime.now(dt.UTC),
+    )
     consumer = Consumer(
         {
             **confluent_config(credentials(settings)),

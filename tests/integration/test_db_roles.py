@@ -138,6 +138,15 @@ def test_each_role_can_do_only_what_its_process_does(database_url: str, tmp_path
         _run_roles(env)
         assert _allowed(_as(database_url, sinks, home), "SELECT * FROM episode_fences")
         Store(sinks_url).engine.dispose()
+        # and one made before a column existed: the sinks' role may not add it either
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            conn.execute("ALTER TABLE figures_provenance DROP COLUMN seconds")
+        with pytest.raises(SinkError, match=r"lacks the columns figures_provenance\.seconds"):
+            Store(sinks_url)
+        gc.collect()
+        _run_roles(env)
+        assert _allowed(_as(database_url, sinks, home), "SELECT seconds FROM figures_provenance")
+        Store(sinks_url).engine.dispose()
     finally:
         _drop(database_url, (sinks, board, console))
 

@@ -19,6 +19,7 @@ from schemas.metrics import ContactCount
 from schemas.police import PoliceNotification
 from schemas.topics import AUDIT
 from simulation.synthetic import police_notifications
+from sinks.figures import Provenance
 from sinks.store import Store
 from sinks.worker import Changes, Sinks
 
@@ -121,6 +122,30 @@ def test_figures_wait_for_a_change_and_for_ten_times_their_last_computation() ->
     changes.took(0.5)
     changes.touch()
     assert not changes.due(4.0) and changes.due(5.0)  # 10 x 0.5 s, more than the interval
+
+
+def test_restarted_sinks_recompute_once_when_the_stored_figures_throttle_allows() -> None:
+    """A kill -9 at a million facts: recomputing took 15 s, so the next is due 150 s after
+    the last began, not at the restarted sinks' first batch (beside the streams' restore)."""
+    wall = dt.datetime(2013, 3, 31, 12, tzinfo=dt.UTC)
+    stored = Provenance(wall - dt.timedelta(seconds=30), 1_000_000, None, seconds=15.0)
+    changes = Changes.resumed(2.0, stored, now=500.0, wall=wall)
+    assert not changes.due(500.0) and not changes.due(619.9)  # 30 s ago + 120 s to wait
+    assert changes.due(620.1)  # once, though no batch touched it: facts may be unrefreshed
+    assert not changes.due(10_000.0)
+
+
+def test_restarted_sinks_without_a_stored_duration_wait_only_the_interval() -> None:
+    wall = dt.datetime(2013, 3, 31, 12, tzinfo=dt.UTC)
+    older = Changes.resumed(2.0, Provenance(wall, 7, None), now=50.0, wall=wall)
+    assert not older.due(51.9) and older.due(52.1)  # stored before their duration was
+    ahead = Provenance(wall + dt.timedelta(hours=1), 7, None, seconds=0.5)
+    skewed = Changes.resumed(2.0, ahead, now=50.0, wall=wall)  # a clock put back since
+    assert not skewed.due(54.9) and skewed.due(55.1)  # from now, not an hour on
+    empty = Changes.resumed(2.0, None, now=50.0, wall=wall)  # no figures yet
+    assert not empty.due(50.0)
+    empty.touch()
+    assert empty.due(50.0)
 
 
 def _audit_lines(key: bytes, n: int, decision: Decision = Decision.LINKED) -> list[str]:

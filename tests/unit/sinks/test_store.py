@@ -149,3 +149,41 @@ def test_a_record_moved_twice_in_one_batch_is_stored_as_the_last_link_says(
         rows = {r: (p, w, e) for r, p, w, e in conn.execute(select(*columns))}
     store.close()
     assert rows == {"a": ("a", 0.0, "alone"), "b": ("q", 0.0, "alone")}
+
+
+def test_figures_keep_how_long_they_took_and_an_old_database_gains_the_column(
+    database_url: str,
+) -> None:
+    """The restarted sinks' throttle reads the duration (``sinks.worker.Changes.resumed``)."""
+    import time
+
+    from sqlalchemy import create_engine, text
+
+    from sinks.metrics import refresh_figures
+
+    url = database_url.replace("postgresql://", "postgresql+psycopg://", 1)
+    engine = create_engine(url)
+    with engine.begin() as conn:  # the provenance as an earlier version made it
+        conn.execute(
+            text(
+                "CREATE TABLE figures_provenance (id INTEGER PRIMARY KEY, computed_at "
+                "VARCHAR(40) NOT NULL, events BIGINT NOT NULL, latest_event VARCHAR(40))"
+            )
+        )
+        conn.execute(text("INSERT INTO figures_provenance VALUES (1, :at, 5, NULL)"), {"at": AT})
+    engine.dispose()
+    store = Store(url)
+    try:
+        old = store.figures_provenance()
+        assert old is not None and (old.events, old.seconds) == (5, None)
+        started = time.perf_counter()
+        refresh_figures(store, dt.date(2013, 3, 31))
+        outside = time.perf_counter() - started
+        stored = store.figures_provenance()
+        assert stored is not None and stored.events == 0
+        assert stored.seconds is not None and 0 <= stored.seconds <= outside
+    finally:
+        store.close()
+
+
+AT = "2013-03-31T12:00:00+00:00"
