@@ -216,6 +216,7 @@ def create_app(
     app.agent(intake.topic, name="intake", concurrency=1)(intake_agent)
     app.agent(intake.identities.topic, name="linkage", concurrency=1)(linkage_agent)
     add_alert_timer(app, settings, linkage)
+    add_idle_save(app, linkage)
     add_stall_watchdog(app, settings)
     start_tables_at_once(app)  # every table is declared by now
     skip_undecodable_changelog_entries(app)
@@ -227,6 +228,19 @@ def create_app(
     linkage.preload()  # before the group: a long load would stop no heartbeat
     phases.done("preloaded")
     return app
+
+
+def add_idle_save(app: faust.App, linkage: Linkage) -> None:
+    """Look every second whether the linkage index is due a save because no batch came
+    (``Linkage.save_when_idle``)."""
+
+    async def idle_save() -> None:
+        try:
+            linkage.save_when_idle(time.monotonic())
+        except Exception as exc:  # linkage goes on: the table stays the truth
+            log.warning("linkage.snapshot_failed", reason=type(exc).__name__)
+
+    app.timer(interval=1.0, name="linkage_idle_save")(idle_save)
 
 
 def add_stall_watchdog(app: faust.App, settings: WorkerSettings) -> None:

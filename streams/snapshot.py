@@ -67,6 +67,7 @@ __all__ = [
     "load_snapshot",
     "may_fit",
     "remove_stale_parts",
+    "save_ended",
     "save_in_background",
     "save_snapshot",
     "saved",
@@ -239,10 +240,17 @@ def save_in_background(
 
 def saved(pid: int) -> bool | None:
     """Whether the background save ``pid`` succeeded (None: still running); reaps it."""
-    done, status = os.waitpid(pid, os.WNOHANG)
+    ended = save_ended(pid)
+    return None if ended is None else ended[0]
+
+
+def save_ended(pid: int) -> tuple[bool, float] | None:
+    """Whether the background save ``pid`` succeeded, and the seconds of CPU its child used
+    (None: still running); reaps it."""
+    done, status, usage = os.wait4(pid, os.WNOHANG)
     if done == 0:
         return None
-    return os.waitstatus_to_exitcode(status) == 0
+    return os.waitstatus_to_exitcode(status) == 0, usage.ru_utime + usage.ru_stime
 
 
 @dataclass

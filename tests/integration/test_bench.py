@@ -21,9 +21,12 @@ def test_a_restarted_worker_restores_its_index_and_processes_a_new_event(
     figures = bench_hub(settings, 300, "police", restart=how)  # raises if no episode came
     assert figures["restart_first_event_s"] >= figures["restart_ready_s"] > 0
     assert figures["restore_records"] == 300  # every event sent, linked before the end
-    # a clean stop saves the index; a kill leaves the last periodic save (none in a run this
-    # short: MASH_LINKAGE_SNAPSHOT_S is 600 s), so the index is rebuilt from the table, as
+    # a clean stop saves the index; a kill leaves the last save: none by time or count in a
+    # run this short (MASH_LINKAGE_SNAPSHOT_S is 600 s, the step 10,000 records), but one
+    # once the worker had no batch for 5 s (``IDLE_SAVE_S``), which the drain may or may not
+    # have waited for, so the index is either restored from it or rebuilt from the table, as
     # it is on a new store (read whole from the changelog)
-    assert figures["restore_from_snapshot"] == (how == "stop")
+    if how != "kill":
+        assert figures["restore_from_snapshot"] == (how == "stop")
     if how == "fresh":  # the linkage table alone holds an entry for each of the 300 records
         assert figures["caught_up_entries"] >= 300

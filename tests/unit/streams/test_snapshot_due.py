@@ -123,7 +123,9 @@ def test_a_live_worker_holds_its_saved_blocks_as_arrays_and_links_on_alike(
     linkage = _linkage(tmp_path, linkage_snapshot_s=3600, linkage_snapshot_records=100)
     if fails:  # a save whose child fails: the sealed blocks are held again
         _saves(linkage, monkeypatch)
-        monkeypatch.setattr(linkage_agent, "saved", lambda pid: os.waitpid(pid, 0) and False)
+        monkeypatch.setattr(
+            linkage_agent, "save_ended", lambda pid: os.waitpid(pid, 0) and (False, 0.0)
+        )
     plain = HubState()
     assert linkage.state is not None
     for seed in (5, 6):
@@ -246,3 +248,86 @@ def test_a_full_rebuild_of_the_floor_or_more_is_saved_after_its_first_batch(
     assert records >= 200
     _after_batch(linkage)
     assert begun == [records]
+
+
+def _idle(linkage: Linkage, now: float) -> None:
+    """The idle timer's tick at ``now``; a save it begins ends at once."""
+    linkage.save_when_idle(now)
+    if linkage.saving is not None:
+        os.waitpid(linkage.saving, 0)
+        linkage.saving = None
+
+
+def test_a_worker_with_no_batch_for_a_while_saves_what_it_indexed_since_its_last_save(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Far below the count's step: only idleness makes the save due."""
+    linkage = _linkage(tmp_path, linkage_snapshot_s=3600, linkage_snapshot_records=50_000)
+    begun = _saves(linkage, monkeypatch)
+    assert linkage.state is not None
+    _grow(linkage, 40, 15)
+    t0 = time.monotonic()  # a save notes when it began by this clock
+    linkage.indexed, linkage.last_batch = 1, t0  # the batch's durable mark written
+    _after_batch(linkage)
+    assert begun == []  # 40 records: not due by count
+    _idle(linkage, t0 + linkage_agent.IDLE_SAVE_S - 0.1)
+    assert begun == []  # not idle long enough
+    _idle(linkage, t0 + linkage_agent.IDLE_SAVE_S)
+    first = len(linkage.state.linker.person)
+    assert begun == [first]
+    _idle(linkage, t0 + 1000)
+    assert begun == [first]  # nothing indexed since
+    _grow(linkage, 5, 16)
+    linkage.indexed = None  # a batch under way: its records not yet at a durable mark
+    _idle(linkage, t0 + 2000)
+    assert begun == [first]
+    linkage.indexed = 2
+    linkage.stopping = True  # the stop's own save has begun
+    _idle(linkage, t0 + 2000)
+    assert begun == [first]
+    linkage.stopping = False
+    _idle(linkage, t0 + 2000)
+    assert begun == [first, len(linkage.state.linker.person)]
+
+
+def test_idle_saves_are_spaced_by_ten_times_the_last_save(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    linkage = _linkage(tmp_path, linkage_snapshot_s=3600, linkage_snapshot_records=50_000)
+    begun = _saves(linkage, monkeypatch)
+    assert linkage.state is not None
+    linkage.indexed, linkage.last_batch = 1, 0.0
+    _grow(linkage, 30, 17)
+    linkage.save_began, linkage.save_cpu_s = 100.0, 3.0  # 3 s of CPU, begun at 100
+    _idle(linkage, 129.9)
+    assert begun == []
+    _idle(linkage, 130.0)
+    assert begun == [len(linkage.state.linker.person)]
+
+
+def test_a_saves_seconds_of_cpu_are_taken_when_it_is_reaped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The child's CPU, not the time until it was reaped: a child that sleeps uses none."""
+    linkage = _linkage(tmp_path, linkage_snapshot_s=3600, linkage_snapshot_records=50_000)
+    spin = {"s": 0.3}
+
+    def save(_path: Path, _linker: Any, _summaries: Any, _version: int) -> int:
+        pid = os.fork()
+        if pid == 0:
+            until = time.process_time() + spin["s"]
+            while time.process_time() < until:
+                pass
+            time.sleep(0.5)
+            os._exit(0)
+        return pid
+
+    monkeypatch.setattr(linkage_agent, "save_in_background", save)
+    assert linkage.state is not None
+    _grow(linkage, 20, 18)
+    linkage.indexed, linkage.last_batch = 1, 0.0
+    linkage.save_when_idle(time.monotonic())
+    assert linkage.saving is not None
+    os.waitid(os.P_PID, linkage.saving, os.WEXITED | os.WNOWAIT)  # ended, not reaped
+    assert linkage._reaped()
+    assert 0.3 <= linkage.save_cpu_s < 0.8  # not the 0.5 s it slept
