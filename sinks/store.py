@@ -128,7 +128,7 @@ def _missing(engine: Engine, exc: SQLAlchemyError) -> str:
     lacks = f"the tables {', '.join(tables)}" if tables else f"the columns {', '.join(columns)}"
     return (
         f"it lacks {lacks} of this version: run `mash db roles` with the owner's "
-        "MASH_DATABASE_URL (it creates them and grants each role its share) before starting "
+        "MASH_DATABASE_URL (it makes them and grants each role its share) before starting "
         "the processes"
     )
 

@@ -107,18 +107,17 @@ class Changes:
         self.last_took = 0.0
 
     @classmethod
-    def resumed(
-        cls, interval_s: float, last: Provenance | None, now: float, wall: dt.datetime
-    ) -> Changes:
-        """The throttle as the stored figures left it (``last``, their provenance; ``now``
-        and ``wall`` the same moment on the monotonic and the wall clock). A restart then
-        recomputes once, when the throttle allows, as if the sinks had not stopped: not at
-        their first batch, while a restarted worker restores its streams beside them. No
-        figures stored: recomputed at the first change, as before."""
+    def resumed(cls, interval_s: float, last: Provenance | None, now: float) -> Changes:
+        """The throttle of sinks started at ``now`` (monotonic) over stored figures (``last``,
+        their provenance): they are recomputed once, a whole gap after the start (ten times
+        the seconds their computation took, stored with them; a running worker's gap also
+        counts the linkage quality summary's), not at the first batch, beside a restarted
+        worker's streams restoring their state. Facts the
+        last sinks wrote after them may be unrefreshed, so that once is due even if nothing
+        changes. No figures stored: recomputed at the first change, as before."""
         changes = cls(interval_s)
-        if last is not None:  # facts written after them may have been committed unrefreshed
-            changes.dirty = True
-            changes.last_run = now - max(0.0, (wall - last.computed_at).total_seconds())
+        if last is not None:
+            changes.dirty, changes.last_run = True, now
             changes.last_took = last.seconds or 0.0
         return changes
 
@@ -362,12 +361,6 @@ def run_sinks(settings: WorkerSettings, stop: threading.Event | None = None) -> 
     store = Store(settings.database)
     quarantine = Quarantine(settings)
     sinks = Sinks(settings, store, codec_for(settings), quarantine)
-    changes = Changes.resumed(
-        settings.metrics_interval_s,
-        patiently(store.figures_provenance, settings.database_wait_s, "figures"),
-        time.monotonic(),
-        dt.datetime.now(dt.UTC),
-    )
     consumer = Consumer(
         {
             **confluent_config(credentials(settings)),
@@ -383,6 +376,8 @@ def run_sinks(settings: WorkerSettings, stop: threading.Event | None = None) -> 
     consumer.subscribe(sink_topics(settings))
     log.info("sinks.started", group=sink_group(settings), topics=len(sink_topics(settings)))
     try:
+        last = patiently(store.figures_provenance, settings.database_wait_s, "figures")
+        changes = Changes.resumed(settings.metrics_interval_s, last, time.monotonic())
         while not stop.is_set():
             messages = consumer.consume(num_messages=settings.batch_size, timeout=0.2)
             if messages:

@@ -178,7 +178,7 @@ def create_app(
         # from; after a rebalance it is rebuilt from the changelogged tables
         owner.revoked()
         await changelog.revoked()
-        dropped, linkage.state = linkage.state is not None, None
+        dropped, linkage.state, linkage.indexed = linkage.state is not None, None, None
         intake.audit.chains.clear()
         intake.reassigned()
         linkage.audit.chains.clear()

@@ -119,8 +119,9 @@ s after a kill, against 4.6 s with none, measured)."""
 IDLE_SAVE_SPACING = 10
 """An idle save begins at least this many times the last save's seconds of CPU (its child's,
 as reaped) after the last save began (``Linkage._spaced``): at a million records a save
-takes its forked child about 15 s of CPU, so a hub with an event every few seconds saves by
-idleness at most every 150 s, a tenth of a core, not after every event. (CPU, not the wall
+takes its forked child about 15 s of CPU, so a hub whose events come 5 s or more apart
+saves by idleness at most every 150 s, a tenth of a core, not after every event (events
+closer than ``IDLE_SAVE_S`` make no idle save at all). (CPU, not the wall
 time from fork to reaping: a save reaped at the next batch, or slowed by the worker and
 the sinks on two cores, took 6.9 s of wall time at 94,000 records, which would have held
 the idle save back for over a minute.)"""
@@ -272,7 +273,8 @@ class Linkage:
         self.indexed: int | None = None
         """The version the index reflects, its durable mark written (None: not restored, or
         no batch of this owner's acknowledged yet, or a batch changed the index after its
-        last mark): what a save at a stop may claim."""
+        last mark, or the state was dropped since): what a save at a stop, or by idleness,
+        may claim."""
         self.stop_save_s = settings.linkage_snapshot_stop_s
         if self.snapshot is not None and (stale := remove_stale_parts(self.snapshot)):
             log.warning("linkage.snapshot_parts_removed", pids=stale)  # before any save
@@ -583,7 +585,8 @@ class Linkage:
         await asyncio.gather(*sent)  # the broker has every output: a durable point
         with as_current(events[-1]):
             self._mark_durable(state, version)
-        self.indexed = version
+        if self.state is state:  # not revoked meanwhile: a state restored since claims none
+            self.indexed = version
         self.last_batch = time.monotonic()
         self._save_index(state, version)
         self._checked()
@@ -640,8 +643,9 @@ class Linkage:
     def save_when_idle(self, now: float) -> None:
         """A timer's tick (``now``, monotonic): if no batch came for ``IDLE_SAVE_S``, save
         the index as its last batch left it, when records were indexed since the last save
-        (``_save_index``). Only between batches, with the index at a durable mark (a batch
-        under way has set ``indexed`` to None), and never beside the stop's save."""
+        (``_save_index``). Only with the index at its last batch's durable mark (a batch
+        sets ``indexed`` to None before it changes the state: the awaits before that, such
+        as a dead letter's, leave it as that mark says), and never beside the stop's save."""
         state, version = self.state, self.indexed
         if self.stopping or state is None or version is None:
             return

@@ -109,7 +109,7 @@ def test_a_clean_stop_mid_stream_saves_the_index_and_the_restart_starts_from_it(
         drained = time.monotonic() - started
     saved = last_index_save(tmp_path / "first.log")  # the stop's (or an idle save's)
     first_restore = logged(tmp_path / "second.log", "linkage.restored")[0]
-    assert first_restore["snapshot"] == saved["version"]  # the index of the moment it stopped
+    assert first_restore["snapshot"] == saved["version"]  # the index's last save
     assert first_restore["read_beside"]  # the table read as the snapshot loaded, and used
     print(
         f"\nrecovery: stopped with {left} of {len(events)} events left, the index of "
