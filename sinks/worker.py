@@ -112,9 +112,9 @@ class Changes:
         their provenance): they are recomputed once, a whole gap after the start (ten times
         the seconds their computation took, stored with them; a running worker's gap also
         counts the linkage quality summary's), not at the first batch, beside a restarted
-        worker's streams restoring their state. Facts the
-        last sinks wrote after them may be unrefreshed, so that once is due even if nothing
-        changes. No figures stored: recomputed at the first change, as before."""
+        worker's streams restoring their state. Facts the last sinks wrote after them may
+        be unrefreshed, so that once is due even if nothing changes. No figures stored:
+        recomputed at the first change, as before."""
         changes = cls(interval_s)
         if last is not None:
             changes.dirty, changes.last_run = True, now

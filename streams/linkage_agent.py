@@ -111,20 +111,20 @@ and a small index is not saved at every batch."""
 
 IDLE_SAVE_S = 5.0
 """A worker that has linked no batch for this long saves its index if records were indexed
-since its last save began (``Linkage.save_when_idle``): the restart of a hub gone quiet
-(a deployment, a kill -9 after a burst) then loads the whole index from the snapshot and
-files no tail (with a tail of about 9,000 at 100,000 records, the first new event came 6.9-7.8
-s after a kill, against 4.6 s with none, measured)."""
+since its last save began (``Linkage.save_when_idle``): the restart of a hub gone quiet (a
+deployment, a kill -9 after a burst) then loads the whole index from the snapshot and files
+no tail (at 100,000 records the first new event came 5.2 s after a kill with no tail,
+against 6.5-7.8 s with tails of 6,000-9,000: the bench, measured)."""
 
 IDLE_SAVE_SPACING = 10
 """An idle save begins at least this many times the last save's seconds of CPU (its child's,
 as reaped) after the last save began (``Linkage._spaced``): at a million records a save
-takes its forked child about 15 s of CPU, so a hub whose events come 5 s or more apart
-saves by idleness at most every 150 s, a tenth of a core, not after every event (events
-closer than ``IDLE_SAVE_S`` make no idle save at all). (CPU, not the wall
-time from fork to reaping: a save reaped at the next batch, or slowed by the worker and
-the sinks on two cores, took 6.9 s of wall time at 94,000 records, which would have held
-the idle save back for over a minute.)"""
+takes its forked child about 15 s of CPU, so a hub whose events come 5 s or more apart saves
+by idleness at most every 150 s, a tenth of a core, not after every event (events closer
+than ``IDLE_SAVE_S`` make no idle save at all). CPU, not the wall time from the fork to the
+reaping: a save reaped at the next batch, or slowed by the worker and the sinks on two
+cores, took 6.9 s of wall time at 94,000 records, which held the idle save back for over a
+minute."""
 
 AHEAD_WAIT_S = 120.0
 """How long the first restore waits for the table read beside the preload
