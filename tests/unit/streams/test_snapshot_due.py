@@ -64,7 +64,12 @@ def _saves(linkage: Linkage, monkeypatch: pytest.MonkeyPatch) -> list[int]:
 def _after_batch(linkage: Linkage) -> None:
     assert linkage.state is not None
     linkage._save_index(linkage.state, 1)
-    if linkage.saving is not None:  # let it end, as a later batch would find it
+    _let_end(linkage)
+
+
+def _let_end(linkage: Linkage) -> None:
+    """Let a save begun end, as a later batch or tick would find it."""
+    if linkage.saving is not None:
         os.waitpid(linkage.saving, 0)
         linkage.saving = None
 
@@ -253,9 +258,7 @@ def test_a_full_rebuild_of_the_floor_or_more_is_saved_after_its_first_batch(
 def _idle(linkage: Linkage, now: float) -> None:
     """The idle timer's tick at ``now``; a save it begins ends at once."""
     linkage.save_when_idle(now)
-    if linkage.saving is not None:
-        os.waitpid(linkage.saving, 0)
-        linkage.saving = None
+    _let_end(linkage)
 
 
 def test_a_worker_with_no_batch_for_a_while_saves_what_it_indexed_since_its_last_save(
