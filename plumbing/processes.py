@@ -1,16 +1,28 @@
 """Whether a process runs, by pid (the local broker's and a linkage save's left files), a
-worker's sinks process among its children, and how long this process has run."""
+worker's sinks process among its children, how long this process has run, and work done in a
+forked child (a linkage save, the board's figures) and reaped without waiting."""
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import os
 import signal
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import NamedTuple
 
-__all__ = ["PARENT_PID", "detach_forked_child", "process_age_s", "process_exists", "sinks_of"]
+__all__ = [
+    "PARENT_PID",
+    "Ended",
+    "detach_forked_child",
+    "fork_work",
+    "forked_ended",
+    "process_age_s",
+    "process_exists",
+    "sinks_of",
+]
 
 
 PARENT_PID = "MASH_PARENT_PID"
@@ -95,3 +107,45 @@ def detach_forked_child(keep: Iterable[int] = (), with_parent: bool = False) -> 
 
 
 _PR_SET_PDEATHSIG = 1
+
+
+def fork_work(
+    work: Callable[[], object], keep: Iterable[int] = (), with_parent: bool = False
+) -> int:
+    """``work()`` in a forked child, detached (``detach_forked_child(keep, with_parent)``),
+    that exits 0 if it returned and 1 if it raised; returns the child's pid (for
+    ``forked_ended``). The child has the parent's memory as it is now, copy-on-write, and
+    leaves by ``os._exit``: no exit handler, no buffer of the parent's flushed twice, and none
+    of the parent's objects collected (gc off), so none of their connections is closed or
+    used from the child: work that needs one opens its own."""
+    pid = os.fork()
+    if pid == 0:  # the child
+        gc.disable()  # short-lived: a collection would only touch the parent's pages (copied)
+        code = 1
+        try:
+            detach_forked_child(keep, with_parent)
+            work()
+            code = 0
+        finally:
+            os._exit(code)
+    return pid
+
+
+class Ended(NamedTuple):
+    """How a forked child ended."""
+
+    ok: bool
+    """It exited 0."""
+    cpu_s: float
+    """The seconds of CPU it used, its own (not its parent's before the fork)."""
+    peak_mb: float
+    """Its peak resident memory (Linux counts the pages it shared with its parent too)."""
+
+
+def forked_ended(pid: int) -> Ended | None:
+    """How the forked child ``pid`` ended (None: still running); reaps it."""
+    done, status, usage = os.wait4(pid, os.WNOHANG)
+    if done == 0:
+        return None
+    ok = os.waitstatus_to_exitcode(status) == 0
+    return Ended(ok, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)  # KB on Linux

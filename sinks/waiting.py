@@ -12,6 +12,7 @@ from typing import TypeVar
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
+from plumbing.errors import SinkError
 from plumbing.logs import get_logger
 
 __all__ = ["FIRST_PAUSE_S", "LONGEST_PAUSE_S", "patiently", "unavailable"]
@@ -23,6 +24,14 @@ T = TypeVar("T")
 FIRST_PAUSE_S = 0.5
 LONGEST_PAUSE_S = 2.0
 """Pauses between attempts double up to this: the database is used again within it."""
+
+
+def failure_reason(exc: BaseException) -> str:
+    """What to log of a failure: a ``SinkError``'s own line, else the error's type (a
+    database error's text holds data: the values of the statement that failed)."""
+    if isinstance(exc, SinkError):
+        return str(exc)
+    return type(exc.orig if isinstance(exc, DBAPIError) else exc).__name__
 
 
 def unavailable(exc: BaseException) -> bool:

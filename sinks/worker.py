@@ -1,5 +1,6 @@
 """The sinks: one plain Kafka consumer (librdkafka, its own group) writing what the streams
-publish into the database, and recomputing the board's figures whenever their inputs changed.
+publish into the database, and having the board's figures recomputed whenever their inputs
+changed (``sinks.refresh``, in a child beside the writes).
 
 They run in their own process beside the Faust streams (``mash worker`` starts both), so the
 database writes and the figures take the second core instead of the streams' time. Every
@@ -53,19 +54,16 @@ from schemas.registry import codec_for
 from schemas.topics import AUDIT
 from sinks.alerts import store_alerts
 from sinks.facts import fact_of
-from sinks.figures import Provenance
 from sinks.identities import identities_of, upsert_identities
-from sinks.linkage_quality import refresh_linkage_quality
-from sinks.metrics import refresh_figures
 from sinks.quarantine import Quarantine, Quarantines, isolate
+from sinks.refresh import BoardRefresh, Changes, recompute
 from sinks.reviews import store_decisions, store_possible_matches
 from sinks.store import EpisodeChange, Store
-from sinks.waiting import patiently
+from sinks.waiting import failure_reason, patiently
 
 __all__ = [
     "PARENT_PID",
     "SINKS_PRINCIPAL",
-    "Changes",
     "Sinks",
     "run_sinks",
     "sink_group",
@@ -94,46 +92,6 @@ def sink_topics(settings: WorkerSettings) -> list[str]:
         settings.topic(IDENTITIES),
         settings.topic(AUDIT),
     ]
-
-
-class Changes:
-    """Whether the board's figures are due to be recomputed: something changed since, and
-    enough time has passed that recomputing takes at most a tenth of the sinks' time."""
-
-    def __init__(self, interval_s: float) -> None:
-        self.interval_s = interval_s
-        self.dirty = False
-        self.last_run = float("-inf")
-        self.last_took = 0.0
-
-    @classmethod
-    def resumed(cls, interval_s: float, last: Provenance | None, now: float) -> Changes:
-        """The throttle of sinks started at ``now`` (monotonic) over stored figures (``last``,
-        their provenance): they are recomputed once, a whole gap after the start (ten times
-        the seconds their computation took, stored with them; a running worker's gap also
-        counts the linkage quality summary's), not at the first batch, beside a restarted
-        worker's streams restoring their state. Facts the last sinks wrote after them may
-        be unrefreshed, so that once is due even if nothing changes. No figures stored:
-        recomputed at the first change, as before."""
-        changes = cls(interval_s)
-        if last is not None:
-            changes.dirty, changes.last_run = True, now
-            changes.last_took = last.seconds or 0.0
-        return changes
-
-    def touch(self) -> None:
-        self.dirty = True
-
-    def due(self, now: float) -> bool:
-        """True when changed and not recomputed within the interval (or ten times the last
-        computation, if longer)."""
-        if not self.dirty or now - self.last_run < max(self.interval_s, 10 * self.last_took):
-            return False
-        self.dirty, self.last_run = False, now
-        return True
-
-    def took(self, seconds: float) -> None:
-        self.last_took = seconds
 
 
 def episode_change(record: Record, snapshot: EpisodeSnapshot | None) -> EpisodeChange:
@@ -342,12 +300,6 @@ def _die_with_parent(niceness: int) -> None:
         raise SystemExit(0)
 
 
-def _refresh(store: Store, settings: WorkerSettings) -> None:
-    """Recompute the board's figures and the linkage quality summary."""
-    refresh_figures(store, settings.as_of)
-    refresh_linkage_quality(store, dt.datetime.now(dt.UTC))
-
-
 def run_sinks(settings: WorkerSettings, stop: threading.Event | None = None) -> None:
     """Consume the streams' outputs into the database until stopped (SIGTERM/SIGINT or
     ``stop``); the figures are recomputed after changes, within a tenth of the time."""
@@ -375,9 +327,11 @@ def run_sinks(settings: WorkerSettings, stop: threading.Event | None = None) -> 
     )
     consumer.subscribe(sink_topics(settings))
     log.info("sinks.started", group=sink_group(settings), topics=len(sink_topics(settings)))
+    refresh: BoardRefresh | None = None
     try:
         last = patiently(store.figures_provenance, settings.database_wait_s, "figures")
         changes = Changes.resumed(settings.metrics_interval_s, last, time.monotonic())
+        refresh = BoardRefresh(changes, recompute(settings), before_fork=store.close)
         while not stop.is_set():
             messages = consumer.consume(num_messages=settings.batch_size, timeout=0.2)
             if messages:
@@ -388,15 +342,13 @@ def run_sinks(settings: WorkerSettings, stop: threading.Event | None = None) -> 
                     consumer.commit(asynchronous=False)  # what was consumed is what was written
                 except KafkaException as exc:  # e.g. a rebalance: the new owner re-applies them
                     log.warning("sinks.commit_failed", reason=str(exc))
-            if changes.due(time.monotonic()):
-                started = time.monotonic()
-                patiently(lambda: _refresh(store, settings), settings.database_wait_s, "figures")
-                changes.took(time.monotonic() - started)
+            refresh.tick(time.monotonic())  # beside the writes, never waited for
     except (SinkError, DBAPIError) as exc:  # the worker restarts them; they read it again
-        reason = type(exc.orig).__name__ if isinstance(exc, DBAPIError) else str(exc)
-        log.error("sinks.failed", reason=reason)  # a database error's text holds data
+        log.error("sinks.failed", reason=failure_reason(exc))
         raise SystemExit(1) from None
     finally:
+        if refresh is not None:
+            refresh.stop()
         consumer.close()
         store.close()
         log.info("sinks.stopped", quarantined=quarantine.summary())

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import gc
 import hashlib
 import marshal
 import mmap
@@ -45,7 +44,7 @@ import numpy as np
 import orjson
 
 from plumbing.logs import get_logger
-from plumbing.processes import detach_forked_child, process_exists
+from plumbing.processes import fork_work, forked_ended, process_exists
 from streams.blocks import ARRAYS, Blocks, Frozen, block_slots
 from streams.durable import unreadable_among
 from streams.episodes import EventSummary
@@ -223,19 +222,8 @@ def save_in_background(
     """``save_snapshot`` in a forked child (as Redis saves in the background): the child
     has the index as it is now, copy-on-write, and the worker goes on at once (encoding a
     million records' index takes seconds, longer than a heartbeat may wait). Returns the
-    child's pid (for ``saved``). The child touches nothing but the index and the file and
-    leaves by ``os._exit`` (no exit handler, no buffer of the worker's flushed twice)."""
-    pid = os.fork()
-    if pid == 0:  # the child
-        gc.disable()  # short-lived: a collection would only touch the parent's pages (copied)
-        code = 1
-        try:
-            detach_forked_child()
-            save_snapshot(path, linker, summaries, version)
-            code = 0
-        finally:
-            os._exit(code)
-    return pid
+    child's pid (for ``saved``). The child touches nothing but the index and the file."""
+    return fork_work(lambda: save_snapshot(path, linker, summaries, version))
 
 
 def saved(pid: int) -> bool | None:
@@ -247,10 +235,8 @@ def saved(pid: int) -> bool | None:
 def save_ended(pid: int) -> tuple[bool, float] | None:
     """Whether the background save ``pid`` succeeded, and the seconds of CPU its child used
     (None: still running); reaps it."""
-    done, status, usage = os.wait4(pid, os.WNOHANG)
-    if done == 0:
-        return None
-    return os.waitstatus_to_exitcode(status) == 0, usage.ru_utime + usage.ru_stime
+    ended = forked_ended(pid)
+    return None if ended is None else (ended.ok, ended.cpu_s)
 
 
 @dataclass
@@ -274,23 +260,18 @@ def check_covered(held: Sequence[tuple[str, int, bytes]]) -> CoveredCheck:
     the first ``CHECK_NAMED``) written to a pipe; read it with ``checked``. The child
     leaves by ``os._exit`` as a save's does."""
     reader, writer = os.pipe()
+
+    def check() -> None:
+        os.nice(10)  # the worker's own work first: the restart is what waits
+        found = unreadable_among(held)
+        os.write(writer, orjson.dumps([len(found), found[:CHECK_NAMED]]))
+
     try:
-        pid = os.fork()
+        pid = fork_work(check, keep=(writer,), with_parent=True)
     except OSError:
         os.close(reader)
         os.close(writer)
         raise
-    if pid == 0:  # the child
-        gc.disable()
-        code = 1
-        try:
-            detach_forked_child(keep=(writer,), with_parent=True)
-            os.nice(10)  # the worker's own work first: the restart is what waits
-            found = unreadable_among(held)
-            os.write(writer, orjson.dumps([len(found), found[:CHECK_NAMED]]))
-            code = 0
-        finally:
-            os._exit(code)
     os.close(writer)
     return CoveredCheck(pid, len(held), reader)
 

@@ -19,9 +19,8 @@ from schemas.metrics import ContactCount
 from schemas.police import PoliceNotification
 from schemas.topics import AUDIT
 from simulation.synthetic import police_notifications
-from sinks.figures import Provenance
 from sinks.store import Store
-from sinks.worker import Changes, Sinks
+from sinks.worker import Sinks
 
 
 def _events(n: int) -> list[PoliceNotification]:
@@ -112,40 +111,6 @@ def test_contact_counts_are_upserted_and_do_not_move_the_figures(sinks: Sinks) -
     batch = {topic: [_record(topic, n, encode(CONTACT_COUNT, c)) for n, c in enumerate(counts)]}
     assert not sinks.apply(batch)
     assert [t.contacts for t in sinks.store.contact_totals()] == [4]
-
-
-def test_figures_wait_for_a_change_and_for_ten_times_their_last_computation() -> None:
-    changes = Changes(interval_s=2.0)
-    assert not changes.due(0.0)  # nothing changed yet
-    changes.touch()
-    assert changes.due(0.0) and not changes.due(0.1)
-    changes.took(0.5)
-    changes.touch()
-    assert not changes.due(4.0) and changes.due(5.0)  # 10 x 0.5 s, more than the interval
-
-
-def test_restarted_sinks_recompute_once_a_whole_gap_after_they_start() -> None:
-    """A kill -9 at a million facts: computing the figures took 15 s, so they are recomputed
-    150 s after the restarted sinks start, not at their first batch (beside the streams'
-    restore), and once even with no batch: facts written after them may be unrefreshed."""
-    wall = dt.datetime(2013, 3, 31, 12, tzinfo=dt.UTC)
-    stored = Provenance(wall - dt.timedelta(hours=5), 1_000_000, None, seconds=15.0)
-    changes = Changes.resumed(2.0, stored, now=500.0)
-    assert not changes.due(500.0) and not changes.due(649.9)
-    changes.touch()  # the first batch
-    assert not changes.due(649.9)
-    assert changes.due(650.1)
-    assert not changes.due(10_000.0)  # once
-
-
-def test_restarted_sinks_without_a_stored_duration_wait_only_the_interval() -> None:
-    wall = dt.datetime(2013, 3, 31, 12, tzinfo=dt.UTC)
-    older = Changes.resumed(2.0, Provenance(wall, 7, None), now=50.0)
-    assert not older.due(51.9) and older.due(52.1)  # stored before their duration was
-    empty = Changes.resumed(2.0, None, now=50.0)  # no figures yet
-    assert not empty.due(50.0)
-    empty.touch()
-    assert empty.due(50.0)
 
 
 def _audit_lines(key: bytes, n: int, decision: Decision = Decision.LINKED) -> list[str]:

@@ -154,7 +154,7 @@ def test_a_record_moved_twice_in_one_batch_is_stored_as_the_last_link_says(
 def test_figures_keep_how_long_they_took_and_an_old_database_gains_the_column(
     database_url: str,
 ) -> None:
-    """The restarted sinks' throttle reads the duration (``sinks.worker.Changes.resumed``)."""
+    """The restarted sinks' throttle reads the duration (``sinks.refresh.Changes.resumed``)."""
     import time
 
     from sqlalchemy import create_engine, text

@@ -1,0 +1,154 @@
+"""When the board's figures are recomputed, and the recomputation in a forked child that the
+sinks' loop never waits for."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from pathlib import Path
+
+import pytest
+from structlog.testing import capture_logs
+
+from plumbing.errors import SinkError
+from plumbing.settings import WorkerSettings
+from simulation.synthetic import police_notifications
+from sinks.facts import fact_of
+from sinks.figures import Provenance
+from sinks.metrics import board_figures
+from sinks.refresh import BoardRefresh, Changes, recompute
+from sinks.store import Store
+
+
+def test_figures_wait_for_a_change_and_for_ten_times_their_last_computation() -> None:
+    changes = Changes(interval_s=2.0)
+    assert not changes.due(0.0)  # nothing changed yet
+    changes.touch()
+    assert changes.due(0.0) and not changes.due(0.1)
+    changes.took(0.5)
+    changes.touch()
+    assert not changes.due(4.0) and changes.due(5.0)  # 10 x 0.5 s, more than the interval
+
+
+def test_restarted_sinks_recompute_once_a_whole_gap_after_they_start() -> None:
+    """A kill -9 at a million facts: computing the figures took 15 s, so they are recomputed
+    150 s after the restarted sinks start, not at their first batch (beside the streams'
+    restore), and once even with no batch: facts written after them may be unrefreshed."""
+    wall = dt.datetime(2013, 3, 31, 12, tzinfo=dt.UTC)
+    stored = Provenance(wall - dt.timedelta(hours=5), 1_000_000, None, seconds=15.0)
+    changes = Changes.resumed(2.0, stored, now=500.0)
+    assert not changes.due(500.0) and not changes.due(649.9)
+    changes.touch()  # the first batch
+    assert not changes.due(649.9)
+    assert changes.due(650.1)
+    assert not changes.due(10_000.0)  # once
+
+
+def test_restarted_sinks_without_a_stored_duration_wait_only_the_interval() -> None:
+    wall = dt.datetime(2013, 3, 31, 12, tzinfo=dt.UTC)
+    older = Changes.resumed(2.0, Provenance(wall, 7, None), now=50.0)
+    assert not older.due(51.9) and older.due(52.1)  # stored before their duration was
+    empty = Changes.resumed(2.0, None, now=50.0)  # no figures yet
+    assert not empty.due(50.0)
+    empty.touch()
+    assert empty.due(50.0)
+
+
+def _reap(refresh: BoardRefresh, within_s: float = 30.0) -> None:
+    """Tick until the running child has been reaped."""
+    deadline = time.monotonic() + within_s
+    running = refresh.pid
+    while refresh.pid == running:
+        assert time.monotonic() < deadline, "the refresh's child did not end"
+        refresh.tick(time.monotonic())
+        time.sleep(0.01)
+
+
+def test_a_tick_starts_the_refresh_and_does_not_wait_for_it(tmp_path: Path) -> None:
+    """The child waits for a file the caller writes only after ``tick`` returned: a tick
+    that waited for the child would never return (the child gives up after 20 s)."""
+    go, done = tmp_path / "go", tmp_path / "done"
+
+    def work() -> None:
+        deadline = time.monotonic() + 20
+        while not go.exists():
+            if time.monotonic() > deadline:
+                raise TimeoutError("the parent waited for the child")
+            time.sleep(0.01)
+        done.write_text("stored")
+
+    changes = Changes(interval_s=0.0)
+    changes.touch()
+    refresh = BoardRefresh(changes, work)
+    refresh.tick(time.monotonic())
+    assert refresh.pid is not None and not done.exists()
+    refresh.tick(time.monotonic())  # still running: neither waited for nor started again
+    go.write_text("")
+    with capture_logs() as logs:
+        _reap(refresh)
+    assert done.read_text() == "stored"
+    assert changes.last_took > 0 and not changes.dirty
+    ended = [e for e in logs if e["event"] == "metrics.refresh_ended"]
+    assert len(ended) == 1 and ended[0]["peak_mb"] > 0  # the child's own, from wait4
+
+
+def test_a_failed_refresh_is_logged_and_due_again_a_gap_later() -> None:
+    def work() -> None:
+        raise SinkError("the database is gone")
+
+    changes = Changes(interval_s=0.0)
+    changes.touch()
+    refresh = BoardRefresh(changes, work)
+    with capture_logs() as logs:
+        refresh.tick(time.monotonic())
+        _reap(refresh)
+    assert [e["event"] for e in logs] == ["metrics.refresh_failed"]
+    assert changes.dirty  # tried again, no sooner than ten times what the failure took
+    assert not changes.due(changes.last_run + 10 * changes.last_took - 0.001)
+
+
+def test_stopping_ends_a_refresh_still_running() -> None:
+    changes = Changes(interval_s=0.0)
+    changes.touch()
+    refresh = BoardRefresh(changes, lambda: time.sleep(60))
+    refresh.tick(time.monotonic())
+    pid = refresh.pid
+    assert pid is not None
+    refresh.stop()
+    assert refresh.pid is None
+    with pytest.raises(ChildProcessError):  # ended and reaped: no zombie left
+        os.waitpid(pid, os.WNOHANG)
+
+
+def test_the_child_stores_the_figures_of_every_fact_through_its_own_store(
+    tmp_path: Path,
+) -> None:
+    settings = WorkerSettings(home=tmp_path, reporting_date=dt.date(2013, 3, 31))
+    store = Store(settings.database)
+    events = police_notifications(40, 3, dt.date(2012, 4, 1), dt.date(2013, 3, 31))
+    store.upsert_facts([fact_of(e) for e in events])
+    changes = Changes(interval_s=0.0)
+    changes.touch()
+    refresh = BoardRefresh(changes, recompute(settings), before_fork=store.close)
+    refresh.tick(time.monotonic())
+    _reap(refresh)
+    as_of, stored = store.figures()
+    assert as_of == settings.as_of
+    assert sorted(stored, key=lambda f: f.key) == sorted(
+        board_figures(store, settings.as_of), key=lambda f: f.key
+    )
+    provenance = store.figures_provenance()
+    assert provenance is not None and provenance.events == 40
+    store.close()
+
+
+def test_a_child_that_cannot_open_the_database_says_why(tmp_path: Path) -> None:
+    settings = WorkerSettings(
+        home=tmp_path, database_url="postgresql://nobody@127.0.0.1:9/none", database_wait_s=0.1
+    )
+    with capture_logs() as logs, pytest.raises(SinkError):
+        recompute(settings)()
+    failed = [e for e in logs if e["log_level"] == "error"]
+    assert [e["event"] for e in failed] == ["metrics.failed"]
+    assert failed[0]["reason"].startswith("cannot open the database")
