@@ -126,6 +126,12 @@ reaping: a save reaped at the next batch, or slowed by the worker and the sinks 
 cores, took 6.9 s of wall time at 94,000 records, which held the idle save back for over a
 minute."""
 
+SAVE_RETRY_S = 60.0
+"""After a save failed (its child, or the fork), none begins for this long, and then the
+records the snapshot on disk lacks make the next one due (``Linkage._reaped``): a full disk
+is not written again at every batch, and a worker gone quiet retries its idle save instead of
+leaving the restart a tail until new records come."""
+
 AHEAD_WAIT_S = 120.0
 """How long the first restore waits for the table read beside the preload
 (``streams.scan_ahead``) before it reads the table itself: the read takes about 6 s of CPU a
@@ -251,6 +257,8 @@ class Linkage:
         """The pid of the background save under way."""
         self.save_began = float("-inf")
         """When (monotonic) the last background save began."""
+        self.retry_at = float("-inf")
+        """No save begins before this (monotonic): ``SAVE_RETRY_S`` after one failed."""
         self.save_cpu_s = 0.0
         """The seconds of CPU the last background save's child used (``_reaped``)."""
         self.last_batch = time.monotonic()
@@ -609,6 +617,8 @@ class Linkage:
         if not self._reaped():
             return
         now, records = time.monotonic(), len(state.linker.person)
+        if now < self.retry_at:
+            return
         grown = records - self.saved_records
         if self.snapshot is None or not (
             self.snapshot_due.due(now, False)
@@ -626,6 +636,7 @@ class Linkage:
         except OSError as exc:  # no fork left: linkage goes on, the table stays the truth
             state.linker.blocks.unseal()
             log.warning("linkage.snapshot_failed", reason=type(exc).__name__)
+            self.retry_at = now + SAVE_RETRY_S
             return
         self.sealed = (weakref.ref(state), ids, version)
         self.saved_records = self.saving_records = records
@@ -688,6 +699,9 @@ class Linkage:
         self.saving = None
         if ok:
             self.on_disk = self.saving_records
+        else:  # what the disk lacks is due again, once the pause is over
+            self.saved_records = self.on_disk
+            self.retry_at = time.monotonic() + SAVE_RETRY_S
         self._take_arrays(ok)
         return True
 

@@ -334,3 +334,38 @@ def test_a_saves_seconds_of_cpu_are_taken_when_it_is_reaped(
     os.waitid(os.P_PID, linkage.saving, os.WEXITED | os.WNOWAIT)  # ended, not reaped
     assert linkage._reaped()
     assert 0.3 <= linkage.save_cpu_s < 0.8  # not the 0.5 s it slept
+
+
+def test_a_failed_save_is_tried_again_after_a_pause_though_nothing_new_came(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker gone quiet whose idle save failed (a full disk) saves again once the pause
+    is over, not only once new records come; and not at every batch or tick before."""
+    monkeypatch.setattr(linkage_agent, "SAVE_RETRY_S", 0.5)
+    linkage = _linkage(tmp_path, linkage_snapshot_s=3600, linkage_snapshot_records=50_000)
+    begun: list[int] = []
+
+    def failing(_path: Path, linker: Any, _summaries: Any, _version: int) -> int:
+        begun.append(len(linker.person))
+        pid = os.fork()
+        if pid == 0:
+            os._exit(1)
+        return pid
+
+    monkeypatch.setattr(linkage_agent, "save_in_background", failing)
+    assert linkage.state is not None
+    _grow(linkage, 40, 19)
+    records = len(linkage.state.linker.person)
+    linkage.indexed, linkage.last_batch = 1, 0.0
+    with capture_logs() as logs:
+        linkage.save_when_idle(time.monotonic())
+        _ended(linkage)
+    assert begun == [records]
+    assert "linkage.snapshot_failed" in [e["event"] for e in logs]
+    linkage.save_when_idle(time.monotonic())  # within the pause: neither a tick
+    _after_batch(linkage)  # nor a batch begins one
+    assert begun == [records]
+    time.sleep(0.5)
+    linkage.save_when_idle(time.monotonic())
+    assert begun == [records, records]  # nothing new, but the disk lacks them all
+    _ended(linkage)
