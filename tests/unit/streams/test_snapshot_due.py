@@ -46,15 +46,16 @@ def _grow(linkage: Linkage, events: int, seed: int) -> None:
     )
 
 
-def _saves(linkage: Linkage, monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Record each save begun (its index size), each a child that ends at once."""
+def _saves(linkage: Linkage, monkeypatch: pytest.MonkeyPatch, code: int = 0) -> list[int]:
+    """Record each save begun (its index size), each a child that ends at once (with exit
+    status ``code``: 1 is a save that failed)."""
     begun: list[int] = []
 
     def save(_path: Path, linker: Any, _summaries: Any, _version: int) -> int:
         begun.append(len(linker.person))
         pid = os.fork()
         if pid == 0:
-            os._exit(0)
+            os._exit(code)
         return pid
 
     monkeypatch.setattr(linkage_agent, "save_in_background", save)
@@ -343,16 +344,7 @@ def test_a_failed_save_is_tried_again_after_a_pause_though_nothing_new_came(
     is over, not only once new records come; and not at every batch or tick before."""
     monkeypatch.setattr(linkage_agent, "SAVE_RETRY_S", 0.5)
     linkage = _linkage(tmp_path, linkage_snapshot_s=3600, linkage_snapshot_records=50_000)
-    begun: list[int] = []
-
-    def failing(_path: Path, linker: Any, _summaries: Any, _version: int) -> int:
-        begun.append(len(linker.person))
-        pid = os.fork()
-        if pid == 0:
-            os._exit(1)
-        return pid
-
-    monkeypatch.setattr(linkage_agent, "save_in_background", failing)
+    begun = _saves(linkage, monkeypatch, code=1)
     assert linkage.state is not None
     _grow(linkage, 40, 19)
     records = len(linkage.state.linker.person)
