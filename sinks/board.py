@@ -19,9 +19,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 
-from schemas.hub import EpisodeSnapshot
 from sinks.facts import Fact
-from sinks.figures import FactIndex, Figure, Figures
+from sinks.figures import EpisodeFlow, FactIndex, Figure, Figures
 from sinks.indicators import CP_CATEGORIES, DURATION_BANDS, INDICATORS, Good, Indicator
 from sinks.mash_flow import mash_flow
 from sinks.partnership import deaths_and_lado, domestic_abuse, early_help
@@ -47,7 +46,7 @@ def compute(
     facts: Iterable[Fact],
     as_of: dt.date,
     persons: Mapping[str, str] | None = None,
-    episodes: Sequence[EpisodeSnapshot] = (),
+    episodes: Sequence[EpisodeFlow] = (),
 ) -> list[Figure]:
     """Every indicator's figures at ``as_of``. ``persons``: event id -> person id."""
     known = FactIndex(person=persons or {})

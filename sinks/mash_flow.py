@@ -8,15 +8,14 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 
 from schemas.event_types import PARTNER_NOTIFICATIONS, EventType
-from schemas.hub import EpisodeSnapshot
-from sinks.figures import FactIndex, Figures
+from sinks.figures import EpisodeFlow, FactIndex, Figures
 from sinks.periods import Period, count_by_month, minus_year
 
 __all__ = ["mash_flow"]
 
 
 def mash_flow(
-    known: FactIndex, year: Period, episodes: Sequence[EpisodeSnapshot], out: Figures
+    known: FactIndex, year: Period, episodes: Sequence[EpisodeFlow], out: Figures
 ) -> None:
     """Contacts, decisions, conversion, re-referrals, RAG timeliness, merged notifications."""
     contacts = [f for f in known.of(EventType.CONTACT) if f.occurred_on in year]

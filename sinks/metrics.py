@@ -25,7 +25,7 @@ def figures_from_events(store: Store, as_of: dt.date) -> tuple[list[Figure], Pro
     """Every indicator at ``as_of``, and when and from how many events it was computed."""
     facts = store.facts()
     computed_at = dt.datetime.now(dt.UTC)
-    figures = compute(facts, as_of, store.persons(), store.episode_snapshots())
+    figures = compute(facts, as_of, store.persons(), store.episode_flows())
     return figures, provenance_of(facts, computed_at)
 
 

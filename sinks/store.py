@@ -34,7 +34,7 @@ from schemas.metrics import ContactCount
 from sinks.board import Figure
 from sinks.facts import Fact
 from sinks.fences import Fence, Fences
-from sinks.figures import Provenance
+from sinks.figures import EpisodeFlow, Provenance
 from sinks.tables import (
     audit,
     contact_counts,
@@ -553,6 +553,14 @@ class Store:
         with self.engine.connect() as conn:
             return [
                 EpisodeSnapshot.model_validate_json(s)
+                for (s,) in conn.execute(select(episodes.c.snapshot))
+            ]
+
+    def episode_flows(self) -> list[EpisodeFlow]:
+        """What the board's figures read of every current episode."""
+        with self.engine.connect() as conn:
+            return [
+                EpisodeFlow.model_validate_json(s)
                 for (s,) in conn.execute(select(episodes.c.snapshot))
             ]
 

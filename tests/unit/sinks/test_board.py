@@ -12,6 +12,7 @@ from schemas.hub import EpisodeEvent, EpisodeSnapshot
 from simulation.year import Simulation, simulate
 from sinks.board import INDICATORS, Figure, compute, financial_year, quarter_ends
 from sinks.facts import Fact, fact_of
+from sinks.figures import EpisodeFlow
 from tests.published import check
 
 AS_OF = dt.date(2013, 3, 31)
@@ -215,7 +216,7 @@ def test_merged_notifications_count_the_partners_notifications_not_the_contact()
         _episode(2, (EventType.POLICE_NOTIFICATION, "POLICE"), contact),
         _episode(3, contact),  # no notification: not in the denominator
     ]
-    figures = {f.key: f for f in compute([], AS_OF, episodes=episodes)}
+    figures = {f.key: f for f in compute([], AS_OF, episodes=[EpisodeFlow.of(e) for e in episodes])}
     merged = figures[("merged_notifications", "2012-13", "")]
     assert (merged.numerator, merged.denominator) == (1, 3)
     assert figures[("merged_notifications", "2012-13", "multi-agency episodes")].value == 1

@@ -187,3 +187,60 @@ def test_figures_keep_how_long_they_took_and_an_old_database_gains_the_column(
 
 
 AT = "2013-03-31T12:00:00+00:00"
+
+
+def test_the_figures_read_of_stored_episodes_what_the_whole_snapshots_hold(
+    database_url: str,
+) -> None:
+    """``episode_flows`` reads the stored JSON without the contract's model: the same
+    fields, instants and figures as the whole snapshots give (SQLite and PostgreSQL)."""
+    from schemas.hub import EpisodeEvent, EpisodeSnapshot
+    from sinks.board import compute
+    from sinks.figures import EpisodeFlow
+    from sinks.store import EpisodeChange
+
+    opened = dt.datetime(2012, 6, 4, 9, 0, 0, 123_000, tzinfo=dt.UTC)
+    kinds = [("police.notification", "POLICE"), ("health.notification", "HEALTH")]
+    kinds += [("contact", "CHILDRENS_SERVICES")]
+    snapshots = [
+        EpisodeSnapshot(
+            episode_id=f"E{n}",
+            person_id=f"P{n}",
+            opened_at=opened + dt.timedelta(days=40 * n),
+            events=tuple(
+                EpisodeEvent(
+                    event_id=f"e{n}.{i}",
+                    event_type=kind,
+                    agency=agency,
+                    agency_record_id=f"R{n}.{i}",
+                    occurred_at=opened + dt.timedelta(days=40 * n, hours=i),
+                )
+                for i, (kind, agency) in enumerate(kinds[: 1 + n % 3])
+            ),
+            agencies=tuple(sorted({a for _, a in kinds[: 1 + n % 3]})),
+            rag_rating=(None, "RED", "AMBER", "GREEN")[n % 4],
+            received_at=opened if n % 4 else None,
+            due_at=opened + dt.timedelta(days=40 * n, hours=n % 5 * 6) if n % 4 else None,
+            decided_at=opened + dt.timedelta(days=40 * n, hours=n % 7 * 4) if n % 2 else None,
+            decision="NFA" if n % 2 else None,
+        )
+        for n in range(12)
+    ]
+    store = Store(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        store.apply_episodes([EpisodeChange(s.episode_id, s, 1, 0) for s in snapshots])
+        flows = sorted(store.episode_flows(), key=lambda f: f.opened_at)
+        whole = sorted(store.episode_snapshots(), key=lambda s: s.opened_at)
+    finally:
+        store.close()
+    assert flows == [EpisodeFlow.of(s) for s in snapshots] == [EpisodeFlow.of(s) for s in whole]
+    assert flows[5].decided_at == snapshots[5].decided_at and flows[5].rag_rating == "RED"
+    figures = compute([], dt.date(2013, 3, 31), episodes=flows)
+    rag = {f.dimension: f for f in figures if f.indicator == "rag_timeliness"}
+    year = [
+        s for s in snapshots if dt.date(2012, 4, 1) <= s.opened_at.date() <= dt.date(2013, 3, 31)
+    ]
+    decided = [s for s in year if s.rag_rating and s.due_at and s.decided_at]
+    on_time = [s for s in decided if s.decided_at and s.due_at and s.decided_at <= s.due_at]
+    assert 0 < len(on_time) < len(decided)  # the data tells the two apart
+    assert (rag[""].numerator, rag[""].denominator) == (len(on_time), len(decided))
