@@ -194,38 +194,30 @@ def test_the_figures_read_of_stored_episodes_what_the_whole_snapshots_hold(
 ) -> None:
     """``episode_flows`` reads the stored JSON without the contract's model: the same
     fields, instants and figures as the whole snapshots give (SQLite and PostgreSQL)."""
-    from schemas.hub import EpisodeEvent, EpisodeSnapshot
+    from schemas.event_types import EventType
     from sinks.board import compute
     from sinks.figures import EpisodeFlow
     from sinks.store import EpisodeChange
+    from tests.unit.sinks.test_board import _episode
 
-    opened = dt.datetime(2012, 6, 4, 9, 0, 0, 123_000, tzinfo=dt.UTC)
-    kinds = [("police.notification", "POLICE"), ("health.notification", "HEALTH")]
-    kinds += [("contact", "CHILDRENS_SERVICES")]
-    snapshots = [
-        EpisodeSnapshot(
-            episode_id=f"E{n}",
-            person_id=f"P{n}",
-            opened_at=opened + dt.timedelta(days=40 * n),
-            events=tuple(
-                EpisodeEvent(
-                    event_id=f"e{n}.{i}",
-                    event_type=kind,
-                    agency=agency,
-                    agency_record_id=f"R{n}.{i}",
-                    occurred_at=opened + dt.timedelta(days=40 * n, hours=i),
-                )
-                for i, (kind, agency) in enumerate(kinds[: 1 + n % 3])
-            ),
-            agencies=tuple(sorted({a for _, a in kinds[: 1 + n % 3]})),
-            rag_rating=(None, "RED", "AMBER", "GREEN")[n % 4],
-            received_at=opened if n % 4 else None,
-            due_at=opened + dt.timedelta(days=40 * n, hours=n % 5 * 6) if n % 4 else None,
-            decided_at=opened + dt.timedelta(days=40 * n, hours=n % 7 * 4) if n % 2 else None,
-            decision="NFA" if n % 2 else None,
-        )
-        for n in range(12)
+    kinds = [
+        (EventType.POLICE_NOTIFICATION, "POLICE"),
+        (EventType.HEALTH_NOTIFICATION, "HEALTH"),
+        (EventType.CONTACT, "CHILDRENS_SERVICES"),
     ]
+    snapshots = []
+    for n in range(12):
+        opened = dt.datetime(2012, 6, 4, 9, 0, 0, 123_000, tzinfo=dt.UTC) + dt.timedelta(40 * n)
+        snapshots.append(
+            _episode(n, *kinds[: 1 + n % 3]).model_copy(
+                update={
+                    "opened_at": opened,
+                    "rag_rating": (None, "RED", "AMBER", "GREEN")[n % 4],
+                    "due_at": opened + dt.timedelta(hours=n % 5 * 6) if n % 4 else None,
+                    "decided_at": opened + dt.timedelta(hours=n % 7 * 4) if n % 2 else None,
+                }
+            )
+        )
     store = Store(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
     try:
         store.apply_episodes([EpisodeChange(s.episode_id, s, 1, 0) for s in snapshots])
