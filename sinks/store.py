@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     Table,
     bindparam,
@@ -310,7 +311,7 @@ class Store:
                     dt.date.fromisoformat(row.occurred_on),
                     dt.datetime.fromisoformat(row.reported_at),
                     row.digest,
-                    json.loads(row.data),
+                    orjson.loads(row.data),
                 )
                 for row in conn.execute(select(facts))
             ]
