@@ -11,10 +11,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from schemas.hub import EpisodeSnapshot
 from sinks.facts import Fact
+from sinks.figures import EpisodeFlow
 
-__all__ = ["QueueHealth", "queue_health"]
+__all__ = ["RESEARCH", "QueueHealth", "queue_health"]
+
+RESEARCH = ("childrens_services.research_request", "childrens_services.research_response")
+"""The facts queue health reads: requests for partner research and the agencies' answers."""
 
 LONDON = ZoneInfo("Europe/London")
 """The MASH's day (breaches today) is London's."""
@@ -33,9 +36,10 @@ class QueueHealth:
 
 
 def queue_health(
-    snapshots: Sequence[EpisodeSnapshot], facts: Sequence[Fact], now: dt.datetime
+    snapshots: Sequence[EpisodeFlow], facts: Sequence[Fact], now: dt.datetime
 ) -> QueueHealth:
-    """The figures: ``facts`` give the research requests and responses. A breach today is an
+    """The figures: ``facts`` give the research requests and responses (``RESEARCH``: no
+    other fact is read). A breach today is an
     episode whose clock ran out today (London) before it was decided."""
     open_ = [s for s in snapshots if s.decided_at is None]
     by_rag = Counter(s.rag_rating or "not rated" for s in open_)
@@ -69,11 +73,11 @@ def _overdue(facts: Sequence[Fact], now: dt.datetime) -> dict[str, int]:
     answered = {
         (f.data["contact_id"], f.data["responding_agency"])
         for f in facts
-        if f.event_type == "childrens_services.research_response"
+        if f.event_type == RESEARCH[1]
     }
     overdue: Counter[str] = Counter()
     for f in facts:
-        if f.event_type != "childrens_services.research_request" or "due_at" not in f.data:
+        if f.event_type != RESEARCH[0] or "due_at" not in f.data:
             continue
         if dt.datetime.fromisoformat(f.data["due_at"]) > now:
             continue

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import FastAPI, Response
 
 from console.auth import Viewer, allow
-from console.manager import queue_health
+from console.manager import RESEARCH, queue_health
 from console.users import Role
 from sinks.alerts import read_alerts
 from sinks.linkage_quality import stored_linkage_quality
@@ -151,7 +151,8 @@ def _add_oversight(app: FastAPI, console: Console) -> None:
     @app.get("/manager")
     def manager(viewer: Viewer = allow(Role.MANAGER)) -> Response:
         now = console.now()
-        health = queue_health(console.store.episode_snapshots(), console.store.facts(), now)
+        store = console.store  # only what the figures use: the whole of either is gigabytes
+        health = queue_health(store.episode_flows(), store.facts(RESEARCH), now)
         quality = stored_linkage_quality(console.store)  # as the sinks last computed it
         note = "" if quality is not None else "No linkage figures yet: the sinks compute them."
         return console.page(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -299,8 +299,11 @@ class Store:
             ],
         )
 
-    def facts(self) -> list[Fact]:
-        """Every fact."""
+    def facts(self, types: Collection[str] | None = None) -> list[Fact]:
+        """Every fact, or every fact of the event ``types``."""
+        query = select(facts)
+        if types is not None:
+            query = query.where(facts.c.event_type.in_(list(types)))
         with self.engine.connect() as conn:
             return [
                 Fact(
@@ -313,7 +316,7 @@ class Store:
                     row.digest,
                     orjson.loads(row.data),
                 )
-                for row in conn.execute(select(facts))
+                for row in conn.execute(query)
             ]
 
     def persons(self) -> dict[str, str]:
@@ -567,7 +570,7 @@ class Store:
 
     def links_export(self) -> Iterator[dict[str, Any]]:
         """One row per linked record: event, person, episode and match weight."""
-        episode_of = {e.event_id: s.episode_id for s in self.episode_snapshots() for e in s.events}
+        episode_of = {e.event_id: s.episode_id for s in self.episode_flows() for e in s.events}
         query = select(links).order_by(links.c.event_id, links.c.record_id)
         with self.engine.connect() as conn:
             for row in conn.execute(query).mappings():
