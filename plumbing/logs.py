@@ -37,6 +37,7 @@ __all__ = [
     "forward_lines",
     "get_logger",
     "log_file_for",
+    "log_through",
     "write_lines",
 ]
 
@@ -254,6 +255,25 @@ def audit_line(decision: str, record_json: str) -> str:
     building them from the record's own canonical JSON keeps that affordable.
     """
     return f'{{"event":"audit.{decision}","level":"debug",{record_json[1:]}'
+
+
+def log_through(fd: int) -> None:
+    """In a forked child: log to ``fd`` (a pipe the parent forwards with ``forward_lines``)
+    through the parent's formatter and filters, never through the parent's handler. That
+    handler's descriptor was closed in the child (``detach_forked_child``) and its number may
+    be reused by the next file the child opens: a line would then be written into that file
+    (the sinks' SQLite database, a linkage snapshot), and a rotation would close it and
+    rename the parent's log. The old handler is left as it is, not closed, for the same
+    reason."""
+    parent = _SINK.handler
+    stream = open(fd, "w", encoding="utf-8", buffering=1)  # noqa: SIM115 (to the child's end)
+    handler = logging.StreamHandler(stream)
+    if parent is not None:
+        handler.setFormatter(parent.formatter)
+        for kept in parent.filters:
+            handler.addFilter(kept)
+    _SINK.handler = None  # no ready-made lines either: ``write_lines`` goes to stderr
+    logging.getLogger().handlers[:] = [handler]
 
 
 def forward_lines(stream: IO[bytes]) -> None:

@@ -9,9 +9,12 @@ import ctypes
 import gc
 import os
 import signal
+import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import NamedTuple
+
+from plumbing.logs import forward_lines, log_through
 
 __all__ = [
     "PARENT_PID",
@@ -117,18 +120,34 @@ def fork_work(
     ``forked_ended``). The child has the parent's memory as it is now, copy-on-write, and
     leaves by ``os._exit``: no exit handler, no buffer of the parent's flushed twice, and none
     of the parent's objects collected (gc off), so none of their connections is closed or
-    used from the child: work that needs one opens its own."""
-    pid = os.fork()
+    used from the child: work that needs one opens its own. Its log lines come through a
+    pipe into this process's log (``log_through``; a thread here forwards them until the
+    child ends)."""
+    reader, writer = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(reader)
+        os.close(writer)
+        raise
     if pid == 0:  # the child
         gc.disable()  # short-lived: a collection would only touch the parent's pages (copied)
         code = 1
         try:
-            detach_forked_child(keep, with_parent)
+            detach_forked_child((*keep, writer), with_parent)
+            log_through(writer)
             work()
             code = 0
         finally:
             os._exit(code)
+    os.close(writer)
+    threading.Thread(target=_forward, args=(reader,), name=f"logs-of-{pid}", daemon=True).start()
     return pid
+
+
+def _forward(reader: int) -> None:
+    with open(reader, "rb") as lines:
+        forward_lines(lines)
 
 
 class Ended(NamedTuple):

@@ -16,7 +16,7 @@ import signal
 from collections.abc import Callable
 
 from plumbing.logs import get_logger
-from plumbing.processes import fork_work, forked_ended
+from plumbing.processes import Ended, fork_work, forked_ended
 from plumbing.settings import WorkerSettings
 from sinks.figures import Provenance
 from sinks.linkage_quality import refresh_linkage_quality
@@ -27,6 +27,11 @@ from sinks.waiting import failure_reason, patiently
 __all__ = ["BoardRefresh", "Changes", "recompute"]
 
 log = get_logger(__name__)
+
+STUCK_AFTER_S = 1800.0
+"""A child that runs longer than this (or ten times the last computation, if longer) is
+ended and the figures are due again: a child that hangs would otherwise hold every later
+refresh back, unseen (a million facts take about 30 s)."""
 
 
 class Changes:
@@ -46,12 +51,14 @@ class Changes:
         the seconds their computation took, stored with them; a running worker's gap also
         counts the linkage quality summary's), not at the first batch, beside a restarted
         worker's streams restoring their state. Facts the last sinks wrote after them may
-        be unrefreshed, so that once is due even if nothing changes. No figures stored:
-        recomputed at the first change, as before."""
+        be unrefreshed, so that once is due even if nothing changes. No figures stored: due
+        at once (facts may have been written by sinks stopped before their first figures
+        were stored, and a quiet hub would otherwise show none; with no facts it is a
+        moment's work)."""
         changes = cls(interval_s)
+        changes.dirty = True
         if last is not None:
-            changes.dirty, changes.last_run = True, now
-            changes.last_took = last.seconds or 0.0
+            changes.last_run, changes.last_took = now, last.seconds or 0.0
         return changes
 
     def touch(self) -> None:
@@ -91,40 +98,60 @@ class BoardRefresh:
         self.started = 0.0
 
     def tick(self, now: float) -> None:
-        """Reap a child that ended (its seconds are the throttle's), then start one if due."""
+        """Reap a child that ended (its seconds are the throttle's), end one that has run
+        past ``limit_s``, then start one if due."""
         if self.pid is not None:
             ended = forked_ended(self.pid)
             if ended is None:
-                return
-            self.pid = None
-            took = now - self.started
-            self.changes.took(took)
-            if ended.ok:  # the child's peak is not the sinks' (``mash bench`` reports theirs)
-                log.info(
-                    "metrics.refresh_ended", seconds=round(took, 3), peak_mb=round(ended.peak_mb, 1)
-                )
-            else:
-                log.error("metrics.refresh_failed", retry_in_s=round(10 * took, 3))
+                if now - self.started <= self.limit_s():
+                    return
+                self._kill()
+                log.error("metrics.refresh_stuck", seconds=round(now - self.started, 3))
+                self.changes.took(now - self.started)
                 self.changes.touch()
+            else:
+                self._ended(ended, now - self.started)
         if self.changes.due(now):
             self.started = now
             self.before_fork()
-            self.pid = fork_work(self.work, with_parent=True)
+            try:
+                self.pid = fork_work(self.work, with_parent=True)
+            except OSError as exc:  # no process left to fork: the sinks write on
+                log.error("metrics.refresh_failed", reason=type(exc).__name__)
+                self.changes.touch()
+
+    def limit_s(self) -> float:
+        """How long a child may run before it is taken as stuck: ``STUCK_AFTER_S``, or ten
+        times the last computation if longer."""
+        return max(STUCK_AFTER_S, 10 * self.changes.last_took)
+
+    def _ended(self, ended: Ended, took: float) -> None:
+        self.pid = None
+        self.changes.took(took)
+        if ended.ok:  # the child's peak is not the sinks' (``mash bench`` reports theirs)
+            log.info("metrics.refresh_ended", seconds=round(took, 3), peak_mb=round(ended.peak_mb))
+        else:
+            log.error("metrics.refresh_failed", seconds=round(took, 3))
+            self.changes.touch()
 
     def stop(self) -> None:
         """End a child still running, and reap it."""
-        if self.pid is None:
-            return
+        if self.pid is not None:
+            self._kill()
+            log.info("metrics.refresh_stopped")
+
+    def _kill(self) -> None:
+        assert self.pid is not None
         os.kill(self.pid, signal.SIGKILL)
         os.waitpid(self.pid, 0)
-        log.info("metrics.refresh_stopped")
         self.pid = None
 
 
 def recompute(settings: WorkerSettings) -> Callable[[], None]:
     """The work of a refresh: the board's figures and the linkage quality summary, through
-    a store of its own (a forked child uses none of the sinks' connections), waiting out an
-    unavailable database as the sinks do."""
+    a store of its own (a forked child uses none of the sinks' connections), waiting out a
+    database that becomes unavailable as the sinks' writes do once that store is open (one
+    that cannot be opened fails the child, and the figures are due again a gap later)."""
 
     def work() -> None:
         os.nice(5)  # below the sinks' own writes: the figures are what may wait

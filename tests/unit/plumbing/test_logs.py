@@ -185,3 +185,39 @@ def test_the_throttle_remembers_a_bounded_number_of_kinds_in_constant_time() -> 
     assert not throttle.filter(records[-1])  # a repeat
     assert time.perf_counter() - started < 2.0  # about 0.1 s; a rebuild per kind took minutes
     assert len(throttle.kinds) == Throttled.KINDS
+
+
+def test_a_forked_childs_lines_reach_the_log_and_never_a_file_it_opened(tmp_path: Path) -> None:
+    """The child opens files until one gets the number of the log file's descriptor (closed
+    in the child), then logs past the cap: its lines must come through the parent's log,
+    the file must hold only what the child wrote, and nothing be rotated by the child."""
+    from plumbing.processes import fork_work, forked_ended
+
+    path = tmp_path / "logs" / "sinks.log"
+    configure_logging(_settings(tmp_path), path)  # a cap of 10,000 bytes
+    handler = logging.getLogger().handlers[0]
+    assert isinstance(handler, logging.FileHandler) and handler.stream is not None
+    logged_fd = handler.stream.fileno()
+    data = tmp_path / "data"
+
+    def work() -> None:
+        opened = [open(data, "ab") for _ in range(logged_fd)]  # noqa: SIM115
+        assert logged_fd in [f.fileno() for f in opened]
+        log = get_logger("test.child")
+        for n in range(200):  # more than the cap: the parent's handler would roll over
+            log.info("child.line", n=n)
+        opened[-1].write(b"mine")
+        opened[-1].flush()
+
+    pid = fork_work(work)
+    deadline = time.monotonic() + 30
+    while (ended := forked_ended(pid)) is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert ended.ok
+    while not any(e.get("n") == 199 for f in path.parent.iterdir() for e in _lines(f)):
+        assert time.monotonic() < deadline, "the child's last line never reached the log"
+        time.sleep(0.05)
+    assert data.read_bytes() == b"mine"
+    seen = sorted(e["n"] for f in path.parent.iterdir() for e in _lines(f))
+    assert seen[-20:] == list(range(180, 200))  # the latest lines, in the parent's rotation

@@ -14,6 +14,7 @@ from structlog.testing import capture_logs
 from plumbing.errors import SinkError
 from plumbing.settings import WorkerSettings
 from simulation.synthetic import police_notifications
+from sinks import refresh as refresh_module
 from sinks.facts import fact_of
 from sinks.figures import Provenance
 from sinks.metrics import board_figures
@@ -50,9 +51,8 @@ def test_restarted_sinks_without_a_stored_duration_wait_only_the_interval() -> N
     older = Changes.resumed(2.0, Provenance(wall, 7, None), now=50.0)
     assert not older.due(51.9) and older.due(52.1)  # stored before their duration was
     empty = Changes.resumed(2.0, None, now=50.0)  # no figures yet
-    assert not empty.due(50.0)
-    empty.touch()
-    assert empty.due(50.0)
+    assert empty.due(50.0)  # at once: facts may be stored that no figures reflect
+    assert not empty.due(60.0)  # once
 
 
 def _reap(refresh: BoardRefresh, within_s: float = 30.0) -> None:
@@ -108,13 +108,18 @@ def test_a_failed_refresh_is_logged_and_due_again_a_gap_later() -> None:
     assert not changes.due(changes.last_run + 10 * changes.last_took - 0.001)
 
 
-def test_stopping_ends_a_refresh_still_running() -> None:
-    changes = Changes(interval_s=0.0)
+def _sleeping(interval_s: float) -> tuple[BoardRefresh, Changes, int]:
+    """A refresh whose child sleeps a minute, begun."""
+    changes = Changes(interval_s=interval_s)
     changes.touch()
     refresh = BoardRefresh(changes, lambda: time.sleep(60))
     refresh.tick(time.monotonic())
-    pid = refresh.pid
-    assert pid is not None
+    assert refresh.pid is not None
+    return refresh, changes, refresh.pid
+
+
+def test_stopping_ends_a_refresh_still_running() -> None:
+    refresh, _, pid = _sleeping(0.0)
     refresh.stop()
     assert refresh.pid is None
     with pytest.raises(ChildProcessError):  # ended and reaped: no zombie left
@@ -152,3 +157,36 @@ def test_a_child_that_cannot_open_the_database_says_why(tmp_path: Path) -> None:
     failed = [e for e in logs if e["log_level"] == "error"]
     assert [e["event"] for e in failed] == ["metrics.failed"]
     assert failed[0]["reason"].startswith("cannot open the database")
+
+
+def test_a_fork_that_fails_leaves_the_sinks_writing_and_the_figures_due(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def no_fork(*_: object, **__: object) -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(refresh_module, "fork_work", no_fork)
+    changes = Changes(interval_s=0.0)
+    changes.touch()
+    refresh = BoardRefresh(changes, lambda: None)
+    with capture_logs() as logs:
+        refresh.tick(time.monotonic())
+    assert refresh.pid is None and changes.dirty
+    assert [(e["event"], e["reason"]) for e in logs] == [
+        ("metrics.refresh_failed", "BlockingIOError")
+    ]
+
+
+def test_a_child_that_runs_past_its_limit_is_ended_and_the_figures_due_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(refresh_module, "STUCK_AFTER_S", 0.2)
+    refresh, changes, pid = _sleeping(3600.0)
+    refresh.tick(time.monotonic())  # within the limit: left to run
+    assert refresh.pid == pid
+    with capture_logs() as logs:
+        refresh.tick(time.monotonic() + 0.3)
+    assert refresh.pid is None and changes.dirty  # due again, a gap after it began
+    assert [e["event"] for e in logs] == ["metrics.refresh_stuck"]
+    with pytest.raises(ChildProcessError):  # ended and reaped
+        os.waitpid(pid, os.WNOHANG)
