@@ -438,7 +438,7 @@ def test_the_snapshot_on_disk_is_what_the_last_save_that_ended_well_holds(
     linkage.snapshot_due.restart(time.monotonic())
     for code, on_disk in ((1, 0), (0, len(state.linker.person))):
         monkeypatch.setattr(linkage_agent, "save_in_background", lambda *_, c=code: _sleeper(0, c))
-        linkage.saved_records = 0
+        linkage.saved_records, linkage.retry_at = 0, float("-inf")  # no pause after a failure
         linkage._save_index(state, 3)  # begun
         assert linkage.saving is not None
         os.waitid(os.P_PID, linkage.saving, os.WEXITED | os.WNOWAIT)
