@@ -22,7 +22,7 @@ from schemas.topics import Stage, Table
 from streams.counting import count_contacts
 from streams.dedupe import DedupeOutcome, Horizon, dedupe, first_seen
 from streams.faust_internals import as_current
-from streams.outputs import BLOCK_BYTES, AuditLog, Output, incoming, raw_topic, table
+from streams.outputs import BLOCK_BYTES, AuditLog, Output, incoming, raw_topic
 from streams.records import DeadLetter, Valid
 from streams.validate import topic_event_types, validate
 
@@ -49,14 +49,14 @@ class Intake:
         self.clock = settings.clock
         self.codec = codec
         self.event_types = topic_event_types(settings.topic)
-        self.records = table(app, Table.SEEN_RECORDS, key_type=str, value_type=str)
+        self.records = app.Table(Table.SEEN_RECORDS, key_type=str, value_type=str)
         self.horizon_ms = int(settings.dedupe_horizon_days * 86_400_000)
         self.horizon: Horizon | None = None
         self.index_after_s = settings.dedupe_index_after_s
         self.index_due: float | None = None
         """When the entries are indexed: ``index_after_s`` after the first batch since a start
         or a rebalance (not since the start itself: a long recovery would use up the wait)."""
-        self.counts = table(app, Table.CONTACT_COUNTS, key_type=str, value_type=int, default=int)
+        self.counts = app.Table(Table.CONTACT_COUNTS, key_type=str, value_type=int, default=int)
         self.dead_letters = Output(app, settings.deadletter_topic)
         self.contact_counts = Output(app, settings.topic(CONTACT_COUNT.topic))
         self.topic = raw_topic(app, *(settings.topic(c.topic) for c in AGENCY_CONTRACTS))

@@ -52,7 +52,7 @@ from streams.identities import (
 )
 from streams.linkage import Linker, PairDecision
 from streams.model import load_model
-from streams.outputs import AuditLog, Output, incoming, table
+from streams.outputs import AuditLog, Output, incoming
 from streams.records import DeadLetter
 from streams.scan_ahead import ScanAhead
 from streams.snapshot import (
@@ -202,7 +202,7 @@ class Linkage:
     def __init__(self, app: faust.App, settings: WorkerSettings, codec: Codec) -> None:
         self.codec = codec
         # values are plain JSON (no value_type: Faust would treat it as a Record class)
-        self.records = table(app, Table.HUB_RECORDS, key_type=str, partitions=1)
+        self.records = app.Table(Table.HUB_RECORDS, key_type=str, partitions=1)
         self.links = Output(app, settings.topic(LINK.topic))
         self.reviews = Output(app, settings.topic(POSSIBLE_MATCH.topic))
         self.episodes = Output(app, settings.topic(EPISODE.topic))

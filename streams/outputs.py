@@ -21,35 +21,12 @@ from schemas.topics import AUDIT, Stage, heads_table
 from streams.faust_internals import as_current, set_delivered
 from streams.records import Incoming
 
-__all__ = [
-    "BLOCK_BYTES",
-    "WRITE_BUFFER_BYTES",
-    "AuditLog",
-    "Output",
-    "incoming",
-    "raw_topic",
-    "table",
-    "trusted_head",
-]
+__all__ = ["BLOCK_BYTES", "AuditLog", "Output", "incoming", "raw_topic", "trusted_head"]
 
 log = get_logger(__name__)
 
 BLOCK_BYTES = 256 * 1024
 """Largest message the hub packs (well under Kafka's default 1 MB limit)."""
-
-
-WRITE_BUFFER_BYTES = 8 * 1024 * 1024
-"""The write buffer (memtable) of each local RocksDB store of a table: what it holds before
-it is written to a file. Faust's default is 64 MB, which a store of one partition of the
-dedupe table never fills (a million records over four partitions are about 25 MB each), so
-all of it stayed in memory beside the index until the worker stopped; at 8 MB the stores
-hold at most that each (flushed files are read through the block cache and bloom filters)."""
-
-
-def table(app: faust.App, name: str, **kwargs: Any) -> faust.types.TableT[Any, Any]:
-    """A changelogged table of ``app`` whose local stores buffer ``WRITE_BUFFER_BYTES``."""
-    options = {"write_buffer_size": WRITE_BUFFER_BYTES}
-    return app.Table(name, options=options, **kwargs)
 
 
 def raw_topic(app: faust.App, *names: str) -> faust.TopicT:
@@ -100,8 +77,8 @@ class AuditLog:
         self.stage = stage
         self.app_id = settings.app_id
         self.topic = Output(app, settings.topic(AUDIT))
-        self.heads = table(
-            app, heads_table(stage), key_type=str, value_type=str, partitions=partitions
+        self.heads = app.Table(
+            heads_table(stage), key_type=str, value_type=str, partitions=partitions
         )
         self.chains: dict[str, AuditChain] = {}
         self.trust_unsigned = settings.audit_trust_unsigned_heads

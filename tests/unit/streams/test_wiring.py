@@ -64,28 +64,3 @@ def test_a_fetch_brings_as_much_of_a_partition_as_configured(tmp_path: Path) -> 
     assert app.conf.consumer_max_fetch_size == 3 * 1024 * 1024
     default = WorkerSettings(home=tmp_path, kafka_bootstrap="127.0.0.1:1")
     assert default.fetch_partition_bytes > 1024 * 1024  # above Kafka's own 1 MiB
-
-
-def test_every_table_of_the_stages_buffers_eight_megabytes_in_its_local_store(
-    tmp_path: Path,
-) -> None:
-    """Faust's 64 MB write buffer kept a whole dedupe partition in memory (never filled,
-    never flushed); every table the stages make is given the smaller buffer."""
-    from faust.stores.rocksdb import Store as RocksDBStore
-
-    from schemas.registry import codec_for
-    from streams.intake import Intake
-    from streams.linkage_agent import Linkage
-    from streams.outputs import WRITE_BUFFER_BYTES
-
-    settings = WorkerSettings(
-        home=tmp_path, kafka_bootstrap="127.0.0.1:1", kafka_security_protocol="PLAINTEXT"
-    )
-    app = faust.App(settings.app_id, **faust_settings(settings))
-    Intake(app, settings, codec_for(settings))
-    Linkage(app, settings, codec_for(settings))
-    tables = list(app.tables.values())
-    assert len(tables) >= 5  # seen records, contact counts, hub records, two audit heads
-    stores = [t.data for t in tables]
-    assert all(isinstance(s, RocksDBStore) for s in stores)
-    assert {s.rocksdb_options.write_buffer_size for s in stores} == {WRITE_BUFFER_BYTES}
