@@ -22,11 +22,14 @@ def board_figures(store: Store, as_of: dt.date) -> list[Figure]:
 
 
 def figures_from_events(store: Store, as_of: dt.date) -> tuple[list[Figure], Provenance]:
-    """Every indicator at ``as_of``, and when and from how many events it was computed."""
-    facts = store.facts()
-    computed_at = dt.datetime.now(dt.UTC)
-    figures = compute(facts, as_of, store.persons(), store.episode_flows())
-    return figures, provenance_of(facts, computed_at)
+    """Every indicator at ``as_of``, and when and from how many events it was computed: the
+    facts, persons and episodes read as of one moment (``Store.snapshot``), though the sinks
+    write meanwhile."""
+    with store.snapshot() as conn:
+        facts = store.facts(conn=conn)
+        computed_at = dt.datetime.now(dt.UTC)
+        persons, flows = store.persons(conn), store.episode_flows(conn)
+    return compute(facts, as_of, persons, flows), provenance_of(facts, computed_at)
 
 
 def refresh_figures(store: Store, as_of: dt.date) -> list[Figure]:

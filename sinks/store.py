@@ -6,6 +6,7 @@ snapshot leaves the tables exactly as they were.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import time
@@ -299,12 +300,39 @@ class Store:
             ],
         )
 
-    def facts(self, types: Collection[str] | None = None) -> list[Fact]:
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[Connection]:
+        """A connection whose reads all see the database as it was at the first of them (one
+        read transaction: PostgreSQL's repeatable read, a deferred SQLite transaction in WAL
+        mode), for ``facts``, ``persons`` and ``episode_flows`` read together while the sinks
+        write; rolled back at the end."""
+        with self.engine.connect() as conn:
+            if self.engine.dialect.name == "postgresql":
+                conn.execution_options(isolation_level="REPEATABLE READ")
+            else:  # pysqlite begins no transaction for a SELECT: begun here, as SQLite's own
+                conn.exec_driver_sql("BEGIN")
+            try:
+                yield conn
+            finally:
+                conn.rollback()
+
+    @contextlib.contextmanager
+    def _reading(self, conn: Connection | None) -> Iterator[Connection]:
+        """``conn`` (a ``snapshot``'s), or a connection of its own."""
+        if conn is not None:
+            yield conn
+            return
+        with self.engine.connect() as own:
+            yield own
+
+    def facts(
+        self, types: Collection[str] | None = None, conn: Connection | None = None
+    ) -> list[Fact]:
         """Every fact, or every fact of the event ``types``."""
         query = select(facts)
         if types is not None:
             query = query.where(facts.c.event_type.in_(list(types)))
-        with self.engine.connect() as conn:
+        with self._reading(conn) as conn:
             return [
                 Fact(
                     row.record_key,
@@ -319,9 +347,9 @@ class Store:
                 for row in conn.execute(query)
             ]
 
-    def persons(self) -> dict[str, str]:
+    def persons(self, conn: Connection | None = None) -> dict[str, str]:
         """event id -> person id, for every linked child record."""
-        with self.engine.connect() as conn:
+        with self._reading(conn) as conn:
             return dict(conn.execute(select(links.c.record_id, links.c.person_id)).all())
 
     def replace_figures(
@@ -560,9 +588,9 @@ class Store:
                 for (s,) in conn.execute(select(episodes.c.snapshot))
             ]
 
-    def episode_flows(self) -> list[EpisodeFlow]:
+    def episode_flows(self, conn: Connection | None = None) -> list[EpisodeFlow]:
         """What the board's figures read of every current episode."""
-        with self.engine.connect() as conn:
+        with self._reading(conn) as conn:
             return [
                 EpisodeFlow.model_validate_json(s)
                 for (s,) in conn.execute(select(episodes.c.snapshot))

@@ -236,3 +236,28 @@ def test_the_figures_read_of_stored_episodes_what_the_whole_snapshots_hold(
     on_time = [s for s in decided if s.decided_at and s.due_at and s.decided_at <= s.due_at]
     assert 0 < len(on_time) < len(decided)  # the data tells the two apart
     assert (rag[""].numerator, rag[""].denominator) == (len(on_time), len(decided))
+
+
+def test_reads_in_a_snapshot_see_the_database_as_at_the_first_of_them(database_url: str) -> None:
+    """The figures read the facts, persons and episodes together while the sinks write: a
+    write between two reads of one ``snapshot`` is not seen by the second (SQLite in WAL
+    mode and PostgreSQL), and is seen after it."""
+    from simulation.synthetic import police_notifications
+    from sinks.facts import fact_of
+
+    url = database_url.replace("postgresql://", "postgresql+psycopg://", 1)
+    events = list(police_notifications(6, 5, dt.date(2012, 4, 1), dt.date(2013, 3, 31)))
+    reader, writer = Store(url), Store(url)
+    try:
+        writer.upsert_facts([fact_of(e) for e in events[:2]])
+        with reader.snapshot() as conn:
+            first = reader.facts(conn=conn)
+            writer.upsert_facts([fact_of(e) for e in events[2:]])  # the sinks, meanwhile
+            again = reader.facts(conn=conn)
+            flows, persons = reader.episode_flows(conn), reader.persons(conn)
+        after = reader.facts()
+    finally:
+        reader.close()
+        writer.close()
+    assert len(first) == len(again) == 2 and (flows, persons) == ([], {})
+    assert len(after) == 6
