@@ -187,6 +187,7 @@ def test_a_child_that_runs_past_its_limit_is_ended_and_the_figures_due_again(
     with capture_logs() as logs:
         refresh.tick(time.monotonic() + 0.3)
     assert refresh.pid is None and changes.dirty  # due again, a gap after it began
+    assert changes.last_took == 0.0  # a stuck child's time is not a computation's
     assert [e["event"] for e in logs] == ["metrics.refresh_stuck"]
     with pytest.raises(ChildProcessError):  # ended and reaped
         os.waitpid(pid, os.WNOHANG)
