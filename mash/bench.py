@@ -188,19 +188,26 @@ def bench_hub(
         sinks_mb = sum(_peak_rss_mb(child) for child in sinks_of(w.pid))
         stop_s = _end(w, restart) if restart is not None else 0.0
     persons = _persons(_log(settings))
+    # their forked children, apart: a child's peak counts the pages it shares with its parent
+    saves_mb = _logged_peak(_log(settings), "linkage.snapshot_saved")
+    refresh_mb = _logged_peak(_log(settings), "metrics.refresh_ended")
     figures = {
         "events": events,
         "seconds": seconds,
         "events_per_s": events / seconds,
         "peak_rss_mb": peak_mb,
         "sinks_peak_rss_mb": sinks_mb,
+        "saves_peak_rss_mb": saves_mb,
+        "refresh_peak_rss_mb": refresh_mb,
     }
     console.print(
         f"{events:,} events ({source}) through validate, dedupe, link, episodes, audit "
         f"and the sinks in {seconds:.1f}s: [bold]{figures['events_per_s']:,.0f} events/s"
         f"[/bold] on one worker; peak memory: streams {peak_mb:,.0f} MB"
         + (f" with {persons:,} persons in the index" if persons else "")
-        + f", sinks {sinks_mb:,.0f} MB"
+        + f", sinks {sinks_mb:,.0f} MB; their forked children (each counting what it shares"
+        f" with its parent): the index saves {saves_mb:,.0f} MB, the figures' recomputations"
+        f" {refresh_mb:,.0f} MB"
     )
     if restart is not None:
         console.print(f"the worker ended ({RESTARTS[restart]}) {stop_s:.1f}s after its signal")
@@ -288,6 +295,14 @@ def _restart_log(settings: WorkerSettings, n: int) -> Path:
 def _logged_total(log: Path, event: str, field: str) -> int:
     """The sum of ``field`` over the lines of the worker's JSON log that record ``event``."""
     return sum(int(line.get(field) or 0) for line in _logged_lines(log, event))
+
+
+def _logged_peak(log: Path, event: str) -> float:
+    """The highest ``peak_mb`` logged with ``event`` (0 if none was), in the log and the
+    backups its rotation kept."""
+    kept = [log, *log.parent.glob(f"{log.name}.[0-9]*")]
+    peaks = (float(line.get("peak_mb") or 0) for f in kept for line in _logged_lines(f, event))
+    return max(peaks, default=0.0)
 
 
 def _logged(log: Path, event: str, first: bool = False) -> dict[str, Any]:

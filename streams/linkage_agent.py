@@ -694,8 +694,12 @@ class Linkage:
         ended = save_ended(self.saving)
         if ended is None:
             return False
-        ok, self.save_cpu_s = ended
-        log.info("linkage.snapshot_saved" if ok else "linkage.snapshot_failed")
+        ok, self.save_cpu_s = ended.ok, ended.cpu_s
+        log.info(  # the child's peak counts the index it shared (``mash bench`` reports it)
+            "linkage.snapshot_saved" if ok else "linkage.snapshot_failed",
+            cpu_s=round(ended.cpu_s, 2),
+            peak_mb=round(ended.peak_mb),
+        )
         self.saving = None
         if ok:
             self.on_disk = self.saving_records

@@ -44,7 +44,7 @@ import numpy as np
 import orjson
 
 from plumbing.logs import get_logger
-from plumbing.processes import fork_work, forked_ended, process_exists
+from plumbing.processes import Ended, fork_work, forked_ended, process_exists
 from streams.blocks import ARRAYS, Blocks, Frozen, block_slots
 from streams.durable import unreadable_among
 from streams.episodes import EventSummary
@@ -229,14 +229,13 @@ def save_in_background(
 def saved(pid: int) -> bool | None:
     """Whether the background save ``pid`` succeeded (None: still running); reaps it."""
     ended = save_ended(pid)
-    return None if ended is None else ended[0]
+    return None if ended is None else ended.ok
 
 
-def save_ended(pid: int) -> tuple[bool, float] | None:
-    """Whether the background save ``pid`` succeeded, and the seconds of CPU its child used
-    (None: still running); reaps it."""
-    ended = forked_ended(pid)
-    return None if ended is None else (ended.ok, ended.cpu_s)
+def save_ended(pid: int) -> Ended | None:
+    """How the background save ``pid`` ended: whether it succeeded, the seconds of CPU its
+    child used and its peak memory (None: still running); reaps it."""
+    return forked_ended(pid)
 
 
 @dataclass

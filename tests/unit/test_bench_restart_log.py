@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mash.bench import _log, _logged, _restart_log, _restarts
+from mash.bench import _log, _logged, _logged_peak, _restart_log, _restarts
 from plumbing.settings import WorkerSettings
 
 
@@ -21,3 +21,24 @@ def test_a_second_restart_on_one_store_logs_apart_from_the_first(tmp_path: Path)
     second.write_text('{"event": "[^---Recovery]: Worker ready", "timestamp": "now"}\n')
     assert _logged(second, "[^---Recovery]: Worker ready", first=True)["timestamp"] == "now"
     assert _restarts(settings) == 2
+
+
+def test_the_forked_childrens_peak_is_the_highest_logged_in_the_log_and_its_backups(
+    tmp_path: Path,
+) -> None:
+    log = tmp_path / "mash-bench-x.log"
+    (tmp_path / "mash-bench-x.log.1").write_text(
+        '{"event": "metrics.refresh_ended", "peak_mb": 3101}\n'
+        '{"event": "linkage.snapshot_saved", "peak_mb": 700}\n'
+    )
+    (tmp_path / "mash-bench-x.log.out").write_text(
+        '{"event": "metrics.refresh_ended", "peak_mb": 9}'
+    )
+    log.write_text(
+        '{"event": "metrics.refresh_ended", "peak_mb": 2900}\n'
+        '{"event": "linkage.snapshot_failed", "peak_mb": 5000}\n'
+        '{"event": "linkage.snapshot_saved", "peak_mb": 812}\n'
+    )
+    assert _logged_peak(log, "metrics.refresh_ended") == 3101
+    assert _logged_peak(log, "linkage.snapshot_saved") == 812
+    assert _logged_peak(log, "metrics.refresh_stuck") == 0

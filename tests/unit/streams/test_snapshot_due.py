@@ -15,6 +15,7 @@ import faust
 import pytest
 from structlog.testing import capture_logs
 
+from plumbing.processes import Ended
 from plumbing.settings import WorkerSettings
 from schemas.registry import codec_for
 from simulation.synthetic import police_notifications
@@ -130,7 +131,9 @@ def test_a_live_worker_holds_its_saved_blocks_as_arrays_and_links_on_alike(
     if fails:  # a save whose child fails: the sealed blocks are held again
         _saves(linkage, monkeypatch)
         monkeypatch.setattr(
-            linkage_agent, "save_ended", lambda pid: os.waitpid(pid, 0) and (False, 0.0)
+            linkage_agent,
+            "save_ended",
+            lambda pid: os.waitpid(pid, 0) and Ended(ok=False, cpu_s=0.0, peak_mb=0.0),
         )
     plain = HubState()
     assert linkage.state is not None
