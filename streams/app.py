@@ -144,8 +144,13 @@ class StartPhases:
         self.seconds[f"{phase}_s"] = round(now - self.at, 2)
         self.at = now
 
-    def log(self) -> None:
-        log.info("streams.start_phases", **self.seconds)
+    def log(self, failed: BaseException | None = None) -> None:
+        """The line; a start that ``failed`` logs it too, with the phases it ended and the
+        error's type (the error itself is the caller's to report)."""
+        if failed is None:
+            log.info("streams.start_phases", **self.seconds)
+        else:
+            log.warning("streams.start_phases", **self.seconds, failed=type(failed).__name__)
 
 
 def create_app(
@@ -260,11 +265,15 @@ def add_stall_watchdog(app: faust.App, settings: WorkerSettings) -> None:
 def run_streams(settings: WorkerSettings) -> None:
     """Run the Faust streams in the foreground until stopped (SIGINT/SIGTERM)."""
     phases = StartPhases()
-    check_faust_version()
-    settings = settings.as_principal(HUB_PRINCIPAL)
-    require_topics(settings, hub_topics(settings))
-    phases.done("checked")
-    app = create_app(settings, catch_up=True, phases=phases)
+    try:
+        check_faust_version()
+        settings = settings.as_principal(HUB_PRINCIPAL)
+        require_topics(settings, hub_topics(settings))
+        phases.done("checked")
+        app = create_app(settings, catch_up=True, phases=phases)
+    except BaseException as exc:  # where a start that failed spent its time, too
+        phases.log(failed=exc)
+        raise
     phases.log()
     log_long_collections()
     freeze_survivors()

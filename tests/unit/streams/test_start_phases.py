@@ -38,3 +38,22 @@ def test_a_workers_start_is_logged_as_one_line_of_its_phases(
         "preloaded_s": 2.25,
     }
     assert list(line)[:5] == ["checked_s", "made_s", "caught_up_s", "preloaded_s", "event"]
+
+
+def test_a_start_that_fails_logs_the_phases_it_ended_and_the_errors_type(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_topics(*_: object) -> None:
+        raise SystemExit("the hub's topics are missing: run `mash topics create`")
+
+    monkeypatch.setattr(streams.app, "require_topics", no_topics)
+    settings = WorkerSettings(
+        home=tmp_path, kafka_bootstrap="127.0.0.1:1", kafka_security_protocol="PLAINTEXT"
+    )
+    with capture_logs() as logs, pytest.raises(SystemExit, match="topics are missing"):
+        streams.app.run_streams(settings)
+    lines = [e for e in logs if e["event"] == "streams.start_phases"]
+    assert len(lines) == 1
+    line = lines[0]
+    assert (line["log_level"], line["failed"]) == ("warning", "SystemExit")
+    assert "imported_s" in line and "checked_s" not in line  # it failed in the check
