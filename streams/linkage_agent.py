@@ -127,10 +127,13 @@ cores, took 6.9 s of wall time at 94,000 records, which held the idle save back 
 minute."""
 
 SAVE_RETRY_S = 60.0
-"""After a save failed (its child, or the fork), none begins for this long, and then the
-records the snapshot on disk lacks make the next one due (``Linkage._reaped``): a full disk
-is not written again at every batch, and a worker gone quiet retries its idle save instead of
-leaving the restart a tail until new records come."""
+"""After a save failed (its child, or the fork), none begins for this long, or for
+``IDLE_SAVE_SPACING`` times the CPU seconds its child used if longer, and then the records
+the snapshot on disk lacks make the next one due (``Linkage._reaped``): a full disk is not
+written again at every batch, and a worker gone quiet retries its idle save instead of
+leaving the restart a tail until new records come. The spacing bounds what a failure that
+repeats costs to a tenth of a core (at a million records a save that fails as it ends has
+used about 15 s of CPU: tried every 150 s, not every 60)."""
 
 AHEAD_WAIT_S = 120.0
 """How long the first restore waits for the table read beside the preload
@@ -258,7 +261,8 @@ class Linkage:
         self.save_began = float("-inf")
         """When (monotonic) the last background save began."""
         self.retry_at = float("-inf")
-        """No save begins before this (monotonic): ``SAVE_RETRY_S`` after one failed."""
+        """No save begins before this (monotonic): ``SAVE_RETRY_S`` (or ten times its CPU)
+        after one failed."""
         self.save_cpu_s = 0.0
         """The seconds of CPU the last background save's child used (``_reaped``)."""
         self.last_batch = time.monotonic()
@@ -705,7 +709,8 @@ class Linkage:
             self.on_disk = self.saving_records
         else:  # what the disk lacks is due again, once the pause is over
             self.saved_records = self.on_disk
-            self.retry_at = time.monotonic() + SAVE_RETRY_S
+            pause = max(SAVE_RETRY_S, IDLE_SAVE_SPACING * ended.cpu_s)
+            self.retry_at = time.monotonic() + pause
         self._take_arrays(ok)
         return True
 

@@ -364,3 +364,26 @@ def test_a_failed_save_is_tried_again_after_a_pause_though_nothing_new_came(
     linkage.save_when_idle(time.monotonic())
     assert begun == [records, records]  # nothing new, but the disk lacks them all
     _ended(linkage)
+
+
+@pytest.mark.parametrize(("cpu_s", "pause_s"), [(0.2, 60.0), (15.0, 150.0)])
+def test_a_failed_saves_pause_is_a_minute_or_ten_times_the_cpu_its_child_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cpu_s: float, pause_s: float
+) -> None:
+    """A save that fails late (a disk filled as a million records' index was written, 15 s
+    of CPU) is not tried again every minute: a repeating failure costs a tenth of a core."""
+    linkage = _linkage(tmp_path, linkage_snapshot_s=3600, linkage_snapshot_records=50_000)
+    _saves(linkage, monkeypatch)
+    monkeypatch.setattr(
+        linkage_agent,
+        "save_ended",
+        lambda pid: os.waitpid(pid, 0) and Ended(ok=False, cpu_s=cpu_s, peak_mb=0.0),
+    )
+    _grow(linkage, 40, 23)
+    linkage.indexed, linkage.last_batch = 1, 0.0
+    linkage.save_when_idle(time.monotonic())
+    assert linkage.saving is not None
+    before = time.monotonic()
+    _ended(linkage)
+    after = time.monotonic()
+    assert before + pause_s <= linkage.retry_at <= after + pause_s
