@@ -33,6 +33,7 @@ from streams.faust_internals import (
     Retries,
     Stalls,
     batches,
+    bound_store_logs,
     bound_the_stop,
     catch_up_stores,
     check_faust_version,
@@ -224,6 +225,7 @@ def create_app(
     add_idle_save(app, linkage)
     add_stall_watchdog(app, settings)
     start_tables_at_once(app)  # every table is declared by now
+    bound_store_logs(app)
     skip_undecodable_changelog_entries(app)
     phases.done("made")
     if catch_up and settings.catch_up_entries > 0:  # a new owner reads changelogs in bulk

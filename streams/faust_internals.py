@@ -62,6 +62,7 @@ __all__ = [
     "active_offsets",
     "as_current",
     "batches",
+    "bound_store_logs",
     "bound_the_stop",
     "catch_up_stores",
     "check_faust_version",
@@ -194,6 +195,40 @@ def start_tables_at_once(app: faust.App) -> None:
             await manager.recovery.start()
 
     manager.on_start = on_start  # type: ignore[method-assign]
+
+
+STORE_LOGS_KEPT = 5
+"""RocksDB info logs kept per store database, the one in use among them
+(``bound_store_logs``)."""
+
+STORE_LOG_BYTES = 1 << 20
+"""The size at which a store database's info log is rolled to a new one."""
+
+
+def bound_store_logs(app: faust.App) -> None:
+    """Bound each RocksDB table store's info logs (``LOG``, ``LOG.old.*``). RocksDB rolls
+    the log at every open of a database and keeps 1,000 by default, and a worker opens one
+    per table and partition at every start and rebalance (each kill -9's restart too), so
+    the old logs only grew; now each database keeps ``STORE_LOGS_KEPT`` in all, each of at
+    most about ``STORE_LOG_BYTES`` (they hold RocksDB's statistics and events, no table data).
+    Faust's rocksdict options take no such setting, so its options are wrapped. Call it
+    once the tables are declared."""
+    from faust.stores.rocksdb import Store as RocksDBStore
+
+    for table in app.tables.values():
+        store: Any = table.data
+        if not isinstance(store, RocksDBStore) or not store.use_rocksdict:
+            continue
+        options = store.rocksdb_options
+        made = options.as_options
+
+        def as_options(made: Callable[[], Any] = made) -> Any:
+            db_options = made()
+            db_options.set_keep_log_file_num(STORE_LOGS_KEPT)
+            db_options.set_max_log_file_size(STORE_LOG_BYTES)
+            return db_options
+
+        options.as_options = as_options  # type: ignore[method-assign]  # rocksdict takes no such option through Faust
 
 
 UNDECODABLE = b"\x00mash:undecodable"
