@@ -147,16 +147,19 @@ class BoardRefresh:
         self.pid = None
 
 
-def recompute(settings: WorkerSettings) -> Callable[[], None]:
+def recompute(settings: WorkerSettings, store: Store) -> Callable[[], None]:
     """The work of a refresh: the board's figures and the linkage quality summary, through
-    a store of its own (a forked child uses none of the sinks' connections), waiting out a
-    database that becomes unavailable as the sinks' writes do once that store is open (one
-    that cannot be opened fails the child, and the figures are due again a gap later)."""
+    the sinks' ``store`` as the fork left it (``BoardRefresh.before_fork`` emptied its pool,
+    and the child lets go of any connection it finds without closing it, SQLAlchemy's rule
+    for a forked child: the child connects afresh and shares none of the sinks'
+    connections), waiting out a database that is unavailable as the sinks' writes do, its
+    first connection included (until 2026-12-07 the child opened a store of its own, which
+    failed at once on a database down for a moment, and the figures waited a whole gap)."""
 
     def work() -> None:
         os.nice(5)  # below the sinks' own writes: the figures are what may wait
+        store.engine.dispose(close=False)
         try:
-            store = Store(settings.database)
             patiently(lambda: _refresh(store, settings.as_of), settings.database_wait_s, "figures")
         except Exception as exc:  # the child's last word: its status says only that it failed
             log.error("metrics.failed", reason=failure_reason(exc))

@@ -331,7 +331,7 @@ def run_sinks(settings: WorkerSettings, stop: threading.Event | None = None) -> 
     try:
         last = patiently(store.figures_provenance, settings.database_wait_s, "figures")
         changes = Changes.resumed(settings.metrics_interval_s, last, time.monotonic())
-        refresh = BoardRefresh(changes, recompute(settings), before_fork=store.close)
+        refresh = BoardRefresh(changes, recompute(settings, store), before_fork=store.close)
         while not stop.is_set():
             messages = consumer.consume(num_messages=settings.batch_size, timeout=0.2)
             if messages:

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy.exc import OperationalError
 from structlog.testing import capture_logs
 
 from plumbing.errors import SinkError
@@ -126,16 +127,18 @@ def test_stopping_ends_a_refresh_still_running() -> None:
         os.waitpid(pid, os.WNOHANG)
 
 
-def test_the_child_stores_the_figures_of_every_fact_through_its_own_store(
-    tmp_path: Path,
+def test_the_child_stores_the_figures_of_every_fact_through_the_sinks_store_afresh(
+    tmp_path: Path, database_url: str
 ) -> None:
-    settings = WorkerSettings(home=tmp_path, reporting_date=dt.date(2013, 3, 31))
+    settings = WorkerSettings(
+        home=tmp_path, reporting_date=dt.date(2013, 3, 31), database_url=database_url
+    )
     store = Store(settings.database)
     events = police_notifications(40, 3, dt.date(2012, 4, 1), dt.date(2013, 3, 31))
     store.upsert_facts([fact_of(e) for e in events])
     changes = Changes(interval_s=0.0)
     changes.touch()
-    refresh = BoardRefresh(changes, recompute(settings), before_fork=store.close)
+    refresh = BoardRefresh(changes, recompute(settings, store), before_fork=store.close)
     refresh.tick(time.monotonic())
     _reap(refresh)
     as_of, stored = store.figures()
@@ -148,15 +151,56 @@ def test_the_child_stores_the_figures_of_every_fact_through_its_own_store(
     store.close()
 
 
-def test_a_child_that_cannot_open_the_database_says_why(tmp_path: Path) -> None:
+def _sqlite_gone(tmp_path: Path) -> tuple[WorkerSettings, Store, Path, Path]:
+    """Settings, a store over their SQLite file with figures' inputs, and where its folder
+    is and is moved to: a database unavailable as a child starts (SQLite cannot open a
+    file whose folder is gone: ``OperationalError``, as a PostgreSQL down is)."""
+    folder = tmp_path / "db"
     settings = WorkerSettings(
-        home=tmp_path, database_url="postgresql://nobody@127.0.0.1:9/none", database_wait_s=0.1
+        home=tmp_path,
+        reporting_date=dt.date(2013, 3, 31),
+        database_url=f"sqlite:///{folder / 'mash.sqlite'}",
     )
-    with capture_logs() as logs, pytest.raises(SinkError):
-        recompute(settings)()
+    store = Store(settings.database)
+    events = police_notifications(30, 4, dt.date(2012, 4, 1), dt.date(2013, 3, 31))
+    store.upsert_facts([fact_of(e) for e in events])
+    store.close()
+    moved = tmp_path / "db-away"
+    folder.rename(moved)
+    return settings, store, folder, moved
+
+
+def test_a_child_waits_out_a_database_unavailable_as_it_starts(tmp_path: Path) -> None:
+    """The figures are stored by the child that found the database down (until 2026-12-07
+    the child opened a store of its own and failed at once: the figures waited a gap)."""
+    settings, store, folder, moved = _sqlite_gone(tmp_path)
+    changes = Changes(interval_s=3600.0)
+    changes.touch()
+    refresh = BoardRefresh(changes, recompute(settings, store), before_fork=store.close)
+    with capture_logs() as logs:
+        refresh.tick(time.monotonic())
+        assert refresh.pid is not None
+        time.sleep(1.0)  # the child tries, finds it unavailable and waits
+        moved.rename(folder)
+        _reap(refresh)
+    assert [e["event"] for e in logs if e["log_level"] == "error"] == []
+    provenance = store.figures_provenance()
+    assert provenance is not None and provenance.events == 30
+    store.close()
+
+
+def test_a_child_whose_database_stays_unavailable_says_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(os, "nice", lambda _: 0)  # the work runs in this process here
+    settings, store, _, _ = _sqlite_gone(tmp_path)
+    settings = settings.model_copy(update={"database_wait_s": 1.2})
+    with capture_logs() as logs, pytest.raises(OperationalError):
+        recompute(settings, store)()
     failed = [e for e in logs if e["log_level"] == "error"]
-    assert [e["event"] for e in failed] == ["metrics.failed"]
-    assert failed[0]["reason"].startswith("cannot open the database")
+    assert [(e["event"], e["reason"]) for e in failed] == [("metrics.failed", "OperationalError")]
+    waited = [e for e in logs if e["event"] == "sinks.database_unavailable"]
+    assert waited and waited[0]["doing"] == "figures"
 
 
 def test_a_fork_that_fails_leaves_the_sinks_writing_and_the_figures_due(
