@@ -206,8 +206,8 @@ def bench_hub(
         f"[/bold] on one worker; peak memory: streams {peak_mb:,.0f} MB"
         + (f" with {persons:,} persons in the index" if persons else "")
         + f", sinks {sinks_mb:,.0f} MB; their forked children (each counting what it shares"
-        f" with its parent): the index saves {saves_mb:,.0f} MB, the figures' recomputations"
-        f" {refresh_mb:,.0f} MB"
+        f" with its parent): the index saves while running {_mb(saves_mb)}, the figures'"
+        f" recomputations {_mb(refresh_mb)}"
     )
     if restart is not None:
         console.print(f"the worker ended ({RESTARTS[restart]}) {stop_s:.1f}s after its signal")
@@ -295,6 +295,11 @@ def _restart_log(settings: WorkerSettings, n: int) -> Path:
 def _logged_total(log: Path, event: str, field: str) -> int:
     """The sum of ``field`` over the lines of the worker's JSON log that record ``event``."""
     return sum(int(line.get(field) or 0) for line in _logged_lines(log, event))
+
+
+def _mb(peak: float) -> str:
+    """A child's logged peak, or that none was logged."""
+    return f"{peak:,.0f} MB" if peak else "none logged"
 
 
 def _logged_peak(log: Path, event: str) -> float:

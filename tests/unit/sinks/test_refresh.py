@@ -16,6 +16,7 @@ from plumbing.errors import SinkError
 from plumbing.settings import WorkerSettings
 from simulation.synthetic import police_notifications
 from sinks import refresh as refresh_module
+from sinks import waiting as waiting_module
 from sinks.facts import fact_of
 from sinks.figures import Provenance
 from sinks.metrics import board_figures
@@ -170,20 +171,30 @@ def _sqlite_gone(tmp_path: Path) -> tuple[WorkerSettings, Store, Path, Path]:
     return settings, store, folder, moved
 
 
-def test_a_child_waits_out_a_database_unavailable_as_it_starts(tmp_path: Path) -> None:
+def test_a_child_waits_out_a_database_unavailable_as_it_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The figures are stored by the child that found the database down (until 2026-12-07
-    the child opened a store of its own and failed at once: the figures waited a gap)."""
+    the child opened a store of its own and failed at once: the figures waited a gap). The
+    database comes back only when the child says it waits for it (its wait's log line), so
+    the figures are stored only by a child that waited."""
     settings, store, folder, moved = _sqlite_gone(tmp_path)
+
+    class BackWhenWaited:  # the wait's logger, in the forked child as in this process
+        def warning(self, event: str, **_: object) -> None:
+            if event == "sinks.database_unavailable" and not folder.exists():
+                moved.rename(folder)
+
+    monkeypatch.setattr(waiting_module, "log", BackWhenWaited())
     changes = Changes(interval_s=3600.0)
     changes.touch()
     refresh = BoardRefresh(changes, recompute(settings, store), before_fork=store.close)
     with capture_logs() as logs:
         refresh.tick(time.monotonic())
         assert refresh.pid is not None
-        time.sleep(1.0)  # the child tries, finds it unavailable and waits
-        moved.rename(folder)
         _reap(refresh)
     assert [e["event"] for e in logs if e["log_level"] == "error"] == []
+    assert folder.exists() and not moved.exists()
     provenance = store.figures_provenance()
     assert provenance is not None and provenance.events == 30
     store.close()
