@@ -346,6 +346,9 @@ def test_a_failed_save_is_tried_again_after_a_pause_though_nothing_new_came(
     """A worker gone quiet whose idle save failed (a full disk) saves again once the pause
     is over, not only once new records come; and not at every batch or tick before."""
     monkeypatch.setattr(linkage_agent, "SAVE_RETRY_S", 0.5)
+    # the pause alone holds the retry back: the child that fails at once still used some
+    # CPU (its exit, under load), and ten times it once outlasted the half second here
+    monkeypatch.setattr(linkage_agent, "IDLE_SAVE_SPACING", 0)
     linkage = _linkage(tmp_path, linkage_snapshot_s=3600, linkage_snapshot_records=50_000)
     begun = _saves(linkage, monkeypatch, code=1)
     assert linkage.state is not None
