@@ -391,17 +391,25 @@ def table_entries(batch: Batch, version: int) -> list[tuple[str, object]]:
 
 
 def decision_key(decision: PairDecision) -> str:
-    """The linkage table's key of a pair's standing decision (one entry per pair)."""
-    return f"{_DECISION}{decision.pair[0]}|{decision.pair[1]}"
+    """The linkage table's key of a reviewer's decision: one entry per decision, not per
+    pair, so that a restore reads every decision on a pair and the latest stands (its rank,
+    as live). Until 2026-12-07 a pair had one entry, and the last write won: a worker the
+    group had dropped, finishing its batch in flight, wrote an earlier "not the same person"
+    over the later "same person" the new owner had written, and every later restore kept
+    the two records apart (the frozen-worker test, seen once in a CI rehearsal). A table
+    written before holds both kinds of key; both are read."""
+    return f"{_DECISION}{decision.pair[0]}|{decision.pair[1]}|{decision.event_id}"
 
 
 def decision_pair(key: str) -> tuple[str, str] | None:
-    """The pair of record ids a decision's key names (``decision_key``); None for any other
-    key."""
+    """The pair of record ids a decision's key names (``decision_key``, or a pair's one key
+    of a table written before 2026-12-07); None for any other key."""
     if not key.startswith(_DECISION):
         return None
-    first, bar, second = key[len(_DECISION) :].partition("|")
-    return (first, second) if bar and first and second else None
+    parts = key[len(_DECISION) :].split("|")
+    if len(parts) not in (2, 3) or not parts[0] or not parts[1]:
+        return None
+    return parts[0], parts[1]
 
 
 def encode_decision(decision: PairDecision, version: int = 0) -> dict[str, object]:

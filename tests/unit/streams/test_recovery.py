@@ -15,10 +15,19 @@ from typing import Any
 import pytest
 
 from plumbing.errors import UnreadableEntry
+from schemas.childrens_services import ReviewVerdict
 from simulation.synthetic import police_notifications
+from streams.decisions import PairDecision
 from streams.durable import linkage_records
 from streams.hub import HubOutput, HubState
-from streams.identities import COMPACT, LinkageEntry, StoredRecord, table_entries
+from streams.identities import (
+    COMPACT,
+    LinkageEntry,
+    StoredRecord,
+    decision_key,
+    encode_decision,
+    table_entries,
+)
 from streams.linkage import Block
 from streams.linkage_agent import DURABLE_KEY
 
@@ -290,3 +299,26 @@ def test_summaries_stored_without_a_digest_leave_no_content_behind() -> None:
     again = _again(first)  # so a record sent again after the upgrade is news once
     assert list(restored.process([again], "t").records) == [str(again.event_id)]
     assert restored.process([_again(first)], "t").records == {}  # then a re-submission
+
+
+def test_an_older_owners_late_write_of_an_earlier_decision_does_not_undo_a_later_one() -> None:
+    """The frozen-worker test, once in a CI rehearsal (2026-12-07): the new owner wrote a
+    reviewer's "same person"; the worker the group had dropped then finished its batch in
+    flight and wrote the pair's earlier "not the same person", last. With one table entry a
+    pair, that write replaced the later decision, and every restore kept the two apart."""
+    live, table, _ = _live()
+    person = live.linker.person
+    a, b = next(
+        (r, s) for r in sorted(person) for s in sorted(person) if r < s and person[r] != person[s]
+    )
+    day = dt.datetime(2012, 6, 2, tzinfo=dt.UTC)
+    earlier = PairDecision((a, b), ReviewVerdict.NOT_SAME_PERSON, day, "e-1")
+    later = PairDecision((a, b), ReviewVerdict.SAME_PERSON, day + dt.timedelta(days=1), "e-0")
+    store: dict[str, Any] = dict(table)  # a table: one value a key, the last write wins
+    store[decision_key(later)] = encode_decision(later, 20)  # the new owner's
+    store[decision_key(earlier)] = encode_decision(earlier, 9)  # the dropped one's, late
+    read = linkage_records(list(store.items()), DURABLE_KEY)
+    restored = HubState()
+    restored.restore([e.stored for e in read.entries], read.decisions)
+    assert restored.linker.verdict(a, b) is ReviewVerdict.SAME_PERSON
+    assert restored.linker.person_of(a) == restored.linker.person_of(b)
