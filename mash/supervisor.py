@@ -8,17 +8,21 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 
 from plumbing.files import hold_folder
 from plumbing.heap import tune_allocator
 from plumbing.logs import forward_lines, get_logger
 from plumbing.ports import require_free_port
-from plumbing.processes import PARENT_PID
+from plumbing.processes import PARENT_PID, give_way
 from plumbing.settings import WorkerSettings
 
 __all__ = ["run_worker"]
 
 log = get_logger(__name__)
+
+COMMAND = (sys.executable, "-m", "mash.cli", "worker")
+"""The sinks' process: `mash worker`, its role (``MASH_ROLE=sinks``) in its environment."""
 
 HEALTHY_S = 60.0
 """Sinks that ran this long before they exited are restarted after the shortest pause."""
@@ -43,7 +47,9 @@ def run_worker(settings: WorkerSettings) -> None:
     # one worker a folder (and so a group instance id), refused before its sinks start
     if not hold_folder(settings.worker_path, "MASH_DATA_DIR"):
         log.warning("worker.folder_not_held", reason="the file system keeps no locks")
-    sinks = _Sinks(settings.log_file is not None) if settings.role == "all" else None
+    sinks = None
+    if settings.role == "all":
+        sinks = _Sinks(settings.log_file is not None, settings.sinks_niceness)
     try:
         run_streams(settings)
     finally:
@@ -53,12 +59,15 @@ def run_worker(settings: WorkerSettings) -> None:
 
 class _Sinks:
     """The sinks' process beside the streams: `mash worker` with the sinks' role, sharing
-    this process's settings and output, restarted (with a growing pause) if it exits.
+    this process's settings and output, restarted (with a growing pause) if it exits, and
+    giving way to the streams for the processor (``niceness``) from its start: its imports,
+    most of a second of CPU, come when the streams' restart needs the processor most.
 
     When the worker logs to a file, the sinks' lines are forwarded into it, so that one
     process writes and rotates it."""
 
-    def __init__(self, forward: bool) -> None:
+    def __init__(self, forward: bool, niceness: int, command: Sequence[str] = COMMAND) -> None:
+        self.command, self.niceness = list(command), niceness
         self.env = {**os.environ, "MASH_ROLE": "sinks", PARENT_PID: str(os.getpid())}
         self.forward = forward
         if forward:
@@ -74,12 +83,13 @@ class _Sinks:
         self.started = time.monotonic()
         output = subprocess.PIPE if self.forward else None
         process = subprocess.Popen(
-            [sys.executable, "-m", "mash.cli", "worker"],
+            self.command,
             env=self.env,
             stdin=subprocess.DEVNULL,
             stdout=output,
             stderr=subprocess.STDOUT if self.forward else None,
         )
+        give_way(process.pid, self.niceness)  # as its interpreter begins: its imports too
         if process.stdout is not None:
             threading.Thread(
                 target=forward_lines, args=(process.stdout,), name="sinks-log", daemon=True

@@ -22,6 +22,7 @@ __all__ = [
     "detach_forked_child",
     "fork_work",
     "forked_ended",
+    "give_way",
     "process_age_s",
     "process_exists",
     "sinks_of",
@@ -54,6 +55,14 @@ def process_exists(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def give_way(pid: int, niceness: int) -> None:
+    """Make process ``pid`` give way to this one for the processor: its Unix niceness
+    ``niceness`` above this process's (at most 19); nothing if it has already ended."""
+    mine = os.getpriority(os.PRIO_PROCESS, 0)
+    with contextlib.suppress(ProcessLookupError):
+        os.setpriority(os.PRIO_PROCESS, pid, min(19, mine + niceness))
 
 
 def _children(pid: int) -> list[int]:

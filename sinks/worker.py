@@ -287,13 +287,12 @@ def _by_topic(messages: Sequence[Message]) -> dict[str, list[Record]]:
 _PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent(niceness: int) -> None:
-    """Started by a worker: be killed when it dies (Linux), and stop if it already has; and
-    give way to its streams for the processor (``niceness``)."""
+def _die_with_parent() -> None:
+    """Started by a worker: be killed when it dies (Linux), and stop if it already has (the
+    worker made this process give way to its streams as it started it)."""
     parent = os.environ.get(PARENT_PID)
     if parent is None:
         return
-    os.nice(niceness)
     if sys.platform == "linux":
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != int(parent):  # the worker died before the line above
@@ -307,7 +306,7 @@ def run_sinks(settings: WorkerSettings, stop: threading.Event | None = None) -> 
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
-    _die_with_parent(settings.sinks_niceness)
+    _die_with_parent()
     settings = settings.as_principal(SINKS_PRINCIPAL)
     require_topics(settings, sink_topics(settings))
     store = Store(settings.database)

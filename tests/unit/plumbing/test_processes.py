@@ -39,23 +39,6 @@ def test_the_sinks_are_told_from_a_forked_helper_among_a_workers_children() -> N
     assert sinks_of(2**22 + 7) == []  # no such process: none
 
 
-def test_the_sinks_beside_the_streams_give_way_to_them_for_the_processor() -> None:
-    # as a worker starts its sinks; the sinks alone (their own deployable) keep their niceness
-    code = (
-        "import os; from sinks.worker import _die_with_parent; "
-        "before = os.nice(0); _die_with_parent(5); print(os.nice(0) - before)"
-    )
-    beside = {**os.environ, PARENT_PID: str(os.getpid())}
-    alone = {k: v for k, v in os.environ.items() if k != PARENT_PID}
-    given = [
-        subprocess.run(
-            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        for env in (beside, alone)
-    ]
-    assert given == ["5", "0"]
-
-
 def test_a_process_age_is_at_least_what_it_slept_and_at_most_what_was_seen_outside() -> None:
     code = (  # plumbing.processes.process_age_s, in a process of known bounds
         "import time; time.sleep(0.5); "
