@@ -36,24 +36,24 @@ class QueueHealth:
 
 
 def queue_health(
-    snapshots: Sequence[EpisodeFlow], facts: Sequence[Fact], now: dt.datetime
+    flows: Sequence[EpisodeFlow], facts: Sequence[Fact], now: dt.datetime
 ) -> QueueHealth:
-    """The figures: ``facts`` give the research requests and responses (``RESEARCH``: no
-    other fact is read). A breach today is an
-    episode whose clock ran out today (London) before it was decided."""
-    open_ = [s for s in snapshots if s.decided_at is None]
+    """The figures of the episodes' ``flows``; ``facts`` give the research requests and
+    responses (``RESEARCH``: no other fact is read). A breach today is an episode whose
+    clock ran out today (London) before it was decided."""
+    open_ = [s for s in flows if s.decided_at is None]
     by_rag = Counter(s.rag_rating or "not rated" for s in open_)
     today = now.astimezone(LONDON).date()
     breaches = sum(
         1
-        for s in snapshots
+        for s in flows
         if s.due_at is not None
         and s.due_at.astimezone(LONDON).date() == today
         and s.due_at <= now
         and (s.decided_at is None or s.decided_at > s.due_at)
     )
     waits = [
-        s.decided_at - (s.received_at or s.opened_at) for s in snapshots if s.decided_at is not None
+        s.decided_at - (s.received_at or s.opened_at) for s in flows if s.decided_at is not None
     ]
     median = (
         dt.timedelta(seconds=statistics.median(w.total_seconds() for w in waits)) if waits else None
