@@ -189,7 +189,9 @@ def bench_hub(
         stop_s = _end(w, restart) if restart is not None else 0.0
     persons = _persons(_log(settings))
     # their forked children, apart: a child's peak counts the pages it shares with its parent
-    saves_mb = _logged_peak(_log(settings), "linkage.snapshot_saved")
+    saves_mb = _logged_peak(
+        _log(settings), "linkage.snapshot_saved", "linkage.snapshot_saved_at_stop"
+    )
     refresh_mb = _logged_peak(_log(settings), "metrics.refresh_ended")
     figures = {
         "events": events,
@@ -206,7 +208,7 @@ def bench_hub(
         f"[/bold] on one worker; peak memory: streams {peak_mb:,.0f} MB"
         + (f" with {persons:,} persons in the index" if persons else "")
         + f", sinks {sinks_mb:,.0f} MB; their forked children (each counting what it shares"
-        f" with its parent): the index saves while running {_mb(saves_mb)}, the figures'"
+        f" with its parent): the index saves {_mb(saves_mb)}, the figures'"
         f" recomputations {_mb(refresh_mb)}"
     )
     if restart is not None:
@@ -302,11 +304,16 @@ def _mb(peak: float) -> str:
     return f"{peak:,.0f} MB" if peak else "none logged"
 
 
-def _logged_peak(log: Path, event: str) -> float:
-    """The highest ``peak_mb`` logged with ``event`` (0 if none was), in the log and the
-    backups its rotation kept."""
+def _logged_peak(log: Path, *events: str) -> float:
+    """The highest ``peak_mb`` logged with any of ``events`` (0 if none was), in the log and
+    the backups its rotation kept."""
     kept = [log, *log.parent.glob(f"{log.name}.[0-9]*")]
-    peaks = (float(line.get("peak_mb") or 0) for f in kept for line in _logged_lines(f, event))
+    peaks = (
+        float(line.get("peak_mb") or 0)
+        for f in kept
+        for event in events
+        for line in _logged_lines(f, event)
+    )
     return max(peaks, default=0.0)
 
 

@@ -21,6 +21,7 @@ import faust
 from plumbing.errors import ContractError, NotAMember
 from plumbing.heap import give_back, resident_mb
 from plumbing.logs import get_logger
+from plumbing.processes import Ended
 from plumbing.settings import WorkerSettings
 from schemas.common import Envelope
 from schemas.contracts import (
@@ -64,7 +65,6 @@ from streams.snapshot import (
     remove_stale_parts,
     save_ended,
     save_in_background,
-    saved,
     saved_blocks,
     snapshot_path,
     snapshot_version,
@@ -141,15 +141,28 @@ AHEAD_WAIT_S = 120.0
 million records, and a wait holds no interpreter lock (the consumer's heartbeat goes on)."""
 
 
-async def _waited(path: Path, pid: int, deadline: float) -> bool | None:
-    """Whether the background save ``pid`` of ``path`` succeeded, waited for until
-    ``deadline`` (monotonic); None: abandoned then, unfinished (the last snapshot stays)."""
-    while (ok := saved(pid)) is None:
+async def _waited(path: Path, pid: int, deadline: float) -> Ended | None:
+    """How the background save ``pid`` of ``path`` ended, waited for until ``deadline``
+    (monotonic); None: abandoned then, unfinished (the last snapshot stays)."""
+    while (ended := save_ended(pid)) is None:
         if time.monotonic() >= deadline:
             abandon(path, pid)
             return None
         await asyncio.sleep(0.02)
-    return ok
+    return ended
+
+
+def _how_it_ended(ended: Ended | None) -> dict[str, Any]:
+    """A save's end as its log line gives it: why it failed (None: it did not; "out of
+    time": abandoned, ``ended`` None) and, if it ended, its child's CPU seconds and peak
+    (the peak counts the index it shared; ``mash bench`` reports it)."""
+    if ended is None:
+        return {"reason": "out of time"}
+    return {
+        "reason": None if ended.ok else "failed",
+        "cpu_s": round(ended.cpu_s, 2),
+        "peak_mb": round(ended.peak_mb),
+    }
 
 
 def _short_tail(state: HubState, saved: int) -> bool:
@@ -699,10 +712,8 @@ class Linkage:
         if ended is None:
             return False
         ok, self.save_cpu_s = ended.ok, ended.cpu_s
-        log.info(  # the child's peak counts the index it shared (``mash bench`` reports it)
-            "linkage.snapshot_saved" if ok else "linkage.snapshot_failed",
-            cpu_s=round(ended.cpu_s, 2),
-            peak_mb=round(ended.peak_mb),
+        log.info(
+            "linkage.snapshot_saved" if ok else "linkage.snapshot_failed", **_how_it_ended(ended)
         )
         self.saving = None
         if ok:
@@ -773,12 +784,13 @@ class Linkage:
                 log.info("linkage.snapshot_abandoned", pid=pid, reason=why)
             else:  # it too reflects a durable mark: kept if it ends in time
                 ended = await _waited(path, pid, deadline)
-                (log.info if ended else log.warning)(
-                    "linkage.snapshot_saved" if ended else "linkage.snapshot_failed",
+                ok = ended is not None and ended.ok
+                (log.info if ok else log.warning)(
+                    "linkage.snapshot_saved" if ok else "linkage.snapshot_failed",
                     pid=pid,
-                    reason=None if ended else "failed" if ended is False else "out of time",
+                    **_how_it_ended(ended),
                 )
-                if ended:
+                if ok:
                     self.on_disk = self.saving_records
                     recent = state is not None and self._recent_enough(state)
                 late = ended is None  # abandoned at the deadline: no time for another
@@ -799,13 +811,14 @@ class Linkage:
         except OSError as exc:  # no fork left: the last snapshot stays
             log.warning("linkage.snapshot_failed", reason=type(exc).__name__)
             return
-        ok = await _waited(path, pid, deadline)
+        ended = await _waited(path, pid, deadline)
+        ok = ended is not None and ended.ok
         (log.info if ok else log.warning)(
             "linkage.snapshot_saved_at_stop" if ok else "linkage.snapshot_failed",
             version=version,
             records=len(state.linker.person),
             seconds=round(time.monotonic() - started, 2),
-            reason=None if ok else "failed" if ok is False else "out of time",
+            **_how_it_ended(ended),
         )
 
     def _nearly_whole(self, state: HubState | None) -> bool:

@@ -38,7 +38,9 @@ def test_the_forked_childrens_peak_is_the_highest_logged_in_the_log_and_its_back
         '{"event": "metrics.refresh_ended", "peak_mb": 2900}\n'
         '{"event": "linkage.snapshot_failed", "peak_mb": 5000}\n'
         '{"event": "linkage.snapshot_saved", "peak_mb": 812}\n'
+        '{"event": "linkage.snapshot_saved_at_stop", "peak_mb": 990}\n'
     )
     assert _logged_peak(log, "metrics.refresh_ended") == 3101
     assert _logged_peak(log, "linkage.snapshot_saved") == 812
+    assert _logged_peak(log, "linkage.snapshot_saved", "linkage.snapshot_saved_at_stop") == 990
     assert _logged_peak(log, "metrics.refresh_stuck") == 0
