@@ -89,11 +89,12 @@ class _Sinks:
             stdout=output,
             stderr=subprocess.STDOUT if self.forward else None,
         )
-        give_way(process.pid, self.niceness)  # as its interpreter begins: its imports too
         if process.stdout is not None:
             threading.Thread(
                 target=forward_lines, args=(process.stdout,), name="sinks-log", daemon=True
             ).start()
+        if not give_way(process.pid, self.niceness):  # as its interpreter begins: imports too
+            log.warning("sinks.not_reniced", pid=process.pid, niceness=self.niceness)
         return process
 
     def _watch(self) -> None:

@@ -57,12 +57,16 @@ def process_exists(pid: int) -> bool:
     return True
 
 
-def give_way(pid: int, niceness: int) -> None:
+def give_way(pid: int, niceness: int) -> bool:
     """Make process ``pid`` give way to this one for the processor: its Unix niceness
-    ``niceness`` above this process's (at most 19); nothing if it has already ended."""
-    mine = os.getpriority(os.PRIO_PROCESS, 0)
-    with contextlib.suppress(ProcessLookupError):
+    ``niceness`` above this process's (at most 19). False if it could not be (it has ended,
+    or the system refuses: the caller goes on, at the same niceness)."""
+    try:
+        mine = os.getpriority(os.PRIO_PROCESS, 0)
         os.setpriority(os.PRIO_PROCESS, pid, min(19, mine + niceness))
+    except OSError:
+        return False
+    return True
 
 
 def _children(pid: int) -> list[int]:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import time
 
 from mash.supervisor import _Sinks
-from plumbing.processes import give_way
+from plumbing.processes import PARENT_PID, give_way
 
 SLEEPER = (sys.executable, "-c", "import time; time.sleep(60)")
 
@@ -40,12 +41,28 @@ def test_a_restarted_sinks_process_gives_way_too() -> None:
         sinks.stop()
 
 
-def test_giving_way_is_bounded_and_quiet_for_an_ended_process() -> None:
+def test_giving_way_is_bounded_and_quiet_for_a_process_that_is_not_there() -> None:
     sinks = _Sinks(forward=False, niceness=0, command=SLEEPER)
     try:
-        give_way(sinks.process.pid, 40)
+        assert give_way(sinks.process.pid, 40)
         assert niceness(sinks.process.pid) == 19  # Unix's bound
     finally:
         sinks.stop()
-    sinks.process.wait()
-    give_way(sinks.process.pid, 5)  # reaped: no such process, no error
+    assert not give_way(2**22 + 7, 5)  # above Linux's highest pid: no such process
+
+
+def test_the_sinks_do_not_renice_themselves_beside_the_streams_or_alone() -> None:
+    # the worker made them give way as it started them: a second step would double it
+    code = (
+        "import os; from sinks.worker import _die_with_parent; "
+        "before = os.nice(0); _die_with_parent(); print(os.nice(0) - before)"
+    )
+    beside = {**os.environ, PARENT_PID: str(os.getpid())}
+    alone = {k: v for k, v in os.environ.items() if k != PARENT_PID}
+    given = [
+        subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        for env in (beside, alone)
+    ]
+    assert given == ["0", "0"]
