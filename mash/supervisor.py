@@ -76,6 +76,7 @@ class _Sinks:
         self.pause_s = 1.0
         self.started = time.monotonic()
         self.stopped = threading.Event()
+        self.starting = threading.Lock()  # a stop and a restart, one at a time
         self.process = self._start()
         threading.Thread(target=self._watch, name="sinks-watch", daemon=True).start()
 
@@ -108,12 +109,18 @@ class _Sinks:
             if self.stopped.wait(self.pause_s):
                 return
             self.pause_s = min(self.pause_s * 2, 60.0)
-            self.process = self._start()
+            with self.starting:  # a stop since the pause ended starts none
+                if self.stopped.is_set():
+                    return
+                self.process = self._start()
 
     def stop(self) -> None:
-        self.stopped.set()
-        self.process.terminate()
+        """End the sinks (SIGTERM, then SIGKILL after 30 s); none is started after it."""
+        with self.starting:  # not while a restart is under way: it would go unseen
+            self.stopped.set()
+            process = self.process
+        process.terminate()
         try:
-            self.process.wait(timeout=30)
+            process.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            self.process.kill()
+            process.kill()

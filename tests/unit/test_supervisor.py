@@ -5,7 +5,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
+
+import pytest
 
 from mash.supervisor import _Sinks
 from plumbing.processes import PARENT_PID, give_way
@@ -66,3 +69,34 @@ def test_the_sinks_do_not_renice_themselves_beside_the_streams_or_alone() -> Non
         for env in (beside, alone)
     ]
     assert given == ["0", "0"]
+
+
+def test_a_stop_as_the_sinks_are_restarted_leaves_none_running(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the watch thread's restart and the worker's stop at once: the stop ends the process
+    # the restart started, or the restart starts none
+    sinks = _Sinks(forward=False, niceness=0, command=SLEEPER)
+    started: list[subprocess.Popen[bytes]] = [sinks.process]
+    in_start, release, done = threading.Event(), threading.Event(), threading.Event()
+    real_start = sinks._start
+
+    def slow_start() -> subprocess.Popen[bytes]:
+        in_start.set()
+        release.wait(10)
+        started.append(real_start())
+        done.set()
+        return started[-1]
+
+    monkeypatch.setattr(sinks, "_start", slow_start)
+    sinks.process.kill()
+    assert in_start.wait(30)  # the watch thread is starting new sinks
+    stopper = threading.Thread(target=sinks.stop)
+    stopper.start()
+    time.sleep(0.3)  # the stop waits for the start under way
+    release.set()
+    stopper.join(40)
+    assert not stopper.is_alive()
+    assert done.wait(10) and len(started) == 2
+    for process in started:
+        assert process.wait(timeout=5) is not None  # every process started has ended
