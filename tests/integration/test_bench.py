@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from mash.bench import bench_hub
+from mash.bench import _logged, bench_hub
 from plumbing.settings import WorkerSettings
 from tests.integration.hub import settings_from
 
@@ -34,3 +34,8 @@ def test_a_restarted_worker_restores_its_index_and_processes_a_new_event(
             assert figures["restore_from_snapshot"]  # and the restart used it
     if how == "fresh":  # the linkage table alone holds an entry for each of the 300 records
         assert figures["caught_up_entries"] >= 300
+    # where the catch-up's seconds went: the changelogs' ends, then each table's look
+    [restart] = (settings.home / "logs").glob("*-restart-1.log")
+    looked = _logged(restart, "store.catch_up_looked")["seconds"]
+    assert {"changelog ends", "hub-records", "seen-records"} <= set(looked)
+    assert all(s >= 0 for s in looked.values())
