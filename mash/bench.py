@@ -156,18 +156,24 @@ def bench_hub(
     source: str = "year",
     children: int | None = None,
     restart: str | None = None,
+    restarts: int = 1,
+    between: int = 0,
 ) -> dict[str, float]:
     """The whole chain on one worker over a backlog of agency events.
 
     Events (with their noise) are published first; the worker then starts and the clock runs
     from its first ready moment until every topic it consumes is drained. With ``restart``
     (one of ``RESTARTS``), the drained worker is then ended so and a new one started on its
-    store, and one new event, sent as it starts, is timed until its episode is out.
+    store, and one new event, sent as it starts, is timed until its episode is out; that
+    ``restarts`` times, a worker before each after the first taking ``between`` new police
+    notifications (``_busy_then_ended``): one restart's time is one sample of a spread.
     """
     from mash.demo import wait_until_drained, wait_until_ready, worker_process
 
     if restart is not None and restart not in RESTARTS:
         raise ValueError(f"--restart must be one of {', '.join(RESTARTS)}, not {restart!r}")
+    if restarts < 1 or between < 0:
+        raise ValueError(f"--restarts must be 1 or more ({restarts}), --between 0 or more")
     settings = _isolated(settings)
     set_up(settings)
     with console.status("Generating the stream…"):
@@ -214,7 +220,62 @@ def bench_hub(
     if restart is not None:
         console.print(f"the worker ended ({RESTARTS[restart]}) {stop_s:.1f}s after its signal")
         figures |= {"stop_s": stop_s} | _restart_timed(settings, env, restart, persons)
+        figures |= _restarted_again(settings, env, restart, restarts - 1, between, figures)
     return figures
+
+
+def _restarted_again(
+    settings: WorkerSettings,
+    env: dict[str, str],
+    how: str,
+    times: int,
+    between: int,
+    first: dict[str, float],
+) -> dict[str, float]:
+    """``times`` more restarts on the store, each after ``_busy_then_ended``; the spread of
+    the first new event's seconds over all of them, the ``first`` restart's included
+    (nothing if there are no more)."""
+    if times < 1:
+        return {}
+    seen = [first["restart_first_event_s"]]
+    for _ in range(times):
+        _busy_then_ended(settings, env, how, between)
+        seen.append(_restart_timed(settings, env, how, 0)["restart_first_event_s"])
+    spread = {
+        "restarts": float(len(seen)),
+        "restart_first_event_min_s": min(seen),
+        "restart_first_event_median_s": statistics.median(seen),
+        "restart_first_event_max_s": max(seen),
+    }
+    console.print(
+        f"[bold]{len(seen)} restarts after {RESTARTS[how]}[/bold]"
+        + (f", {between:,} new events drained before each after the first" if between else "")
+        + ": first new event in an episode "
+        + " / ".join(f"{s:.1f}" for s in seen)
+        + f"s (median {spread['restart_first_event_median_s']:.1f}s, "
+        f"max {spread['restart_first_event_max_s']:.1f}s)"
+    )
+    return spread
+
+
+def _busy_then_ended(settings: WorkerSettings, env: dict[str, str], how: str, between: int) -> None:
+    """Before a restart after the first: a worker on the store takes ``between`` new police
+    notifications (new children, of a seed of their own), drained, and is ended as ``how``
+    says, right after the drain (the worst moment for a kill: the last save may lag)."""
+    from mash.demo import wait_until_drained, wait_until_ready, worker_process
+    from simulation.synthetic import police_notifications
+
+    n = _restarts(settings) + 1  # the restart it comes before
+    start = dt.date(2013, 4, 1)
+    stream = list(police_notifications(between, 200 + n, start, start + dt.timedelta(days=61)))
+    log = _log(settings).with_name(f"{settings.app_id}-busy-{n}.log")
+    admin = settings.as_principal("admin")
+    with worker_process(env, log) as w:
+        wait_until_ready(admin, w)
+        if stream:
+            _send(settings, stream)
+            wait_until_drained(admin, len(stream), w, timeout_s=max(900.0, between / 100))
+        _end(w, how)
 
 
 def _end(worker: Any, how: str) -> float:
@@ -241,8 +302,9 @@ def _restart_timed(
     day = dt.date(2013, 3, 31)  # a new child (a seed of its own): nothing like it is indexed
     n = _restarts(settings) + 1  # a second restart on one store sends a new event too
     event = next(police_notifications(1, 98 + n, day, day + dt.timedelta(days=1), children_count=1))
-    if how == "fresh":
-        env = {**env, "MASH_DATA_DIR": str(settings.home / f"worker-{settings.app_id}-fresh")}
+    if how == "fresh":  # an empty store each time
+        fresh = f"worker-{settings.app_id}-fresh" + (f"-{n}" if n > 1 else "")
+        env = {**env, "MASH_DATA_DIR": str(settings.home / fresh)}
     log = _restart_log(settings, n)
     watch = _EpisodeWatch(settings, str(event.event_id))  # from the topic's end now
     try:
@@ -264,7 +326,9 @@ def _restart_timed(
     figures["caught_up_entries"] = float(_logged_total(log, "store.caught_up", "entries"))
     console.print(
         f"restart after {RESTARTS[how]} with "
-        f"{int(figures['restore_records']):,} records ({persons:,} persons) in the index: "
+        f"{int(figures['restore_records']):,} records"
+        + (f" ({persons:,} persons)" if persons else "")
+        + " in the index: "
         f"worker ready after {ready_s:.1f}s, [bold]first new event in an episode "
         f"{seen:.1f}s[/bold] after the worker started; the linkage restore took "
         f"{figures['restore_seconds']:.2f}s "

@@ -51,6 +51,20 @@ def bench_hub(
             "episode"
         ),
     ] = None,
+    restarts: Annotated[
+        int,
+        typer.Option(
+            help="With --restart: restart this many times on the store, and print the spread "
+            "of the first new event's seconds"
+        ),
+    ] = 1,
+    between: Annotated[
+        int,
+        typer.Option(
+            help="With --restarts: before each restart after the first, a worker on the store "
+            "drains this many new police notifications, then is ended as --restart says"
+        ),
+    ] = 0,
 ) -> None:
     """Whole-chain throughput and worker peak memory on one worker; with --restart, the
     time from a restarted worker's start to its first new event processed."""
@@ -59,9 +73,15 @@ def bench_hub(
 
     if restart is not None and restart not in RESTARTS:
         raise UsageError(f"--restart {restart}: use one of {', '.join(RESTARTS)}")
+    if restarts < 1 or between < 0:
+        raise UsageError(f"--restarts {restarts} --between {between}: use 1 or more, 0 or more")
+    if (restarts > 1 or between > 0) and restart is None:
+        raise UsageError("--restarts and --between time restarts: give --restart too")
+    if between > 0 and restarts < 2:
+        raise UsageError("--between comes before a restart after the first: give --restarts 2+")
     settings = load_settings(WorkerSettings)
     with _broker_if_local(settings):
-        run(settings, events, source, children, restart)
+        run(settings, events, source, children, restart, restarts, between)
 
 
 @bench_app.command("fuzz")

@@ -39,3 +39,18 @@ def test_a_restarted_worker_restores_its_index_and_processes_a_new_event(
     looked = _logged(restart, "store.catch_up_looked")["seconds"]
     assert {"changelog ends", "hub-records", "seen-records"} <= set(looked)
     assert all(s >= 0 for s in looked.values())
+
+
+def test_restarts_repeated_on_one_store_each_take_a_new_event(hub_env: dict[str, str]) -> None:
+    # the second after a worker that drained new events and was killed right after
+    settings = settings_from(hub_env, WorkerSettings)
+    figures = bench_hub(settings, 200, "police", restart="kill", restarts=2, between=100)
+    assert figures["restarts"] == 2
+    assert 0 < figures["restart_first_event_min_s"] <= figures["restart_first_event_max_s"]
+    assert figures["restart_first_event_min_s"] <= figures["restart_first_event_s"]
+    logs = settings.home / "logs"
+    [before] = logs.glob("*-busy-2.log")  # the busy worker, killed
+    assert '"linkage.restored"' in before.read_text()  # it took events
+    [second] = logs.glob("*-restart-2.log")
+    restored = _logged(second, "linkage.restored")
+    assert restored["records"] >= 200 + 100 + 1  # the first run's, the new, the first event

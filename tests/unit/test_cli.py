@@ -310,6 +310,26 @@ def test_bench_hub_refuses_an_unknown_restart_before_starting_anything(tmp_path:
 @pytest.mark.parametrize(
     ("args", "says"),
     [
+        (["--restart", "kill", "--restarts", "0"], "--restarts 0"),
+        (["--restart", "kill", "--restarts", "3", "--between", "-5"], "--between -5"),
+        (["--restarts", "3"], "give --restart too"),
+        (["--between", "1000"], "give --restart too"),
+        (["--restart", "kill", "--between", "1000"], "give --restarts 2+"),
+    ],
+)
+def test_bench_hub_refuses_restarts_it_cannot_time_before_starting_anything(
+    tmp_path: Path, args: list[str], says: str
+) -> None:
+    done = _mash(tmp_path, "bench", "hub", "--events", "10", *args)
+    assert done.returncode == EXIT_USAGE, (done.returncode, done.stdout)
+    assert done.stdout.startswith("error: ") and says in done.stdout
+    assert len(done.stdout.splitlines()) == 1 and "Traceback" not in done.stderr
+    assert not (tmp_path / "broker").exists()  # no broker was started for it
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
         (["linkage", "train", "--out", "m.json", "--households", "2"], "at least 1,000 are needed"),
         (["linkage", "train", "--out", "no/such/m.json"], "folder no/such does not exist"),
         (["linkage", "train", "--out", "m.json", "--link", "5", "--review", "9"], "--review"),
