@@ -54,3 +54,6 @@ def test_restarts_repeated_on_one_store_each_take_a_new_event(hub_env: dict[str,
     [second] = logs.glob("*-restart-2.log")
     restored = _logged(second, "linkage.restored")
     assert restored["records"] >= 200 + 100 + 1  # the first run's, the new, the first event
+    # on the embedded default, its sinks wrote a database of its own, not the hub's
+    [database] = (settings.home / "bench").glob("bench-*.db")
+    assert database.stat().st_size > 0 and not (settings.home / "mash.db").exists()
