@@ -32,6 +32,8 @@ __all__ = [
     "block_slots",
     "frozen_with",
     "record_slots",
+    "span_starts",
+    "typed",
 ]
 
 Block = str | tuple[str, ...] | list[str]
@@ -46,6 +48,16 @@ ARRAYS = (("slots", "<u8"), ("starts", "<u4"), ("sizes", "<u4"), ("postings", "<
 """A frozen index's arrays as a snapshot stores them, in order, with their types (little
 endian): the slots (sorted, distinct), each slot's block as a span (start, size) of the
 postings, the postings (record positions). Blocks of equal records share a span."""
+
+
+def typed(
+    arrays: Sequence[np.ndarray[Any, Any]], kinds: Sequence[tuple[str, str]], what: str
+) -> None:
+    """Raise ValueError unless ``arrays`` are flat arrays of ``kinds``' types, in order."""
+    if len(arrays) != len(kinds) or any(
+        a.dtype != np.dtype(t) or a.ndim != 1 for a, (_, t) in zip(arrays, kinds, strict=False)
+    ):
+        raise ValueError(f"not {what} arrays")
 
 
 def block_slots(keys: Iterable[str]) -> list[int]:
@@ -80,10 +92,7 @@ class Frozen:
     def checked(cls, arrays: Sequence[np.ndarray[Any, Any]], ids: Sequence[str]) -> Frozen:
         """The frozen blocks of ``arrays`` (``ARRAYS``' order and types), checked whole: a
         lookup never fails later on a bad span or position. Raises ValueError."""
-        if len(arrays) != len(ARRAYS) or any(
-            a.dtype != np.dtype(t) or a.ndim != 1 for a, (_, t) in zip(arrays, ARRAYS, strict=False)
-        ):
-            raise ValueError("not a frozen index's arrays")
+        typed(arrays, ARRAYS, "a frozen index's")
         slots, starts, sizes, postings = arrays
         if not len(slots) == len(starts) == len(sizes):
             raise ValueError("the slots and their spans differ in number")
@@ -127,7 +136,7 @@ class Frozen:
         distinct, inverse = np.unique(span, return_inverse=True)
         first = (distinct >> np.uint64(32)).astype(np.int64)
         lengths = (distinct & np.uint64(0xFFFFFFFF)).astype(np.int64)
-        begins = _starts(lengths)
+        begins = span_starts(lengths)
         taken = np.repeat(first - begins, lengths) + np.arange(int(lengths.sum()))
         return self.slots[keep], begins[inverse], sizes, position[self.postings[taken]]
 
@@ -315,10 +324,14 @@ class Blocks(Mapping[int, Block]):
             sealed.update(self._held)
             self._held = sealed
 
-    def arrays(self, ids: Sequence[str]) -> tuple[np.ndarray[Any, Any], ...]:
+    def arrays(
+        self, ids: Sequence[str], position: Mapping[str, int] | None = None
+    ) -> tuple[np.ndarray[Any, Any], ...]:
         """Every block as ``ARRAYS`` (in their order), records named by their position in
-        ``ids``, which holds every record filed. Raises KeyError for one it lacks."""
-        position = dict(zip(ids, range(len(ids)), strict=True))
+        ``ids``, which holds every record filed (``position``: each id's, if made already).
+        Raises KeyError for one it lacks."""
+        if position is None:
+            position = dict(zip(ids, range(len(ids)), strict=True))
         held: Mapping[int, Block] = self._held
         if self._sealed is not None:  # as a save forked as they were sealed finds them
             held = {**self._sealed, **held} if held else self._sealed
@@ -390,7 +403,7 @@ def frozen_with(
         old[old] = held.slots[at[old]] == touched[old]
         had[old], was[old], kept[at[old]] = held.sizes[at[old]], held.starts[at[old]], False
     sizes = had + added
-    begins = _starts(sizes)
+    begins = span_starts(sizes)
     total = int(sizes.sum())
     index = np.int32 if total < 2**31 else np.int64  # half the bytes, at any real size
     block = np.repeat(np.arange(len(touched), dtype=index), sizes)
@@ -468,7 +481,7 @@ def _one_span_each(
     twin[np.concatenate(differ)] = False
     own = ~twin
     new_begins = np.zeros(n, np.int64)
-    new_begins[own] = _starts(sizes[own])
+    new_begins[own] = span_starts(sizes[own])
     new_begins[twin] = new_begins[rep[twin]]
     return new_begins, postings[own[block]]
 
@@ -509,7 +522,7 @@ def _run_starts(ordered: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
     return starts
 
 
-def _starts(sizes: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+def span_starts(sizes: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
     """Where each of blocks of ``sizes`` laid end to end begins (64-bit)."""
     starts = np.zeros(len(sizes), np.int64)
     np.cumsum(sizes[:-1], out=starts[1:])
@@ -529,7 +542,7 @@ def _held_arrays(
     )
     distinct = [(b,) if type(b) is str else b for b in map(blocks.__getitem__, first.tolist())]
     sizes = np.fromiter(map(len, distinct), np.int64, len(distinct))
-    starts = _starts(sizes)
+    starts = span_starts(sizes)
     flat = np.fromiter(
         map(position.__getitem__, chain.from_iterable(distinct)), np.int64, int(sizes.sum())
     )

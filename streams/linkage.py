@@ -20,14 +20,13 @@ remain a function of the records and the standing decisions.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from itertools import chain
-from typing import Any
 
 from schemas.childrens_services import ReviewVerdict
-from streams.blocks import Block, Blocks, block_slots
+from streams.blocks import Block, Blocks, Frozen, block_slots
 from streams.comparison import (
     SURE,
     Comparison,
@@ -38,6 +37,7 @@ from streams.comparison import (
 )
 from streams.decisions import DecideOutcome, PairDecision, pair_of
 from streams.disjoint_sets import DisjointSets
+from streams.links import FrozenLinks, Linked, Links
 from streams.model import LinkageModel, default_model
 
 __all__ = [
@@ -89,50 +89,6 @@ def _unite(keep: _Members, gone: _Members) -> _Members:
     keep.ids |= gone.ids
     keep.nhs |= gone.nhs
     return keep
-
-
-Linked = tuple[Any, ...] | dict[str, float]
-"""A record's match links: a flat tuple (other record, weight, other record, weight...) up
-to ``_FLAT_LINKS`` links, a dict (other record -> weight) beyond."""
-
-_FLAT_LINKS = 8
-"""Links a record keeps in one flat tuple. A tuple grows by copying: a child with hundreds of
-records, each linked to the others, would copy its tuples at every link (600 such records
-took 3.8 s to link instead of 0.3, a helper's review); from the ninth link a dict."""
-
-
-class _Links(dict[str, Linked]):
-    """record id -> its match links (``Linked``). A dict a record, as before, cost 184 bytes
-    for one link; a tuple of two is 56 (most records have one to three links). Each link is
-    kept on both of its records, its weight one object."""
-
-    def join(self, a: str, b: str, weight: float) -> None:
-        """Link ``a`` and ``b`` (a link they have takes the new weight)."""
-        self._add(a, b, weight)
-        self._add(b, a, weight)
-
-    def _add(self, rid: str, other: str, weight: float) -> None:
-        held = self.get(rid)
-        if held is None:
-            self[rid] = (other, weight)
-        elif isinstance(held, dict):
-            held[other] = weight
-        elif other in held:  # linked already (a weight never equals a record id)
-            at = held.index(other)
-            self[rid] = (*held[: at + 1], weight, *held[at + 2 :])
-        elif len(held) < 2 * _FLAT_LINKS:
-            self[rid] = (*held, other, weight)
-        else:
-            grown = dict(zip(held[::2], held[1::2], strict=True))
-            grown[other] = weight
-            self[rid] = grown
-
-    def of(self, rid: str) -> Iterator[tuple[str, float]]:
-        """A record's links: (other record, weight), in the order they were made."""
-        held = self.get(rid, ())
-        if isinstance(held, dict):
-            return iter(held.items())
-        return zip(held[::2], held[1::2], strict=True)
 
 
 @dataclass(frozen=True)
@@ -202,8 +158,8 @@ class Linker:
     blocks: Blocks = field(default_factory=Blocks)
     """blocking key's slot -> the records under it (``Linker.block`` reads one by its
     key)."""
-    links: _Links = field(default_factory=_Links)
-    """record id -> its match links (``_Links``: a flat tuple a record)."""
+    links: Links = field(default_factory=Links)
+    """record id -> its match links (``streams.links``: a flat tuple a record, or arrays)."""
     clusters: DisjointSets[list[str]] = field(default_factory=lambda: DisjointSets(_extend))
     """Records joined by match links; each cluster's value is its record ids."""
     person: dict[str, str] = field(default_factory=dict)
@@ -232,10 +188,26 @@ class Linker:
         ``DisjointSets.saved`` gives them) in place of this empty one's."""
         self.records = records
         self.blocks = blocks
-        self.links.update(links)
+        self.links = links if isinstance(links, Links) else Links(links)
         self.apart.update(apart)
         self.clusters.load(*clusters)
         self.person = person
+
+    def seal(self) -> None:
+        """Seal the Python blocks and links: a background save is writing them
+        (``Blocks.seal``, ``Links.seal``)."""
+        self.blocks.seal()
+        self.links.seal()
+
+    def adopt(self, blocks: Frozen, links: FrozenLinks) -> None:
+        """Hold the arrays the save of the sealed blocks and links wrote in their place."""
+        self.blocks.adopt(blocks)
+        self.links.adopt(links)
+
+    def unseal(self) -> None:
+        """Hold the sealed blocks and links again: their save failed."""
+        self.blocks.unseal()
+        self.links.unseal()
 
     def verdict(self, a: str, b: str) -> ReviewVerdict | None:
         """The standing verdict on a pair: None if undecided or withdrawn."""

@@ -65,7 +65,7 @@ from streams.snapshot import (
     remove_stale_parts,
     save_ended,
     save_in_background,
-    saved_blocks,
+    saved_arrays,
     snapshot_path,
     snapshot_version,
     stop_check,
@@ -647,11 +647,11 @@ class Linkage:
         self.save_began = now
         let_go = state.set_aside_episodes()  # as a restore leaves them: built when needed
         ids = list(state.linker.person)  # the save's order of the records (``save_snapshot``)
-        state.linker.blocks.seal()
+        state.linker.seal()
         try:
             self.saving = save_in_background(self.snapshot, state.linker, state.summaries, version)
         except OSError as exc:  # no fork left: linkage goes on, the table stays the truth
-            state.linker.blocks.unseal()
+            state.linker.unseal()
             log.warning("linkage.snapshot_failed", reason=type(exc).__name__)
             self.retry_at = now + SAVE_RETRY_S
             return
@@ -726,10 +726,10 @@ class Linkage:
         return True
 
     def _take_arrays(self, ok: bool) -> None:
-        """Hold the blocks the save that has ended wrote as its arrays, letting the Python
-        blocks it sealed go (``Blocks.adopt``: a live worker's index is then mostly arrays,
-        as a restarted one's); if the save failed, or its arrays cannot be read back, hold
-        the sealed blocks again. Nothing to do if the state was dropped since."""
+        """Hold the blocks and links the save that has ended wrote as its arrays, letting the
+        Python ones it sealed go (``Linker.adopt``: a live worker's index is then mostly
+        arrays, as a restarted one's); if the save failed, or its arrays cannot be read back,
+        hold the sealed ones again. Nothing to do if the state was dropped since."""
         sealed, self.sealed = self.sealed, None
         if sealed is None or self.snapshot is None:
             return
@@ -738,17 +738,18 @@ class Linkage:
         if state is None or state is not self.state:
             return
         started = time.perf_counter()
-        found = saved_blocks(self.snapshot, version, ids) if ok else "the save failed"
+        found = saved_arrays(self.snapshot, version, ids) if ok else "the save failed"
         if isinstance(found, str):
-            state.linker.blocks.unseal()
+            state.linker.unseal()
             log.warning("linkage.blocks_not_compacted", version=version, reason=found)
             return
-        state.linker.blocks.adopt(found)
+        state.linker.adopt(*found)
         log.info(
             "linkage.blocks_compacted",
             version=version,
             records=len(ids),
-            slots=len(found),
+            slots=len(found[0]),
+            linked=len(found[1]),
             seconds=round(time.perf_counter() - started, 3),
         )
         give_back("linkage blocks compacted")

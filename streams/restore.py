@@ -11,6 +11,7 @@ or what was written after it is indexed again (``restore_from``).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from itertools import chain
 
 from schemas.childrens_services import ReviewVerdict
 from streams.blocks import record_slots
@@ -62,6 +63,11 @@ def _connect(linker: Linker, kept: Sequence[Kept]) -> None:
     it links to (an edge to a record not indexed is dropped)."""
     edges, join, apart = linker.links, linker.clusters.join, linker.apart
     held_id = _held_ids(linker.records)
+    edges.thaw(
+        chain.from_iterable(
+            (e.record.record_id, *(other for other, _ in e.links or ())) for e in kept
+        )
+    )
     for entry in kept:
         links, held = entry.links, entry.apart
         if not links and not held:

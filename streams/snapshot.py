@@ -49,7 +49,8 @@ from streams.blocks import ARRAYS, Blocks, Frozen, block_slots
 from streams.durable import unreadable_among
 from streams.episodes import EventSummary
 from streams.identities import blocking_scheme
-from streams.linkage import Linked, Linker, PersonRecord
+from streams.linkage import Linker, PersonRecord
+from streams.links import LINK_ARRAYS, FrozenLinks, Links
 from streams.summaries import FIELDS as SUMMARY_FIELDS
 from streams.summaries import Summaries, encoded, prefix_columns
 
@@ -70,7 +71,7 @@ __all__ = [
     "save_in_background",
     "save_snapshot",
     "saved",
-    "saved_blocks",
+    "saved_arrays",
     "snapshot_path",
     "snapshot_version",
     "stop_check",
@@ -80,19 +81,23 @@ log = get_logger(__name__)
 
 _T = TypeVar("_T")
 
-FORMAT = 5
-"""The snapshot's format version a save writes where it can (``_persons_saved``); a file of
-a format outside ``FORMATS`` is ignored. 5: each record's person only where it is not the
-record's cluster parent (about one in twenty), the rest taken from the parents as it is
-read; 4 (written still when the persons and the parents are not of the same records in the
-same order) holds every record's person, and the blocks as flat arrays after the
-``marshal`` part (``streams.blocks``); 3 held them as a dict in it, under their keys'
-digests (``streams.blocks.block_slots``), and each record's links one flat tuple; 2 held
-blocks under the keys' text and links as dicts, and with the records and their events'
-summaries, which 1 lacked."""
+FORMAT = 6
+"""The snapshot's format version a save writes; a file of a format outside ``FORMATS`` is
+ignored. 6: the match links as flat arrays after the blocks' (``streams.links``), none in the
+``marshal`` part, and the header's ``every_person`` says which persons it holds
+(``_persons_saved``); 5: each record's person only where it is not the record's cluster
+parent (about one in twenty), the rest taken from the parents as it is read; 4 holds every
+record's person, and the blocks as flat arrays after the ``marshal`` part
+(``streams.blocks``); 3 held them as a dict in it, under their keys' digests
+(``streams.blocks.block_slots``), and each record's links one flat tuple; 2 held blocks under
+the keys' text and links as dicts, and with the records and their events' summaries, which 1
+lacked."""
 EVERY_PERSON = 4
-"""The format of a snapshot that holds every record's person."""
-FORMATS = frozenset((EVERY_PERSON, FORMAT))
+"""The format of a snapshot that holds every record's person, and its links as Python."""
+OTHER_PERSONS = 5
+"""The format of a snapshot that holds the persons that are not their records' cluster
+parents, and its links as Python."""
+FORMATS = frozenset((EVERY_PERSON, OTHER_PERSONS, FORMAT))
 """The formats a snapshot is read in."""
 
 UNCOVERED = "no durable mark reaches it (the table may lack what it reflects)"
@@ -100,8 +105,9 @@ UNCOVERED = "no durable mark reaches it (the table may lack what it reflects)"
 
 _MAGIC = b"MASH-LINKAGE-INDEX\n"
 _PARTS = 7
-"""The ``marshal`` part's: links, apart, cluster parents, cluster members, persons, records,
-summaries (the blocks follow it as arrays)."""
+"""The ``marshal`` part's: links (format 4 and 5; empty in 6), apart, cluster parents, cluster
+members, persons, records, summaries (the blocks, and in format 6 the links, follow it as
+arrays)."""
 _RECORD_FIELDS = 10
 """A record's fields after its id (``PersonRecord``)."""
 _NHS = 6
@@ -118,7 +124,7 @@ class IndexSnapshot:
 
     version: int
     blocks: Blocks
-    links: dict[str, Linked]
+    links: Links
     apart: dict[str, set[str]]
     parent: dict[str, str]
     members: dict[str, list[str]]
@@ -146,12 +152,15 @@ def save_snapshot(
     reflecting table version ``version`` (whole or not at all: a crash leaves the previous
     file); returns the bytes written."""
     ids = list(linker.person)
-    arrays = linker.blocks.arrays(ids)
+    position = dict(zip(ids, range(len(ids)), strict=True))
+    blocks = linker.blocks.arrays(ids, position)
+    links = linker.links.arrays(position)
+    del position
     parent, members = linker.clusters.saved()
-    form, person = _persons_saved(linker.person, ids, parent)
+    every, person = _persons_saved(linker.person, ids, parent)
     payload = marshal.dumps(
         (
-            dict(linker.links),  # its weights one float a value already (marshal refers)
+            {},  # the links are arrays
             dict(linker.apart),
             parent,
             members,
@@ -160,14 +169,17 @@ def save_snapshot(
             _summary_fields(ids, summaries),
         )
     )
+    arrays = (*blocks, *links)
     header = {
-        "format": form,
+        "format": FORMAT,
         "model": linker.model.version,
         "blocking": _blocking(),
         "version": version,
         "records": len(linker.person),
+        "every_person": every,
         "marshalled": len(payload),
-        "arrays": [len(a) for a in arrays],
+        "arrays": [len(a) for a in blocks],
+        "link_arrays": [len(a) for a in links],
         "sha256": _digest(payload, arrays),
     }
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -187,25 +199,35 @@ def save_snapshot(
 
 def _persons_saved(
     person: dict[str, str], ids: list[str], parent: dict[str, str]
-) -> tuple[int, dict[str, str]]:
-    """The format and the persons a save writes: where the cluster parents are of the same
-    records in the same order (``ids``, the persons' order), only each person that is not
-    its record's parent (``FORMAT``: a million records' persons are read in 0.1 s instead of
-    1.5 s); else every person (``EVERY_PERSON``)."""
+) -> tuple[bool, dict[str, str]]:
+    """Whether a save writes every person, and the persons it writes: where the cluster
+    parents are of the same records in the same order (``ids``, the persons' order), only
+    each person that is not its record's parent (a million records' persons are read in 0.1
+    s instead of 1.5 s); else every person."""
     if list(parent) != ids:
-        return EVERY_PERSON, person
-    return FORMAT, {r: p for r, p in person.items() if parent[r] != p}
+        return True, person
+    return False, {r: p for r, p in person.items() if parent[r] != p}
 
 
-def _persons_read(form: int, parent: dict[str, str], person: dict[str, str]) -> dict[str, str]:
-    """Every record's person, as a snapshot of format ``form`` holds them with ``parent``
-    (``_persons_saved``): a person of a record the parents lack is appended, so such a
-    snapshot is found short of records."""
-    if form == EVERY_PERSON:
+def _every_person(header: Any) -> bool | None:
+    """Whether the snapshot of ``header`` holds every record's person (None: its header does
+    not say, as it must)."""
+    form = header["format"]
+    if form != FORMAT:
+        return bool(form == EVERY_PERSON)
+    every = header.get("every_person")
+    return every if isinstance(every, bool) else None
+
+
+def _persons_read(every: bool, parent: dict[str, str], person: dict[str, str]) -> dict[str, str]:
+    """Every record's person, as a snapshot holds them with ``parent`` (``every``: all of
+    them; else those that differ, ``_persons_saved``): a person of a record the parents lack
+    is appended, so such a snapshot is found short of records."""
+    if every:
         return person
-    every = dict(parent)  # the parents' order, the records' own
-    every.update(person)
-    return every
+    whole = dict(parent)  # the parents' order, the records' own
+    whole.update(person)
+    return whole
 
 
 def _digest(payload: bytes | memoryview, arrays: Sequence[Any]) -> str:
@@ -420,29 +442,39 @@ def _read(
     return _shaped(parts, header, arrays)
 
 
+def _kinds(header: Any) -> tuple[tuple[str, str], ...]:
+    """The arrays a snapshot of ``header``'s format holds after its ``marshal`` part, in
+    order: the blocks', then (format 6) the links'."""
+    return (*ARRAYS, *LINK_ARRAYS) if header.get("format") == FORMAT else ARRAYS
+
+
 def _parts(header: Any) -> tuple[int, list[int]]:
     """The lengths of a snapshot's parts its ``header`` gives: its ``marshal`` part's in
-    bytes, and its arrays' (-1 and none: not of the snapshot's shape)."""
+    bytes, and its arrays' (``_kinds``; -1 and none: not of the snapshot's shape)."""
     marshalled, lengths = header.get("marshalled"), header.get("arrays")
+    if header.get("format") == FORMAT:
+        links = header.get("link_arrays")
+        lengths = [*lengths, *links] if type(lengths) is list and type(links) is list else None
     if not (
         type(marshalled) is int
         and marshalled >= 0
         and type(lengths) is list
-        and len(lengths) == len(ARRAYS)
+        and len(lengths) == len(_kinds(header))
         and all(type(n) is int and n >= 0 for n in lengths)
     ):
         return -1, []
     return marshalled, lengths
 
 
-def saved_blocks(path: Path, version: int, ids: list[str]) -> Frozen | str:
-    """The blocks' arrays the save of ``version`` has just written to ``path`` (its child
-    ended well), over ``ids`` (the records it saved, in order: ``save_snapshot``'s), for a
-    worker to hold instead of the Python blocks it sealed for that save
-    (``streams.blocks.Blocks.adopt``); or why they cannot be taken. The header must name
-    that version and that many records, the arrays are checked whole (``Frozen.checked``);
-    the digest is not read again (the worker's own file, a moment old: 0.1 s to read its
-    arrays at a million records, where a digest of the whole file takes about a second)."""
+def saved_arrays(path: Path, version: int, ids: list[str]) -> tuple[Frozen, FrozenLinks] | str:
+    """The blocks' and links' arrays the save of ``version`` has just written to ``path``
+    (its child ended well), over ``ids`` (the records it saved, in order:
+    ``save_snapshot``'s), for a worker to hold instead of the Python blocks and links it
+    sealed for that save (``Blocks.adopt``, ``Links.adopt``); or why they cannot be taken.
+    The header must name this format, that version and that many records, the arrays are
+    checked whole (``Frozen.checked``, ``FrozenLinks.checked``); the digest is not read
+    again (the worker's own file, a moment old: 0.1 s to read its arrays at a million
+    records, where a digest of the whole file takes about a second)."""
     try:
         with path.open("rb") as file:
             if file.readline() != _MAGIC:
@@ -450,7 +482,7 @@ def saved_blocks(path: Path, version: int, ids: list[str]) -> Frozen | str:
             header = orjson.loads(file.readline())
             if not (
                 type(header) is dict
-                and header.get("format") in FORMATS
+                and header.get("format") == FORMAT
                 and header.get("version") == version
                 and header.get("records") == len(ids)
             ):
@@ -463,24 +495,29 @@ def saved_blocks(path: Path, version: int, ids: list[str]) -> Frozen | str:
             data = file.read(size)
         if len(data) != size:
             return "not of the snapshot's shape"
-        return Frozen.checked(_arrays(memoryview(data), 0, lengths, copied=False), ids)
+        arrays = _arrays(memoryview(data), 0, lengths, copied=False)
+        return (
+            Frozen.checked(arrays[: len(ARRAYS)], ids),
+            FrozenLinks.checked(arrays[len(ARRAYS) :], ids),
+        )
     except (OSError, ValueError) as exc:
         return f"unreadable ({type(exc).__name__})"
 
 
 def _bytes(lengths: list[int]) -> int:
-    """The bytes the blocks' arrays of ``lengths`` take."""
-    return sum(n * np.dtype(kind).itemsize for n, (_, kind) in zip(lengths, ARRAYS, strict=True))
+    """The bytes the arrays of ``lengths`` take (the blocks', then the links')."""
+    kinds = chain(ARRAYS, LINK_ARRAYS)
+    return sum(n * np.dtype(kind).itemsize for n, (_, kind) in zip(lengths, kinds, strict=False))
 
 
 def _arrays(
     payload: memoryview, offset: int, lengths: list[int], copied: bool = True
 ) -> list[np.ndarray[Any, Any]]:
-    """The blocks' arrays stored from ``offset`` of ``payload``, copied (nothing refers to
-    the file's pages after), or over ``payload`` itself (not ``copied``: bytes read for
-    them alone)."""
+    """The arrays of ``lengths`` (the blocks', then the links') stored from ``offset`` of
+    ``payload``, copied (nothing refers to the file's pages after), or over ``payload``
+    itself (not ``copied``: bytes read for them alone)."""
     arrays = []
-    for n, (_, kind) in zip(lengths, ARRAYS, strict=True):
+    for n, (_, kind) in zip(lengths, chain(ARRAYS, LINK_ARRAYS), strict=False):
         array = np.frombuffer(payload, kind, n, offset)
         arrays.append(array.copy() if copied else array)
         offset += n * np.dtype(kind).itemsize
@@ -499,17 +536,21 @@ def _shaped(parts: Any, header: Any, arrays: list[np.ndarray[Any, Any]]) -> Inde
     ):
         return "not of the snapshot's shape"
     links, apart, parent, members, person, records, summaries = parts
-    person = _persons_read(header["format"], parent, person)
+    every = _every_person(header)
+    if every is None or (links and header["format"] == FORMAT):
+        return "not of the snapshot's shape"
+    person = _persons_read(every, parent, person)
     if len(person) != header["records"] or len(parent) != len(person):
         return "records missing"
     if set(map(type, summaries[SUMMARY_FIELDS.index("occurred_at")])) - {str}:
         return "not of the snapshot's shape"  # the times, parsed as their summaries are made
     ids = list(person)
     rows = dict(zip(ids, range(len(ids)), strict=True))
+    frozen = FrozenLinks.checked(arrays[len(ARRAYS) :], ids) if len(arrays) > len(ARRAYS) else None
     return IndexSnapshot(
         int(header["version"]),
-        Blocks(Frozen.checked(arrays, ids)),
-        links,
+        Blocks(Frozen.checked(arrays[: len(ARRAYS)], ids)),
+        Links(links, frozen),
         apart,
         parent,
         members,

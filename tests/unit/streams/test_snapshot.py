@@ -36,6 +36,7 @@ from streams.identities import (
 )
 from streams.linkage import Linker, PairDecision
 from streams.linkage_agent import DURABLE_KEY, mark_key
+from streams.links import FrozenLinks
 from streams.model import default_model
 from streams.snapshot import (
     Records,
@@ -48,7 +49,7 @@ from streams.snapshot import (
     save_in_background,
     save_snapshot,
     saved,
-    saved_blocks,
+    saved_arrays,
     snapshot_path,
     stop_check,
 )
@@ -130,19 +131,22 @@ def _weights(linker: Linker) -> list[float]:
     return [w for rid in linker.links for _, w in linker.links.of(rid)]
 
 
-def test_link_weights_are_one_float_a_value_restored_and_saved_again(tmp_path: Path) -> None:
+def test_link_weights_are_one_float_a_value_restored_and_saved_as_arrays(tmp_path: Path) -> None:
     table, _ = _scenario(tmp_path)
     full = _restored(table, None)[0]  # every record's links decoded from the table
     weights = _weights(full.linker)
     assert len({id(w) for w in weights}) == len(set(weights)) < len(weights) / 4
-    # a save marshals the objects as they are: one float a value there and back
+    # a save writes them as arrays (none in the marshal part), read back as they were
     again = tmp_path / "again.snap"
     save_snapshot(again, full.linker, full.summaries, 4)
+    header, parts = _header_and_parts(again)
+    assert parts[0] == {} and header["link_arrays"][-1] == len(weights)
     loaded = load_snapshot(again, default_model().version, lambda v: True)
     assert loaded is not None
-    weights = [w for held in loaded.links.values() for w in held[1::2]]
-    assert len({id(w) for w in weights}) == len(set(weights)) < len(weights) / 4
     assert loaded.links == full.linker.links
+    assert {r: list(loaded.links.of(r)) for r in loaded.links} == {
+        r: list(full.linker.links.of(r)) for r in full.linker.links
+    }  # in order
 
 
 def test_a_restored_index_goes_on_as_the_rebuilt_one(tmp_path: Path) -> None:
@@ -231,27 +235,29 @@ def _ignored_why(table: list[tuple[str, Any]], path: Path) -> list[str]:
     return reasons
 
 
-def _marshalled(path: Path) -> bytes:
-    """The ``marshal`` part of the snapshot at ``path``."""
+def _file_parts(path: Path) -> tuple[bytes, dict[str, Any], bytes]:
+    """The snapshot at ``path`` as its magic line, its header and its payload."""
     data = path.read_bytes()
     magic_end = data.index(b"\n") + 1
     header_end = data.index(b"\n", magic_end) + 1
-    header = json.loads(data[magic_end:header_end])
-    return data[header_end : header_end + header["marshalled"]]
+    return data[:magic_end], json.loads(data[magic_end:header_end]), data[header_end:]
+
+
+def _marshalled(path: Path) -> bytes:
+    """The ``marshal`` part of the snapshot at ``path``."""
+    _, header, payload = _file_parts(path)
+    return payload[: header["marshalled"]]
 
 
 def _with_payload(path: Path, payload: bytes) -> None:
     """The snapshot at ``path`` with ``payload`` instead of its ``marshal`` part (its blocks'
     arrays kept), under a header whose digest matches it (as a tamperer, or a fault of the
     code that wrote it, would make)."""
-    data = path.read_bytes()
-    magic_end = data.index(b"\n") + 1
-    header_end = data.index(b"\n", magic_end) + 1
-    header = json.loads(data[magic_end:header_end])
-    arrays = data[header_end + header["marshalled"] :]
+    magic, header, stored = _file_parts(path)
+    arrays = stored[header["marshalled"] :]
     header["marshalled"] = len(payload)
     header["sha256"] = hashlib.sha256(payload + arrays).hexdigest()
-    path.write_bytes(data[:magic_end] + json.dumps(header).encode() + b"\n" + payload + arrays)
+    path.write_bytes(magic + json.dumps(header).encode() + b"\n" + payload + arrays)
 
 
 def test_a_snapshot_of_code_is_not_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -413,7 +419,7 @@ def test_a_snapshot_holds_only_the_persons_that_are_not_their_records_cluster_pa
     path = snapshot_path(tmp_path)
     save_snapshot(path, linker, state.summaries, 3)
     header, parts = _header_and_parts(path)
-    assert header["format"] == snapshot.FORMAT == 5
+    assert header["format"] == snapshot.FORMAT == 6 and header["every_person"] is False
     assert parts[4] == differ
     loaded = load_snapshot(path, default_model().version, lambda v: True)
     assert loaded is not None
@@ -428,7 +434,7 @@ def test_a_snapshot_whose_parents_are_in_another_order_holds_every_person(tmp_pa
     path = snapshot_path(tmp_path)
     save_snapshot(path, linker, state.summaries, 3)
     header, parts = _header_and_parts(path)
-    assert header["format"] == snapshot.EVERY_PERSON == 4  # as written before format 5
+    assert header["format"] == snapshot.FORMAT and header["every_person"] is True
     assert parts[4] == linker.person
     loaded = load_snapshot(path, default_model().version, lambda v: True)
     assert loaded is not None
@@ -933,25 +939,30 @@ def test_a_read_beside_the_preload_that_dies_leaves_the_table_to_the_worker(
 
 
 def test_a_snapshot_whose_block_arrays_do_not_hold_together_is_ignored(tmp_path: Path) -> None:
-    """The blocks' arrays are checked whole as they load (``streams.blocks.Frozen``): a
-    posting naming no record, or arrays of other lengths than the header's, are found then,
-    not when a later event's candidates are looked up."""
+    """The blocks' and links' arrays are checked whole as they load (``streams.blocks.Frozen``,
+    ``streams.links.FrozenLinks``): a posting or a link naming no record, or arrays of other
+    lengths than the header's, are found then, not when a later event's candidates are looked
+    up."""
     table, path = _scenario(tmp_path)
     full, _ = _restored(table, None)
-    data = path.read_bytes()
-    magic_end = data.index(b"\n") + 1
-    header_end = data.index(b"\n", magic_end) + 1
-    header = json.loads(data[magic_end:header_end])
-    payload = bytearray(data[header_end:])
-    payload[-4:] = (10**6).to_bytes(4, "little")  # the last posting: a record not held
+    magic, header, stored = _file_parts(path)
+    blocks_end = header["marshalled"] + 8 * header["arrays"][0] + 4 * sum(header["arrays"][1:])
+    payload = bytearray(stored)
+    payload[blocks_end - 4 : blocks_end] = (10**6).to_bytes(4, "little")  # the last posting
+    others_end = len(payload) - 8 * header["link_arrays"][-1]
+    unlinked = bytearray(stored)
+    unlinked[others_end - 4 : others_end] = (10**6).to_bytes(4, "little")  # the last link
     longer = dict(header, arrays=[n + 1 for n in header["arrays"]])
     # a split before the payload's start whose lengths still add up to it: refused as such
-    stored = data[header_end:]
     short = (-len(stored)) % 8 or 8
-    before = dict(header, marshalled=-short, arrays=[(len(stored) + short) // 8, 0, 0, 0])
-    for head, body in ((header, bytes(payload)), (longer, stored), (before, stored)):
+    before = dict(
+        header, marshalled=-short, arrays=[(len(stored) + short) // 8, 0, 0, 0],
+        link_arrays=[0] * 6,
+    )  # fmt: skip
+    cases = (header, bytes(payload)), (header, bytes(unlinked)), (longer, stored), (before, stored)
+    for head, body in cases:
         head = dict(head, sha256=hashlib.sha256(body).hexdigest())
-        path.write_bytes(data[:magic_end] + json.dumps(head).encode() + b"\n" + body)
+        path.write_bytes(magic + json.dumps(head).encode() + b"\n" + body)
         with structlog.testing.capture_logs() as logs:
             restored, used = _restored(_stored(table), path)
         assert used is None
@@ -1077,7 +1088,7 @@ def test_a_live_worker_holds_the_arrays_its_background_save_wrote_and_links_on_a
     for state in (live, plain):
         state.process(batches[0], "t")
     ids = list(live.linker.person)
-    live.linker.blocks.seal()
+    live.linker.seal()
     pid = save_in_background(path, live.linker, live.summaries, 1)
     for state in (live, plain):
         state.process(batches[1], "t")  # filed in while the save runs, sealed blocks too
@@ -1085,17 +1096,22 @@ def test_a_live_worker_holds_the_arrays_its_background_save_wrote_and_links_on_a
     while (ended := saved(pid)) is None and time.monotonic() < deadline:
         time.sleep(0.05)
     assert ended
-    assert saved_blocks(path, 2, ids) == "not the save of this version"
-    assert saved_blocks(path, 1, ids[:-1]) == "not the save of this version"
-    frozen = saved_blocks(path, 1, ids)
+    assert saved_arrays(path, 2, ids) == "not the save of this version"
+    assert saved_arrays(path, 1, ids[:-1]) == "not the save of this version"
+    found = saved_arrays(path, 1, ids)
+    assert not isinstance(found, str)
+    frozen, links = found
     assert isinstance(frozen, Frozen) and len(frozen) > 0
-    live.linker.blocks.adopt(frozen)
+    assert isinstance(links, FrozenLinks) and len(links) > 0
+    live.linker.adopt(frozen, links)
     assert live.linker.blocks == plain.linker.blocks
+    assert live.linker.links == plain.linker.links
     for batch in batches[2:]:
         for state in (live, plain):
             state.process(batch, "t")
     assert live.linker.person == plain.linker.person
     assert live.linker.blocks == plain.linker.blocks
+    assert live.linker.links == plain.linker.links
     assert _partition(live.linker) == _partition(plain.linker)
 
 
@@ -1107,14 +1123,45 @@ def test_arrays_read_back_from_a_cut_or_foreign_file_are_refused(tmp_path: Path)
     ids = list(state.linker.person)
     whole = path.read_bytes()
     path.write_bytes(whole[:-3])
-    assert saved_blocks(path, 1, ids) == "not of the snapshot's shape"
+    assert saved_arrays(path, 1, ids) == "not of the snapshot's shape"
     path.write_bytes(whole + b"\0")
-    assert saved_blocks(path, 1, ids) == "not of the snapshot's shape"
+    assert saved_arrays(path, 1, ids) == "not of the snapshot's shape"
     magic, header, rest = whole.split(b"\n", 2)
     huge = orjson.loads(header) | {"arrays": [2**40] * 4}  # as much as it says: not read
     path.write_bytes(b"\n".join([magic, orjson.dumps(huge), rest]))
-    assert saved_blocks(path, 1, ids) == "not of the snapshot's shape"
+    assert saved_arrays(path, 1, ids) == "not of the snapshot's shape"
     path.write_bytes(b"something else\n")
-    assert saved_blocks(path, 1, ids) == "not a linkage index snapshot"
+    assert saved_arrays(path, 1, ids) == "not a linkage index snapshot"
     path.unlink()
-    assert saved_blocks(path, 1, ids) == "unreadable (FileNotFoundError)"
+    assert saved_arrays(path, 1, ids) == "unreadable (FileNotFoundError)"
+
+
+@pytest.mark.parametrize("every_person", [False, True])
+def test_a_snapshot_written_before_the_links_were_arrays_is_still_read(
+    tmp_path: Path, every_person: bool
+) -> None:
+    """Format 5 (and 4, every person) held the links in the ``marshal`` part: a worker that
+    restarts on the new code reads its last save, and its next save is of format 6."""
+    table, path = _scenario(tmp_path)
+    full, _ = _restored(table, None)
+    magic, header, stored = _file_parts(path)
+    assert header["every_person"] is False  # the scenario's parents are in the persons' order
+    saved = load_snapshot(path, default_model().version, lambda v: True)
+    assert saved is not None
+    parts = list(marshal.loads(_marshalled(path)))
+    parts[0] = dict(saved.links)
+    if every_person:
+        parts[4] = dict(saved.person)
+    payload = marshal.dumps(tuple(parts))
+    body = stored[header["marshalled"] :]
+    blocks = body[: 8 * header["arrays"][0] + 4 * sum(header["arrays"][1:])]
+    old = {k: v for k, v in header.items() if k not in ("every_person", "link_arrays")}
+    old |= {"format": 4 if every_person else 5, "marshalled": len(payload)}
+    old["sha256"] = hashlib.sha256(payload + blocks).hexdigest()
+    path.write_bytes(magic + json.dumps(old).encode() + b"\n" + payload + blocks)
+    with structlog.testing.capture_logs() as logs:
+        restored, used = _restored(_stored(table), path)
+    assert not [e for e in logs if e["event"] == "linkage.snapshot_ignored"]
+    assert used == 3
+    assert restored.linker.person == full.linker.person
+    assert _links(restored.linker) == _links(full.linker)
