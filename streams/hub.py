@@ -148,7 +148,10 @@ def preload_snapshot(snapshot: Path, model_version: str) -> IndexSnapshot | None
     if not may_fit(snapshot, model_version):
         return None
     with collection_paused():
-        return load_snapshot(snapshot, model_version, lambda _: True)
+        found = load_snapshot(snapshot, model_version, lambda _: True)
+        if found is not None:  # made now, while the table is read beside: the restore waits
+            found.first_events = found.summaries.first_events()
+        return found
 
 
 def _fitting(
@@ -264,21 +267,23 @@ class HubState:
             if entry.links is None:
                 self.linker.add(entry.record)
             summaries[entry.record.record_id] = entry.event
-        self._take_summaries()
+        made = None
+        if snapshot is not None and snapshot.first_events is not None:
+            ahead, snapshot.first_events = snapshot.first_events, None  # taken: it is changed
+            made = self.summaries.first_events_after(ahead)
+        self._take_summaries(made)
         return None if snapshot is None else snapshot.version
 
-    def _take_summaries(self) -> None:
-        """After a restore: the watermark, the first event of each content, and the episodes
-        of persons with a contact (a RAG clock), from the restored records' summaries."""
+    def _take_summaries(self, first: dict[str, str] | None = None) -> None:
+        """After a restore: the watermark, the first event of each content (``first``, if
+        made ahead: ``Summaries.first_events_after``), and the episodes of persons with a
+        contact (a RAG clock), from the restored records' summaries."""
         summaries = self.summaries
         latest = summaries.latest()
         if latest is not None:
             self.watermark = max(self.watermark, latest)
-        digests, events = summaries.column("digest"), summaries.column("event_id")
-        digests.reverse()  # in a dict made of them, the first of equal contents wins
-        events.reverse()
-        first = dict(zip(digests, events, strict=True))
-        first.pop("", None)  # summaries stored before digests were kept: no event matches
+        if first is None:
+            first = summaries.first_events()
         first.update(self.contents)
         self.contents = first
         person = self.linker.person

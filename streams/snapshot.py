@@ -133,6 +133,8 @@ class IndexSnapshot:
     records: dict[str, PersonRecord]
     summaries: Summaries
     """record id -> the summary of the event that brought it (made when asked for)."""
+    first_events: dict[str, str] | None = None
+    """The summaries' ``first_events``, if made ahead (``streams.hub.preload_snapshot``)."""
 
 
 def snapshot_path(folder: Path, partition: int = 0) -> Path:

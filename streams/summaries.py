@@ -149,6 +149,28 @@ class Summaries(Mapping[str, EventSummary]):
         values += map(get, map(self._made.__getitem__, self._added))
         return values
 
+    def first_events(self) -> dict[str, str]:
+        """content digest -> the event that first brought it, in this mapping's order (an
+        empty digest left out: summaries stored before digests were kept match no event)."""
+        digests, events = self.column("digest"), self.column("event_id")
+        digests.reverse()  # in a dict made of them, the first of equal contents wins
+        events.reverse()
+        first = dict(zip(digests, events, strict=True))
+        first.pop("", None)
+        return first
+
+    def first_events_after(self, first: dict[str, str]) -> dict[str, str] | None:
+        """``first`` (``first_events`` as this mapping's rows gave it) with the summaries set
+        since the rows laid after them, as ``first_events`` would give them now; None where
+        a row was set again, or the rows are gone (``first_events`` is made anew then)."""
+        if not self._ids or self._replaced:
+            return None
+        for rid in self._added:
+            summary = self._made[rid]
+            if summary.digest:
+                first.setdefault(summary.digest, summary.event_id)
+        return first
+
     def latest(self) -> dt.datetime | None:
         """The latest event time of all summaries (None: there are none)."""
         if not self._ids:

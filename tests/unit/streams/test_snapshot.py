@@ -53,6 +53,7 @@ from streams.snapshot import (
     snapshot_path,
     stop_check,
 )
+from streams.summaries import Summaries
 
 _SIZE = 150
 
@@ -1165,3 +1166,33 @@ def test_a_snapshot_written_before_the_links_were_arrays_is_still_read(
     assert used == 3
     assert restored.linker.person == full.linker.person
     assert _links(restored.linker) == _links(full.linker)
+
+
+@pytest.mark.parametrize("with_decision", [False, True])
+def test_each_contents_first_event_made_as_the_snapshot_preloads_is_the_rebuilt_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, with_decision: bool
+) -> None:
+    """The first event of each content is made from the snapshot's summaries as it is
+    preloaded (while the table is read beside), and the tail's laid after it; a tail that
+    sets a snapshot's record again (the decision's records, written again with it) makes
+    it anew from every summary."""
+    table, path = _scenario(tmp_path)
+    if not with_decision:
+        table = [(k, v) for k, v in table if k != "decision:x"]
+    full, _ = _restored(table, None)
+    preloaded = preload_snapshot(path, default_model().version)
+    assert preloaded is not None and preloaded.first_events is not None
+    made: list[int] = []
+    real = Summaries.first_events
+
+    def counted(self: Summaries) -> dict[str, str]:
+        made.append(len(self))
+        return real(self)
+
+    monkeypatch.setattr(Summaries, "first_events", counted)
+    state = HubState()
+    read = restore_table(state, iter(_stored(table)), DURABLE_KEY, path, preloaded)
+    assert read.from_snapshot == 3
+    assert state.contents == full.contents and len(state.contents) > 450
+    assert made == ([len(full.summaries)] if with_decision else [])
+    assert preloaded.first_events is None  # taken by the restore
