@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 
 import pytest
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -54,3 +55,57 @@ def test_a_bad_record_is_not_waited_for() -> None:
     with pytest.raises(IntegrityError):
         patiently(write, bound_s=60, what="t")
     assert len(attempts) == 1
+
+
+@pytest.mark.parametrize(
+    ("said", "why"),
+    [
+        ('FATAL:  password authentication failed for user "mash"', "the password was refused"),
+        ('FATAL:  database "mash_hub" does not exist', "no such database"),
+        ('FATAL:  role "hub" does not exist', "no such role"),
+        ('FATAL:  no pg_hba.conf entry for host "10.0.0.9", user "mash"', "this host may not"),
+    ],
+)
+def test_a_refused_connection_is_not_waited_for_and_is_said(
+    monkeypatch: pytest.MonkeyPatch, said: str, why: str
+) -> None:
+    monkeypatch.setattr(waiting.time, "sleep", lambda _s: pytest.fail("waited"))
+    error = OperationalError(
+        None, None, sqlite3.OperationalError(f'connection failed: server at "db": {said}')
+    )
+    attempts = []
+
+    def connect() -> None:
+        attempts.append(1)
+        raise error
+
+    with pytest.raises(OperationalError):
+        patiently(connect, bound_s=120, what="t")
+    assert attempts == [1]
+    reason = waiting.failure_reason(error)
+    assert why in reason and "MASH_DATABASE_URL" in reason and "mash" not in reason.split("(")[0]
+    assert waiting.refused(_down()) is None and waiting.unavailable(_down())
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_real_server_refusing_the_password_or_the_database_is_said_at_once(
+    database_url: str,
+) -> None:
+    """As when the hub's password is changed, or its database dropped, while it runs."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    for wrong, why in (
+        (url.set(password="not-the-password"), "the password was refused"),
+        (url.set(database="mash_no_such_database"), "no such database"),
+    ):
+        engine = create_engine(wrong)
+        try:
+            started = time.monotonic()
+            with pytest.raises(OperationalError) as raised:
+                patiently(engine.connect, bound_s=120, what="figures")  # refused: no connection
+            assert time.monotonic() - started < 10  # not the 120 s an outage is given
+            assert why in waiting.failure_reason(raised.value)
+        finally:
+            engine.dispose()
