@@ -26,7 +26,7 @@ from enum import StrEnum
 from itertools import chain
 
 from schemas.childrens_services import ReviewVerdict
-from streams.blocks import Block, Blocks, Frozen, block_slots
+from streams.blocks import Block, Blocks, block_slots
 from streams.comparison import (
     SURE,
     Comparison,
@@ -37,7 +37,7 @@ from streams.comparison import (
 )
 from streams.decisions import DecideOutcome, PairDecision, pair_of
 from streams.disjoint_sets import DisjointSets
-from streams.links import FrozenLinks, Linked, Links
+from streams.links import Linked, Links
 from streams.model import LinkageModel, default_model
 
 __all__ = [
@@ -195,14 +195,9 @@ class Linker:
 
     def seal(self) -> None:
         """Seal the Python blocks and links: a background save is writing them
-        (``Blocks.seal``, ``Links.seal``)."""
+        (``Blocks.seal``, ``Links.seal``; each adopts the arrays it wrote apart)."""
         self.blocks.seal()
         self.links.seal()
-
-    def adopt(self, blocks: Frozen, links: FrozenLinks) -> None:
-        """Hold the arrays the save of the sealed blocks and links wrote in their place."""
-        self.blocks.adopt(blocks)
-        self.links.adopt(links)
 
     def unseal(self) -> None:
         """Hold the sealed blocks and links again: their save failed."""

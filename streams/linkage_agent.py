@@ -65,7 +65,8 @@ from streams.snapshot import (
     remove_stale_parts,
     save_ended,
     save_in_background,
-    saved_arrays,
+    saved_blocks,
+    saved_links,
     snapshot_path,
     snapshot_version,
     stop_check,
@@ -738,18 +739,24 @@ class Linkage:
         if state is None or state is not self.state:
             return
         started = time.perf_counter()
-        found = saved_arrays(self.snapshot, version, ids) if ok else "the save failed"
+        found = saved_blocks(self.snapshot, version, ids) if ok else "the save failed"
         if isinstance(found, str):
             state.linker.unseal()
             log.warning("linkage.blocks_not_compacted", version=version, reason=found)
             return
-        state.linker.adopt(*found)
+        state.linker.blocks.adopt(found)  # the blocks' arrays held before go first
+        links = saved_links(self.snapshot, version, ids)
+        if isinstance(links, str):
+            state.linker.links.unseal()
+            log.warning("linkage.links_not_compacted", version=version, reason=links)
+        else:
+            state.linker.links.adopt(links)
         log.info(
             "linkage.blocks_compacted",
             version=version,
             records=len(ids),
-            slots=len(found[0]),
-            linked=len(found[1]),
+            slots=len(found),
+            linked=None if isinstance(links, str) else len(links),
             seconds=round(time.perf_counter() - started, 3),
         )
         give_back("linkage blocks compacted")

@@ -71,7 +71,8 @@ __all__ = [
     "save_in_background",
     "save_snapshot",
     "saved",
-    "saved_arrays",
+    "saved_blocks",
+    "saved_links",
     "snapshot_path",
     "snapshot_version",
     "stop_check",
@@ -468,15 +469,35 @@ def _parts(header: Any) -> tuple[int, list[int]]:
     return marshalled, lengths
 
 
-def saved_arrays(path: Path, version: int, ids: list[str]) -> tuple[Frozen, FrozenLinks] | str:
-    """The blocks' and links' arrays the save of ``version`` has just written to ``path``
-    (its child ended well), over ``ids`` (the records it saved, in order:
-    ``save_snapshot``'s), for a worker to hold instead of the Python blocks and links it
-    sealed for that save (``Blocks.adopt``, ``Links.adopt``); or why they cannot be taken.
-    The header must name this format, that version and that many records, the arrays are
-    checked whole (``Frozen.checked``, ``FrozenLinks.checked``); the digest is not read
-    again (the worker's own file, a moment old: 0.1 s to read its arrays at a million
-    records, where a digest of the whole file takes about a second)."""
+def saved_blocks(path: Path, version: int, ids: list[str]) -> Frozen | str:
+    """The blocks' arrays the save of ``version`` has just written to ``path`` (its child
+    ended well), over ``ids`` (the records it saved, in order: ``save_snapshot``'s), for a
+    worker to hold instead of the Python blocks it sealed for that save (``Blocks.adopt``);
+    or why they cannot be taken (``_saved``)."""
+    return _saved(path, version, ids, False, Frozen.checked)
+
+
+def saved_links(path: Path, version: int, ids: list[str]) -> FrozenLinks | str:
+    """The links' arrays the save of ``version`` has just written to ``path``, as
+    ``saved_blocks`` gives the blocks' (``Links.adopt``). Read apart from the blocks', after
+    the worker has taken those: the blocks' arrays it held before are freed first, so the
+    two kinds are not held twice at once (about 150 MB at a million records)."""
+    return _saved(path, version, ids, True, FrozenLinks.checked)
+
+
+def _saved(
+    path: Path,
+    version: int,
+    ids: list[str],
+    links: bool,
+    make: Callable[[list[np.ndarray[Any, Any]], list[str]], _T],
+) -> _T | str:
+    """``make`` of the blocks' or (``links``) the links' arrays the save of ``version`` has
+    just written to ``path``, over ``ids``; or why they cannot be taken. The header must
+    name this format, that version and that many records, the arrays are checked whole by
+    ``make`` (ValueError); the digest is not read again (the worker's own file, a moment
+    old: 0.1 s to read its arrays at a million records, where a digest of the whole file
+    takes about a second)."""
     try:
         with path.open("rb") as file:
             if file.readline() != _MAGIC:
@@ -493,15 +514,16 @@ def saved_arrays(path: Path, version: int, ids: list[str]) -> tuple[Frozen, Froz
             size = _bytes(lengths)
             if marshalled < 0 or file.tell() + marshalled + size != os.fstat(file.fileno()).st_size:
                 return "not of the snapshot's shape"  # before reading as much as it says
-            file.seek(marshalled, os.SEEK_CUR)
-            data = file.read(size)
-        if len(data) != size:
+            blocks = _bytes(lengths[: len(ARRAYS)])
+            kinds, part = (
+                (LINK_ARRAYS, lengths[len(ARRAYS) :]) if links else (ARRAYS, lengths[: len(ARRAYS)])
+            )
+            file.seek(marshalled + (blocks if links else 0), os.SEEK_CUR)
+            wanted = size - blocks if links else blocks
+            data = file.read(wanted)
+        if len(data) != wanted:
             return "not of the snapshot's shape"
-        arrays = _arrays(memoryview(data), 0, lengths, copied=False)
-        return (
-            Frozen.checked(arrays[: len(ARRAYS)], ids),
-            FrozenLinks.checked(arrays[len(ARRAYS) :], ids),
-        )
+        return make(_arrays(memoryview(data), 0, part, copied=False, kinds=kinds), ids)
     except (OSError, ValueError) as exc:
         return f"unreadable ({type(exc).__name__})"
 
@@ -513,13 +535,17 @@ def _bytes(lengths: list[int]) -> int:
 
 
 def _arrays(
-    payload: memoryview, offset: int, lengths: list[int], copied: bool = True
+    payload: memoryview,
+    offset: int,
+    lengths: list[int],
+    copied: bool = True,
+    kinds: Iterable[tuple[str, str]] = (*ARRAYS, *LINK_ARRAYS),
 ) -> list[np.ndarray[Any, Any]]:
-    """The arrays of ``lengths`` (the blocks', then the links') stored from ``offset`` of
-    ``payload``, copied (nothing refers to the file's pages after), or over ``payload``
-    itself (not ``copied``: bytes read for them alone)."""
+    """The arrays of ``lengths`` (of ``kinds``: the blocks', then the links') stored from
+    ``offset`` of ``payload``, copied (nothing refers to the file's pages after), or over
+    ``payload`` itself (not ``copied``: bytes read for them alone)."""
     arrays = []
-    for n, (_, kind) in zip(lengths, chain(ARRAYS, LINK_ARRAYS), strict=False):
+    for n, (_, kind) in zip(lengths, kinds, strict=False):
         array = np.frombuffer(payload, kind, n, offset)
         arrays.append(array.copy() if copied else array)
         offset += n * np.dtype(kind).itemsize

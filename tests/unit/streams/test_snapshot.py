@@ -49,7 +49,8 @@ from streams.snapshot import (
     save_in_background,
     save_snapshot,
     saved,
-    saved_arrays,
+    saved_blocks,
+    saved_links,
     snapshot_path,
     stop_check,
 )
@@ -1097,14 +1098,14 @@ def test_a_live_worker_holds_the_arrays_its_background_save_wrote_and_links_on_a
     while (ended := saved(pid)) is None and time.monotonic() < deadline:
         time.sleep(0.05)
     assert ended
-    assert saved_arrays(path, 2, ids) == "not the save of this version"
-    assert saved_arrays(path, 1, ids[:-1]) == "not the save of this version"
-    found = saved_arrays(path, 1, ids)
-    assert not isinstance(found, str)
-    frozen, links = found
+    assert saved_blocks(path, 2, ids) == "not the save of this version"
+    assert saved_blocks(path, 1, ids[:-1]) == "not the save of this version"
+    assert saved_links(path, 2, ids) == "not the save of this version"
+    frozen, links = saved_blocks(path, 1, ids), saved_links(path, 1, ids)
     assert isinstance(frozen, Frozen) and len(frozen) > 0
     assert isinstance(links, FrozenLinks) and len(links) > 0
-    live.linker.adopt(frozen, links)
+    live.linker.blocks.adopt(frozen)
+    live.linker.links.adopt(links)
     assert live.linker.blocks == plain.linker.blocks
     assert live.linker.links == plain.linker.links
     for batch in batches[2:]:
@@ -1124,17 +1125,19 @@ def test_arrays_read_back_from_a_cut_or_foreign_file_are_refused(tmp_path: Path)
     ids = list(state.linker.person)
     whole = path.read_bytes()
     path.write_bytes(whole[:-3])
-    assert saved_arrays(path, 1, ids) == "not of the snapshot's shape"
+    assert saved_blocks(path, 1, ids) == saved_links(path, 1, ids) == "not of the snapshot's shape"
     path.write_bytes(whole + b"\0")
-    assert saved_arrays(path, 1, ids) == "not of the snapshot's shape"
+    assert saved_blocks(path, 1, ids) == saved_links(path, 1, ids) == "not of the snapshot's shape"
     magic, header, rest = whole.split(b"\n", 2)
     huge = orjson.loads(header) | {"arrays": [2**40] * 4}  # as much as it says: not read
     path.write_bytes(b"\n".join([magic, orjson.dumps(huge), rest]))
-    assert saved_arrays(path, 1, ids) == "not of the snapshot's shape"
+    assert saved_blocks(path, 1, ids) == saved_links(path, 1, ids) == "not of the snapshot's shape"
     path.write_bytes(b"something else\n")
-    assert saved_arrays(path, 1, ids) == "not a linkage index snapshot"
+    assert saved_blocks(path, 1, ids) == saved_links(path, 1, ids) == "not a linkage index snapshot"
     path.unlink()
-    assert saved_arrays(path, 1, ids) == "unreadable (FileNotFoundError)"
+    assert (
+        saved_blocks(path, 1, ids) == saved_links(path, 1, ids) == "unreadable (FileNotFoundError)"
+    )
 
 
 @pytest.mark.parametrize("every_person", [False, True])
