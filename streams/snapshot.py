@@ -445,10 +445,15 @@ def _read(
     return _shaped(parts, header, arrays)
 
 
+_EVERY_ARRAY = (*ARRAYS, *LINK_ARRAYS)
+"""A format 6 snapshot's arrays after its ``marshal`` part, in order: the blocks', then the
+links'."""
+
+
 def _kinds(header: Any) -> tuple[tuple[str, str], ...]:
     """The arrays a snapshot of ``header``'s format holds after its ``marshal`` part, in
     order: the blocks', then (format 6) the links'."""
-    return (*ARRAYS, *LINK_ARRAYS) if header.get("format") == FORMAT else ARRAYS
+    return _EVERY_ARRAY if header.get("format") == FORMAT else ARRAYS
 
 
 def _parts(header: Any) -> tuple[int, list[int]]:
@@ -530,8 +535,9 @@ def _saved(
 
 def _bytes(lengths: list[int]) -> int:
     """The bytes the arrays of ``lengths`` take (the blocks', then the links')."""
-    kinds = chain(ARRAYS, LINK_ARRAYS)
-    return sum(n * np.dtype(kind).itemsize for n, (_, kind) in zip(lengths, kinds, strict=False))
+    return sum(
+        n * np.dtype(kind).itemsize for n, (_, kind) in zip(lengths, _EVERY_ARRAY, strict=False)
+    )
 
 
 def _arrays(
@@ -539,7 +545,7 @@ def _arrays(
     offset: int,
     lengths: list[int],
     copied: bool = True,
-    kinds: Iterable[tuple[str, str]] = (*ARRAYS, *LINK_ARRAYS),
+    kinds: Iterable[tuple[str, str]] = _EVERY_ARRAY,
 ) -> list[np.ndarray[Any, Any]]:
     """The arrays of ``lengths`` (of ``kinds``: the blocks', then the links') stored from
     ``offset`` of ``payload``, copied (nothing refers to the file's pages after), or over
