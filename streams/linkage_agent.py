@@ -728,9 +728,10 @@ class Linkage:
 
     def _take_arrays(self, ok: bool) -> None:
         """Hold the blocks and links the save that has ended wrote as its arrays, letting the
-        Python ones it sealed go (``Linker.adopt``: a live worker's index is then mostly
-        arrays, as a restarted one's); if the save failed, or its arrays cannot be read back,
-        hold the sealed ones again. Nothing to do if the state was dropped since."""
+        Python ones it sealed go (``Blocks.adopt``, then ``Links.adopt``: a live worker's
+        index is then mostly arrays, as a restarted one's); if the save failed, or its arrays
+        cannot be read back, hold the sealed ones again. Nothing to do if the state was
+        dropped since."""
         sealed, self.sealed = self.sealed, None
         if sealed is None or self.snapshot is None:
             return
